@@ -1,0 +1,1 @@
+"""The HTTP API of the atlas (FastAPI) and its command line (``atlas``)."""

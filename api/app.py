@@ -1,0 +1,62 @@
+"""The FastAPI application: ``create_app(engine=, settings=)`` wires the routers together.
+
+Routers stay thin and share the dependencies of :mod:`api.deps` (engine, settings, the
+caller, permissions, township scope). A new feature is one router module included below.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy.engine import Engine
+
+from api.errors import install_error_handlers
+from api.routes import audit, auth, layers, meta, ogc, registry, users
+from api.routes.maps import maps_router
+from geo.db import make_engine
+from geo.errors import ValidationError
+from geo.settings import Settings, get_settings
+
+DESCRIPTION = """Registry, layers and maps for county-level rural assistance work (村级帮扶).
+
+**Log in** with `POST /api/auth/token` (the *Authorize* button) or send an API key as
+`X-API-Key`. Roles: admin 管理员, planner 规划人员 (edits the registry), leader 领导 (reads
+everything but personal data), inspector 督查人员, viewer 访客 (public layers). Household heads'
+names and ID numbers never appear in layers, OGC items or registry listings.
+
+Errors are RFC 9457 `application/problem+json` naming the field and the fix. Changes need the
+version you read (`If-Match`); a stale one is refused, never overwritten.
+"""
+
+
+def reject_nul(request: Request) -> None:
+    """Refuse NUL characters in the query string: no database accepts them in text."""
+    if b"%00" in request.scope.get("query_string", b"") or "\x00" in request.url.path:
+        raise ValidationError("the request contains a NUL character (%00); remove it")
+
+
+def create_app(*, engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the application around one engine (SpatiaLite or PostGIS)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="村级帮扶地图 Village assistance atlas",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(reject_nul)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    install_error_handlers(app)
+    meta.install_docs(app)
+
+    app.include_router(meta.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(audit.router)
+    app.include_router(layers.router)
+    app.include_router(ogc.router)
+    for router in registry.routers():
+        app.include_router(router)
+    app.include_router(maps_router())
+    return app

@@ -1,0 +1,31 @@
+"""Options and helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from geo.db import make_engine
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="Database URL (overrides ATLAS_DATABASE_URL), e.g. sqlite:///var/atlas.sqlite "
+        "or postgresql+psycopg://user@host/db",
+        show_default=False,
+    ),
+]
+
+
+def engine_for(db: str | None) -> Engine:
+    """The engine for ``--db`` or the configured database (errors are one line)."""
+    return make_engine(db)
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,460 @@
+"""``atlas pv yield|review|site|size``: photovoltaic yield, project review, siting and sizing."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Literal
+
+import geopandas as gpd
+import pandas as pd
+import typer
+
+from api.cli._common import DbOption, echo_json, engine_for
+from geo import storage
+from geo.errors import NotFound, ValidationError
+from geo.geojson import feature_collection, json_value
+from geo.pv import params
+from geo.pv.load import load_review_frames, load_siting_frames, parse_layer_buffer, read_geometries
+from geo.pv.review import FLAGS, PVReview, review_projects
+from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, Exclusion, \
+    SitingResult, site_stations
+from geo.pv.sizing import size_station
+from geo.pv.weather import read_weather
+from geo.pv.yield_model import YieldResult, estimate_yield
+
+pv_app = typer.Typer(help="光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.", no_args_is_help=True)
+
+WeatherOption = Annotated[Path | None, typer.Option(
+    "--weather", help="Weather file pvlib reads: TMY3 CSV, TMY2, EPW, PVGIS TMY CSV/JSON. "
+    "Without it: the clear-sky ESTIMATE (labelled as such).", show_default=False)]
+PriceOption = Annotated[float, typer.Option(
+    "--price", help="Electricity price [yuan/kWh]; default: resource zone I benchmark for village "
+    "poverty-alleviation stations (发改价格〔2016〕2729号, kept in 2018 and 2019).")]
+FactorOption = Annotated[float, typer.Option(
+    "--clearsky-factor", help="All-sky/clear-sky factor of the estimate (regional guess for central Ningxia).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+ESTIMATE_BANNER = "【估算值 ESTIMATE】晴空模型×区域系数，非实测气象；用气象文件 (--weather) 得到可靠结果"
+
+
+def _weather_fields(is_estimate: bool, label: str) -> dict:
+    """The JSON fields saying what weather the figures rest on (estimates say so)."""
+    return {"is_estimate": is_estimate, "estimate": ESTIMATE_BANNER if is_estimate else None, "weather": label}
+
+
+def _estimate_line(is_estimate: bool, label: str) -> str:
+    return f"{ESTIMATE_BANNER}\n  ({label})" if is_estimate else f"气象 weather: {label}"
+
+
+# ------------------------------------------------------------------------------ yield
+
+
+@pv_app.command("yield")
+def yield_(
+    lat: Annotated[float, typer.Option("--lat", help="Latitude [degrees north].")],
+    lon: Annotated[float, typer.Option("--lon", help="Longitude [degrees east].")],
+    kwp: Annotated[float, typer.Option("--kwp", help="DC capacity [kWp].")],
+    alt: Annotated[float | None, typer.Option("--alt", help="Altitude [m]; default: weather file, else "
+                                              "pvlib's altitude map.", show_default=False)] = None,
+    tilt: Annotated[float | None, typer.Option("--tilt", help="Tilt [degrees]; default: Jacobson & Jadhav "
+                                               "(2018) optimum for the latitude.", show_default=False)] = None,
+    azimuth: Annotated[float | None, typer.Option("--azimuth", help="Azimuth [degrees from north]; default "
+                                                  "180 (south).", show_default=False)] = None,
+    weather: WeatherOption = None,
+    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    households: Annotated[int | None, typer.Option("--households", help="Beneficiary households (income "
+                                                   "per household).", show_default=False)] = None,
+    clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
+    losses: Annotated[float | None, typer.Option("--losses", help="System losses [%]; default PVWatts 14.08.",
+                                                 show_default=False)] = None,
+    inverter_efficiency: Annotated[float, typer.Option("--inverter-efficiency")] = params.INVERTER_EFFICIENCY,
+    dc_ac_ratio: Annotated[float, typer.Option("--dc-ac-ratio")] = params.DC_AC_RATIO,
+    as_json: JsonOption = False,
+) -> None:
+    """年发电量与收益 Annual yield and income of one PV system (pvlib PVWatts)."""
+    result = estimate_yield(
+        latitude=lat, longitude=lon, altitude_m=alt, capacity_kwp=kwp, tilt_deg=tilt, azimuth_deg=azimuth,
+        weather=weather, price_yuan_per_kwh=price, beneficiary_households=households,
+        clearsky_factor=clearsky_factor, losses_pct=losses, inverter_efficiency=inverter_efficiency,
+        dc_ac_ratio=dc_ac_ratio,
+    )
+    if as_json:
+        data = result.as_dict()
+        if result.is_estimate:
+            data["estimate"] = ESTIMATE_BANNER
+        echo_json(data)
+        return
+    _print_yield(result)
+
+
+def _print_yield(r: YieldResult) -> None:
+    echo = typer.echo
+    echo("光伏发电量 PV yield")
+    echo(_estimate_line(r.is_estimate, r.weather_label))
+    echo(f"站点 site: {r.latitude:.4f}°N {r.longitude:.4f}°E, 海拔 altitude {r.altitude_m:.0f} m")
+    echo(f"装机 capacity: {r.capacity_kwp:,.1f} kWp; 倾角 tilt {r.tilt_deg:.1f}°, 方位 azimuth {r.azimuth_deg:.0f}°; "
+         f"系统损失 losses {r.losses_pct:.2f}%, 逆变器效率 inverter {r.inverter_efficiency:.2f}, "
+         f"容配比 DC/AC {r.dc_ac_ratio:.2f}")
+    echo(f"年发电量 annual_kwh: {r.annual_kwh:,.0f} kWh   单位发电量 kwh_per_kwp: {r.kwh_per_kwp:,.0f}   "
+         f"容量系数 capacity_factor: {r.capacity_factor:.1%}")
+    echo(f"水平面辐照 GHI {r.annual_ghi_kwh_m2:,.0f} kWh/m², 组件面辐照 POA {r.annual_poa_kwh_m2:,.0f} kWh/m²")
+    echo("月发电量 monthly kWh: " + "  ".join(f"{m}月 {v:,.0f}" for m, v in r.monthly_kwh.items()))
+    echo(f"电价 price {r.price_yuan_per_kwh:g} 元/kWh → 年收益 income_yuan_per_year: {r.income_yuan_per_year:,.0f} 元")
+    if r.income_yuan_per_household_per_year is not None:
+        echo(f"受益户 {r.beneficiary_households} 户 → 户均 per household: {r.income_yuan_per_household_per_year:,.0f} 元/年")
+    for note in r.notes:
+        echo(f"注 note: {note}")
+
+
+# ------------------------------------------------------------------------------ review
+
+PROJECT_HEADERS = {
+    "code": "编号", "name": "项目名称", "kind_label": "类型", "status_label": "状态", "capacity_kw": "装机(kW)",
+    "township_name": "乡镇", "village_name": "所在村", "reported_beneficiary_households": "上报受益户",
+    "linked_households": "名单受益户", "linked_non_poor_households": "其中非贫困户",
+    "kwh_per_kwp": "模型单位发电量(kWh/kWp)", "modelled_income_yuan_per_year": "模型年收益(元)",
+    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型", "flag_labels": "问题",
+}
+VILLAGE_HEADERS = {
+    "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",
+    "installed_kw": "已建装机(kW)", "operating_kw": "运行装机(kW)", "planned_kw": "规划在建(kW)",
+    "projects": "项目数", "flagged_projects": "问题项目", "poor_households_covered": "已覆盖贫困户",
+    "poor_households_not_covered": "未覆盖贫困户", "non_poor_beneficiaries": "非贫困受益户",
+    "reported_income_to_poor_yuan_per_year": "贫困户上报收益(元/年)",
+    "income_yuan_per_poor_household": "户均上报收益(元/年)",
+    "modelled_income_yuan_per_poor_household": "户均模型收益(元/年)",
+    "village_income_yuan_per_year": "村集体收益(元/年)",
+}
+TOWNSHIP_HEADERS = {"township_name": "乡镇", "villages": "行政村数",
+                    **{k: v for k, v in VILLAGE_HEADERS.items() if k not in ("township_name", "village_name")}}
+
+
+def _chinese(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(frame[list(headers)]).rename(columns=headers)
+
+
+@pv_app.command("review")
+def review(
+    db: DbOption = None,
+    township: Annotated[str | None, typer.Option("--township", help="Township name, code or id.",
+                                                 show_default=False)] = None,
+    fmt: Annotated[Literal["table", "json", "csv", "xlsx", "geojson"], typer.Option(
+        "--format", help="table (screen), json, csv (three files), xlsx (three sheets), geojson (projects).")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (csv: a prefix).",
+                                                show_default=False)] = None,
+    weather: WeatherOption = None,
+    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    low_income_ratio: Annotated[float, typer.Option("--low-income-ratio", help="Flag reported income below "
+                                                    "this share of the modelled income.")] = 0.5,
+    clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
+    all_projects: Annotated[bool, typer.Option("--all", help="Table: list every project, not only flagged ones.")] = False,
+) -> None:
+    """光伏项目核查 Review PV projects: modelled vs reported income, flags, coverage by village and township."""
+    frames = load_review_frames(engine_for(db), township=township)
+    result = review_projects(frames.projects, frames.households, frames.project_households,
+                             frames.project_villages, frames.villages, weather=weather, price_yuan_per_kwh=price,
+                             low_income_ratio=low_income_ratio, clearsky_factor=clearsky_factor)
+    if fmt == "table":
+        _print_review(result, all_projects=all_projects)
+    elif fmt == "json":
+        text = json.dumps(_review_json(result), ensure_ascii=False, indent=2)
+        _write_or_echo(text, output)
+    elif fmt == "geojson":
+        text = json.dumps(_projects_geojson(result), ensure_ascii=False)
+        _write_or_echo(text, output)
+    elif fmt == "csv":
+        if output is None:
+            raise ValidationError("--format csv writes three files; give -o PREFIX (e.g. -o review)")
+        for name, frame, headers in _review_tables(result):
+            path = output.with_name(f"{output.name}_{name}.csv")
+            _chinese(frame, headers).to_csv(path, index=False, encoding="utf-8-sig")
+            typer.echo(f"wrote {path}")
+    elif fmt == "xlsx":
+        if output is None:
+            raise ValidationError("--format xlsx needs -o FILE.xlsx")
+        with pd.ExcelWriter(output) as writer:
+            for name, frame, headers in _review_tables(result):
+                sheet = {"projects": "项目", "villages": "行政村", "townships": "乡镇"}[name]
+                _chinese(frame, headers).to_excel(writer, sheet_name=sheet, index=False)
+            pd.DataFrame({"说明": [_estimate_line(result.is_estimate, result.weather_label),
+                                   f"电价 {result.price_yuan_per_kwh:g} 元/kWh"]}).to_excel(
+                writer, sheet_name="说明", index=False)
+        typer.echo(f"wrote {output}")
+
+
+def _review_tables(result: PVReview):
+    return (("projects", result.projects, PROJECT_HEADERS), ("villages", result.villages, VILLAGE_HEADERS),
+            ("townships", result.townships, TOWNSHIP_HEADERS))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    frame = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _review_json(result: PVReview) -> dict:
+    return {
+        **_weather_fields(result.is_estimate, result.weather_label),
+        "price_yuan_per_kwh": result.price_yuan_per_kwh,
+        "flags": FLAGS,
+        "projects": _records(result.projects),
+        "villages": _records(result.villages),
+        "townships": _records(result.townships),
+    }
+
+
+def _projects_geojson(result: PVReview) -> dict:
+    frame = result.projects.copy()
+    frame["flags"] = frame["flags"].map(lambda f: ",".join(f))
+    return feature_collection(frame)
+
+
+def _write_or_echo(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def _fmt(value, spec: str = ",.0f") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "-"
+    return format(value, spec)
+
+
+def _print_review(result: PVReview, *, all_projects: bool) -> None:
+    echo = typer.echo
+    echo("光伏扶贫项目核查 PV project review")
+    echo(_estimate_line(result.is_estimate, result.weather_label))
+    echo(f"模型收益按电价 {result.price_yuan_per_kwh:g} 元/kWh 计 (modelled income at the price)")
+    projects = result.projects if all_projects else result.flagged
+    counts = {code: int(result.projects["flags"].map(lambda f, c=code: c in f).sum()) for code in FLAGS}
+    echo(f"项目 {len(result.projects)} 个，有问题 {len(result.flagged)} 个: "
+         + "，".join(f"{FLAGS[c]} {n}" for c, n in counts.items() if n))
+    echo("")
+    echo(("全部项目 all projects" if all_projects else "问题项目 flagged projects") + ":")
+    for row in projects.itertuples(index=False):
+        echo(f"  {row.code or '-'} {row.name} [{row.kind_label}/{row.status_label}] {row.capacity_kw:,.0f} kW "
+             f"{row.township_name or ''}{row.village_name or ''}: 模型 {_fmt(row.modelled_income_yuan_per_year)} 元, "
+             f"上报 {_fmt(row.reported_income_yuan_per_year)} 元 → {row.flag_labels or '无'}")
+    echo("")
+    echo("乡镇 townships: 建档立卡户 | 已建kW | 已覆盖/未覆盖贫困户 | 非贫困受益户 | 户均上报收益 | 户均模型收益 (元/年)")
+    for row in result.townships.itertuples(index=False):
+        echo(f"  {row.township_name}: {row.registered_poor_households} | {row.installed_kw:,.0f} | "
+             f"{row.poor_households_covered}/{row.poor_households_not_covered} | {row.non_poor_beneficiaries} | "
+             f"{_fmt(row.income_yuan_per_poor_household)} | {_fmt(row.modelled_income_yuan_per_poor_household)}")
+    echo("")
+    echo("行政村 villages (有光伏或有问题 with PV or flags):")
+    villages = result.villages[(result.villages["projects"] > 0) | (result.villages["poor_households_covered"] > 0)
+                               | (result.villages["non_poor_beneficiaries"] > 0)]
+    for row in villages.itertuples(index=False):
+        echo(f"  {row.township_name}{row.village_name}: 建档立卡 {row.registered_poor_households} 户, "
+             f"已建 {row.installed_kw:,.0f} kW, 覆盖 {row.poor_households_covered} / 未覆盖 "
+             f"{row.poor_households_not_covered}, 非贫困受益 {row.non_poor_beneficiaries}, "
+             f"户均收益 {_fmt(row.income_yuan_per_poor_household)} 元/年 (模型 "
+             f"{_fmt(row.modelled_income_yuan_per_poor_household)})")
+
+
+# ------------------------------------------------------------------------------ site
+
+
+@pv_app.command("site")
+def site(
+    db: DbOption = None,
+    township: Annotated[str | None, typer.Option("--township", help="Site in this township (name, code, id); "
+                                                 "default the whole district.", show_default=False)] = None,
+    area: Annotated[Path | None, typer.Option("--area", help="Vector file of polygons to site in instead of "
+                                              "the townships.", show_default=False)] = None,
+    cell_size: Annotated[float, typer.Option("--cell-size", help="Grid cell side [m].")] = 100.0,
+    dem: Annotated[Path | None, typer.Option("--dem", help="DEM GeoTIFF [m], any CRS (reprojected).",
+                                             show_default=False)] = None,
+    max_slope: Annotated[float, typer.Option("--max-slope", help="Steepest mean slope kept [%] (NREL reV: 5).")]
+    = params.MAX_SLOPE_PCT,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="LAYER:BUFFER_M: a registry layer or vector file whose features, buffered, exclude "
+        "the cells they touch (repeatable), e.g. water_facilities:50 or farmland.geojson:100.",
+        show_default=False)] = None,
+    keep_existing: Annotated[bool, typer.Option("--keep-existing", help="Do not exclude existing PV project "
+                                                "footprints.")] = False,
+    grid: Annotated[str | None, typer.Option("--grid", help="Power lines/substations: a vector file or layer.",
+                                             show_default=False)] = None,
+    max_grid_distance: Annotated[float, typer.Option("--max-grid-distance", help="[m]")] = MAX_GRID_DISTANCE_M,
+    min_area: Annotated[float, typer.Option("--min-area", help="Smallest candidate [ha].")] = MIN_AREA_HA,
+    block_size: Annotated[float, typer.Option("--block-size", help="Merge contiguous cells within blocks of "
+                                              "this side [m].")] = BLOCK_SIZE_M,
+    power_density: Annotated[float, typer.Option("--power-density", help="[kWp/ha]; LBNL 2022 fixed tilt: 870.")]
+    = params.POWER_DENSITY_KWP_PER_HA,
+    max_kwp: Annotated[float | None, typer.Option("--max-kwp", help="Cap one candidate's capacity [kWp].",
+                                                  show_default=False)] = None,
+    beneficiary_distance: Annotated[float, typer.Option("--beneficiary-distance", help="[m]")] = BENEFICIARY_DISTANCE_M,
+    top: Annotated[int, typer.Option("--top", help="Best N candidates.")] = 10,
+    weather: WeatherOption = None,
+    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write candidates: .geojson, .gpkg or "
+                                                ".csv.", show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """新建电站选址 Site new PV stations: candidates scored by beneficiaries, capacity, yield, grid and slope."""
+    engine = engine_for(db)
+    frames = load_siting_frames(engine, township=township)
+    polygons = frames.area if area is None else read_geometries(area)
+    exclusions = []
+    for text in exclude or []:
+        source, buffer_m = parse_layer_buffer(text)
+        exclusions.append(Exclusion(Path(source).stem if Path(source).exists() else source,
+                                    read_geometries(source, bind=engine), buffer_m))
+    if not keep_existing and len(frames.pv_projects):
+        exclusions.append(Exclusion("existing_pv", frames.pv_projects, 0.0))
+    result = site_stations(
+        polygons, cell_size_m=cell_size, exclusions=exclusions, dem=dem, max_slope_pct=max_slope,
+        grid=read_geometries(grid, bind=engine) if grid else None, max_grid_distance_m=max_grid_distance,
+        block_size_m=block_size, min_area_ha=min_area, power_density_kwp_per_ha=power_density,
+        max_station_kwp=max_kwp, villages=frames.villages, households=frames.households,
+        covered_household_ids=frames.covered_household_ids, beneficiary_distance_m=beneficiary_distance,
+        weather=weather, clearsky_factor=clearsky_factor, price_yuan_per_kwh=price, top=top,
+    )
+    if output is not None:
+        _write_candidates(result, output)
+    if as_json:
+        echo_json(_site_json(result))
+        return
+    _print_site(result)
+    if output is not None:
+        typer.echo(f"wrote {output}")
+
+
+def _write_candidates(result: SitingResult, output: Path) -> None:
+    suffix = output.suffix.lower()
+    frame = result.candidates
+    if suffix == ".csv":
+        pd.DataFrame(frame.drop(columns="geometry")).to_csv(output, index=False, encoding="utf-8-sig")
+    elif suffix in (".geojson", ".json"):
+        output.write_text(json.dumps(feature_collection(frame, id_column="candidate_id"), ensure_ascii=False),
+                          encoding="utf-8")
+    elif suffix == ".gpkg":
+        gpd.GeoDataFrame(frame).to_file(output, driver="GPKG", layer="pv_candidates")
+    else:
+        raise ValidationError(f"cannot write {output}: give a .geojson, .gpkg or .csv file name")
+
+
+def _site_json(result: SitingResult) -> dict:
+    return {
+        **_weather_fields(result.is_estimate, result.weather_label),
+        "metric_crs": result.metric_crs,
+        "cell_size_m": result.cell_size_m,
+        "cells_evaluated": result.cells_evaluated,
+        "cells_kept": result.cells_kept,
+        "excluded_cells": result.excluded_cells,
+        "notes": list(result.notes),
+        "candidates": _records(result.candidates),
+    }
+
+
+def _print_site(result: SitingResult) -> None:
+    echo = typer.echo
+    echo("光伏电站选址 PV station siting")
+    echo(_estimate_line(result.is_estimate, result.weather_label) if len(result.candidates) else "")
+    echo(f"网格 cells: {result.cells_evaluated:,} evaluated ({result.cell_size_m:g} m, {result.metric_crs}), "
+         f"{result.cells_kept:,} kept; 排除 excluded: "
+         + ", ".join(f"{k} {v:,}" for k, v in result.excluded_cells.items()))
+    for note in result.notes:
+        echo(f"注 note: {note}")
+    if result.candidates.empty:
+        echo("没有符合条件的候选区 no candidate area passes the criteria")
+        return
+    echo("排名 | 区域 | 面积 ha | 装机 kWp | kWh/kWp | 年收益 元 | 坡度 % | 距电网 m | 受益建档立卡户(未覆盖) | 附近村 | 得分")
+    for row in result.candidates.itertuples(index=False):
+        echo(f"{row.rank:>3} | {row.area_name or '-'} | {row.area_ha:,.1f} | {row.capacity_kwp:,.0f} | "
+             f"{row.kwh_per_kwp:,.0f} | {row.income_yuan_per_year:,.0f} | {_fmt(row.mean_slope_pct, '.1f')} | "
+             f"{_fmt(row.grid_distance_m)} | {row.beneficiary_households} ({row.uncovered_households}) | "
+             f"{row.villages or '-'} | {row.score:.1f}  @ {row.lat:.4f}, {row.lon:.4f}")
+
+
+# ------------------------------------------------------------------------------ size
+
+
+@pv_app.command("size")
+def size(
+    households: Annotated[int | None, typer.Option("--households", help="Beneficiary households; default: the "
+                                                   "village's registered-poor households.",
+                                                   show_default=False)] = None,
+    village: Annotated[str | None, typer.Option("--village", help="Village name (with --db): position and "
+                                                "registered-poor households from the registry.",
+                                                show_default=False)] = None,
+    lat: Annotated[float | None, typer.Option("--lat", show_default=False)] = None,
+    lon: Annotated[float | None, typer.Option("--lon", show_default=False)] = None,
+    alt: Annotated[float | None, typer.Option("--alt", show_default=False)] = None,
+    target_income: Annotated[float, typer.Option("--target-income", help="Per household [yuan/yr].")]
+    = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
+    max_kwp: Annotated[float, typer.Option("--max-kwp", help="Upper bound of one station [kWp] (0.5 MW "
+                                           "village-station category).")] = params.MAX_STATION_KWP,
+    household_share: Annotated[float, typer.Option("--household-share", help="Share of income paid to "
+                                                   "households.")] = 1.0,
+    weather: WeatherOption = None,
+    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """村级电站规模 Size a village station so each beneficiary household gets the target income."""
+    name = None
+    if village is not None:
+        lat, lon, village_households, name = _village_site(db, village)
+        households = households if households is not None else village_households
+    if lat is None or lon is None:
+        raise ValidationError("give --lat and --lon, or --village NAME with --db")
+    if households is None:
+        raise ValidationError("give --households N (or --village NAME to use its registered-poor households)")
+    weather_data = read_weather(weather) if weather is not None else None
+    modelled = estimate_yield(latitude=lat, longitude=lon, altitude_m=alt, capacity_kwp=1.0, weather=weather_data,
+                              clearsky_factor=clearsky_factor, price_yuan_per_kwh=price)
+    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp,
+                          target_income_yuan_per_household=target_income, price_yuan_per_kwh=price,
+                          max_station_kwp=max_kwp, household_share=household_share, is_estimate=modelled.is_estimate)
+    if as_json:
+        echo_json({**result.as_dict(), "village": name, "latitude": lat, "longitude": lon,
+                   **_weather_fields(modelled.is_estimate, modelled.weather_label)})
+        return
+    echo = typer.echo
+    echo("村级光伏电站规模 village station sizing" + (f": {name}" if name else ""))
+    echo(_estimate_line(modelled.is_estimate, modelled.weather_label))
+    echo(f"受益户 {result.households} 户 × 目标 {result.target_income_yuan_per_household:,.0f} 元/年; "
+         f"单位发电量 {result.kwh_per_kwp:,.0f} kWh/kWp × 电价 {result.price_yuan_per_kwh:g} 元/kWh"
+         f" × 分配比例 {result.household_share:g}")
+    echo(f"所需装机 required_kwp: {result.required_kwp:,.1f} kWp (户均 {result.kwp_per_household:.2f} kWp)")
+    if result.capped:
+        echo(f"超过单站上限 {result.max_station_kwp:,.0f} kWp: 需 {result.stations_needed} 座电站; 单座上限电站 "
+             f"户均 {result.income_yuan_per_household:,.0f} 元/年")
+    else:
+        echo(f"建议装机 capacity_kwp: {result.capacity_kwp:,.1f} kWp → 年发电 {result.annual_kwh:,.0f} kWh, "
+             f"年收益 {result.income_yuan_per_year:,.0f} 元, 户均 {result.income_yuan_per_household:,.0f} 元/年")
+
+
+def _village_site(db: str | None, village: str) -> tuple[float, float, int, str]:
+    """Position, registered-poor households and full name of a village given by name or id."""
+    engine = engine_for(db)
+    key = village.strip()
+    where = {"id": int(key)} if key.isdigit() else {"name": key}
+    match = storage.read_layer(engine, "villages", where=where,
+                               columns=["name", "township_id", "registered_poor_households"])
+    if match.empty:
+        raise NotFound(f"no village {village!r}; give a village name or id from the villages layer")
+    if len(match) > 1:
+        raise ValidationError(f"{len(match)} villages are called {village!r}; give its id: "
+                              + ", ".join(f"{r.id} ({r.township_name})" for r in match.itertuples()))
+    row = match.iloc[0]
+    if row.geometry is None or row.geometry.is_empty:
+        raise ValidationError(f"village {village!r} has no position; give --lat and --lon")
+    households = storage.read_layer(engine, "households", where={"village_id": int(row["id"])},
+                                    columns=["status"], with_names=False)
+    poor = int((households["status"].astype(str) != "non_poor").sum())
+    count = poor if len(households) else int(row["registered_poor_households"] or 0)
+    return float(row.geometry.y), float(row.geometry.x), count, f"{row['township_name']}{row['name']}"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pv_app, name="pv")

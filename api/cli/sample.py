@@ -1,0 +1,223 @@
+"""``atlas sample ...``: draw, verify, export, list and show inspection samples (督查抽样)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from shapely.geometry import Point
+
+from api.cli._common import DbOption, echo_json, engine_for
+from geo.errors import ValidationError
+
+# geo.inspection (SciPy, the road network) is imported inside the commands, so that other
+# commands and ``atlas --help`` do not pay for it.
+
+sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws, routes and forms.",
+                         no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(p.strip() for p in text.replace("，", ",").split(",") if p.strip())
+
+
+def parse_start(text: str | None) -> Point | None:
+    """``LON,LAT`` in degrees (EPSG:4326)."""
+    if text is None:
+        return None
+    parts = _split(text) or ()
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise ValidationError(f"--start {text!r}: give LON,LAT in degrees, e.g. 105.19,37.51") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(f"--start {text!r}: longitude must be within ±180 and latitude within ±90 "
+                              "(LON,LAT order)")
+    return Point(lon, lat)
+
+
+@sample_app.command("draw")
+def draw(
+    preset: Annotated[str, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")],
+    seed: Annotated[str, typer.Option("--seed", help="The seed string announced for this draw.")],
+    db: DbOption = None,
+    name: Annotated[str | None, typer.Option(help="Plan name (unique); default from year, preset and seed.")] = None,
+    year: Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")] = None,
+    townships: Annotated[str | None, typer.Option(help="Comma-separated townships in scope (name, code or id).")] = None,
+    categories: Annotated[str | None, typer.Option(help="Comma-separated village categories in scope.")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")] = None,
+    villages: Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")] = None,
+    select: Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")] = None,
+    teams: Annotated[int, typer.Option(help="Number of inspection teams.")] = 1,
+    start: Annotated[str | None, typer.Option(help="Start LON,LAT; default the county seat (中卫城区 105.19,37.51).")] = None,
+    return_to_start: Annotated[bool, typer.Option("--return", help="Routes end back at the start.")] = False,
+    date: Annotated[str | None, typer.Option(help="Inspection date YYYY-MM-DD, for the record.")] = None,
+    straight: Annotated[bool, typer.Option("--straight", help="Ignore roads; straight-line distances.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Draw a stratified sample, plan the teams' routes and record the draw (never replaced)."""
+    from geo.inspection import service
+    from geo.inspection.plans import load_plan, with_overrides
+
+    spec = load_plan(preset, year=year, name=name)
+    spec = with_overrides(spec, townships=_split(townships), categories=_split(categories),
+                          exclude_villages=_split(exclude), village_count=villages, selection=select)
+    planned_on = None
+    if date is not None:
+        try:
+            planned_on = dt.date.fromisoformat(date)
+        except ValueError:
+            raise ValidationError(f"--date {date!r}: use YYYY-MM-DD") from None
+    report = service.draw_plan(engine_for(db), spec, seed=seed, teams=teams, start=parse_start(start),
+                               return_to_start=return_to_start, planned_on=planned_on, use_roads=not straight)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    typer.echo(f"plan {report.plan_id}: {report.name}")
+    typer.echo(f"  seed {report.seed!r}, algorithm {report.algorithm}")
+    typer.echo(f"  frame   {report.frame_hash}")
+    typer.echo(f"  result  {report.result_hash}")
+    typer.echo(f"  sampled {report.villages} villages, {report.households} households")
+    for team in report.teams:
+        typer.echo(f"  team {team['team']}: {team['villages']} villages, {team['length_km']:.1f} km, "
+                   f"{team['hours']:.1f} h driving ({team['method']}), {team['walk_km']:.1f} km on foot in villages")
+    short = report.shortfalls()
+    if len(short):
+        typer.echo(f"  shortfalls ({len(short)}): " + "; ".join(
+            f"{r.unit} {r.stratum} {r.drawn + r.filled}/{r.wanted}" for r in short.itertuples()))
+    typer.echo(f"Verify with: atlas sample verify {report.plan_id}")
+
+
+@sample_app.command("verify")
+def verify(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Redraw a recorded plan: confirm it, or say exactly what changed. Exit code 1 if not confirmed."""
+    from geo.inspection import service
+
+    result = service.verify_plan(engine_for(db), plan)
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        typer.echo(f"plan {result.plan_id}: {result.name}")
+        for line in result.describe():
+            typer.echo(line)
+        typer.echo("VERIFIED" if result.ok else "NOT VERIFIED")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@sample_app.command("export")
+def export(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson or gpx.")],
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write.")],
+    db: DbOption = None,
+    show_names: Annotated[bool, typer.Option("--show-names", help="Household heads' names and ID numbers in full (authorised inspectors only); masked otherwise.")] = False,
+    table: Annotated[str, typer.Option(help="For csv: households, villages, strata or frame.")] = "households",
+    team: Annotated[int | None, typer.Option(help="For gpx: only this team.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the sample as printable forms (XLSX/CSV), GeoJSON or GPX."""
+    from geo.inspection import service
+
+    result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team)
+    if as_json:
+        echo_json(result)
+    else:
+        typer.echo(f"wrote {result['path']} ({', '.join(f'{k} {v}' for k, v in result.items() if k != 'path')})")
+
+
+@sample_app.command("list")
+def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every recorded plan, newest first."""
+    from geo.inspection import service
+
+    plans = service.list_plans(engine_for(db))
+    if as_json:
+        echo_json(plans.to_dict("records"))
+        return
+    if plans.empty:
+        typer.echo("no plans yet; draw one with: atlas sample draw --preset seed003 --seed '...'")
+    for p in plans.itertuples():
+        typer.echo(f"{p.id:>4}  {p.name}  year {p.year}  {p.villages} villages  {p.households} households  "
+                   f"{(p.route_km or 0):.1f} km  drawn {p.drawn_at}")
+
+
+@sample_app.command("show")
+def show(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The plan, its draw, the teams' routes and the 表4 sample summary (names never shown)."""
+    from geo.inspection import service
+    from geo.inspection.findings import table4
+
+    record = service.load_record(engine_for(db), plan)
+    labels = {s.key: s.label for s in record.spec.strata}
+    summary = table4(record.villages, record.households, record.sample.tallies,
+                     plan_year=record.spec.year, labels=labels)
+    villages = record.villages[["team", "visit_order", "township_name", "village_name", "category",
+                                "households_sampled", "leg_km", "leg_method"]]
+    if as_json:
+        echo_json({"plan": dict(service.plan_notes(record, show_names=False)), "spec": record.spec.to_dict(),
+                   "teams": record.teams, "villages": villages.to_dict("records"),
+                   "households": record.households[["team", "village_order", "visit_order", "village_name",
+                                                    "household_code", "stratum"]].to_dict("records"),
+                   "table4": summary["counts"].to_dict("records"), "unmet": summary["unmet"].to_dict("records")})
+        return
+    for key, value in service.plan_notes(record, show_names=False):
+        typer.echo(f"{key}: {value}")
+    typer.echo("")
+    for t in record.teams:
+        typer.echo(f"第{t['team']}组: {t['villages']}个村 {t['length_km']:.1f}公里 {t['hours']:.1f}小时 ({t['method']})")
+        ours = villages[villages["team"] == t["team"]]
+        typer.echo("  " + " → ".join(f"{v.visit_order}.{v.village_name}({v.households_sampled}户)" for v in ours.itertuples()))
+    typer.echo("")
+    for row in summary["counts"].itertuples():
+        typer.echo(f"{row.项目} {row.数量}{row.单位}")
+    if len(summary["unmet"]):
+        typer.echo(f"未达标 ({len(summary['unmet'])}):")
+        for _, row in summary["unmet"].iterrows():
+            typer.echo(f"  {row['抽样单元']} {row['抽样层']} 已抽{row['已抽(户)']}/{row['应抽(户)']}户")
+
+
+@sample_app.command("assign")
+def assign(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    user: Annotated[str, typer.Option("--user", help="Login name of the inspector.")],
+    team: Annotated[int | None, typer.Option(help="The team (检查组) they join; default every team.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Take the user off the plan instead.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Assign an inspector to a plan: they record its findings and see its households' names."""
+    from geo import accounts
+    from geo.inspection import store
+
+    engine = engine_for(db)
+    row = store.find_plan(engine, plan)
+    account = accounts.get_user(engine, name=user)
+    if remove:
+        done = store.unassign_inspector(engine, row["id"], account["id"])
+        typer.echo(f"{user} {'removed from' if done else 'was not assigned to'} plan {row['id']} {row['name']}")
+        return
+    if account["role"] not in ("inspector", "admin"):
+        raise ValidationError(f"{user} has the role {account['role']}; only inspectors (or admins) are "
+                              "assigned to plans (atlas user set NAME --role inspector)")
+    if team is not None and not 1 <= team <= int(row["teams"]):
+        raise ValidationError(f"plan {row['id']} has teams 1-{row['teams']}; --team {team} does not exist")
+    new = store.assign_inspector(engine, row["id"], account["id"], team=team)
+    where = f"team {team}" if team else "every team"
+    typer.echo(f"{user} {'assigned to' if new else 'now in'} plan {row['id']} {row['name']} ({where})")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sample_app, name="sample")

@@ -1,0 +1,77 @@
+"""``atlas serve``: the HTTP API and maps (uvicorn)."""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+from pydantic import ValidationError as SettingsError
+
+from api.cli._common import DbOption, engine_for
+from geo import accounts, migrate
+from geo.audit import SYSTEM
+from geo.enums import Role
+from geo.errors import AtlasError, SchemaMissing
+from geo.settings import Settings, get_settings
+
+BOOTSTRAP_ADMIN = "admin"
+
+
+def load_settings() -> Settings:
+    """The settings, or one line saying what is wrong with the environment (for example the
+    default secret key outside development)."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        first = exc.errors()[0]
+        message = str(first.get("msg", exc)).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise AtlasError(f"cannot start: {where + ': ' if where else ''}{message}") from None
+
+
+def bootstrap_admin(engine) -> str | None:
+    """On the very first start (no users at all), create the administrator ``admin`` with a
+    random password and return that password (shown once on the terminal); else None."""
+    if accounts.count_users(engine) > 0:
+        return None
+    from api.security import hash_password
+
+    password = secrets.token_urlsafe(12)
+    accounts.create_user(engine, name=BOOTSTRAP_ADMIN, role=Role.ADMIN, password_hash=hash_password(password),
+                         display_name="初始管理员 first administrator", actor=SYSTEM, source="bootstrap")
+    return password
+
+
+def serve(
+    db: DbOption = None,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, help="TCP port."),
+) -> None:
+    """Start the API server and print its address. The first start on a database without
+    users creates the administrator 'admin' and prints its one-time password."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = load_settings()
+    engine = engine_for(db)
+    if not migrate.is_current(engine):
+        raise SchemaMissing("the database schema is missing or out of date; run: atlas db upgrade "
+                            f"--db {engine.url.render_as_string(hide_password=True)}")
+    password = bootstrap_admin(engine)
+    application = create_app(engine=engine, settings=settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if password is not None:
+        typer.echo(
+            f"First start: created the administrator '{BOOTSTRAP_ADMIN}' with the one-time password "
+            f"{password}\n  Log in at http://{shown}:{port}/login, then change it (POST "
+            "/api/auth/password or: atlas user password admin) and add accounts (atlas user add NAME "
+            "--role planner|leader|inspector|viewer). This password is not shown again."
+        )
+    typer.echo(f"Village assistance atlas running at http://{shown}:{port}/  "
+               f"(database {engine.url.render_as_string(hide_password=True)}; Ctrl+C stops)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,248 @@
+"""FastAPI dependencies every router uses: the engine, the settings, who is calling, what they
+may do, and which townships they may see.
+
+Later routers (analyses, PV, sampling, imports, maps) plug in the same way::
+
+    @router.get("/api/analyses/road-gaps")
+    def road_gaps(user: Reader, engine: EngineDep, township: TownshipParam = None):
+        scope = user.township_filter(township)     # 403 outside the user's townships
+        frame = storage.read_layer(engine, "roads", township=scope)
+        ...
+
+    @router.post("/api/inspections/{plan_id}/findings")
+    def add_finding(user: Annotated[Principal, Depends(require(Permission.INSPECT))], ...): ...
+
+and a route that shows household names asks :func:`api.policy.can_see_names` (via
+:meth:`Principal.can_see_names`) with the plan's assignees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.engine import Engine
+
+from api import security
+from api.policy import Permission, can_see_names, may_read_layer, permissions_of
+from geo import accounts, storage
+from geo.audit import Actor
+from geo.enums import Role
+from geo.errors import NotFound
+from geo.layers import get_layer
+from geo.settings import Settings
+
+SESSION_COOKIE = "atlas_session"
+#: Only these methods accept the session cookie: a cookie can never authorise a write, so a
+#: forged cross-site request cannot change anything.
+COOKIE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Declared for the OpenAPI document (Swagger UI's "Authorize" button); parsing is ours.
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False,
+                               description="Token from POST /api/auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="API key for scripts: atlas_<prefix>_<secret>")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a user (by token, API key or session cookie) or an anonymous reader.
+
+    ``township_ids`` is None for a user who may see every township.
+    """
+
+    user_id: int | None
+    name: str
+    role: Role
+    township_ids: tuple[int, ...] | None
+    via: str  # "token", "api_key", "session" or "anonymous"
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return permissions_of(self.role)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.name, self.user_id)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def can_read_layer(self, layer: str) -> bool:
+        return may_read_layer(self.permissions, layer)
+
+    def can_see_names(self, *, plan_assignees: Collection[int] = ()) -> bool:
+        """See :func:`api.policy.can_see_names`."""
+        return can_see_names(self.permissions, user_id=self.user_id, plan_assignees=plan_assignees)
+
+    def township_filter(self, requested: Sequence[int] | int | None = None) -> list[int] | int | None:
+        """The township filter for a read: the requested township(s) (ids), checked against
+        this user's scope, or the whole scope when none is requested.
+
+        Raises
+        ------
+        HTTPException
+            403 when a requested township is outside the user's scope.
+        """
+        if requested is None:
+            return None if self.township_ids is None else list(self.township_ids)
+        wanted = [requested] if isinstance(requested, int) else list(requested)
+        if self.township_ids is not None:
+            outside = [t for t in wanted if t not in self.township_ids]
+            if outside:
+                raise HTTPException(403, "that township is outside the townships your account may "
+                                         "see; ask an administrator to widen your scope")
+        return requested
+
+    @property
+    def write_scope(self) -> list[int] | None:
+        """Townships a write must stay inside (None = anywhere)."""
+        return None if self.township_ids is None else list(self.township_ids)
+
+
+ANONYMOUS = Principal(user_id=None, name="anonymous", role=Role.VIEWER, township_ids=None, via="anonymous")
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
+
+
+def _principal_for(engine: Engine, user_id: int, via: str, *, issued_s: float | None = None) -> Principal:
+    try:
+        user = accounts.get_user(engine, user_id=user_id)
+    except NotFound:
+        raise _unauthorized("the account of these credentials no longer exists") from None
+    if not user["is_active"]:
+        raise _unauthorized("this account is deactivated; ask an administrator")
+    valid_after = user["tokens_valid_after"]
+    if issued_s is not None and valid_after is not None and issued_s < valid_after.timestamp():
+        raise _unauthorized("this token was revoked (logout or password change); log in again")
+    return Principal(
+        user_id=user["id"], name=user["name"], role=Role.parse(user["role"]),
+        township_ids=tuple(user["township_ids"]) or None, via=via,
+    )
+
+
+def _from_token(engine: Engine, settings: Settings, token: str, via: str) -> Principal:
+    try:
+        user_id, issued_s = security.read_token(settings, token)
+    except security.InvalidCredentials:
+        raise _unauthorized("the token is invalid or expired; log in again (POST /api/auth/token)") from None
+    return _principal_for(engine, user_id, via, issued_s=issued_s)
+
+
+def _from_api_key(engine: Engine, key: str) -> Principal:
+    try:
+        prefix, secret = security.split_api_key(key)
+    except security.InvalidCredentials:
+        raise _unauthorized("the API key is malformed; it looks like atlas_<prefix>_<secret>") from None
+    stored = accounts.find_api_key(engine, prefix)
+    now = dt.datetime.now(dt.timezone.utc)
+    if (
+        stored is None
+        or not security.key_matches(stored["key_hash"], secret)
+        or stored["revoked_at"] is not None
+        or (stored["expires_at"] is not None and stored["expires_at"] <= now)
+    ):
+        raise _unauthorized("the API key is unknown, revoked or expired")
+    last = stored["last_used_at"]
+    if last is None or now - last > dt.timedelta(minutes=5):  # not a write on every request
+        accounts.touch_api_key(engine, stored["id"])
+    return _principal_for(engine, stored["user_id"], "api_key")
+
+
+def get_principal(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(_bearer)] = None,
+    api_key: Annotated[str | None, Depends(_api_key)] = None,
+) -> Principal:
+    """Who is calling. Credentials are tried in order: ``Authorization: Bearer`` (a token or an
+    API key), ``X-API-Key``, then the session cookie (GET and HEAD only).
+
+    Raises
+    ------
+    HTTPException
+        401 for missing (unless anonymous reads are allowed), malformed, unknown, expired or
+        revoked credentials. The message never says which part was wrong for passwords.
+    """
+    if bearer:
+        if security.looks_like_api_key(bearer):
+            return _from_api_key(engine, bearer)
+        return _from_token(engine, settings, bearer, "token")
+    if api_key:
+        return _from_api_key(engine, api_key)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and request.method in COOKIE_METHODS:
+        return _from_token(engine, settings, cookie, "session")
+    if settings.allow_anonymous_read:
+        return ANONYMOUS
+    raise _unauthorized("log in first: send Authorization: Bearer <token> (POST /api/auth/token) "
+                        "or X-API-Key: <key>")
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: Permission) -> Callable[..., Principal]:
+    """A dependency that passes the caller on if they hold ``permission``, else 403."""
+
+    def dependency(user: CurrentUser) -> Principal:
+        if not user.can(permission):
+            if user.via == "anonymous":
+                raise _unauthorized("log in first: this needs an account")
+            raise HTTPException(403, f"your role ({user.role.value}, {user.role.label}) may not do "
+                                     f"this; it needs the permission {permission.value}")
+        return user
+
+    dependency.__name__ = f"require_{permission.name.lower()}"
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(Permission.READ_PUBLIC))]
+FullReader = Annotated[Principal, Depends(require(Permission.READ_ALL))]
+Editor = Annotated[Principal, Depends(require(Permission.WRITE))]
+Admin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
+
+
+def check_layer(user: Principal, layer: str) -> None:
+    """404 for an unknown layer (naming those that exist), 401/403 for one the caller may not read."""
+    get_layer(layer)
+    if not user.can_read_layer(layer):
+        if user.via == "anonymous":
+            raise _unauthorized(f"log in first: the {layer} layer is not public")
+        raise HTTPException(403, f"your role ({user.role.value}) may not read the {layer} layer")
+
+
+def township_param(
+    engine: EngineDep,
+    township: Annotated[
+        str | None,
+        Query(description="township name (e.g. 兴仁镇), 9-digit code or id", max_length=100,
+              examples=["兴仁镇"]),
+    ] = None,
+) -> int | None:
+    """Parse the ``township`` query parameter into a township id (404 naming the townships)."""
+    if township is None or township == "":
+        return None
+    return storage.resolve_township(engine, township)
+
+
+TownshipParam = Annotated[int | None, Depends(township_param)]

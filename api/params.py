@@ -1,0 +1,99 @@
+"""Query parameters shared by the layer, OGC and registry routes (parsed once, here)."""
+
+
+import math
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from geo.errors import ValidationError
+
+MAX_LIMIT = 10_000
+INT32_MAX = 2**31 - 1
+
+#: A row id in a path: a positive 32-bit integer (what the databases store).
+RowId = Annotated[int, Path(ge=1, le=INT32_MAX, description="the row's id")]
+MAX_OFFSET = 10_000_000
+
+
+def bbox_param(
+    bbox: Annotated[
+        str | None,
+        Query(description="minx,miny,maxx,maxy in WGS 84 degrees (longitude, latitude); a 6-number "
+                          "3D box is accepted and its heights ignored",
+              examples=["105.0,37.3,105.4,37.6"], max_length=200),
+    ] = None,
+) -> tuple[float, float, float, float] | None:
+    """Parse ``bbox``.
+
+    Raises
+    ------
+    ValidationError
+        Saying what a bbox looks like.
+    """
+    if bbox is None or bbox == "":
+        return None
+    parts = bbox.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise ValidationError("bbox must be four numbers minx,miny,maxx,maxy, e.g. 105.0,37.3,105.4,37.6")
+    minx, miny, maxx, maxy = numbers
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise ValidationError("bbox must be in WGS 84 degrees: longitude -180..180, latitude -90..90, "
+                              "miny <= maxy")
+    if minx > maxx:
+        raise ValidationError("bbox crossing the antimeridian (minx > maxx) is not supported; "
+                              "split it in two requests")
+    return minx, miny, maxx, maxy
+
+
+BBoxParam = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
+
+
+def properties_param(
+    properties: Annotated[
+        str | None,
+        Query(description="comma-separated property names to return (default: all)",
+              examples=["name,category,township_name"], max_length=2000),
+    ] = None,
+) -> list[str] | None:
+    if properties is None:
+        return None
+    names = [p.strip() for p in properties.split(",") if p.strip()]
+    return names
+
+
+PropertiesParam = Annotated[list[str] | None, Depends(properties_param)]
+
+
+def paging(default: int, maximum: int = MAX_LIMIT):
+    """``limit`` and ``offset`` parameters with the given default page size."""
+
+    def dependency(
+        limit: Annotated[int, Query(ge=1, le=maximum, description=f"page size (at most {maximum})")] = default,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")] = 0,
+    ) -> tuple[int, int]:
+        return limit, offset
+
+    return dependency
+
+
+def select_properties(available: list[str], wanted: list[str] | None) -> list[str]:
+    """The property names to return, in the order asked.
+
+    Raises
+    ------
+    ValidationError
+        Naming the unknown properties and the ones that exist.
+    """
+    if wanted is None:
+        return available
+    unknown = [w for w in wanted if w not in available]
+    if unknown:
+        raise ValidationError(f"unknown properties {', '.join(unknown)}; properties: {', '.join(available)}")
+    return wanted

@@ -1,0 +1,1 @@
+"""Routers of the API; :func:`api.app.create_app` includes every one listed in ``ROUTERS``."""

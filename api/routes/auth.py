@@ -1,0 +1,151 @@
+"""``/api/auth``: log in (OAuth2 password flow), the caller's own account and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api import security
+from api.deps import SESSION_COOKIE, CurrentUser, EngineDep, SettingsDep
+from api.params import RowId
+from api.schemas.common import problem_responses
+from api.schemas.users import KeyCreate, KeyCreated, KeyPublic, Me, PasswordChange, TokenOut, UserPublic
+from geo import accounts
+from geo.settings import Settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _login(request: Request, engine, settings: Settings, form: OAuth2PasswordRequestForm) -> dict:
+    """Check a password login, rate-limited per login name and per client address."""
+    name, client = form.username[:64], _client(request)
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+    since = dt.datetime.now(dt.timezone.utc) - window
+    by_name, by_client = accounts.recent_failures(engine, name=name, client=client, since=since)
+    if by_name >= settings.login_max_failures or by_client >= 4 * settings.login_max_failures:
+        raise HTTPException(
+            429, f"too many failed logins; wait {settings.login_window_minutes} minutes and try again",
+            headers={"Retry-After": str(int(window.total_seconds()))},
+        )
+    try:
+        user = accounts.get_user(engine, name=name)
+    except Exception:
+        user = None
+    ok = security.verify_password(user["password_hash"] if user else None, form.password)
+    ok = ok and bool(user and user["is_active"])
+    accounts.record_login(engine, name=name, client=client, success=ok)
+    if not ok:
+        raise HTTPException(401, "wrong user name or password, or the account is deactivated",
+                            headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
+    return user
+
+
+@router.post("/token", response_model=TokenOut, responses=problem_responses(401, 422, 429),
+             summary="Log in: a bearer token for a user name and password (OAuth2 password flow)")
+def token(request: Request, form: LoginForm, engine: EngineDep, settings: SettingsDep) -> TokenOut:
+    """Send ``username`` and ``password`` as a form; use the token as ``Authorization: Bearer``.
+    Repeated failures for one name lock it out for the settings' window (429)."""
+    user = _login(request, engine, settings, form)
+    issued = security.issue_token(settings, user_id=user["id"], name=user["name"])
+    return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.post("/session", response_model=Me, responses=problem_responses(401, 422, 429),
+             summary="Log in a browser: sets an HttpOnly session cookie (good for GET only)")
+def session(request: Request, response: Response, form: LoginForm, engine: EngineDep,
+            settings: SettingsDep) -> Me:
+    """For maps and GeoJSON links opened in a browser. The cookie authorises reads only;
+    changes always need a bearer token or an API key (so no cross-site request can write)."""
+    user = _login(request, engine, settings, form)
+    issued = security.issue_token(settings, user_id=user["id"], name=user["name"])
+    response.set_cookie(SESSION_COOKIE, issued.access_token, max_age=issued.expires_in, httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https", path="/")
+    return _me(user, "session")
+
+
+def _me(user: dict, via: str) -> Me:
+    from api.policy import permissions_of
+
+    base = UserPublic.of(user).model_dump()
+    return Me(**base, permissions=sorted(p.value for p in permissions_of(user["role"])), authenticated_by=via)
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=problem_responses(401),
+             summary="Log out everywhere: every token of yours issued until now stops working")
+def logout(user: CurrentUser, engine: EngineDep) -> Response:
+    if user.user_id is None:
+        raise HTTPException(401, "not logged in")
+    accounts.update_user(engine, user.user_id, {"tokens_valid_after": dt.datetime.now(dt.timezone.utc)},
+                         actor=user.actor, version=None)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=Me, responses=problem_responses(401), summary="Who you are")
+def me(user: CurrentUser, engine: EngineDep) -> Me:
+    """Your account, role, permissions and townships (anonymous readers get 401)."""
+    if user.user_id is None:
+        raise HTTPException(401, "not logged in", headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
+    return _me(accounts.get_user(engine, user_id=user.user_id), user.via)
+
+
+@router.post("/password", status_code=204, response_class=Response,
+             responses=problem_responses(401, 403, 422), summary="Change your password")
+def change_password(body: PasswordChange, user: CurrentUser, engine: EngineDep) -> Response:
+    """Needs the current password; every token issued before (other sessions too) stops working."""
+    if user.user_id is None:
+        raise HTTPException(401, "not logged in")
+    stored = accounts.get_user(engine, user_id=user.user_id)
+    if not security.verify_password(stored["password_hash"], body.current_password):
+        raise HTTPException(403, "the current password is wrong")
+    accounts.update_user(engine, user.user_id, {
+        "password_hash": security.hash_password(body.new_password),
+        "tokens_valid_after": dt.datetime.now(dt.timezone.utc),
+    }, actor=user.actor, version=None)
+    return Response(status_code=204)
+
+
+def create_key(engine, user_id: RowId, body: KeyCreate, actor) -> KeyCreated:
+    new = security.new_api_key()
+    expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=body.expires_in_days)
+               if body.expires_in_days else None)
+    stored = accounts.add_api_key(engine, user_id, label=body.label, prefix=new.prefix,
+                                  key_hash=new.key_hash, actor=actor, expires_at=expires)
+    return KeyCreated(**stored, key=new.key)
+
+
+def _own(user) -> int:
+    if user.user_id is None:
+        raise HTTPException(401, "not logged in")
+    return user.user_id
+
+
+@router.get("/keys", response_model=list[KeyPublic], responses=problem_responses(401),
+            summary="Your API keys (never the keys themselves)")
+def list_keys(user: CurrentUser, engine: EngineDep) -> list[dict]:
+    return accounts.list_api_keys(engine, _own(user))
+
+
+@router.post("/keys", response_model=KeyCreated, status_code=201, responses=problem_responses(401, 422),
+             summary="Make an API key for your scripts (shown once)")
+def add_key(body: KeyCreate, user: CurrentUser, engine: EngineDep) -> KeyCreated:
+    """Send it as ``X-API-Key: <key>`` (or ``Authorization: Bearer <key>``). It has your role
+    and townships. Only a hash is stored: the key cannot be shown again."""
+    return create_key(engine, _own(user), body, user.actor)
+
+
+@router.delete("/keys/{key_id}", status_code=204, response_class=Response,
+               responses=problem_responses(401, 404), summary="Revoke one of your API keys")
+def revoke_key(key_id: RowId, user: CurrentUser, engine: EngineDep) -> Response:
+    accounts.revoke_api_key(engine, key_id, user_id=_own(user), actor=user.actor)
+    return Response(status_code=204)

@@ -1,0 +1,161 @@
+"""Maps over HTTP: the landing page, ``/maps/<name>`` and the maps' own script assets.
+
+Every map gets its own route, so a dependency (a role check) can be attached per map:
+``maps_router(dependencies={"inspection": [Depends(require_role("inspector"))]})``.
+Handlers read frames with :func:`geo.storage.read_layer` and hand them to the builders in
+``maps/``; no SQL here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import folium
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import Depends as depends
+from fastapi.params import Depends
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from sqlalchemy.engine import Engine
+
+from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal
+from api.policy import Permission
+
+from geo import storage
+from geo.errors import NotFound
+from maps import catalog
+from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
+from maps.base import BASES, render_map
+from maps.landing import key_figures, landing_html
+
+TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
+UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
+BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
+
+LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def map_viewer(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, depends(_bearer)] = None,
+    api_key: Annotated[str | None, depends(_api_key)] = None,
+) -> Principal:
+    """The caller of a map page, who must be allowed to read the public layers.
+
+    A browser without a session is sent to the login page (and back afterwards); scripts get
+    the API's 401/403.
+    """
+    try:
+        user = get_principal(request, engine, settings, bearer, api_key)
+    except HTTPException as exc:
+        if exc.status_code == 401 and _wants_html(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(303, "log in first", headers={"Location": f"/login?next={quote(target)}"}) from None
+        raise
+    if not user.can(Permission.READ_PUBLIC):
+        raise HTTPException(403, f"your role ({user.role.value}) may not view maps")
+    return user
+
+
+MapViewer = Annotated[Principal, depends(map_viewer)]
+
+
+def load_map(engine: Engine, name: str, *, township: str | int | list[int] | None = None,
+             unit: str | None = None, base: str | None = None, tianditu_key: str | None = None,
+             can_read: Callable[[str], bool] | None = None) -> tuple[catalog.MapSpec, folium.Map]:
+    """Read the layers map ``name`` needs (filtered to ``township``) and build it.
+
+    Shared by the HTTP route and ``atlas map``. ``township`` is a name, code or id, or a list
+    of ids (a user limited to some townships); ``can_read`` leaves out the layers the caller
+    may not read (a viewer's overview has no households).
+
+    Raises
+    ------
+    NotFound
+        Unknown map, township or unit.
+    ValidationError
+        An option the map does not take, or a base that is not available.
+    """
+    spec = catalog.get_map(name)
+    frames = {
+        layer: storage.read_layer(engine, layer, township=township,
+                                  columns=list(columns) if columns else None)
+        for layer, columns in spec.layers.items()
+        if can_read is None or can_read(layer)
+    }
+    label = township if isinstance(township, str) else None
+    if township and "townships" in frames and len(frames["townships"]) == 1:
+        label = str(frames["townships"]["name"].iloc[0])
+    options = {"township": label, "base": base, "tianditu_key": tianditu_key, "unit": unit}
+    return spec, catalog.build(spec, frames, options=options)
+
+
+def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) -> APIRouter:
+    """The router: ``/``, ``/maps``, ``/maps/<name>`` for every map, ``/maps/assets/...``.
+
+    Parameters
+    ----------
+    dependencies
+        Extra FastAPI dependencies per map name (role checks once auth lands).
+    """
+    router = APIRouter(tags=["maps"])
+    dependencies = dependencies or {}
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def landing(request: Request, user: MapViewer, engine: EngineDep) -> HTMLResponse:
+        scope = user.township_filter(None)
+        frames = {layer: storage.read_layer(engine, layer, township=scope)
+                  for layer in LANDING_LAYERS if user.can_read_layer(layer)}
+        return HTMLResponse(landing_html(key_figures(**frames), catalog.MAPS.values(),
+                                         account=f"{user.name}（{user.role.label}）"))
+
+    @router.get("/maps", response_class=JSONResponse)
+    def list_maps() -> list[dict[str, Any]]:
+        """Every map with its Chinese title, audience and URL."""
+        return [{"name": s.name, "title": s.title, "audience": s.audience, "url": f"/maps/{s.name}",
+                 "options": ["township", "base", *s.options]} for s in catalog.MAPS.values()]
+
+    @router.get(SERVED_PREFIX + "/{package}/{path:path}", include_in_schema=False)
+    def asset(package: str, path: str) -> FileResponse:
+        try:
+            file = asset_file(package, path)
+        except AssetError as exc:  # an asset package missing on the server: not the caller's fault
+            return JSONResponse({"title": "AssetError", "status": 500, "detail": str(exc)},
+                                status_code=500, media_type="application/problem+json")
+        return FileResponse(file, media_type=SERVABLE[file.suffix],
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    for spec in catalog.MAPS.values():
+        router.add_api_route(
+            f"/maps/{spec.name}", _map_handler(spec.name), methods=["GET"],
+            response_class=HTMLResponse, summary=f"{spec.title} ({spec.name})",
+            description=spec.description, dependencies=list(dependencies.get(spec.name, ())),
+        )
+
+    @router.get("/maps/{name}", include_in_schema=False)
+    def unknown_map(name: str) -> None:
+        catalog.get_map(name)  # raises NotFound listing the maps
+        raise NotFound(f"no map {name!r}")  # pragma: no cover - every known map has its route
+
+    return router
+
+
+def _map_handler(name: str):
+    def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
+                unit: UnitQuery = None, base: BaseQuery = None) -> HTMLResponse:
+        requested = storage.resolve_township(engine, township) if township else None
+        scope = user.township_filter(requested)
+        spec, m = load_map(engine, name, township=township if requested is not None else scope,
+                           unit=unit, base=base, tianditu_key=settings.tianditu_key,
+                           can_read=user.can_read_layer)
+        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec.title} · 村级帮扶地图"))
+
+    handler.__name__ = f"map_{name}"
+    return handler

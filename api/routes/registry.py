@@ -1,0 +1,219 @@
+"""``/api/registry/{resource}``: list, read, create, change and delete registry records.
+
+One router per layer is built from that layer's schema family (``api.schemas.registry``), so
+every resource behaves the same and documents its own fields. Changes need the version the
+client read (``If-Match: "3"`` or ``"version": 3`` in the body): a stale one is refused
+with 412 (If-Match) or 409 (body), never silently overwritten. Every change is audited.
+"""
+
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response
+
+from api.deps import CurrentUser, Editor, EngineDep, TownshipParam, check_layer
+from api.geojson import JSON, frame_records, page_links, record_json
+from api.params import RowId, paging
+from api.schemas.common import problem_responses
+from api.schemas.registry import SCHEMAS, ResourceSchemas
+from geo import audit, storage
+from geo.layers import LAYERS, LayerSpec
+
+PREFIX = "/api/registry"
+IF_MATCH_HELP = 'the ETag you read, e.g. "3" (or send "version" in the body)'
+
+
+def etag(version: int) -> str:
+    return f'"{int(version)}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int:
+    """The version a change is conditional on, from ``If-Match`` or the body.
+
+    Raises
+    ------
+    HTTPException
+        428 when neither is given; 400 when If-Match is not one of our ETags or the two differ.
+    """
+    header_version = None
+    if if_match is not None:
+        tag = if_match.split(",")[0].strip()
+        tag = tag[2:] if tag.startswith("W/") else tag
+        tag = tag.strip('"')
+        if not tag.isdigit() or len(tag) > 9:
+            raise HTTPException(400, f"If-Match must be the ETag you read, like \"3\"; got {if_match[:20]!r}")
+        header_version = int(tag)
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise HTTPException(400, "If-Match and the body's version differ; send one of them")
+    version = header_version if header_version is not None else body_version
+    if version is None:
+        raise HTTPException(428, "send the version you read, as If-Match: \"<version>\" or as "
+                                 "\"version\" in the body, so a newer change is never overwritten")
+    return version
+
+
+def _filters(spec: LayerSpec) -> list[str]:
+    return [c for c in ("township_id", "village_id", "unit_id") if c in spec.table.c]
+
+
+def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
+    layer = spec.name
+    router = APIRouter(prefix=f"{PREFIX}/{layer}", tags=[f"registry: {layer}"],
+                       responses=problem_responses(401, 403))
+    Public, Create, Update, Page = schemas.public, schemas.create, schemas.update, schemas.page
+    filter_columns = _filters(spec)
+
+    def list_rows(
+        request: Request,
+        user: CurrentUser,
+        engine: EngineDep,
+        township: TownshipParam,
+        page: Annotated[tuple[int, int], Depends(paging(100, 1000))],
+        village_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        unit_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        township_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        category: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> Any:
+        check_layer(user, layer)
+        where = {}
+        for name, value in (("village_id", village_id), ("unit_id", unit_id), ("township_id", township_id)):
+            if value is not None:
+                where[name] = value
+        if category is not None and spec.category_column:
+            where[spec.category_column] = category
+        scope = user.township_filter(township)
+        limit, offset = page
+        frame = storage.read_layer(engine, layer, township=scope, where=where, limit=limit, offset=offset)
+        matched = storage.count_layer(engine, layer, township=scope, where=where)
+        items = frame_records(frame, geometry_name="geometry" if spec.geometry else None)
+        return JSON({"items": items, "numberMatched": matched, "numberReturned": len(items),
+                     "links": page_links(request, limit=limit, offset=offset, matched=matched,
+                                         returned=len(items), media_type="application/json")})
+
+    list_rows = _drop_unused_filters(list_rows, filter_columns, spec)
+    router.add_api_route(
+        "", list_rows, methods=["GET"], response_model=Page, name=f"list_{layer}",
+        summary=f"List {spec.label} ({layer})",
+        description=f"{spec.label} rows in the caller's townships, in id order, paged.",
+        responses=problem_responses(404, 422),
+    )
+
+    def read_row(row_id: RowId, response: Response, user: CurrentUser, engine: EngineDep) -> Any:
+        check_layer(user, layer)
+        row = storage.read_record(engine, layer, row_id, township=user.township_filter())
+        response.headers["ETag"] = etag(row["version"])
+        return record_json(row)
+
+    router.add_api_route(
+        "/{row_id}", read_row, methods=["GET"], response_model=Public, name=f"get_{layer}",
+        summary=f"One {spec.label} ({layer}) row", responses=problem_responses(404, 422),
+        description="The row with its ETag (its version), which a change must send back as If-Match.",
+    )
+
+    def create_row(
+        request: Request,
+        response: Response,
+        user: Editor,
+        engine: EngineDep,
+        body: Annotated[Create, Body()],
+    ) -> Any:
+        values = body.model_dump(exclude_unset=True)
+        source = values.pop("source", None) or "user"
+        row = storage.insert_record(engine, layer, values, actor=user.actor, township=user.write_scope,
+                                    source=source)
+        response.status_code = 201
+        response.headers["ETag"] = etag(row["version"])
+        response.headers["Location"] = str(request.url_for(f"get_{layer}", row_id=row["id"]))
+        return record_json(row)
+
+    router.add_api_route(
+        "", create_row, methods=["POST"], response_model=Public, status_code=201, name=f"create_{layer}",
+        summary=f"Add a {spec.label} ({layer}) row", responses=problem_responses(409, 422),
+        description="Enum fields take the English value or the Chinese label. A row whose natural "
+                    "key exists already is refused (409); change that row instead.",
+    )
+
+    def update_row(
+        row_id: RowId,
+        response: Response,
+        user: Editor,
+        engine: EngineDep,
+        body: Annotated[Update, Body()],
+        if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
+    ) -> Any:
+        changes = body.model_dump(exclude_unset=True)
+        version = expected_version(if_match, changes.pop("version", None))
+        row = storage.update_record(engine, layer, row_id, changes, version=version, actor=user.actor,
+                                    township=user.write_scope)
+        response.headers["ETag"] = etag(row["version"])
+        return record_json(row)
+
+    router.add_api_route(
+        "/{row_id}", update_row, methods=["PATCH"], response_model=Public, name=f"update_{layer}",
+        summary=f"Change a {spec.label} ({layer}) row",
+        responses=problem_responses(404, 409, 412, 422, 428),
+        description="Only the fields sent change. Needs the version you read (If-Match or body); "
+                    "a stale version gets 412 (If-Match) or 409 (body) with the current version.",
+    )
+
+    def delete_row(
+        row_id: RowId,
+        user: Editor,
+        engine: EngineDep,
+        if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
+        version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the version you read")] = None,
+    ) -> Response:
+        expected = expected_version(if_match, version)
+        storage.delete_record(engine, layer, row_id, version=expected, actor=user.actor,
+                              township=user.write_scope)
+        return Response(status_code=204)
+
+    router.add_api_route(
+        "/{row_id}", delete_row, methods=["DELETE"], status_code=204, name=f"delete_{layer}",
+        summary=f"Delete a {spec.label} ({layer}) row", response_class=Response,
+        responses=problem_responses(404, 409, 412, 422, 428),
+        description="Needs the version you read. Refused (409) while other rows refer to it.",
+    )
+    return router
+
+
+def _drop_unused_filters(endpoint, keep: list[str], spec: LayerSpec):
+    """Remove the filter parameters a layer does not have from the endpoint's signature, so the
+    OpenAPI document lists only real filters."""
+    import inspect
+
+    signature = inspect.signature(endpoint)
+    unused = {"village_id", "unit_id", "township_id"} - set(keep)
+    if spec.category_column is None:
+        unused.add("category")
+    params = [p for name, p in signature.parameters.items() if name not in unused]
+    endpoint.__signature__ = signature.replace(parameters=params)
+    return endpoint
+
+
+def personal_router() -> APIRouter:
+    """The one path to a household head's name and ID number, for roles that may see them."""
+    router = APIRouter(prefix=f"{PREFIX}/households", tags=["registry: households"],
+                       responses=problem_responses(401, 403, 404))
+
+    @router.get("/{row_id}/personal", summary="A household's personal fields (role-checked, audited)")
+    def household_personal(row_id: RowId, user: CurrentUser, engine: EngineDep) -> dict:
+        """The household head's name and ID number. Only for roles that may see personal data
+        (administrators and planners; inspectors through their own inspection plans). Every
+        read is written to the audit log."""
+        if user.via == "anonymous":
+            raise HTTPException(401, "log in first: personal data needs an account",
+                                headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
+        if not user.can_see_names():
+            raise HTTPException(403, "your role may not see household heads' names or ID numbers")
+        row = storage.read_record(engine, "households", row_id, township=user.township_filter(),
+                                  include_pii=True)
+        audit.record(engine, actor=user.actor, action="read_pii", layer="households", row_id=row_id)
+        return {"id": row["id"], "code": row["code"], "head_name": row["head_name"],
+                "id_number": row["id_number"]}
+
+    return router
+
+
+def routers() -> list[APIRouter]:
+    return [personal_router()] + [_build(spec, SCHEMAS[name]) for name, spec in LAYERS.items()]

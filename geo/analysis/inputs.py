@@ -1,0 +1,213 @@
+"""Loading the frames an analysis needs from the registry (the only module of
+``geo.analysis`` that touches the database, and only through :func:`geo.storage.read_layer`).
+
+A township filter keeps that township's villages and what hangs off them. Roads, and water
+facilities besides the township's own, are read within :data:`ROAD_MARGIN_M` of the
+township's area (a village road may leave the township before it meets the network; the
+nearest well may stand across the boundary), and cadre loads always use every household a
+cadre carries, since cadres serve villages in several townships.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import storage
+from geo.analysis.coverage import analyze_coverage
+from geo.analysis.exit_standards import exit_scorecard
+from geo.analysis.priority import prioritize
+from geo.analysis.result import AnalysisResult
+from geo.analysis.roads import analyze_roads
+from geo.analysis.water import analyze_water
+from geo.errors import NotFound
+from geo.storage import Bind
+
+#: Roads within this distance of a township's area are loaded with it [m].
+ROAD_MARGIN_M = 5_000.0
+
+#: Layers (and link tables) each analysis reads.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "coverage": ("townships", "villages", "pairings", "work_teams", "units", "cadres", "households"),
+    "roads": ("townships", "villages", "settlements", "roads", "households"),
+    "water": ("townships", "villages", "settlements", "water_facilities", "water_facility_villages", "households"),
+    "exit": ("townships", "villages", "settlements", "households", "roads", "water_facilities",
+             "water_facility_villages"),
+    "priority": ("townships", "villages", "settlements", "households", "roads", "water_facilities",
+                 "water_facility_villages", "pv_projects", "pv_project_households"),
+}
+ANALYSES = tuple(NEEDS)
+TITLES = {"coverage": "帮扶覆盖分析", "roads": "道路通达分析", "water": "饮水安全分析", "exit": "贫困村退出标准核查",
+          "priority": "项目优先排序"}
+
+
+def load_inputs(
+    bind: Bind,
+    analysis: str,
+    *,
+    township: int | str | None = None,
+    kind: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read the layers ``analysis`` needs, for one township or the whole registry.
+
+    Parameters
+    ----------
+    bind
+        Engine or connection.
+    analysis
+        One of :data:`ANALYSES`.
+    township
+        Township id, code or name (None: everything).
+    kind
+        For ``priority``: the project kind (``road``, ``water``, ``pv``), to skip layers it
+        does not use.
+
+    Returns
+    -------
+    dict
+        Layer or link-table name -> frame (GeoDataFrames in EPSG:4326; personal data never
+        read).
+
+    Raises
+    ------
+    NotFound
+        Unknown analysis or township.
+    """
+    if analysis not in NEEDS:
+        raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")
+    wanted = _wanted(analysis, kind)
+    township_id = storage.resolve_township(bind, township) if township is not None else None
+    frames: dict[str, pd.DataFrame] = {}
+    with storage.connect(bind) as conn:
+        for name in wanted:
+            frames[name] = _read(conn, name, analysis, township_id)
+    return frames
+
+
+def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:
+    layers = NEEDS[analysis]
+    if analysis != "priority" or kind is None:
+        return layers
+    skip = {"road": {"water_facilities", "water_facility_villages", "pv_projects", "pv_project_households"},
+            "water": {"roads", "pv_projects", "pv_project_households"},
+            "pv": {"roads", "water_facilities", "water_facility_villages"}}.get(kind, set())
+    return tuple(n for n in layers if n not in skip)
+
+
+def _read(conn, name: str, analysis: str, township_id: int | None) -> pd.DataFrame:
+    if name in ("water_facility_villages", "pv_project_households"):
+        return storage.read_links(conn, name)
+    if township_id is None:
+        return storage.read_layer(conn, name)
+    if name == "roads":
+        return storage.read_layer(conn, name, bbox=_area_near(conn, township_id))
+    if name == "water_facilities":  # its villages' facilities and any others within reach
+        own = storage.read_layer(conn, name, township=township_id)
+        near = storage.read_layer(conn, name, bbox=_area_near(conn, township_id))
+        both = pd.concat([own, near[~near["id"].isin(own["id"])]], ignore_index=True)
+        return gpd.GeoDataFrame(both.sort_values("id").reset_index(drop=True), geometry="geometry", crs=4326)
+    if name == "households" and analysis == "coverage":
+        return storage.read_layer(conn, name)  # cadre loads need every household a cadre carries
+    if name == "townships":
+        return storage.read_layer(conn, name, ids=[township_id])
+    return storage.read_layer(conn, name, township=township_id)
+
+
+def _area_near(conn, township_id: int) -> tuple[float, float, float, float]:
+    """Bounds of a township's area, seat, villages and settlements grown by ROAD_MARGIN_M."""
+    towns = storage.read_layer(conn, "townships", ids=[township_id])
+    villages = storage.read_layer(conn, "villages", township=township_id, columns=["id"])
+    settlements = storage.read_layer(conn, "settlements", township=township_id, columns=["id"])
+    parts = [g for g in (towns.geometry, towns["seat"], villages.geometry, settlements.geometry)
+             if g.notna().any() and not g.is_empty.all()]
+    if not parts:
+        return (0.0, 0.0, 0.0, 0.0)  # nothing located: an empty box selects nothing
+    minx = min(p.total_bounds[0] for p in parts)
+    miny = min(p.total_bounds[1] for p in parts)
+    maxx = max(p.total_bounds[2] for p in parts)
+    maxy = max(p.total_bounds[3] for p in parts)
+    dlat = ROAD_MARGIN_M / 111_320.0
+    dlon = ROAD_MARGIN_M / (111_320.0 * max(math.cos(math.radians((miny + maxy) / 2)), 0.01))
+    return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+
+
+def analyze(frames: Mapping[str, pd.DataFrame], analysis: str, **options: Any) -> AnalysisResult:
+    """Run ``analysis`` on loaded frames (see :func:`load_inputs`) with keyword options.
+
+    Raises
+    ------
+    NotFound
+        Unknown analysis.
+    """
+    runners: dict[str, Callable[..., AnalysisResult]] = {
+        "coverage": lambda f, **o: analyze_coverage(f["villages"], f["pairings"], f["work_teams"], f["units"],
+                                                    f["cadres"], f["households"], f["townships"], **o),
+        "roads": lambda f, **o: analyze_roads(f["villages"], f["settlements"], f["roads"], f["townships"],
+                                              households=f["households"], **o),
+        "water": lambda f, **o: analyze_water(f["villages"], f["settlements"], f["water_facilities"],
+                                              links=f["water_facility_villages"], households=f["households"],
+                                              townships=f["townships"], **o),
+        "exit": lambda f, **o: exit_scorecard(f["villages"], f["settlements"], f["households"], f["roads"],
+                                              f["townships"], facilities=f["water_facilities"],
+                                              facility_links=f["water_facility_villages"], **o),
+        "priority": lambda f, **o: prioritize(
+            o.pop("kind"), f["villages"], f["settlements"], f["townships"], households=f.get("households"),
+            roads=f.get("roads"), facilities=f.get("water_facilities"),
+            facility_links=f.get("water_facility_villages"), pv_projects=f.get("pv_projects"),
+            pv_households=f.get("pv_project_households"), **o),
+    }
+    if analysis not in runners:
+        raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")
+    return runners[analysis](frames, **options)
+
+
+def analyze_all(frames: Mapping[str, pd.DataFrame], *, kind: str = "road") -> dict[str, AnalysisResult]:
+    """All five analyses on one set of frames with their default rules, the roads and water
+    analyses computed once and reused by the exit scorecard and the ranking.
+
+    Parameters
+    ----------
+    frames
+        Every layer :data:`NEEDS` lists (``load_inputs(bind, "priority")`` plus the
+        coverage layers).
+    kind
+        Project kind of the ranking.
+    """
+    roads = analyze(frames, "roads")
+    water = analyze(frames, "water")
+    return {
+        "coverage": analyze(frames, "coverage"),
+        "roads": roads,
+        "water": water,
+        "exit": analyze(frames, "exit", roads_result=roads, water_result=water),
+        "priority": analyze(frames, "priority", kind=kind, roads_result=roads, water_result=water),
+    }
+
+
+def run_analysis(bind: Bind, analysis: str, *, township: int | str | None = None, **options: Any) -> AnalysisResult:
+    """Load what ``analysis`` needs from the registry and run it.
+
+    Parameters
+    ----------
+    bind
+        Engine or connection.
+    analysis
+        ``coverage``, ``roads``, ``water``, ``exit`` or ``priority``.
+    township
+        Township id, code or name (None: the whole registry).
+    **options
+        Keyword options of the analysis function (thresholds; ``kind`` for ``priority``).
+
+    Raises
+    ------
+    NotFound
+        Unknown analysis or township.
+    ValidationError
+        Bad options.
+    """
+    frames = load_inputs(bind, analysis, township=township, kind=options.get("kind"))
+    return analyze(frames, analysis, **options)

@@ -1,0 +1,221 @@
+"""Enumerations of the registry, each member carrying the Chinese label users read.
+
+The value (English, lower case) is what the database and the API store; the label is what
+maps, exports and forms show. ``parse`` accepts either, so imports take the Chinese labels.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class LabeledEnum(StrEnum):
+    """A string enum whose members also carry a Chinese ``label``."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label
+        return obj
+
+    @classmethod
+    def parse(cls, text: object) -> Self:
+        """Return the member whose value or Chinese label equals ``text`` (spaces trimmed).
+
+        Raises
+        ------
+        ValueError
+            Naming the bad value and every accepted value and label.
+        """
+        if isinstance(text, cls):
+            return text
+        key = str(text).strip()
+        for member in cls:
+            if key in (member.value, member.label) or key.lower() == member.value:
+                return member
+        allowed = ", ".join(f"{m.value} ({m.label})" for m in cls)
+        raise ValueError(f"{key!r} is not a valid {cls.__name__}; use one of: {allowed}")
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Map each value to its Chinese label."""
+        return {m.value: m.label for m in cls}
+
+
+class VillageCategory(LabeledEnum):
+    KEY_POOR = "key_poor", "重点贫困村"
+    POOR = "poor", "贫困村"
+    EXITED = "exited", "脱贫销号村"
+    NON_POOR = "non_poor", "非贫困村"
+
+
+class HouseholdStatus(LabeledEnum):
+    REGISTERED = "registered", "建档立卡未脱贫"
+    EXITED = "exited", "已脱贫"
+    PLANNED_EXIT = "planned_exit", "计划脱贫"
+    RETURNED = "returned", "返贫"
+    NON_POOR = "non_poor", "非贫困户"
+
+
+class UnitKind(LabeledEnum):
+    PARTY_GOVERNMENT = "party_government", "党政机关"
+    PUBLIC_INSTITUTION = "public_institution", "事业单位"
+    STATE_ENTERPRISE = "state_enterprise", "国有企业"
+    FINANCIAL = "financial", "金融机构"
+    PRIVATE_ENTERPRISE = "private_enterprise", "民营企业"
+    SOCIAL_ORGANISATION = "social_organisation", "社会组织"
+    OTHER = "other", "其他"
+
+
+class UnitLevel(LabeledEnum):
+    CENTRAL = "central", "中央驻地单位"
+    REGION = "region", "自治区级"
+    CITY = "city", "市级"
+    DISTRICT = "district", "区县级"
+    TOWNSHIP = "township", "乡镇级"
+    OTHER = "other", "其他"
+
+
+class CadreRank(LabeledEnum):
+    DIVISION = "division", "处级"
+    SECTION = "section", "科级"
+    GENERAL = "general", "一般干部"
+
+
+class RoadClass(LabeledEnum):
+    COUNTY = "county", "县道"
+    TOWNSHIP = "township", "乡道"
+    VILLAGE = "village", "村道"
+    TRACK = "track", "机耕道"
+
+
+class RoadSurface(LabeledEnum):
+    HARDENED = "hardened", "硬化路"
+    GRAVEL = "gravel", "砂石路"
+    EARTH = "earth", "土路"
+
+
+class WaterKind(LabeledEnum):
+    SUPPLY_POINT = "supply_point", "集中供水点"
+    WELL = "well", "机井"
+    CANAL = "canal", "水渠"
+    RESERVOIR = "reservoir", "蓄水池"
+    PIPELINE = "pipeline", "供水管道"
+
+
+class FacilityStatus(LabeledEnum):
+    WORKING = "working", "正常运行"
+    DAMAGED = "damaged", "损坏待修"
+    STOPPED = "stopped", "停用"
+    BUILDING = "building", "在建"
+    PLANNED = "planned", "规划"
+
+
+class PVKind(LabeledEnum):
+    HOUSEHOLD_ROOFTOP = "household_rooftop", "户用屋顶光伏"
+    VILLAGE_STATION = "village_station", "村级光伏电站"
+    CENTRALIZED_STATION = "centralized_station", "集中式光伏电站"
+    AGRI_PV = "agri_pv", "农光互补"
+
+
+class PVStatus(LabeledEnum):
+    PLANNED = "planned", "规划"
+    BUILDING = "building", "在建"
+    GRID_CONNECTED = "grid_connected", "已并网"
+    STOPPED = "stopped", "停运"
+
+
+class ProjectKind(LabeledEnum):
+    ROAD = "road", "道路建设"
+    WELL = "well", "打机井"
+    CANAL = "canal", "修水渠"
+    RESERVOIR = "reservoir", "蓄水池"
+    FARMLAND = "farmland", "农田建设"
+    BREEDING = "breeding", "养殖"
+    PLANTING = "planting", "种植"
+    OTHER = "other", "其他"
+
+
+class ProjectStatus(LabeledEnum):
+    PLANNED = "planned", "计划"
+    BUILDING = "building", "在建"
+    COMPLETED = "completed", "已完成"
+
+
+class FundingMode(LabeledEnum):
+    SELF_RAISED = "self_raised", "自筹项目"
+    COORDINATED = "coordinated", "协调项目"
+
+
+# ---------------------------------------------------------------------- inspection (seed 003)
+
+
+class VillageSelection(LabeledEnum):
+    """How an inspection plan picks villages from its scope."""
+
+    ALL = "all", "全部抽查"
+    RANDOM = "random", "简单随机抽取"
+    PPS = "pps", "按户数概率比例抽取"
+
+
+class RouteMethod(LabeledEnum):
+    """What the distances of a visiting route were measured on."""
+
+    ROAD_NETWORK = "road_network", "沿路网"
+    MIXED = "mixed", "路网与直线混合"
+    STRAIGHT_LINE = "straight_line", "直线距离"
+
+
+class FindingCategory(LabeledEnum):
+    """督查发现问题类别 (seed 003, 表3)."""
+
+    IDENTIFICATION = "identification", "精准识别"
+    ASSISTANCE = "assistance", "精准帮扶"
+    EXIT = "exit", "精准脱贫"
+    OTHER = "other", "其他"
+
+
+class FindingKind(LabeledEnum):
+    """The rows of seed 003's 表3 under each category (see :data:`FINDING_KINDS`)."""
+
+    MISSED = "missed", "漏评"
+    WRONGLY_REGISTERED = "wrongly_registered", "错评"
+    MEASURES = "measures", "措施制定"
+    PROJECTS = "projects", "项目实施"
+    FUNDS = "funds", "资金使用"
+    POLICIES = "policies", "政策保障"
+    RESIDENT_TEAM = "resident_team", "驻村帮扶"
+    WRONG_EXIT = "wrong_exit", "错退"
+    RETURNED = "returned", "返贫"
+    RECORDS = "records", "资料档案"
+    MOTIVATION = "motivation", "内生动力"
+    OTHER = "other", "其他"
+
+
+#: Which kinds belong to which category, in 表3's row order; the first is the default.
+FINDING_KINDS: dict[FindingCategory, tuple[FindingKind, ...]] = {
+    FindingCategory.IDENTIFICATION: (FindingKind.MISSED, FindingKind.WRONGLY_REGISTERED),
+    FindingCategory.ASSISTANCE: (FindingKind.MEASURES, FindingKind.PROJECTS, FindingKind.FUNDS,
+                                 FindingKind.POLICIES, FindingKind.RESIDENT_TEAM),
+    FindingCategory.EXIT: (FindingKind.WRONG_EXIT, FindingKind.RETURNED),
+    FindingCategory.OTHER: (FindingKind.RECORDS, FindingKind.MOTIVATION, FindingKind.OTHER),
+}
+
+
+class FindingStatus(LabeledEnum):
+    """Rectification status: open -> rectifying -> closed (closing needs a note of evidence)."""
+
+    OPEN = "open", "待整改"
+    RECTIFYING = "rectifying", "整改中"
+    CLOSED = "closed", "已整改销号"
+class Role(LabeledEnum):
+    """What an account of the atlas may do (the API's permission table maps each to rights)."""
+
+    ADMIN = "admin", "管理员"
+    PLANNER = "planner", "规划人员"
+    LEADER = "leader", "领导"
+    INSPECTOR = "inspector", "督查人员"
+    VIEWER = "viewer", "访客"

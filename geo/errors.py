@@ -1,0 +1,63 @@
+"""Domain exceptions. Each message says what was wrong and what to do; the API maps them to
+HTTP statuses in one table and the CLI prints them as one line."""
+
+from __future__ import annotations
+
+
+class AtlasError(Exception):
+    """Base of every error the atlas reports to a user."""
+
+    #: Short machine-readable kind, used by the API's problem+json ``type``.
+    kind = "atlas-error"
+
+
+class DatabaseError(AtlasError):
+    """The database cannot be reached, opened or used."""
+
+    kind = "database"
+
+
+class SpatialiteMissing(DatabaseError):
+    """``mod_spatialite`` cannot be loaded."""
+
+    kind = "spatialite-missing"
+
+
+class SchemaMissing(DatabaseError):
+    """The database exists but its schema was never created or is out of date."""
+
+    kind = "schema-missing"
+
+
+class NotFound(AtlasError):
+    """A layer, row or key the caller named does not exist."""
+
+    kind = "not-found"
+
+
+class ValidationError(AtlasError):
+    """Input that cannot be stored as given."""
+
+    kind = "validation"
+
+
+class Conflict(AtlasError):
+    """A write that would overwrite a newer version or break a uniqueness rule."""
+
+    kind = "conflict"
+
+
+class StaleVersion(Conflict):
+    """An update or delete named a version of the row that is no longer the current one."""
+
+    kind = "stale-version"
+
+    def __init__(self, message: str, *, current_version: int):
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class OutOfScope(AtlasError):
+    """A write that would put a row outside the townships the caller may change."""
+
+    kind = "out-of-scope"

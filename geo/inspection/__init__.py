@@ -1,0 +1,6 @@
+"""Inspection sampling (督查抽样): plans and strata, reproducible and verifiable draws,
+visiting routes, printable forms and exports, findings and their rectification.
+
+Seeds 001 and 003 set the rules; the README's "Inspection sampling" section documents the
+draw algorithm precisely enough for a third party to re-implement it.
+"""

@@ -1,0 +1,568 @@
+"""Drawing, recording and verifying inspection samples against the registry.
+
+The steps are the pure functions of :mod:`~geo.inspection.draw` and
+:mod:`~geo.inspection.routes`; this module reads the registry through :mod:`geo.storage`,
+records the result through :mod:`geo.inspection.store`, and does both in one transaction so a
+draw is stored whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import Point
+
+from geo import storage
+from geo.enums import RouteMethod, VillageCategory
+from geo.errors import NotFound, ValidationError
+from geo.inspection import store
+from geo.inspection.draw import (
+    ALGORITHM,
+    Frame,
+    Sample,
+    build_frame,
+    diff_frames,
+    diff_samples,
+    draw_sample,
+    village_key,
+)
+from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict
+from geo.inspection.routes import combine_methods, order_households, plan_routes, walking_m
+from geo.storage import Bind, connect
+
+#: Where teams set out when no start is given: the county seat of the demo district,
+#: 中卫城区 (沙坡头区人民政府驻地), approximately [lon, lat].
+DEFAULT_START = Point(105.19, 37.51)
+DEFAULT_START_LABEL = "中卫城区（沙坡头区政府驻地）"
+
+
+@dataclass
+class DrawReport:
+    """What :func:`draw_plan` recorded."""
+
+    plan_id: int
+    name: str
+    seed: str
+    algorithm: str
+    frame_hash: str
+    result_hash: str
+    villages: int
+    households: int
+    tallies: pd.DataFrame
+    teams: list[dict[str, Any]]
+    route_method: RouteMethod
+    route_km: float
+
+    def shortfalls(self) -> pd.DataFrame:
+        return self.tallies[self.tallies["shortfall"] > 0]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "plan_id": self.plan_id, "name": self.name, "seed": self.seed, "algorithm": self.algorithm,
+            "frame_hash": self.frame_hash, "result_hash": self.result_hash,
+            "villages": self.villages, "households": self.households,
+            "shortfalls": self.shortfalls().to_dict("records"),
+            "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
+        }
+
+
+# ---------------------------------------------------------------------- scope and frame
+
+
+def _scope_villages(conn, spec: PlanSpec) -> pd.DataFrame:
+    """The registry's villages in the plan's scope.
+
+    Raises
+    ------
+    NotFound
+        A township or excluded village that does not exist.
+    ValidationError
+        An ambiguous excluded village name, or an empty scope.
+    """
+    villages = storage.read_layer(conn, "villages", columns=["code", "name", "township_id", "category",
+                                                             "households"])
+    total = len(villages)
+    if total == 0:
+        raise ValidationError("the registry has no villages; load data first (atlas demo load or an import)")
+    keep = pd.Series(True, index=villages.index)
+    if spec.scope.townships:
+        ids = {storage.resolve_township(conn, t) for t in spec.scope.townships}
+        keep &= villages["township_id"].isin(ids)
+    if spec.scope.categories:
+        keep &= villages["category"].isin([c.value for c in spec.scope.categories])
+    for text in spec.scope.exclude_villages:
+        keep &= ~villages.index.isin(_match_village(villages, text))
+    scoped = villages[keep]
+    if scoped.empty:
+        raise ValidationError(
+            f"the plan's scope selects no villages (townships: {', '.join(spec.scope.townships) or 'all'}; "
+            f"categories: {', '.join(c.label for c in spec.scope.categories) or 'all'}; excluded: "
+            f"{len(spec.scope.exclude_villages)}) out of {total} in the registry; widen the scope")
+    return scoped
+
+
+def _match_village(villages: pd.DataFrame, text: str) -> pd.Index:
+    if "/" in text:
+        township, name = text.split("/", 1)
+        hit = villages[(villages["township_name"] == township.strip()) & (villages["name"] == name.strip())]
+    else:
+        hit = villages[(villages["name"] == text) | (villages["code"] == text)]
+    if hit.empty:
+        raise NotFound(f"excluded village {text!r} is not in the registry; give its name, 12-digit code "
+                       "or township/name")
+    if len(hit) > 1:
+        places = ", ".join(f"{t}/{n}" for t, n in zip(hit["township_name"], hit["name"]))
+        raise ValidationError(f"excluded village {text!r} is ambiguous ({places}); write it as township/name")
+    return hit.index
+
+
+def current_frame(bind: Bind, spec: PlanSpec) -> tuple[Frame, pd.DataFrame, gpd.GeoDataFrame]:
+    """The plan's frame as the registry stands now, with the scoped villages and households."""
+    with connect(bind) as conn:
+        villages = _scope_villages(conn, spec)
+        households = storage.read_layer(conn, "households", columns=["code", "village_id", "status", "status_year"],
+                                        with_names=False)
+    return build_frame(spec, villages, households), villages, households
+
+
+# ---------------------------------------------------------------------- draw
+
+
+def _default_name(spec: PlanSpec, seed: str) -> str:
+    return f"{spec.year}年督查抽样 {spec.preset or 'plan'} 种子{seed}"[:200]
+
+
+def draw_plan(
+    bind: Bind,
+    spec: PlanSpec,
+    *,
+    seed: str,
+    teams: int = 1,
+    start: Point | None = None,
+    return_to_start: bool = False,
+    planned_on: dt.date | None = None,
+    use_roads: bool = True,
+    source: str = "user",
+) -> DrawReport:
+    """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
+
+    Parameters
+    ----------
+    bind
+        Engine or connection.
+    spec
+        The plan (preset or file); an empty name gets one made from year, preset and seed.
+    seed
+        The seed string announced for this draw.
+    teams
+        Number of inspection teams (seed 003 sent 3).
+    start
+        Where the teams set out, EPSG:4326; default :data:`DEFAULT_START`.
+    return_to_start
+        Each team's route ends back at the start.
+    planned_on
+        The inspection date, for the record.
+    use_roads
+        Route over the road network when there are roads (else straight lines).
+
+    Raises
+    ------
+    Conflict
+        A plan of that name was already drawn (draws are never replaced).
+    ValidationError, NotFound
+        Bad scope, quotas larger than every frame, an empty seed, bad team counts.
+    """
+    seed = str(seed)
+    start = start if start is not None else DEFAULT_START
+    _check_start(start)
+    name = spec.name or _default_name(spec, seed)
+    spec = replace(spec, name=name)
+    with connect(bind) as conn:
+        frame, villages, households = current_frame(conn, spec)
+        sample = draw_sample(spec, frame, seed)
+        by_key = {village_key(c, t, n): i for i, c, t, n in zip(
+            villages.index, villages["code"], villages["township_name"], villages["name"])}
+        chosen = villages.loc[[by_key[k] for k in sample.villages]].copy()
+        chosen["village_key"] = sample.villages
+        load = sample.households.groupby("village_key").size()
+        chosen["load"] = [int(load.get(k, 0)) for k in sample.villages]
+        roads = None
+        if use_roads:
+            roads = storage.read_layer(conn, "roads", columns=["surface", "road_class", "width_m"])
+        routes = plan_routes(chosen, start=start, teams=teams, roads=roads, return_to_start=return_to_start)
+        plan_id = store.insert_plan(conn, {
+            "name": name, "year": spec.year, "seed": seed, "preset": spec.preset,
+            "spec_json": spec.to_json(), "planned_on": planned_on, "teams": teams,
+            "return_to_start": return_to_start, "start": start, "source": source,
+        })
+        team_rows = _record_sample(conn, plan_id, spec, chosen, households, sample, routes, source)
+        method = combine_methods([m for r in routes for m in r.leg_methods])
+        route_km = sum(r.length_km for r in routes)
+        store.insert_draw(conn, {
+            "plan_id": plan_id, "algorithm": ALGORITHM, "seed": seed,
+            "frame_hash": frame.hash, "result_hash": sample.hash,
+            "frame_json": canonical_json(frame.to_dict()), "result_json": canonical_json(sample.to_dict()),
+            "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
+            "routes_json": canonical_json(team_rows), "source": source,
+        })
+    return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
+                      len(sample.households), sample.tallies, team_rows, method, route_km)
+
+
+def _check_start(start: Point) -> None:
+    if not (-180 <= start.x <= 180 and -90 <= start.y <= 90):
+        raise ValidationError(f"start {start.x},{start.y} is not a longitude,latitude in degrees (EPSG:4326)")
+
+
+def _record_sample(conn, plan_id, spec, chosen, households, sample: Sample, routes, source) -> list[dict]:
+    labels = {s.key: s.label for s in spec.strata}
+    h = households.set_index("code")
+    team_rows = []
+    for route in routes:
+        walk_total = 0.0
+        for order, (label, leg_m, leg_line, leg_method) in enumerate(
+                zip(route.stops, route.leg_m, route.legs, route.leg_methods), start=1):
+            v = chosen.loc[label]
+            drawn = sample.households[sample.households["village_key"] == v["village_key"]]
+            points = gpd.GeoSeries([h.at[c, "geometry"] for c in drawn["household_code"]], crs=4326)
+            visit = order_households(v.geometry, points)
+            walk = walking_m(v.geometry, points.iloc[visit]) / 1000.0
+            walk_total += walk
+            village_id = store.insert_sampled_villages(conn, [{
+                "plan_id": plan_id, "village_id": int(v["id"]), "village_key": v["village_key"],
+                "village_name": v["name"], "township_name": v["township_name"],
+                "category": VillageCategory(v["category"]), "team": route.team, "visit_order": order,
+                "leg_km": leg_m / 1000.0, "leg_method": leg_method, "households_sampled": len(drawn),
+                "walk_km": walk, "geom": v.geometry, "leg": leg_line, "source": source,
+            }])[0]
+            rows = []
+            for position, i in enumerate(visit, start=1):
+                d = drawn.iloc[i]
+                code = d["household_code"]
+                year = h.at[code, "status_year"]
+                rows.append({
+                    "plan_id": plan_id, "sample_village_id": village_id, "household_id": int(h.at[code, "id"]),
+                    "household_code": code, "stratum": d["stratum"],
+                    "stratum_label": labels[d["stratum"]],
+                    "filled_for": d["filled_for"], "status": h.at[code, "status"],
+                    "status_year": None if pd.isna(year) else int(year), "visit_order": position,
+                    "geom": h.at[code, "geometry"], "source": source,
+                })
+            store.insert_sampled_households(conn, rows)
+        back = None
+        if route.closed:
+            back = {"km": round(route.leg_m[-1] / 1000.0, 3), "method": route.leg_methods[-1].value,
+                    "wkt": route.legs[-1].wkt}
+        team_rows.append({"team": route.team, "villages": len(route.stops), "length_km": round(route.length_km, 3),
+                          "hours": round(route.hours, 2), "method": route.method.value,
+                          "walk_km": round(walk_total, 3), "return_leg": back})
+    return team_rows
+
+
+# ---------------------------------------------------------------------- reading back
+
+
+@dataclass
+class PlanRecord:
+    """A recorded plan: its row, its spec, its draw and the sample in visiting order."""
+
+    plan: dict[str, Any]
+    spec: PlanSpec
+    draw: dict[str, Any]
+    villages: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    teams: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sample(self) -> Sample:
+        return Sample.from_dict(json.loads(self.draw["result_json"]))
+
+    @property
+    def frame(self) -> Frame:
+        return Frame.from_dict(json.loads(self.draw["frame_json"]))
+
+
+def load_record(bind: Bind, plan: int | str) -> PlanRecord:
+    """Everything recorded for a plan (id or name)."""
+    with connect(bind) as conn:
+        row = store.find_plan(conn, plan)
+        draw = store.read_draw(conn, row["id"])
+        villages = store.read_sampled_villages(conn, row["id"])
+        households = store.read_sampled_households(conn, row["id"])
+    spec = plan_from_dict(json.loads(row["spec_json"]), where=f"plan {row['id']}")
+    return PlanRecord(row, spec, draw, villages, households, json.loads(draw["routes_json"]))
+
+
+def household_pii(bind: Bind, household_ids: list[int]) -> pd.DataFrame:
+    """Head names and ID numbers of households by id. Callers must have checked the role."""
+    ids = [int(i) for i in household_ids if i is not None and not pd.isna(i)]
+    if not ids:
+        return pd.DataFrame(columns=["id", "head_name", "id_number"])
+    frame = storage.read_layer(bind, "households", ids=ids, columns=["head_name", "id_number"],
+                               include_pii=True, with_names=False)
+    return pd.DataFrame(frame[["id", "head_name", "id_number"]])
+
+
+# ---------------------------------------------------------------------- verify
+
+
+@dataclass
+class Verification:
+    """The outcome of :func:`verify_plan`.
+
+    ``record_ok``: the stored frame and seed reproduce the stored result (the record is
+    intact). ``frame_unchanged``: today's registry gives the same frame. ``same_sample``: a
+    redraw on today's frame gives the recorded sample.
+    """
+
+    plan_id: int
+    name: str
+    algorithm: str
+    seed: str
+    recorded_frame_hash: str
+    current_frame_hash: str
+    recorded_result_hash: str
+    stored_frame_result_hash: str
+    current_result_hash: str
+    frame_changes: dict[str, list]
+    sample_changes: dict[str, list[str]]
+
+    @property
+    def record_ok(self) -> bool:
+        return self.stored_frame_result_hash == self.recorded_result_hash
+
+    @property
+    def frame_unchanged(self) -> bool:
+        return self.current_frame_hash == self.recorded_frame_hash
+
+    @property
+    def same_sample(self) -> bool:
+        return self.current_result_hash == self.recorded_result_hash
+
+    @property
+    def ok(self) -> bool:
+        return self.record_ok and self.frame_unchanged and self.same_sample
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"plan_id": self.plan_id, "name": self.name, "ok": self.ok, "record_ok": self.record_ok,
+                "frame_unchanged": self.frame_unchanged, "same_sample": self.same_sample,
+                "algorithm": self.algorithm, "seed": self.seed,
+                "recorded_frame_hash": self.recorded_frame_hash, "current_frame_hash": self.current_frame_hash,
+                "recorded_result_hash": self.recorded_result_hash,
+                "current_result_hash": self.current_result_hash,
+                "frame_changes": self.frame_changes, "sample_changes": self.sample_changes}
+
+    def describe(self) -> list[str]:
+        """Plain-language lines saying what was checked and what changed."""
+        lines = []
+        if self.record_ok:
+            lines.append(f"record intact: the stored frame ({self.recorded_frame_hash[:12]}…) and seed "
+                         f"{self.seed!r} reproduce the recorded sample ({self.recorded_result_hash[:12]}…)")
+        else:
+            lines.append("RECORD ALTERED: the stored frame and seed do not reproduce the stored result "
+                         f"(recorded {self.recorded_result_hash[:12]}…, recomputed "
+                         f"{self.stored_frame_result_hash[:12]}…)")
+        if self.frame_unchanged:
+            lines.append("frame unchanged: the registry gives the same sampling frame today")
+        else:
+            c = self.frame_changes
+            lines.append(f"FRAME CHANGED since the draw (now {self.current_frame_hash[:12]}…):")
+            for item in c["households_added"]:
+                lines.append(f"  household added: {item['household_code']} (stratum {item['stratum']})")
+            for item in c["households_removed"]:
+                lines.append(f"  household removed: {item['household_code']} (stratum {item['stratum']})")
+            for item in c["households_restratified"]:
+                lines.append(f"  household re-stratified: {item['household_code']} {item['from']} -> {item['to']} "
+                             f"(status {item['status_from']} -> {item['status_to']})")
+            for item in c["households_moved"]:
+                lines.append(f"  household moved: {item['household_code']} {item['from']} -> {item['to']}")
+            for key in c["villages_added"]:
+                lines.append(f"  village added to the scope: {key}")
+            for key in c["villages_removed"]:
+                lines.append(f"  village removed from the scope: {key}")
+            for item in c["villages_reweighted"]:
+                lines.append(f"  village households changed: {item['village_key']} {item['from']} -> {item['to']}")
+        if self.same_sample:
+            lines.append("same sample: a redraw on today's registry gives the recorded sample")
+        else:
+            s = self.sample_changes
+            lines.append("SAMPLE WOULD DIFFER on today's registry: "
+                         f"households in {s['households_in'] or '-'}, out {s['households_out'] or '-'}; "
+                         f"villages in {s['villages_in'] or '-'}, out {s['villages_out'] or '-'}")
+        return lines
+
+
+def verify_plan(bind: Bind, plan: int | str) -> Verification:
+    """Redraw a recorded plan and compare: the record with itself, and with today's registry.
+
+    A frame that cannot be built today (e.g. every village of the scope deleted) counts as
+    changed, with every recorded household removed.
+    """
+    record = load_record(bind, plan)
+    draw = record.draw
+    seed = draw["seed"]
+    if draw["algorithm"] != ALGORITHM:
+        raise ValidationError(f"plan {record.plan['id']} was drawn with {draw['algorithm']}; this atlas "
+                              f"implements {ALGORITHM} only")
+    stored_frame = record.frame
+    recorded = record.sample
+    again = draw_sample(record.spec, stored_frame, seed)
+    try:
+        today, _, _ = current_frame(bind, record.spec)
+        redraw = draw_sample(record.spec, today, seed)
+        current_hash, changes = today.hash, diff_frames(stored_frame, today)
+        sample_changes = diff_samples(recorded, redraw)
+        current_result = redraw.hash
+    except (ValidationError, NotFound) as exc:
+        empty = Frame(stored_frame.villages.iloc[0:0], stored_frame.households.iloc[0:0], stored_frame.uses_weights)
+        current_hash, changes = f"unavailable: {exc}", diff_frames(stored_frame, empty)
+        sample_changes = diff_samples(recorded, Sample([], recorded.households.iloc[0:0], recorded.tallies.iloc[0:0]))
+        current_result = "unavailable"
+    return Verification(
+        plan_id=int(record.plan["id"]), name=record.plan["name"], algorithm=draw["algorithm"], seed=seed,
+        recorded_frame_hash=draw["frame_hash"], current_frame_hash=current_hash,
+        recorded_result_hash=draw["result_hash"], stored_frame_result_hash=again.hash,
+        current_result_hash=current_result, frame_changes=changes, sample_changes=sample_changes)
+
+
+def list_plans(bind: Bind) -> pd.DataFrame:
+    """Every recorded plan, newest first (id, name, year, preset, seed, sizes, route)."""
+    return store.read_plans(bind)
+
+
+# ---------------------------------------------------------------------- exports
+
+EXPORT_FORMATS = ("xlsx", "csv", "geojson", "gpx")
+
+
+def _registry_rows(bind: Bind, households: pd.DataFrame) -> pd.DataFrame:
+    ids = [int(i) for i in households["household_id"].dropna()]
+    if not ids:
+        return pd.DataFrame(columns=["id"])
+    frame = storage.read_layer(bind, "households", ids=ids, include_pii=True,
+                               columns=["members", "poverty_causes", "income_per_person_yuan", "settlement_id",
+                                        "cadre_id", "head_name", "id_number"])
+    return pd.DataFrame(frame.drop(columns="geometry"))
+
+
+def export_plan(
+    bind: Bind,
+    plan: int | str,
+    path,
+    *,
+    fmt: str,
+    show_names: bool = False,
+    table: str = "households",
+    team: int | None = None,
+) -> dict[str, Any]:
+    """Write a recorded sample to ``path`` as XLSX, CSV, GeoJSON or GPX.
+
+    Parameters
+    ----------
+    fmt
+        ``xlsx`` (every table and the plan's notes), ``csv`` (one ``table``), ``geojson``
+        (villages, households and routes) or ``gpx`` (waypoints in visiting order).
+    show_names
+        Household heads' names and ID numbers in full; masked otherwise. Only for roles
+        allowed to see personal data.
+    table
+        For CSV: ``households``, ``villages``, ``strata`` or ``frame`` (the sampling frame with
+        every household's ordering key, for third-party verification).
+    team
+        For GPX: one team only.
+
+    Returns
+    -------
+    dict
+        ``path``, ``format`` and row or waypoint counts.
+
+    Raises
+    ------
+    ValidationError
+        Unknown format or table.
+    """
+    from pathlib import Path
+
+    from geo.inspection import exports
+    from geo.inspection.findings import table3, table3_items, table4
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    if table not in exports.TABLES:
+        raise ValidationError(f"unknown table {table!r}; use one of {', '.join(exports.TABLES)}")
+    path = Path(path)
+    record = load_record(bind, plan)
+    registry = _registry_rows(bind, record.households)
+    rows = exports.household_table(record.villages, record.households, registry,
+                                   plan_year=record.spec.year, show_names=show_names)
+    labels = {s.key: s.label for s in record.spec.strata}
+    sample = record.sample
+    if fmt == "csv":
+        frame = {
+            "households": lambda: rows,
+            "villages": lambda: exports.village_table(record.villages),
+            "strata": lambda: exports.strata_table(sample.tallies, labels),
+            "frame": lambda: exports.frame_table(record.frame.households, record.draw["seed"]),
+        }[table]()
+        exports.write_csv(frame, path)
+        return {"path": str(path), "format": fmt, "table": table, "rows": len(frame)}
+    if fmt == "geojson":
+        collection = exports.sample_geojson(record.villages, record.households, record.teams, rows)
+        exports.write_geojson(collection, path)
+        return {"path": str(path), "format": fmt, "features": len(collection["features"])}
+    if fmt == "gpx":
+        count = exports.write_gpx(record.villages, record.households, rows, record.teams, record.plan["start"],
+                                  path, plan_name=record.plan["name"], team=team)
+        return {"path": str(path), "format": fmt, "waypoints": count}
+    from geo.inspection.findings import list_findings
+
+    findings = list_findings(bind, plan=record.plan["id"])
+    summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
+    sheets = {
+        "村级调查表": exports.village_table(record.villages),
+        "农户调查表": rows,
+        "抽样层与缺额": exports.strata_table(sample.tallies, labels),
+        "检查组路线": exports.team_table(record.teams),
+        "表4抽查情况": summary["counts"],
+        "表4未达标": summary["unmet"],
+        "表3问题汇总": table3(findings),
+        "表3问题清单": table3_items(findings),
+    }
+    exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM},
+                       notes=plan_notes(record, show_names=show_names))
+    return {"path": str(path), "format": fmt, "sheets": list(sheets), "households": len(rows)}
+
+
+def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]:
+    """The plan's facts for the first sheet of the workbook and ``atlas sample show``."""
+    spec = record.spec
+    draw = record.draw
+    scope = spec.scope
+    start = record.plan["start"]
+    return [
+        ("方案名称", record.plan["name"]),
+        ("方案编号", str(record.plan["id"])),
+        ("年度", str(spec.year)),
+        ("方案来源", spec.preset or ""),
+        ("抽查范围", f"乡镇：{'、'.join(scope.townships) or '全部'}；村类别："
+                  f"{'、'.join(c.label for c in scope.categories) or '全部'}；排除村：{'、'.join(scope.exclude_villages) or '无'}"),
+        ("抽村方式", f"{spec.selection.label}" + (f"，{spec.village_count}个村" if spec.village_count else "")),
+        ("分层及配额", "；".join(f"{s.label} {s.minimum}-{s.quota}户" if s.minimum != s.quota else f"{s.label} {s.quota}户"
+                            for s in spec.strata) + ("（每村）" if spec.quota_per == "village" else "（全部范围合计）")),
+        ("随机种子", draw["seed"]),
+        ("抽样算法", draw["algorithm"] + "（算法说明见 README：Inspection sampling）"),
+        ("抽样框哈希(SHA-256)", draw["frame_hash"]),
+        ("抽样结果哈希(SHA-256)", draw["result_hash"]),
+        ("抽样时间", str(draw["drawn_at"])),
+        ("出发地", f"{start.x:.5f},{start.y:.5f}" if start is not None else ""),
+        ("路程计算", f"{RouteMethod(draw['route_method']).label if draw['route_method'] else ''}，合计"
+                 f"{(draw['route_km'] or 0):.1f}公里"),
+        ("个人信息", "户主姓名、身份证号已完整显示（仅限有权限人员）" if show_names else "户主姓名、身份证号已脱敏"),
+        ("数据说明", "演示数据（demo:synthetic / demo:approximate）为合成数据，不是实地调查结果"),
+        ("核验", f"atlas sample verify {record.plan['id']}"),
+    ]

@@ -1,0 +1,338 @@
+"""Cell values and geometries checked against a layer's fields, column by column.
+
+Each check returns the converted values and, per row, the reason it is refused (or None).
+Numbers accept thousands separators and full-width digits, booleans 是/否 有/无 √/×,
+enums their English value or Chinese label, dates ``2019-06-30``, ``2019/6/30`` and
+``2019年6月30日``. Personal fields never quote their value in a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from geo.enums import LabeledEnum
+
+#: Cell texts that mean "no value" in a non-text field.
+MISSING_TOKENS = frozenset({"", "-", "--", "—", "/", "null", "none", "nan", "n/a", "#n/a"})
+TRUE_TOKENS = frozenset({"是", "有", "true", "t", "1", "yes", "y", "√", "✓", "✔", "对", "通", "已"})
+FALSE_TOKENS = frozenset({"否", "无", "false", "f", "0", "no", "n", "×", "✗", "没有", "未", "不通"})
+
+Reasons = pd.Series  # of str | None, aligned with the values
+
+
+def _texts(values: pd.Series, *, nfkc: bool = True) -> pd.Series:
+    """Cells as stripped strings (pd.NA for missing); integral floats lose their ``.0``.
+
+    ``nfkc`` folds full-width digits and signs (for numbers, dates, enums); text fields keep
+    their characters as written (a name's full-width brackets stay).
+    """
+
+    def one(value):
+        if value is None or value is pd.NA or value is pd.NaT:
+            return pd.NA
+        if isinstance(value, float):
+            if np.isnan(value):
+                return pd.NA
+            if value.is_integer() and abs(value) < 1e15:
+                return str(int(value))
+            return repr(value)
+        if isinstance(value, (np.floating,)):
+            return one(float(value))
+        if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
+            return value.isoformat()
+        return str(value)
+
+    texts = pd.Series([one(v) for v in values], index=values.index, dtype="string")
+    return (texts.str.normalize("NFKC") if nfkc else texts).str.strip()
+
+
+def _message(label: str, value: object, problem: str, pii: bool) -> str:
+    if pii:
+        return f"{label}: {problem} (value not shown: personal data)"
+    text = str(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{label} {text!r}: {problem}"
+
+
+@dataclass(frozen=True)
+class Checked:
+    values: pd.Series
+    reasons: pd.Series  # str where refused, None elsewhere
+
+
+def _reasons(index: pd.Index) -> pd.Series:
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = False) -> Checked:
+    texts = _texts(values)
+    missing = (texts.isna() | texts.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
+    cleaned = texts.str.replace(",", "", regex=False).str.rstrip("%")
+    numbers = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype(float)
+    array = numbers.to_numpy(dtype=float)
+    reasons = [None] * len(values)
+    bad = ~missing & np.isnan(array)
+    for i in np.flatnonzero(bad):
+        reasons[i] = _message(label, texts.iat[i], "not a number", pii)
+    if integer:
+        with np.errstate(invalid="ignore"):
+            fraction = ~missing & ~bad & (np.mod(array, 1) != 0)
+        for i in np.flatnonzero(fraction):
+            reasons[i] = _message(label, texts.iat[i], "not a whole number", pii)
+        array = np.where(fraction, np.nan, array)
+        out = pd.Series(pd.array(np.where(np.isnan(array), None, array).tolist(), dtype="Int64") if len(array) else
+                        pd.array([], dtype="Int64"), index=values.index)
+    else:
+        out = pd.Series(array, index=values.index)
+    return Checked(out, pd.Series(reasons, index=values.index, dtype=object))
+
+
+def check_booleans(values: pd.Series, *, label: str, pii: bool = False) -> Checked:
+    texts = _texts(values).str.lower()
+    out: list = []
+    reasons: list = []
+    for text in texts.tolist():
+        if text is pd.NA or text is None or text in MISSING_TOKENS:
+            out.append(None)
+            reasons.append(None)
+        elif text in TRUE_TOKENS:
+            out.append(True)
+            reasons.append(None)
+        elif text in FALSE_TOKENS:
+            out.append(False)
+            reasons.append(None)
+        else:
+            out.append(None)
+            reasons.append(_message(label, text, "not yes/no (use 是/否, 有/无, true/false, 1/0)", pii))
+    return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
+
+
+_CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(?:(\d{1,2})\s*日?)?$")
+
+
+def check_dates(values: pd.Series, *, label: str, pii: bool = False) -> Checked:
+    out: list = []
+    reasons: list = []
+    for text in _texts(values).tolist():
+        value = reason = None
+        if text is not pd.NA and text is not None and str(text).lower() not in MISSING_TOKENS:
+            match = _CHINESE_DATE.match(text)
+            try:
+                if match:
+                    value = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
+                else:
+                    value = pd.Timestamp(text.replace("/", "-").replace(".", "-")).date()
+            except (ValueError, TypeError):
+                reason = _message(label, text, "not a date (use 2019-06-30 or 2019年6月30日)", pii)
+        out.append(value)
+        reasons.append(reason)
+    return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
+
+
+def check_texts(values: pd.Series, *, label: str, max_length: int | None, pii: bool = False) -> Checked:
+    texts = _texts(values, nfkc=False)
+    out: list = []
+    reasons: list = []
+    for original, text in zip(values.tolist(), texts.tolist()):
+        if text is pd.NA or text is None or text == "":
+            out.append(None)
+            reasons.append(None)
+            continue
+        out.append(text)
+        reason = None
+        if isinstance(original, float) and abs(original) >= 1e11 and not original.is_integer():
+            reason = _message(label, text, "a long number Excel has rounded; format the column as text "
+                              "(文本) and type the code again", pii)
+        elif "e+" in text.lower() and re.fullmatch(r"\d(\.\d+)?e\+\d+", text, flags=re.I):
+            reason = _message(label, text, "a code Excel turned into scientific notation; format the "
+                              "column as text (文本) and type the code again", pii)
+        elif max_length is not None and len(text) > max_length:
+            reason = _message(label, text, f"longer than {max_length} characters", pii)
+        reasons.append(reason)
+    return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
+
+
+def check_enum(values: pd.Series, enum_cls: type, *, label: str) -> Checked:
+    lookup: dict[str, str] = {}
+    for member in enum_cls:
+        lookup[member.value] = member.value
+        lookup[member.value.lower()] = member.value
+        if isinstance(member, LabeledEnum):
+            lookup[member.label] = member.value
+    choices = "、".join(f"{m.label}" if isinstance(m, LabeledEnum) else m.value for m in enum_cls)
+    out: list = []
+    reasons: list = []
+    for text in _texts(values).tolist():
+        if text is pd.NA or text is None or str(text).lower() in MISSING_TOKENS:
+            out.append(None)
+            reasons.append(None)
+            continue
+        value = lookup.get(text) or lookup.get(str(text).lower())
+        out.append(value)
+        reasons.append(None if value is not None else f"{label} {text!r} is not one of: {choices}")
+    return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
+
+
+def check_column(column: sa.Column, values: pd.Series, *, label: str) -> Checked:
+    """Convert one attribute column to what ``column`` stores; reasons where a cell cannot be."""
+    pii = bool(column.info.get("pii"))
+    enum_cls = getattr(column.type, "enum_class", None)
+    if enum_cls is not None:
+        return check_enum(values, enum_cls, label=label)
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = str
+    if python_type is bool:
+        return check_booleans(values, label=label, pii=pii)
+    if python_type is int:
+        return check_numbers(values, label=label, integer=True, pii=pii)
+    if python_type is float:
+        return check_numbers(values, label=label, integer=False, pii=pii)
+    if python_type is dt.date:
+        return check_dates(values, label=label, pii=pii)
+    length = getattr(column.type, "length", None)
+    return check_texts(values, label=label, max_length=length, pii=pii)
+
+
+# --------------------------------------------------------------------------------------
+# Geometries
+# --------------------------------------------------------------------------------------
+
+_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+           "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+_WANTED_FAMILY = {"POINT": "point", "MULTIPOINT": "point", "LINESTRING": "line", "MULTILINESTRING": "line",
+                  "POLYGON": "polygon", "MULTIPOLYGON": "polygon", "GEOMETRY": None}
+_CHINESE_KIND = {"point": "点", "line": "线", "polygon": "面"}
+
+
+@dataclass(frozen=True)
+class CheckedGeometries:
+    values: gpd.GeoSeries
+    reasons: pd.Series  # refusals
+    repairs: pd.Series  # what was repaired, where it was
+
+
+def parse_wkt(values: pd.Series, *, label: str) -> tuple[pd.Series, pd.Series]:
+    """Geometries from WKT text cells (geometry objects pass through)."""
+    out = pd.Series([None] * len(values), index=values.index, dtype=object)
+    reasons = _reasons(values.index)
+    for i, value in enumerate(values):
+        if isinstance(value, shapely.Geometry):
+            out.iat[i] = value
+            continue
+        if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+            continue
+        geom = shapely.from_wkt(str(value).strip(), on_invalid="ignore")
+        if geom is None:
+            reasons.iat[i] = _message(label, value, "not WKT geometry text (e.g. POINT (105.2 37.5))", False)
+        else:
+            out.iat[i] = geom
+    return out, reasons
+
+
+def _polygonal(geom):
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    flat = [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
+    return shapely.multipolygons(flat) if flat else None
+
+
+def _lineal(geom):
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("LineString", "MultiLineString")]
+    flat = [q for p in parts for q in (p.geoms if p.geom_type == "MultiLineString" else [p])]
+    return shapely.multilinestrings(flat) if flat else None
+
+
+def check_geometries(values, *, column: sa.Column, label: str, required: bool, strict: bool,
+                     allowed: str | None = None) -> CheckedGeometries:
+    """Check geometries for a geometry column: type (multi accepted), empty, invalid.
+
+    Invalid geometries are repaired with ``make_valid`` (their polygonal or lineal part kept)
+    and listed in ``repairs``; with ``strict`` they are refused instead. An empty geometry is
+    refused where the column requires one and treated as missing elsewhere.
+    """
+    series = gpd.GeoSeries(values) if not isinstance(values, gpd.GeoSeries) else values
+    index = series.index
+    geoms = np.asarray(series.values, dtype=object)
+    reasons = _reasons(index)
+    repairs = _reasons(index)
+    wanted = _WANTED_FAMILY.get(column.type.geometry_type.upper())
+    wanted = wanted or allowed
+    wanted_multi = column.type.geometry_type.upper().startswith("MULTI")
+    out = geoms.copy()
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(np.where(missing, None, geoms))
+    for i in np.flatnonzero(empty):
+        out[i] = None
+        if required:
+            reasons.iat[i] = f"{label}: the geometry is empty"
+    for i in np.flatnonzero(~missing & ~empty):
+        geom = geoms[i]
+        kind = geom.geom_type
+        family = _FAMILY.get(kind)
+        if family is None:
+            reasons.iat[i] = (f"{label}: a {kind} cannot be stored; split it into points, lines or polygons"
+                              if kind == "GeometryCollection" else f"{label}: unsupported geometry {kind}")
+            continue
+        if wanted is not None and family != wanted:
+            reasons.iat[i] = (f"{label}: a {kind} ({_CHINESE_KIND[family]}) where the layer needs "
+                              f"{_CHINESE_KIND[wanted]} geometries ({wanted}s)")
+            continue
+        if kind == "MultiPoint" and not wanted_multi and column.type.geometry_type.upper() == "POINT":
+            if len(geom.geoms) != 1:
+                reasons.iat[i] = f"{label}: a MultiPoint of {len(geom.geoms)} points where one Point is expected"
+                continue
+            geom = geom.geoms[0]
+            out[i] = geom
+        if not geom.is_valid:
+            why = shapely.is_valid_reason(geom)
+            if strict:
+                reasons.iat[i] = f"{label}: invalid geometry ({why}); fix it in the source, or import without --strict to repair it"
+                continue
+            fixed = shapely.make_valid(geom)
+            fixed = _polygonal(fixed) if family == "polygon" else (_lineal(fixed) if family == "line" else fixed)
+            if fixed is None or fixed.is_empty:
+                reasons.iat[i] = f"{label}: invalid geometry ({why}) that cannot be repaired"
+                continue
+            out[i] = fixed
+            repairs.iat[i] = f"{label}: invalid geometry ({why}) repaired with make_valid"
+    return CheckedGeometries(gpd.GeoSeries(out, index=index, crs=series.crs), reasons, repairs)
+
+
+def combine(reasons: list[pd.Series], index: pd.Index) -> pd.Series:
+    """One reason text per row: the non-empty reasons joined with ``; `` (None where none)."""
+    out: list = [None] * len(index)
+    for series in reasons:
+        if series is None:
+            continue
+        values = series.tolist()
+        for i in np.flatnonzero(series.notna().to_numpy()):
+            out[i] = values[i] if out[i] is None else f"{out[i]}; {values[i]}"
+    return pd.Series(out, index=index, dtype=object)
+
+
+def map_unique(keys: pd.DataFrame, function: Callable[..., tuple[object, str | None]]) -> tuple[pd.Series, pd.Series]:
+    """Apply ``function(*row)`` once per distinct row of ``keys``; results aligned to ``keys``."""
+    if keys.empty:
+        return pd.Series(dtype=object), pd.Series(dtype=object)
+    normalised = keys.astype(object).where(keys.notna(), None)
+    distinct = normalised.drop_duplicates()
+    results = {}
+    for row in distinct.itertuples(index=False, name=None):
+        results[row] = function(*row)
+    values, reasons = [], []
+    for row in normalised.itertuples(index=False, name=None):
+        value, reason = results[row]
+        values.append(value)
+        reasons.append(reason)
+    return pd.Series(values, index=keys.index, dtype=object), pd.Series(reasons, index=keys.index, dtype=object)

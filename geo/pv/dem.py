@@ -1,0 +1,159 @@
+"""Slope and elevation from a DEM GeoTIFF, on an analysis grid in a metric CRS (rasterio).
+
+A DEM in any CRS (geographic SRTM tiles, another UTM zone, CGCS2000 Gauss-Kruger) is
+reprojected with ``rasterio.warp.reproject`` into the analysis CRS first; it is never
+refused for its CRS. Slope is taken on the reprojected DEM at (about) its own resolution and
+then averaged onto the analysis cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.errors import RasterioError
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+
+from geo.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class TerrainGrid:
+    """Slope and elevation averaged onto the cells of an analysis grid.
+
+    Attributes
+    ----------
+    slope_pct
+        Mean slope of each cell [% = 100 * rise / run]; NaN where the DEM has no data.
+    elevation_m
+        Mean elevation of each cell [m]; NaN where the DEM has no data.
+    dem_crs
+        The DEM's own CRS (as read), for reports.
+    reprojected
+        True when the DEM was in another CRS than the grid's.
+    resolution_m
+        Resolution the slope was computed at [m].
+    """
+
+    slope_pct: np.ndarray
+    elevation_m: np.ndarray
+    dem_crs: str
+    reprojected: bool
+    resolution_m: float
+
+
+def terrain_on_grid(
+    dem: str | Path,
+    *,
+    crs: CRS,
+    transform: Affine,
+    shape: tuple[int, int],
+) -> TerrainGrid:
+    """Mean slope [%] and elevation [m] of each cell of a north-up grid in a metric CRS.
+
+    Parameters
+    ----------
+    dem
+        Path of a single-band elevation raster rasterio reads (GeoTIFF), elevations in metres.
+    crs
+        The grid's metric CRS (from :func:`geo.crs.metric_crs_for`).
+    transform
+        The grid's affine transform (square cells, north up) [m].
+    shape
+        ``(rows, cols)`` of the grid.
+
+    Returns
+    -------
+    TerrainGrid
+
+    Raises
+    ------
+    ValidationError
+        Missing or unreadable file, a raster without a CRS, or a DEM that does not overlap
+        the area at all.
+    """
+    path = Path(dem)
+    if not path.is_file():
+        raise ValidationError(f"DEM file {path} does not exist; give a GeoTIFF of elevations in metres")
+    cell = abs(transform.a)
+    rows, cols = shape
+    left, top = transform.c, transform.f
+    bounds = (left, top - rows * cell, left + cols * cell, top)
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise ValidationError(
+                    f"DEM {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326 {path.name}) and try again"
+                )
+            if src.count < 1:
+                raise ValidationError(f"DEM {path} has no band")
+            src_crs = CRS.from_user_input(src.crs.to_wkt())
+            _check_overlap(path, src, crs, bounds)
+            resolution = _working_resolution(src, crs, cell)
+            fine_cols = max(2, int(np.ceil((bounds[2] - bounds[0]) / resolution)) + 2)
+            fine_rows = max(2, int(np.ceil((bounds[3] - bounds[1]) / resolution)) + 2)
+            fine_transform = Affine(resolution, 0, bounds[0] - resolution, 0, -resolution, bounds[3] + resolution)
+            elevation = np.full((fine_rows, fine_cols), np.nan, dtype="float64")
+            reproject(
+                source=rasterio.band(src, 1),
+                destination=elevation,
+                src_nodata=src.nodata,
+                dst_transform=fine_transform,
+                dst_crs=crs.to_wkt(),
+                dst_nodata=np.nan,
+                resampling=Resampling.bilinear,
+            )
+    except RasterioError as exc:
+        raise ValidationError(f"DEM {path} cannot be read as a raster ({exc}); give a GeoTIFF of elevations") from None
+    dz_dy, dz_dx = np.gradient(elevation, resolution)
+    slope = 100.0 * np.hypot(dz_dx, dz_dy)
+    slope_cells = _average(slope, fine_transform, crs, transform, shape)
+    elevation_cells = _average(elevation, fine_transform, crs, transform, shape)
+    return TerrainGrid(
+        slope_pct=slope_cells,
+        elevation_m=elevation_cells,
+        dem_crs=src_crs.to_string(),
+        reprojected=not src_crs.equals(crs),
+        resolution_m=float(resolution),
+    )
+
+
+def _check_overlap(path: Path, src, crs: CRS, bounds: tuple[float, float, float, float]) -> None:
+    area = transform_bounds(crs.to_wkt(), src.crs, *bounds, densify_pts=21)
+    b = src.bounds
+    if area[0] > b.right or area[2] < b.left or area[1] > b.top or area[3] < b.bottom:
+        raise ValidationError(
+            f"DEM {path} (bounds {tuple(round(v, 4) for v in b)} in {src.crs}) does not cover the siting area; "
+            "give a DEM of the district"
+        )
+
+
+def _working_resolution(src, crs: CRS, cell_m: float) -> float:
+    """The DEM's resolution in the grid CRS [m], kept between a fifth of a cell and one cell."""
+    _, width, height = calculate_default_transform(src.crs, crs.to_wkt(), src.width, src.height, *src.bounds)
+    native = min((src.bounds.right - src.bounds.left), (src.bounds.top - src.bounds.bottom))
+    if width and height:
+        left, bottom, right, top = transform_bounds(src.crs, crs.to_wkt(), *src.bounds)
+        native = min((right - left) / width, (top - bottom) / height)
+    return float(min(max(native, cell_m / 5.0), cell_m))
+
+
+def _average(values: np.ndarray, src_transform: Affine, crs: CRS, dst_transform: Affine,
+             shape: tuple[int, int]) -> np.ndarray:
+    out = np.full(shape, np.nan, dtype="float64")
+    reproject(
+        source=values,
+        destination=out,
+        src_transform=src_transform,
+        src_crs=crs.to_wkt(),
+        src_nodata=np.nan,
+        dst_transform=dst_transform,
+        dst_crs=crs.to_wkt(),
+        dst_nodata=np.nan,
+        resampling=Resampling.average,
+    )
+    return out

@@ -1,0 +1,580 @@
+"""Siting of new PV stations: a grid of cells over the area, exclusions, slope, grid distance,
+contiguous areas, capacity, yield, beneficiaries and a score.
+
+:func:`site_stations` is a pure function over GeoDataFrames (plus an optional DEM file). All
+distances and areas are measured in the metric CRS :func:`geo.crs.metric_crs_for` chooses
+(EPSG:32648 for Shapotou); inputs must be in EPSG:4326 (or CGCS2000) and are not changed.
+
+Steps, in the order a cell can fail them (each failure is counted in ``excluded_cells``):
+
+1. cells (squares of ``cell_size_m``) whose centre lies inside the area are *evaluated*;
+2. a cell touching an exclusion layer's geometry buffered by its distance is dropped;
+3. with a DEM: a cell without DEM data, then a cell whose mean slope is at or above
+   ``max_slope_pct`` is dropped;
+4. with a grid layer (power lines, substations): a cell whose centre is farther than
+   ``max_grid_distance_m`` from it is dropped;
+5. kept cells sharing an edge are merged, within blocks of ``block_size_m`` so that an open
+   desert does not become one candidate of thousands of km²; areas under ``min_area_ha``
+   are dropped;
+6. each remaining area is a candidate: capacity = area x power density (capped at
+   ``max_station_kwp`` when given), yield from :mod:`geo.pv.yield_model`, beneficiaries =
+   registered-poor households of villages within ``beneficiary_distance_m``, and a score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from rasterio import features
+from scipy import ndimage
+from shapely.geometry import shape
+
+from geo.crs import metric_crs_for
+from geo.errors import ValidationError
+from geo.pv import params
+from geo.pv.dem import terrain_on_grid
+from geo.pv.review import NOT_POOR
+from geo.pv.weather import Weather
+from geo.pv.yield_model import specific_yields
+
+#: Weights of the score components (renormalised over the components present).
+SCORE_WEIGHTS: dict[str, float] = {
+    "beneficiaries": 0.4,
+    "capacity": 0.2,
+    "yield": 0.15,
+    "grid": 0.15,
+    "slope": 0.1,
+}
+#: Registered-poor households of villages this close to a candidate benefit from it [m].
+BENEFICIARY_DISTANCE_M = 5_000.0
+#: Farthest a cell may be from the grid layer [m].
+MAX_GRID_DISTANCE_M = 5_000.0
+#: Smallest candidate area [ha] (1 ha holds about 870 kWp at the default density).
+MIN_AREA_HA = 1.0
+#: Side of the blocks contiguous cells are merged within [m].
+BLOCK_SIZE_M = 1_000.0
+#: Most cells one run may evaluate (about 30,000 km² at 100 m cells).
+MAX_CELLS = 3_000_000
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A layer whose geometries, buffered, exclude the cells they touch.
+
+    Attributes
+    ----------
+    name
+        Shown in the exclusion counts (``farmland``, ``water_facilities`` ...).
+    geometries
+        Any geometry type, EPSG:4326.
+    buffer_m
+        Buffer around each geometry [m], 0 or more.
+    """
+
+    name: str
+    geometries: gpd.GeoDataFrame | gpd.GeoSeries
+    buffer_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class SitingResult:
+    """Result of :func:`site_stations`.
+
+    Attributes
+    ----------
+    candidates
+        GeoDataFrame in EPSG:4326, best first, one row per candidate area (see
+        :func:`site_stations` for the columns).
+    cells_evaluated
+        Cells whose centre lies in the area.
+    cells_kept
+        Cells passing every exclusion (before the minimum area).
+    excluded_cells
+        Reason -> cells dropped for it (each cell counted once, at the first reason):
+        ``exclusion:<name>``, ``no_dem_data``, ``slope``, ``grid_distance``, ``small_area``.
+    metric_crs
+        The CRS distances and areas were measured in (e.g. ``EPSG:32648``).
+    cell_size_m
+        Cell side [m].
+    is_estimate
+        True when yields came from the clear-sky estimate.
+    weather_label
+        Which weather gave the yields.
+    notes
+        E.g. that the DEM was reprojected, or how many candidates the top N cut.
+    """
+
+    candidates: gpd.GeoDataFrame
+    cells_evaluated: int
+    cells_kept: int
+    excluded_cells: dict[str, int]
+    metric_crs: str
+    cell_size_m: float
+    is_estimate: bool
+    weather_label: str
+    notes: tuple[str, ...] = field(default=())
+
+
+CANDIDATE_COLUMNS = (
+    "rank", "candidate_id", "area_name", "area_ha", "cells", "developable_kwp", "capacity_kwp",
+    "kwh_per_kwp", "annual_kwh", "income_yuan_per_year", "mean_slope_pct", "mean_elevation_m",
+    "grid_distance_m", "village_count", "villages", "nearest_village", "nearest_village_distance_m",
+    "beneficiary_households", "uncovered_households", "income_yuan_per_beneficiary_household", "score",
+    "score_beneficiaries", "score_capacity", "score_yield", "score_grid", "score_slope",
+    "yield_is_estimate", "yield_basis", "lon", "lat",
+)
+
+
+def site_stations(
+    area: gpd.GeoDataFrame,
+    *,
+    cell_size_m: float = 100.0,
+    exclusions: Sequence[Exclusion] = (),
+    dem: str | Path | None = None,
+    max_slope_pct: float = params.MAX_SLOPE_PCT,
+    grid: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    max_grid_distance_m: float = MAX_GRID_DISTANCE_M,
+    block_size_m: float = BLOCK_SIZE_M,
+    min_area_ha: float = MIN_AREA_HA,
+    power_density_kwp_per_ha: float = params.POWER_DENSITY_KWP_PER_HA,
+    max_station_kwp: float | None = None,
+    villages: gpd.GeoDataFrame | None = None,
+    households: pd.DataFrame | None = None,
+    covered_household_ids: Sequence[int] | None = None,
+    beneficiary_distance_m: float = BENEFICIARY_DISTANCE_M,
+    weather: Weather | str | Path | None = None,
+    clearsky_factor: float = params.CLEARSKY_FACTOR,
+    price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
+    weights: Mapping[str, float] | None = None,
+    top: int | None = None,
+    area_name_column: str | None = "name",
+    yield_resolution_deg: float = 0.25,
+    yield_altitude_step_m: float = 200.0,
+) -> SitingResult:
+    """Candidate areas for new PV stations, scored and ranked.
+
+    Parameters
+    ----------
+    area
+        Polygons to site in (the district, townships or user polygons), EPSG:4326.
+    cell_size_m
+        Side of a grid cell [m], 10 or more.
+    exclusions
+        :class:`Exclusion` layers (farmland, protected areas, built-up land, water bodies,
+        existing stations ...).
+    dem
+        DEM GeoTIFF [m] in any CRS (reprojected); None skips the slope test.
+    max_slope_pct
+        Cells with a mean slope at or above this are dropped [%] (default 5, NREL reV).
+    grid
+        Power lines or substations (any geometry), EPSG:4326; None skips the distance test.
+    max_grid_distance_m
+        Farthest a kept cell's centre may be from the grid [m].
+    block_size_m
+        Contiguous cells are merged within square blocks of this side [m].
+    min_area_ha
+        Smallest candidate [ha].
+    power_density_kwp_per_ha
+        DC capacity per hectare of land [kWp/ha] (default 870, LBNL fixed tilt).
+    max_station_kwp
+        Cap on one candidate's capacity [kWp]; None: no cap.
+    villages
+        Village points (``id``, ``name``, geometry), EPSG:4326, for beneficiaries.
+    households
+        ``id, village_id, status`` (registered-poor = every status but ``non_poor``); without
+        it the villages' ``registered_poor_households`` column is used.
+    covered_household_ids
+        Households already benefiting from a PV project (``uncovered_households`` leaves
+        them out; the score uses uncovered households when this is given).
+    beneficiary_distance_m
+        Villages within this distance of a candidate benefit [m].
+    weather
+        Weather file for the yields; None: the clear-sky **estimate**.
+    clearsky_factor, price_yuan_per_kwh
+        See :func:`geo.pv.yield_model.estimate_yield`.
+    weights
+        Score weights by component (``beneficiaries, capacity, yield, grid, slope``);
+        default :data:`SCORE_WEIGHTS`.
+    top
+        Keep only the best ``top`` candidates.
+    area_name_column
+        Column of ``area`` naming each polygon (``area_name`` of a candidate).
+    yield_resolution_deg, yield_altitude_step_m
+        Candidates share a pvlib run on this lattice [degrees] and altitude step [m] (see
+        :func:`~geo.pv.yield_model.specific_yields`). Near Shapotou the clear-sky estimate
+        changes by about 0.4 % over 0.25° and 1.6 % over 250 m of altitude, so the defaults
+        keep the error under 1 % at a fraction of the runs.
+
+    Returns
+    -------
+    SitingResult
+        ``candidates`` columns: ``rank`` (1 = best), ``candidate_id``, ``area_name``,
+        ``area_ha`` [ha], ``cells``, ``developable_kwp`` (area x density) [kWp],
+        ``capacity_kwp`` (capped) [kWp], ``kwh_per_kwp`` [kWh/kWp/yr], ``annual_kwh``
+        [kWh/yr], ``income_yuan_per_year`` [yuan/yr], ``mean_slope_pct`` [%] (NaN without
+        DEM), ``mean_elevation_m`` [m], ``grid_distance_m`` (nearest cell centre to the
+        grid) [m] (NaN without grid), ``village_count``, ``villages`` (names within the
+        beneficiary distance, nearest first, joined by "、"), ``nearest_village``,
+        ``nearest_village_distance_m`` [m], ``beneficiary_households`` (registered-poor
+        households of those villages), ``uncovered_households`` (of them, not yet covered by
+        a PV project), ``income_yuan_per_beneficiary_household`` [yuan/yr], ``score``
+        (0-100) and its components ``score_beneficiaries, score_capacity, score_yield,
+        score_grid, score_slope`` (0-1 each, NaN when the input is absent; each relative to
+        the best candidate, grid and slope relative to their thresholds), ``yield_is_estimate``,
+        ``yield_basis`` (what the weather was; estimates say so), ``lon, lat`` (a point
+        inside the candidate) and the candidate's polygon as ``geometry``.
+
+    Raises
+    ------
+    ValidationError
+        Inputs in another CRS than EPSG:4326, a bad parameter, an empty area, too many cells,
+        or an unreadable DEM.
+    """
+    _check_parameters(cell_size_m=cell_size_m, max_slope_pct=max_slope_pct, max_grid_distance_m=max_grid_distance_m,
+                      block_size_m=block_size_m, min_area_ha=min_area_ha,
+                      power_density_kwp_per_ha=power_density_kwp_per_ha, max_station_kwp=max_station_kwp,
+                      beneficiary_distance_m=beneficiary_distance_m, top=top)
+    weights = _weights(weights)
+    crs = metric_crs_for(area)  # the area's UTM zone, whatever the extent of the other layers
+    for name, frame in [(f"exclusion {e.name!r}", e.geometries) for e in exclusions] \
+            + [("grid", grid), ("villages", villages)]:
+        _check_crs(name, frame)
+    area_m = area.to_crs(crs)
+    area_geoms = area_m.geometry[area_m.geometry.notna() & ~area_m.geometry.is_empty]
+    area_geoms = area_geoms[area_geoms.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if area_geoms.empty:
+        raise ValidationError("the siting area has no polygon; give township areas or polygons to site in")
+
+    transform, shape = _grid(area_geoms.total_bounds, cell_size_m)
+    inside = features.rasterize(((g, 1) for g in area_geoms), out_shape=shape, transform=transform,
+                                fill=0, all_touched=False, dtype="uint8").astype(bool)
+    evaluated = int(inside.sum())
+    keep = inside.copy()
+    excluded: dict[str, int] = {}
+    notes: list[str] = []
+
+    for exclusion in exclusions:
+        touched = _touched(exclusion, crs, transform, shape)
+        excluded[f"exclusion:{exclusion.name}"] = int((keep & touched).sum())
+        keep &= ~touched
+
+    slope = elevation = None
+    if dem is not None:
+        terrain = terrain_on_grid(dem, crs=crs, transform=transform, shape=shape)
+        slope, elevation = terrain.slope_pct, terrain.elevation_m
+        if terrain.reprojected:
+            notes.append(f"DEM reprojected from {terrain.dem_crs} to {crs.to_string()} "
+                         f"(slope at {terrain.resolution_m:.0f} m)")
+        missing = ~np.isfinite(slope)
+        excluded["no_dem_data"] = int((keep & missing).sum())
+        keep &= ~missing
+        steep = np.zeros(shape, dtype=bool)
+        steep[~missing] = slope[~missing] >= max_slope_pct
+        excluded["slope"] = int((keep & steep).sum())
+        keep &= ~steep
+
+    grid_distance = None
+    if grid is not None:
+        grid_distance = _grid_distance(grid, crs, transform, keep, max_grid_distance_m)
+        far = keep & ~np.isfinite(grid_distance)
+        excluded["grid_distance"] = int(far.sum())
+        keep &= ~far
+    cells_kept = int(keep.sum())
+
+    labels, count = _contiguous(keep, max(1, int(round(block_size_m / cell_size_m))))
+    cell_ha = cell_size_m * cell_size_m / 10_000.0
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    small = np.flatnonzero(sizes * cell_ha < min_area_ha)
+    small = small[small > 0]
+    excluded["small_area"] = int(sizes[small].sum())
+    labels[np.isin(labels, small)] = 0
+    ids = np.unique(labels[labels > 0])
+
+    candidates = _candidates(labels, ids, transform, crs, cell_ha=cell_ha, slope=slope, elevation=elevation,
+                             grid_distance=grid_distance)
+    result_estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
+    label = ""
+    if len(candidates):
+        _name_areas(candidates, area_m, area_name_column)
+        developable = candidates["area_ha"] * power_density_kwp_per_ha
+        candidates["developable_kwp"] = developable
+        candidates["capacity_kwp"] = developable if max_station_kwp is None else developable.clip(upper=max_station_kwp)
+        points = gpd.GeoSeries(shapely.points(candidates["x"], candidates["y"]), crs=crs).to_crs(4326)
+        candidates["lon"], candidates["lat"] = points.x.to_numpy(), points.y.to_numpy()
+        yields = specific_yields(candidates["lat"].to_numpy(), candidates["lon"].to_numpy(),
+                                 altitudes_m=candidates["mean_elevation_m"].to_numpy() if elevation is not None else None,
+                                 weather=weather, clearsky_factor=clearsky_factor,
+                                 resolution_deg=yield_resolution_deg, altitude_step_m=yield_altitude_step_m)
+        result_estimate, label = yields.is_estimate, yields.weather_label
+        notes.append(f"yields from {yields.runs} pvlib run(s) on a {yield_resolution_deg:g}° / "
+                     f"{yield_altitude_step_m:g} m lattice")
+        candidates["kwh_per_kwp"] = yields.kwh_per_kwp
+        candidates["annual_kwh"] = candidates["capacity_kwp"] * candidates["kwh_per_kwp"]
+        candidates["income_yuan_per_year"] = candidates["annual_kwh"] * price_yuan_per_kwh
+        _beneficiaries(candidates, villages, households, covered_household_ids, crs, beneficiary_distance_m)
+        _score(candidates, weights, max_grid_distance_m=max_grid_distance_m, max_slope_pct=max_slope_pct,
+               use_uncovered=covered_household_ids is not None)
+        candidates = candidates.sort_values(["score", "capacity_kwp"], ascending=[False, False], kind="stable")
+        candidates["rank"] = np.arange(1, len(candidates) + 1)
+        if top is not None and len(candidates) > top:
+            notes.append(f"{len(candidates)} candidates found; the best {top} are shown")
+            candidates = candidates.head(top)
+    candidates["yield_is_estimate"] = result_estimate
+    candidates["yield_basis"] = label
+    out = gpd.GeoDataFrame(candidates.reindex(columns=list(CANDIDATE_COLUMNS)),
+                           geometry=candidates.geometry.to_numpy() if len(candidates) else [], crs=crs)
+    out = out.to_crs(4326).reset_index(drop=True)
+    return SitingResult(candidates=out, cells_evaluated=evaluated, cells_kept=cells_kept, excluded_cells=excluded,
+                        metric_crs=crs.to_string(), cell_size_m=float(cell_size_m), is_estimate=result_estimate,
+                        weather_label=label, notes=tuple(notes))
+
+
+# ------------------------------------------------------------------------------ steps
+
+
+def _check_parameters(*, cell_size_m, max_slope_pct, max_grid_distance_m, block_size_m, min_area_ha,
+                      power_density_kwp_per_ha, max_station_kwp, beneficiary_distance_m, top) -> None:
+    params.check_range("cell size", cell_size_m, 10, 10_000, unit="m")
+    params.check_positive("maximum slope", max_slope_pct, unit="%")
+    params.check_positive("maximum grid distance", max_grid_distance_m, unit="m", allow_zero=True)
+    params.check_positive("block size", block_size_m, unit="m")
+    params.check_positive("minimum area", min_area_ha, unit="ha", allow_zero=True)
+    params.check_positive("power density", power_density_kwp_per_ha, unit="kWp/ha")
+    if max_station_kwp is not None:
+        params.check_positive("maximum station capacity", max_station_kwp, unit="kWp")
+    params.check_positive("beneficiary distance", beneficiary_distance_m, unit="m", allow_zero=True)
+    if top is not None and (int(top) != top or top < 1):
+        raise ValidationError(f"top {top!r} is not allowed; give a whole number of candidates, 1 or more")
+
+
+def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    if weights is None:
+        return dict(SCORE_WEIGHTS)
+    unknown = [k for k in weights if k not in SCORE_WEIGHTS]
+    if unknown:
+        raise ValidationError(f"unknown score component(s) {', '.join(unknown)}; use {', '.join(SCORE_WEIGHTS)}")
+    merged = {**dict.fromkeys(SCORE_WEIGHTS, 0.0), **{k: float(v) for k, v in weights.items()}}
+    if any(v < 0 for v in merged.values()) or sum(merged.values()) <= 0:
+        raise ValidationError("score weights must be 0 or more, and not all 0")
+    return merged
+
+
+def _grid(bounds: np.ndarray, cell_size_m: float) -> tuple[Affine, tuple[int, int]]:
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    minx = np.floor(minx / cell_size_m) * cell_size_m
+    maxy = np.ceil(maxy / cell_size_m) * cell_size_m
+    cols = max(1, int(np.ceil((maxx - minx) / cell_size_m)))
+    rows = max(1, int(np.ceil((maxy - miny) / cell_size_m)))
+    if rows * cols > MAX_CELLS:
+        raise ValidationError(
+            f"the area needs {rows * cols:,} cells of {cell_size_m:g} m (at most {MAX_CELLS:,}); "
+            "give a larger cell size or a smaller area (--township)"
+        )
+    return Affine(cell_size_m, 0.0, minx, 0.0, -cell_size_m, maxy), (rows, cols)
+
+
+def _check_crs(name: str, frame: gpd.GeoDataFrame | gpd.GeoSeries | None) -> None:
+    if frame is None:
+        return
+    if frame.crs is None:
+        raise ValidationError(f"the {name} layer has no CRS; set it to EPSG:4326 before siting")
+    if frame.crs.to_epsg() not in (4326, 4490):
+        raise ValidationError(f"the {name} layer is in {frame.crs.to_string()}; the analyses expect EPSG:4326 "
+                              "(reproject with to_crs(4326))")
+
+
+def _near(frame: gpd.GeoDataFrame | gpd.GeoSeries, crs, transform: Affine, shape: tuple[int, int],
+          margin_m: float) -> gpd.GeoSeries:
+    """The frame's non-empty geometries near the grid (a national layer is cut down to the
+    area first), in the metric CRS."""
+    rows, cols = shape
+    grid_box = shapely.box(transform.c - margin_m, transform.f + rows * transform.e - margin_m,
+                           transform.c + cols * transform.a + margin_m, transform.f + margin_m)
+    bounds = gpd.GeoSeries([grid_box], crs=crs).to_crs(frame.crs).total_bounds
+    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    geoms = geoms.cx[bounds[0]:bounds[2], bounds[1]:bounds[3]]
+    return geoms.to_crs(crs)
+
+
+def _touched(exclusion: Exclusion, crs, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
+    buffer_m = params.check_positive(f"buffer of exclusion {exclusion.name!r}", exclusion.buffer_m, unit="m",
+                                     allow_zero=True)
+    geoms = _near(exclusion.geometries, crs, transform, shape, buffer_m + abs(transform.a))
+    if geoms.empty:
+        return np.zeros(shape, dtype=bool)
+    if buffer_m > 0:
+        geoms = geoms.buffer(buffer_m)
+    # all_touched: a cell any part of which the (buffered) geometry touches is excluded
+    return features.rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0,
+                              all_touched=True, dtype="uint8").astype(bool)
+
+
+def _cell_centres(transform: Affine, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = transform.c + (cols + 0.5) * transform.a
+    y = transform.f + (rows + 0.5) * transform.e
+    return x, y
+
+
+def _grid_distance(grid, crs, transform: Affine, keep: np.ndarray, max_distance_m: float) -> np.ndarray:
+    """Distance [m] from each kept cell's centre to the nearest grid feature (inf beyond the limit)."""
+    geoms = _near(grid, crs, transform, keep.shape, max_distance_m + abs(transform.a)).to_numpy()
+    distance = np.full(keep.shape, np.inf)
+    if len(geoms) == 0:
+        return distance
+    rows, cols = np.nonzero(keep)
+    x, y = _cell_centres(transform, rows, cols)
+    tree = shapely.STRtree(geoms)
+    (point_index, _), found = tree.query_nearest(shapely.points(x, y), max_distance=max_distance_m,
+                                                 return_distance=True, all_matches=False)
+    nearest = np.full(len(rows), np.inf)
+    np.minimum.at(nearest, point_index, found)
+    distance[rows, cols] = nearest
+    return distance
+
+
+def _contiguous(keep: np.ndarray, block: int) -> tuple[np.ndarray, int]:
+    """Label edge-sharing kept cells, never across a block border (a one-cell gap is put
+    between blocks before labelling)."""
+    rows, cols = keep.shape
+    r = np.arange(rows) + np.arange(rows) // block
+    c = np.arange(cols) + np.arange(cols) // block
+    spaced = np.zeros((r[-1] + 1, c[-1] + 1), dtype=bool)
+    spaced[np.ix_(r, c)] = keep
+    labelled, count = ndimage.label(spaced)
+    return labelled[np.ix_(r, c)].astype(np.int32), int(count)
+
+
+def _candidates(labels: np.ndarray, ids: np.ndarray, transform: Affine, crs, *, cell_ha: float,
+                slope, elevation, grid_distance) -> gpd.GeoDataFrame:
+    if len(ids) == 0:
+        return gpd.GeoDataFrame({"candidate_id": []}, geometry=[], crs=crs)
+    polygons: dict[int, list] = {}
+    for geom, value in features.shapes(labels, mask=labels > 0, transform=transform, connectivity=4):
+        polygons.setdefault(int(value), []).append(shape(geom))
+    geometry = [polygons[i][0] if len(polygons[i]) == 1 else shapely.union_all(polygons[i]) for i in ids]
+    cells = ndimage.sum_labels(np.ones_like(labels), labels, ids).astype(int)
+    frame = gpd.GeoDataFrame({"label": ids, "cells": cells}, geometry=geometry, crs=crs)
+    frame["area_ha"] = frame["cells"] * cell_ha
+
+    def mean_of(values):
+        if values is None:
+            return np.full(len(ids), np.nan)
+        return np.asarray(ndimage.mean(np.nan_to_num(values), labels, ids), dtype=float)
+
+    frame["mean_slope_pct"] = mean_of(slope)
+    frame["mean_elevation_m"] = mean_of(elevation)
+    if grid_distance is None:
+        frame["grid_distance_m"] = np.nan
+    else:
+        frame["grid_distance_m"] = np.asarray(ndimage.minimum(grid_distance, labels, ids), dtype=float)
+    inner = frame.geometry.representative_point()
+    frame["x"], frame["y"] = inner.x.to_numpy(), inner.y.to_numpy()
+    # biggest first gives stable ids before scoring
+    frame = frame.sort_values(["cells", "label"], ascending=[False, True]).reset_index(drop=True)
+    frame["candidate_id"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def _name_areas(candidates: gpd.GeoDataFrame, area_m: gpd.GeoDataFrame, column: str | None) -> None:
+    if not column or column not in area_m:
+        candidates["area_name"] = None
+        return
+    points = gpd.GeoDataFrame(geometry=shapely.points(candidates["x"], candidates["y"]), crs=area_m.crs,
+                              index=candidates.index)
+    joined = gpd.sjoin(points, area_m[[column, "geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    candidates["area_name"] = joined[column].reindex(candidates.index).to_numpy()
+
+
+def _poor_counts(villages: gpd.GeoDataFrame, households: pd.DataFrame | None,
+                 covered: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Registered-poor households and those not yet covered, per village row."""
+    if households is not None:
+        poor = households[households["status"].astype(str) != NOT_POOR]
+        total = villages["id"].map(poor.groupby("village_id")["id"].nunique()).fillna(0).to_numpy(dtype=float)
+        if covered is not None:
+            open_ = poor[~poor["id"].isin(set(covered))]
+            uncovered = villages["id"].map(open_.groupby("village_id")["id"].nunique()).fillna(0).to_numpy(float)
+        else:
+            uncovered = total.copy()
+        return total, uncovered
+    if "registered_poor_households" in villages:
+        total = pd.to_numeric(villages["registered_poor_households"], errors="coerce").fillna(0).to_numpy(float)
+        return total, total.copy()
+    raise ValidationError("villages need a registered_poor_households column, or give the households frame")
+
+
+def _beneficiaries(candidates, villages, households, covered, crs, distance_m: float) -> None:
+    n = len(candidates)
+    for column in ("village_count", "beneficiary_households", "uncovered_households"):
+        candidates[column] = 0
+    candidates["villages"] = ""
+    candidates["nearest_village"] = None
+    candidates["nearest_village_distance_m"] = np.nan
+    if villages is None or villages.empty:
+        candidates["income_yuan_per_beneficiary_household"] = np.nan
+        return
+    points = villages.to_crs(crs)
+    present = points.geometry.notna() & ~points.geometry.is_empty
+    points = points[present]
+    total, uncovered = _poor_counts(villages[present], households, covered)
+    names = points["name"].astype(str).to_numpy() if "name" in points else points.index.astype(str).to_numpy()
+    geoms = points.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    polys = candidates.geometry.to_numpy()
+    pairs = tree.query(polys, predicate="dwithin", distance=distance_m)
+    distances = shapely.distance(polys[pairs[0]], geoms[pairs[1]])
+    near = pd.DataFrame({"candidate": pairs[0], "village": pairs[1], "distance": distances}).sort_values(
+        ["candidate", "distance"])
+    near["total"] = total[near["village"]]
+    near["uncovered"] = uncovered[near["village"]]
+    near["name"] = names[near["village"]]
+    grouped = near.groupby("candidate")
+    position = np.arange(n)
+    candidates["village_count"] = pd.Series(position).map(grouped.size()).fillna(0).astype(int).to_numpy()
+    candidates["beneficiary_households"] = pd.Series(position).map(grouped["total"].sum()).fillna(0).astype(int).to_numpy()
+    candidates["uncovered_households"] = pd.Series(position).map(grouped["uncovered"].sum()).fillna(0).astype(int).to_numpy()
+    candidates["villages"] = pd.Series(position).map(grouped["name"].agg("、".join)).fillna("").to_numpy()
+    nearest_index, nearest_distance = tree.query_nearest(polys, return_distance=True, all_matches=False)
+    candidates["nearest_village"] = pd.Series(names[nearest_index[1]], index=nearest_index[0]).reindex(position).to_numpy()
+    candidates["nearest_village_distance_m"] = pd.Series(nearest_distance, index=nearest_index[0]).reindex(position).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        households_n = candidates["beneficiary_households"].to_numpy(dtype=float)
+        candidates["income_yuan_per_beneficiary_household"] = np.where(
+            households_n > 0, candidates["income_yuan_per_year"].to_numpy() / households_n, np.nan)
+
+
+def _relative(values: pd.Series) -> np.ndarray:
+    top = float(values.max()) if len(values) else 0.0
+    if not np.isfinite(top) or top <= 0:
+        return np.zeros(len(values))
+    return (values / top).to_numpy(dtype=float)
+
+
+def _score(candidates, weights, *, max_grid_distance_m, max_slope_pct, use_uncovered: bool) -> None:
+    households = candidates["uncovered_households" if use_uncovered else "beneficiary_households"]
+    parts = {
+        "beneficiaries": _relative(households.astype(float)),
+        "capacity": _relative(candidates["capacity_kwp"]),
+        "yield": _relative(candidates["kwh_per_kwp"]),
+        "grid": 1.0 - candidates["grid_distance_m"].to_numpy() / max(max_grid_distance_m, 1e-9),
+        "slope": 1.0 - candidates["mean_slope_pct"].to_numpy() / max_slope_pct,
+    }
+    total = np.zeros(len(candidates))
+    weight_sum = 0.0
+    for name, values in parts.items():
+        values = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
+        candidates[f"score_{name}"] = values
+        if np.all(np.isnan(values)) or weights[name] == 0:
+            continue
+        total += weights[name] * np.nan_to_num(values)
+        weight_sum += weights[name]
+    candidates["score"] = 100.0 * total / weight_sum if weight_sum else 0.0

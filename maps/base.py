@@ -1,0 +1,537 @@
+"""What every atlas map shares: base layers, overlays, legend, search, controls, rendering.
+
+A builder (``maps/pairing.py`` ...) calls :func:`new_map`, adds :class:`Overlay` layers made
+from GeoDataFrames, and finishes with :func:`finish_map`, which adds the legend, the search
+box, the layer control and fits the view. :func:`render_map` turns the result into one HTML
+page whose scripts and stylesheets come from the product (served or embedded).
+
+Coordinates. Overlays are stored in WGS 84 (EPSG:4326). Amap tiles are drawn in GCJ-02, so
+every overlay also carries its geometries converted with
+:func:`geo.chinacrs.geometries_from_wgs84`; ``maps/static/atlas.js`` draws the GCJ-02 copy
+while the Amap base is active and the WGS 84 copy otherwise.
+
+Escaping. Data reaches the page in two ways only: JSON inside a ``<script>`` element
+(:func:`js_json` escapes ``<``, ``>`` and ``&``), which ``atlas.js`` turns into text nodes, and
+server-built HTML for the title and legend, where every value passes through
+:func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen
+from folium.template import Template
+
+from geo.chinacrs import geometries_from_wgs84
+from geo.errors import ValidationError
+from geo.geojson import geometry_dicts, json_value
+from maps.assets import AssetMode, asset_ref, localize_html
+
+Crs = Literal["wgs84", "gcj02"]
+BaseName = Literal["osm", "tianditu_vec", "tianditu_img", "amap", "blank"]
+
+#: The base shown when a request names none. OSM tiles need the internet; when none load,
+#: ``atlas.js`` switches to the blank base, so the default still renders offline.
+DEFAULT_BASE: BaseName = "osm"
+
+
+@dataclass(frozen=True)
+class Tiles:
+    url: str
+    attribution: str
+    subdomains: str = "abc"
+    max_zoom: int = 18
+
+
+@dataclass(frozen=True)
+class BaseSpec:
+    """A base map: its Chinese label, the CRS its tiles are drawn in, and its tile layers."""
+
+    key: BaseName
+    label: str
+    crs: Crs
+    tiles: tuple[Tiles, ...]
+    needs_key: bool = False
+
+
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+             "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+             "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}")
+_TIANDITU_ATTRIBUTION = "© 天地图 国家地理信息公共服务平台"
+
+
+def _tianditu(layer: str) -> Tiles:
+    # {s}, {z}, {x}, {y} stay Leaflet placeholders; {layer} now, {key} per map (see base_specs).
+    url = _TIANDITU.replace("{layer}", layer)
+    return Tiles(url, _TIANDITU_ATTRIBUTION, subdomains="01234567")
+
+
+BASES: dict[str, BaseSpec] = {
+    b.key: b
+    for b in (
+        BaseSpec("osm", "OpenStreetMap", "wgs84", (
+            Tiles("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                  "© OpenStreetMap contributors", subdomains="", max_zoom=19),)),
+        BaseSpec("tianditu_vec", "天地图·矢量", "wgs84", (_tianditu("vec"), _tianditu("cva")),
+                 needs_key=True),
+        BaseSpec("tianditu_img", "天地图·影像", "wgs84", (_tianditu("img"), _tianditu("cia")),
+                 needs_key=True),
+        BaseSpec("amap", "高德地图（GCJ-02）", "gcj02", (
+            Tiles("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+                  "&style=8&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", subdomains="1234"),)),
+        BaseSpec("blank", "空白底图（离线）", "wgs84", ()),
+    )
+}
+
+
+def available_bases(*, tianditu_key: str | None) -> list[str]:
+    """Names of the base maps this installation can show (Tianditu only with a key)."""
+    return [k for k, b in BASES.items() if not b.needs_key or tianditu_key]
+
+
+def check_base(base: str | None, *, tianditu_key: str | None) -> BaseName:
+    """Validate a requested base map name.
+
+    Raises
+    ------
+    ValidationError
+        Naming the bases that can be used here.
+    """
+    if base is None or base == "":
+        return DEFAULT_BASE
+    allowed = available_bases(tianditu_key=tianditu_key)
+    if base not in allowed:
+        hint = " (Tianditu needs ATLAS_TIANDITU_KEY)" if base in BASES else ""
+        raise ValidationError(f"base {base!r} is not available{hint}; use one of: {', '.join(allowed)}")
+    return base  # type: ignore[return-value]
+
+
+def js_json(value: Any) -> str:
+    """JSON safe to place inside a ``<script>`` element: no ``</script>``, no HTML entities."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# ------------------------------------------------------------------ elements
+
+
+class _Setup(JSCSSMixin):
+    """Loads ``atlas.js``/``atlas.css`` and attaches the atlas state to the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.setup({{ this._parent.get_name() }}, {{ this.options }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__()
+        self._name = "AtlasSetup"
+        self.options = js_json(dict(options or {}))
+        self.default_js = [("atlas_js", asset_ref("atlas", "atlas.js"))]
+        self.default_css = [("atlas_css", asset_ref("atlas", "atlas.css"))]
+
+
+class BaseLayer(folium.map.Layer):
+    """One base map (a group of tile layers) in the layer control."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = atlas.base({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: BaseSpec, *, show: bool, tianditu_key: str | None,
+                 fallback: str | None = None):
+        super().__init__(name=spec.label, overlay=False, control=True, show=show)
+        self._name = "BaseLayer"
+        self.base = spec
+        tiles = []
+        for t in spec.tiles:
+            options: dict[str, Any] = {"attribution": t.attribution, "maxZoom": t.max_zoom}
+            if t.subdomains:
+                options["subdomains"] = t.subdomains
+            tiles.append({"url": t.url.replace("{key}", tianditu_key or ""), "options": options})
+        self.spec = js_json({"key": spec.key, "crs": spec.crs, "tiles": tiles,
+                             "fallback": fallback})
+
+
+class Overlay(JSCSSMixin, folium.map.Layer):
+    """A layer of features drawn from a GeoDataFrame, toggled in the layer control.
+
+    Build it with :func:`overlay`; the attributes are what tests inspect.
+
+    Attributes
+    ----------
+    key
+        Machine name (``villages``); drawn paths carry the CSS class ``atlas-<key>``.
+    features
+        ``[{"g": geometry, "p": properties, "s": style overrides}]`` in WGS 84.
+    gcj
+        The same geometries in GCJ-02, in feature order.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = atlas.overlay({{ this._parent.get_name() }}, {{ this.payload() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, *, key: str, name: str, features: list[dict], gcj: list[dict | None],
+                 kind: Literal["circle", "marker", "path"], style: Mapping[str, Any],
+                 style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None,
+                 popup_title: str | None, popup_rows: Sequence[tuple[str, str]],
+                 tooltip: str | None, cluster: bool, search: str | None, show: bool):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "Overlay"
+        self.key = key
+        self.features = features
+        self.gcj = gcj
+        self.kind = kind
+        self.style = dict(style)
+        self.style_by = style_by
+        self.popup_title = popup_title
+        self.popup_rows = list(popup_rows)
+        self.tooltip = tooltip
+        self.cluster = cluster
+        self.search = search
+        if cluster:
+            self.default_js = [("markercluster", asset_ref("markercluster", "leaflet.markercluster.js"))]
+            self.default_css = [
+                ("markercluster_css", asset_ref("markercluster", "MarkerCluster.css")),
+                ("markercluster_default_css", asset_ref("markercluster", "MarkerCluster.Default.css")),
+            ]
+
+    def payload(self) -> str:
+        spec: dict[str, Any] = {
+            "key": self.key, "name": self.layer_name, "kind": self.kind, "style": self.style,
+            "features": self.features, "gcj": self.gcj, "cluster": self.cluster,
+            "tooltip": self.tooltip, "search": self.search,
+        }
+        if self.style_by:
+            spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
+        if self.popup_title or self.popup_rows:
+            spec["popup"] = {"title": self.popup_title, "rows": [list(r) for r in self.popup_rows]}
+        return js_json(spec)
+
+
+class Box(folium.MacroElement):
+    """A control holding server-built HTML (title, legend); callers escape every value."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.box({{ this._parent.get_name() }}, {{ this.position }}, {{ this.class_name }}, {{ this.html_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, *, position: str, class_name: str):
+        super().__init__()
+        self._name = "AtlasBox"
+        self.html = html_text
+        self.html_json = js_json(html_text)
+        self.position = js_json(position)
+        self.class_name = js_json(class_name)
+
+
+class SearchBox(folium.MacroElement):
+    """A search box over the names of the given overlays (village names)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.search({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, overlays: Sequence[str], *, placeholder: str):
+        super().__init__()
+        self._name = "AtlasSearch"
+        self.overlays = list(overlays)
+        self.spec = js_json({"overlays": self.overlays, "placeholder": placeholder})
+
+
+# ------------------------------------------------------------------ building
+
+
+def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> folium.Map:
+    """An empty atlas map: base layers (the chosen one shown), scale bar and fullscreen.
+
+    Parameters
+    ----------
+    base
+        The base shown first: one of :data:`BASES` (default :data:`DEFAULT_BASE`).
+    tianditu_key
+        Tianditu key; without one the Tianditu bases are left out.
+
+    Raises
+    ------
+    ValidationError
+        An unknown base, or a Tianditu base without a key.
+    """
+    chosen = check_base(base, tianditu_key=tianditu_key)
+    # maxZoom on the map itself: the blank base has no tiles to take it from (clustering needs it).
+    m = folium.Map(location=[37.5, 105.2], zoom_start=9, tiles=None, control_scale=True,
+                   prefer_canvas=False)
+    m.options["maxZoom"] = 18
+    m.add_child(_Setup())
+    for key in available_bases(tianditu_key=tianditu_key):
+        # Only a base that needs the internet falls back; the blank one never fails.
+        fallback = "blank" if key == chosen and BASES[key].tiles else None
+        m.add_child(BaseLayer(BASES[key], show=(key == chosen), tianditu_key=tianditu_key,
+                              fallback=fallback))
+    Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
+    return m
+
+
+def overlay(
+    frame: gpd.GeoDataFrame,
+    *,
+    key: str,
+    name: str,
+    properties: pd.DataFrame | Mapping[str, Iterable[Any]],
+    kind: Literal["circle", "marker", "path"] = "circle",
+    style: Mapping[str, Any] | None = None,
+    style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    feature_styles: Sequence[Mapping[str, Any] | None] | None = None,
+    popup_title: str | None = None,
+    popup_rows: Sequence[tuple[str, str]] = (),
+    tooltip: str | None = None,
+    cluster: bool = False,
+    search: str | None = None,
+    show: bool = True,
+    precision: int = 6,
+) -> Overlay:
+    """An :class:`Overlay` from a frame in EPSG:4326 (rows without geometry are skipped).
+
+    Parameters
+    ----------
+    frame
+        Features; only the active geometry is used.
+    properties
+        Values shown in popups and tooltips and used by ``style_by``, one per row of
+        ``frame`` (plain text; the page shows them as text, never as HTML).
+    style_by
+        ``(property, {value: Leaflet path options})``: a categorical style.
+    feature_styles
+        Per-row Leaflet path options overriding the others (``radius`` by capacity ...).
+    popup_rows
+        ``(Chinese label, property)`` pairs; empty values are left out of the popup.
+    precision
+        Decimals kept in coordinates [degrees]; 6 is about 0.1 m, 5 about 1 m.
+
+    Raises
+    ------
+    ValueError
+        When the frame is not in EPSG:4326.
+    """
+    if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
+        raise ValueError(f"map overlays need EPSG:4326; the {key} frame is in {frame.crs}")
+    props = pd.DataFrame(properties, index=frame.index) if not isinstance(properties, pd.DataFrame) \
+        else properties.set_axis(frame.index)
+    geoms = frame.geometry.values
+    present = ~(pd.isna(np.asarray(geoms, dtype=object)) | frame.geometry.is_empty.to_numpy())
+    wgs = geometry_dicts(geoms[present], precision)
+    gcj = geometry_dicts(geometries_from_wgs84(np.asarray(geoms[present], dtype=object), "gcj02"), precision)
+    names = list(props.columns)
+    rows = props[present].itertuples(index=False, name=None)
+    styles = list(feature_styles) if feature_styles is not None else None
+    positions = np.flatnonzero(present)
+    features = []
+    for position, values, g in zip(positions, rows, wgs):
+        item: dict[str, Any] = {"g": g, "p": {n: _clean(v) for n, v in zip(names, values) if _clean(v) is not None}}
+        if styles is not None and styles[position]:
+            item["s"] = dict(styles[position])
+        features.append(item)
+    return Overlay(key=key, name=name, features=features, gcj=gcj, kind=kind,
+                   style=style or {}, style_by=style_by, popup_title=popup_title,
+                   popup_rows=popup_rows, tooltip=tooltip, cluster=cluster, search=search,
+                   show=show)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    value = json_value(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# ------------------------------------------------------------------ legend and title
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One legend line: a swatch (``circle``, ``square``, ``line``, ``dashed``, ``area``) and a label."""
+
+    label: str
+    color: str
+    shape: Literal["circle", "square", "line", "dashed", "area"] = "circle"
+    border: str | None = None
+    size_px: int = 14
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    title: str
+    items: tuple[LegendItem, ...]
+
+
+@dataclass
+class Legend:
+    """The map's legend; :func:`finish_map` renders it (every text escaped)."""
+
+    title: str
+    sections: list[LegendSection] = field(default_factory=list)
+    demo_note: str | None = None
+
+    def labels(self) -> list[str]:
+        return [item.label for s in self.sections for item in s.items]
+
+    def html(self) -> str:
+        e = html.escape
+        parts = [f"<details open><summary><h2>{e(self.title)}</h2></summary>"]
+        for section in self.sections:
+            parts.append(f"<h3>{e(section.title)}</h3><ul>")
+            for item in section.items:
+                parts.append(f"<li>{_swatch(item)}<span>{e(item.label)}</span></li>")
+            parts.append("</ul>")
+        if self.demo_note:
+            parts.append(f'<div class="atlas-demo">{e(self.demo_note)}</div>')
+        parts.append("</details>")
+        return "".join(parts)
+
+
+def _swatch(item: LegendItem) -> str:
+    color = _css_color(item.color)
+    size = f"width:{item.size_px}px;height:{item.size_px}px;"
+    if item.shape in ("line", "dashed"):
+        return f'<i class="atlas-swatch {item.shape}" style="border-top-color:{color}"></i>'
+    border = f"border:2px solid {_css_color(item.border)};" if item.border else ""
+    shape = "circle" if item.shape == "circle" else ("area" if item.shape == "area" else "")
+    return f'<i class="atlas-swatch {shape}" style="{size}background:{color};{border}"></i>'
+
+
+def _css_color(value: str | None) -> str:
+    text = str(value or "")
+    if text.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in text[1:]) and len(text) in (4, 7, 9):
+        return text
+    if text.isalpha():
+        return text
+    raise ValueError(f"legend colour {value!r} is not #rgb, #rrggbb or a colour name")
+
+
+DEMO_NOTE = ("演示数据：含近似位置或合成记录（来源 demo:approximate / demo:synthetic），"
+             "仅供演示，不作为实测数据。")
+
+
+def demo_flag(*frames: pd.DataFrame | None) -> str | None:
+    """The legend's demo notice when any row's ``source`` starts with ``demo:``, else None."""
+    for frame in frames:
+        if frame is None or "source" not in frame or frame.empty:
+            continue
+        if frame["source"].astype(str).str.startswith("demo:").any():
+            return DEMO_NOTE
+    return None
+
+
+def title_html(title: str, subtitle: str | None = None) -> str:
+    e = html.escape
+    sub = f"<p>{e(subtitle)}</p>" if subtitle else ""
+    return f"<h1>{e(title)}</h1>{sub}"
+
+
+def finish_map(
+    m: folium.Map,
+    *,
+    title: str,
+    subtitle: str | None,
+    legend: Legend,
+    search: Sequence[str] = (),
+    bounds_from: Sequence[gpd.GeoDataFrame | None] = (),
+) -> folium.Map:
+    """Add title, legend, search box and layer control; fit the view to the data."""
+    m.add_child(Box(title_html(title, subtitle), position="topright", class_name="atlas-title"))
+    if search:
+        m.add_child(SearchBox(search, placeholder="搜索村名"))
+    m.add_child(Box(legend.html(), position="bottomright", class_name="atlas-legend"))
+    m.atlas_legend = legend  # type: ignore[attr-defined]
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    bounds = _bounds(bounds_from)
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    return m
+
+
+def _bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> tuple[float, float, float, float] | None:
+    boxes = []
+    for frame in frames:
+        if frame is None or frame.empty:
+            continue
+        geoms = frame.geometry.dropna()
+        geoms = geoms[~geoms.is_empty]
+        if len(geoms):
+            boxes.append(geoms.total_bounds)
+    if not boxes:
+        return None
+    arr = np.array(boxes)
+    return float(arr[:, 0].min()), float(arr[:, 1].min()), float(arr[:, 2].max()), float(arr[:, 3].max())
+
+
+def overlays_of(m: folium.Map) -> dict[str, Overlay]:
+    """The map's overlays by key (for tests and the benchmark)."""
+    return {child.key: child for child in m._children.values() if isinstance(child, Overlay)}
+
+
+def render_map(m: folium.Map, *, assets: AssetMode = "served", page_title: str | None = None) -> str:
+    """The map as one HTML page whose every script and stylesheet comes from the product.
+
+    Parameters
+    ----------
+    assets
+        ``served``: link the API's asset route; ``embedded``: inline everything so the file
+        works offline when emailed or copied.
+    """
+    figure = m.get_root()
+    if page_title:
+        figure.title = page_title
+    return localize_html(figure.render(), mode=assets)
+
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def labels(values: Iterable[Any], enum_cls) -> list[str | None]:
+    """Chinese labels of enum values (unknown values kept as given, missing as None)."""
+    mapping = enum_cls.labels()
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        else:
+            out.append(mapping.get(str(v), str(v)))
+    return out
+
+
+def fmt_number(value: Any, unit: str = "", *, decimals: int = 1) -> str | None:
+    """``1.5 万元``; None for a missing value."""
+    value = json_value(value)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") if isinstance(value, float) \
+            else f"{value:,}"
+        return f"{text} {unit}".strip()
+    return f"{value} {unit}".strip()

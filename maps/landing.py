@@ -1,0 +1,165 @@
+"""The landing page: the district's key figures and a link to every map.
+
+:func:`key_figures` is a pure function over registry frames. The analyses (issue 4: pairing
+coverage, road and water gaps) fill the ``coverage``, ``road_gaps`` and ``water_gaps`` fields
+when they land; until then the page shows those places as pending, never as zero.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import to_metric
+from geo.enums import PVStatus, RoadSurface, VillageCategory
+from maps.base import DEMO_NOTE, demo_flag
+from maps.catalog import MapSpec
+
+POOR = (VillageCategory.KEY_POOR.value, VillageCategory.POOR.value)
+
+
+@dataclass
+class KeyFigures:
+    """Figures on the landing page (counts [1], funds [万元], capacity [kW], length [km])."""
+
+    villages: int = 0
+    villages_by_category: dict[str, int] = field(default_factory=dict)
+    townships: int = 0
+    units: int = 0
+    units_paired: int = 0
+    pairings: int = 0
+    pairing_year: int | None = None
+    task_funds_wan_yuan: float = 0.0
+    poor_villages: int = 0
+    poor_villages_without_unit: int = 0
+    poor_villages_without_work_team: int = 0
+    pv_projects: int = 0
+    pv_capacity_kw: float = 0.0
+    pv_grid_connected_kw: float = 0.0
+    road_km_by_surface: dict[str, float] = field(default_factory=dict)
+    demo_note: str | None = None
+    #: Filled by the coverage analysis (issue 4): e.g. {"share_poor_villages_covered_pct": ...}.
+    coverage: Mapping[str, Any] | None = None
+    #: Filled by the road-gap analysis (issue 4): e.g. {"villages_without_hardened_road": ...}.
+    road_gaps: Mapping[str, Any] | None = None
+    #: Filled by the water analysis (issue 4): e.g. {"settlements_beyond_access": ...}.
+    water_gaps: Mapping[str, Any] | None = None
+
+
+def key_figures(
+    *,
+    villages: pd.DataFrame,
+    townships: pd.DataFrame | None = None,
+    units: pd.DataFrame | None = None,
+    pairings: pd.DataFrame | None = None,
+    work_teams: pd.DataFrame | None = None,
+    pv_projects: pd.DataFrame | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+) -> KeyFigures:
+    """Key figures computable from the registry alone (pairings of the latest year)."""
+    f = KeyFigures()
+    f.villages = len(villages)
+    counts = villages["category"].value_counts() if len(villages) else pd.Series(dtype=int)
+    f.villages_by_category = {c.label: int(counts.get(c.value, 0)) for c in VillageCategory}
+    f.townships = 0 if townships is None else len(townships)
+    f.units = 0 if units is None else len(units)
+    poor_ids = set(villages.loc[villages["category"].isin(POOR), "id"])
+    f.poor_villages = len(poor_ids)
+    if pairings is not None and len(pairings):
+        f.pairing_year = int(pairings["year"].max())
+        current = pairings[pairings["year"] == f.pairing_year]
+        f.pairings = len(current)
+        f.units_paired = current["unit_id"].nunique()
+        f.task_funds_wan_yuan = round(float(current["task_funds_wan_yuan"].fillna(0).sum()), 2)
+        f.poor_villages_without_unit = len(poor_ids - set(current["village_id"]))
+    else:
+        f.poor_villages_without_unit = len(poor_ids)
+    if work_teams is not None and len(work_teams):
+        year = f.pairing_year or int(work_teams["year"].max())
+        teams = work_teams[work_teams["year"] == year]
+        f.poor_villages_without_work_team = len(poor_ids - set(teams["village_id"]))
+    else:
+        f.poor_villages_without_work_team = len(poor_ids)
+    if pv_projects is not None and len(pv_projects):
+        f.pv_projects = len(pv_projects)
+        f.pv_capacity_kw = round(float(pv_projects["capacity_kw"].sum()), 1)
+        grid = pv_projects["status"] == PVStatus.GRID_CONNECTED.value
+        f.pv_grid_connected_kw = round(float(pv_projects.loc[grid, "capacity_kw"].sum()), 1)
+    if roads is not None and len(roads):
+        metric = to_metric(roads)
+        length_km = metric.geometry.length / 1000.0
+        by_surface = length_km.groupby(roads["surface"].to_numpy()).sum()
+        f.road_km_by_surface = {s.label: round(float(by_surface.get(s.value, 0.0)), 1) for s in RoadSurface}
+    f.demo_note = demo_flag(villages, units, roads, pv_projects)
+    return f
+
+
+def _fmt(value: float, decimals: int = 1) -> str:
+    return f"{value:,.{decimals}f}" if not float(value).is_integer() else f"{int(value):,}"
+
+
+def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str = "沙坡头区",
+                 account: str | None = None) -> str:
+    """The landing page (Chinese), every value escaped; ``account`` names who is logged in."""
+    e = html.escape
+    cards = [
+        ("行政村", f"{figures.villages}", "，".join(f"{k} {v}" for k, v in figures.villages_by_category.items() if v)),
+        ("帮扶单位", f"{figures.units}", f"其中 {figures.units_paired} 个承担结对帮扶"),
+        ("结对关系", f"{figures.pairings}", f"{figures.pairing_year or '—'} 年，任务资金 {_fmt(figures.task_funds_wan_yuan, 2)} 万元"),
+        ("贫困村缺驻村工作队", f"{figures.poor_villages_without_work_team}",
+         f"贫困村 {figures.poor_villages} 个，缺帮扶单位 {figures.poor_villages_without_unit} 个"),
+        ("光伏装机", f"{_fmt(figures.pv_capacity_kw)} 千瓦",
+         f"{figures.pv_projects} 个项目，已并网 {_fmt(figures.pv_grid_connected_kw)} 千瓦"),
+        ("道路里程", f"{_fmt(sum(figures.road_km_by_surface.values()))} 公里",
+         "，".join(f"{k} {_fmt(v)}" for k, v in figures.road_km_by_surface.items())),
+    ]
+    pending = "待分析模块接入后显示"
+    for label, value in (("帮扶覆盖率", figures.coverage), ("道路缺口", figures.road_gaps),
+                         ("饮水缺口", figures.water_gaps)):
+        if value:
+            detail = "，".join(f"{k} {v}" for k, v in value.items())
+            cards.append((label, "", detail))
+        else:
+            cards.append((label, "—", pending))
+    card_html = "".join(
+        f'<div class="card" data-figure="{e(label)}"><div class="label">{e(label)}</div>'
+        f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>'
+        for label, value, detail in cards)
+    links = "".join(
+        f'<li><a href="/maps/{e(s.name)}">{e(s.title)}</a> <span class="who">（{e(s.audience)}）</span>'
+        f'<p>{e(s.description)}</p></li>' for s in maps)
+    demo = f'<p class="demo">{e(figures.demo_note)}</p>' if figures.demo_note else ""
+    nav = (f'<p class="account">当前用户：{e(account)} · <a href="/logout">退出登录</a></p>'
+           if account else "")
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(district)} · 村级帮扶地图</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 0;
+  background: #f5f5f2; color: #222; }}
+header {{ background: #8b1a1a; color: #fff; padding: 16px 24px; }}
+header h1 {{ margin: 0; font-size: 22px; }} header p {{ margin: 4px 0 0; opacity: .85; }}
+header .account a {{ color: #fff; }}
+main {{ padding: 16px 24px; max-width: 1100px; }}
+.cards {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }}
+.card {{ background: #fff; border-radius: 6px; padding: 12px 14px; box-shadow: 0 1px 3px rgba(0,0,0,.15); }}
+.card .label {{ color: #666; font-size: 13px; }} .card .value {{ font-size: 24px; font-weight: 600; margin: 4px 0; }}
+.card .detail {{ font-size: 12px; color: #555; }}
+.maps li {{ margin: 8px 0; }} .maps a {{ font-size: 17px; }} .maps p {{ margin: 2px 0; color: #555; font-size: 13px; }}
+.who {{ color: #888; font-size: 13px; }}
+.demo {{ background: #fff4d6; border: 1px solid #e0b64a; padding: 8px 12px; border-radius: 4px; color: #6b4e00; }}
+</style></head>
+<body><header><h1>{e(district)} 村级帮扶地图</h1><p>帮扶结对、基础设施与光伏项目登记与分析</p>{nav}</header>
+<main>{demo}<h2>主要指标</h2><div class="cards">{card_html}</div>
+<h2>地图</h2><ul class="maps">{links}</ul>
+<p class="who">接口文档：<a href="/docs">/docs</a> · OGC API - Features（QGIS / GDAL）：<a href="/ogc">/ogc</a>
+· 图层 GeoJSON：<a href="/api/layers">/api/layers</a></p></main></body></html>"""
+
+
+__all__ = ["KeyFigures", "key_figures", "landing_html", "DEMO_NOTE"]

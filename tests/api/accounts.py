@@ -1,0 +1,44 @@
+"""Test accounts on a database, and credentials for them (importable by other test folders:
+``from tests.api.accounts import ensure_users, login``)."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from api.security import hash_password
+from geo import accounts
+from geo.audit import SYSTEM
+from geo.errors import NotFound
+
+PASSWORD = "test-password-123"
+
+#: name -> (role, townships)
+USERS = {
+    "t_admin": ("admin", ()),
+    "t_planner": ("planner", ()),
+    "t_leader": ("leader", ()),
+    "t_inspector": ("inspector", ()),
+    "t_viewer": ("viewer", ()),
+    "t_scoped": ("planner", ("兴仁镇",)),
+}
+
+
+def ensure_users(engine: Engine) -> dict[str, int]:
+    """Create the test users if missing; return name -> user id."""
+    ids = {}
+    for name, (role, townships) in USERS.items():
+        try:
+            ids[name] = accounts.get_user(engine, name=name)["id"]
+        except NotFound:
+            ids[name] = accounts.create_user(
+                engine, name=name, role=role, password_hash=hash_password(PASSWORD),
+                townships=townships, actor=SYSTEM, source="test")["id"]
+    return ids
+
+
+def login(base: str, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """``Authorization`` headers for a user, from the real token endpoint."""
+    response = httpx.post(f"{base}/api/auth/token", data={"username": name, "password": password})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,0 +1,58 @@
+"""The ``atlas`` command line, run as a real subprocess on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def test_upgrade_load_and_count(empty_url):
+    first = run_cli("db", "upgrade", "--db", empty_url, check=True)
+    assert "upgraded from empty" in first.stdout
+    again = run_cli("db", "upgrade", "--db", empty_url, check=True)
+    assert "already at revision" in again.stdout
+    run_cli("demo", "load", "--db", empty_url, check=True)
+    counts = json.loads(run_cli("layers", "--json", "--db", empty_url, check=True).stdout)
+    assert counts["townships"] == 7 and counts["villages"] == 45 and counts["pairings"] == 69
+    loaded_again = json.loads(run_cli("demo", "load", "--json", "--db", empty_url, check=True).stdout)
+    assert all(r["inserted"] == 0 and r["updated"] == 0 for r in loaded_again.values())
+    assert json.loads(run_cli("layers", "--json", "--db", empty_url, check=True).stdout) == counts
+
+
+def _one_line_error(result, *fragments: str) -> None:
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize(("url", "fragments"), [
+    ("not a url", ("malformed database URL", "sqlite:///")),
+    ("mysql://root@127.0.0.1/test", ("unsupported database 'mysql'",)),
+    ("postgresql+psycopg://atlas@127.0.0.1:1/nowhere", ("cannot connect", "PostgreSQL is running")),
+])
+def test_bad_database_urls_give_one_line_saying_what_to_do(url, fragments):
+    _one_line_error(run_cli("layers", "--db", url), *fragments)
+
+
+def test_missing_spatialite_names_the_package(tmp_path):
+    result = run_cli("layers", "--db", f"sqlite:///{tmp_path}/a.sqlite",
+                     env={"ATLAS_SPATIALITE_LIBRARY": "mod_spatialite_not_here"})
+    _one_line_error(result, "cannot load SpatiaLite", "apt-get install -y libsqlite3-mod-spatialite")
+
+
+def test_an_empty_database_says_to_upgrade(tmp_path):
+    _one_line_error(run_cli("layers", "--db", f"sqlite:///{tmp_path}/b.sqlite"), "atlas db upgrade")
+
+
+def test_the_setting_is_used_when_no_db_option_is_given(tmp_path):
+    url = f"sqlite:///{tmp_path}/c.sqlite"
+    run_cli("db", "upgrade", env={"ATLAS_DATABASE_URL": url}, check=True)
+    counts = json.loads(run_cli("layers", "--json", env={"ATLAS_DATABASE_URL": url}, check=True).stdout)
+    assert set(counts.values()) == {0}

@@ -1,0 +1,98 @@
+"""``atlas user ...`` and ``atlas serve``'s start-up rules, as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import httpx
+
+from tests.api.accounts import login
+from tests.conftest import ROOT, Server, free_port, run_cli
+
+
+def _input(args: list[str], text: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], input=text, capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_user_commands(empty_url):
+    run_cli("demo", "load", "--db", empty_url, check=True)
+    added = _input(["user", "add", "wang.fang", "--role", "leader", "--township", "兴仁镇",
+                    "--password-stdin", "--db", empty_url], "a-good-password-1\n")
+    assert added.returncode == 0, added.stderr
+    assert "wang.fang" in added.stdout and "兴仁镇" in added.stdout
+    weak = _input(["user", "add", "li.si", "--role", "viewer", "--password-stdin", "--db", empty_url], "short\n")
+    assert weak.returncode == 1 and "8 to 256 characters" in weak.stderr and "Traceback" not in weak.stderr
+    bad_role = _input(["user", "add", "li.si", "--role", "boss", "--password-stdin", "--db", empty_url], "x" * 10 + "\n")
+    assert bad_role.returncode == 1 and "planner" in bad_role.stderr
+    dup = _input(["user", "add", "wang.fang", "--role", "viewer", "--password-stdin", "--db", empty_url],
+                 "a-good-password-1\n")
+    assert dup.returncode == 1 and "exists already" in dup.stderr
+
+    run_cli("user", "set", "wang.fang", "--role", "planner", "--all-townships", "--db", empty_url, check=True)
+    users = json.loads(run_cli("user", "list", "--json", "--db", empty_url, check=True).stdout)
+    assert [(u["name"], u["role"], u["township_names"]) for u in users] == [("wang.fang", "planner", [])]
+    assert "password_hash" not in users[0]
+
+    key = run_cli("user", "key", "wang.fang", "--label", "nightly", "--db", empty_url, check=True).stdout.strip()
+    assert re.fullmatch(r"atlas_[0-9a-f]{12}_\S+", key)
+    server = Server(empty_url)
+    try:
+        assert "First start" not in server.stop()[0]  # users exist: no bootstrap account
+    finally:
+        server.stop()
+    server = Server(empty_url)
+    try:
+        me = httpx.get(f"{server.base}/api/auth/me", headers={"X-API-Key": key}).json()
+        assert me["name"] == "wang.fang" and me["role"] == "planner"
+        assert httpx.get(f"{server.base}/api/auth/me", headers=login(server.base, "wang.fang", "a-good-password-1")).status_code == 200
+        key_id = run_cli("user", "keys", "wang.fang", "--db", empty_url, check=True).stdout.split()[0]
+        run_cli("user", "revoke", "wang.fang", key_id, "--db", empty_url, check=True)
+        assert httpx.get(f"{server.base}/api/auth/me", headers={"X-API-Key": key}).status_code == 401
+        _input(["user", "password", "wang.fang", "--password-stdin", "--db", empty_url], "another-password-2\n")
+        assert httpx.post(f"{server.base}/api/auth/token",
+                          data={"username": "wang.fang", "password": "a-good-password-1"}).status_code == 401
+        run_cli("user", "remove", "wang.fang", "--db", empty_url, check=True)
+        assert httpx.post(f"{server.base}/api/auth/token",
+                          data={"username": "wang.fang", "password": "another-password-2"}).status_code == 401
+    finally:
+        server.stop()
+
+
+def test_first_start_creates_an_admin_with_a_one_time_password(empty_url):
+    run_cli("db", "upgrade", "--db", empty_url, check=True)
+    server = Server(empty_url)
+    out, _ = server.stop()
+    match = re.search(r"administrator 'admin' with the one-time password (\S+)", out)
+    assert match, out
+    server = Server(empty_url)
+    try:
+        out_again = None
+        headers = login(server.base, "admin", match.group(1))
+        assert httpx.get(f"{server.base}/api/users", headers=headers).json()[0]["role"] == "admin"
+    finally:
+        out_again, _ = server.stop()
+    assert "one-time password" not in out_again
+
+
+def test_serve_refuses_the_default_secret_outside_development(empty_url):
+    run_cli("db", "upgrade", "--db", empty_url, check=True)
+    port = str(free_port())
+    result = run_cli("serve", "--db", empty_url, "--port", port, env={"ATLAS_ENVIRONMENT": "production"})
+    assert result.returncode == 1
+    assert "ATLAS_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    short = run_cli("serve", "--db", empty_url, "--port", port,
+                    env={"ATLAS_ENVIRONMENT": "production", "ATLAS_SECRET_KEY": "too-short"})
+    assert short.returncode == 1 and "32 characters" in short.stderr
+
+
+def test_serve_refuses_an_outdated_schema(empty_url):
+    run_cli("db", "upgrade", "--db", empty_url, "--revision", "0001", check=True)
+    result = run_cli("serve", "--db", empty_url, "--port", str(free_port()))
+    assert result.returncode == 1 and "atlas db upgrade" in result.stderr

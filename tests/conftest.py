@@ -1,0 +1,296 @@
+"""Shared fixtures: real SpatiaLite and real PostGIS databases, and the demo data on both.
+
+Every database fixture is parametrized over the two backends. PostGIS databases are created
+per test session under unique names (so concurrent runs never collide) and dropped after.
+
+Environment:
+- ``ATLAS_TEST_POSTGRES_URL``: an admin URL used to create test databases
+  (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
+- ``ATLAS_REQUIRE_POSTGIS=1``: PostGIS must be available; a skipped test fails the run (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from geo import migrate
+from geo.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get(
+    "ATLAS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGIS = os.environ.get("ATLAS_REQUIRE_POSTGIS") == "1"
+BACKENDS = ["spatialite", "postgis"]
+
+_postgis_problem: str | None = None
+_checked = False
+
+
+def postgis_problem() -> str | None:
+    """Why PostGIS cannot be used here, or None when it can (checked once)."""
+    global _postgis_problem, _checked
+    if _checked:
+        return _postgis_problem
+    _checked = True
+    try:
+        engine = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            available = conn.execute(
+                sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar()
+        engine.dispose()
+        if not available:
+            _postgis_problem = "the PostGIS extension is not installed (postgresql-15-postgis-3)"
+    except Exception as exc:  # any failure to reach the server means: no PostGIS here
+        _postgis_problem = f"cannot reach PostgreSQL at {ADMIN_URL}: {str(exc).splitlines()[0]}"
+    return _postgis_problem
+
+
+def create_postgis_database(prefix: str = "atlas_test") -> str:
+    """Create an empty database with PostGIS enabled; return its URL."""
+    problem = postgis_problem()
+    if problem:
+        if REQUIRE_POSTGIS:
+            pytest.fail(f"ATLAS_REQUIRE_POSTGIS=1 but {problem}")
+        pytest.skip(problem)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(ADMIN_URL).set(database=name)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE EXTENSION postgis"))
+    engine.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgis_database(url: str) -> None:
+    name = make_url(url).database
+    admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def copy_postgis_database(template_url: str, prefix: str = "atlas_test") -> str:
+    """A new database cloned from ``template_url`` (which must have no open connections)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    template = make_url(template_url).database
+    admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return make_url(template_url).set(database=name).render_as_string(hide_password=False)
+
+
+class EmptyDatabase:
+    """Makes databases of one backend (empty, or holding the demo) and removes them afterwards.
+
+    The demo is loaded once per backend and session into a template; every demo database a
+    test asks for is a copy of it (a file copy on SpatiaLite, ``CREATE DATABASE ... TEMPLATE``
+    on PostGIS), which takes a fraction of a second instead of a load.
+    """
+
+    def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory):
+        self.backend = backend
+        self.tmp = tmp_path_factory
+        self.created: list[str] = []
+        self._template: str | None = None
+
+    def url(self) -> str:
+        """A new, empty database (no schema)."""
+        if self.backend == "spatialite":
+            path = self.tmp.mktemp("spatialite") / "atlas.sqlite"
+            return f"sqlite:///{path}"
+        url = create_postgis_database()
+        self.created.append(url)
+        return url
+
+    def demo_url(self) -> str:
+        """A new database holding the migrated schema and the demo data, free to write to."""
+        import shutil
+
+        if self._template is None:
+            from geo.demo import load_demo
+
+            url = self.url()
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            load_demo(engine)
+            if self.backend == "spatialite":
+                with engine.connect() as conn:  # everything into the main file before copying it
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            self._template = url
+        if self.backend == "spatialite":
+            source = make_url(self._template).database
+            path = self.tmp.mktemp("spatialite") / "atlas.sqlite"
+            shutil.copyfile(source, path)
+            return f"sqlite:///{path}"
+        url = copy_postgis_database(self._template)
+        self.created.append(url)
+        return url
+
+    def cleanup(self) -> None:
+        for url in self.created:
+            drop_postgis_database(url)
+        if self._template is not None and self.backend == "postgis":
+            drop_postgis_database(self._template)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    """The backend under test: 'spatialite' or 'postgis'."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def databases(backend, tmp_path_factory) -> Iterator[EmptyDatabase]:
+    factory = EmptyDatabase(backend, tmp_path_factory)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def empty_url(databases) -> str:
+    """URL of a new, empty database (schema not created) of the backend under test."""
+    return databases.url()
+
+
+@pytest.fixture(scope="session")
+def engine(databases) -> Iterator[Engine]:
+    """A migrated, otherwise empty database of the backend under test (shared by the session;
+    use the ``conn`` fixture to keep each test's writes inside a rolled-back transaction)."""
+    engine = make_engine(databases.url())
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def demo_engine(databases) -> Iterator[Engine]:
+    """A database of the backend under test holding the demo data (read-only for tests;
+    a test that writes asks ``databases.demo_url()`` for its own copy)."""
+    engine = make_engine(databases.demo_url())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_engine) -> str:
+    return demo_engine.url.render_as_string(hide_password=False)
+
+
+# ---------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 300
+            ) -> subprocess.CompletedProcess:
+    """Run ``atlas ARGS`` in a subprocess with this interpreter; capture text output."""
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"atlas {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class Server:
+    """``atlas serve`` running in a subprocess on a free port."""
+
+    def __init__(self, db_url: str, env: dict | None = None):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port)],
+            cwd=ROOT, env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self._wait()
+
+    def _wait(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                out, err = self.process.communicate()
+                raise RuntimeError(f"atlas serve exited early:\n{out}\n{err}")
+            try:
+                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("atlas serve did not answer /health in time")
+
+    def stop(self) -> tuple[str, str]:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.communicate()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_url) -> Iterator[Server]:
+    """``atlas serve`` over the demo database of the backend under test."""
+    server = Server(demo_url)
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------------- CI guard
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if REQUIRE_POSTGIS:
+        skipped = terminalreporter.stats.get("skipped", [])
+        if skipped:
+            terminalreporter.write_line(
+                f"ATLAS_REQUIRE_POSTGIS=1: {len(skipped)} test(s) skipped; failing the run",
+                red=True,
+            )
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if REQUIRE_POSTGIS:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and reporter.stats.get("skipped"):
+            session.exitstatus = 1

@@ -1,0 +1,110 @@
+"""``atlas sample`` and ``atlas finding`` end to end, as subprocesses over a real database."""
+
+from __future__ import annotations
+
+import json
+
+import gpxpy
+import pandas as pd
+import pytest
+
+from geo import storage
+from geo.db import make_engine
+from geo.inspection import findings, store
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def cli_db(databases):
+    """Its own demo database: these commands commit."""
+    url = databases.demo_url()
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+def test_start_points_are_parsed_as_lon_lat():
+    from api.cli.sample import parse_start
+    from geo.errors import ValidationError
+
+    assert parse_start("105.19,37.51").coords[0] == (105.19, 37.51)
+    assert parse_start(None) is None
+    with pytest.raises(ValidationError, match="give LON,LAT"):
+        parse_start("37.5")
+    with pytest.raises(ValidationError, match="LON,LAT order"):
+        parse_start("37.5,105.2")
+
+
+def atlas(*args, check=True):
+    return run_cli(*args, check=check)
+
+
+def test_draw_verify_export_show_list_and_a_changed_frame(cli_db, tmp_path):
+    url, engine = cli_db
+    out = atlas("sample", "draw", "--db", url, "--preset", "seed003", "--seed", "2019-11-05 第37号",
+                "--year", "2019", "--townships", "宣和镇,永康镇", "--teams", "2", "--json")
+    report = json.loads(out.stdout)
+    plan = str(report["plan_id"])
+    assert report["villages"] == 12 and len(report["teams"]) == 2 and len(report["frame_hash"]) == 64
+    verified = atlas("sample", "verify", plan, "--db", url)
+    assert "VERIFIED" in verified.stdout and "record intact" in verified.stdout
+
+    gpx_path = tmp_path / "plan.gpx"
+    atlas("sample", "export", plan, "--db", url, "--format", "gpx", "-o", str(gpx_path))
+    assert len(gpxpy.parse(gpx_path.read_text(encoding="utf-8")).waypoints) > 12
+    xlsx = tmp_path / "plan.xlsx"
+    text = atlas("sample", "export", plan, "--db", url, "--format", "xlsx", "-o", str(xlsx)).stdout
+    assert xlsx.stat().st_size > 0 and "wrote" in text
+    shown = atlas("sample", "show", plan, "--db", url).stdout
+    assert "2.抽查村总数 12个" in shown and "第1组" in shown and "随机种子: 2019-11-05 第37号" in shown
+    listed = json.loads(atlas("sample", "list", "--db", url, "--json").stdout)
+    assert [p["id"] for p in listed] == [report["plan_id"]]
+
+    # a household's status is edited after the draw: verify fails and names it
+    household = json.loads(atlas("sample", "show", plan, "--db", url, "--json").stdout)["households"][0]
+    row = storage.read_layer(engine, "households", where={"code": household["household_code"]}, columns=["status"])
+    new_status = "non_poor" if row["status"].iloc[0] != "non_poor" else "registered"
+    storage.write_layer(engine, "households", pd.DataFrame({"id": [int(row["id"].iloc[0])], "status": [new_status],
+                                                             "status_year": [None]}))
+    failed = atlas("sample", "verify", plan, "--db", url, check=False)
+    assert failed.returncode == 1
+    assert f"household re-stratified: {household['household_code']} {household['stratum']} ->" in failed.stdout
+    assert "NOT VERIFIED" in failed.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preset", "seed004", "--seed", "s"], "unknown preset 'seed004'"),
+    (["--preset", "seed003", "--seed", "s", "--year", "2030"], "quota of 3 is larger than the frame"),
+    (["--preset", "seed003", "--seed", "s", "--categories", "non_poor"], "scope selects no villages"),
+])
+def test_bad_draws_fail_with_one_clear_line(cli_db, args, message):
+    url, _ = cli_db
+    result = atlas("sample", "draw", "--db", url, *args, check=False)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_findings_from_the_command_line(cli_db):
+    url, engine = cli_db
+    report = json.loads(atlas("sample", "draw", "--db", url, "--preset", "seed003", "--seed", "f",
+                              "--year", "2019", "--townships", "东园镇", "--name", "东园镇检查", "--json").stdout)
+    plan = str(report["plan_id"])
+    village = store.read_sampled_villages(engine, report["plan_id"])["village_name"].iloc[0]
+    added = json.loads(atlas("finding", "add", "--db", url, "--plan", "东园镇检查", "--village", village,
+                             "--category", "精准帮扶", "--kind", "资金使用", "-m", "产业扶持资金未拨付到户",
+                             "--unit", "东园镇人民政府", "--deadline", "2019-11-10", "--found-on", "2019-11-01",
+                             "--json").stdout)
+    code = added["code"]
+    refused = atlas("finding", "close", code, "--db", url, check=False)
+    assert refused.returncode == 1 and "needs a note of the evidence" in refused.stderr
+    overdue = atlas("finding", "list", "--db", url, "--overdue").stdout
+    assert code in overdue and "逾期" in overdue and "精准帮扶/资金使用" in overdue
+    atlas("finding", "update", code, "--db", url, "--status", "rectifying", "--note", "已督促")
+    closed = json.loads(atlas("finding", "close", code, "--db", url, "--note", "资金已拨付，见凭证12号",
+                              "--json").stdout)
+    assert closed["status"] == "closed"
+    assert findings.list_findings(engine, overdue=True).empty
+    summary = json.loads(atlas("finding", "summary", "--db", url, "--plan", plan, "--json").stdout)
+    funds = next(r for r in summary if r["方面"] == "资金使用")
+    assert (funds["问题数"], funds["已整改"]) == (1, 1)

@@ -1,0 +1,121 @@
+"""The pairing map on small frames: layers, features, flags, legend, filters, escaping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.chinacrs import wgs84_to_gcj02
+from geo.errors import NotFound, ValidationError
+from maps.base import DEMO_NOTE, overlays_of, render_map
+from maps.pairing import GAP_LABEL, GAP_STYLE, pairing_map
+from tests.maps.conftest import XSS, mark_demo
+
+
+@pytest.fixture
+def frames(villages, pairings, work_teams, units, townships):
+    return dict(villages=villages, pairings=pairings, work_teams=work_teams, units=units,
+                townships=townships)
+
+
+def props_by_name(layer):
+    return {f["p"]["name"]: f for f in layer.features}
+
+
+def test_layers_and_feature_counts(frames):
+    layers = overlays_of(pairing_map(**frames))
+    assert list(layers) == ["townships", "pairing_links", "units", "villages"]
+    assert len(layers["villages"].features) == 4
+    assert len(layers["townships"].features) == 1
+    # Unit 10 pairs villages 1 and 3, unit 11 village 1, unit 12 leads village 1's team.
+    assert len(layers["units"].features) == 3
+    assert len(layers["pairing_links"].features) == 4
+
+
+def test_village_popup_lists_units_funds_and_leader(frames):
+    villages = props_by_name(overlays_of(pairing_map(**frames))["villages"])
+    one = villages["一村"]["p"]
+    assert one["category"] == "重点贫困村"
+    assert one["units"] == ["区财政局（1.5 万元）", "自治区某厅（2 万元）"]
+    assert one["funds"] == "3.5 万元"
+    assert one["leader"] == "市某局"
+    assert "_warn" not in one
+
+
+def test_poor_village_without_unit_or_team_stands_out(frames):
+    villages = props_by_name(overlays_of(pairing_map(**frames))["villages"])
+    two = villages["二村"]
+    assert two["p"]["_warn"] == ["贫困村无帮扶单位", "贫困村无驻村工作队"]
+    assert two["s"] == GAP_STYLE
+    # An exited village without a team is not a gap.
+    assert "s" not in villages[XSS] and "_warn" not in villages[XSS]["p"]
+
+
+def test_far_unit_is_placed_beside_its_villages(frames, villages):
+    units = {f["p"]["name"]: f for f in overlays_of(pairing_map(**frames))["units"].features}
+    near, far = units["区财政局"], units["自治区某厅"]
+    assert near["g"]["coordinates"] == [105.15, 37.35]
+    assert "s" not in near
+    assert far["s"] == {"iconClass": "atlas-far"}
+    x, y = far["g"]["coordinates"]
+    # Beside village 1 (105.1, 37.1), not in Yinchuan (106.23, 38.48).
+    assert abs(x - 105.1) < 0.05 and abs(y - 37.1) < 0.05
+    assert "区外" in far["p"]["where"]
+
+
+def test_links_are_styled_by_relation(frames):
+    links = {f["p"]["label"]: f for f in overlays_of(pairing_map(**frames))["pairing_links"].features}
+    assert "s" not in links["区财政局 — 一村"]
+    assert links["自治区某厅 — 一村"]["s"] == {"dashArray": "6 5"}
+    assert links["市某局 — 一村（工作队队长单位）"]["s"]["color"] == "#8e44ad"
+
+
+def test_legend_entries(frames):
+    legend = pairing_map(**frames).atlas_legend
+    labels = legend.labels()
+    for expected in ("重点贫困村", "贫困村", "脱贫销号村", "非贫困村", GAP_LABEL, "乡镇界"):
+        assert expected in labels
+    assert legend.demo_note is None
+
+
+def test_demo_flag_when_any_row_is_demo(frames):
+    frames["units"] = mark_demo(frames["units"])
+    m = pairing_map(**frames)
+    assert m.atlas_legend.demo_note == DEMO_NOTE
+    assert "demo:approximate" in render_map(m)
+
+
+def test_filter_by_unit(frames):
+    layers = overlays_of(pairing_map(**frames, unit="区财政局"))
+    assert sorted(f["p"]["name"] for f in layers["villages"].features) == sorted(["一村", XSS])
+    assert [f["p"]["name"] for f in layers["units"].features] == ["区财政局"]
+    # Popups still list every unit of the village.
+    one = props_by_name(layers["villages"])["一村"]["p"]
+    assert len(one["units"]) == 2
+    by_id = overlays_of(pairing_map(**frames, unit="12"))
+    assert [f["p"]["name"] for f in by_id["villages"].features] == ["一村"]
+
+
+def test_unknown_unit_is_not_found(frames):
+    with pytest.raises(NotFound, match="no assistance unit '财政'.*区财政局"):
+        pairing_map(**frames, unit="财政")
+
+
+def test_missing_column_is_named(frames):
+    frames["villages"] = frames["villages"].drop(columns=["category"])
+    with pytest.raises(ValidationError, match="villages frame lacks column"):
+        pairing_map(**frames)
+
+
+def test_gcj02_copy_is_shifted(frames, villages):
+    layer = overlays_of(pairing_map(**frames))["villages"]
+    lon, lat = wgs84_to_gcj02(105.1, 37.1)
+    assert layer.features[0]["g"]["coordinates"] == [105.1, 37.1]
+    assert np.allclose(layer.gcj[0]["coordinates"], [lon, lat], atol=1e-6)
+    assert abs(float(lon) - 105.1) > 1e-3  # the offset is hundreds of metres here
+
+
+def test_data_is_escaped_in_the_page(frames):
+    page = render_map(pairing_map(**frames))
+    assert XSS not in page
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
