@@ -56,3 +56,26 @@ def test_the_setting_is_used_when_no_db_option_is_given(tmp_path):
     run_cli("db", "upgrade", env={"ATLAS_DATABASE_URL": url}, check=True)
     counts = json.loads(run_cli("layers", "--json", env={"ATLAS_DATABASE_URL": url}, check=True).stdout)
     assert set(counts.values()) == {0}
+
+
+def test_every_command_is_found_by_its_module_table():
+    """``atlas CMD`` imports only the module ``COMMAND_MODULES`` names: the table must list
+    every top-level command, each with the module that registers it."""
+    import typer.main
+
+    from api import cli
+
+    group = typer.main.get_group(cli.register_all())
+    assert set(group.commands) == set(cli.COMMAND_MODULES)
+    for command, module in cli.COMMAND_MODULES.items():
+        callback = group.commands[command].callback
+        registered_by = callback.__module__ if callback else None
+        if registered_by is None or registered_by.startswith("typer"):  # a sub-app: its commands
+            sub = group.commands[command]
+            registered_by = next(iter(sub.commands.values())).callback.__module__
+        assert registered_by == f"api.cli.{module}", command
+
+
+def test_help_lists_every_command():
+    listed = run_cli("--help", check=True).stdout
+    assert all(command in listed for command in ("analyze", "import", "sample", "serve", "map"))

@@ -7,6 +7,7 @@ import pytest
 from api.security import hash_password
 from geo import accounts
 from geo.audit import SYSTEM
+from geo.db import make_engine
 from geo.errors import NotFound
 from geo.inspection import service, store
 from geo.inspection.plans import load_plan, with_overrides
@@ -45,7 +46,10 @@ def test_unknown_plan_or_user(tx):
         store.assign_inspector(tx, 999_999, _user(tx, "insp_carol"))
 
 
-def test_cli_assigns_only_inspectors(inspect_url, inspect_engine):
+def test_cli_assigns_only_inspectors(databases):
+    """The CLI commits, so this test has its own demo copy (the shared one stays clean)."""
+    inspect_url = databases.demo_url()
+    inspect_engine = make_engine(inspect_url)
     plan = service.draw_plan(inspect_engine, seed003(townships=("宣和镇",), name="assign-cli"),
                              seed="assign-3", teams=2).plan_id
     _user(inspect_engine, "insp_dave")
@@ -60,3 +64,4 @@ def test_cli_assigns_only_inspectors(inspect_url, inspect_engine):
     gone = run_cli("sample", "assign", str(plan), "--user", "insp_dave", "--remove", "--db", inspect_url, check=True)
     assert "removed from" in gone.stdout
     assert store.plan_assignees(inspect_engine, plan) == []
+    inspect_engine.dispose()
