@@ -816,6 +816,10 @@ def _integrity_reason(exc: IntegrityError) -> str:
     return text
 
 
+#: Ids per DELETE statement in :func:`delete_rows`.
+DELETE_CHUNK = 10_000
+
+
 def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
     """Delete rows by id; return how many were deleted.
 
@@ -825,15 +829,21 @@ def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
         Other rows still refer to one of them (e.g. a village with households).
     """
     spec = get_layer(layer)
+    ids = list(ids)
+    deleted = 0
     with connect(bind) as conn:
         require_schema(conn)
-        try:
-            result = conn.execute(spec.table.delete().where(spec.table.c.id.in_(list(ids))))
-        except IntegrityError as exc:
-            raise Conflict(
-                f"cannot delete from {spec.name}: other rows still refer to it ({_integrity_reason(exc)})"
-            ) from None
-        return int(result.rowcount)
+        # In chunks: SQLite takes at most 32,766 bound values a statement, PostgreSQL 65,535.
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start:start + DELETE_CHUNK]
+            try:
+                result = conn.execute(spec.table.delete().where(spec.table.c.id.in_(chunk)))
+            except IntegrityError as exc:
+                raise Conflict(
+                    f"cannot delete from {spec.name}: other rows still refer to it ({_integrity_reason(exc)})"
+                ) from None
+            deleted += int(result.rowcount)
+        return deleted
 
 
 # --------------------------------------------------------------------------------------

@@ -175,6 +175,16 @@ def test_delete_refuses_rows_still_referenced(conn, towns):
     assert storage.delete_rows(conn, "villages", [towns["villages"][2]]) == 1
 
 
+def test_delete_takes_more_ids_than_one_statement_can_bind(conn, towns):
+    """70,000 ids: more than SQLite (32,766) or PostgreSQL (65,535) bind in one statement."""
+    wanted = [towns["villages"][0], towns["villages"][1]]
+    ids = list(range(10_000_000, 10_070_000))
+    ids[40_000:40_000] = wanted[:1]
+    ids.append(wanted[1])
+    assert storage.delete_rows(conn, "villages", ids) == 2
+    assert storage.read_layer(conn, "villages", ids=wanted).empty
+
+
 def test_links_are_replaced_per_owner(conn, towns):
     facility = storage.write_layer(conn, "water_facilities", gpd.GeoDataFrame(
         {"kind": ["supply_point"], "status": ["working"]}, geometry=[Point(105.05, 37.5)], crs=4326)).ids[0]
