@@ -114,7 +114,7 @@ def list_plans(user: FullReader, engine: EngineDep) -> Any:
 
 @router.post(PREFIX, status_code=201, summary="Draw a sample and record the plan (atlas sample draw)",
              responses=problem_responses(409))
-def draw_plan(request: Request, response: Response, user: Inspector, engine: EngineDep,
+def draw_plan(request: Request, user: Inspector, engine: EngineDep,
               body: Annotated[DrawRequest, Body()]) -> Any:
     """Draw a stratified sample with the given seed, plan the teams' routes and record the draw
     (never replaced: a plan name already drawn is refused with 409). The same seed over the same
@@ -126,8 +126,8 @@ def draw_plan(request: Request, response: Response, user: Inspector, engine: Eng
     report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
                                return_to_start=body.return_to_start, planned_on=parse_date(body.date),
                                use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor)
-    response.headers["Location"] = str(request.url_for("show_plan", plan_id=report.plan_id))
-    return JSON(report.as_dict(), status_code=201, headers=dict(response.headers))
+    location = str(request.url_for("show_plan", plan_id=report.plan_id))
+    return JSON(report.as_dict(), status_code=201, headers={"Location": location})
 
 
 @router.get(PREFIX + "/{plan_id}", summary="A plan, its routes and the 表4 summary (atlas sample show)")
@@ -306,7 +306,7 @@ def findings_summary(plan_id: PlanId, user: FullReader, engine: EngineDep) -> An
 
 
 @router.post(FINDINGS, status_code=201, summary="Record a finding (atlas finding add)")
-def add_finding(plan_id: PlanId, response: Response, user: Inspector, engine: EngineDep,
+def add_finding(plan_id: PlanId, user: Inspector, engine: EngineDep,
                 body: Annotated[FindingCreate, Body()]) -> Any:
     """Against a sampled household (its code) or village of the plan. Inspectors assigned to the
     plan and administrators only; audited."""
@@ -320,8 +320,7 @@ def add_finding(plan_id: PlanId, response: Response, user: Inspector, engine: En
 
 
 @router.get(FINDINGS + "/{finding}", summary="One finding, with its history and ETag")
-def get_finding(plan_id: PlanId, finding: FindingKey, response: Response, user: FullReader,
-                engine: EngineDep) -> Any:
+def get_finding(plan_id: PlanId, finding: FindingKey, user: FullReader, engine: EngineDep) -> Any:
     _check_plan_scope(user, engine, plan_id)
     row = _finding_of_plan(engine, plan_id, finding)
     return JSON(finding_json(row), headers={"ETag": f'"{int(row["version"])}"'})
