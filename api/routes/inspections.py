@@ -250,6 +250,19 @@ def _may_record(user: Principal, engine, plan_id: int) -> None:
                                  "change its findings; ask a planner to assign you (PUT .../assignments/NAME)")
 
 
+def _changeable(user: Principal, engine, plan_id: int, finding: str, if_match: str | None,
+                body_version: int | None) -> tuple[int, int]:
+    """The finding's id and the version a change is conditional on, once the caller may change it."""
+    _check_plan_scope(user, engine, plan_id)
+    _may_record(user, engine, plan_id)
+    version = expected_version(if_match, body_version)
+    return int(_finding_of_plan(engine, plan_id, finding)["id"]), version
+
+
+def _finding_response(row: dict, status_code: int = 200) -> JSON:
+    return JSON(finding_json(row), status_code=status_code, headers={"ETag": f'"{int(row["version"])}"'})
+
+
 class FindingCreate(BaseModel):
     """The options of ``atlas finding add``."""
 
@@ -316,14 +329,13 @@ def add_finding(plan_id: PlanId, user: Inspector, engine: EngineDep,
                              deadline=body.deadline, category=body.category, kind=body.kind,
                              household=body.household, village=body.village, found_on=body.found_on,
                              source=f"api:{user.name}"[:200], actor=user.actor)
-    return JSON(finding_json(row), status_code=201, headers={"ETag": f'"{int(row["version"])}"'})
+    return _finding_response(row, status_code=201)
 
 
 @router.get(FINDINGS + "/{finding}", summary="One finding, with its history and ETag")
 def get_finding(plan_id: PlanId, finding: FindingKey, user: FullReader, engine: EngineDep) -> Any:
     _check_plan_scope(user, engine, plan_id)
-    row = _finding_of_plan(engine, plan_id, finding)
-    return JSON(finding_json(row), headers={"ETag": f'"{int(row["version"])}"'})
+    return _finding_response(_finding_of_plan(engine, plan_id, finding))
 
 
 @router.patch(FINDINGS + "/{finding}", summary="Move a finding forward or change it (atlas finding update)",
@@ -335,14 +347,10 @@ def update_finding(
 ) -> Any:
     """Needs the version you read (If-Match or ``version``): a finding changed since is refused
     (412/409), never overwritten. Status moves forward only: open -> rectifying -> closed."""
-    _check_plan_scope(user, engine, plan_id)
-    _may_record(user, engine, plan_id)
-    version = expected_version(if_match, body.version)
-    current = _finding_of_plan(engine, plan_id, finding)
-    row = domain.update_finding(engine, int(current["id"]), status=body.status, note=body.note,
-                                deadline=body.deadline, responsible_unit=body.responsible_unit,
-                                version=version, actor=user.actor)
-    return JSON(finding_json(row), headers={"ETag": f'"{int(row["version"])}"'})
+    finding_id, version = _changeable(user, engine, plan_id, finding, if_match, body.version)
+    row = domain.update_finding(engine, finding_id, status=body.status, note=body.note, deadline=body.deadline,
+                                responsible_unit=body.responsible_unit, version=version, actor=user.actor)
+    return _finding_response(row)
 
 
 @router.post(FINDINGS + "/{finding}/close", summary="Close a finding (atlas finding close)",
@@ -353,9 +361,6 @@ def close_finding(
     if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
 ) -> Any:
     """已整改销号: needs a note of the evidence and the version you read."""
-    _check_plan_scope(user, engine, plan_id)
-    _may_record(user, engine, plan_id)
-    version = expected_version(if_match, body.version)
-    current = _finding_of_plan(engine, plan_id, finding)
-    row = domain.close_finding(engine, int(current["id"]), note=body.note, version=version, actor=user.actor)
-    return JSON(finding_json(row), headers={"ETag": f'"{int(row["version"])}"'})
+    finding_id, version = _changeable(user, engine, plan_id, finding, if_match, body.version)
+    return _finding_response(domain.close_finding(engine, finding_id, note=body.note, version=version,
+                                                  actor=user.actor))
