@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
-from api.routes import audit, auth, layers, meta, ogc, registry, users
+from api.routes import audit, auth, imports, inspections, layers, meta, ogc, registry, users
 from api.routes.maps import maps_router
 from geo.db import make_engine
 from geo.errors import ValidationError
@@ -58,5 +58,7 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.include_router(ogc.router)
     for router in registry.routers():
         app.include_router(router)
+    app.include_router(imports.router)
+    app.include_router(inspections.router)
     app.include_router(maps_router())
     return app

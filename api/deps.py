@@ -28,7 +28,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 
 from api import security
-from api.policy import Permission, can_see_names, may_read_layer, permissions_of
+from api.policy import Permission, can_see_names, may_read_layer, may_record_findings, permissions_of
 from geo import accounts, storage
 from geo.audit import Actor
 from geo.enums import Role
@@ -90,6 +90,10 @@ class Principal:
     def can_see_names(self, *, plan_assignees: Collection[int] = ()) -> bool:
         """See :func:`api.policy.can_see_names`."""
         return can_see_names(self.permissions, user_id=self.user_id, plan_assignees=plan_assignees)
+
+    def can_record_findings(self, *, plan_assignees: Collection[int] = ()) -> bool:
+        """See :func:`api.policy.may_record_findings`."""
+        return may_record_findings(self.permissions, user_id=self.user_id, plan_assignees=plan_assignees)
 
     def township_filter(self, requested: Sequence[int] | int | None = None) -> list[int] | int | None:
         """The township filter for a read: the requested township(s) (ids), checked against
@@ -220,6 +224,7 @@ Reader = Annotated[Principal, Depends(require(Permission.READ_PUBLIC))]
 FullReader = Annotated[Principal, Depends(require(Permission.READ_ALL))]
 Editor = Annotated[Principal, Depends(require(Permission.WRITE))]
 Admin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
+Inspector = Annotated[Principal, Depends(require(Permission.INSPECT))]
 
 
 def check_layer(user: Principal, layer: str) -> None:

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     PII_ALL = "pii:all"              # household heads' names and ID numbers, every household
     PII_ASSIGNED = "pii:assigned"    # ... only of households sampled in plans assigned to you
     INSPECT = "inspect"              # draw samples and record findings (inspection plans)
+    INSPECT_ANY = "inspect:any"      # ... findings of every plan, assigned or not
     MANAGE_USERS = "users:manage"
     READ_AUDIT = "audit:read"
 
@@ -80,3 +81,16 @@ def can_see_names(
         and user_id is not None
         and user_id in set(plan_assignees)
     )
+
+
+def may_record_findings(
+    permissions: Collection[Permission],
+    *,
+    user_id: int | None,
+    plan_assignees: Collection[int] = (),
+) -> bool:
+    """May this caller add, change or close findings of a plan? Inspectors assigned to the
+    plan (:attr:`Permission.INSPECT`) and administrators (:attr:`Permission.INSPECT_ANY`)."""
+    if Permission.INSPECT_ANY in permissions:
+        return True
+    return Permission.INSPECT in permissions and user_id is not None and user_id in set(plan_assignees)

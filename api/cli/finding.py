@@ -14,8 +14,7 @@ finding_app = typer.Typer(help="Inspection findings (督查发现问题) and the
                           no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-_SHOWN = ["code", "status", "category", "kind", "township_name", "village_name", "household_code",
-          "description", "responsible_unit", "found_on", "deadline", "overdue", "days_overdue", "evidence_note"]
+_SHOWN = domain.SHOWN_FIELDS
 
 
 def _echo_finding(row: dict, as_json: bool) -> None:

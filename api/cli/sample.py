@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
-from shapely.geometry import Point
 
 from api.cli._common import DbOption, echo_json, engine_for
-from geo.errors import ValidationError
+from geo.inspection.plans import parse_date, parse_start, plan_from_options
+
+__all__ = ["sample_app", "parse_start", "register"]
 
 # geo.inspection (SciPy, the road network) is imported inside the commands, so that other
 # commands and ``atlas --help`` do not pay for it.
@@ -18,27 +18,6 @@ sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws
                          no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _split(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
-    return tuple(p.strip() for p in text.replace("，", ",").split(",") if p.strip())
-
-
-def parse_start(text: str | None) -> Point | None:
-    """``LON,LAT`` in degrees (EPSG:4326)."""
-    if text is None:
-        return None
-    parts = _split(text) or ()
-    try:
-        lon, lat = (float(p) for p in parts)
-    except ValueError:
-        raise ValidationError(f"--start {text!r}: give LON,LAT in degrees, e.g. 105.19,37.51") from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError(f"--start {text!r}: longitude must be within ±180 and latitude within ±90 "
-                              "(LON,LAT order)")
-    return Point(lon, lat)
 
 
 @sample_app.command("draw")
@@ -62,19 +41,12 @@ def draw(
 ) -> None:
     """Draw a stratified sample, plan the teams' routes and record the draw (never replaced)."""
     from geo.inspection import service
-    from geo.inspection.plans import load_plan, with_overrides
 
-    spec = load_plan(preset, year=year, name=name)
-    spec = with_overrides(spec, townships=_split(townships), categories=_split(categories),
-                          exclude_villages=_split(exclude), village_count=villages, selection=select)
-    planned_on = None
-    if date is not None:
-        try:
-            planned_on = dt.date.fromisoformat(date)
-        except ValueError:
-            raise ValidationError(f"--date {date!r}: use YYYY-MM-DD") from None
+    spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
+                             exclude=exclude, villages=villages, select=select)
     report = service.draw_plan(engine_for(db), spec, seed=seed, teams=teams, start=parse_start(start),
-                               return_to_start=return_to_start, planned_on=planned_on, use_roads=not straight)
+                               return_to_start=return_to_start, planned_on=parse_date(date),
+                               use_roads=not straight)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -159,34 +131,25 @@ def show(
 ) -> None:
     """The plan, its draw, the teams' routes and the 表4 sample summary (names never shown)."""
     from geo.inspection import service
-    from geo.inspection.findings import table4
 
     record = service.load_record(engine_for(db), plan)
-    labels = {s.key: s.label for s in record.spec.strata}
-    summary = table4(record.villages, record.households, record.sample.tallies,
-                     plan_year=record.spec.year, labels=labels)
-    villages = record.villages[["team", "visit_order", "township_name", "village_name", "category",
-                                "households_sampled", "leg_km", "leg_method"]]
+    summary = service.plan_summary(record)
     if as_json:
-        echo_json({"plan": dict(service.plan_notes(record, show_names=False)), "spec": record.spec.to_dict(),
-                   "teams": record.teams, "villages": villages.to_dict("records"),
-                   "households": record.households[["team", "village_order", "visit_order", "village_name",
-                                                    "household_code", "stratum"]].to_dict("records"),
-                   "table4": summary["counts"].to_dict("records"), "unmet": summary["unmet"].to_dict("records")})
+        echo_json(summary)
         return
     for key, value in service.plan_notes(record, show_names=False):
         typer.echo(f"{key}: {value}")
     typer.echo("")
     for t in record.teams:
         typer.echo(f"第{t['team']}组: {t['villages']}个村 {t['length_km']:.1f}公里 {t['hours']:.1f}小时 ({t['method']})")
-        ours = villages[villages["team"] == t["team"]]
-        typer.echo("  " + " → ".join(f"{v.visit_order}.{v.village_name}({v.households_sampled}户)" for v in ours.itertuples()))
+        ours = [v for v in summary["villages"] if v["team"] == t["team"]]
+        typer.echo("  " + " → ".join(f"{v['visit_order']}.{v['village_name']}({v['households_sampled']}户)" for v in ours))
     typer.echo("")
-    for row in summary["counts"].itertuples():
-        typer.echo(f"{row.项目} {row.数量}{row.单位}")
-    if len(summary["unmet"]):
+    for row in summary["table4"]:
+        typer.echo(f"{row['项目']} {row['数量']}{row['单位']}")
+    if summary["unmet"]:
         typer.echo(f"未达标 ({len(summary['unmet'])}):")
-        for _, row in summary["unmet"].iterrows():
+        for row in summary["unmet"]:
             typer.echo(f"  {row['抽样单元']} {row['抽样层']} 已抽{row['已抽(户)']}/{row['应抽(户)']}户")
 
 
@@ -199,24 +162,15 @@ def assign(
     db: DbOption = None,
 ) -> None:
     """Assign an inspector to a plan: they record its findings and see its households' names."""
-    from geo import accounts
-    from geo.inspection import store
+    from geo.inspection import service
 
-    engine = engine_for(db)
-    row = store.find_plan(engine, plan)
-    account = accounts.get_user(engine, name=user)
+    result = service.assign_inspector(engine_for(db), plan, user, team=team, remove=remove)
+    label = f"{result['plan_id']} {result['plan_name']}"
     if remove:
-        done = store.unassign_inspector(engine, row["id"], account["id"])
-        typer.echo(f"{user} {'removed from' if done else 'was not assigned to'} plan {row['id']} {row['name']}")
+        typer.echo(f"{user} {'removed from' if result['changed'] else 'was not assigned to'} plan {label}")
         return
-    if account["role"] not in ("inspector", "admin"):
-        raise ValidationError(f"{user} has the role {account['role']}; only inspectors (or admins) are "
-                              "assigned to plans (atlas user set NAME --role inspector)")
-    if team is not None and not 1 <= team <= int(row["teams"]):
-        raise ValidationError(f"plan {row['id']} has teams 1-{row['teams']}; --team {team} does not exist")
-    new = store.assign_inspector(engine, row["id"], account["id"], team=team)
     where = f"team {team}" if team else "every team"
-    typer.echo(f"{user} {'assigned to' if new else 'now in'} plan {row['id']} {row['name']} ({where})")
+    typer.echo(f"{user} {'assigned to' if result['changed'] else 'now in'} plan {label} ({where})")
 
 
 def register(app: typer.Typer) -> None:

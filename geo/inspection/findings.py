@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 
 from geo.enums import FINDING_KINDS, FindingCategory, FindingKind, FindingStatus, HouseholdStatus, VillageCategory
-from geo.errors import NotFound, ValidationError
+from geo import audit
+from geo.audit import Actor
+from geo.errors import NotFound, StaleVersion, ValidationError
 from geo.inspection import store
 from geo.storage import Bind, connect
 
@@ -27,6 +29,11 @@ _NEXT = {
     FindingStatus.CLOSED: set(),
 }
 _NUMERALS = "一二三四五六七八九十"
+
+#: The fields of a finding that ``atlas finding --json`` and the HTTP API show.
+SHOWN_FIELDS = ["code", "status", "category", "kind", "township_name", "village_name", "household_code",
+                "description", "responsible_unit", "found_on", "deadline", "overdue", "days_overdue",
+                "evidence_note"]
 
 
 def _parse(enum_cls, text: Any, field: str):
@@ -90,9 +97,11 @@ def add_finding(
     village: str | None = None,
     found_on: dt.date | str | None = None,
     source: str = "user",
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Record a finding against a sampled household (by code) or village (name, key or
-    township/name) of a plan. Returns the stored finding.
+    township/name) of a plan. Returns the stored finding. With ``actor``, the finding is
+    written to the audit log in the same transaction.
 
     Raises
     ------
@@ -146,7 +155,20 @@ def add_finding(
             "found_on": found, "deadline": due, "status": FindingStatus.OPEN,
             "history_json": json.dumps(history, ensure_ascii=False), "source": source,
         })
-        return store.read_findings(conn, ids=[finding_id]).iloc[0].to_dict()
+        stored = store.read_findings(conn, ids=[finding_id]).iloc[0].to_dict()
+        if actor is not None:
+            audit.record(conn, actor=actor, action="create", layer="inspection_findings", row_id=finding_id,
+                         after=_audited(stored))
+        return stored
+
+
+#: Fields of a finding the audit log keeps (it is about villages and units, not persons).
+_AUDITED = ("code", "plan_id", "status", "category", "kind", "description", "responsible_unit", "found_on",
+            "deadline", "evidence_note", "closed_on", "version")
+
+
+def _audited(row: dict[str, Any]) -> dict[str, Any]:
+    return audit.snapshot({k: row.get(k) for k in _AUDITED if k in row})
 
 
 def _village_matches(villages: pd.DataFrame, text: str) -> list[int]:
@@ -179,8 +201,14 @@ def update_finding(
     deadline: dt.date | str | None = None,
     responsible_unit: str | None = None,
     today: dt.date | None = None,
+    version: int | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Move a finding forward (open -> rectifying -> closed) or change its deadline or unit.
+
+    ``version``, when given, is the version the caller read: a finding changed since is
+    refused (:class:`~geo.errors.StaleVersion`) instead of overwritten. With ``actor`` the
+    change is audited (before and after) in the same transaction.
 
     Raises
     ------
@@ -193,6 +221,10 @@ def update_finding(
     today = today or dt.date.today()
     with connect(bind) as conn:
         current = get_finding(conn, finding)
+        if version is not None and int(version) != int(current["version"]):
+            raise StaleVersion(f"finding {current['code']} is at version {current['version']}, not {version}: "
+                               "someone changed it since you read it; read it again and repeat the change",
+                               current_version=int(current["version"]))
         old = FindingStatus(current["status"])
         values: dict[str, Any] = {}
         history = json.loads(current["history_json"] or "[]")
@@ -229,12 +261,18 @@ def update_finding(
             raise ValidationError("nothing to change: give --status, --note, --deadline or --unit")
         values["history_json"] = json.dumps(history, ensure_ascii=False)
         store.update_finding(conn, int(current["id"]), int(current["version"]), values)
-        return get_finding(conn, current["code"])
+        changed = get_finding(conn, current["code"])
+        if actor is not None:
+            audit.record(conn, actor=actor, action="update", layer="inspection_findings", row_id=int(current["id"]),
+                         before=_audited(current), after=_audited(changed))
+        return changed
 
 
-def close_finding(bind: Bind, finding: int | str, *, note: str | None, today: dt.date | None = None) -> dict[str, Any]:
+def close_finding(bind: Bind, finding: int | str, *, note: str | None, today: dt.date | None = None,
+                  version: int | None = None, actor: Actor | None = None) -> dict[str, Any]:
     """Close a finding; the note of evidence is required."""
-    return update_finding(bind, finding, status=FindingStatus.CLOSED.value, note=note, today=today)
+    return update_finding(bind, finding, status=FindingStatus.CLOSED.value, note=note, today=today,
+                          version=version, actor=actor)
 
 
 def list_findings(

@@ -426,3 +426,83 @@ def with_overrides(
     if spec.selection != VillageSelection.ALL and not spec.village_count:
         raise ValidationError(f"selecting villages by {spec.selection.value} needs a count (--villages K)")
     return spec
+
+
+# ---------------------------------------------------------------------- options of a draw
+# ``atlas sample draw`` and ``POST /api/inspections`` take the same options as text; both
+# parse them here.
+
+
+def split_list(text: str | None) -> tuple[str, ...] | None:
+    """``"a, b，c"`` -> ``("a", "b", "c")`` (ASCII or full-width commas); None stays None."""
+    if text is None:
+        return None
+    return tuple(p.strip() for p in text.replace("，", ",").split(",") if p.strip())
+
+
+def parse_start(text: str | None):
+    """``LON,LAT`` in degrees (EPSG:4326) -> a shapely Point; None stays None.
+
+    Raises
+    ------
+    ValidationError
+        Not two numbers, or outside ±180/±90 (most often latitude and longitude swapped).
+    """
+    from shapely.geometry import Point
+
+    if text is None:
+        return None
+    parts = split_list(text) or ()
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise ValidationError(f"--start {text!r}: give LON,LAT in degrees, e.g. 105.19,37.51") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(f"--start {text!r}: longitude must be within ±180 and latitude within ±90 "
+                              "(LON,LAT order)")
+    return Point(lon, lat)
+
+
+def parse_date(text: str | None, option: str = "--date") -> dt.date | None:
+    """``YYYY-MM-DD`` -> a date; None stays None."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValidationError(f"{option} {text!r}: use YYYY-MM-DD") from None
+
+
+def plan_from_options(
+    preset: str,
+    *,
+    year: int | None = None,
+    name: str | None = None,
+    townships: str | None = None,
+    categories: str | None = None,
+    exclude: str | None = None,
+    villages: int | None = None,
+    select: str | None = None,
+    allow_files: bool = True,
+) -> PlanSpec:
+    """The plan a draw's options describe: a preset (or, with ``allow_files``, a plan file)
+    with the comma-separated scope options applied.
+
+    Parameters
+    ----------
+    allow_files
+        Accept the path of a YAML/JSON plan file as ``preset`` (the command line); the HTTP
+        API passes False so a request can never make the server read one of its files.
+
+    Raises
+    ------
+    NotFound
+        An unknown preset (or missing file).
+    ValidationError
+        A bad category, selection or village count.
+    """
+    if not allow_files and preset not in PRESETS:
+        raise NotFound(f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    spec = load_plan(preset, year=year, name=name)
+    return with_overrides(spec, townships=split_list(townships), categories=split_list(categories),
+                          exclude_villages=split_list(exclude), village_count=villages, selection=select)

@@ -17,7 +17,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geo import storage
+from geo import accounts, audit, storage
+from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
 from geo.errors import NotFound, ValidationError
 from geo.inspection import store
@@ -148,6 +149,7 @@ def draw_plan(
     planned_on: dt.date | None = None,
     use_roads: bool = True,
     source: str = "user",
+    actor: Actor | None = None,
 ) -> DrawReport:
     """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
 
@@ -169,6 +171,10 @@ def draw_plan(
         The inspection date, for the record.
     use_roads
         Route over the road network when there are roads (else straight lines).
+    source
+        Provenance stored on the plan's rows.
+    actor
+        Who draws; the draw is written to the audit log in the same transaction.
 
     Raises
     ------
@@ -210,6 +216,10 @@ def draw_plan(
             "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
         })
+        if actor is not None:
+            audit.record(conn, actor=actor, action="draw", layer="inspection_plans", row_id=plan_id,
+                         after={"name": name, "seed": seed, "preset": spec.preset, "year": spec.year,
+                                "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
                       len(sample.households), sample.tallies, team_rows, method, route_km)
 
@@ -296,6 +306,80 @@ def load_record(bind: Bind, plan: int | str) -> PlanRecord:
         households = store.read_sampled_households(conn, row["id"])
     spec = plan_from_dict(json.loads(row["spec_json"]), where=f"plan {row['id']}")
     return PlanRecord(row, spec, draw, villages, households, json.loads(draw["routes_json"]))
+
+
+def plan_summary(record: PlanRecord) -> dict[str, Any]:
+    """The plan, its draw, the teams' routes, villages and households in visiting order and
+    the 表4 sample summary, JSON-ready. Never names or ID numbers (``atlas sample show``)."""
+    from geo.inspection.findings import table4
+
+    labels = {s.key: s.label for s in record.spec.strata}
+    summary = table4(record.villages, record.households, record.sample.tallies,
+                     plan_year=record.spec.year, labels=labels)
+    villages = record.villages[["team", "visit_order", "township_name", "village_name", "category",
+                                "households_sampled", "leg_km", "leg_method"]]
+    households = record.households[["team", "village_order", "visit_order", "village_name",
+                                    "household_code", "stratum"]]
+    return {"plan": dict(plan_notes(record, show_names=False)), "spec": record.spec.to_dict(),
+            "teams": record.teams, "villages": villages.to_dict("records"),
+            "households": households.to_dict("records"),
+            "table4": summary["counts"].to_dict("records"), "unmet": summary["unmet"].to_dict("records")}
+
+
+def plan_township_ids(bind: Bind, plan: int | str) -> set[int]:
+    """Ids of the registry townships of a plan's sampled villages (for township-scoped users)."""
+    with connect(bind) as conn:
+        row = store.find_plan(conn, plan)
+        village_ids = [int(v) for v in store.read_sampled_villages(conn, row["id"])["village_id"].dropna()]
+        if not village_ids:
+            return set()
+        villages = storage.read_layer(conn, "villages", ids=village_ids, columns=["township_id"])
+    return {int(t) for t in villages["township_id"].dropna()}
+
+
+# ---------------------------------------------------------------------- inspectors of a plan
+
+ASSIGNABLE_ROLES = ("inspector", "admin")
+
+
+def assign_inspector(
+    bind: Bind,
+    plan: int | str,
+    user: str,
+    *,
+    team: int | None = None,
+    remove: bool = False,
+    actor: Actor | None = None,
+) -> dict[str, Any]:
+    """Assign an inspector (by login name) to a plan, or with ``remove`` take them off it.
+
+    Returns ``{"plan_id", "plan_name", "user", "team", "changed"}``; ``changed`` is False when
+    the user was already assigned (only the team changed) or, removing, was not assigned.
+
+    Raises
+    ------
+    NotFound
+        No such plan or user.
+    ValidationError
+        The user is neither an inspector nor an admin; the team does not exist.
+    """
+    with connect(bind) as conn:
+        row = store.find_plan(conn, plan)
+        account = accounts.get_user(conn, name=user)
+        plan_id, user_id = int(row["id"]), int(account["id"])
+        if remove:
+            changed = store.unassign_inspector(conn, plan_id, user_id)
+        else:
+            if account["role"] not in ASSIGNABLE_ROLES:
+                raise ValidationError(f"{user} has the role {account['role']}; only inspectors (or admins) are "
+                                      "assigned to plans (atlas user set NAME --role inspector)")
+            if team is not None and not 1 <= team <= int(row["teams"]):
+                raise ValidationError(f"plan {plan_id} has teams 1-{row['teams']}; team {team} does not exist")
+            changed = store.assign_inspector(conn, plan_id, user_id, team=team)
+        if actor is not None and (changed or not remove):
+            audit.record(conn, actor=actor, action="unassign" if remove else "assign", layer="inspection_plans",
+                         row_id=plan_id, after={"user": user, "user_id": user_id, "team": team})
+    return {"plan_id": plan_id, "plan_name": row["name"], "user": user, "team": team, "changed": bool(changed)}
 
 
 def household_pii(bind: Bind, household_ids: list[int]) -> pd.DataFrame:

@@ -738,6 +738,7 @@ def import_file(
     source: str | None = None,
     display_name: str | None = None,
     extract_limits: ExtractLimits = ExtractLimits(),
+    actor=None,
 ) -> ImportReport:
     """Import a file into a layer, all-or-nothing (see the module docstring).
 
@@ -781,6 +782,9 @@ def import_file(
         File name shown in messages (an upload's original name).
     extract_limits
         Limits for zip archives (see :func:`geo.io.uploads.safe_extract_zip`).
+    actor
+        Who imports (:class:`geo.audit.Actor`): a committed import writes one audit entry
+        (file, options and counts per layer) in its own transaction, so both land or neither.
 
     Returns
     -------
@@ -834,9 +838,22 @@ def import_file(
             transaction.rollback()
             report.committed = False
         else:
+            if actor is not None:
+                _audit_import(conn, actor, report)
             transaction.commit()
             report.committed = True
     return report
+
+
+def _audit_import(conn: Connection, actor, report: ImportReport) -> None:
+    from geo.audit import record
+
+    record(conn, actor=actor, action="import", layer=report.layer, after={
+        "file": report.file, "format": report.format, "read": report.read, "inserted": report.inserted,
+        "updated": report.updated, "unchanged": report.unchanged, "refused": report.refused_count,
+        "repaired": report.repaired_count, "strict": report.strict,
+        "layers": {name: asdict(c) for name, c in report.layers.items()},
+    })
 
 
 @dataclass

@@ -1,0 +1,366 @@
+"""``/api/inspections``: inspection samples (``atlas sample``) and their findings
+(``atlas finding``), with the same options and the same :mod:`geo.inspection` functions.
+
+Who may do what: every role that reads the whole registry reads plans and findings (never
+names); inspectors and administrators draw; planners and administrators assign inspectors;
+only inspectors assigned to a plan (and administrators) record and change its findings.
+Household heads' names and ID numbers appear only in exports with ``show_names=true``, for
+callers :meth:`~api.deps.Principal.can_see_names` allows with the plan's assignees, and each
+such export is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam  # pathlib's Path is used for files
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from api.deps import Editor, EngineDep, FullReader, Inspector, Principal
+from api.geojson import JSON
+from api.params import INT32_MAX
+from api.routes.registry import IF_MATCH_HELP, expected_version
+from api.schemas.common import problem_responses, text
+from geo import audit, storage
+from geo.inspection import findings as domain
+from geo.inspection import service, store
+from geo.inspection.plans import PRESETS, parse_date, parse_start, plan_from_options
+
+PREFIX = "/api/inspections"
+PlanId = Annotated[int, PathParam(ge=1, le=INT32_MAX, description="the plan's id (see GET /api/inspections)")]
+FindingKey = Annotated[str, PathParam(max_length=40, pattern=r"^[A-Za-z0-9-]+$",
+                                      description="the finding's code (P1-001) or id")]
+
+router = APIRouter(tags=["inspections"], responses=problem_responses(401, 403, 404, 422))
+
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "gpx": "application/gpx+xml",
+}
+
+
+# ---------------------------------------------------------------------- scope
+
+
+def _check_plan_scope(user: Principal, engine, plan_id: int) -> None:
+    """A township-scoped user reaches only plans whose sampled villages all lie in their townships."""
+    if user.township_ids is None:
+        return
+    outside = service.plan_township_ids(engine, plan_id) - set(user.township_ids)
+    if outside:
+        raise HTTPException(403, f"plan {plan_id} samples villages outside the townships your account may "
+                                 "see; ask an administrator")
+
+
+def _scoped_townships(user: Principal, engine, townships: str | None) -> str | None:
+    """The townships of a draw: the caller's whole scope when none are named; else each named one
+    must be inside it."""
+    if user.township_ids is None:
+        return townships
+    if not townships:
+        return ",".join(str(t) for t in user.township_ids)
+    from geo.inspection.plans import split_list
+
+    for name in split_list(townships) or ():
+        if storage.resolve_township(engine, name) not in user.township_ids:
+            raise HTTPException(403, f"township {name!r} is outside the townships your account may see")
+    return townships
+
+
+# ---------------------------------------------------------------------- plans
+
+
+class DrawRequest(BaseModel):
+    """The options of ``atlas sample draw``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"preset": "seed003", "seed": "2019-11-05 第37号", "year": 2019, "townships": "宣和镇,永康镇", "teams": 2}]})
+
+    preset: Literal[PRESETS] = Field(description="seed003 (10 households in every village in scope) or "
+                                                 "county-spot (3 villages by PPS, 8-10 poor and 3-5 non-poor)")
+    seed: text(200) = Field(description="the seed string announced for this draw")
+    name: text(200) | None = Field(None, description="plan name (unique); default from year, preset and seed")
+    year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
+    townships: text(1000) | None = Field(None, description="comma-separated townships in scope (name, code or id)")
+    categories: text(200) | None = Field(None, description="comma-separated village categories in scope")
+    exclude: text(2000) | None = Field(None, description="comma-separated villages to leave out")
+    villages: int | None = Field(None, ge=1, le=10_000, description="draw K villages (at random unless select=pps)")
+    select: Literal["all", "random", "pps"] | None = Field(None, description="village selection")
+    teams: int = Field(1, ge=1, le=20, description="number of inspection teams")
+    start: text(60) | None = Field(None, description="start LON,LAT in degrees; default the county seat",
+                                   examples=["105.19,37.51"])
+    return_to_start: bool = Field(False, description="routes end back at the start")
+    date: text(10) | None = Field(None, description="inspection date YYYY-MM-DD, for the record")
+    straight: bool = Field(False, description="ignore roads; straight-line distances")
+
+
+@router.get(PREFIX, summary="Inspection plans, newest first (atlas sample list)")
+def list_plans(user: FullReader, engine: EngineDep) -> Any:
+    plans = service.list_plans(engine)
+    items = plans.to_dict("records")
+    if user.township_ids is not None:
+        items = [p for p in items if service.plan_township_ids(engine, p["id"]) <= set(user.township_ids)]
+    return JSON({"items": items, "numberReturned": len(items)})
+
+
+@router.post(PREFIX, status_code=201, summary="Draw a sample and record the plan (atlas sample draw)",
+             responses=problem_responses(409))
+def draw_plan(request: Request, user: Inspector, engine: EngineDep,
+              body: Annotated[DrawRequest, Body()]) -> Any:
+    """Draw a stratified sample with the given seed, plan the teams' routes and record the draw
+    (never replaced: a plan name already drawn is refused with 409). The same seed over the same
+    registry always gives the same sample; check it with GET .../verify."""
+    spec = plan_from_options(body.preset, year=body.year, name=body.name,
+                             townships=_scoped_townships(user, engine, body.townships),
+                             categories=body.categories, exclude=body.exclude, villages=body.villages,
+                             select=body.select, allow_files=False)
+    report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
+                               return_to_start=body.return_to_start, planned_on=parse_date(body.date),
+                               use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor)
+    location = str(request.url_for("show_plan", plan_id=report.plan_id))
+    return JSON(report.as_dict(), status_code=201, headers={"Location": location})
+
+
+@router.get(PREFIX + "/{plan_id}", summary="A plan, its routes and the 表4 summary (atlas sample show)")
+def show_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    """The plan's facts, spec, teams, villages and households in visiting order (household codes,
+    never names) and seed 003's 表4 summary."""
+    _check_plan_scope(user, engine, plan_id)
+    return JSON(service.plan_summary(service.load_record(engine, plan_id)))
+
+
+@router.get(PREFIX + "/{plan_id}/verify", summary="Redraw a plan and compare (atlas sample verify)")
+def verify_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    """``ok`` is true when the record is intact, the registry gives the same frame today and a
+    redraw gives the recorded sample; ``describe`` says in words what was checked or changed."""
+    _check_plan_scope(user, engine, plan_id)
+    result = service.verify_plan(engine, plan_id)
+    return JSON({**result.as_dict(), "describe": result.describe()})
+
+
+@router.get(
+    PREFIX + "/{plan_id}/export",
+    summary="The sample as printable forms, GeoJSON or GPX (atlas sample export)",
+    response_class=Response,
+    responses={200: {"description": "the file", "content": {m.split(";")[0]: {} for m in MEDIA.values()}}},
+)
+def export_plan(
+    plan_id: PlanId,
+    user: FullReader,
+    engine: EngineDep,
+    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx"], Query(description="xlsx, csv, geojson or gpx")],
+    table: Annotated[Literal["households", "villages", "strata", "frame"],
+                     Query(description="for csv: households, villages, strata or frame")] = "households",
+    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx: only this team")] = None,
+    show_names: Annotated[bool, Query(description="household heads' names and ID numbers in full (only for "
+                                                  "roles allowed, e.g. inspectors assigned to the plan; "
+                                                  "audited); masked otherwise")] = False,
+) -> Response:
+    _check_plan_scope(user, engine, plan_id)
+    row = store.find_plan(engine, plan_id)
+    if show_names and not user.can_see_names(plan_assignees=store.plan_assignees(engine, plan_id)):
+        raise HTTPException(403, "your account may not see household heads' names or ID numbers of this plan "
+                                 "(inspectors: only of plans assigned to you); export without show_names "
+                                 "for masked names")
+    folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
+    try:
+        path = folder / f"plan-{plan_id}.{format}"
+        result = service.export_plan(engine, plan_id, path, fmt=format, show_names=show_names, table=table, team=team)
+        if show_names:
+            audit.record(engine, actor=user.actor, action="read_pii", layer="inspection_plans", row_id=plan_id,
+                         after={"export": format, "table": table if format == "csv" else None,
+                                "plan": row["name"]})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = {"X-Atlas-Export": json.dumps({k: v for k, v in result.items() if k != "path"}, ensure_ascii=True)}
+    return FileResponse(path, media_type=MEDIA[format], filename=path.name, headers=headers,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+# ---------------------------------------------------------------------- inspectors
+
+
+class AssignRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    team: int | None = Field(None, ge=1, le=20, description="the team (检查组) they join; default every team")
+
+
+@router.get(PREFIX + "/{plan_id}/assignments", summary="Inspectors assigned to a plan")
+def list_assignments(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    store.find_plan(engine, plan_id)
+    frame = store.read_assignments(engine, plan_id=plan_id)
+    return JSON({"items": frame.to_dict("records")})
+
+
+UserName = Annotated[str, PathParam(max_length=64, pattern=r"^[^/\x00-\x1f]+$", description="login name")]
+
+
+@router.put(PREFIX + "/{plan_id}/assignments/{user_name}", summary="Assign an inspector (atlas sample assign)")
+def assign(plan_id: PlanId, user_name: UserName, user: Editor, engine: EngineDep,
+           body: Annotated[AssignRequest | None, Body()] = None) -> Any:
+    """Assign an inspector (or administrator) to the plan: they record its findings and see its
+    households' names. Planners and administrators only; audited."""
+    _check_plan_scope(user, engine, plan_id)
+    team = body.team if body is not None else None
+    return JSON(service.assign_inspector(engine, plan_id, user_name, team=team, actor=user.actor))
+
+
+@router.delete(PREFIX + "/{plan_id}/assignments/{user_name}",
+               summary="Take an inspector off a plan (atlas sample assign --remove)")
+def unassign(plan_id: PlanId, user_name: UserName, user: Editor, engine: EngineDep) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    return JSON(service.assign_inspector(engine, plan_id, user_name, remove=True, actor=user.actor))
+
+
+# ---------------------------------------------------------------------- findings
+
+FINDINGS = PREFIX + "/{plan_id}/findings"
+
+
+def finding_json(row: dict) -> dict:
+    out = {"id": int(row["id"]), "plan_id": int(row["plan_id"]), "version": int(row["version"])}
+    out.update({k: row.get(k) for k in domain.SHOWN_FIELDS if k in row})
+    out["history"] = json.loads(row.get("history_json") or "[]")
+    return out
+
+
+def _finding_of_plan(engine, plan_id: int, key: str) -> dict:
+    row = domain.get_finding(engine, key)
+    if int(row["plan_id"]) != plan_id:
+        raise HTTPException(404, f"finding {key!r} belongs to plan {row['plan_id']}, not plan {plan_id}")
+    return row
+
+
+def _may_record(user: Principal, engine, plan_id: int) -> None:
+    store.find_plan(engine, plan_id)
+    if not user.can_record_findings(plan_assignees=store.plan_assignees(engine, plan_id)):
+        raise HTTPException(403, f"only inspectors assigned to plan {plan_id} (and administrators) record and "
+                                 "change its findings; ask a planner to assign you (PUT .../assignments/NAME)")
+
+
+def _changeable(user: Principal, engine, plan_id: int, finding: str, if_match: str | None,
+                body_version: int | None) -> tuple[int, int]:
+    """The finding's id and the version a change is conditional on, once the caller may change it."""
+    _check_plan_scope(user, engine, plan_id)
+    _may_record(user, engine, plan_id)
+    version = expected_version(if_match, body_version)
+    return int(_finding_of_plan(engine, plan_id, finding)["id"]), version
+
+
+def _finding_response(row: dict, status_code: int = 200) -> JSON:
+    return JSON(finding_json(row), status_code=status_code, headers={"ETag": f'"{int(row["version"])}"'})
+
+
+class FindingCreate(BaseModel):
+    """The options of ``atlas finding add``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"description": "帮扶措施与致贫原因不一致", "responsible_unit": "兴仁镇人民政府", "deadline": "2019-12-31",
+         "kind": "措施制定", "village": "兴仁镇/郝集村"}]})
+
+    description: text(4000) = Field(description="the problem, concrete (见事见人)")
+    responsible_unit: text(200) = Field(description="unit responsible for rectification")
+    deadline: text(10) = Field(description="rectification deadline YYYY-MM-DD")
+    category: text(20) | None = Field(None, description="精准识别, 精准帮扶, 精准脱贫 or 其他 (or identification, "
+                                                        "assistance, exit, other)")
+    kind: text(20) | None = Field(None, description="表3 row: 漏评, 措施制定, 项目实施, 资金使用, 政策保障, 驻村帮扶, 错退 ...")
+    household: text(40) | None = Field(None, description="sampled household code")
+    village: text(200) | None = Field(None, description="sampled village (name or township/name)")
+    found_on: text(10) | None = Field(None, description="date found YYYY-MM-DD (default today)")
+
+
+class FindingUpdate(BaseModel):
+    """The options of ``atlas finding update``; ``version`` (or If-Match) is the version you read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: text(20) | None = Field(None, description="rectifying (整改中) or closed (已整改销号; or use .../close)")
+    note: text(4000) | None = Field(None, description="progress note (required when closing)")
+    deadline: text(10) | None = Field(None, description="new deadline YYYY-MM-DD")
+    responsible_unit: text(200) | None = None
+    version: int | None = Field(None, ge=1, le=INT32_MAX)
+
+
+class FindingClose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: text(4000) = Field(description="evidence of the rectification (整改佐证)")
+    version: int | None = Field(None, ge=1, le=INT32_MAX)
+
+
+@router.get(FINDINGS, summary="Findings of a plan (atlas finding list)")
+def list_findings(
+    plan_id: PlanId, user: FullReader, engine: EngineDep,
+    status: Annotated[Literal["open", "rectifying", "closed"] | None, Query()] = None,
+    overdue: Annotated[bool, Query(description="only findings past their deadline and not closed")] = False,
+) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    frame = domain.list_findings(engine, plan=plan_id, status=status, overdue=overdue)
+    items = [finding_json(r) for r in frame.to_dict("records")]
+    return JSON({"items": items, "numberReturned": len(items)})
+
+
+@router.get(FINDINGS + "/summary", summary="表3: findings by category and kind (atlas finding summary)")
+def findings_summary(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    return JSON(domain.table3(domain.list_findings(engine, plan=plan_id)).to_dict("records"))
+
+
+@router.post(FINDINGS, status_code=201, summary="Record a finding (atlas finding add)")
+def add_finding(plan_id: PlanId, user: Inspector, engine: EngineDep,
+                body: Annotated[FindingCreate, Body()]) -> Any:
+    """Against a sampled household (its code) or village of the plan. Inspectors assigned to the
+    plan and administrators only; audited."""
+    _check_plan_scope(user, engine, plan_id)
+    _may_record(user, engine, plan_id)
+    row = domain.add_finding(engine, plan_id, description=body.description, responsible_unit=body.responsible_unit,
+                             deadline=body.deadline, category=body.category, kind=body.kind,
+                             household=body.household, village=body.village, found_on=body.found_on,
+                             source=f"api:{user.name}"[:200], actor=user.actor)
+    return _finding_response(row, status_code=201)
+
+
+@router.get(FINDINGS + "/{finding}", summary="One finding, with its history and ETag")
+def get_finding(plan_id: PlanId, finding: FindingKey, user: FullReader, engine: EngineDep) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    return _finding_response(_finding_of_plan(engine, plan_id, finding))
+
+
+@router.patch(FINDINGS + "/{finding}", summary="Move a finding forward or change it (atlas finding update)",
+              responses=problem_responses(409, 412, 428))
+def update_finding(
+    plan_id: PlanId, finding: FindingKey, user: Inspector, engine: EngineDep,
+    body: Annotated[FindingUpdate, Body()],
+    if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
+) -> Any:
+    """Needs the version you read (If-Match or ``version``): a finding changed since is refused
+    (412/409), never overwritten. Status moves forward only: open -> rectifying -> closed."""
+    finding_id, version = _changeable(user, engine, plan_id, finding, if_match, body.version)
+    row = domain.update_finding(engine, finding_id, status=body.status, note=body.note, deadline=body.deadline,
+                                responsible_unit=body.responsible_unit, version=version, actor=user.actor)
+    return _finding_response(row)
+
+
+@router.post(FINDINGS + "/{finding}/close", summary="Close a finding (atlas finding close)",
+             responses=problem_responses(409, 412, 428))
+def close_finding(
+    plan_id: PlanId, finding: FindingKey, user: Inspector, engine: EngineDep,
+    body: Annotated[FindingClose, Body()],
+    if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
+) -> Any:
+    """已整改销号: needs a note of the evidence and the version you read."""
+    finding_id, version = _changeable(user, engine, plan_id, finding, if_match, body.version)
+    return _finding_response(domain.close_finding(engine, finding_id, note=body.note, version=version,
+                                                  actor=user.actor))

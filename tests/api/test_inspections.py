@@ -1,0 +1,173 @@
+"""``/api/inspections`` over real HTTP on both backends: a draw equals
+:func:`geo.inspection.service.draw_plan` with the same seed and verifies; exports in every
+format; names only for the right roles, each read audited; findings only by assigned
+inspectors, with optimistic concurrency and an audit trail; township scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import gpxpy
+import httpx
+import openpyxl
+import pytest
+
+from geo.inspection import service, store
+from geo.inspection.plans import plan_from_options
+
+SEED = "2019-11-05 API第1号"
+DRAW = {"preset": "seed003", "seed": SEED, "year": 2019, "townships": "宣和镇", "teams": 2}
+
+
+@pytest.fixture(scope="module")
+def plan(scratch) -> dict:
+    """One plan drawn over HTTP by an inspector (module-wide: a draw plans routes)."""
+    response = httpx.post(scratch.base + "/api/inspections", json=DRAW, headers=scratch.headers["inspector"],
+                          timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _get(scratch, role, path, **params):
+    return httpx.get(scratch.base + path, params=params, headers=scratch.headers[role], timeout=60)
+
+
+def test_a_draw_over_http_equals_the_geo_draw_and_verifies(scratch, plan):
+    spec = plan_from_options("seed003", year=2019, townships="宣和镇", name="same seed, other name")
+    with scratch.engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            direct = service.draw_plan(conn, spec, seed=SEED, teams=2)
+        finally:
+            transaction.rollback()
+    assert plan["result_hash"] == direct.result_hash and plan["frame_hash"] == direct.frame_hash
+    assert plan["households"] == direct.households > 0 and len(plan["teams"]) == 2
+
+    verified = _get(scratch, "leader", f"/api/inspections/{plan['plan_id']}/verify").json()
+    assert verified["ok"] and verified["record_ok"] and verified["same_sample"]
+    shown = _get(scratch, "leader", f"/api/inspections/{plan['plan_id']}").json()
+    assert len(shown["households"]) == plan["households"] and shown["plan"]["随机种子"] == SEED
+    listed = _get(scratch, "viewer", "/api/inspections")
+    assert listed.status_code == 403
+    assert plan["plan_id"] in [p["id"] for p in _get(scratch, "leader", "/api/inspections").json()["items"]]
+
+    audit = _get(scratch, "admin", "/api/audit", action="draw", layer="inspection_plans",
+                 row_id=plan["plan_id"]).json()["items"]
+    assert audit and audit[0]["user_name"] == "t_inspector" and audit[0]["after"]["result_hash"] == plan["result_hash"]
+
+
+def test_bad_draws_are_refused_with_messages(scratch):
+    for body, status, words in (
+        ({**DRAW, "seed": "x", "categories": "non_poor"}, 422, "scope selects no villages"),
+        ({**DRAW, "seed": "y", "start": "37.5,105.2"}, 422, "LON,LAT order"),
+        ({**DRAW, "preset": "/etc/passwd"}, 422, "preset"),
+        ({**DRAW, "seed": "z", "townships": "没有镇"}, 404, "没有镇"),
+    ):
+        response = httpx.post(scratch.base + "/api/inspections", json=body, headers=scratch.headers["admin"],
+                              timeout=60)
+        assert response.status_code == status, response.text
+        assert words in response.text
+    for role in ("leader", "planner", "viewer"):
+        response = httpx.post(scratch.base + "/api/inspections", json=DRAW, headers=scratch.headers[role])
+        assert response.status_code == 403
+
+
+def _household_names(scratch, plan_id) -> set[str]:
+    households = store.read_sampled_households(scratch.engine, plan_id)
+    pii = service.household_pii(scratch.engine, list(households["household_id"]))
+    return {v for v in list(pii["head_name"]) + list(pii["id_number"]) if v}
+
+
+def test_names_only_for_assigned_inspectors_and_planners_and_audited(scratch, plan):
+    plan_id = plan["plan_id"]
+    names = _household_names(scratch, plan_id)
+    assert names
+    path = f"/api/inspections/{plan_id}/export"
+
+    masked = _get(scratch, "leader", path, format="csv")
+    assert masked.status_code == 200 and masked.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(masked.content.decode("utf-8-sig"))))
+    assert len(rows) == plan["households"] and all("*" in r["户主姓名"] for r in rows if r["户主姓名"])
+    assert not any(n in masked.text for n in names)
+    assert _get(scratch, "leader", path, format="csv", show_names=True).status_code == 403
+    assert _get(scratch, "inspector", path, format="csv", show_names=True).status_code == 403  # not assigned yet
+
+    assign = httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", json={"team": 1},
+                       headers=scratch.headers["planner"])
+    assert assign.status_code == 200 and assign.json()["changed"]
+    assert httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_leader",
+                     headers=scratch.headers["planner"]).status_code == 422  # only inspectors
+    assert httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector",
+                     headers=scratch.headers["leader"]).status_code == 403
+
+    for role in ("inspector", "planner"):
+        full = _get(scratch, role, path, format="csv", show_names=True)
+        assert full.status_code == 200 and any(n in full.text for n in names), role
+    log = _get(scratch, "admin", "/api/audit", action="read_pii", layer="inspection_plans", row_id=plan_id).json()
+    assert {e["user_name"] for e in log["items"]} >= {"t_inspector", "t_planner"}
+    assert not any(n in json.dumps(log, ensure_ascii=False) for n in names)
+    assigned = _get(scratch, "leader", f"/api/inspections/{plan_id}/assignments").json()["items"]
+    assert [a["user_name"] for a in assigned] == ["t_inspector"]
+
+
+def test_every_export_format(scratch, plan):
+    path = f"/api/inspections/{plan['plan_id']}/export"
+    xlsx = _get(scratch, "leader", path, format="xlsx")
+    assert xlsx.status_code == 200 and "spreadsheetml" in xlsx.headers["content-type"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert "农户调查表" in book.sheetnames and book["农户调查表"].max_row == plan["households"] + 1
+    geojson = _get(scratch, "leader", path, format="geojson").json()
+    assert geojson["type"] == "FeatureCollection" and len(geojson["features"]) > plan["households"]
+    gpx = gpxpy.parse(_get(scratch, "leader", path, format="gpx", team=1).text)
+    assert 0 < len(gpx.waypoints) < plan["households"] + plan["villages"] + 1
+    frame = _get(scratch, "leader", path, format="csv", table="frame")
+    assert frame.status_code == 200 and SEED not in frame.headers.get("x-atlas-export", "")
+
+
+def test_findings_by_assigned_inspectors_with_versions_and_audit(scratch, plan):
+    plan_id = plan["plan_id"]
+    base = f"{scratch.base}/api/inspections/{plan_id}/findings"
+    code = store.read_sampled_households(scratch.engine, plan_id)["household_code"].iloc[0]
+    body = {"description": "帮扶措施与致贫原因不一致", "responsible_unit": "宣和镇人民政府", "deadline": "2019-12-31",
+            "found_on": "2019-11-06", "kind": "措施制定", "household": code}
+    httpx.delete(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
+    assert httpx.post(base, json=body, headers=scratch.headers["inspector"]).status_code == 403
+    assert httpx.post(base, json=body, headers=scratch.headers["leader"]).status_code == 403
+    httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
+
+    added = httpx.post(base, json=body, headers=scratch.headers["inspector"])
+    assert added.status_code == 201, added.text
+    finding = added.json()
+    assert finding["code"] == f"P{plan_id}-001" and finding["status"] == "open" and finding["household_code"] == code
+    assert httpx.post(base, json={**body, "household": "NO-SUCH"}, headers=scratch.headers["inspector"]).status_code == 404
+
+    url = f"{base}/{finding['code']}"
+    moved = httpx.patch(url, json={"status": "rectifying", "note": "已约谈"},
+                        headers={**scratch.headers["inspector"], "If-Match": '"1"'})
+    assert moved.status_code == 200 and moved.json()["status"] == "rectifying" and moved.headers["etag"] == '"2"'
+    stale = httpx.patch(url, json={"deadline": "2020-01-31"}, headers={**scratch.headers["inspector"], "If-Match": '"1"'})
+    assert stale.status_code == 412 and stale.json()["current_version"] == 2
+    assert httpx.post(f"{url}/close", json={"note": "已整改"}, headers=scratch.headers["inspector"]).status_code == 428
+    closed = httpx.post(f"{url}/close", json={"note": "已整改，见台账第3页", "version": 2}, headers=scratch.headers["admin"])
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert [h.get("to") for h in closed.json()["history"]] == ["open", "rectifying", "closed"]
+
+    listed = _get(scratch, "leader", f"/api/inspections/{plan_id}/findings").json()["items"]
+    assert [f["code"] for f in listed] == [finding["code"]]
+    assert _get(scratch, "leader", f"/api/inspections/{plan_id}/findings", status="open").json()["items"] == []
+    summary = _get(scratch, "leader", f"/api/inspections/{plan_id}/findings/summary").json()
+    row = next(r for r in summary if r["方面"] == "措施制定")
+    assert row["问题数"] == 1 and row["已整改"] == 1 and row["待整改"] == 0
+    log = _get(scratch, "admin", "/api/audit", layer="inspection_findings", row_id=finding["id"]).json()["items"]
+    assert [(e["action"], e["user_name"]) for e in log] == [("update", "t_admin"), ("update", "t_inspector"),
+                                                            ("create", "t_inspector")]
+
+
+def test_township_scoped_users_see_only_plans_inside_their_townships(scratch, plan):
+    plan_id = plan["plan_id"]
+    assert _get(scratch, "scoped", f"/api/inspections/{plan_id}").status_code == 403
+    assert _get(scratch, "scoped", f"/api/inspections/{plan_id}/export", format="csv").status_code == 403
+    listed = _get(scratch, "scoped", "/api/inspections").json()["items"]
+    assert plan_id not in [p["id"] for p in listed]
