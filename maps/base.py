@@ -605,7 +605,8 @@ def fmt_number(value: Any, unit: str = "", *, decimals: int = 1) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") if isinstance(value, float) \
-            else f"{value:,}"
+        text = f"{value:,.{decimals}f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, float) and "." in text:  # 1.50 -> 1.5, never 100 -> 1
+            text = text.rstrip("0").rstrip(".")
         return f"{text} {unit}".strip()
     return f"{value} {unit}".strip()

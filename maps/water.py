@@ -212,7 +212,7 @@ def _village_properties(villages: pd.DataFrame, threshold: float) -> pd.DataFram
         "working": [mb.fmt_number(v, "处") for v in villages["working_drinking_facilities"]],
         "broken": [mb.fmt_number(v, "处") for v in villages["out_of_service_facilities"]],
         "beyond": [mb.fmt_number(v, "个") for v in villages["settlements_beyond"]],
-        "population_beyond": [mb.fmt_number(round(float(v)), "人") for v in villages["population_beyond"]],
+        "population_beyond": [mb.fmt_number(v, "人", decimals=0) for v in villages["population_beyond"]],
         "reason": villages["reason"],
         "_warn": [[f"安全饮水比例低于{threshold:g}%"] if _yes(b) else None for b in villages["below_threshold"]],
     }, index=villages.index)
