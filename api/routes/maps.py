@@ -176,6 +176,8 @@ def _plan_frames(engine: Engine, plan: str | None, *, township, can_see_names, a
         listing = "; ".join(f"{r.id} {r.name}" for r in inspection_store.read_plans(engine).itertuples())
         raise ValidationError("the inspection map needs plan=ID or name; plans: "
                               + (listing or "none yet (atlas sample draw ...)"))
+    if not str(plan).isprintable() or len(str(plan)) > 200:
+        raise ValidationError("plan must be a plan id or name (printable text, at most 200 characters)")
     row = inspection_store.find_plan(engine, plan)
     villages = inspection_store.read_sampled_villages(engine, row["id"])
     households = inspection_store.read_sampled_households(engine, row["id"])

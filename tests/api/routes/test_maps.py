@@ -167,6 +167,8 @@ def test_inspection_map_needs_a_plan(demo_server):
     assert response.status_code == 422
     assert "needs plan=ID" in response.json()["detail"]
     assert get(demo_server, "/maps/inspection", plan="no such plan").status_code == 404
+    assert get(demo_server, "/maps/inspection", plan="²").status_code == 404  # a digit to str.isdigit only
+    assert get(demo_server, "/maps/inspection", plan="a\x00b").status_code == 422
     assert get(demo_server, "/maps/roads", plan="1").status_code == 422
 
 
