@@ -498,6 +498,20 @@ def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str]) -> N
             f"{name} layer (geo.storage.read_layer)")
 
 
+def within_areas(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` touching any of ``areas`` (all rows when there are no areas).
+
+    An analysis reads roads and facilities a margin beyond a township (the nearest road may
+    cross the border); the map draws only those inside the townships it shows.
+    """
+    if areas is None or areas.empty or frame.empty:
+        return frame
+    polygons = areas.geometry[areas.geometry.notna() & ~areas.geometry.is_empty]
+    if polygons.empty:
+        return frame
+    return frame[frame.geometry.intersects(polygons.union_all())]
+
+
 def yes_no(value: Any, yes: str = "是", no: str = "否", unknown: str | None = "未知") -> str | None:
     """A nullable boolean as Chinese text."""
     value = json_value(value)

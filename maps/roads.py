@@ -102,6 +102,7 @@ def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships
             style={"stroke": False, "fillColor": BAND_COLOR, "fillOpacity": 0.25},
             tooltip="label",
         ))
+    roads = mb.within_areas(roads, townships)
     if len(roads):
         m.add_child(roads_overlay(roads))
     links = result.tables["links"]

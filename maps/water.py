@@ -93,6 +93,7 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
     town_layer = township_overlay(townships)
     if town_layer is not None:
         m.add_child(town_layer)
+    facilities = mb.within_areas(facilities, townships)
     if len(facilities):
         m.add_child(water_overlay(facilities))
     households = result.tables.get("households")

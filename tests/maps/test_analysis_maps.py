@@ -184,3 +184,21 @@ def test_pv_sizes_colours_income_and_flags(pv_frames):
     labels = m.atlas_legend.labels()
     assert FLAG_LABEL in labels and "已并网" in labels and "20,000 千瓦" in labels
     assert_escaped(m)
+
+
+def test_roads_and_facilities_beyond_the_townships_are_used_but_not_drawn(villages, settlements, roads, water,
+                                                                            townships):
+    from shapely.geometry import MultiLineString
+
+    far_road = gpd.GeoDataFrame({"id": [9], "code": ["R9"], "name": ["邻县公路"], "road_class": ["county"],
+                                 "surface": ["hardened"], "width_m": [7.0]},
+                                geometry=[MultiLineString([[(105.45, 37.0), (105.45, 37.4)]])], crs=CRS)
+    layers = overlays_of(roads_map(villages=villages, settlements=settlements,
+                                   roads=pd.concat([roads, far_road], ignore_index=True), townships=townships))
+    assert sorted(f["p"]["name"] for f in layers["roads"].features) == ["县道", "土路"]
+    far_well = gpd.GeoDataFrame({"id": [9], "name": ["邻镇水井"], "kind": ["well"], "status": ["working"],
+                                 "is_drinking": [True], "village_name": ["邻镇某村"]},
+                                geometry=[Point(105.41, 37.35)], crs=CRS)
+    layers = overlays_of(water_map(villages=villages, settlements=settlements, townships=townships,
+                                   water_facilities=pd.concat([water, far_well], ignore_index=True)))
+    assert "邻镇水井" not in [f["p"]["name"] for f in layers["water_facilities"].features]
