@@ -193,7 +193,8 @@ class Overlay(JSCSSMixin, folium.map.Layer):
                  kind: Literal["circle", "marker", "path"], style: Mapping[str, Any],
                  style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None,
                  popup_title: str | None, popup_rows: Sequence[tuple[str, str]],
-                 tooltip: str | None, cluster: bool, search: str | None, show: bool):
+                 tooltip: str | None, cluster: bool, search: str | None, show: bool,
+                 label: str | None = None):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "Overlay"
         self.key = key
@@ -207,6 +208,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         self.tooltip = tooltip
         self.cluster = cluster
         self.search = search
+        self.label = label
         if cluster:
             self.default_js = [("markercluster", asset_ref("markercluster", "leaflet.markercluster.js"))]
             self.default_css = [
@@ -218,7 +220,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         spec: dict[str, Any] = {
             "key": self.key, "name": self.layer_name, "kind": self.kind, "style": self.style,
             "features": self.features, "gcj": self.gcj, "cluster": self.cluster,
-            "tooltip": self.tooltip, "search": self.search,
+            "tooltip": self.tooltip, "search": self.search, "label": self.label,
         }
         if self.style_by:
             spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
@@ -311,6 +313,7 @@ def overlay(
     search: str | None = None,
     show: bool = True,
     precision: int = 6,
+    label: str | None = None,
 ) -> Overlay:
     """An :class:`Overlay` from a frame in EPSG:4326 (rows without geometry are skipped).
 
@@ -329,6 +332,8 @@ def overlay(
         ``(Chinese label, property)`` pairs; empty values are left out of the popup.
     precision
         Decimals kept in coordinates [degrees]; 6 is about 0.1 m, 5 about 1 m.
+    label
+        Property drawn as text inside ``marker`` icons (a visiting order number).
 
     Raises
     ------
@@ -356,7 +361,7 @@ def overlay(
     return Overlay(key=key, name=name, features=features, gcj=gcj, kind=kind,
                    style=style or {}, style_by=style_by, popup_title=popup_title,
                    popup_rows=popup_rows, tooltip=tooltip, cluster=cluster, search=search,
-                   show=show)
+                   show=show, label=label)
 
 
 def _clean(value: Any) -> Any:
@@ -430,6 +435,89 @@ def _css_color(value: str | None) -> str:
     if text.isalpha():
         return text
     raise ValueError(f"legend colour {value!r} is not #rgb, #rrggbb or a colour name")
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Graded classes of a number (choropleths, markers by distance): colours by upper bound.
+
+    Attributes
+    ----------
+    breaks
+        Upper bounds (inclusive) of every class but the last, ascending.
+    colors
+        One colour per class (``len(breaks) + 1``).
+    labels
+        One Chinese legend label per class.
+    missing, missing_label
+        Colour and label of a missing value.
+    """
+
+    breaks: tuple[float, ...]
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    missing: str = "#bdbdbd"
+    missing_label: str = "无数据"
+
+    def __post_init__(self):
+        if not (len(self.colors) == len(self.labels) == len(self.breaks) + 1):
+            raise ValueError("Classes need one colour and one label per class (breaks + 1)")
+
+    def color(self, value: Any) -> str:
+        value = json_value(value)
+        if value is None or isinstance(value, str) or (isinstance(value, float) and not math.isfinite(value)):
+            return self.missing
+        for bound, color in zip(self.breaks, self.colors):
+            if value <= bound:
+                return color
+        return self.colors[-1]
+
+    def colors_of(self, values: Iterable[Any]) -> list[str]:
+        return [self.color(v) for v in values]
+
+    def legend(self, title: str, *, shape: Literal["circle", "square", "area"] = "area",
+               with_missing: bool = True) -> LegendSection:
+        items = [LegendItem(label, color, shape) for label, color in zip(self.labels, self.colors)]
+        if with_missing:
+            items.append(LegendItem(self.missing_label, self.missing, shape))
+        return LegendSection(title, tuple(items))
+
+
+def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str]) -> None:
+    """Raise when a builder's input frame lacks columns.
+
+    Raises
+    ------
+    ValidationError
+        Naming the frame and the missing columns.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"the {name} frame lacks column(s) {', '.join(missing)}; pass the registry's "
+            f"{name} layer (geo.storage.read_layer)")
+
+
+def within_areas(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` touching any of ``areas`` (all rows when there are no areas).
+
+    An analysis reads roads and facilities a margin beyond a township (the nearest road may
+    cross the border); the map draws only those inside the townships it shows.
+    """
+    if areas is None or areas.empty or frame.empty:
+        return frame
+    polygons = areas.geometry[areas.geometry.notna() & ~areas.geometry.is_empty]
+    if polygons.empty:
+        return frame
+    return frame[frame.geometry.intersects(polygons.union_all())]
+
+
+def yes_no(value: Any, yes: str = "是", no: str = "否", unknown: str | None = "未知") -> str | None:
+    """A nullable boolean as Chinese text."""
+    value = json_value(value)
+    if value is None:
+        return unknown
+    return yes if bool(value) else no
 
 
 DEMO_NOTE = ("演示数据：含近似位置或合成记录（来源 demo:approximate / demo:synthetic），"
@@ -531,7 +619,8 @@ def fmt_number(value: Any, unit: str = "", *, decimals: int = 1) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        text = f"{value:,.{decimals}f}".rstrip("0").rstrip(".") if isinstance(value, float) \
-            else f"{value:,}"
+        text = f"{value:,.{decimals}f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, float) and "." in text:  # 1.50 -> 1.5, never 100 -> 1
+            text = text.rstrip("0").rstrip(".")
         return f"{text} {unit}".strip()
     return f"{value} {unit}".strip()

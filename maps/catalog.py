@@ -8,13 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import folium
 
 from geo.errors import NotFound
+from maps.coverage import coverage_map
+from maps.inspection import inspection_map
 from maps.overview import overview_map
 from maps.pairing import pairing_map
+from maps.pv import pv_map
+from maps.roads import roads_map
+from maps.water import water_map
+
+#: Where a map's frames come from (the API's loader reads them; ``maps`` never does):
+#: ``layers``: the registry layers in :attr:`MapSpec.layers`; ``analysis``: the inputs of the
+#: analysis :attr:`MapSpec.analysis` (``geo.analysis.inputs.load_inputs``); ``pv_review``:
+#: ``geo.pv.load.load_review_frames`` plus village points and townships; ``inspection_plan``:
+#: the sample of the plan named by the ``plan`` option (``geo.inspection.store``).
+Source = Literal["layers", "analysis", "pv_review", "inspection_plan"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,13 @@ class MapSpec:
         ``tianditu_key`` (``unit`` ...).
     build
         The builder: frames and options in, ``folium.Map`` out.
+    source
+        Where the frames come from (see :data:`Source`).
+    analysis
+        For ``source="analysis"``: the analysis whose inputs are read.
+    requires
+        Layers the viewer must be allowed to read, else the map is refused; any other layer
+        the viewer may not read is left out (the builder gets None).
     """
 
     name: str
@@ -49,6 +68,9 @@ class MapSpec:
     layers: Mapping[str, tuple[str, ...] | None]
     build: Callable[..., folium.Map]
     options: tuple[str, ...] = field(default=())
+    source: Source = "layers"
+    analysis: str | None = None
+    requires: tuple[str, ...] = field(default=())
 
 
 MAPS: dict[str, MapSpec] = {
@@ -68,6 +90,45 @@ MAPS: dict[str, MapSpec] = {
              "water_facilities": None, "pv_projects": None, "units": None,
              "households": ("code", "village_id", "settlement_id", "status", "members", "source")},
             overview_map,
+        ),
+        MapSpec(
+            "coverage", "帮扶覆盖图", "领导",
+            "乡镇按贫困村帮扶全覆盖率、户均帮扶任务资金和帮扶责任人负担分级着色；行政村标注帮扶单位、"
+            "工作队、第一书记和无责任人户数。",
+            {"townships": None, "villages": None, "pairings": None, "work_teams": None, "units": None,
+             "cadres": None, "households": None},
+            coverage_map, source="analysis", analysis="coverage",
+            requires=("villages", "pairings", "work_teams", "units", "cadres", "households"),
+        ),
+        MapSpec(
+            "roads", "道路通达图", "规划人员",
+            "道路按路面和宽度显示；行政村、自然村按距硬化路远近着色；待建连接线以虚线标注长度和造价；"
+            "全天候道路2公里范围。",
+            {"townships": None, "villages": None, "settlements": None, "roads": None, "households": None},
+            roads_map, source="analysis", analysis="roads",
+            requires=("townships", "villages", "settlements", "roads"),
+        ),
+        MapSpec(
+            "water", "饮水安全图", "规划人员",
+            "水利设施按类型和状态显示；超出取水距离的自然村突出显示；安全饮水比例低于达标线的行政村加圈提示。",
+            {"townships": None, "villages": None, "settlements": None, "water_facilities": None,
+             "water_facility_villages": None, "households": None},
+            water_map, source="analysis", analysis="water",
+            requires=("villages", "settlements", "water_facilities"),
+        ),
+        MapSpec(
+            "pv", "光伏项目图", "规划人员",
+            "光伏项目按装机大小、按状态着色；弹窗对比模型估算收益与上报收益，标出核查发现的问题。",
+            {"projects": None, "households": None, "project_households": None, "project_villages": None,
+             "villages": None, "village_points": None, "townships": None},
+            pv_map, source="pv_review", requires=("pv_projects", "villages", "households"),
+        ),
+        MapSpec(
+            "inspection", "督查路线图", "督查组",
+            "抽中行政村和农户按访问顺序编号、各检查组一种颜色、路线连线；户主姓名仅对本方案授权人员显示。",
+            {"sampled_villages": None, "sampled_households": None, "plan": None, "townships": None,
+             "villages": None},
+            inspection_map, source="inspection_plan", options=("plan",), requires=("villages", "households"),
         ),
     )
 }
@@ -98,6 +159,8 @@ def build(spec: MapSpec, frames: Mapping[str, Any], *, options: Mapping[str, Any
     from geo.errors import ValidationError
 
     extra = {k: v for k, v in options.items() if v is not None and k not in ("township", "base", "tianditu_key")}
+    if spec.source == "inspection_plan":
+        extra.pop("plan", None)  # the loader read the plan's sample; the builder takes frames
     unknown = [k for k in extra if k not in spec.options]
     if unknown:
         takes = ", ".join(spec.options) or "only township and base"

@@ -99,12 +99,41 @@ def key_figures(
     return f
 
 
+def coverage_figures(district: pd.DataFrame) -> dict[str, str]:
+    """The landing page's coverage card from the coverage analysis' ``district`` table."""
+    if district is None or district.empty:
+        return {}
+    row = district.iloc[0]
+    pct = row["covered_pct"]
+    return {"贫困村": f"{int(row['poor_villages'])} 个",
+            "单位和工作队齐全": f"{int(row['poor_villages_covered'])} 个"
+                            + ("" if pd.isna(pct) else f"（{float(pct):.1f}%）"),
+            "超5户责任人": f"{int(row['cadres_over_limit'])} 人"}
+
+
+def map_headlines(figures: KeyFigures, *, plans: int | None = None) -> dict[str, str]:
+    """One line of headline figures per map name, from figures already computed (cheap)."""
+    lines = {
+        "pairing": f"{figures.pairings} 对结对关系，任务资金 {_fmt(figures.task_funds_wan_yuan, 2)} 万元",
+        "overview": f"{figures.villages} 个行政村，{figures.townships} 个乡镇",
+        "roads": f"道路 {_fmt(sum(figures.road_km_by_surface.values()))} 公里",
+        "pv": f"{figures.pv_projects} 个项目，{_fmt(figures.pv_capacity_kw)} 千瓦",
+    }
+    if figures.coverage:
+        lines["coverage"] = "，".join(f"{k} {v}" for k, v in figures.coverage.items())
+    else:
+        lines["coverage"] = f"贫困村缺工作队 {figures.poor_villages_without_work_team} 个"
+    if plans is not None:
+        lines["inspection"] = f"已抽样督查方案 {plans} 个（打开时加 ?plan=编号）"
+    return lines
+
+
 def _fmt(value: float, decimals: int = 1) -> str:
     return f"{value:,.{decimals}f}" if not float(value).is_integer() else f"{int(value):,}"
 
 
 def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str = "沙坡头区",
-                 account: str | None = None) -> str:
+                 account: str | None = None, headlines: Mapping[str, str] | None = None) -> str:
     """The landing page (Chinese), every value escaped; ``account`` names who is logged in."""
     e = html.escape
     cards = [
@@ -132,7 +161,9 @@ def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str 
         for label, value, detail in cards)
     links = "".join(
         f'<li><a href="/maps/{e(s.name)}">{e(s.title)}</a> <span class="who">（{e(s.audience)}）</span>'
-        f'<p>{e(s.description)}</p></li>' for s in maps)
+        f'<p>{e(s.description)}</p>'
+        + (f'<p class="headline" data-map="{e(s.name)}">{e(headlines[s.name])}</p>' if s.name in (headlines or {}) else "")
+        + '</li>' for s in maps)
     demo = f'<p class="demo">{e(figures.demo_note)}</p>' if figures.demo_note else ""
     nav = (f'<p class="account">当前用户：{e(account)} · <a href="/logout">退出登录</a></p>'
            if account else "")
@@ -152,7 +183,7 @@ main {{ padding: 16px 24px; max-width: 1100px; }}
 .card .label {{ color: #666; font-size: 13px; }} .card .value {{ font-size: 24px; font-weight: 600; margin: 4px 0; }}
 .card .detail {{ font-size: 12px; color: #555; }}
 .maps li {{ margin: 8px 0; }} .maps a {{ font-size: 17px; }} .maps p {{ margin: 2px 0; color: #555; font-size: 13px; }}
-.who {{ color: #888; font-size: 13px; }}
+.who {{ color: #888; font-size: 13px; }} .maps p.headline {{ color: #8b1a1a; }}
 .demo {{ background: #fff4d6; border: 1px solid #e0b64a; padding: 8px 12px; border-radius: 4px; color: #6b4e00; }}
 </style></head>
 <body><header><h1>{e(district)} 村级帮扶地图</h1><p>帮扶结对、基础设施与光伏项目登记与分析</p>{nav}</header>
@@ -162,4 +193,4 @@ main {{ padding: 16px 24px; max-width: 1100px; }}
 · 图层 GeoJSON：<a href="/api/layers">/api/layers</a></p></main></body></html>"""
 
 
-__all__ = ["KeyFigures", "key_figures", "landing_html", "DEMO_NOTE"]
+__all__ = ["KeyFigures", "key_figures", "landing_html", "map_headlines", "coverage_figures", "DEMO_NOTE"]

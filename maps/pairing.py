@@ -197,11 +197,7 @@ def pairing_map(
 
 
 def _require(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f"the {name} frame lacks column(s) {', '.join(missing)}; pass the registry's "
-            f"{name} layer (geo.storage.read_layer)")
+    mb.require_columns(frame, name, columns)
 
 
 def _year(pairings: pd.DataFrame, work_teams: pd.DataFrame, year: int | None) -> int | None:

@@ -36,6 +36,9 @@ def map_command(
     db: DbOption = None,
     township: Annotated[str | None, typer.Option(help="Township name, 9-digit code or id.")] = None,
     unit: Annotated[str | None, typer.Option(help="Assistance unit name or id (pairing map).")] = None,
+    plan: Annotated[str | None, typer.Option(help="Inspection plan id or name (inspection map).")] = None,
+    show_names: Annotated[bool, typer.Option("--show-names", help="Inspection map: household heads' names "
+                                             "(authorised inspectors only); hidden otherwise.")] = False,
     base: Annotated[str | None, typer.Option(help=f"Base map shown first: {', '.join(BASES)}.")] = None,
     width: Annotated[int, typer.Option(help="PNG width [px].")] = 1600,
     height: Annotated[int, typer.Option(help="PNG height [px].")] = 1000,
@@ -47,9 +50,10 @@ def map_command(
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".png"):
         raise ValidationError(f"output {str(output)!r} must end in .html or .png")
-    spec, m = load_map(engine_for(db), name, township=township, unit=unit,
+    spec, m = load_map(engine_for(db), name, township=township, unit=unit, plan=plan,
                        base="blank" if offline and base is None else base,
-                       tianditu_key=get_settings().tianditu_key)
+                       tianditu_key=get_settings().tianditu_key,
+                       can_see_names=(lambda assignees: True) if show_names else None)
     page = render_map(m, assets="embedded", page_title=f"{spec.title} · 村级帮扶地图")
     output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":

@@ -8,11 +8,14 @@ Handlers read frames with :func:`geo.storage.read_layer` and hand them to the bu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import folium
+import geopandas as gpd
+import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Depends as depends
 from fastapi.params import Depends
@@ -22,15 +25,21 @@ from sqlalchemy.engine import Engine
 from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal
 from api.policy import Permission
 
-from geo import storage
-from geo.errors import NotFound
+from geo import audit, storage
+from geo.analysis.inputs import analyze, load_inputs
+from geo.audit import Actor
+from geo.errors import NotFound, ValidationError
+from geo.inspection import store as inspection_store
+from geo.inspection.service import household_pii
+from geo.pv.load import load_review_frames
 from maps import catalog
 from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
 from maps.base import BASES, render_map
-from maps.landing import key_figures, landing_html
+from maps.landing import coverage_figures, key_figures, landing_html, map_headlines
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
+PlanQuery = Annotated[str | None, Query(description="督查方案: inspection plan id or name (inspection map)")]
 BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
 
 LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
@@ -68,33 +77,124 @@ MapViewer = Annotated[Principal, depends(map_viewer)]
 
 
 def load_map(engine: Engine, name: str, *, township: str | int | list[int] | None = None,
-             unit: str | None = None, base: str | None = None, tianditu_key: str | None = None,
-             can_read: Callable[[str], bool] | None = None) -> tuple[catalog.MapSpec, folium.Map]:
-    """Read the layers map ``name`` needs (filtered to ``township``) and build it.
+             unit: str | None = None, plan: str | None = None, base: str | None = None,
+             tianditu_key: str | None = None, can_read: Callable[[str], bool] | None = None,
+             can_see_names: Callable[[Collection[int]], bool] | None = None,
+             actor: Actor | None = None) -> tuple[catalog.MapSpec, folium.Map]:
+    """Read the frames map ``name`` needs (filtered to ``township``) and build it.
 
     Shared by the HTTP route and ``atlas map``. ``township`` is a name, code or id, or a list
     of ids (a user limited to some townships); ``can_read`` leaves out the layers the caller
-    may not read (a viewer's overview has no households).
+    may not read (a viewer's overview has no households) and refuses a map whose required
+    layers they may not read; ``can_see_names`` decides, from a plan's assignees, whether the
+    inspection map shows household heads' names (never when not given); a read of names is
+    written to the audit log as ``actor``.
 
     Raises
     ------
     NotFound
-        Unknown map, township or unit.
+        Unknown map, township, unit or plan.
     ValidationError
-        An option the map does not take, or a base that is not available.
+        An option the map does not take, a missing plan, or a base that is not available.
+    HTTPException
+        403 when the caller may not read a layer the map requires.
     """
     spec = catalog.get_map(name)
-    frames = {
-        layer: storage.read_layer(engine, layer, township=township,
-                                  columns=list(columns) if columns else None)
-        for layer, columns in spec.layers.items()
-        if can_read is None or can_read(layer)
-    }
+    refused = [layer for layer in spec.requires if can_read is not None and not can_read(layer)]
+    if refused:
+        raise HTTPException(403, f"the {name} map shows {', '.join(refused)}, which your role may not read")
+    if spec.source == "inspection_plan":
+        frames = _plan_frames(engine, plan, township=township, can_see_names=can_see_names, actor=actor)
+    else:
+        if plan is not None:
+            raise ValidationError(f"map {name!r} does not take plan; only the inspection map does")
+        readers = {"layers": _layer_frames, "analysis": _analysis_frames, "pv_review": _pv_frames}
+        frames = readers[spec.source](engine, spec, township)
+        frames = {k: (v if can_read is None or can_read(_layer_of(k)) else None) for k, v in frames.items()}
+        if spec.source == "layers":
+            frames = {k: v for k, v in frames.items() if v is not None}
     label = township if isinstance(township, str) else None
-    if township and "townships" in frames and len(frames["townships"]) == 1:
-        label = str(frames["townships"]["name"].iloc[0])
+    towns = frames.get("townships")
+    if township and towns is not None and len(towns) == 1:
+        label = str(towns["name"].iloc[0])
     options = {"township": label, "base": base, "tianditu_key": tianditu_key, "unit": unit}
     return spec, catalog.build(spec, frames, options=options)
+
+
+#: Frame names of the map builders that are not registry layer names, and the layer whose
+#: read permission they need.
+_FRAME_LAYERS = {"projects": "pv_projects", "village_points": "villages", "project_households": "pv_projects",
+                 "project_villages": "pv_projects", "water_facility_villages": "water_facilities"}
+
+
+def _layer_of(frame: str) -> str:
+    return _FRAME_LAYERS.get(frame, frame)
+
+
+def _layer_frames(engine: Engine, spec: catalog.MapSpec, township) -> dict[str, Any]:
+    return {layer: storage.read_layer(engine, layer, township=township, columns=list(columns) if columns else None)
+            for layer, columns in spec.layers.items()}
+
+
+def _each_township(read: Callable[[Any], dict[str, Any]], township) -> dict[str, Any]:
+    """``read(township)`` for one township or none, or merged over several (rows deduplicated)."""
+    if not isinstance(township, (list, tuple)):
+        return read(township)
+    if len(township) == 1:
+        return read(township[0])
+    parts = [read(t) for t in township] or [read(None)]
+    merged = {}
+    for key in parts[0]:
+        frames = [p[key] for p in parts]
+        both = pd.concat(frames, ignore_index=True)
+        keys = ["id"] if "id" in both.columns else [c for c in both.columns if c != "geometry"]
+        both = both.drop_duplicates(subset=keys).reset_index(drop=True)
+        merged[key] = gpd.GeoDataFrame(both, geometry="geometry", crs=4326) \
+            if isinstance(frames[0], gpd.GeoDataFrame) else both
+    return merged
+
+
+def _analysis_frames(engine: Engine, spec: catalog.MapSpec, township) -> dict[str, Any]:
+    # The same loader as ``atlas analyze`` (roads and water read with a margin around the township).
+    return _each_township(lambda t: load_inputs(engine, spec.analysis, township=t), township)
+
+
+def _pv_frames(engine: Engine, spec: catalog.MapSpec, township) -> dict[str, Any]:
+    def read(t):
+        review = load_review_frames(engine, township=t)
+        return {**{f.name: getattr(review, f.name) for f in dataclasses.fields(review)},
+                "village_points": storage.read_layer(engine, "villages", township=t,
+                                                     columns=["name", "township_id", "category", "source"]),
+                "townships": storage.read_layer(engine, "townships", township=t)}
+    return _each_township(read, township)
+
+
+def _plan_frames(engine: Engine, plan: str | None, *, township, can_see_names, actor) -> dict[str, Any]:
+    """The plan's sample in visiting order, limited to the caller's townships, with names
+    only when ``can_see_names(plan assignees)`` says so."""
+    if plan is None or not str(plan).strip():
+        listing = "; ".join(f"{r.id} {r.name}" for r in inspection_store.read_plans(engine).itertuples())
+        raise ValidationError("the inspection map needs plan=ID or name; plans: "
+                              + (listing or "none yet (atlas sample draw ...)"))
+    if not str(plan).isprintable() or len(str(plan)) > 200:
+        raise ValidationError("plan must be a plan id or name (printable text, at most 200 characters)")
+    row = inspection_store.find_plan(engine, plan)
+    villages = inspection_store.read_sampled_villages(engine, row["id"])
+    households = inspection_store.read_sampled_households(engine, row["id"])
+    registry = storage.read_layer(engine, "villages", township=township, columns=["source"], with_names=False)
+    if township is not None:
+        villages = villages[villages["village_id"].isin(set(registry["id"]))]
+        households = households[households["sample_village_id"].isin(set(villages["id"]))]
+    show = can_see_names is not None and can_see_names(inspection_store.plan_assignees(engine, row["id"]))
+    if show and len(households):
+        pii = household_pii(engine, households["household_id"].dropna().astype(int).tolist())
+        households = households.merge(pii[["id", "head_name"]].rename(columns={"id": "household_id"}),
+                                      on="household_id", how="left")
+        households = gpd.GeoDataFrame(households, geometry="geometry", crs=4326)
+        if actor is not None:
+            audit.record(engine, actor=actor, action="read_pii", layer="inspection_households", row_id=int(row["id"]))
+    return {"sampled_villages": villages, "sampled_households": households, "plan": row, "show_names": show,
+            "townships": storage.read_layer(engine, "townships", township=township), "villages": registry}
 
 
 def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) -> APIRouter:
@@ -113,8 +213,15 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
         scope = user.township_filter(None)
         frames = {layer: storage.read_layer(engine, layer, township=scope)
                   for layer in LANDING_LAYERS if user.can_read_layer(layer)}
-        return HTMLResponse(landing_html(key_figures(**frames), catalog.MAPS.values(),
-                                         account=f"{user.name}（{user.role.label}）"))
+        figures = key_figures(**frames)
+        coverage = catalog.MAPS["coverage"]
+        if all(user.can_read_layer(layer) for layer in coverage.requires):
+            # cheap (under a second on the demo): the coverage analysis on its own inputs
+            inputs = _analysis_frames(engine, coverage, scope)
+            figures.coverage = coverage_figures(analyze(inputs, "coverage").tables["district"])
+        plans = len(inspection_store.read_plans(engine)) if user.can_read_layer("households") else None
+        return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
+                                         headlines=map_headlines(figures, plans=plans)))
 
     @router.get("/maps", response_class=JSONResponse)
     def list_maps() -> list[dict[str, Any]]:
@@ -149,12 +256,14 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
 
 def _map_handler(name: str):
     def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                unit: UnitQuery = None, base: BaseQuery = None) -> HTMLResponse:
+                unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:
         requested = storage.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
         spec, m = load_map(engine, name, township=township if requested is not None else scope,
-                           unit=unit, base=base, tianditu_key=settings.tianditu_key,
-                           can_read=user.can_read_layer)
+                           unit=unit, plan=plan, base=base, tianditu_key=settings.tianditu_key,
+                           can_read=user.can_read_layer,
+                           can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
+                           actor=user.actor)
         return HTMLResponse(render_map(m, assets="served", page_title=f"{spec.title} · 村级帮扶地图"))
 
     handler.__name__ = f"map_{name}"

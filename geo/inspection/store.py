@@ -133,7 +133,7 @@ def find_plan(bind: Bind, plan: int | str) -> dict[str, Any]:
     with connect(bind) as conn:
         require_schema(conn)
         clause = PLANS.c.name == key
-        if key.isdigit():
+        if key.isascii() and key.isdigit() and len(key) < 19:  # "²" is a digit to str.isdigit
             clause = sa.or_(clause, PLANS.c.id == int(key))
         rows = _frame(conn, PLANS, _select(PLANS, clause))
         if len(rows) == 1:

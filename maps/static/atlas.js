@@ -156,11 +156,17 @@
       var options = Object.assign({}, style, {
         pointToLayer: function (_, latlng) {
           if (spec.kind === "marker") {
+            // A numbered marker (visiting order) carries its number as text, never as HTML.
+            var text = spec.label ? props[spec.label] : null;
+            var span = el("span", "", text);
+            span.style.background = cssColor(style.fillColor || style.color);
+            var size = text !== null && text !== undefined ? 22 : 18;
             var icon = L.divIcon({
-              className: "atlas-icon atlas-" + spec.key + (style.iconClass ? " " + style.iconClass : ""),
-              html: '<span style="background:' + cssColor(style.fillColor || style.color) + '"></span>',
-              iconSize: [18, 18],
-              iconAnchor: [9, 9],
+              className: "atlas-icon atlas-" + spec.key + (style.iconClass ? " " + style.iconClass : "") +
+                (size === 22 ? " atlas-numbered" : ""),
+              html: span,
+              iconSize: [size, size],
+              iconAnchor: [size / 2, size / 2],
             });
             return L.marker(latlng, { icon: icon, keyboard: false });
           }

@@ -76,3 +76,12 @@ def test_rendered_page_loads_nothing_from_the_internet(villages):
         else:
             assert "src=" not in " ".join(tags)
             assert "Control.FullScreen" in page and "fullscreenchange" in page  # plugin inlined
+
+
+def test_fmt_number_keeps_whole_numbers_whole():
+    from maps.base import fmt_number
+
+    assert fmt_number(100.0, "元", decimals=0) == "100 元"
+    assert fmt_number(2000.0, "元/年", decimals=0) == "2,000 元/年"
+    assert fmt_number(1.50, "万元", decimals=2) == "1.5 万元"
+    assert fmt_number(float("nan"), "人") is None

@@ -38,3 +38,24 @@ def test_landing_page_escapes_and_shows_analysis_figures():
     assert XSS not in page and "&lt;img src=x" in page
     assert page.count("待分析模块接入后显示") == 2
     assert "演示数据" in page
+
+
+def test_headlines_per_map_and_coverage_card():
+    import pandas as pd
+
+    from maps.landing import coverage_figures, map_headlines
+
+    district = pd.DataFrame({"poor_villages": [40], "poor_villages_covered": [37], "covered_pct": [92.5],
+                             "cadres_over_limit": [3]})
+    figures = KeyFigures(villages=45, townships=7, pairings=69, task_funds_wan_yuan=89.0, pv_projects=65,
+                         pv_capacity_kw=1234.5, road_km_by_surface={"硬化路": 10.0, "土路": 2.5},
+                         coverage=coverage_figures(district))
+    assert figures.coverage == {"贫困村": "40 个", "单位和工作队齐全": "37 个（92.5%）", "超5户责任人": "3 人"}
+    lines = map_headlines(figures, plans=2)
+    assert lines["pairing"] == "69 对结对关系，任务资金 89 万元"
+    assert lines["roads"] == "道路 12.5 公里" and lines["pv"] == "65 个项目，1,234.5 千瓦"
+    assert lines["coverage"].startswith("贫困村 40 个，单位和工作队齐全 37 个")
+    assert "inspection" not in map_headlines(figures)  # a viewer is not told about plans
+    page = landing_html(figures, MAPS.values(), headlines={**lines, "water": XSS})
+    assert '<p class="headline" data-map="pv">65 个项目，1,234.5 千瓦</p>' in page
+    assert XSS not in page and page.count("待分析模块接入后显示") == 2

@@ -38,3 +38,24 @@ def test_bad_output_and_unknown_map(demo_url, tmp_path):
 def test_maps_lists_titles():
     result = run_cli("maps", check=True)
     assert "pairing    帮扶结对图" in result.stdout
+
+
+def test_inspection_map_of_a_plan_with_and_without_names(databases, tmp_path):
+    from geo.db import make_engine
+    from geo.inspection import service
+    from geo.inspection.plans import preset_plan
+
+    url = databases.demo_url()
+    engine = make_engine(url)
+    report = service.draw_plan(engine, preset_plan("seed003", year=2019, name="命令行方案"), seed="cli",
+                               teams=2, use_roads=False)
+    households = service.load_record(engine, report.plan_id).households
+    name = str(service.household_pii(engine, households["household_id"].dropna().astype(int).tolist())
+               ["head_name"].dropna().iloc[0])
+    engine.dispose()
+    plain, named = tmp_path / "plain.html", tmp_path / "named.html"
+    run_cli("map", "inspection", "--plan", "命令行方案", "-o", str(plain), "--db", url, check=True)
+    run_cli("map", "inspection", "--plan", str(report.plan_id), "--show-names", "-o", str(named), "--db", url,
+            check=True)
+    assert name not in plain.read_text(encoding="utf-8")
+    assert name in named.read_text(encoding="utf-8")
