@@ -18,7 +18,7 @@ from geo.pv import params
 from geo.pv.output import REVIEW_TABLES, estimate_line, projects_geojson, review_json, review_table, review_xlsx, \
     site_json, size_json, yield_json
 from geo.pv.review import FLAGS, PVReview
-from geo.pv.run import run_review, run_siting, run_sizing, village_site
+from geo.pv.run import run_review, run_siting, run_sizing
 from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, SitingResult
 from geo.pv.yield_model import YieldResult, estimate_yield
 
@@ -300,20 +300,12 @@ def size(
     as_json: JsonOption = False,
 ) -> None:
     """村级电站规模 Size a village station so each beneficiary household gets the target income."""
-    name = None
-    if village is not None:
-        lat, lon, village_households, name = village_site(engine_for(db), village)
-        households = households if households is not None else village_households
-    if lat is None or lon is None:
-        raise ValidationError("give --lat and --lon, or --village NAME with --db")
-    if households is None:
-        raise ValidationError("give --households N (or --village NAME to use its registered-poor households)")
-    result, modelled = run_sizing(
-        households=households, latitude=lat, longitude=lon, altitude_m=alt, weather=weather, price_yuan_per_kwh=price,
-        clearsky_factor=clearsky_factor, target_income_yuan_per_household=target_income, max_station_kwp=max_kwp,
-        household_share=household_share)
+    result, modelled, name = run_sizing(
+        engine_for(db) if village is not None else None, households=households, latitude=lat, longitude=lon,
+        village=village, altitude_m=alt, weather=weather, price_yuan_per_kwh=price, clearsky_factor=clearsky_factor,
+        target_income_yuan_per_household=target_income, max_station_kwp=max_kwp, household_share=household_share)
     if as_json:
-        echo_json(size_json(result, modelled, village=name, latitude=lat, longitude=lon))
+        echo_json(size_json(result, modelled, village=name, latitude=modelled.latitude, longitude=modelled.longitude))
         return
     echo = typer.echo
     echo("村级光伏电站规模 village station sizing" + (f": {name}" if name else ""))

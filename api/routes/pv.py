@@ -26,7 +26,7 @@ from geo.pv import params
 from geo.pv.output import REVIEW_TABLES, candidates_geojson, projects_geojson, review_csv, review_json, \
     review_xlsx, site_json, size_json, yield_json
 from geo.pv.review import LOW_INCOME_RATIO
-from geo.pv.run import run_review, run_siting, run_sizing, village_site
+from geo.pv.run import run_review, run_siting, run_sizing
 from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA
 from geo.pv.yield_model import estimate_yield
 
@@ -38,6 +38,9 @@ REVIEW_LAYERS = ("pv_projects", "villages", "households")
 #: demo district at 250 m, one township at 100 m), so that one request stays within seconds.
 MIN_HTTP_CELL_M = 100.0
 MAX_HTTP_CELLS = 250_000
+#: Beneficiary villages searched within at most this distance over HTTP [m] (the cost grows
+#: with candidates × villages in reach).
+MAX_HTTP_BENEFICIARY_M = 20_000.0
 MAX_DISTANCE_M = 200_000.0
 
 Latitude = Annotated[float, Query(ge=-90, le=90, description="latitude [degrees north]", examples=[37.5])]
@@ -130,7 +133,7 @@ def pv_site(
                                                         "geojson: the candidate areas")] = "json",
     cell_size: Annotated[float, Query(ge=MIN_HTTP_CELL_M, le=10_000, description="grid cell side [m]: at least "
                                       f"{MIN_HTTP_CELL_M:g} m and at most {MAX_HTTP_CELLS:,} cells over HTTP "
-                                      "(finer grids with atlas pv site)")] = 250.0,
+                                      "(finer grids with atlas pv site)")] = 500.0,
     max_slope: Annotated[float, Query(gt=0, le=1_000, description="steepest mean slope kept [%] (applies with "
                                       "a DEM, which is a CLI option)")] = params.MAX_SLOPE_PCT,
     exclude: Annotated[list[str] | None, Query(
@@ -139,7 +142,7 @@ def pv_site(
     keep_existing: Annotated[bool, Query(description="do not exclude existing PV project footprints")] = False,
     grid: Annotated[str | None, Query(max_length=50, description="power lines / substations: a registry layer")]
     = None,
-    max_grid_distance: Annotated[float, Query(ge=0, le=MAX_DISTANCE_M, description="[m]")] = MAX_GRID_DISTANCE_M,
+    max_grid_distance: Annotated[float, Query(gt=0, le=MAX_DISTANCE_M, description="[m]")] = MAX_GRID_DISTANCE_M,
     min_area: Annotated[float, Query(ge=0, le=100_000, description="smallest candidate [ha]")] = MIN_AREA_HA,
     block_size: Annotated[float, Query(ge=10, le=100_000, description="merge contiguous cells within blocks of "
                                        "this side [m]")] = BLOCK_SIZE_M,
@@ -147,9 +150,10 @@ def pv_site(
     = params.POWER_DENSITY_KWP_PER_HA,
     max_kwp: Annotated[float | None, Query(gt=0, le=10_000_000, description="cap one candidate's capacity "
                                            "[kWp]")] = None,
-    beneficiary_distance: Annotated[float, Query(ge=0, le=MAX_DISTANCE_M, description="[m]")] =
+    beneficiary_distance: Annotated[float, Query(ge=0, le=MAX_HTTP_BENEFICIARY_M, description="villages this "
+                                                 "close to a candidate benefit from it [m]")] =
     BENEFICIARY_DISTANCE_M,
-    top: Annotated[int, Query(ge=1, le=1_000, description="best N candidates")] = 10,
+    top: Annotated[int, Query(ge=1, le=100, description="best N candidates")] = 10,
     price_yuan_per_kwh: Price = params.PRICE_YUAN_PER_KWH,
     clearsky_factor: ClearskyFactor = params.CLEARSKY_FACTOR,
 ) -> Response:
@@ -195,17 +199,12 @@ def pv_size(
 ) -> JSON:
     """Same as ``atlas pv size --json``: give ``lat`` and ``lon`` with ``households``, or a
     ``village`` (in the caller's townships; its households need the households layer)."""
-    name = None
     if village is not None:
         _check_reads(user, ("villages", "households"))
-        lat, lon, village_households, name = village_site(engine, village, township=user.township_filter())
-        households = households if households is not None else village_households
-    if lat is None or lon is None:
-        raise ValidationError("give lat and lon, or a village")
-    if households is None:
-        raise ValidationError("give households (or a village, to use its poor households)")
-    result, modelled = run_sizing(
-        households=households, latitude=lat, longitude=lon, altitude_m=alt, price_yuan_per_kwh=price_yuan_per_kwh,
-        clearsky_factor=clearsky_factor, target_income_yuan_per_household=target_income, max_station_kwp=max_kwp,
-        household_share=household_share)
-    return JSON(size_json(result, modelled, village=name, latitude=lat, longitude=lon))
+    result, modelled, name = run_sizing(
+        engine, households=households, latitude=lat, longitude=lon, village=village,
+        township=user.township_filter() if village is not None else None, altitude_m=alt,
+        price_yuan_per_kwh=price_yuan_per_kwh, clearsky_factor=clearsky_factor,
+        target_income_yuan_per_household=target_income, max_station_kwp=max_kwp, household_share=household_share)
+    return JSON(size_json(result, modelled, village=name, latitude=modelled.latitude,
+                          longitude=modelled.longitude))

@@ -103,32 +103,61 @@ def run_siting(
 
 
 def run_sizing(
+    bind: storage.Bind | None = None,
     *,
-    households: int,
-    latitude: float,
-    longitude: float,
+    households: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    village: str | None = None,
+    township: Township = None,
     altitude_m: float | None = None,
     weather: Weather | str | Path | None = None,
     price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
     **options: Any,
-) -> tuple[StationSize, YieldResult]:
+) -> tuple[StationSize, YieldResult, str | None]:
     """Size a village station: the specific yield at the site (1 kWp), then
     :func:`size_station` with ``options`` (``target_income_yuan_per_household``,
-    ``max_station_kwp``, ``household_share``). Returns the size and the 1 kWp yield.
+    ``max_station_kwp``, ``household_share``).
+
+    Parameters
+    ----------
+    bind
+        The registry, needed for ``village``.
+    households, latitude, longitude
+        Beneficiary households and the site; a ``village`` gives those left out.
+    village
+        Village name or id (see :func:`village_site`), looked up in ``township``.
+
+    Returns
+    -------
+    tuple
+        The size, the 1 kWp yield, and the village's full name (None without a village).
 
     Raises
     ------
     ValidationError
-        Bad position, households or options.
+        No site or households, a bad position, households or options.
+    NotFound
+        Unknown village.
     """
+    name = None
+    if village is not None:
+        if bind is None:
+            raise ValidationError("a village is looked up in the registry; give the database too")
+        latitude, longitude, village_households, name = village_site(bind, village, township=township)
+        households = households if households is not None else village_households
+    if latitude is None or longitude is None:
+        raise ValidationError("give the site's latitude and longitude, or a village")
+    if households is None:
+        raise ValidationError("give the beneficiary households (or a village, to use its poor households)")
     weather_data = read_weather(weather) if isinstance(weather, (str, Path)) else weather
     modelled = estimate_yield(latitude=latitude, longitude=longitude, altitude_m=altitude_m, capacity_kwp=1.0,
                               weather=weather_data, clearsky_factor=clearsky_factor,
                               price_yuan_per_kwh=price_yuan_per_kwh)
     result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp,
                           price_yuan_per_kwh=price_yuan_per_kwh, is_estimate=modelled.is_estimate, **options)
-    return result, modelled
+    return result, modelled, name
 
 
 def village_site(bind: storage.Bind, village: str, *, township: Township = None) -> tuple[float, float, int, str]:

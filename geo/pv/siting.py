@@ -347,7 +347,7 @@ def _check_parameters(*, cell_size_m, max_slope_pct, max_grid_distance_m, block_
                       power_density_kwp_per_ha, max_station_kwp, beneficiary_distance_m, top) -> None:
     params.check_range("cell size", cell_size_m, 10, 10_000, unit="m")
     params.check_positive("maximum slope", max_slope_pct, unit="%")
-    params.check_positive("maximum grid distance", max_grid_distance_m, unit="m", allow_zero=True)
+    params.check_positive("maximum grid distance", max_grid_distance_m, unit="m")
     params.check_positive("block size", block_size_m, unit="m")
     params.check_positive("minimum area", min_area_ha, unit="ha", allow_zero=True)
     params.check_positive("power density", power_density_kwp_per_ha, unit="kWp/ha")

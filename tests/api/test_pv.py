@@ -39,8 +39,8 @@ def test_yield_is_the_labelled_clear_sky_estimate(demo_server, headers):
 def test_size_at_a_position_and_for_a_village(demo_server, demo_engine, headers):
     body = _get(demo_server, "/size", headers["viewer"], lat=37.5, lon=105.2, households=40,
                 target_income=3000).json()
-    size, modelled = run_sizing(households=40, latitude=37.5, longitude=105.2,
-                                target_income_yuan_per_household=3000)
+    size, modelled, _ = run_sizing(households=40, latitude=37.5, longitude=105.2,
+                                   target_income_yuan_per_household=3000)
     assert body == _plain(size_json(size, modelled, village=None, latitude=37.5, longitude=105.2))
     assert body["required_kwp"] == pytest.approx(40 * 3000 / (body["kwh_per_kwp"] * body["price_yuan_per_kwh"]),
                                                  rel=1e-3)
@@ -101,8 +101,8 @@ def test_site_on_a_coarse_grid_matches_the_siting(demo_server, demo_engine, head
     ("/yield", {"lat": 95, "lon": 105, "kwp": 1}, "query field lat"),
     ("/yield", {"lat": 37, "lon": 105, "kwp": 0}, "query field kwp"),
     ("/yield", {"lat": 37, "lon": 105}, "query field kwp"),
-    ("/size", {"lat": 37.5}, "give lat and lon"),
-    ("/size", {"lat": 37.5, "lon": 105.2}, "give households"),
+    ("/size", {"lat": 37.5}, "give the site's latitude and longitude, or a village"),
+    ("/size", {"lat": 37.5, "lon": 105.2}, "give the beneficiary households"),
     ("/review", {"format": "pdf"}, "query field format"),
     ("/site", {"cell_size": 50}, "query field cell_size"),
     ("/site", {"cell_size": 100}, "cells of 100 m (at most 250,000)"),
