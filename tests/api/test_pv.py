@@ -97,6 +97,15 @@ def test_site_on_a_coarse_grid_matches_the_siting(demo_server, demo_engine, head
     assert collection["metadata"]["cells_evaluated"] == body["cells_evaluated"]
 
 
+def test_a_scoped_siting_stays_in_their_township(demo_server, demo_engine, headers):
+    body = _get(demo_server, "/site", headers["scoped"], cell_size=1000, top=5).json()
+    own = set(storage.read_layer(demo_engine, "villages", township="兴仁镇", columns=["name"])["name"])
+    assert body["candidates"] and all(c["area_name"] == "兴仁镇" for c in body["candidates"])
+    named = {v for c in body["candidates"] for v in (c["villages"] or "").split("、") if v}
+    assert named and named <= own  # beneficiaries counted in their township only
+    assert _get(demo_server, "/site", headers["scoped"], township="常乐镇").status_code == 403
+
+
 @pytest.mark.parametrize(("path", "params", "fragment"), [
     ("/yield", {"lat": 95, "lon": 105, "kwp": 1}, "query field lat"),
     ("/yield", {"lat": 37, "lon": 105, "kwp": 0}, "query field kwp"),

@@ -16,7 +16,7 @@ MAX_EXAMPLES = 5
 
 
 def test_no_server_errors(databases, tmp_path: Path):
-    target = Scratch(databases.url())  # its own copy of the demo: the run changes and deletes rows
+    target = Scratch(databases.demo_url())  # its own copy of the demo: the run changes and deletes rows
     try:
         from api import security
         from geo import accounts
