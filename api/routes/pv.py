@@ -191,7 +191,7 @@ def pv_size(
     alt: Altitude = None,
     target_income: Annotated[float, Query(gt=0, le=1_000_000, description="per household [yuan/yr]")] =
     params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
-    max_kwp: Annotated[float, Query(gt=0, le=10_000_000, description="upper bound of one station [kWp]")] =
+    max_kwp: Annotated[float, Query(ge=1, le=10_000_000, description="upper bound of one station [kWp]")] =
     params.MAX_STATION_KWP,
     household_share: Annotated[float, Query(gt=0, le=1, description="share of income paid to households")] = 1.0,
     price_yuan_per_kwh: Price = params.PRICE_YUAN_PER_KWH,

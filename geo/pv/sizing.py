@@ -123,6 +123,8 @@ def size_station(
     if not math.isfinite(required):
         raise ValidationError(f"no station reaches the target: each kWp earns households {income_per_kwp:.3g} "
                               "yuan a year here; give a larger household share, price or a sunnier site")
+    if not math.isfinite(required / cap):
+        raise ValidationError(f"the station limit {cap!r} kWp is too small to count stations; give a larger one")
     capacity = min(required, cap)
     annual_kwh = capacity * kwh_per_kwp
     income = annual_kwh * price
