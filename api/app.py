@@ -10,7 +10,8 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
-from api.routes import audit, auth, imports, inspections, layers, meta, ogc, registry, users
+from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, meta, ogc, pv, registry,
+                        users)
 from api.routes.maps import maps_router
 from geo.db import make_engine
 from geo.errors import ValidationError
@@ -56,6 +57,9 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.include_router(audit.router)
     app.include_router(layers.router)
     app.include_router(ogc.router)
+    app.include_router(analyses.router)
+    app.include_router(pv.router)
+    app.include_router(exports.router)
     for router in registry.routers():
         app.include_router(router)
     app.include_router(imports.router)

@@ -115,7 +115,8 @@ class RoadNetwork:
         along = np.full(n, np.nan)
         valid = ~(geoms.isna() | geoms.is_empty).to_numpy()
         if valid.any() and len(self.edges):
-            kwargs = {} if np.isinf(max_distance_m) else {"max_distance": max_distance_m}
+            # shapely wants max_distance > 0; a tolerance of 0 keeps points on an edge (to 1 nm).
+            kwargs = {} if np.isinf(max_distance_m) else {"max_distance": max(float(max_distance_m), 1e-9)}
             input_idx, tree_idx = self._tree.query_nearest(
                 geoms.to_numpy()[valid], all_matches=False, **kwargs
             )

@@ -19,8 +19,8 @@ from geo.analysis import priority as priority_mod
 from geo.analysis import roads as roads_mod
 from geo.analysis import water as water_mod
 from geo.analysis.inputs import run_analysis
+from geo.analysis.options import analysis_options
 from geo.analysis.output import FORMATS, render, write
-from geo.enums import FacilityStatus, HouseholdStatus, RoadSurface, VillageCategory
 from geo.errors import ValidationError
 
 analyze_app = typer.Typer(
@@ -38,24 +38,13 @@ TableOption = Annotated[
                                              "first table, other formats to all.")]
 
 
-def _codes(text: str | None, enum_cls, option: str) -> tuple[str, ...] | None:
-    """Comma-separated values or Chinese labels of an enum, as stored values."""
-    if text is None:
-        return None
-    try:
-        return tuple(enum_cls.parse(part).value for part in text.replace("，", ",").split(",") if part.strip())
-    except ValueError as exc:
-        raise ValidationError(f"{option}: {exc}") from None
-
-
 def _emit(name: str, township: str | None, fmt: str, output: Path | None, table: str | None, db: str | None,
           **options) -> None:
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if fmt == "xlsx" and output is None:
         raise ValidationError("xlsx is a binary file: give -o FILE.xlsx")
-    result = run_analysis(engine_for(db), name, township=township,
-                          **{k: v for k, v in options.items() if v is not None})
+    result = run_analysis(engine_for(db), name, township=township, **analysis_options(name, **options))
     if output is not None:
         write(result, fmt, output, table=table)
         shown = table or ("全部" if fmt != "csv" else result.primary)
@@ -80,7 +69,7 @@ def coverage(
 ) -> None:
     """Pairing coverage: units, funds, work teams and cadres per village, township and district."""
     _emit("coverage", township, fmt, output, table, db, year=year, max_households_per_cadre=max_households_per_cadre,
-          poor_categories=_codes(poor_categories, VillageCategory, "--poor-categories"))
+          poor_categories=poor_categories)
 
 
 @analyze_app.command("roads")
@@ -113,7 +102,7 @@ def roads(
     _emit("roads", township, fmt, output, table, db, access_tolerance_m=access_tolerance_m,
           snap_tolerance_m=snap_tolerance_m, settlement_min_households=settlement_min_households,
           settlement_min_width_m=settlement_min_width_m,
-          all_season_surfaces=_codes(all_season_surfaces, RoadSurface, "--all-season-surfaces"),
+          all_season_surfaces=all_season_surfaces,
           rai_distance_m=rai_distance_m, rai_population_from=rai_population_from, cost_yuan_per_km=cost_yuan_per_km,
           band=band)
 
@@ -137,7 +126,7 @@ def water(
     """Drinking water: distances to working supply points, coverage, facilities out of service."""
     _emit("water", township, fmt, output, table, db, supply_distance_m=supply_distance_m,
           safe_water_threshold_pct=safe_water_threshold_pct,
-          out_of_service_statuses=_codes(out_of_service_statuses, FacilityStatus, "--out-of-service-statuses"))
+          out_of_service_statuses=out_of_service_statuses)
 
 
 @analyze_app.command("exit")
@@ -161,11 +150,10 @@ def exit_(
     supply_distance_m: Annotated[float, typer.Option(help="Water rule (m).")] = water_mod.DEFAULT_SUPPLY_DISTANCE_M,
 ) -> None:
     """Exit standards (seed 003 village form): pass / fail / unknown per village, and 表4."""
-    shares = {f"{item}_threshold_pct": share_threshold_pct
-              for item in ("housing_share", "medical_share", "safe_water", "power_share", "tv_share")}
     _emit("exit", township, fmt, output, table, db, year=year, incidence_threshold_pct=incidence_threshold_pct,
           housing_m2_per_person=housing_m2_per_person, collective_income_min_wan_yuan=collective_income_min_wan_yuan,
-          access_tolerance_m=access_tolerance_m, supply_distance_m=supply_distance_m, **shares)
+          access_tolerance_m=access_tolerance_m, supply_distance_m=supply_distance_m,
+          share_threshold_pct=share_threshold_pct)
 
 
 @analyze_app.command("priority")
@@ -196,16 +184,10 @@ def priority(
     """Where the next road, water or PV project should go, with the score's components."""
     if kind not in priority_mod.KINDS:
         raise ValidationError(f"--kind must be one of {', '.join(priority_mod.KINDS)}, not {kind!r}")
-    options: dict = {"kind": kind, "budget_wan_yuan": budget_wan_yuan, "poor_weight": poor_weight,
-                     "population_weight": population_weight}
-    if kind == "road":
-        options["cost_yuan_per_km"] = cost_yuan_per_km
-    elif kind == "water":
-        options["cost_wan_yuan_per_supply_point"] = cost_wan_yuan_per_supply_point
-    else:
-        options.update(kw_per_household=kw_per_household, cost_wan_yuan_per_kw=cost_wan_yuan_per_kw,
-                       pv_statuses=_codes(pv_statuses, HouseholdStatus, "--pv-statuses"))
-    _emit("priority", township, fmt, output, table, db, **options)
+    _emit("priority", township, fmt, output, table, db, kind=kind, budget_wan_yuan=budget_wan_yuan,
+          poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
+          cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point, kw_per_household=kw_per_household,
+          cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,16 +12,14 @@ import pandas as pd
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
-from geo import storage
-from geo.errors import NotFound, ValidationError
-from geo.geojson import feature_collection, json_value
+from geo.errors import ValidationError
+from geo.geojson import feature_collection
 from geo.pv import params
-from geo.pv.load import load_review_frames, load_siting_frames, parse_layer_buffer, read_geometries
-from geo.pv.review import FLAGS, PVReview, review_projects
-from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, Exclusion, \
-    SitingResult, site_stations
-from geo.pv.sizing import size_station
-from geo.pv.weather import read_weather
+from geo.pv.output import REVIEW_TABLES, estimate_line, projects_geojson, review_json, review_table, review_xlsx, \
+    site_json, size_json, yield_json
+from geo.pv.review import FLAGS, PVReview
+from geo.pv.run import run_review, run_siting, run_sizing
+from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, SitingResult
 from geo.pv.yield_model import YieldResult, estimate_yield
 
 pv_app = typer.Typer(help="光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.", no_args_is_help=True)
@@ -35,18 +33,6 @@ PriceOption = Annotated[float, typer.Option(
 FactorOption = Annotated[float, typer.Option(
     "--clearsky-factor", help="All-sky/clear-sky factor of the estimate (regional guess for central Ningxia).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-ESTIMATE_BANNER = "【估算值 ESTIMATE】晴空模型×区域系数，非实测气象；用气象文件 (--weather) 得到可靠结果"
-
-
-def _weather_fields(is_estimate: bool, label: str) -> dict:
-    """The JSON fields saying what weather the figures rest on (estimates say so)."""
-    return {"is_estimate": is_estimate, "estimate": ESTIMATE_BANNER if is_estimate else None, "weather": label}
-
-
-def _estimate_line(is_estimate: bool, label: str) -> str:
-    return f"{ESTIMATE_BANNER}\n  ({label})" if is_estimate else f"气象 weather: {label}"
-
 
 # ------------------------------------------------------------------------------ yield
 
@@ -81,10 +67,7 @@ def yield_(
         dc_ac_ratio=dc_ac_ratio,
     )
     if as_json:
-        data = result.as_dict()
-        if result.is_estimate:
-            data["estimate"] = ESTIMATE_BANNER
-        echo_json(data)
+        echo_json(yield_json(result))
         return
     _print_yield(result)
 
@@ -92,7 +75,7 @@ def yield_(
 def _print_yield(r: YieldResult) -> None:
     echo = typer.echo
     echo("光伏发电量 PV yield")
-    echo(_estimate_line(r.is_estimate, r.weather_label))
+    echo(estimate_line(r.is_estimate, r.weather_label))
     echo(f"站点 site: {r.latitude:.4f}°N {r.longitude:.4f}°E, 海拔 altitude {r.altitude_m:.0f} m")
     echo(f"装机 capacity: {r.capacity_kwp:,.1f} kWp; 倾角 tilt {r.tilt_deg:.1f}°, 方位 azimuth {r.azimuth_deg:.0f}°; "
          f"系统损失 losses {r.losses_pct:.2f}%, 逆变器效率 inverter {r.inverter_efficiency:.2f}, "
@@ -109,31 +92,6 @@ def _print_yield(r: YieldResult) -> None:
 
 
 # ------------------------------------------------------------------------------ review
-
-PROJECT_HEADERS = {
-    "code": "编号", "name": "项目名称", "kind_label": "类型", "status_label": "状态", "capacity_kw": "装机(kW)",
-    "township_name": "乡镇", "village_name": "所在村", "reported_beneficiary_households": "上报受益户",
-    "linked_households": "名单受益户", "linked_non_poor_households": "其中非贫困户",
-    "kwh_per_kwp": "模型单位发电量(kWh/kWp)", "modelled_income_yuan_per_year": "模型年收益(元)",
-    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型", "flag_labels": "问题",
-}
-VILLAGE_HEADERS = {
-    "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",
-    "installed_kw": "已建装机(kW)", "operating_kw": "运行装机(kW)", "planned_kw": "规划在建(kW)",
-    "projects": "项目数", "flagged_projects": "问题项目", "poor_households_covered": "已覆盖贫困户",
-    "poor_households_not_covered": "未覆盖贫困户", "non_poor_beneficiaries": "非贫困受益户",
-    "reported_income_to_poor_yuan_per_year": "贫困户上报收益(元/年)",
-    "income_yuan_per_poor_household": "户均上报收益(元/年)",
-    "modelled_income_yuan_per_poor_household": "户均模型收益(元/年)",
-    "village_income_yuan_per_year": "村集体收益(元/年)",
-}
-TOWNSHIP_HEADERS = {"township_name": "乡镇", "villages": "行政村数",
-                    **{k: v for k, v in VILLAGE_HEADERS.items() if k not in ("township_name", "village_name")}}
-
-
-def _chinese(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame(frame[list(headers)]).rename(columns=headers)
-
 
 @pv_app.command("review")
 def review(
@@ -152,63 +110,28 @@ def review(
     all_projects: Annotated[bool, typer.Option("--all", help="Table: list every project, not only flagged ones.")] = False,
 ) -> None:
     """光伏项目核查 Review PV projects: modelled vs reported income, flags, coverage by village and township."""
-    frames = load_review_frames(engine_for(db), township=township)
-    result = review_projects(frames.projects, frames.households, frames.project_households,
-                             frames.project_villages, frames.villages, weather=weather, price_yuan_per_kwh=price,
-                             low_income_ratio=low_income_ratio, clearsky_factor=clearsky_factor)
+    result = run_review(engine_for(db), township=township, weather=weather, price_yuan_per_kwh=price,
+                        low_income_ratio=low_income_ratio, clearsky_factor=clearsky_factor)
     if fmt == "table":
         _print_review(result, all_projects=all_projects)
     elif fmt == "json":
-        text = json.dumps(_review_json(result), ensure_ascii=False, indent=2)
+        text = json.dumps(review_json(result), ensure_ascii=False, indent=2)
         _write_or_echo(text, output)
     elif fmt == "geojson":
-        text = json.dumps(_projects_geojson(result), ensure_ascii=False)
+        text = json.dumps(projects_geojson(result), ensure_ascii=False)
         _write_or_echo(text, output)
     elif fmt == "csv":
         if output is None:
             raise ValidationError("--format csv writes three files; give -o PREFIX (e.g. -o review)")
-        for name, frame, headers in _review_tables(result):
+        for name in REVIEW_TABLES:
             path = output.with_name(f"{output.name}_{name}.csv")
-            _chinese(frame, headers).to_csv(path, index=False, encoding="utf-8-sig")
+            review_table(result, name).to_csv(path, index=False, encoding="utf-8-sig")
             typer.echo(f"wrote {path}")
     elif fmt == "xlsx":
         if output is None:
             raise ValidationError("--format xlsx needs -o FILE.xlsx")
-        with pd.ExcelWriter(output) as writer:
-            for name, frame, headers in _review_tables(result):
-                sheet = {"projects": "项目", "villages": "行政村", "townships": "乡镇"}[name]
-                _chinese(frame, headers).to_excel(writer, sheet_name=sheet, index=False)
-            pd.DataFrame({"说明": [_estimate_line(result.is_estimate, result.weather_label),
-                                   f"电价 {result.price_yuan_per_kwh:g} 元/kWh"]}).to_excel(
-                writer, sheet_name="说明", index=False)
+        output.write_bytes(review_xlsx(result))
         typer.echo(f"wrote {output}")
-
-
-def _review_tables(result: PVReview):
-    return (("projects", result.projects, PROJECT_HEADERS), ("villages", result.villages, VILLAGE_HEADERS),
-            ("townships", result.townships, TOWNSHIP_HEADERS))
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    frame = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
-    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def _review_json(result: PVReview) -> dict:
-    return {
-        **_weather_fields(result.is_estimate, result.weather_label),
-        "price_yuan_per_kwh": result.price_yuan_per_kwh,
-        "flags": FLAGS,
-        "projects": _records(result.projects),
-        "villages": _records(result.villages),
-        "townships": _records(result.townships),
-    }
-
-
-def _projects_geojson(result: PVReview) -> dict:
-    frame = result.projects.copy()
-    frame["flags"] = frame["flags"].map(lambda f: ",".join(f))
-    return feature_collection(frame)
 
 
 def _write_or_echo(text: str, output: Path | None) -> None:
@@ -228,7 +151,7 @@ def _fmt(value, spec: str = ",.0f") -> str:
 def _print_review(result: PVReview, *, all_projects: bool) -> None:
     echo = typer.echo
     echo("光伏扶贫项目核查 PV project review")
-    echo(_estimate_line(result.is_estimate, result.weather_label))
+    echo(estimate_line(result.is_estimate, result.weather_label))
     echo(f"模型收益按电价 {result.price_yuan_per_kwh:g} 元/kWh 计 (modelled income at the price)")
     projects = result.projects if all_projects else result.flagged
     counts = {code: int(result.projects["flags"].map(lambda f, c=code: c in f).sum()) for code in FLAGS}
@@ -299,28 +222,17 @@ def site(
     as_json: JsonOption = False,
 ) -> None:
     """新建电站选址 Site new PV stations: candidates scored by beneficiaries, capacity, yield, grid and slope."""
-    engine = engine_for(db)
-    frames = load_siting_frames(engine, township=township)
-    polygons = frames.area if area is None else read_geometries(area)
-    exclusions = []
-    for text in exclude or []:
-        source, buffer_m = parse_layer_buffer(text)
-        exclusions.append(Exclusion(Path(source).stem if Path(source).exists() else source,
-                                    read_geometries(source, bind=engine), buffer_m))
-    if not keep_existing and len(frames.pv_projects):
-        exclusions.append(Exclusion("existing_pv", frames.pv_projects, 0.0))
-    result = site_stations(
-        polygons, cell_size_m=cell_size, exclusions=exclusions, dem=dem, max_slope_pct=max_slope,
-        grid=read_geometries(grid, bind=engine) if grid else None, max_grid_distance_m=max_grid_distance,
+    result = run_siting(
+        engine_for(db), township=township, area=area, exclude=exclude or (), keep_existing=keep_existing, grid=grid,
+        cell_size_m=cell_size, dem=dem, max_slope_pct=max_slope, max_grid_distance_m=max_grid_distance,
         block_size_m=block_size, min_area_ha=min_area, power_density_kwp_per_ha=power_density,
-        max_station_kwp=max_kwp, villages=frames.villages, households=frames.households,
-        covered_household_ids=frames.covered_household_ids, beneficiary_distance_m=beneficiary_distance,
+        max_station_kwp=max_kwp, beneficiary_distance_m=beneficiary_distance,
         weather=weather, clearsky_factor=clearsky_factor, price_yuan_per_kwh=price, top=top,
     )
     if output is not None:
         _write_candidates(result, output)
     if as_json:
-        echo_json(_site_json(result))
+        echo_json(site_json(result))
         return
     _print_site(result)
     if output is not None:
@@ -341,23 +253,10 @@ def _write_candidates(result: SitingResult, output: Path) -> None:
         raise ValidationError(f"cannot write {output}: give a .geojson, .gpkg or .csv file name")
 
 
-def _site_json(result: SitingResult) -> dict:
-    return {
-        **_weather_fields(result.is_estimate, result.weather_label),
-        "metric_crs": result.metric_crs,
-        "cell_size_m": result.cell_size_m,
-        "cells_evaluated": result.cells_evaluated,
-        "cells_kept": result.cells_kept,
-        "excluded_cells": result.excluded_cells,
-        "notes": list(result.notes),
-        "candidates": _records(result.candidates),
-    }
-
-
 def _print_site(result: SitingResult) -> None:
     echo = typer.echo
     echo("光伏电站选址 PV station siting")
-    echo(_estimate_line(result.is_estimate, result.weather_label) if len(result.candidates) else "")
+    echo(estimate_line(result.is_estimate, result.weather_label) if len(result.candidates) else "")
     echo(f"网格 cells: {result.cells_evaluated:,} evaluated ({result.cell_size_m:g} m, {result.metric_crs}), "
          f"{result.cells_kept:,} kept; 排除 excluded: "
          + ", ".join(f"{k} {v:,}" for k, v in result.excluded_cells.items()))
@@ -401,27 +300,16 @@ def size(
     as_json: JsonOption = False,
 ) -> None:
     """村级电站规模 Size a village station so each beneficiary household gets the target income."""
-    name = None
-    if village is not None:
-        lat, lon, village_households, name = _village_site(db, village)
-        households = households if households is not None else village_households
-    if lat is None or lon is None:
-        raise ValidationError("give --lat and --lon, or --village NAME with --db")
-    if households is None:
-        raise ValidationError("give --households N (or --village NAME to use its registered-poor households)")
-    weather_data = read_weather(weather) if weather is not None else None
-    modelled = estimate_yield(latitude=lat, longitude=lon, altitude_m=alt, capacity_kwp=1.0, weather=weather_data,
-                              clearsky_factor=clearsky_factor, price_yuan_per_kwh=price)
-    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp,
-                          target_income_yuan_per_household=target_income, price_yuan_per_kwh=price,
-                          max_station_kwp=max_kwp, household_share=household_share, is_estimate=modelled.is_estimate)
+    result, modelled, name = run_sizing(
+        engine_for(db) if village is not None else None, households=households, latitude=lat, longitude=lon,
+        village=village, altitude_m=alt, weather=weather, price_yuan_per_kwh=price, clearsky_factor=clearsky_factor,
+        target_income_yuan_per_household=target_income, max_station_kwp=max_kwp, household_share=household_share)
     if as_json:
-        echo_json({**result.as_dict(), "village": name, "latitude": lat, "longitude": lon,
-                   **_weather_fields(modelled.is_estimate, modelled.weather_label)})
+        echo_json(size_json(result, modelled, village=name, latitude=modelled.latitude, longitude=modelled.longitude))
         return
     echo = typer.echo
     echo("村级光伏电站规模 village station sizing" + (f": {name}" if name else ""))
-    echo(_estimate_line(modelled.is_estimate, modelled.weather_label))
+    echo(estimate_line(modelled.is_estimate, modelled.weather_label))
     echo(f"受益户 {result.households} 户 × 目标 {result.target_income_yuan_per_household:,.0f} 元/年; "
          f"单位发电量 {result.kwh_per_kwp:,.0f} kWh/kWp × 电价 {result.price_yuan_per_kwh:g} 元/kWh"
          f" × 分配比例 {result.household_share:g}")
@@ -432,28 +320,6 @@ def size(
     else:
         echo(f"建议装机 capacity_kwp: {result.capacity_kwp:,.1f} kWp → 年发电 {result.annual_kwh:,.0f} kWh, "
              f"年收益 {result.income_yuan_per_year:,.0f} 元, 户均 {result.income_yuan_per_household:,.0f} 元/年")
-
-
-def _village_site(db: str | None, village: str) -> tuple[float, float, int, str]:
-    """Position, registered-poor households and full name of a village given by name or id."""
-    engine = engine_for(db)
-    key = village.strip()
-    where = {"id": int(key)} if key.isdigit() else {"name": key}
-    match = storage.read_layer(engine, "villages", where=where,
-                               columns=["name", "township_id", "registered_poor_households"])
-    if match.empty:
-        raise NotFound(f"no village {village!r}; give a village name or id from the villages layer")
-    if len(match) > 1:
-        raise ValidationError(f"{len(match)} villages are called {village!r}; give its id: "
-                              + ", ".join(f"{r.id} ({r.township_name})" for r in match.itertuples()))
-    row = match.iloc[0]
-    if row.geometry is None or row.geometry.is_empty:
-        raise ValidationError(f"village {village!r} has no position; give --lat and --lon")
-    households = storage.read_layer(engine, "households", where={"village_id": int(row["id"])},
-                                    columns=["status"], with_names=False)
-    poor = int((households["status"].astype(str) != "non_poor").sum())
-    count = poor if len(households) else int(row["registered_poor_households"] or 0)
-    return float(row.geometry.y), float(row.geometry.x), count, f"{row['township_name']}{row['name']}"
 
 
 def register(app: typer.Typer) -> None:

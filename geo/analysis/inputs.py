@@ -11,7 +11,7 @@ cadre carries, since cadres serve villages in several townships.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -49,7 +49,7 @@ def load_inputs(
     bind: Bind,
     analysis: str,
     *,
-    township: int | str | None = None,
+    township: int | str | Sequence[int | str] | None = None,
     kind: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the layers ``analysis`` needs, for one township or the whole registry.
@@ -61,7 +61,8 @@ def load_inputs(
     analysis
         One of :data:`ANALYSES`.
     township
-        Township id, code or name (None: everything).
+        Township id, code or name, or a sequence of them (a user limited to some
+        townships); None: everything.
     kind
         For ``priority``: the project kind (``road``, ``water``, ``pv``), to skip layers it
         does not use.
@@ -80,11 +81,11 @@ def load_inputs(
     if analysis not in NEEDS:
         raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")
     wanted = _wanted(analysis, kind)
-    township_id = storage.resolve_township(bind, township) if township is not None else None
+    township_ids = storage.resolve_townships(bind, township) if township is not None else None
     frames: dict[str, pd.DataFrame] = {}
     with storage.connect(bind) as conn:
         for name in wanted:
-            frames[name] = _read(conn, name, analysis, township_id)
+            frames[name] = _read(conn, name, analysis, township_ids)
     return frames
 
 
@@ -98,30 +99,30 @@ def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:
     return tuple(n for n in layers if n not in skip)
 
 
-def _read(conn, name: str, analysis: str, township_id: int | None) -> pd.DataFrame:
+def _read(conn, name: str, analysis: str, township_ids: list[int] | None) -> pd.DataFrame:
     if name in ("water_facility_villages", "pv_project_households"):
         return storage.read_links(conn, name)
-    if township_id is None:
+    if township_ids is None:
         return storage.read_layer(conn, name)
     if name == "roads":
-        return storage.read_layer(conn, name, bbox=_area_near(conn, township_id))
+        return storage.read_layer(conn, name, bbox=_area_near(conn, township_ids))
     if name == "water_facilities":  # its villages' facilities and any others within reach
-        own = storage.read_layer(conn, name, township=township_id)
-        near = storage.read_layer(conn, name, bbox=_area_near(conn, township_id))
+        own = storage.read_layer(conn, name, township=township_ids)
+        near = storage.read_layer(conn, name, bbox=_area_near(conn, township_ids))
         both = pd.concat([own, near[~near["id"].isin(own["id"])]], ignore_index=True)
         return gpd.GeoDataFrame(both.sort_values("id").reset_index(drop=True), geometry="geometry", crs=4326)
     if name == "households" and analysis == "coverage":
         return storage.read_layer(conn, name)  # cadre loads need every household a cadre carries
     if name == "townships":
-        return storage.read_layer(conn, name, ids=[township_id])
-    return storage.read_layer(conn, name, township=township_id)
+        return storage.read_layer(conn, name, ids=township_ids)
+    return storage.read_layer(conn, name, township=township_ids)
 
 
-def _area_near(conn, township_id: int) -> tuple[float, float, float, float]:
-    """Bounds of a township's area, seat, villages and settlements grown by ROAD_MARGIN_M."""
-    towns = storage.read_layer(conn, "townships", ids=[township_id])
-    villages = storage.read_layer(conn, "villages", township=township_id, columns=["id"])
-    settlements = storage.read_layer(conn, "settlements", township=township_id, columns=["id"])
+def _area_near(conn, township_ids: list[int]) -> tuple[float, float, float, float]:
+    """Bounds of the townships' areas, seats, villages and settlements grown by ROAD_MARGIN_M."""
+    towns = storage.read_layer(conn, "townships", ids=township_ids)
+    villages = storage.read_layer(conn, "villages", township=township_ids, columns=["id"])
+    settlements = storage.read_layer(conn, "settlements", township=township_ids, columns=["id"])
     parts = [g for g in (towns.geometry, towns["seat"], villages.geometry, settlements.geometry)
              if g.notna().any() and not g.is_empty.all()]
     if not parts:
@@ -188,7 +189,8 @@ def analyze_all(frames: Mapping[str, pd.DataFrame], *, kind: str = "road") -> di
     }
 
 
-def run_analysis(bind: Bind, analysis: str, *, township: int | str | None = None, **options: Any) -> AnalysisResult:
+def run_analysis(bind: Bind, analysis: str, *, township: int | str | Sequence[int | str] | None = None,
+                 **options: Any) -> AnalysisResult:
     """Load what ``analysis`` needs from the registry and run it.
 
     Parameters
@@ -198,7 +200,7 @@ def run_analysis(bind: Bind, analysis: str, *, township: int | str | None = None
     analysis
         ``coverage``, ``roads``, ``water``, ``exit`` or ``priority``.
     township
-        Township id, code or name (None: the whole registry).
+        Township id, code or name, or a sequence of them (None: the whole registry).
     **options
         Keyword options of the analysis function (thresholds; ``kind`` for ``priority``).
 

@@ -182,7 +182,8 @@ def to_csv(result: AnalysisResult, *, table: str | None = None) -> str:
         When asked for every table at once (CSV holds one).
     """
     if table == "all":
-        raise ValidationError("CSV holds one table; pick one with --table, or use xlsx or json for all of them")
+        raise ValidationError("CSV holds one table; pick one with --table (table= over HTTP), or use xlsx or json "
+                              "for all of them")
     return readable(result, table).to_csv(index=False, lineterminator="\n")
 
 

@@ -28,7 +28,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -75,6 +75,11 @@ class ExportResult:
                 "columns": self.columns, "field_names": self.field_names, "warnings": self.warnings}
 
 
+def suffix_for(format: str) -> str:
+    """The file suffix of an export format (``shp`` -> ``.zip``)."""
+    return _FORMAT_SUFFIX[format_for("", format)]
+
+
 def format_for(path: str | os.PathLike, format: str | None = None) -> str:
     """The export format: ``format`` if given, else from the file's suffix.
 
@@ -108,7 +113,7 @@ def _lookup(bind, layer: str, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frame.drop(columns=[c for c in frame.columns if c not in ["id", *columns]])).set_index("id")
 
 
-def export_frame(bind: storage.Bind, layer: str, *, township: int | str | None = None,
+def export_frame(bind: storage.Bind, layer: str, *, township: int | str | Sequence[int | str] | None = None,
                  include_pii: bool = False) -> gpd.GeoDataFrame:
     """A layer as it is exported: own fields, parents by name and code, ``source``; no ids.
 
@@ -119,7 +124,7 @@ def export_frame(bind: storage.Bind, layer: str, *, township: int | str | None =
     layer
         Layer name.
     township
-        Only rows of this township (id, code or name).
+        Only rows of this township (id, code or name), or of any of a sequence of them.
     include_pii
         Keep the household head's name and ID number (only for users allowed to see them).
     """
@@ -177,7 +182,7 @@ def _reference_columns(conn, layer: str, frame: pd.DataFrame) -> dict[str, pd.Se
 
 
 def export_layer(bind: storage.Bind, layer: str, path: str | os.PathLike, *, format: str | None = None,
-                 township: int | str | None = None, include_pii: bool = False) -> ExportResult:
+                 township: int | str | Sequence[int | str] | None = None, include_pii: bool = False) -> ExportResult:
     """Export a layer to a file (format from ``format`` or the file's suffix).
 
     Raises

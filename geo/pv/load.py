@@ -4,6 +4,7 @@ from files. The analyses themselves (:mod:`geo.pv.review`, :mod:`geo.pv.siting`)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
 
 #: Project statuses whose linked households count as already covered when siting.
+#: Largest exclusion buffer [m]: a county is well inside it.
+MAX_BUFFER_M = 100_000.0
+
 COVERING = (PVStatus.GRID_CONNECTED.value, PVStatus.BUILDING.value, PVStatus.PLANNED.value)
 
 
@@ -30,7 +34,7 @@ class ReviewFrames:
     villages: pd.DataFrame
 
 
-def load_review_frames(bind: storage.Bind, *, township: int | str | None = None) -> ReviewFrames:
+def load_review_frames(bind: storage.Bind, *, township: int | str | Sequence[int | str] | None = None) -> ReviewFrames:
     """Read the frames :func:`geo.pv.review.review_projects` needs (no personal data).
 
     Projects and villages are those of ``township`` when given; households and links are
@@ -75,11 +79,13 @@ class SitingFrames:
     pv_projects: gpd.GeoDataFrame
 
 
-def load_siting_frames(bind: storage.Bind, *, township: int | str | None = None) -> SitingFrames:
+def load_siting_frames(bind: storage.Bind, *, township: int | str | Sequence[int | str] | None = None,
+                       whole_district: bool = True) -> SitingFrames:
     """Read the area (all townships, or ``township``), villages, households and coverage.
 
-    Villages and households are read for the whole district: a village across a township
-    border can still benefit from a station near it.
+    Villages and households are read for the whole district unless ``whole_district`` is
+    False: a village across a township border can still benefit from a station near it.
+    False keeps them to ``township`` (a caller who may see only those townships).
 
     Raises
     ------
@@ -94,8 +100,11 @@ def load_siting_frames(bind: storage.Bind, *, township: int | str | None = None)
         if area.empty:
             raise ValidationError("no township has an area polygon to site in; import township areas first "
                                   "(or give --area FILE)")
-        villages = storage.read_layer(conn, "villages", columns=["name", "township_id", "registered_poor_households"])
-        households = storage.read_layer(conn, "households", columns=["village_id", "status"], with_names=False)
+        scope = None if whole_district else township
+        villages = storage.read_layer(conn, "villages", township=scope,
+                                      columns=["name", "township_id", "registered_poor_households"])
+        households = storage.read_layer(conn, "households", township=scope, columns=["village_id", "status"],
+                                        with_names=False)
         projects = storage.read_layer(conn, "pv_projects", columns=["code", "name", "status", "capacity_kw"])
         links = storage.read_links(conn, "pv_project_households")
     covering = projects.loc[projects["status"].astype(str).isin(COVERING), "id"]
@@ -109,8 +118,12 @@ def load_siting_frames(bind: storage.Bind, *, township: int | str | None = None)
     )
 
 
-def read_geometries(source: str | Path, *, bind: storage.Bind | None = None) -> gpd.GeoDataFrame:
+def read_geometries(source: str | Path, *, bind: storage.Bind | None = None,
+                    allow_files: bool = True) -> gpd.GeoDataFrame:
     """A registry layer (by name) or a vector file (any format pyogrio reads), in EPSG:4326.
+
+    ``allow_files=False`` accepts layer names only (for callers over the network, who must
+    never make the server read a file of its own).
 
     A file in another CRS is reprojected to EPSG:4326 here, at the boundary, so that the
     analyses receive EPSG:4326 only.
@@ -124,7 +137,7 @@ def read_geometries(source: str | Path, *, bind: storage.Bind | None = None) -> 
     """
     text = str(source)
     path = Path(text)
-    if path.exists():
+    if allow_files and path.exists():
         try:
             frame = gpd.read_file(path)
         except Exception as exc:  # pyogrio raises its own error types per driver
@@ -143,6 +156,8 @@ def read_geometries(source: str | Path, *, bind: storage.Bind | None = None) -> 
         if LAYERS[text].geometry is None:
             raise ValidationError(f"layer {text!r} has no geometry; name a layer with geometry or a file")
         return frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    if not allow_files:
+        raise ValidationError(f"{text!r} is not a registry layer; give one of: {', '.join(LAYERS)}")
     raise ValidationError(
         f"{text!r} is neither a file nor a registry layer; give a vector file path or one of: {', '.join(LAYERS)}"
     )
@@ -164,6 +179,6 @@ def parse_layer_buffer(text: str) -> tuple[str, float]:
     except ValueError:
         raise ValidationError(f"{text!r}: the buffer {tail!r} is not a number; write LAYER:METRES, e.g. "
                               "water_facilities:50 or farmland.geojson:100") from None
-    if not buffer_m >= 0:
-        raise ValidationError(f"{text!r}: the buffer must be 0 or more metres")
+    if not 0 <= buffer_m <= MAX_BUFFER_M:
+        raise ValidationError(f"{text!r}: the buffer must be 0 to {MAX_BUFFER_M:,.0f} metres")
     return source, buffer_m

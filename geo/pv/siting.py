@@ -157,6 +157,7 @@ def site_stations(
     area_name_column: str | None = "name",
     yield_resolution_deg: float = 0.25,
     yield_altitude_step_m: float = 200.0,
+    max_cells: int = MAX_CELLS,
 ) -> SitingResult:
     """Candidate areas for new PV stations, scored and ranked.
 
@@ -206,6 +207,9 @@ def site_stations(
         Keep only the best ``top`` candidates.
     area_name_column
         Column of ``area`` naming each polygon (``area_name`` of a candidate).
+    max_cells
+        Refuse a grid of more cells than this (rows × columns of the area's bounds), so that
+        one run stays within memory and time; at most :data:`MAX_CELLS`.
     yield_resolution_deg, yield_altitude_step_m
         Candidates share a pvlib run on this lattice [degrees] and altitude step [m] (see
         :func:`~geo.pv.yield_model.specific_yields`). Near Shapotou the clear-sky estimate
@@ -252,7 +256,7 @@ def site_stations(
     if area_geoms.empty:
         raise ValidationError("the siting area has no polygon; give township areas or polygons to site in")
 
-    transform, shape = _grid(area_geoms.total_bounds, cell_size_m)
+    transform, shape = _grid(area_geoms.total_bounds, cell_size_m, min(int(max_cells), MAX_CELLS))
     inside = features.rasterize(((g, 1) for g in area_geoms), out_shape=shape, transform=transform,
                                 fill=0, all_touched=False, dtype="uint8").astype(bool)
     evaluated = int(inside.sum())
@@ -343,7 +347,7 @@ def _check_parameters(*, cell_size_m, max_slope_pct, max_grid_distance_m, block_
                       power_density_kwp_per_ha, max_station_kwp, beneficiary_distance_m, top) -> None:
     params.check_range("cell size", cell_size_m, 10, 10_000, unit="m")
     params.check_positive("maximum slope", max_slope_pct, unit="%")
-    params.check_positive("maximum grid distance", max_grid_distance_m, unit="m", allow_zero=True)
+    params.check_positive("maximum grid distance", max_grid_distance_m, unit="m")
     params.check_positive("block size", block_size_m, unit="m")
     params.check_positive("minimum area", min_area_ha, unit="ha", allow_zero=True)
     params.check_positive("power density", power_density_kwp_per_ha, unit="kWp/ha")
@@ -366,15 +370,15 @@ def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return merged
 
 
-def _grid(bounds: np.ndarray, cell_size_m: float) -> tuple[Affine, tuple[int, int]]:
+def _grid(bounds: np.ndarray, cell_size_m: float, max_cells: int = MAX_CELLS) -> tuple[Affine, tuple[int, int]]:
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     minx = np.floor(minx / cell_size_m) * cell_size_m
     maxy = np.ceil(maxy / cell_size_m) * cell_size_m
     cols = max(1, int(np.ceil((maxx - minx) / cell_size_m)))
     rows = max(1, int(np.ceil((maxy - miny) / cell_size_m)))
-    if rows * cols > MAX_CELLS:
+    if rows * cols > max_cells:
         raise ValidationError(
-            f"the area needs {rows * cols:,} cells of {cell_size_m:g} m (at most {MAX_CELLS:,}); "
+            f"the area needs {rows * cols:,} cells of {cell_size_m:g} m (at most {max_cells:,}); "
             "give a larger cell size or a smaller area (--township)"
         )
     return Affine(cell_size_m, 0.0, minx, 0.0, -cell_size_m, maxy), (rows, cols)

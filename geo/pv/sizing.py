@@ -119,7 +119,12 @@ def size_station(
     if not (params._finite(household_share) and 0 < household_share <= 1):
         raise ValidationError(f"household share {household_share!r} is out of range; give a fraction above 0, at most 1")
     income_per_kwp = kwh_per_kwp * price * household_share
-    required = households * target / income_per_kwp
+    required = households * target / income_per_kwp if income_per_kwp > 0 else math.inf
+    if not math.isfinite(required):
+        raise ValidationError(f"no station reaches the target: each kWp earns households {income_per_kwp:.3g} "
+                              "yuan a year here; give a larger household share, price or a sunnier site")
+    if not math.isfinite(required / cap):
+        raise ValidationError(f"the station limit {cap!r} kWp is too small to count stations; give a larger one")
     capacity = min(required, cap)
     annual_kwh = capacity * kwh_per_kwp
     income = annual_kwh * price

@@ -1,0 +1,143 @@
+"""``/api/analyses``: the ``atlas analyze`` commands over real HTTP on both backends, compared
+figure by figure with :func:`geo.analysis.inputs.run_analysis` for the same options."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import openpyxl
+import orjson
+import pandas as pd
+import pytest
+
+from geo import storage
+from geo.analysis.inputs import ANALYSES, TITLES, run_analysis
+from geo.analysis.options import analysis_options
+from geo.analysis.output import readable, to_json
+
+
+def _get(server, path: str, headers: dict | None = None, **params) -> httpx.Response:
+    return httpx.get(f"{server.base}/api/analyses{path}", params=params, headers=headers, timeout=120)
+
+
+def _plain(data: dict) -> dict:
+    """The result as it travels: JSON types only (what the server sends, decoded)."""
+    return orjson.loads(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+
+
+def test_the_list_names_every_analysis_with_its_parameters_and_who_may_run_it(demo_server, headers):
+    listed = _get(demo_server, "", headers["leader"]).json()
+    assert [a["name"] for a in listed] == list(ANALYSES)
+    assert {a["name"]: a["title"] for a in listed} == TITLES
+    assert all(a["allowed"] for a in listed)
+    roads = next(a for a in listed if a["name"] == "roads")
+    defaults = {p["name"]: p["default"] for p in roads["parameters"]}
+    assert defaults["access_tolerance_m"] == 200.0 and defaults["rai_distance_m"] == 2000.0
+    assert defaults["all_season_surfaces"] == "hardened,gravel" and "township" in defaults
+    assert roads["href"].endswith("/api/analyses/roads")
+    # A viewer may list them, but reads no households, so may run none.
+    assert not any(a["allowed"] for a in _get(demo_server, "", headers["viewer"]).json())
+
+
+def test_roads_json_matches_the_analysis_with_the_same_options(demo_server, demo_engine, headers):
+    response = _get(demo_server, "/roads", headers["leader"], township="东园镇", snap_tolerance_m=25,
+                    rai_distance_m=1500, all_season_surfaces="硬化路", band="false")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    expected = run_analysis(demo_engine, "roads", township="东园镇",
+                            **analysis_options("roads", snap_tolerance_m=25, rai_distance_m=1500,
+                                               all_season_surfaces="硬化路", band=False))
+    assert body == _plain(to_json(expected))
+    rules = {t["name"]: t["value"] for t in body["thresholds"]}
+    assert rules["snap_tolerance_m"] == 25 and rules["rai_distance_m"] == 1500
+    assert rules["all_season_surfaces"] == ["hardened"]
+    villages = storage.read_layer(demo_engine, "villages", township="东园镇", columns=["name"])
+    assert sorted(v["village_name"] for v in body["tables"]["villages"]) == sorted(villages["name"])
+    assert body["crs"] == "EPSG:32648" and "band" not in body["tables"]
+
+
+def test_priority_geojson_and_exit_share_threshold_match(demo_server, demo_engine, headers):
+    links = _get(demo_server, "/priority", headers["planner"], kind="road", budget=300, format="geojson",
+                 table="links")
+    assert links.status_code == 200 and links.headers["content-type"] == "application/geo+json"
+    collection = links.json()
+    expected = run_analysis(demo_engine, "priority", **analysis_options("priority", kind="road", budget_wan_yuan=300))
+    frame = expected.tables["links"]
+    assert len(collection["features"]) == int(frame.geometry.notna().sum()) > 0
+    assert all(f["geometry"]["type"] == "LineString" for f in collection["features"])
+    assert sum(f["properties"]["funded"] for f in collection["features"]) == int(frame["funded"].sum())
+
+    scorecard = _get(demo_server, "/exit", headers["leader"], share_threshold_pct=80, township="兴仁镇").json()
+    rules = {t["name"]: t["value"] for t in scorecard["thresholds"]}
+    assert rules["safe_water_threshold_pct"] == 80 and rules["tv_share_threshold_pct"] == 80
+    expected = run_analysis(demo_engine, "exit", township="兴仁镇",
+                            **analysis_options("exit", share_threshold_pct=80))
+    assert scorecard == _plain(to_json(expected))
+
+
+def test_csv_and_xlsx_downloads_carry_the_cli_headers(demo_server, demo_engine, headers):
+    csv = _get(demo_server, "/coverage", headers["leader"], format="csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    disposition = csv.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="coverage_villages.csv"') and "filename*=UTF-8''" in disposition
+    assert csv.content.startswith("\ufeff".encode())  # BOM: Excel shows the Chinese headers
+    frame = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
+    expected = readable(run_analysis(demo_engine, "coverage"))
+    assert list(frame.columns) == list(expected.columns) and len(frame) == len(expected) == 45
+    assert frame["帮扶任务（万元）"].sum() == pytest.approx(89.0)
+
+    xlsx = _get(demo_server, "/water", headers["leader"], format="xlsx", township="香山乡")
+    assert xlsx.headers["content-disposition"].startswith('attachment; filename="water_t')
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    result = run_analysis(demo_engine, "water", township="香山乡")
+    assert book.sheetnames[0] == "说明" and len(book.sheetnames) == 1 + len(result.tables)
+    sheet = book[book.sheetnames[1]]
+    assert sheet.max_row - 1 == len(result.tables[result.primary])
+
+
+def test_a_scoped_user_sees_only_their_townships(demo_server, demo_engine, headers):
+    body = _get(demo_server, "/coverage", headers["scoped"]).json()
+    assert {v["township_name"] for v in body["tables"]["villages"]} == {"兴仁镇"}
+    assert body == _plain(to_json(run_analysis(demo_engine, "coverage", township="兴仁镇")))
+    outside = _get(demo_server, "/roads", headers["scoped"], township="常乐镇")
+    assert outside.status_code == 403 and outside.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("path", "params", "fragment"), [
+    ("/roads", {"access_tolerance_m": -1}, "query field access_tolerance_m"),
+    ("/roads", {"all_season_surfaces": "hardened,tarmac"}, "all_season_surfaces: 'tarmac'"),
+    ("/priority", {"kind": "bridge"}, "query field kind"),
+    ("/water", {"safe_water_threshold_pct": 101}, "query field safe_water_threshold_pct"),
+    ("/exit", {"year": "soon"}, "query field year"),
+    ("/coverage", {"format": "pdf"}, "query field format"),
+    ("/coverage", {"format": "csv", "table": "all"}, "CSV holds one table"),
+    ("/water", {"table": "nope"}, "no table 'nope'"),
+])
+def test_bad_parameters_are_problems_naming_the_parameter(demo_server, headers, path, params, fragment):
+    response = _get(demo_server, path, headers["leader"], **params)
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    assert fragment in response.json()["detail"]
+
+
+def test_an_unknown_township_is_404_naming_the_townships(demo_server, headers):
+    response = _get(demo_server, "/roads", headers["leader"], township="火星镇")
+    assert response.status_code == 404 and "兴仁镇" in response.json()["detail"]
+
+
+def test_anonymous_and_viewer_callers_get_no_analysis(demo_server, headers):
+    assert _get(demo_server, "/roads").status_code == 401
+    refused = _get(demo_server, "/coverage", headers["viewer"])
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "your role (viewer) may not read the cadres layer, which the coverage analysis reads"
+    assert _get(demo_server, "").status_code == 401
+
+
+def test_household_tables_never_carry_names_or_id_numbers(demo_server, demo_engine, headers):
+    private = storage.read_layer(demo_engine, "households", include_pii=True, columns=["head_name", "id_number"],
+                                 township="宣和镇")
+    body = _get(demo_server, "/water", headers["admin"], township="宣和镇")
+    assert body.status_code == 200
+    households = body.json()["tables"]["households"]
+    assert households and not {"head_name", "id_number"} & set(households[0])
+    assert not any(value in body.text for value in set(private["head_name"]) | set(private["id_number"]) if value)
