@@ -114,7 +114,9 @@ def test_own_keys_password_change_and_logout_revoke_tokens(scratch):
     from tests.api.accounts import ensure_users  # noqa: F401  (accounts exist already)
 
     base = scratch.base
-    name = "t_viewer"
+    name = "t_changes_password"  # its own account: the change revokes every token it holds
+    assert httpx.post(f"{base}/api/users", headers=scratch.headers["admin"],
+                      json={"name": name, "role": "viewer", "password": PASSWORD}).status_code == 201
     token = login(base, name)
     key = httpx.post(f"{base}/api/auth/keys", json={"label": "mine"}, headers=token).json()
     assert httpx.get(f"{base}/api/auth/keys", headers={"X-API-Key": key["key"]}).json()[0]["label"] == "mine"
@@ -133,18 +135,23 @@ def test_own_keys_password_change_and_logout_revoke_tokens(scratch):
 
 def test_deactivated_user_is_refused_at_once(scratch):
     base, admin = scratch.base, scratch.headers["admin"]
-    uid = scratch.user_ids["t_inspector"]
-    token = login(base, "t_inspector")
+    # Its own account: deactivating revokes every token it holds, and other tests on this
+    # server use the shared accounts' tokens.
+    created = httpx.post(f"{base}/api/users", headers=admin,
+                         json={"name": "t_deactivated", "role": "inspector", "password": PASSWORD})
+    assert created.status_code == 201
+    uid = created.json()["id"]
+    token = login(base, "t_deactivated")
     user = httpx.get(f"{base}/api/users/{uid}", headers=admin)
     off = httpx.patch(f"{base}/api/users/{uid}", json={"is_active": False},
                       headers={**admin, "If-Match": user.headers["etag"]})
     assert off.status_code == 200 and off.json()["is_active"] is False
     _refused(httpx.get(f"{base}/api/layers/villages", headers=token), 401)
-    _refused(httpx.post(f"{base}/api/auth/token", data={"username": "t_inspector", "password": PASSWORD}), 401)
+    _refused(httpx.post(f"{base}/api/auth/token", data={"username": "t_deactivated", "password": PASSWORD}), 401)
     on = httpx.patch(f"{base}/api/users/{uid}", json={"is_active": True, "version": off.json()["version"]},
                      headers=admin)
     assert on.status_code == 200
-    assert httpx.get(f"{base}/api/layers/villages", headers=login(base, "t_inspector")).status_code == 200
+    assert httpx.get(f"{base}/api/layers/villages", headers=login(base, "t_deactivated")).status_code == 200
 
 
 def test_failed_logins_are_rate_limited_per_name(scratch):
