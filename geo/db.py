@@ -153,7 +153,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
 
 def _begin(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # sqlite_immediate: a read-then-write transaction takes the write lock up front
+    # (geo.storage.connect(write=True)); plain BEGIN lets readers run side by side.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def check_engine(engine: Engine) -> None:

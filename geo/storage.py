@@ -46,12 +46,19 @@ BBox = tuple[float, float, float, float]
 
 
 @contextmanager
-def connect(bind: Bind) -> Iterator[Connection]:
-    """Yield a connection: a new transaction for an engine, the caller's for a connection."""
+def connect(bind: Bind, *, write: bool = False) -> Iterator[Connection]:
+    """Yield a connection: a new transaction for an engine, the caller's for a connection.
+
+    ``write``: the transaction reads, then writes what it read (a version check). On SQLite
+    it then takes the write lock at BEGIN (``BEGIN IMMEDIATE``): a deferred transaction that
+    read before another connection wrote cannot upgrade its lock and fails at once with
+    "database is locked", whatever the busy timeout; an immediate one waits its turn.
+    """
     if isinstance(bind, Connection):
         yield bind
     else:
-        with bind.begin() as conn:
+        engine = bind.execution_options(sqlite_immediate=True) if write else bind
+        with engine.begin() as conn:
             yield conn
 
 
@@ -1154,7 +1161,7 @@ def update_record(
     if bad:
         raise ValidationError(f"{layer}: {', '.join(bad)} cannot be changed; leave it out")
     record = _one_record(spec, changes)
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:
         require_schema(conn)
         before = read_record(conn, layer, row_id, township=township, include_pii=True)
         _check_version(spec, before, version)
@@ -1223,7 +1230,7 @@ def delete_record(
     from geo.audit import record as audit_record
 
     spec = get_layer(layer)
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:
         require_schema(conn)
         before = read_record(conn, layer, row_id, township=township, include_pii=True)
         _check_version(spec, before, version)

@@ -71,6 +71,10 @@ class StationSize:
         return data
 
 
+#: More stations than this for one village is a mistake in the inputs, not a plan.
+MAX_STATIONS = 1_000_000
+
+
 def size_station(
     *,
     households: int,
@@ -123,8 +127,9 @@ def size_station(
     if not math.isfinite(required):
         raise ValidationError(f"no station reaches the target: each kWp earns households {income_per_kwp:.3g} "
                               "yuan a year here; give a larger household share, price or a sunnier site")
-    if not math.isfinite(required / cap):
-        raise ValidationError(f"the station limit {cap!r} kWp is too small to count stations; give a larger one")
+    if not math.isfinite(required / cap) or required / cap > MAX_STATIONS:
+        raise ValidationError(f"the target needs {required:.3g} kWp, more than {MAX_STATIONS:,} stations of {cap!r} kWp; "
+                              "check the price, the household share and the station limit")
     capacity = min(required, cap)
     annual_kwh = capacity * kwh_per_kwp
     income = annual_kwh * price

@@ -47,3 +47,13 @@ def test_bad_inputs_name_the_parameter(kwargs, message):
     arguments = {"households": 10, "kwh_per_kwp": 1_500, **kwargs}
     with pytest.raises(ValidationError, match=message):
         size_station(**arguments)
+
+
+def test_an_absurd_station_count_is_refused_not_computed():
+    # Found by schemathesis: a price of 1e-218 yuan/kWh asked for 1e224 kWp, a station count
+    # JSON cannot carry (the API answered 500).
+    with pytest.raises(ValidationError, match="more than 1,000,000 stations"):
+        size_station(households=524_289, kwh_per_kwp=1_200, price_yuan_per_kwh=1e-218, max_station_kwp=1.1)
+    just_enough = size_station(households=1, kwh_per_kwp=1_000, price_yuan_per_kwh=1.0,
+                               target_income_yuan_per_household=1_000_000, max_station_kwp=1.0)
+    assert just_enough.stations_needed == 1_000
