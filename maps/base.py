@@ -483,6 +483,25 @@ class Classes:
         return LegendSection(title, tuple(items))
 
 
+def refuse_personal_fields(frame: pd.DataFrame | None, name: str, *, allowed: Iterable[str] = (),
+                           hint: str = "read them with include_pii=False") -> None:
+    """Raise when a households frame carries personal columns (the registry's ``pii``
+    columns) a map must not show; ``allowed`` lists those this viewer may see.
+
+    Raises
+    ------
+    ValueError
+        Naming the frame and the columns.
+    """
+    from geo.layers import get_layer
+
+    if frame is None:
+        return
+    leaked = [c for c in get_layer("households").pii_columns if c in frame.columns and c not in set(allowed)]
+    if leaked:
+        raise ValueError(f"{name} frames for maps must not carry personal fields {leaked}; {hint}")
+
+
 def require_columns(frame: pd.DataFrame, name: str, columns: Iterable[str]) -> None:
     """Raise when a builder's input frame lacks columns.
 

@@ -22,7 +22,6 @@ from geo.enums import HouseholdStatus, RouteMethod, VillageCategory
 from maps import base as mb
 
 TEAM_COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#666666")
-PERSONAL = ("head_name", "id_number")
 
 
 def team_color(team: Any) -> str:
@@ -74,10 +73,9 @@ def inspection_map(
     ValueError
         Households carrying personal fields while ``show_names`` is False.
     """
-    leaked = [c for c in PERSONAL if c in sampled_households.columns and (not show_names or c == "id_number")]
-    if leaked:
-        raise ValueError(f"sampled households carry personal fields {leaked} the viewer may not see; "
-                         "pass them only when show_names is True (names only, never ID numbers)")
+    mb.refuse_personal_fields(sampled_households, "sampled household",
+                              allowed=("head_name",) if show_names else (),
+                              hint="pass them only when show_names is True (names only, never ID numbers)")
     mb.require_columns(sampled_villages, "sampled_villages", ("village_name", "team", "visit_order"))
     mb.require_columns(sampled_households, "sampled_households",
                        ("household_code", "team", "village_order", "visit_order"))

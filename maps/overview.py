@@ -171,10 +171,7 @@ def pv_legend() -> list[mb.LegendSection]:
 
 def households_overlay(households: gpd.GeoDataFrame, *, show: bool = False) -> mb.Overlay:
     """Households (clustered) by status. Never names: the frame must not carry PII columns."""
-    leaked = [c for c in ("head_name", "id_number") if c in households.columns]
-    if leaked:
-        raise ValueError(f"household frames for maps must not carry personal fields {leaked}; "
-                         "read them with include_pii=False")
+    mb.refuse_personal_fields(households, "household")
     return mb.overlay(
         households, key="households", name="农户（聚合）", kind="circle",
         properties={

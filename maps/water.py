@@ -64,9 +64,7 @@ def water_map(
     ValidationError
         A frame without a column the analysis needs, or a bad rule.
     """
-    leaked = [c for c in ("head_name", "id_number") if households is not None and c in households.columns]
-    if leaked:
-        raise ValueError(f"household frames for maps must not carry personal fields {leaked}")
+    mb.refuse_personal_fields(households, "household")
     result = analyze_water(villages, settlements, water_facilities, links=water_facility_villages,
                            households=households, townships=townships, supply_distance_m=supply_distance_m,
                            safe_water_threshold_pct=safe_water_threshold_pct,
