@@ -109,6 +109,8 @@ class SitingResult:
         Which weather gave the yields.
     notes
         E.g. that the DEM was reprojected, or how many candidates the top N cut.
+    candidates_found
+        Candidates before the top N cut (``len(candidates)`` without one).
     """
 
     candidates: gpd.GeoDataFrame
@@ -120,6 +122,7 @@ class SitingResult:
     is_estimate: bool
     weather_label: str
     notes: tuple[str, ...] = field(default=())
+    candidates_found: int = 0
 
 
 CANDIDATE_COLUMNS = (
@@ -305,6 +308,7 @@ def site_stations(
                              grid_distance=grid_distance)
     result_estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
     label = ""
+    found = len(candidates)
     if len(candidates):
         _name_areas(candidates, area_m, area_name_column)
         developable = candidates["area_ha"] * power_density_kwp_per_ha
@@ -337,7 +341,7 @@ def site_stations(
     out = out.to_crs(4326).reset_index(drop=True)
     return SitingResult(candidates=out, cells_evaluated=evaluated, cells_kept=cells_kept, excluded_cells=excluded,
                         metric_crs=crs.to_string(), cell_size_m=float(cell_size_m), is_estimate=result_estimate,
-                        weather_label=label, notes=tuple(notes))
+                        weather_label=label, notes=tuple(notes), candidates_found=found)
 
 
 # ------------------------------------------------------------------------------ steps
