@@ -63,6 +63,16 @@ def test_the_pv_map_draws_the_best_candidates_and_the_option_hides_them(served):
     assert ranks(one_town) == [1, 2] and '"area_name":"兴仁镇"' in one_town
 
 
+def test_a_user_limited_to_a_township_sees_candidates_and_beneficiaries_there_only(served):
+    scoped = login(served.base, "t_scoped")  # a planner limited to 兴仁镇
+    page = httpx.get(f"{served.base}/maps/pv", params={"candidates": 5}, headers=scoped, timeout=120).text
+    assert ranks(page) == [1, 2, 3, 4, 5]
+    assert set(re.findall(r'"area_name":"([^"]*)"', page)) == {"兴仁镇"}
+    own = set(storage.read_layer(served.engine, "villages", township="兴仁镇")["name"])
+    named = {v for text in candidate_villages(page) for v in text.split("、")}
+    assert named and named <= own
+
+
 @pytest.mark.parametrize(("params", "words"), [
     ({"candidates": 101}, "less than or equal to 100"),
     ({"candidates": -1}, "greater than or equal to 0"),
