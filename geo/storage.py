@@ -12,7 +12,10 @@ transaction, so several writes can be all-or-nothing together).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -742,6 +745,7 @@ def _match_rows(conn: Connection, spec: LayerSpec, records: list[dict[str, Any]]
 
 
 def _apply(conn, spec, records, targets, result: WriteResult) -> None:
+    _note_write()
     table = spec.table
     geometry_columns = set(spec.geometry_columns)
     inserts = [(i, r) for i, (r, t) in enumerate(zip(records, targets)) if t is None]
@@ -838,6 +842,7 @@ def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
     spec = get_layer(layer)
     ids = list(ids)
     deleted = 0
+    _note_write()
     with connect(bind) as conn:
         require_schema(conn)
         # In chunks: SQLite takes at most 32,766 bound values a statement, PostgreSQL 65,535.
@@ -851,6 +856,74 @@ def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
                 ) from None
             deleted += int(result.rowcount)
         return deleted
+
+
+# --------------------------------------------------------------------------------------
+# State token
+# --------------------------------------------------------------------------------------
+
+#: Registry writes this process has started (see :func:`state_token`).
+_writes = 0
+_writes_lock = threading.Lock()
+
+
+def _note_write() -> None:
+    global _writes
+    with _writes_lock:
+        _writes += 1
+
+
+def state_token(bind: Bind) -> str:
+    """A short text that changes whenever the registry's data change, for keying caches.
+
+    Two parts: the number of registry writes this process has started (every write goes
+    through this module: imports, the registry API, the demo loader, link tables), and a
+    fingerprint the database computes in one query: per layer the row count, the largest
+    and the summed ids, the summed versions (every update increments one) and the latest
+    ``updated_at``; per link table the row count and sums of its keys and of their product
+    (modulo a prime), so that moving a link from one owner to another shows. The first part
+    catches this process's writes at once, the second those of other processes (``atlas
+    import`` while the server runs, other server workers, other hosts on PostGIS).
+
+    Accounts, the audit log and inspection plans are not part of it: they are not registry
+    data. The query reads every row of the registry's tables (an aggregate, no rows
+    transferred): milliseconds for a county.
+
+    Returns
+    -------
+    str
+        16 hexadecimal characters.
+    """
+    with _writes_lock:
+        local = _writes
+    with connect(bind) as conn:
+        require_schema(conn)
+        rows = conn.execute(_fingerprint_statement()).all()
+    text = repr((local, sorted(tuple(str(v) for v in row) for row in rows)))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+@functools.cache
+def _fingerprint_statement() -> sa.CompoundSelect:
+    """One aggregate row per layer and link table (built once: it is the same every call)."""
+    text = sa.String()
+
+    def total(expr):
+        return sa.cast(sa.func.coalesce(sa.func.sum(expr), 0), text)
+
+    selects = []
+    for name, spec in LAYERS.items():
+        t = spec.table
+        selects.append(sa.select(
+            sa.literal(name, text), sa.cast(sa.func.count(), text), sa.cast(sa.func.max(t.c.id), text),
+            total(t.c.id), total(t.c.version), sa.cast(sa.func.max(t.c.updated_at), text)))
+    for name, t in LINKS.items():
+        a, b = (c for c in t.primary_key.columns)
+        product = (sa.cast(a, sa.BigInteger) * sa.cast(b, sa.BigInteger)) % 2_147_483_647
+        selects.append(sa.select(
+            sa.literal(name, text), sa.cast(sa.func.count(), text), total(a), total(b), total(product),
+            sa.literal("", text)))
+    return sa.union_all(*selects)
 
 
 # --------------------------------------------------------------------------------------
@@ -884,6 +957,7 @@ def write_links(bind: Bind, name: str, frame: pd.DataFrame, *, replace: bool = T
     if missing:
         raise ValidationError(f"{name} rows need the fields {owner} and {other}; missing: {missing}")
     pairs = {(int(a), int(b)) for a, b in frame[[owner, other]].itertuples(index=False, name=None)}
+    _note_write()
     with connect(bind) as conn:
         require_schema(conn)
         owners = sorted({a for a, _ in pairs})
@@ -1161,6 +1235,7 @@ def update_record(
     if bad:
         raise ValidationError(f"{layer}: {', '.join(bad)} cannot be changed; leave it out")
     record = _one_record(spec, changes)
+    _note_write()
     with connect(bind, write=True) as conn:
         require_schema(conn)
         before = read_record(conn, layer, row_id, township=township, include_pii=True)
@@ -1230,6 +1305,7 @@ def delete_record(
     from geo.audit import record as audit_record
 
     spec = get_layer(layer)
+    _note_write()
     with connect(bind, write=True) as conn:
         require_schema(conn)
         before = read_record(conn, layer, row_id, township=township, include_pii=True)

@@ -24,8 +24,10 @@ from maps.water import water_map
 #: Where a map's frames come from (the API's loader reads them; ``maps`` never does):
 #: ``layers``: the registry layers in :attr:`MapSpec.layers`; ``analysis``: the inputs of the
 #: analysis :attr:`MapSpec.analysis` (``geo.analysis.inputs.load_inputs``); ``pv_review``:
-#: ``geo.pv.load.load_review_frames`` plus village points and townships; ``inspection_plan``:
-#: the sample of the plan named by the ``plan`` option (``geo.inspection.store``).
+#: ``geo.pv.load.load_review_frames`` plus village points and townships, and the siting
+#: candidates (``geo.pv.run.run_siting`` on a coarse grid, options ``candidates`` and
+#: ``cell_size``); ``inspection_plan``: the sample of the plan named by the ``plan`` option
+#: (``geo.inspection.store``).
 Source = Literal["layers", "analysis", "pv_review", "inspection_plan"]
 
 
@@ -48,8 +50,11 @@ class MapSpec:
         with the request's township filter. A mapping value lists the columns to read
         (``None``: all non-personal columns).
     options
-        Request options the builder accepts besides ``township``, ``base`` and
-        ``tianditu_key`` (``unit`` ...).
+        Request options the map accepts besides ``township``, ``base`` and ``tianditu_key``
+        (``unit`` ...).
+    source_options
+        Those of ``options`` the loader reads rather than the builder (``plan``,
+        ``candidates``).
     build
         The builder: frames and options in, ``folium.Map`` out.
     source
@@ -71,6 +76,7 @@ class MapSpec:
     source: Source = "layers"
     analysis: str | None = None
     requires: tuple[str, ...] = field(default=())
+    source_options: tuple[str, ...] = field(default=())
 
 
 MAPS: dict[str, MapSpec] = {
@@ -118,10 +124,12 @@ MAPS: dict[str, MapSpec] = {
         ),
         MapSpec(
             "pv", "光伏项目图", "规划人员",
-            "光伏项目按装机大小、按状态着色；弹窗对比模型估算收益与上报收益，标出核查发现的问题。",
+            "光伏项目按装机大小、按状态着色；弹窗对比模型估算收益与上报收益，标出核查发现的问题；"
+            "新建电站选址候选按评分着色，标出装机、估算发电量和受益村户。",
             {"projects": None, "households": None, "project_households": None, "project_villages": None,
              "villages": None, "village_points": None, "townships": None},
             pv_map, source="pv_review", requires=("pv_projects", "villages", "households"),
+            options=("candidates", "cell_size"), source_options=("candidates", "cell_size"),
         ),
         MapSpec(
             "inspection", "督查路线图", "督查组",
@@ -129,6 +137,7 @@ MAPS: dict[str, MapSpec] = {
             {"sampled_villages": None, "sampled_households": None, "plan": None, "townships": None,
              "villages": None},
             inspection_map, source="inspection_plan", options=("plan",), requires=("villages", "households"),
+            source_options=("plan",),
         ),
     )
 }
@@ -148,8 +157,8 @@ def get_map(name: str) -> MapSpec:
         raise NotFound(f"no map {name!r}; maps are: {', '.join(MAPS)}") from None
 
 
-def build(spec: MapSpec, frames: Mapping[str, Any], *, options: Mapping[str, Any]) -> folium.Map:
-    """Call the builder with the frames and the options it accepts (others are refused).
+def check_options(spec: MapSpec, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options given (not None) besides township and base, all of which the map must take.
 
     Raises
     ------
@@ -159,11 +168,22 @@ def build(spec: MapSpec, frames: Mapping[str, Any], *, options: Mapping[str, Any
     from geo.errors import ValidationError
 
     extra = {k: v for k, v in options.items() if v is not None and k not in ("township", "base", "tianditu_key")}
-    if spec.source == "inspection_plan":
-        extra.pop("plan", None)  # the loader read the plan's sample; the builder takes frames
     unknown = [k for k in extra if k not in spec.options]
     if unknown:
         takes = ", ".join(spec.options) or "only township and base"
         raise ValidationError(f"map {spec.name!r} does not take {', '.join(unknown)}; it takes {takes}")
+    return extra
+
+
+def build(spec: MapSpec, frames: Mapping[str, Any], *, options: Mapping[str, Any]) -> folium.Map:
+    """Call the builder with the frames and the options it accepts (others are refused).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        An option the map does not take.
+    """
+    extra = check_options(spec, options)
+    extra = {k: v for k, v in extra.items() if k not in spec.source_options}  # the loader used them
     kwargs = {k: options.get(k) for k in ("township", "base", "tianditu_key")}
     return spec.build(**frames, **kwargs, **extra)

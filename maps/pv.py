@@ -1,14 +1,15 @@
-"""光伏项目图: PV poverty-alleviation projects, modelled against reported income.
+"""光伏项目图: PV poverty-alleviation projects, modelled against reported income, and where
+new stations could go.
 
 Projects are sized by capacity and coloured by status; a project the review flags (no
 income though grid-connected, income far below the model, non-poor beneficiaries ...) gets
 a dark ring and its flags in the popup. The figures come from
 :func:`geo.pv.review.review_projects`, run here on the frames given.
 
-Siting candidates (:func:`geo.pv.siting.site_stations`) are not drawn: even on a coarse
-1 km grid, siting rasterizes the district and runs pvlib per lattice cell, too slow for a
-page view (and ``rasterio.features.rasterize`` crashes in this environment); run
-``atlas pv site`` and open its GeoJSON instead.
+Siting candidates (:func:`geo.pv.siting.site_stations`, run by the map's loader on a coarse
+grid and passed in as a :class:`~geo.pv.siting.SitingResult`) are drawn in a layer of their
+own: each candidate's area and a marker numbered by rank, coloured by score, with its
+capacity, estimated yield and income, and its beneficiary villages and household counts.
 """
 
 from __future__ import annotations
@@ -17,16 +18,26 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.enums import VillageCategory
 from geo.pv import params
 from geo.pv.review import LOW_INCOME_RATIO, PVReview, review_projects
+from geo.pv.siting import SitingResult
 from maps import base as mb
 from maps.overview import PV_COLORS, pv_legend, pv_radius_px
 from maps.pairing import township_legend, township_overlay, village_category_legend, village_category_style
 
 FLAG_STYLE = {"color": "#111111", "weight": 3}
 FLAG_LABEL = "核查发现问题的项目（黑圈）"
+#: Siting candidates by score (0-100, relative to the best candidate of the run).
+SCORE_CLASSES = mb.Classes(
+    breaks=(40, 60, 80),
+    colors=("#c7e9b4", "#7fcdbb", "#2c7fb8", "#253494"),
+    labels=("评分 40 及以下", "评分 40–60", "评分 60–80", "评分 80 以上"),
+)
+CANDIDATE_LAYER = "选址候选（按评分）"
+ESTIMATE_LABEL = "晴空估算（非实测气象）"
 
 
 def pv_map(
@@ -41,6 +52,8 @@ def pv_map(
     kwh_per_kwp: float | None = None,
     price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
     low_income_ratio: float = LOW_INCOME_RATIO,
+    siting: SitingResult | None = None,
+    siting_note: str | None = None,
     township: str | None = None,
     base: str | None = None,
     tianditu_key: str | None = None,
@@ -60,6 +73,11 @@ def pv_map(
         Specific yield [kWh/kWp/yr]; default modelled per project (clear-sky estimate).
     price_yuan_per_kwh, low_income_ratio
         The review's price [yuan/kWh] and low-income flag ratio [-].
+    siting
+        Siting candidates to draw (:func:`geo.pv.siting.site_stations`, best first); None
+        draws none.
+    siting_note
+        Why there are no candidates when siting could not run (shown in the legend).
     township, base, tianditu_key
         See :func:`maps.pairing.pairing_map`.
     """
@@ -67,15 +85,16 @@ def pv_map(
                              kwh_per_kwp=kwh_per_kwp, price_yuan_per_kwh=price_yuan_per_kwh,
                              low_income_ratio=low_income_ratio)
     return pv_map_from(review, village_points=village_points, townships=townships,
-                       demo_note=mb.demo_flag(projects, village_points, townships), township=township,
-                       base=base, tianditu_key=tianditu_key)
+                       demo_note=mb.demo_flag(projects, village_points, townships), siting=siting,
+                       siting_note=siting_note, township=township, base=base, tianditu_key=tianditu_key)
 
 
 def pv_map_from(review: PVReview, *, village_points: gpd.GeoDataFrame | None = None,
                 townships: gpd.GeoDataFrame | None = None, demo_note: str | None = None,
+                siting: SitingResult | None = None, siting_note: str | None = None,
                 township: str | None = None, base: str | None = None,
                 tianditu_key: str | None = None) -> folium.Map:
-    """The PV project map from a :class:`~geo.pv.review.PVReview`."""
+    """The PV project map from a :class:`~geo.pv.review.PVReview` (and siting candidates)."""
     m = mb.new_map(base=base, tianditu_key=tianditu_key)
     legend = mb.Legend("图例", demo_note=demo_note)
     town_layer = township_overlay(townships)
@@ -117,12 +136,102 @@ def pv_map_from(review: PVReview, *, village_points: gpd.GeoDataFrame | None = N
             f"模型收益按晴空估算发电量（非实测气象），电价 {review.price_yuan_per_kwh:g} 元/千瓦时", "#d4a017",
             "square", size_px=8),)))
 
+    candidates = _add_candidates(m, legend, siting, siting_note)
+
     capacity = float(projects["capacity_kw"].sum()) if len(projects) else 0.0
     parts = [township, f"{len(projects)} 个项目，{mb.fmt_number(round(capacity, 1), '千瓦')}",
              f"{int(sum(flagged))} 个项目有问题"]
+    if candidates is not None:
+        parts.append(f"选址候选 {len(candidates)} 处")
     return mb.finish_map(m, title="光伏项目图", subtitle=" · ".join(p for p in parts if p), legend=legend,
                          search=["villages"] if village_points is not None and len(village_points) else [],
-                         bounds_from=[projects, village_points, townships])
+                         bounds_from=[projects, village_points, townships, candidates])
+
+
+def _add_candidates(m: folium.Map, legend: mb.Legend, siting: SitingResult | None,
+                    note: str | None) -> gpd.GeoDataFrame | None:
+    """The candidates layer and its legend; the candidates drawn (None without siting)."""
+    if siting is None:
+        if note:
+            legend.sections.append(mb.LegendSection("选址候选", (mb.LegendItem(
+                f"未绘制选址候选：{note}", "#bdbdbd", "square", size_px=8),)))
+        return None
+    candidates = siting.candidates
+    mb.require_columns(candidates, "siting candidates", CANDIDATE_FIELDS)
+    candidates = candidates[candidates.geometry.notna() & ~candidates.geometry.is_empty]
+    basis = ESTIMATE_LABEL if siting.is_estimate else siting.weather_label
+    if len(candidates):
+        # one feature per candidate: its area and a numbered marker inside it, one popup
+        shapes = gpd.GeoDataFrame(
+            geometry=[shapely.GeometryCollection([g, shapely.Point(x, y)])
+                      for g, x, y in zip(candidates.geometry, candidates["lon"], candidates["lat"])],
+            crs=candidates.crs, index=candidates.index)
+        m.add_child(mb.overlay(
+            shapes, key="pv_candidates", name=CANDIDATE_LAYER, kind="marker",
+            properties=_candidate_properties(candidates, basis),
+            style={"color": "#08306b", "weight": 1.5, "fillOpacity": 0.55},
+            feature_styles=[{"fillColor": c} for c in SCORE_CLASSES.colors_of(candidates["score"])],
+            popup_title="title",
+            popup_rows=[("评分", "score"), ("所在乡镇", "area_name"), ("面积", "area"), ("装机容量", "capacity"),
+                        ("年发电量（估算）", "annual_kwh"), ("年收益（估算）", "income"),
+                        ("单位千瓦年发电量", "kwh_per_kwp"), ("受益行政村", "village_count"),
+                        ("受益村名", "villages"), ("受益建档立卡户", "households"),
+                        ("其中尚无光伏收益", "uncovered"), ("户均年收益（估算）", "per_household"),
+                        ("最近行政村", "nearest"), ("发电量依据", "basis")],
+            tooltip="tooltip", label="rank",
+        ))
+    legend.sections.append(SCORE_CLASSES.legend(f"{CANDIDATE_LAYER}，编号为排名", shape="square",
+                                                with_missing=False))
+    found = siting.candidates_found or len(candidates)
+    grid = mb.fmt_number(siting.cell_size_m, "米")
+    legend.sections.append(mb.LegendSection("选址说明", (mb.LegendItem(
+        f"{grid}网格粗筛 {found:,} 处，取评分最高 {len(candidates)} 处；发电量、收益为{basis}",
+        "#2c7fb8", "square", size_px=8),)))
+    return candidates
+
+
+#: Columns of :attr:`geo.pv.siting.SitingResult.candidates` the map shows.
+CANDIDATE_FIELDS = ("rank", "score", "area_name", "area_ha", "capacity_kwp", "kwh_per_kwp", "annual_kwh",
+                    "income_yuan_per_year", "village_count", "villages", "beneficiary_households",
+                    "uncovered_households", "income_yuan_per_beneficiary_household", "nearest_village",
+                    "nearest_village_distance_m", "lon", "lat")
+
+
+def _wan_yuan(value) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return f"{float(value) / 10_000:,.1f} 万元/年"
+
+
+def _candidate_properties(candidates: pd.DataFrame, basis: str) -> pd.DataFrame:
+    def nearest(name, distance_m):
+        if name is None or pd.isna(name):
+            return None
+        return f"{name}（{float(distance_m) / 1000:,.1f} 公里）" if pd.notna(distance_m) else str(name)
+
+    rank = candidates["rank"].astype(int)
+    score = candidates["score"].astype(float)
+    return pd.DataFrame({
+        "rank": rank.to_numpy(),
+        "title": [f"选址候选 第{r}名" for r in rank],
+        "tooltip": [f"选址候选 第{r}名 · 评分 {v:.1f}" for r, v in zip(rank, score)],
+        "score": [f"{v:.1f} / 100" for v in score],
+        "area_name": candidates["area_name"],
+        "area": [mb.fmt_number(round(float(v), 1), "公顷") for v in candidates["area_ha"]],
+        "capacity": [f"{float(v):,.0f} 千瓦（峰值）" for v in candidates["capacity_kwp"]],
+        "annual_kwh": [f"{float(v):,.0f} 千瓦时" for v in candidates["annual_kwh"]],
+        "income": [_wan_yuan(v) for v in candidates["income_yuan_per_year"]],
+        "kwh_per_kwp": [f"{float(v):,.0f} 千瓦时/千瓦" for v in candidates["kwh_per_kwp"]],
+        "village_count": [f"{int(v)} 个" for v in candidates["village_count"]],
+        "villages": [v if isinstance(v, str) and v else None for v in candidates["villages"]],
+        "households": [f"{int(v):,} 户" for v in candidates["beneficiary_households"]],
+        "uncovered": [f"{int(v):,} 户" for v in candidates["uncovered_households"]],
+        "per_household": [None if pd.isna(v) else f"{float(v):,.0f} 元/户" for v in
+                          candidates["income_yuan_per_beneficiary_household"]],
+        "nearest": [nearest(n, d) for n, d in zip(candidates["nearest_village"],
+                                                  candidates["nearest_village_distance_m"])],
+        "basis": basis,
+    }, index=candidates.index)
 
 
 PV_COLORS_BY_VALUE = {s.value: c for s, c in PV_COLORS.items()}

@@ -39,6 +39,10 @@ def map_command(
     plan: Annotated[str | None, typer.Option(help="Inspection plan id or name (inspection map).")] = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Inspection map: household heads' names "
                                              "(authorised inspectors only); hidden otherwise.")] = False,
+    candidates: Annotated[int | None, typer.Option(help="PV map: siting candidates drawn, best first "
+                                                   "(default 10; 0 hides them).")] = None,
+    cell_size: Annotated[float | None, typer.Option(help="PV map: siting grid cell side [m] (default 500, at "
+                                                    "least 100).")] = None,
     base: Annotated[str | None, typer.Option(help=f"Base map shown first: {', '.join(BASES)}.")] = None,
     width: Annotated[int, typer.Option(help="PNG width [px].")] = 1600,
     height: Annotated[int, typer.Option(help="PNG height [px].")] = 1000,
@@ -51,6 +55,7 @@ def map_command(
     if suffix not in (".html", ".htm", ".png"):
         raise ValidationError(f"output {str(output)!r} must end in .html or .png")
     spec, m = load_map(engine_for(db), name, township=township, unit=unit, plan=plan,
+                       candidates=candidates, cell_size=cell_size,
                        base="blank" if offline and base is None else base,
                        tianditu_key=get_settings().tianditu_key,
                        can_see_names=(lambda assignees: True) if show_names else None)

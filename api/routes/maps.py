@@ -28,14 +28,17 @@ from api.policy import Permission
 from geo import audit, storage
 from geo.analysis.inputs import analyze, load_inputs
 from geo.audit import Actor
+from geo.cache import BoundedCache
 from geo.errors import NotFound, ValidationError
 from geo.inspection import store as inspection_store
 from geo.inspection.service import household_pii
 from geo.pv.load import load_review_frames
+from geo.pv.run import run_siting
+from geo.pv.siting import SitingResult
 from maps import catalog
 from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
 from maps.base import BASES, render_map
-from maps.landing import coverage_figures, key_figures, landing_html, map_headlines
+from maps.landing import KeyFigures, coverage_figures, key_figures, landing_html, map_headlines
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
@@ -43,6 +46,29 @@ PlanQuery = Annotated[str | None, Query(description="督查方案: inspection pl
 BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
 
 LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
+
+#: The PV map's siting candidates: how many by default, and at most.
+MAP_CANDIDATES = 10
+MAX_MAP_CANDIDATES = 100
+#: Its grid: cells of this side [m] by default (the demo district siting in about a second
+#: once its yields are known), at least ``MIN_MAP_CELL_M`` and at most ``MAX_MAP_CELLS``
+#: cells, as ``/api/pv/site`` allows (finer grids with ``atlas pv site``).
+MAP_CELL_M = 500.0
+MIN_MAP_CELL_M = 100.0
+MAX_MAP_CELL_M = 10_000.0
+MAX_MAP_CELLS = 250_000
+
+CandidatesQuery = Annotated[int | None, Query(
+    ge=0, le=MAX_MAP_CANDIDATES, description=f"选址候选: siting candidates drawn, best first (default "
+    f"{MAP_CANDIDATES}; 0 hides them)")]
+CellSizeQuery = Annotated[float | None, Query(
+    ge=MIN_MAP_CELL_M, le=MAX_MAP_CELL_M, description=f"siting grid cell side [m] (default {MAP_CELL_M:g}; "
+    f"at most {MAX_MAP_CELLS:,} cells)")]
+
+#: Results kept per process, keyed by the database, its state (:func:`geo.storage.state_token`)
+#: and the options, so that a write is never followed by an old answer.
+_SITING_RUNS: BoundedCache[SitingResult] = BoundedCache(16)
+_LANDING_FIGURES: BoundedCache[KeyFigures] = BoundedCache(32)
 
 
 def _wants_html(request: Request) -> bool:
@@ -78,7 +104,8 @@ MapViewer = Annotated[Principal, depends(map_viewer)]
 
 def load_map(engine: Engine, name: str, *, township: str | int | list[int] | None = None,
              unit: str | None = None, plan: str | None = None, base: str | None = None,
-             tianditu_key: str | None = None, can_read: Callable[[str], bool] | None = None,
+             tianditu_key: str | None = None, candidates: int | None = None, cell_size: float | None = None,
+             whole_district: bool = True, can_read: Callable[[str], bool] | None = None,
              can_see_names: Callable[[Collection[int]], bool] | None = None,
              actor: Actor | None = None) -> tuple[catalog.MapSpec, folium.Map]:
     """Read the frames map ``name`` needs (filtered to ``township``) and build it.
@@ -89,6 +116,12 @@ def load_map(engine: Engine, name: str, *, township: str | int | list[int] | Non
     layers they may not read; ``can_see_names`` decides, from a plan's assignees, whether the
     inspection map shows household heads' names (never when not given); a read of names is
     written to the audit log as ``actor``.
+
+    The PV map also sites new stations: the best ``candidates`` (default
+    :data:`MAP_CANDIDATES`, 0 for none) on a grid of ``cell_size`` metres (default
+    :data:`MAP_CELL_M`), beneficiaries counted across the district unless ``whole_district``
+    is False (a caller limited to some townships). A run is kept per database state, so
+    repeated views cost nothing until the registry changes.
 
     Raises
     ------
@@ -117,8 +150,53 @@ def load_map(engine: Engine, name: str, *, township: str | int | list[int] | Non
     towns = frames.get("townships")
     if township and towns is not None and len(towns) == 1:
         label = str(towns["name"].iloc[0])
-    options = {"township": label, "base": base, "tianditu_key": tianditu_key, "unit": unit}
+    options = {"township": label, "base": base, "tianditu_key": tianditu_key, "unit": unit,
+               "candidates": candidates, "cell_size": cell_size}
+    catalog.check_options(spec, options)  # an option the map does not take is refused before any siting
+    if spec.source == "pv_review":
+        frames["siting"], frames["siting_note"] = map_siting(
+            engine, township, candidates=candidates, cell_size_m=cell_size, whole_district=whole_district,
+            allowed=can_read is None or can_read("townships"))
     return spec, catalog.build(spec, frames, options=options)
+
+
+def map_siting(engine: Engine, township, *, candidates: int | None = None, cell_size_m: float | None = None,
+               whole_district: bool = True, allowed: bool = True) -> tuple[SitingResult | None, str | None]:
+    """The PV map's siting candidates, and why there are none when siting could not run.
+
+    Runs :func:`geo.pv.run.run_siting` (the defaults of ``atlas pv site``, no files) for the
+    best ``candidates`` on ``cell_size_m`` cells, or takes the run kept for the same
+    database state and options. With the defaults, a siting that cannot run (no township
+    areas, too many cells) leaves the candidates out and says why; options the caller gave
+    explicitly are refused instead.
+
+    Raises
+    ------
+    ValidationError
+        A number of candidates or a cell size out of range, or an explicit request siting
+        cannot serve.
+    """
+    top = MAP_CANDIDATES if candidates is None else candidates
+    cell = MAP_CELL_M if cell_size_m is None else cell_size_m
+    if isinstance(top, bool) or int(top) != top or not 0 <= top <= MAX_MAP_CANDIDATES:
+        raise ValidationError(f"candidates {candidates!r} is not allowed; give a whole number from 0 (none) "
+                              f"to {MAX_MAP_CANDIDATES}")
+    if not MIN_MAP_CELL_M <= cell <= MAX_MAP_CELL_M:
+        raise ValidationError(f"cell_size {cell_size_m!r} is not allowed; give {MIN_MAP_CELL_M:g} to "
+                              f"{MAX_MAP_CELL_M:g} metres (finer grids with atlas pv site)")
+    if top == 0 or not allowed:
+        return None, None
+    scope = tuple(township) if isinstance(township, (list, tuple)) else township
+    key = (engine.url.render_as_string(hide_password=True), storage.state_token(engine), repr(scope),
+           whole_district, float(cell), int(top))
+    try:
+        return _SITING_RUNS.get_or_compute(key, lambda: run_siting(
+            engine, township=township, whole_district=whole_district, allow_files=False, cell_size_m=float(cell),
+            top=int(top), max_cells=MAX_MAP_CELLS)), None
+    except ValidationError as exc:
+        if candidates is not None or cell_size_m is not None:
+            raise
+        return None, str(exc)
 
 
 #: Frame names of the map builders that are not registry layer names, and the layer whose
@@ -210,15 +288,7 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request, user: MapViewer, engine: EngineDep) -> HTMLResponse:
-        scope = user.township_filter(None)
-        frames = {layer: storage.read_layer(engine, layer, township=scope)
-                  for layer in LANDING_LAYERS if user.can_read_layer(layer)}
-        figures = key_figures(**frames)
-        coverage = catalog.MAPS["coverage"]
-        if all(user.can_read_layer(layer) for layer in coverage.requires):
-            # cheap (under a second on the demo): the coverage analysis on its own inputs
-            inputs = _analysis_frames(engine, coverage, scope)
-            figures.coverage = coverage_figures(analyze(inputs, "coverage").tables["district"])
+        figures = landing_figures(engine, user.township_filter(None), can_read=user.can_read_layer)
         plans = len(inspection_store.read_plans(engine)) if user.can_read_layer("households") else None
         return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
                                          headlines=map_headlines(figures, plans=plans)))
@@ -254,17 +324,49 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     return router
 
 
+def landing_figures(engine: Engine, scope, *, can_read: Callable[[str], bool]) -> KeyFigures:
+    """The landing page's key figures for the caller's townships and readable layers, with the
+    coverage card when they may read its inputs; kept per database state (the coverage
+    analysis takes most of a second)."""
+    readable = tuple(layer for layer in LANDING_LAYERS if can_read(layer))
+    coverage = catalog.MAPS["coverage"]
+    with_coverage = all(can_read(layer) for layer in coverage.requires)
+
+    def compute() -> KeyFigures:
+        figures = key_figures(**{layer: storage.read_layer(engine, layer, township=scope) for layer in readable})
+        if with_coverage:
+            inputs = _analysis_frames(engine, coverage, scope)
+            figures.coverage = coverage_figures(analyze(inputs, "coverage").tables["district"])
+        return figures
+
+    key = (engine.url.render_as_string(hide_password=True), storage.state_token(engine), repr(scope), readable,
+           with_coverage)
+    return _LANDING_FIGURES.get_or_compute(key, compute)
+
+
 def _map_handler(name: str):
-    def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:
+    spec = catalog.MAPS[name]
+
+    def serve(user: Principal, engine: Engine, settings, township, **options) -> HTMLResponse:
         requested = storage.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
         spec, m = load_map(engine, name, township=township if requested is not None else scope,
-                           unit=unit, plan=plan, base=base, tianditu_key=settings.tianditu_key,
+                           tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
                            can_read=user.can_read_layer,
                            can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
-                           actor=user.actor)
+                           actor=user.actor, **options)
         return HTMLResponse(render_map(m, assets="served", page_title=f"{spec.title} · 村级帮扶地图"))
+
+    if "candidates" in spec.options:
+        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
+                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None,
+                    candidates: CandidatesQuery = None, cell_size: CellSizeQuery = None) -> HTMLResponse:
+            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, candidates=candidates,
+                         cell_size=cell_size)
+    else:
+        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
+                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:
+            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base)
 
     handler.__name__ = f"map_{name}"
     return handler

@@ -10,7 +10,8 @@ Public functions:
 
 - :func:`simulate`: the hourly power of one system over a weather year;
 - :func:`estimate_yield`: annual and monthly energy, kWh/kWp, capacity factor and income;
-- :func:`specific_yields`: kWh/kWp for many sites at once (sites on one lattice cell share a run).
+- :func:`specific_yields`: kWh/kWp for many sites at once (sites on one lattice cell share a run;
+  clear-sky estimates are kept per process, so the PV review, the PV map and siting share them).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem, pvwatts_losses
 from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
+from geo.cache import BoundedCache
 from geo.errors import ValidationError
 from geo.pv import params
 from geo.pv.weather import (
@@ -43,6 +45,10 @@ from geo.pv.weather import (
 TEMPERATURE_PARAMETERS = TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]
 #: The PVWatts loss components (pvlib defaults) [%].
 PVWATTS_DEFAULT_LOSSES_PCT = float(pvwatts_losses())
+
+#: Lattice points whose clear-sky specific yield one process keeps (a float each; a county
+#: at 0.25° holds a few dozen, a province a few thousand).
+YIELD_CACHE_SIZE = 4096
 
 MONTH_LABELS = ("1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月")
 
@@ -421,13 +427,16 @@ class SpecificYields:
     weather_label
         What the weather was (estimates say so).
     runs
-        How many pvlib runs were made (sites on one lattice cell share a run).
+        How many lattice points were modelled (sites on one lattice cell share a run).
+    cached
+        Of them, how many came from the process's cache of clear-sky yields (no pvlib run).
     """
 
     kwh_per_kwp: np.ndarray
     is_estimate: bool
     weather_label: str
     runs: int
+    cached: int = 0
 
 
 def specific_yields(
@@ -451,6 +460,12 @@ def specific_yields(
     each distinct lattice point is modelled once with :func:`estimate_yield` for 1 kWp, with
     the tilt rule of its latitude unless ``tilt_deg`` is given. ``resolution_deg=0`` models
     every distinct site.
+
+    With the clear-sky estimate (``weather=None``) a lattice point's yield depends on the
+    point and the options only, so it is kept for the life of the process (at most
+    :data:`YIELD_CACHE_SIZE` points, least recently used dropped first): the PV review, the
+    PV map and siting then share their runs, and a repeated page view runs pvlib no more.
+    Yields from a weather file are modelled anew on each call.
 
     Parameters
     ----------
@@ -486,21 +501,42 @@ def specific_yields(
     if alt is not None:
         key_alt = np.where(np.isfinite(alt), np.round(alt / altitude_step_m) * altitude_step_m, np.nan)
     out = np.full(lat.shape, np.nan)
-    cache: dict[tuple, float] = {}
+    cache: dict[tuple, float] = {}  # this call's lattice points
     label = None
+    cached = 0
     estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
+    options = (("clearsky_factor", float(clearsky_factor)), ("tilt_deg", _option(tilt_deg)),
+               ("azimuth_deg", _option(azimuth_deg)), ("losses_pct", _option(losses_pct)),
+               ("inverter_efficiency", float(inverter_efficiency)), ("dc_ac_ratio", float(dc_ac_ratio)))
     for i in range(lat.size):
         a = None if key_alt is None or not np.isfinite(key_alt[i]) else float(key_alt[i])
         key = (round(float(key_lat[i]), 6), round(float(key_lon[i]), 6), a)
         if key not in cache:
-            result = estimate_yield(
-                latitude=key[0], longitude=key[1], altitude_m=a, capacity_kwp=1.0, weather=weather,
-                clearsky_factor=clearsky_factor, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg,
-                losses_pct=losses_pct, inverter_efficiency=inverter_efficiency, dc_ac_ratio=dc_ac_ratio,
-            )
-            cache[key] = result.kwh_per_kwp
-            label = result.weather_label
+            kept = _CLEARSKY_YIELDS.get((key, options)) if weather is None else None
+            if kept is not None:
+                cached += 1
+            else:
+                result = estimate_yield(latitude=key[0], longitude=key[1], altitude_m=a, capacity_kwp=1.0,
+                                        weather=weather, **dict(options))
+                kept = result.kwh_per_kwp, result.weather_label
+                if weather is None:
+                    _CLEARSKY_YIELDS.put((key, options), kept)
+            cache[key], label = kept
         out[i] = cache[key]
     if label is None:
         label = weather.label if isinstance(weather, Weather) else "估算值 (estimate)"
-    return SpecificYields(kwh_per_kwp=out, is_estimate=estimate, weather_label=label, runs=len(cache))
+    return SpecificYields(kwh_per_kwp=out, is_estimate=estimate, weather_label=label, runs=len(cache),
+                          cached=cached)
+
+
+def _option(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+#: Clear-sky yields by (lattice point, options): the estimate depends on these alone.
+_CLEARSKY_YIELDS: BoundedCache[tuple[float, str]] = BoundedCache(YIELD_CACHE_SIZE)
+
+
+def clear_yield_cache() -> None:
+    """Forget the clear-sky yields kept by :func:`specific_yields` (tests, benchmarks)."""
+    _CLEARSKY_YIELDS.clear()

@@ -9,6 +9,8 @@ from shapely.geometry import LineString, MultiLineString, Point, box
 
 CRS = "EPSG:4326"
 XSS = "<img src=x onerror=alert(1)>"
+#: XSS as it appears in a page's JSON (escaped by ``maps.base.js_json``).
+ESCAPED = "\\u003cimg src=x onerror=alert(1)\\u003e"
 
 
 @pytest.fixture
@@ -88,6 +90,19 @@ def pv() -> gpd.GeoDataFrame:
          "kind": ["household_rooftop", "centralized_station"], "capacity_kw": [3.0, 20000.0],
          "status": ["grid_connected", "planned"], "village_name": ["一村", None], "source": ["test"] * 2},
         geometry=[Point(105.12, 37.12), Point(105.3, 37.1)], crs=CRS)
+
+
+@pytest.fixture
+def pv_frames(pv, villages, townships) -> dict:
+    """The PV map builder's frames: two projects (one named XSS), one household, a fixed yield."""
+    projects = pv.assign(village_id=[1, None], annual_income_yuan=[0.0, None], beneficiary_households=[1, None],
+                         name=["户用光伏", XSS])
+    households = pd.DataFrame({"id": [1], "village_id": [1], "status": ["registered"]})
+    return dict(projects=projects, households=households,
+                project_households=pd.DataFrame({"project_id": [1], "household_id": [1]}),
+                project_villages=pd.DataFrame({"project_id": [], "village_id": []}),
+                villages=pd.DataFrame(villages.drop(columns="geometry")), village_points=villages,
+                townships=townships, kwh_per_kwp=1500.0)
 
 
 def mark_demo(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,7 @@ from maps.coverage import COVERED_CLASSES, VILLAGE_STATUS, coverage_map
 from maps.pv import FLAG_LABEL, FLAG_STYLE, pv_map
 from maps.roads import LINK_COLOR, distance_classes, roads_map
 from maps.water import BELOW_LABEL, BEYOND_COLOR, WITHIN_COLOR, water_map
-from tests.maps.conftest import CRS, XSS, mark_demo
-
-ESCAPED = "\\u003cimg src=x onerror=alert(1)\\u003e"
+from tests.maps.conftest import CRS, ESCAPED, XSS, mark_demo
 
 
 def by_name(layer, key="name"):
@@ -152,18 +150,6 @@ def test_water_refuses_personal_fields(villages, settlements, water):
 
 
 # ------------------------------------------------------------------ PV
-
-
-@pytest.fixture
-def pv_frames(pv, villages, townships):
-    projects = pv.assign(village_id=[1, None], annual_income_yuan=[0.0, None], beneficiary_households=[1, None],
-                         name=["户用光伏", XSS])
-    households = pd.DataFrame({"id": [1], "village_id": [1], "status": ["registered"]})
-    return dict(projects=projects, households=households,
-                project_households=pd.DataFrame({"project_id": [1], "household_id": [1]}),
-                project_villages=pd.DataFrame({"project_id": [], "village_id": []}),
-                villages=pd.DataFrame(villages.drop(columns="geometry")), village_points=villages,
-                townships=townships, kwh_per_kwp=1500.0)
 
 
 def test_pv_sizes_colours_income_and_flags(pv_frames):
