@@ -215,17 +215,72 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 300
-            ) -> subprocess.CompletedProcess:
-    """Run ``atlas ARGS`` in a subprocess with this interpreter; capture text output."""
-    full_env = {**os.environ, **(env or {})}
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=timeout,
-    )
+#: Commands that always run in a real subprocess: they serve until stopped.
+SUBPROCESS_COMMANDS = {"serve"}
+
+
+def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 300,
+            input: str | None = None, subprocess_: bool = False) -> subprocess.CompletedProcess:
+    """Run ``atlas ARGS``; capture text output, stdin from ``input``.
+
+    In this process by default, through the console script's own entry point
+    (:func:`api.cli.main`) with stdin, stdout, stderr and the environment swapped for the
+    call: a new interpreter spends 2-3 s importing for each command. ``subprocess_=True``
+    (and ``serve``) runs a real ``python -m api.cli`` instead; a few tests keep doing so to
+    check the entry point itself.
+    """
+    if subprocess_ or SUBPROCESS_COMMANDS & set(args):
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], input=input,
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout,
+        )
+    else:
+        result = _run_cli_here(list(args), env or {}, input)
     if check and result.returncode != 0:
         raise AssertionError(f"atlas {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def _run_cli_here(args: list[str], env: dict, input: str | None) -> subprocess.CompletedProcess:
+    import traceback
+    import weakref
+
+    from click.testing import CliRunner
+    from sqlalchemy import event
+
+    from api import cli
+    from geo.settings import get_settings
+
+    engines: weakref.WeakSet = weakref.WeakSet()
+
+    def track(connection) -> None:
+        engines.add(connection.engine)
+
+    runner = CliRunner()
+    event.listen(Engine, "engine_connect", track)
+    get_settings.cache_clear()  # the settings are read from the environment given here
+    try:
+        with runner.isolation(input=input, env=env) as (out, err, _):
+            try:
+                cli.main(args)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if exc.code is not None and not isinstance(exc.code, int):
+                    sys.stderr.write(f"{exc.code}\n")
+            except BaseException:  # what the interpreter would print before exiting with 1
+                traceback.print_exc(file=sys.stderr)
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout, stderr = out.getvalue(), err.getvalue()
+    finally:
+        event.remove(Engine, "engine_connect", track)
+        get_settings.cache_clear()
+        for engine in list(engines):  # a command's process would end here, closing its connections
+            engine.dispose()
+    return subprocess.CompletedProcess(["atlas", *args], code, stdout.decode("utf-8", "replace"),
+                                       stderr.decode("utf-8", "replace"))
 
 
 class Server:

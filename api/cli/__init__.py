@@ -66,11 +66,13 @@ def _register_for(args: list[str]) -> None:
         register_all()
 
 
-def main() -> None:
-    """Console-script entry point: domain errors become one line on stderr and exit code 1."""
-    _register_for(sys.argv[1:])
+def main(args: list[str] | None = None) -> None:
+    """Console-script entry point (``args``: the command line, default ``sys.argv[1:]``); exits
+    with the command's code. Domain errors become one line on stderr and exit code 1."""
+    args = sys.argv[1:] if args is None else list(args)
+    _register_for(args)
     try:
-        app()
+        app(args, prog_name="atlas")
     except AtlasError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)

@@ -18,7 +18,7 @@ from geo.analysis import exit_standards as exit_mod
 from geo.analysis import priority as priority_mod
 from geo.analysis import roads as roads_mod
 from geo.analysis import water as water_mod
-from geo.analysis.inputs import run_analysis
+from geo.analysis.inputs import check_table, run_analysis
 from geo.analysis.options import analysis_options
 from geo.analysis.output import FORMATS, render, write
 from geo.errors import ValidationError
@@ -44,6 +44,7 @@ def _emit(name: str, township: str | None, fmt: str, output: Path | None, table:
         raise ValidationError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if fmt == "xlsx" and output is None:
         raise ValidationError("xlsx is a binary file: give -o FILE.xlsx")
+    check_table(name, table)
     result = run_analysis(engine_for(db), name, township=township, **analysis_options(name, **options))
     if output is not None:
         write(result, fmt, output, table=table)

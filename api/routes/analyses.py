@@ -26,7 +26,7 @@ from geo.analysis import exit_standards as exit_mod
 from geo.analysis import priority as priority_mod
 from geo.analysis import roads as roads_mod
 from geo.analysis import water as water_mod
-from geo.analysis.inputs import ANALYSES, NEEDS, TITLES, run_analysis
+from geo.analysis.inputs import ANALYSES, NEEDS, TITLES, check_table, run_analysis
 from geo.analysis.options import analysis_options
 from geo.analysis.output import to_csv, to_geojson, to_json, to_xlsx
 from geo.analysis.result import AnalysisResult
@@ -91,6 +91,7 @@ def _answer(result: AnalysisResult, output: Output, township_label: str | None) 
 
 def _run(engine, user: Principal, analysis: str, township: int | None, output: Output, **given: Any) -> Response:
     _check_inputs(user, analysis)
+    check_table(analysis, output.table)
     options = analysis_options(analysis, **given)
     scope = user.township_filter(township)
     result = run_analysis(engine, analysis, township=scope, **options)

@@ -18,13 +18,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import storage
+from geo.analysis import coverage, exit_standards, priority, roads, water
 from geo.analysis.coverage import analyze_coverage
 from geo.analysis.exit_standards import exit_scorecard
 from geo.analysis.priority import prioritize
 from geo.analysis.result import AnalysisResult
 from geo.analysis.roads import analyze_roads
 from geo.analysis.water import analyze_water
-from geo.errors import NotFound
+from geo.errors import NotFound, ValidationError
 from geo.storage import Bind
 
 #: Roads within this distance of a township's area are loaded with it [m].
@@ -43,6 +44,24 @@ NEEDS: dict[str, tuple[str, ...]] = {
 ANALYSES = tuple(NEEDS)
 TITLES = {"coverage": "帮扶覆盖分析", "roads": "道路通达分析", "water": "饮水安全分析", "exit": "贫困村退出标准核查",
           "priority": "项目优先排序"}
+#: Every table each analysis can return (some only with some options: the roads band, the
+#: priority budget); a result holds a subset.
+TABLES: dict[str, tuple[str, ...]] = {
+    "coverage": tuple(coverage.TABLES), "roads": tuple(roads.TABLES), "water": tuple(water.TABLES),
+    "exit": tuple(exit_standards.TABLES), "priority": tuple(priority.TABLES),
+}
+
+
+def check_table(analysis: str, table: str | None) -> None:
+    """Refuse a table ``analysis`` never returns, before spending seconds on running it.
+
+    Raises
+    ------
+    ValidationError
+        Naming the tables the analysis has.
+    """
+    if table is not None and table != "all" and table not in TABLES[analysis]:
+        raise ValidationError(f"the {analysis} analysis has no table {table!r}; tables: {', '.join(TABLES[analysis])}")
 
 
 def load_inputs(

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from geo import storage
-from geo.analysis.inputs import ANALYSES, TITLES, run_analysis
+from geo.analysis.inputs import ANALYSES, TABLES, TITLES, run_analysis
 from geo.analysis.options import analysis_options
 from geo.analysis.output import readable, to_json
 
@@ -113,11 +113,21 @@ def test_a_scoped_user_sees_only_their_townships(demo_server, demo_engine, heade
     ("/coverage", {"format": "pdf"}, "query field format"),
     ("/coverage", {"format": "csv", "table": "all"}, "CSV holds one table"),
     ("/water", {"table": "nope"}, "no table 'nope'"),
+    ("/priority", {"table": "villages"}, "tables: ranking, budget, links"),
 ])
 def test_bad_parameters_are_problems_naming_the_parameter(demo_server, headers, path, params, fragment):
     response = _get(demo_server, path, headers["leader"], **params)
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
     assert fragment in response.json()["detail"]
+
+
+@pytest.mark.parametrize("analysis", ANALYSES)
+def test_every_table_a_result_holds_is_declared(demo_engine, analysis):
+    """Unknown tables are refused before the analysis runs, from :data:`TABLES`: it must list
+    every table a result can hold (the roads band and the priority budget included)."""
+    options = {"roads": {"band": True}, "priority": {"budget_wan_yuan": 500}}.get(analysis, {})
+    result = run_analysis(demo_engine, analysis, **analysis_options(analysis, **options))
+    assert set(result.tables) <= set(TABLES[analysis]) and result.primary in TABLES[analysis]
 
 
 def test_an_unknown_township_is_404_naming_the_townships(demo_server, headers):

@@ -1,4 +1,5 @@
-"""The ``atlas`` command line, run as a real subprocess on both backends."""
+"""The ``atlas`` command line on both backends: in this process through its entry point, and as a
+real subprocess for the start-up path (``python -m api.cli``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tests.conftest import run_cli
 
 
 def test_upgrade_load_and_count(empty_url):
-    first = run_cli("db", "upgrade", "--db", empty_url, check=True)
+    first = run_cli("db", "upgrade", "--db", empty_url, check=True, subprocess_=True)
     assert "upgraded from empty" in first.stdout
     again = run_cli("db", "upgrade", "--db", empty_url, check=True)
     assert "already at revision" in again.stdout
@@ -38,7 +39,7 @@ def _one_line_error(result, *fragments: str) -> None:
     ("postgresql+psycopg://atlas@127.0.0.1:1/nowhere", ("cannot connect", "PostgreSQL is running")),
 ])
 def test_bad_database_urls_give_one_line_saying_what_to_do(url, fragments):
-    _one_line_error(run_cli("layers", "--db", url), *fragments)
+    _one_line_error(run_cli("layers", "--db", url, subprocess_=url == "not a url"), *fragments)
 
 
 def test_missing_spatialite_names_the_package(tmp_path):
@@ -77,5 +78,5 @@ def test_every_command_is_found_by_its_module_table():
 
 
 def test_help_lists_every_command():
-    listed = run_cli("--help", check=True).stdout
+    listed = run_cli("--help", check=True, subprocess_=True).stdout
     assert all(command in listed for command in ("analyze", "import", "sample", "serve", "map"))

@@ -1,23 +1,19 @@
-"""``atlas user ...`` and ``atlas serve``'s start-up rules, as real subprocesses."""
+"""``atlas user ...`` (in this process) and ``atlas serve``'s start-up rules (real subprocesses)."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-import sys
 
 import httpx
 
 from tests.api.accounts import login
-from tests.conftest import ROOT, Server, free_port, run_cli
+from tests.conftest import Server, free_port, run_cli
 
 
 def _input(args: list[str], text: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], input=text, capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120)
+    return run_cli(*args, input=text, env=env)
 
 
 def test_user_commands(empty_url):
