@@ -1,8 +1,9 @@
 """Uploaded files, for every route that takes one (imports, PV weather and DEM files).
 
-- :func:`upload_post` (or :func:`upload_route` for a whole router): a route that refuses a request whose body is larger than its
-  files' limits allow: before reading it when ``Content-Length`` says so, else as soon as
-  the bytes received pass the limit (a chunked upload is never read to its end);
+- :func:`upload_post` (or :func:`upload_route` for a whole router): a route that refuses a
+  request whose body is larger than its files' limits allow: before reading it when
+  ``Content-Length`` says so, else as soon as the bytes received pass the limit (a chunked
+  upload is never read to its end);
 - :func:`save_upload`: copies one upload into a private temporary folder
   (:func:`upload_folder`, removed afterwards, also on error) with a running count against
   that file's own limit;

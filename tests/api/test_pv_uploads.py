@@ -1,7 +1,7 @@
 """``POST /api/pv/yield|review|site``: weather and DEM uploads over real HTTP on both backends.
 
-A server of its own over the demo database, with small limits (2 MiB weather files, DEMs of
-at most 4 million pixels) and its own temporary folder, which must be empty after every
+A server of its own over the demo database, with small limits (2 MiB weather files, 3 MiB
+DEMs of at most 4 million pixels) and its own temporary folder, which must be empty after every
 test: uploads are copied there and removed, also when they are refused. Weather files are
 pvlib's Greensboro TMY3 sample and files written from it (``tests/geo/pv/conftest.py``);
 DEMs are written here with rasterio.
@@ -32,6 +32,7 @@ from tests.geo.pv.conftest import GREENSBORO, PVLIB_DATA, epw_path, greensboro, 
 
 MiB = 1024 * 1024
 WEATHER_MAX_MB = 2
+DEM_MAX_MB = 3
 DEM_MAX_PIXELS = 4_000_000
 TMY2 = PVLIB_DATA / "12839.tm2"  # Miami, shipped with pvlib
 SITE = {"township": "香山乡", "cell_size": 1000, "top": 20}
@@ -40,8 +41,9 @@ SITE = {"township": "香山乡", "cell_size": 1000, "top": 20}
 class Uploads:
     def __init__(self, demo_url: str, tmp: Path):
         self.tmp = tmp
-        self.server = Server(demo_url, env={"TMPDIR": str(tmp), "ATLAS_WEATHER_MAX_MB": str(WEATHER_MAX_MB),
-                                            "ATLAS_DEM_MAX_PIXELS": str(DEM_MAX_PIXELS)})
+        limits = {"ATLAS_WEATHER_MAX_MB": WEATHER_MAX_MB, "ATLAS_DEM_MAX_MB": DEM_MAX_MB,
+                  "ATLAS_DEM_MAX_PIXELS": DEM_MAX_PIXELS}
+        self.server = Server(demo_url, env={"TMPDIR": str(tmp), **{k: str(v) for k, v in limits.items()}})
         self.base = self.server.base
         self.headers = {role: login(self.base, f"t_{role}") for role in ("planner", "leader", "viewer", "scoped")}
 
@@ -287,6 +289,14 @@ def test_bad_dems_are_problems_naming_them(uploads, demo_engine, tmp_path):
     assert huge.stat().st_size < MiB
     detail = _problem(uploads.post("/site", "planner", {"dem": (huge.name, huge.read_bytes())}, **SITE), 413)
     assert "DEM huge.tif has 2,001 × 2,000 = 4,002,000 pixels" in detail and "ATLAS_DEM_MAX_PIXELS" in detail
+
+    big = uploads.post("/site", "planner", {"dem": ("dem.tif", b"\0" * (DEM_MAX_MB + 1) * MiB)}, **SITE)
+    # within the room for a weather file too: counted on copying, named
+    assert _problem(big, 413).startswith("dem.tif: 4.0 MiB is larger than the DEM limit of 3 MiB (ATLAS_DEM_MAX_MB)")
+    within_each = {"dem": ("dem.tif", b"\0" * 4 * MiB), "weather": ("w.csv", b"9" * (3 * MiB // 2))}
+    both = uploads.post("/site", "planner", within_each, **SITE)  # together over the room of the request
+    assert _problem(both, 413).startswith("5.5 MiB is larger than the upload limits allow (weather file 2 MiB "
+                                          "(ATLAS_WEATHER_MAX_MB) + DEM 3 MiB (ATLAS_DEM_MAX_MB))")
 
     nothing = uploads.post("/site", "planner", {}, **SITE)
     assert "send a dem GeoTIFF, a weather file or both" in _problem(nothing, 422)
