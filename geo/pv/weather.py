@@ -205,14 +205,14 @@ def read_weather(path: str | Path, *, format: WeatherFormat | None = None, name:
         ) from None
     except Exception as exc:  # pvlib's parsers raise many kinds on malformed input
         raise ValidationError(
-            f"weather file {name} could not be read as {fmt} ({_reason(exc, path)}); give {_FORMAT_NAMES}"
+            f"weather file {name} could not be read as {fmt} ({_reason(exc, path, name)}); give {_FORMAT_NAMES}"
         ) from None
     return _finish(data, meta, shift_hours, fmt=fmt, source=name)
 
 
-def _reason(exc: Exception, path: Path) -> str:
-    """What went wrong in a reader, in one short line."""
-    text = str(exc).strip()
+def _reason(exc: Exception, path: Path, name: str) -> str:
+    """What went wrong in a reader, in one short line (calling the file ``name``)."""
+    text = str(exc).strip().replace(str(path), name)
     if isinstance(exc, KeyError):
         reason = f"no {text} field where the layout has one"
     else:
