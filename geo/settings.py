@@ -29,6 +29,14 @@ class Settings(BaseSettings):
         Signs API tokens. Must be set outside development.
     tianditu_key
         Key for Tianditu (天地图) tiles; the Tianditu base layers are hidden without it.
+    max_upload_mb
+        Largest file ``POST /api/imports`` takes [MiB].
+    weather_max_mb
+        Largest weather file the PV routes take [MiB] (a typical-year file is 1-3 MiB).
+    dem_max_mb, dem_max_pixels
+        Largest DEM GeoTIFF ``POST /api/pv/site`` takes [MiB], and most pixels in it (its
+        width × height), so that a small, well compressed file cannot expand beyond memory
+        (50 million: a 30 m DEM of about 210 km × 210 km).
     allow_anonymous_read
         Let requests without credentials read the public layers (default: no).
     access_token_minutes
@@ -48,6 +56,9 @@ class Settings(BaseSettings):
     tianditu_key: str | None = None
     demo_dir: Path = PROJECT_ROOT / "data"
     max_upload_mb: int = 50
+    weather_max_mb: int = Field(default=10, ge=1, le=1024)
+    dem_max_mb: int = Field(default=100, ge=1, le=10_240)
+    dem_max_pixels: int = Field(default=50_000_000, ge=1, le=2_000_000_000)
     allow_anonymous_read: bool = False
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     login_max_failures: int = Field(default=5, ge=1)

@@ -1,7 +1,8 @@
 """``POST /api/imports``: a file upload into a layer, with the options of ``atlas import``.
 
 The upload is refused before it is parsed when its declared size is over the limit
-(``ATLAS_MAX_UPLOAD_MB``), and after when the bytes received are; a zip is extracted by
+(``ATLAS_MAX_UPLOAD_MB``), and as soon as the bytes received pass it
+(:func:`api.uploads.upload_route`); a zip is extracted by
 :func:`geo.io.uploads.safe_extract_zip` (no ``../`` or absolute members, no links, no
 decompression bombs). The import itself is :func:`geo.io.import_file`, in one transaction,
 audited with the caller's name.
@@ -9,72 +10,25 @@ audited with the caller's name.
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-import unicodedata
-from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from api.deps import Editor, EngineDep, SettingsDep
 from api.errors import TITLES, problem
 from api.geojson import JSON
 from api.schemas.common import problem_responses
+from api.uploads import UploadLimit, display_name, save_upload, upload_folder, upload_route
 from geo.io import import_file
 from geo.io.sources import SUFFIXES
 from geo.layers import LAYERS
-from geo.settings import Settings
 
-MiB = 1024 * 1024
-#: Room for the multipart envelope and the form fields around the file [bytes].
-_ENVELOPE_BYTES = 64 * 1024
+#: One file per import, within ``ATLAS_MAX_UPLOAD_MB``.
+IMPORT_LIMIT = UploadLimit("max_upload_mb", "upload", "split the file, or import it on the server with atlas import")
 
-
-def max_upload_bytes(settings: Settings) -> int:
-    return int(settings.max_upload_mb) * MiB
-
-
-def _too_large(settings: Settings, size: int | None = None) -> HTTPException:
-    got = f"{size / MiB:.1f} MiB is" if size is not None else "the upload is"
-    return HTTPException(413, f"{got} larger than the upload limit of {settings.max_upload_mb} MiB "
-                              "(ATLAS_MAX_UPLOAD_MB); split the file, or import it on the server with "
-                              "atlas import")
-
-
-class LimitedUploadRoute(APIRoute):
-    """Refuses a request whose Content-Length is over the upload limit before the body is read
-    (FastAPI parses the whole form before any dependency runs)."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            settings: Settings = request.app.state.settings
-            declared = request.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_upload_bytes(settings) + _ENVELOPE_BYTES:
-                exc = _too_large(settings, int(declared))
-                return problem(413, TITLES[413], exc.detail, "payload-too-large",
-                               limit_bytes=max_upload_bytes(settings))
-            return await handler(request)
-
-        return limited
-
-
-router = APIRouter(tags=["imports"], route_class=LimitedUploadRoute,
+router = APIRouter(tags=["imports"], route_class=upload_route(IMPORT_LIMIT),
                    responses=problem_responses(401, 403, 413, 422))
-
-_UNSAFE = re.compile(r"[^\w.\-()\[\] \u4e00-\u9fff]")
-
-
-def _display_name(filename: str | None) -> str:
-    """The upload's own file name, for messages: its last path part, printable, short."""
-    name = PurePosixPath((filename or "upload").replace("\\", "/")).name or "upload"
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    return _UNSAFE.sub("_", name)[-120:] or "upload"
 
 
 def _suffix(name: str) -> str:
@@ -83,22 +37,6 @@ def _suffix(name: str) -> str:
         raise HTTPException(422, f"{name}: unknown file type {suffix or '(none)'!r}; upload GeoJSON (.geojson), a "
                                  "zipped Shapefile (.zip), GeoPackage (.gpkg), KML/KMZ, CSV or XLSX")
     return suffix
-
-
-def _save(upload: UploadFile, target: Path, settings: Settings) -> int:
-    """Copy the upload to ``target``, refusing it (413) as soon as it passes the limit."""
-    limit = max_upload_bytes(settings)
-    size = 0
-    upload.file.seek(0)
-    with open(target, "wb") as sink:
-        while block := upload.file.read(MiB):
-            size += len(block)
-            if size > limit:
-                raise _too_large(settings, size)
-            sink.write(block)
-    if size == 0:
-        raise HTTPException(422, f"{target.name}: the uploaded file is empty (0 bytes)")
-    return size
 
 
 @router.post(
@@ -143,17 +81,14 @@ def create_import(
         raise HTTPException(403, "imports are refused for accounts limited to some townships: the importer "
                                  "cannot check that every row of a file lies inside them; ask a planner or "
                                  "administrator without a township limit to import the file")
-    name = _display_name(file.filename)
+    name = display_name(file.filename)
     suffix = _suffix(name)
-    folder = Path(tempfile.mkdtemp(prefix="atlas-upload-"))
-    try:
+    with upload_folder() as folder:
         path = folder / f"upload{suffix}"
-        _save(file, path, settings)
+        save_upload(file, path, IMPORT_LIMIT, settings, name=name)
         report = import_file(engine, path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
                              encoding=encoding, mapping=map, year=year, dry_run=dry_run, strict=strict,
                              display_name=name, source=f"import:{name}", actor=user.actor)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     body = report.as_dict()
     if strict and report.refused_count:
         first = report.refused[0]

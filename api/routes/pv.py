@@ -1,34 +1,54 @@
 """``/api/pv``: ``atlas pv yield|review|site|size`` over HTTP.
 
 Same parameters as the commands (in their API spelling: ``kwp``, ``price_yuan_per_kwh`` ...),
-the same functions (:mod:`geo.pv.run`) and the same JSON (:mod:`geo.pv.output`). Yields rest
-on the labelled clear-sky estimate: weather and DEM files are a CLI matter (``--weather``,
-``--dem``), since uploads would need a size limit and a format check of their own.
+the same functions (:mod:`geo.pv.run`) and the same JSON (:mod:`geo.pv.output`).
+
+``GET /yield``, ``/review`` and ``/site`` rest on the labelled clear-sky estimate (and
+``/site`` on no terrain). ``POST`` to the same paths, with the same query parameters and a
+multipart/form-data body holding a ``weather`` file (what ``--weather`` reads: TMY3 CSV,
+TMY2, EPW, PVGIS TMY CSV or JSON) and, for ``/site``, a ``dem`` GeoTIFF (``--dem``), gives
+the figures of that weather (``is_estimate`` false, ``weather`` naming the file) and keeps
+the cells the DEM finds flat enough. Uploads are refused over their size limit
+(``ATLAS_WEATHER_MAX_MB``, ``ATLAS_DEM_MAX_MB``: 413, before the body is read when its
+declared length says so, else as soon as it passes), a DEM over ``ATLAS_DEM_MAX_PIXELS``
+(413), and a file of another format, a weather file that is not a readable typical year, or
+a DEM without a CRS or away from the area sited (422 naming the file). They are copied to a
+private temporary folder removed after the request, and never logged.
 
 The review and siting read households (their status only, never names), so they need the
-permission to read the households layer; ``yield`` and ``size`` at a position read nothing.
+permission to read the households layer, checked before any upload is read; ``yield`` and
+``size`` at a position read nothing.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.engine import Engine
 
-from api.deps import CurrentUser, EngineDep, Principal, Reader, TownshipParam, check_layer
+from api.deps import CurrentUser, EngineDep, Principal, Reader, SettingsDep, TownshipParam, check_layer
 from api.downloads import DOWNLOAD_CONTENT, attachment
 from api.geojson import GEOJSON, JSON, GeoJSON
 from api.schemas.common import problem_responses
+from api.uploads import UploadLimit, display_name, named_errors, save_upload, upload_folder, upload_post
 from geo.errors import ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
+from geo.pv.dem import check_dem
 from geo.pv.output import REVIEW_TABLES, candidates_geojson, projects_geojson, review_csv, review_json, \
     review_xlsx, site_json, size_json, yield_json
 from geo.pv.review import LOW_INCOME_RATIO
 from geo.pv.run import run_review, run_siting, run_sizing
 from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA
+from geo.pv.weather import Weather, check_suffix, read_weather
 from geo.pv.yield_model import estimate_yield
+from geo.settings import Settings
 
 router = APIRouter(prefix="/api/pv", tags=["pv"], responses=problem_responses(401, 403, 404, 422))
 
@@ -43,14 +63,25 @@ MAX_HTTP_CELLS = 250_000
 MAX_HTTP_BENEFICIARY_M = 20_000.0
 MAX_DISTANCE_M = 200_000.0
 
+WEATHER_LIMIT = UploadLimit("weather_max_mb", "weather file", "a typical-year file is 1-3 MiB: upload one year "
+                            "of hourly data")
+DEM_LIMIT = UploadLimit("dem_max_mb", "DEM", "crop the DEM to the area sited (gdal_translate -projwin) or resample "
+                        "it coarser (gdalwarp -tr)")
+
 Latitude = Annotated[float, Query(ge=-90, le=90, description="latitude [degrees north]", examples=[37.5])]
 Longitude = Annotated[float, Query(ge=-180, le=180, description="longitude [degrees east]", examples=[105.2])]
 Price = Annotated[float, Query(ge=0, le=100, description="electricity price [yuan/kWh]; default: resource zone I "
                                "benchmark for village stations (发改价格〔2016〕2729号)")]
 ClearskyFactor = Annotated[float, Query(gt=0, le=1.5, description="all-sky/clear-sky factor of the estimate "
-                                        "(regional guess for central Ningxia)")]
-Altitude = Annotated[float | None, Query(ge=-500, le=9000, description="altitude [m]; default pvlib's "
-                                         "altitude map")]
+                                        "(regional guess for central Ningxia; unused with a weather file)")]
+Altitude = Annotated[float | None, Query(ge=-500, le=9000, description="altitude [m]; default the weather file's, "
+                                         "else pvlib's altitude map")]
+_WEATHER_DOC = ("typical-year weather file: TMY3 CSV (.csv), TMY2 (.tm2), EPW (.epw), PVGIS TMY CSV (.csv) or "
+                "JSON (.json), UTF-8 text, at least 8,000 hours")
+REVIEW_RESPONSES = {200: {"description": "JSON, the projects as GeoJSON, or a CSV / XLSX download",
+                          "content": {"application/json": {}, GEOJSON: {}, **DOWNLOAD_CONTENT}}}
+SITE_RESPONSES = {200: {"description": "the run and its candidates (JSON or GeoJSON)",
+                        "content": {"application/json": {}, GEOJSON: {}}}}
 
 
 def _check_reads(user: Principal, layers: tuple[str, ...]) -> None:
@@ -58,9 +89,18 @@ def _check_reads(user: Principal, layers: tuple[str, ...]) -> None:
         check_layer(user, layer)
 
 
-@router.get("/yield", response_class=JSON, summary="年发电量与收益 Annual yield and income of one PV system")
-def pv_yield(
-    user: Reader,
+def household_reader(user: CurrentUser) -> Principal:
+    """The caller, when they may read what the review and the siting read (else 401/403)."""
+    _check_reads(user, REVIEW_LAYERS)
+    return user
+
+
+HouseholdReader = Annotated[Principal, Depends(household_reader)]
+
+# ------------------------------------------------------------------------------ parameters (GET and POST)
+
+
+def yield_options(
     lat: Latitude,
     lon: Longitude,
     kwp: Annotated[float, Query(gt=0, le=1_000_000, description="DC capacity [kWp]", examples=[300])],
@@ -77,24 +117,24 @@ def pv_yield(
                                           "14.08")] = None,
     inverter_efficiency: Annotated[float, Query(gt=0, le=1)] = params.INVERTER_EFFICIENCY,
     dc_ac_ratio: Annotated[float, Query(gt=0, le=10)] = params.DC_AC_RATIO,
-) -> JSON:
-    """Same as ``atlas pv yield --json`` without a weather file: the clear-sky estimate, labelled
-    ``is_estimate`` with its banner."""
-    result = estimate_yield(
-        latitude=lat, longitude=lon, altitude_m=alt, capacity_kwp=kwp, tilt_deg=tilt, azimuth_deg=azimuth,
-        price_yuan_per_kwh=price_yuan_per_kwh, beneficiary_households=households,
-        clearsky_factor=clearsky_factor, losses_pct=losses, inverter_efficiency=inverter_efficiency,
-        dc_ac_ratio=dc_ac_ratio)
-    return JSON(yield_json(result))
+) -> dict[str, Any]:
+    """The query parameters of ``/yield``, as keywords of :func:`estimate_yield`."""
+    return {"latitude": lat, "longitude": lon, "altitude_m": alt, "capacity_kwp": kwp, "tilt_deg": tilt,
+            "azimuth_deg": azimuth, "price_yuan_per_kwh": price_yuan_per_kwh, "beneficiary_households": households,
+            "clearsky_factor": clearsky_factor, "losses_pct": losses, "inverter_efficiency": inverter_efficiency,
+            "dc_ac_ratio": dc_ac_ratio}
 
 
-@router.get("/review", response_class=JSON, summary="光伏项目核查 Review PV projects: modelled vs reported income",
-            responses={200: {"description": "JSON, the projects as GeoJSON, or a CSV / XLSX download",
-                             "content": {"application/json": {}, GEOJSON: {}, **DOWNLOAD_CONTENT}}})
-def pv_review(
-    user: CurrentUser,
-    engine: EngineDep,
-    township: TownshipParam,
+@dataclass(frozen=True)
+class ReviewQuery:
+    """The query parameters of ``/review``: the answer's form and :func:`run_review`'s options."""
+
+    format: Literal["json", "geojson", "csv", "xlsx"]
+    table: Literal["projects", "villages", "townships"]
+    options: dict[str, Any]
+
+
+def review_query(
     format: Annotated[Literal["json", "geojson", "csv", "xlsx"], Query(
         description="json: every table; geojson: the projects; csv: one table (see table); xlsx: three sheets "
                     "and 说明")] = "json",
@@ -104,38 +144,30 @@ def pv_review(
     low_income_ratio: Annotated[float, Query(ge=0, le=10, description="flag reported income below this share "
                                              "of the modelled income")] = LOW_INCOME_RATIO,
     clearsky_factor: ClearskyFactor = params.CLEARSKY_FACTOR,
-) -> Response:
-    """Same as ``atlas pv review``, in the caller's townships."""
-    _check_reads(user, REVIEW_LAYERS)
-    scope = user.township_filter(township)
-    result = run_review(engine, township=scope, price_yuan_per_kwh=price_yuan_per_kwh,
-                        low_income_ratio=low_income_ratio, clearsky_factor=clearsky_factor)
-    suffix = f"_t{township}" if township is not None else ""
-    if format == "json":
-        return JSON(review_json(result))
-    if format == "geojson":
-        return GeoJSON(projects_geojson(result))
-    if format == "csv":
-        return attachment(review_csv(result, table), format="csv", filename=f"pv_review{suffix}_{table}.csv",
-                          label=f"光伏项目核查{suffix}_{REVIEW_TABLES[table][0]}.csv")
-    return attachment(review_xlsx(result), format="xlsx", filename=f"pv_review{suffix}.xlsx",
-                      label=f"光伏项目核查{suffix}.xlsx")
+) -> ReviewQuery:
+    return ReviewQuery(format, table, {"price_yuan_per_kwh": price_yuan_per_kwh,
+                                       "low_income_ratio": low_income_ratio, "clearsky_factor": clearsky_factor})
 
 
-@router.get("/site", response_class=JSON, summary="新建电站选址 Site new PV stations on a grid",
-            responses={200: {"description": "the run and its candidates (JSON or GeoJSON)",
-                             "content": {"application/json": {}, GEOJSON: {}}}})
-def pv_site(
-    user: CurrentUser,
-    engine: EngineDep,
-    township: TownshipParam,
+@dataclass(frozen=True)
+class SiteQuery:
+    """The query parameters of ``/site``: the answer's form, the registry layers named (checked
+    against the caller's permissions) and :func:`run_siting`'s other options."""
+
+    format: Literal["json", "geojson"]
+    exclude: list[str]
+    grid: str | None
+    options: dict[str, Any]
+
+
+def site_query(
     format: Annotated[Literal["json", "geojson"], Query(description="json: the run and the candidates; "
                                                         "geojson: the candidate areas")] = "json",
     cell_size: Annotated[float, Query(ge=MIN_HTTP_CELL_M, le=10_000, description="grid cell side [m]: at least "
                                       f"{MIN_HTTP_CELL_M:g} m and at most {MAX_HTTP_CELLS:,} cells over HTTP "
                                       "(finer grids with atlas pv site)")] = 500.0,
     max_slope: Annotated[float, Query(gt=0, le=1_000, description="steepest mean slope kept [%] (applies with "
-                                      "a DEM, which is a CLI option)")] = params.MAX_SLOPE_PCT,
+                                      "a DEM: POST one)")] = params.MAX_SLOPE_PCT,
     exclude: Annotated[list[str] | None, Query(
         description="LAYER:BUFFER_M: a registry layer whose features, buffered, exclude the cells they touch "
                     "(repeatable), e.g. water_facilities:50", max_length=20)] = None,
@@ -156,25 +188,164 @@ def pv_site(
     top: Annotated[int, Query(ge=1, le=100, description="best N candidates")] = 10,
     price_yuan_per_kwh: Price = params.PRICE_YUAN_PER_KWH,
     clearsky_factor: ClearskyFactor = params.CLEARSKY_FACTOR,
-) -> Response:
-    """Same as ``atlas pv site`` on the registry: sites in the townships asked (default: the
-    caller's townships, or the district). Exclusions and the grid name registry layers only
-    (never files); a caller limited to some townships counts beneficiaries in them only."""
-    _check_reads(user, REVIEW_LAYERS)
-    named = [("exclude", text.rpartition(":")[0] if ":" in text else text) for text in exclude or []]
-    for param, layer in named + ([("grid", grid)] if grid else []):
+) -> SiteQuery:
+    return SiteQuery(format, exclude or [], grid, {
+        "keep_existing": keep_existing, "cell_size_m": cell_size, "max_slope_pct": max_slope,
+        "max_grid_distance_m": max_grid_distance, "block_size_m": block_size, "min_area_ha": min_area,
+        "power_density_kwp_per_ha": power_density, "max_station_kwp": max_kwp,
+        "beneficiary_distance_m": beneficiary_distance, "clearsky_factor": clearsky_factor,
+        "price_yuan_per_kwh": price_yuan_per_kwh, "top": top})
+
+
+YieldOptions = Annotated[dict[str, Any], Depends(yield_options)]
+ReviewOptions = Annotated[ReviewQuery, Depends(review_query)]
+SiteOptions = Annotated[SiteQuery, Depends(site_query)]
+
+# ------------------------------------------------------------------------------ uploads (POST)
+
+
+def _read_weather_upload(upload: UploadFile, settings: Settings) -> Weather:
+    name = display_name(upload.filename)
+    suffix = check_suffix(name)
+    with upload_folder() as folder:
+        path = folder / f"weather{suffix}"
+        save_upload(upload, path, WEATHER_LIMIT, settings, name=name)
+        return read_weather(path, name=name)
+
+
+def weather_upload(settings: SettingsDep, weather: Annotated[UploadFile, File(description=_WEATHER_DOC)]) -> Weather:
+    """The uploaded weather file, read (its copy is removed at once)."""
+    return _read_weather_upload(weather, settings)
+
+
+def optional_weather_upload(
+    settings: SettingsDep,
+    weather: Annotated[UploadFile | None, File(description=f"{_WEATHER_DOC}; default the clear-sky estimate")] = None,
+) -> Weather | None:
+    return None if weather is None else _read_weather_upload(weather, settings)
+
+
+@contextmanager
+def _dem_file(upload: UploadFile, settings: Settings) -> Iterator[Path]:
+    """The uploaded DEM, checked (GeoTIFF, CRS, pixels), as a temporary file for the ``with``
+    block; errors about it in the block name the upload, not the copy."""
+    name = display_name(upload.filename)
+    with upload_folder() as folder:
+        path = folder / "dem.tif"
+        save_upload(upload, path, DEM_LIMIT, settings, name=name)
+        info = check_dem(path, name=name)
+        if info.pixels > settings.dem_max_pixels:
+            raise HTTPException(413, f"DEM {name} has {info.width:,} × {info.height:,} = {info.pixels:,} pixels, "
+                                     f"more than the limit of {settings.dem_max_pixels:,} (ATLAS_DEM_MAX_PIXELS); "
+                                     f"{DEM_LIMIT.advice}")
+        with named_errors(path, name):
+            yield path
+
+
+WeatherUpload = Annotated[Weather, Depends(weather_upload)]
+OptionalWeatherUpload = Annotated[Weather | None, Depends(optional_weather_upload)]
+DemFile = Annotated[UploadFile | None, File(description="DEM GeoTIFF, elevations in metres, with a CRS (any: it "
+                                                      "is reprojected), covering the area sited")]
+
+# ------------------------------------------------------------------------------ yield
+
+
+@router.get("/yield", response_class=JSON, summary="年发电量与收益 Annual yield and income of one PV system")
+def pv_yield(user: Reader, options: YieldOptions) -> JSON:
+    """Same as ``atlas pv yield --json`` without a weather file: the clear-sky estimate, labelled
+    ``is_estimate`` with its banner. POST a weather file for the yield of that weather."""
+    return JSON(yield_json(estimate_yield(**options)))
+
+
+@upload_post(router, "/yield", WEATHER_LIMIT, response_class=JSON,
+             summary="年发电量与收益（上传气象文件）Annual yield and income from an uploaded weather file")
+def pv_yield_weather(user: Reader, options: YieldOptions, weather: WeatherUpload) -> JSON:
+    """Same as ``atlas pv yield --weather FILE --json``: the query parameters of ``GET`` and the
+    weather file in a multipart body; ``is_estimate`` is false and ``weather`` names the file."""
+    return JSON(yield_json(estimate_yield(**options, weather=weather)))
+
+
+# ------------------------------------------------------------------------------ review
+
+
+def _review(user: Principal, engine: Engine, township: int | None, query: ReviewQuery, weather: Weather | None
+            ) -> Response:
+    scope = user.township_filter(township)
+    result = run_review(engine, township=scope, weather=weather, **query.options)
+    suffix = f"_t{township}" if township is not None else ""
+    if query.format == "json":
+        return JSON(review_json(result))
+    if query.format == "geojson":
+        return GeoJSON(projects_geojson(result))
+    if query.format == "csv":
+        return attachment(review_csv(result, query.table), format="csv",
+                          filename=f"pv_review{suffix}_{query.table}.csv",
+                          label=f"光伏项目核查{suffix}_{REVIEW_TABLES[query.table][0]}.csv")
+    return attachment(review_xlsx(result), format="xlsx", filename=f"pv_review{suffix}.xlsx",
+                      label=f"光伏项目核查{suffix}.xlsx")
+
+
+@router.get("/review", response_class=JSON, summary="光伏项目核查 Review PV projects: modelled vs reported income",
+            responses=REVIEW_RESPONSES)
+def pv_review(user: HouseholdReader, engine: EngineDep, township: TownshipParam, query: ReviewOptions) -> Response:
+    """Same as ``atlas pv review``, in the caller's townships (clear-sky estimate)."""
+    return _review(user, engine, township, query, None)
+
+
+@upload_post(router, "/review", WEATHER_LIMIT, response_class=JSON, responses=REVIEW_RESPONSES,
+             summary="光伏项目核查（上传气象文件）Review PV projects with an uploaded weather file")
+def pv_review_weather(user: HouseholdReader, engine: EngineDep, township: TownshipParam, query: ReviewOptions,
+                      weather: WeatherUpload) -> Response:
+    """Same as ``atlas pv review --weather FILE``: the query parameters of ``GET`` and the weather
+    file in a multipart body."""
+    return _review(user, engine, township, query, weather)
+
+
+# ------------------------------------------------------------------------------ site
+
+
+def _site(user: Principal, engine: Engine, township: int | None, query: SiteQuery, *, weather: Weather | None = None,
+          dem: Path | None = None) -> Response:
+    named = [("exclude", text.rpartition(":")[0] if ":" in text else text) for text in query.exclude]
+    for param, layer in named + ([("grid", query.grid)] if query.grid else []):
         if layer not in LAYERS:
             raise ValidationError(f"{param}: {layer!r} is not a registry layer; give one of {', '.join(LAYERS)}"
                                   + (" with :METRES, e.g. water_facilities:50" if param == "exclude" else ""))
         check_layer(user, layer)
     scope = user.township_filter(township)
     result = run_siting(
-        engine, township=scope, whole_district=user.township_ids is None, exclude=exclude or (),
-        keep_existing=keep_existing, grid=grid, allow_files=False, cell_size_m=cell_size, max_slope_pct=max_slope,
-        max_grid_distance_m=max_grid_distance, block_size_m=block_size, min_area_ha=min_area,
-        power_density_kwp_per_ha=power_density, max_station_kwp=max_kwp, beneficiary_distance_m=beneficiary_distance,
-        clearsky_factor=clearsky_factor, price_yuan_per_kwh=price_yuan_per_kwh, top=top, max_cells=MAX_HTTP_CELLS)
-    return GeoJSON(candidates_geojson(result)) if format == "geojson" else JSON(site_json(result))
+        engine, township=scope, whole_district=user.township_ids is None, exclude=query.exclude, grid=query.grid,
+        allow_files=False, dem=dem, weather=weather, max_cells=MAX_HTTP_CELLS, **query.options)
+    return GeoJSON(candidates_geojson(result)) if query.format == "geojson" else JSON(site_json(result))
+
+
+@router.get("/site", response_class=JSON, summary="新建电站选址 Site new PV stations on a grid",
+            responses=SITE_RESPONSES)
+def pv_site(user: HouseholdReader, engine: EngineDep, township: TownshipParam, query: SiteOptions) -> Response:
+    """Same as ``atlas pv site`` on the registry: sites in the townships asked (default: the
+    caller's townships, or the district). Exclusions and the grid name registry layers only
+    (never files); a caller limited to some townships counts beneficiaries in them only. No
+    terrain and the clear-sky estimate: POST a DEM and a weather file for those."""
+    return _site(user, engine, township, query)
+
+
+@upload_post(router, "/site", WEATHER_LIMIT, DEM_LIMIT, response_class=JSON, responses=SITE_RESPONSES,
+             summary="新建电站选址（上传DEM与气象文件）Site new PV stations with an uploaded DEM and weather file")
+def pv_site_files(user: HouseholdReader, engine: EngineDep, settings: SettingsDep, township: TownshipParam,
+                  query: SiteOptions, weather: OptionalWeatherUpload, dem: DemFile = None) -> Response:
+    """Same as ``atlas pv site --dem FILE --weather FILE``: the query parameters of ``GET`` and a
+    multipart body with a ``dem`` GeoTIFF (cells steeper than ``max_slope`` are dropped), a
+    ``weather`` file, or both."""
+    if dem is None:
+        if weather is None:
+            raise ValidationError("send a dem GeoTIFF, a weather file or both (multipart fields dem and weather); "
+                                  "without files, GET /api/pv/site")
+        return _site(user, engine, township, query, weather=weather)
+    with _dem_file(dem, settings) as path:
+        return _site(user, engine, township, query, weather=weather, dem=path)
+
+
+# ------------------------------------------------------------------------------ size
 
 
 @router.get("/size", response_class=JSON, summary="村级电站规模 Size a village station for a target income")

@@ -4,6 +4,10 @@ A DEM in any CRS (geographic SRTM tiles, another UTM zone, CGCS2000 Gauss-Kruger
 reprojected with ``rasterio.warp.reproject`` into the analysis CRS first; it is never
 refused for its CRS. Slope is taken on the reprojected DEM at (about) its own resolution and
 then averaged onto the analysis cells.
+
+:func:`check_dem` looks at a DEM that came over the network before any pixel is read: a
+GeoTIFF (no other GDAL format, so no VRT pointing at other files), with a band, a CRS that
+transforms to longitude/latitude, and its size in pixels for the caller to cap.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 from rasterio.errors import RasterioError
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from geo.errors import ValidationError
+
+_GIVE = "give a GeoTIFF of elevations in metres"
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,85 @@ class TerrainGrid:
     dem_crs: str
     reprojected: bool
     resolution_m: float
+
+
+@dataclass(frozen=True)
+class DemInfo:
+    """What :func:`check_dem` found in a DEM, before reading any pixel.
+
+    Attributes
+    ----------
+    width, height
+        Size [pixels].
+    crs
+        The DEM's CRS, as a short text (``EPSG:4326``) or WKT.
+    bounds_lonlat
+        ``(west, south, east, north)`` [degrees].
+    """
+
+    width: int
+    height: int
+    crs: str
+    bounds_lonlat: tuple[float, float, float, float]
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def check_dem(dem: str | Path, *, name: str | None = None) -> DemInfo:
+    """Check that ``dem`` is a GeoTIFF the siting can use, reading its header only.
+
+    Parameters
+    ----------
+    dem
+        Path of the file.
+    name
+        What messages call the file (default: its path), e.g. the name an upload came with.
+
+    Returns
+    -------
+    DemInfo
+
+    Raises
+    ------
+    ValidationError
+        A file GDAL's GeoTIFF driver does not read (whatever its name), no band, a band of
+        complex numbers, no CRS, or a CRS that does not transform to longitude/latitude; the
+        message names the file and what to give.
+    """
+    path = Path(dem)
+    name = name or str(path)
+    try:
+        with rasterio.open(path, driver="GTiff") as src:
+            _check_source(src, name)
+            if np.issubdtype(np.dtype(src.dtypes[0]), np.complexfloating):
+                raise ValidationError(f"DEM {name} holds complex numbers; {_GIVE}")
+            try:
+                CRS.from_user_input(src.crs.to_wkt())  # as terrain_on_grid reads it
+                bounds = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
+            except (RasterioError, ValueError, ProjError) as exc:
+                raise ValidationError(f"DEM {name}: its CRS ({src.crs}) does not transform to longitude/latitude "
+                                      f"({_first_line(exc, path, name)}); {_GIVE} in a geographic or projected CRS"
+                                      ) from None
+            return DemInfo(src.width, src.height, src.crs.to_string(), tuple(float(v) for v in bounds))
+    except RasterioError as exc:
+        raise ValidationError(f"DEM {name} is not a GeoTIFF GDAL reads ({_first_line(exc, path, name)}); {_GIVE}"
+                              ) from None
+
+
+def _first_line(exc: Exception, path: Path, name: str) -> str:
+    text = str(exc).strip().replace(str(path), name)
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+
+
+def _check_source(src, name: str | Path) -> None:
+    if src.crs is None:
+        raise ValidationError(
+            f"DEM {name} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326 {Path(name).name}) and try again"
+        )
+    if src.count < 1:
+        raise ValidationError(f"DEM {name} has no band")
 
 
 def terrain_on_grid(
@@ -85,12 +171,7 @@ def terrain_on_grid(
     bounds = (left, top - rows * cell, left + cols * cell, top)
     try:
         with rasterio.open(path) as src:
-            if src.crs is None:
-                raise ValidationError(
-                    f"DEM {path} has no CRS; set one (e.g. gdal_edit.py -a_srs EPSG:4326 {path.name}) and try again"
-                )
-            if src.count < 1:
-                raise ValidationError(f"DEM {path} has no band")
+            _check_source(src, path)
             src_crs = CRS.from_user_input(src.crs.to_wkt())
             _check_overlap(path, src, crs, bounds)
             resolution = _working_resolution(src, crs, cell)
@@ -108,7 +189,7 @@ def terrain_on_grid(
                 resampling=Resampling.bilinear,
             )
     except RasterioError as exc:
-        raise ValidationError(f"DEM {path} cannot be read as a raster ({exc}); give a GeoTIFF of elevations") from None
+        raise ValidationError(f"DEM {path} cannot be read as a raster ({exc}); {_GIVE}") from None
     dz_dy, dz_dx = np.gradient(elevation, resolution)
     slope = 100.0 * np.hypot(dz_dx, dz_dy)
     slope_cells = _average(slope, fine_transform, crs, transform, shape)

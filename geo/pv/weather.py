@@ -43,6 +43,9 @@ MIN_HOURS = 8_000
 FAR_STATION_KM = 50.0
 
 _FORMAT_NAMES = "a TMY3 CSV, a TMY2 file, an EPW file or a PVGIS TMY CSV/JSON file"
+#: File name endings of the formats, and what each is.
+SUFFIXES = {".csv": "TMY3 or PVGIS TMY CSV", ".epw": "EPW", ".tm2": "TMY2", ".json": "PVGIS TMY JSON"}
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,44 @@ class Weather:
 # ------------------------------------------------------------------------------ files
 
 
-def detect_format(path: Path) -> WeatherFormat:
-    """The weather format of ``path`` from its extension and first line.
+def check_suffix(name: str) -> str:
+    """The ending of a weather file's ``name`` when it is one of :data:`SUFFIXES`, for
+    callers that have a file by its name only (an upload) and must keep the ending.
 
     Raises
     ------
     ValidationError
-        When the file is none of the formats pvlib reads here.
+        Another ending; the message names the file and the endings taken.
     """
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        taken = ", ".join(f"{what} ({ending})" for ending, what in SUFFIXES.items())
+        kind = f"the file type {suffix!r}" if suffix else "a name without a file type"
+        raise ValidationError(f"{name}: {kind} is not a weather format the yield model reads; give {taken}")
+    return suffix
+
+
+def detect_format(path: Path, *, name: str | None = None) -> WeatherFormat:
+    """The weather format of ``path`` from its extension and first line.
+
+    Parameters
+    ----------
+    name
+        What messages call the file (default: its path).
+
+    Raises
+    ------
+    ValidationError
+        When the file is none of the formats pvlib reads here, or UTF-16 text.
+    """
+    name = name or str(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.readline(4096)
+    except OSError as exc:
+        raise ValidationError(f"cannot read weather file {name}: {exc.strerror or exc}") from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError(f"weather file {name} is UTF-16 text; save it as UTF-8 (or ASCII) and try again")
     suffix = path.suffix.lower()
     if suffix == ".epw":
         return "epw"
@@ -112,11 +145,7 @@ def detect_format(path: Path) -> WeatherFormat:
         return "pvgis_json"
     if suffix == ".tm2":
         return "tmy2"
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(4096).decode("utf-8", errors="replace").strip()
-    except OSError as exc:
-        raise ValidationError(f"cannot read weather file {path}: {exc.strerror or exc}") from None
+    first = head.removeprefix(_UTF8_BOM).decode("utf-8", errors="replace").strip()
     if first.lower().startswith("latitude"):
         return "pvgis_csv"
     if first.upper().startswith("LOCATION,"):
@@ -125,12 +154,12 @@ def detect_format(path: Path) -> WeatherFormat:
     if len(fields) == 7 and fields[0].isdigit() and all(_is_number(f) for f in fields[3:]):
         return "tmy3"
     raise ValidationError(
-        f"weather file {path} is not in a format the yield model reads (first line: {first[:80]!r}); "
+        f"weather file {name} is not in a format the yield model reads (first line: {first[:80]!r}); "
         f"give {_FORMAT_NAMES}"
     )
 
 
-def read_weather(path: str | Path, *, format: WeatherFormat | None = None) -> Weather:
+def read_weather(path: str | Path, *, format: WeatherFormat | None = None, name: str | None = None) -> Weather:
     """Read a typical-year weather file with pvlib's readers.
 
     Parameters
@@ -140,6 +169,9 @@ def read_weather(path: str | Path, *, format: WeatherFormat | None = None) -> We
         PVGIS TMY CSV/JSON (``read_pvgis_tmy``).
     format
         Skip detection and read as this format.
+    name
+        What messages and the result's ``source`` call the file (default: its path), e.g.
+        the name an upload came with.
 
     Returns
     -------
@@ -153,23 +185,42 @@ def read_weather(path: str | Path, *, format: WeatherFormat | None = None) -> We
     Raises
     ------
     ValidationError
-        Missing file, unknown format, a file the reader cannot parse, missing irradiance
-        columns or fewer than 8,000 hours; the message names the file and what to give.
+        Missing file, unknown format, a file the reader cannot parse, text not in UTF-8,
+        missing irradiance columns or fewer than 8,000 hours; the message names the file
+        and what to give.
     """
     path = Path(path)
+    name = name or str(path)
     if not path.is_file():
-        raise ValidationError(f"weather file {path} does not exist; give the path of {_FORMAT_NAMES}")
-    fmt = format or detect_format(path)
+        raise ValidationError(f"weather file {name} does not exist; give the path of {_FORMAT_NAMES}")
+    fmt = format or detect_format(path, name=name)
     try:
         data, meta, shift_hours = _read(path, fmt)
     except ValidationError:
         raise
-    except Exception as exc:  # pvlib's parsers raise many kinds on malformed input
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except UnicodeDecodeError as exc:
         raise ValidationError(
-            f"weather file {path} could not be read as {fmt} ({reason[:200]}); give {_FORMAT_NAMES}"
+            f"weather file {name} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} cannot be decoded); "
+            "save it as UTF-8 (or ASCII) and try again"
         ) from None
-    return _finish(data, meta, shift_hours, fmt=fmt, source=str(path))
+    except Exception as exc:  # pvlib's parsers raise many kinds on malformed input
+        raise ValidationError(
+            f"weather file {name} could not be read as {fmt} ({_reason(exc, path, name)}); give {_FORMAT_NAMES}"
+        ) from None
+    return _finish(data, meta, shift_hours, fmt=fmt, source=name)
+
+
+def _reason(exc: Exception, path: Path, name: str) -> str:
+    """What went wrong in a reader, in one short line (calling the file ``name``)."""
+    text = str(exc).strip().replace(str(path), name)
+    if isinstance(exc, KeyError):
+        reason = f"no {text} field where the layout has one"
+    else:
+        reason = text.splitlines()[0] if text else type(exc).__name__
+    with path.open("rb") as handle:
+        if handle.read(3) == _UTF8_BOM:
+            reason += "; the file starts with a byte-order mark: save it as UTF-8 without BOM"
+    return reason[:240]
 
 
 def _read(path: Path, fmt: WeatherFormat) -> tuple[pd.DataFrame, dict, float]:
@@ -178,7 +229,7 @@ def _read(path: Path, fmt: WeatherFormat) -> tuple[pd.DataFrame, dict, float]:
 
     if fmt == "tmy3":
         # TMY3 labels each hour with its end
-        data, meta = iotools.read_tmy3(path, coerce_year=TYPICAL_YEAR, map_variables=True)
+        data, meta = iotools.read_tmy3(path, coerce_year=TYPICAL_YEAR, map_variables=True, encoding="utf-8-sig")
         return data, _position(meta, "latitude", "longitude", "altitude"), -0.5
     if fmt == "tmy2":
         data, meta = iotools.read_tmy2(path)
