@@ -41,6 +41,11 @@ TYPICAL_YEAR = 2019
 MIN_HOURS = 8_000
 #: A weather file whose station is farther than this from the site gets a note [km].
 FAR_STATION_KM = 50.0
+#: ... and farther than this is refused [km]: a typical year is hours of local sunshine, so a
+#: distant station's puts its sunny hours where the site has other ones (a US TMY3 at a
+#: Ningxia site falls on the site's nights: 27 instead of 1,400 kWh/kWp) and brings another
+#: climate. 300 km shifts solar noon by about 15 minutes at these latitudes.
+MAX_STATION_KM = 300.0
 
 _FORMAT_NAMES = "a TMY3 CSV, a TMY2 file, an EPW file or a PVGIS TMY CSV/JSON file"
 #: File name endings of the formats, and what each is.

@@ -32,6 +32,7 @@ from geo.errors import ValidationError
 from geo.pv import params
 from geo.pv.weather import (
     FAR_STATION_KM,
+    MAX_STATION_KM,
     Weather,
     clearsky_weather,
     distance_km,
@@ -330,7 +331,8 @@ def estimate_yield(
     Raises
     ------
     ValidationError
-        A parameter out of range (naming it) or a weather file that cannot be read.
+        A parameter out of range (naming it), a weather file that cannot be read, or one whose
+        station is more than :data:`~geo.pv.weather.MAX_STATION_KM` from the site.
     """
     latitude = params.check_latitude(latitude)
     longitude = params.check_longitude(longitude)
@@ -360,6 +362,13 @@ def estimate_yield(
     notes.extend(weather.notes)
     if not weather.is_estimate and weather.latitude is not None and weather.longitude is not None:
         away = distance_km(latitude, longitude, weather.latitude, weather.longitude)
+        if away > MAX_STATION_KM:
+            raise ValidationError(
+                f"{weather.source}: the weather station ({weather.latitude:.2f}, {weather.longitude:.2f}) is "
+                f"{away:,.0f} km from the site ({latitude:.2f}, {longitude:.2f}), more than {MAX_STATION_KM:,.0f} km: "
+                "its hours of sunshine and its climate are not the site's. Give a typical year for a station near "
+                "the site (e.g. a PVGIS TMY file for its latitude and longitude), or no file for the clear-sky "
+                "estimate")
         if away > FAR_STATION_KM:
             notes.append(
                 f"the weather file's station is {away:,.0f} km from the site; its sunshine may not be the site's"

@@ -89,19 +89,29 @@ def _problem(response: httpx.Response, status: int) -> str:
     ("tmy3", "tmy3"), ("epw_path", "epw"), ("pvgis_json_path", "pvgis_json"), ("tmy2", "tmy2")])
 def test_a_weather_file_gives_its_own_yield_not_the_estimate(uploads, request, fixture, fmt):
     path = {"tmy3": GREENSBORO, "tmy2": TMY2}.get(fixture) or request.getfixturevalue(fixture)
-    query = {"lat": 36.1, "lon": -79.95, "kwp": 300, "households": 60, "tilt": 25}
+    weather = read_weather(path, name=path.name)
+    lat, lon = round(weather.latitude, 2), round(weather.longitude, 2)  # a site beside the station
+    query = {"lat": lat, "lon": lon, "kwp": 300, "households": 60, "tilt": 25}
     estimate = uploads.get("/yield", "viewer", **query).json()
     response = uploads.post("/yield", "viewer", {"weather": (path.name, path.read_bytes())}, **query)
     assert response.status_code == 200, response.text
     body = response.json()
-    weather = read_weather(path, name=path.name)
-    assert body == _plain(yield_json(estimate_yield(latitude=36.1, longitude=-79.95, capacity_kwp=300,
+    assert body == _plain(yield_json(estimate_yield(latitude=lat, longitude=lon, capacity_kwp=300,
                                                     beneficiary_households=60, tilt_deg=25, weather=weather)))
     assert body["is_estimate"] is False and "estimate" not in body
     assert body["weather_format"] == fmt and body["weather_source"] == path.name
     assert path.name in body["weather_label"]
     assert estimate["is_estimate"] is True and body["kwh_per_kwp"] != estimate["kwh_per_kwp"]
     assert 900 < body["kwh_per_kwp"] < 2_000
+
+
+def test_a_weather_file_from_far_away_is_refused(uploads):
+    """Greensboro's year at Shapotou would put its sunshine on the site's nights."""
+    response = uploads.post("/yield", "viewer", {"weather": (GREENSBORO.name, GREENSBORO.read_bytes())},
+                            lat=37.5, lon=105.2, kwp=300)
+    detail = _problem(response, 422)
+    assert detail.startswith(f"{GREENSBORO.name}: the weather station") and "more than 300 km" in detail
+    assert "PVGIS" in detail
 
 
 @pytest.fixture(scope="module")

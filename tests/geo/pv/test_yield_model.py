@@ -196,6 +196,12 @@ def test_a_truncated_tmy3_file_is_refused(tmp_path, tmy3_path):
         read_weather(cut)
 
 
-def test_a_distant_weather_station_is_noted(tmy3_path):
-    result = estimate_yield(**SHAPOTOU, capacity_kwp=1.0, weather=tmy3_path)
-    assert any("km from the site" in note for note in result.notes)
+def test_a_distant_weather_station_is_noted_and_a_far_one_refused(tmy3_path):
+    greensboro = read_weather(tmy3_path)
+    near = estimate_yield(latitude=greensboro.latitude + 1.0, longitude=greensboro.longitude, capacity_kwp=1.0,
+                          weather=greensboro)
+    assert any("111 km from the site" in note for note in near.notes)
+    assert near.kwh_per_kwp > 1_200
+    # Greensboro's year at Shapotou would put its sunshine on the site's nights (27 kWh/kWp).
+    with pytest.raises(ValidationError, match=r"is 11,\d{3} km from the site \(37\.\d\d, 105\.\d\d\), more than 300 km"):
+        estimate_yield(**SHAPOTOU, capacity_kwp=1.0, weather=tmy3_path)
