@@ -22,6 +22,8 @@ def _schema(node: Any) -> Any:
         return [_schema(n) for n in node]
     if not isinstance(node, dict):
         return node
+    if node.get("type") == "string" and node.get("contentMediaType") == "application/octet-stream":
+        node = {**node, "format": "binary"}  # 3.1's file upload, as 3.0 spells it
     node = {k: v for k, v in node.items() if k not in _DROP}
     for key in ("anyOf", "oneOf"):
         options = node.get(key)

@@ -103,3 +103,15 @@ def test_owslib_reads_villages(demo_server, demo_engine, headers):
     for feature in items["features"]:
         geom = shapely.geometry.shape(feature["geometry"])
         assert shapely.equals_exact(geom, stored.geometry.loc[feature["id"]], tolerance=1e-6)
+
+
+def test_uploads_are_binary_strings_in_the_30_document():
+    """3.1 marks an uploaded file with ``contentMediaType``; 3.0 with ``format: binary``."""
+    from api.app import create_app
+    from api.openapi30 import openapi_30
+
+    schemas = openapi_30(create_app().openapi())["components"]["schemas"]
+    uploads = {name: field for name, schema in schemas.items() if name.startswith("Body_")
+               for field in schema.get("properties", {}).values() if field.get("format") == "binary"}
+    assert uploads and any("import" in name for name in uploads) and any("pv" in name for name in uploads)
+    assert all("contentMediaType" not in field for field in uploads.values())
