@@ -94,7 +94,7 @@ def _run(engine, user: Principal, analysis: str, township: int | None, output: O
     check_table(analysis, output.table)
     options = analysis_options(analysis, **given)
     scope = user.township_filter(township)
-    result = run_analysis(engine, analysis, township=scope, **options)
+    result = run_analysis(engine, analysis, township=scope, reuse=True, **options)
     return _answer(result, output, f"t{township}" if township is not None else None)
 
 

@@ -234,7 +234,7 @@ def _each_township(read: Callable[[Any], dict[str, Any]], township) -> dict[str,
 
 def _analysis_frames(engine: Engine, spec: catalog.MapSpec, township) -> dict[str, Any]:
     # The same loader as ``atlas analyze`` (roads and water read with a margin around the township).
-    return _each_township(lambda t: load_inputs(engine, spec.analysis, township=t), township)
+    return _each_township(lambda t: load_inputs(engine, spec.analysis, township=t, reuse=True), township)
 
 
 def _pv_frames(engine: Engine, spec: catalog.MapSpec, township) -> dict[str, Any]:
