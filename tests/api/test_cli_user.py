@@ -16,8 +16,8 @@ def _input(args: list[str], text: str, env: dict | None = None) -> subprocess.Co
     return run_cli(*args, input=text, env=env)
 
 
-def test_user_commands(empty_url):
-    run_cli("demo", "load", "--db", empty_url, check=True)
+def test_user_commands(databases):
+    empty_url = databases.demo_url()  # a copy of the demo (its townships), with no users yet
     added = _input(["user", "add", "wang.fang", "--role", "leader", "--township", "兴仁镇",
                     "--password-stdin", "--db", empty_url], "a-good-password-1\n")
     assert added.returncode == 0, added.stderr
