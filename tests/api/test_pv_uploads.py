@@ -314,7 +314,7 @@ def test_bad_dems_are_problems_naming_them(uploads, demo_engine, tmp_path):
 
 # ------------------------------------------------------------------------------ who may
 
-def test_uploads_need_the_permissions_of_the_get_routes(uploads, demo_engine, tmp_path):
+def test_uploads_need_the_permissions_of_the_get_routes(uploads, demo_engine, tmp_path, shapotou_tmy3):
     weather = {"weather": (GREENSBORO.name, GREENSBORO.read_bytes())}
     bad = {"weather": ("notes.csv", b"x,y\n")}
     dem, _ = _write_dem(tmp_path / "dem.tif", _township_bounds(demo_engine, SITE["township"]))
@@ -325,9 +325,10 @@ def test_uploads_need_the_permissions_of_the_get_routes(uploads, demo_engine, tm
     assert uploads.post("/yield", "viewer", weather, lat=36.1, lon=-79.95, kwp=1).status_code == 200
     for path in ("/yield", "/review", "/site"):
         assert _problem(uploads.post(path, None, weather, lat=37.5, lon=105.2, kwp=1), 401)
-    scoped = uploads.post("/review", "scoped", weather)
+    local = {"weather": (shapotou_tmy3.name, shapotou_tmy3.read_bytes())}  # a station beside the district
+    scoped = uploads.post("/review", "scoped", local)
     assert {t["township_name"] for t in scoped.json()["townships"]} == {"兴仁镇"}
-    assert _problem(uploads.post("/review", "scoped", weather, township="常乐镇"), 403)
+    assert _problem(uploads.post("/review", "scoped", local, township="常乐镇"), 403)
 
 
 def test_the_upload_operations_are_in_the_openapi_document(uploads):
