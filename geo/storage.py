@@ -903,6 +903,14 @@ def state_token(bind: Bind) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+def state_key(bind: Bind) -> tuple[str, str]:
+    """The database and its :func:`state_token`: the start of the key of every result kept
+    per registry state, so that neither another database's nor an older state's answer is
+    ever served."""
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=True), state_token(bind)
+
+
 @functools.cache
 def _fingerprint_statement() -> sa.CompoundSelect:
     """One aggregate row per layer and link table (built once: it is the same every call)."""

@@ -187,8 +187,7 @@ def map_siting(engine: Engine, township, *, candidates: int | None = None, cell_
     if top == 0 or not allowed:
         return None, None
     scope = tuple(township) if isinstance(township, (list, tuple)) else township
-    key = (engine.url.render_as_string(hide_password=True), storage.state_token(engine), repr(scope),
-           whole_district, float(cell), int(top))
+    key = (*storage.state_key(engine), repr(scope), whole_district, float(cell), int(top))
     try:
         return _SITING_RUNS.get_or_compute(key, lambda: run_siting(
             engine, township=township, whole_district=whole_district, allow_files=False, cell_size_m=float(cell),
@@ -339,8 +338,7 @@ def landing_figures(engine: Engine, scope, *, can_read: Callable[[str], bool]) -
             figures.coverage = coverage_figures(analyze(inputs, "coverage").tables["district"])
         return figures
 
-    key = (engine.url.render_as_string(hide_password=True), storage.state_token(engine), repr(scope), readable,
-           with_coverage)
+    key = (*storage.state_key(engine), repr(scope), readable, with_coverage)
     return _LANDING_FIGURES.get_or_compute(key, compute)
 
 

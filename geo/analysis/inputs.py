@@ -16,7 +16,6 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 
 from geo import storage
 from geo.analysis import coverage, exit_standards, priority, roads, water
@@ -118,9 +117,7 @@ def load_inputs(
     township_ids = storage.resolve_townships(bind, township) if township is not None else None
     if not reuse:
         return _load(bind, analysis, wanted, township_ids)
-    engine = bind if isinstance(bind, sa.Engine) else bind.engine
-    key = (engine.url.render_as_string(hide_password=True), storage.state_token(bind), analysis, wanted,
-           None if township_ids is None else tuple(sorted(township_ids)))
+    key = (*storage.state_key(bind), analysis, wanted, None if township_ids is None else tuple(sorted(township_ids)))
     frames = _INPUTS.get_or_compute(key, lambda: _load(bind, analysis, wanted, township_ids))
     return {name: frame.copy() for name, frame in frames.items()}
 
