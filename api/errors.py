@@ -28,6 +28,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.OutOfScope: 403,
     errors.SchemaMissing: 503,
+    errors.DatabaseBusy: 503,
     errors.DatabaseError: 503,
     errors.AtlasError: 400,
 }
@@ -91,11 +92,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _atlas_error(request: Request, exc: errors.AtlasError) -> JSONResponse:
         status = status_for(exc)
         extra = {}
+        headers = None
+        if isinstance(exc, errors.DatabaseBusy):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         if isinstance(exc, errors.StaleVersion):
             # Stale If-Match: 412 (RFC 9110); a stale version in the body: 409.
             status = 412 if request.headers.get("if-match") else 409
             extra["current_version"] = exc.current_version
-        return problem(status, TITLES.get(status, type(exc).__name__), str(exc), exc.kind, **extra)
+        return problem(status, TITLES.get(status, type(exc).__name__), str(exc), exc.kind,
+                       headers=headers, **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,28 +1,26 @@
 """The audit log: who changed what, when, with the values before and after.
 
-Entries are written by the storage functions that make the change, on the caller's
+This module decides what an entry holds and has no SQL: :class:`Actor` (who) and
+:func:`snapshot` (the values, JSON-safe, personal fields redacted). Entries are written by the
+storage functions that make the change (:func:`geo.storage.audit.record`), on the caller's
 connection, so a change and its audit row commit or roll back together. Personal fields
 (household head's name and ID number) and secrets are never stored: the entry says that such a
 field changed, not its value.
+
+``geo.audit.record`` and ``geo.audit.read_entries`` still answer, from
+:mod:`geo.storage.audit` (looked up on first use: this module imports no storage code).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
-from geo import models
-from geo.db import require_schema
 from geo.geojson import geometry_dicts, json_value
 
 #: What an entry shows instead of a personal or secret value.
 REDACTED = "[redacted]"
-
-_TABLE = models.AuditEntry.__table__
 
 
 @dataclass(frozen=True)
@@ -50,80 +48,13 @@ def snapshot(values: Mapping[str, Any], *, redact: Iterable[str] = ()) -> dict[s
     return out
 
 
-def record(
-    bind,
-    *,
-    actor: Actor,
-    action: str,
-    layer: str,
-    row_id: int | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-) -> None:
-    """Write one entry. Given a connection, inside the caller's transaction (so the entry
-    commits or rolls back with the change); given an engine, in a transaction of its own.
-
-    ``before`` and ``after`` must already be JSON-safe and redacted (see :func:`snapshot`).
-    """
-    from geo.storage import connect
-
-    with connect(bind) as conn:
-        conn.execute(
-            _TABLE.insert().values(
-                at=dt.datetime.now(dt.timezone.utc),
-                user_id=actor.user_id,
-                user_name=actor.name[:64],
-                action=action,
-                layer=layer,
-                row_id=row_id,
-                before=dict(before) if before is not None else None,
-                after=dict(after) if after is not None else None,
-            )
-        )
+_STORAGE_NAMES = frozenset({"record", "read_entries"})
 
 
-def _filters(layer, row_id, user, action, since) -> list:
-    clauses = []
-    if layer is not None:
-        clauses.append(_TABLE.c.layer == layer)
-    if row_id is not None:
-        clauses.append(_TABLE.c.row_id == int(row_id))
-    if user is not None:
-        clauses.append(_TABLE.c.user_name == user)
-    if action is not None:
-        clauses.append(_TABLE.c.action == action)
-    if since is not None:
-        clauses.append(_TABLE.c.at >= since)
-    return clauses
+def __getattr__(name: str):
+    # the SQL moved to geo.storage.audit; callers of geo.audit.record keep working
+    if name in _STORAGE_NAMES:
+        import importlib
 
-
-def read_entries(
-    bind,
-    *,
-    layer: str | None = None,
-    row_id: int | None = None,
-    user: str | None = None,
-    action: str | None = None,
-    since: dt.datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
-    """Entries matching the filters, newest first, and how many match in all."""
-    from geo.storage import connect
-
-    clauses = _filters(layer, row_id, user, action, since)
-    with connect(bind) as conn:
-        require_schema(conn)
-        total = conn.execute(sa.select(sa.func.count()).select_from(_TABLE).where(*clauses)).scalar_one()
-        rows = conn.execute(
-            sa.select(_TABLE).where(*clauses).order_by(_TABLE.c.id.desc()).limit(int(limit)).offset(int(offset))
-        ).mappings().all()
-    return [_entry(row) for row in rows], int(total)
-
-
-def _entry(row: Mapping[str, Any]) -> dict[str, Any]:
-    entry = dict(row)
-    at = entry["at"]
-    if isinstance(at, dt.datetime) and at.tzinfo is None:
-        entry["at"] = at.replace(tzinfo=dt.timezone.utc)  # SpatiaLite keeps UTC without a zone
-    return entry
+        return getattr(importlib.import_module("geo.storage.audit"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

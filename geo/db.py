@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +18,29 @@ from pathlib import Path
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo.errors import DatabaseError, SchemaMissing, SpatialiteMissing
+from geo.errors import DatabaseBusy, DatabaseError, SchemaMissing, SpatialiteMissing
+
+#: An engine (each call runs in a transaction of its own) or a connection (the call joins the
+#: caller's transaction, so several calls can be all-or-nothing together).
+Bind = Engine | Connection
+
+#: How long one SQLite statement waits for another connection's lock [ms] (``busy_timeout``).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: How long a write transaction keeps asking for the write lock before it gives up [s]: several
+#: busy timeouts, because SQLite's busy handler is not first come, first served (a waiter can
+#: lose the race to newer ones many times in a row under many writers).
+WRITE_LOCK_WAIT_S = 60.0
+#: What a client is told to wait before it retries after :class:`~geo.errors.DatabaseBusy` [s].
+RETRY_AFTER_S = 2
 
 SPATIALITE_PACKAGE = "libsqlite3-mod-spatialite"
 SPATIALITE_HINT = (
@@ -73,7 +93,7 @@ def _load_spatialite(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA busy_timeout = 10000")
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
         # readers and one writer at a time without blocking each other (atlas serve)
         cur.execute("PRAGMA journal_mode = WAL")
@@ -98,9 +118,9 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def backend_name(engine: Engine) -> str:
-    """``'spatialite'`` or ``'postgis'``."""
-    return "spatialite" if engine.dialect.name == "sqlite" else "postgis"
+def backend_name(bind: Bind) -> str:
+    """``'spatialite'`` or ``'postgis'`` (of an engine or a connection)."""
+    return "spatialite" if bind.dialect.name == "sqlite" else "postgis"
 
 
 def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
@@ -133,6 +153,7 @@ def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
         except NoSuchModuleError:
             raise DatabaseError(f"no driver for {parsed.drivername}; {URL_HINT}") from None
+    sa.event.listen(engine, "handle_error", _busy_error)
     if check:
         check_engine(engine)
     return engine
@@ -148,13 +169,13 @@ def _sqlite_engine(url: URL) -> Engine:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
     engine = sa.create_engine(url, module=_sqlite_module())
     sa.event.listen(engine, "connect", _load_spatialite)
-    sa.event.listen(engine, "begin", _begin)
+    sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _begin(conn: sa.Connection) -> None:
+def _sqlite_begin(conn: sa.Connection) -> None:
     # sqlite_immediate: a read-then-write transaction takes the write lock up front
-    # (geo.storage.connect(write=True)); plain BEGIN lets readers run side by side.
+    # (connect(write=True)); plain BEGIN lets readers run side by side.
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -183,11 +204,134 @@ def check_engine(engine: Engine) -> None:
         ) from None
 
 
+def _busy_error(context) -> Exception | None:
+    """Lock waits that ran out become :class:`DatabaseBusy` (503 with Retry-After), not a 500:
+    SQLite's "database is locked" and PostgreSQL's deadlock, lock and serialization failures."""
+    if busy_reason(context.original_exception) is None:
+        return None
+    return DatabaseBusy(_BUSY_MESSAGE, retry_after_s=RETRY_AFTER_S)
+
+
+_BUSY_MESSAGE = ("the database is busy with other changes and this one could not wait longer; "
+                 f"nothing was changed, try again in {RETRY_AFTER_S} s")
+#: SQLSTATEs of PostgreSQL's lock conflicts: serialization failure, deadlock, lock not available.
+_PG_BUSY = frozenset({"40001", "40P01", "55P03"})
+
+
+def busy_reason(exc: BaseException) -> str | None:
+    """Why a DB-API error means "busy, try again" (a lock not obtained), or None."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
+    if exc is None:
+        return None
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate in _PG_BUSY:
+        return str(sqlstate)
+    text = str(exc).lower()
+    if type(exc).__name__ == "OperationalError" and (
+            "database is locked" in text or "database table is locked" in text):
+        return "locked"
+    return None
+
+
 @contextmanager
-def transaction(engine: Engine) -> Iterator[sa.Connection]:
-    """A connection inside one transaction: committed on success, rolled back on any error."""
-    with engine.begin() as conn:
+def connect(bind: Bind, *, write: bool = False) -> Iterator[Connection]:
+    """Yield a connection: a new transaction for an engine, the caller's for a connection.
+
+    The transaction commits when the block ends and rolls back on any error.
+
+    ``write``: the transaction reads, then writes what it read (a version check). On SQLite
+    it then takes the write lock at BEGIN (``BEGIN IMMEDIATE``): a deferred transaction that
+    read before another connection wrote cannot upgrade its lock and fails at once with
+    "database is locked", whatever the busy timeout; an immediate one waits its turn, asking
+    again for up to :data:`WRITE_LOCK_WAIT_S` seconds.
+
+    Raises
+    ------
+    DatabaseBusy
+        No connection or no write lock could be had in time (nothing was changed).
+    """
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with _begin(bind, write=write) as conn:
         yield conn
+
+
+@contextmanager
+def transaction(bind: Bind, *, write: bool = False) -> Iterator[tuple[Connection, sa.Transaction]]:
+    """A connection and a transaction the caller commits or rolls back itself (a dry run).
+
+    Given an engine, a transaction of its own; given a connection, a savepoint inside the
+    caller's transaction, so rolling back undoes only this block. Left open when the block
+    ends, it is rolled back; an error rolls it back too.
+
+    Raises
+    ------
+    DatabaseBusy
+        As :func:`connect`.
+    """
+    if isinstance(bind, Connection):
+        _begin_sqlite(bind)
+        tx = bind.begin_nested()
+        try:
+            yield bind, tx
+        finally:
+            if tx.is_active:
+                tx.rollback()
+        return
+    engine = bind.execution_options(sqlite_immediate=True) if write else bind
+    with _checkout(engine) as conn:
+        tx = _begin_with_retry(conn, write=write)
+        try:
+            yield conn, tx
+        finally:
+            if tx.is_active:
+                tx.rollback()
+
+
+@contextmanager
+def _begin(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    with transaction(engine, write=write) as (conn, tx):
+        yield conn
+        tx.commit()
+
+
+@contextmanager
+def _checkout(engine: Engine) -> Iterator[Connection]:
+    try:
+        conn = engine.connect()
+    except PoolTimeout:
+        raise DatabaseBusy(_BUSY_MESSAGE, retry_after_s=RETRY_AFTER_S) from None
+    with conn:
+        yield conn
+
+
+def _begin_with_retry(conn: Connection, *, write: bool) -> sa.Transaction:
+    """BEGIN; on SQLite a BEGIN IMMEDIATE that found the write lock taken past the busy
+    timeout is asked again until :data:`WRITE_LOCK_WAIT_S` has passed (nothing ran yet)."""
+    deadline = time.monotonic() + WRITE_LOCK_WAIT_S
+    while True:
+        try:
+            return conn.begin()
+        except DatabaseBusy:
+            if not write or conn.dialect.name != "sqlite" or time.monotonic() >= deadline:
+                raise
+            conn.rollback()  # clear the failed BEGIN's state before asking again
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    """Make sure SQLite really is inside the caller's transaction before a savepoint.
+
+    The sqlite3 driver opens its transaction lazily, at the first INSERT/UPDATE/DELETE; a
+    SAVEPOINT issued before that opens a transaction of its own, and releasing it commits,
+    outside the caller's transaction.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.driver_connection
+    if not getattr(raw, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN")
 
 
 def require_schema(conn: sa.Connection) -> None:

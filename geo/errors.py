@@ -17,6 +17,19 @@ class DatabaseError(AtlasError):
     kind = "database"
 
 
+class DatabaseBusy(DatabaseError):
+    """The database stayed locked by other writers for longer than a request may wait.
+
+    Nothing was changed; the same request may simply be sent again after ``retry_after_s``.
+    """
+
+    kind = "database-busy"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class SpatialiteMissing(DatabaseError):
     """``mod_spatialite`` cannot be loaded."""
 

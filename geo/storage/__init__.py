@@ -1,0 +1,104 @@
+"""The storage layer: every SQL statement of the application (migrations aside).
+
+Analyses and maps only ever see GeoDataFrames; this package is the one place that writes SQL
+(bound values, whitelisted identifiers), unchanged on SpatiaLite and PostGIS. Every function
+takes a ``bind``: an :class:`~sqlalchemy.engine.Engine` (the call runs in its own
+transaction) or a :class:`~sqlalchemy.engine.Connection` (the call joins the caller's
+transaction, so several writes can be all-or-nothing together).
+
+Modules, one concern each (their public names are re-exported here):
+
+- :mod:`~geo.storage.types`: constants of stored rows, cell and geometry conversion, UTC.
+- :mod:`~geo.storage.query`: reading layers, counts, extents and their filters.
+- :mod:`~geo.storage.write`: upserting frames, deleting rows, link tables.
+- :mod:`~geo.storage.records`: one row at a time, with :func:`versioned_update`.
+- :mod:`~geo.storage.state`: the registry's state token for cache keys.
+- :mod:`~geo.storage.audit`: the audit log's entries.
+- :mod:`~geo.storage.accounts`: users, scopes, API keys, login attempts.
+- :mod:`~geo.storage.inspection`: inspection plans, draws, samples, findings, assignments.
+"""
+
+from __future__ import annotations
+
+from geo.db import Bind, connect, transaction
+from geo.layers import LAYERS
+from geo.storage import accounts, audit, inspection
+from geo.storage.query import (
+    Query,
+    count_layer,
+    distance_m,
+    layer_counts,
+    layer_extent,
+    read_layer,
+    resolve_township,
+    resolve_townships,
+    villages_in_townships,
+)
+from geo.storage.records import (
+    delete_record,
+    insert_record,
+    lock_row,
+    read_record,
+    update_record,
+    versioned_update,
+)
+from geo.storage.state import state_key, state_token
+from geo.storage.types import ACCEPTED_CRS, CRS, MANAGED, BBox, as_utc, now_utc
+from geo.storage.write import (
+    DELETE_CHUNK,
+    WriteResult,
+    delete_rows,
+    existing_ids,
+    read_links,
+    write_layer,
+    write_links,
+)
+
+__all__ = [
+    "ACCEPTED_CRS",
+    "CRS",
+    "DELETE_CHUNK",
+    "LAYERS",
+    "MANAGED",
+    "BBox",
+    "Bind",
+    "Query",
+    "WriteResult",
+    "accounts",
+    "as_utc",
+    "audit",
+    "connect",
+    "count_layer",
+    "delete_record",
+    "delete_rows",
+    "distance_m",
+    "existing_ids",
+    "insert_record",
+    "inspection",
+    "layer_counts",
+    "layer_extent",
+    "lock_row",
+    "now_utc",
+    "read_layer",
+    "read_links",
+    "read_record",
+    "resolve_township",
+    "resolve_townships",
+    "state_key",
+    "state_token",
+    "transaction",
+    "update_record",
+    "versioned_update",
+    "villages_in_townships",
+    "write_layer",
+    "write_links",
+]
+
+
+def __getattr__(name: str):
+    # the process's write counter lives in geo.storage.state (read live, not copied at import)
+    if name == "_writes":
+        from geo.storage import state
+
+        return state._writes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

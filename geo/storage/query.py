@@ -1,0 +1,405 @@
+"""Reading the registry: layers into GeoDataFrames, counts and extents, with the filters
+they share (township, bbox, ids, allow-listed equality filters with bound values), and the
+spatial questions the database answers itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Connection
+
+from geo import models
+from geo.db import Bind, connect, require_schema
+from geo.errors import NotFound, ValidationError
+from geo.layers import LAYERS, LayerSpec, get_layer
+from geo.storage.types import (
+    _ROW_COLUMNS,
+    CRS,
+    BBox,
+    _backend,
+    _coerce_filter_value,
+    _decode,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Filters shared by :func:`read_layer` and :func:`count_layer`."""
+
+    township: int | str | Sequence[int | str] | None = None
+    bbox: BBox | None = None
+    ids: Sequence[int] | None = None
+    where: Mapping[str, Any] = field(default_factory=dict)
+
+
+def resolve_township(bind: Bind, township: int | str) -> int:
+    """Return the id of the township given by id, 9-digit code or name.
+
+    Raises
+    ------
+    NotFound
+        Listing the townships that exist.
+    """
+    t = models.Township.__table__
+    key = str(township).strip()
+    with connect(bind) as conn:
+        require_schema(conn)
+        clauses = [t.c.name == key, t.c.code == key]
+        if key.isascii() and key.isdigit() and len(key) < 9:
+            clauses.append(t.c.id == int(key))
+        found = conn.execute(sa.select(t.c.id).where(sa.or_(*clauses))).scalars().all()
+        if len(found) == 1:
+            return found[0]
+        names = conn.execute(sa.select(t.c.name).order_by(t.c.name)).scalars().all()
+    raise NotFound(
+        f"no township {key!r}; give a name, 9-digit code or id. Townships: "
+        + (", ".join(names) or "(none loaded; run atlas demo load or import townships)")
+    )
+
+
+def _envelope(conn: Connection, bbox: BBox):
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if not (minx <= maxx and miny <= maxy):
+        raise ValidationError(
+            f"bbox {bbox} is not minx,miny,maxx,maxy with min <= max (longitude, latitude)"
+        )
+    if _backend(conn) == "postgis":
+        return sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, models.SRID)
+    return sa.func.BuildMbr(minx, miny, maxx, maxy, models.SRID)
+
+
+def _bbox_clause(conn: Connection, spec: LayerSpec, bbox: BBox):
+    table = spec.table
+    geom = table.c[spec.geometry]
+    env = _envelope(conn, bbox)
+    if _backend(conn) == "postgis":
+        return sa.func.ST_Intersects(geom, env)
+    # SpatiaLite answers through its R*Tree only via the SpatialIndex virtual table.
+    spatial_index = sa.table(
+        "SpatialIndex",
+        sa.column("f_table_name"),
+        sa.column("f_geometry_column"),
+        sa.column("search_frame"),
+        sa.column("rowid"),
+    )
+    candidates = sa.select(spatial_index.c.rowid).where(
+        spatial_index.c.f_table_name == table.name,
+        spatial_index.c.f_geometry_column == spec.geometry,
+        spatial_index.c.search_frame == env,
+    )
+    return sa.and_(table.c.id.in_(candidates), sa.func.ST_Intersects(geom, env) == 1)
+
+
+def resolve_townships(bind: Bind, township: int | str | Sequence[int | str]) -> list[int]:
+    """Ids of one township or of a sequence of them (each an id, 9-digit code or name).
+
+    Raises
+    ------
+    NotFound
+        For the first township that does not exist, listing those that do.
+    """
+    if isinstance(township, (str, int)):
+        return [resolve_township(bind, township)]
+    with connect(bind) as conn:
+        return sorted({resolve_township(conn, t) for t in township})
+
+
+def _township_clause(conn: Connection, spec: LayerSpec, township_ids: Sequence[int]):
+    t = spec.table
+    if not township_ids:
+        return sa.false()
+    villages = models.Village.__table__
+    towns = models.Township.__table__
+    village_ids = sa.select(villages.c.id).where(villages.c.township_id.in_(township_ids))
+
+    def spatial():
+        hits = []
+        for township_id in township_ids:
+            area = sa.select(towns.c.geom).where(towns.c.id == township_id).scalar_subquery()
+            hit = sa.func.ST_Intersects(t.c[spec.geometry], area)
+            hits.append(hit if _backend(conn) == "postgis" else hit == 1)
+        return sa.or_(*hits)
+
+    via = spec.township_via
+    if via == "self":
+        return t.c.id.in_(township_ids)
+    if via == "township":
+        return t.c.township_id.in_(township_ids)
+    if via == "village":
+        return t.c.village_id.in_(village_ids)
+    if via == "spatial":
+        return spatial()
+    if via == "village_or_spatial":
+        return sa.or_(t.c.village_id.in_(village_ids), sa.and_(t.c.village_id.is_(None), spatial()))
+    pairings = models.Pairing.__table__
+    teams = models.WorkTeam.__table__
+    unit_ids = sa.union(
+        sa.select(pairings.c.unit_id).where(pairings.c.village_id.in_(village_ids)),
+        sa.select(teams.c.leader_unit_id).where(teams.c.village_id.in_(village_ids)),
+    )
+    if via == "unit":
+        return t.c.id.in_(unit_ids)
+    if via == "cadre":
+        return t.c.unit_id.in_(unit_ids)
+    raise AssertionError(via)  # pragma: no cover
+
+
+def _filtered(conn: Connection, spec: LayerSpec, select: sa.Select, query: Query) -> sa.Select:
+    table = spec.table
+    if query.township is not None:
+        select = select.where(_township_clause(conn, spec, resolve_townships(conn, query.township)))
+    if query.bbox is not None:
+        if spec.geometry is None:
+            raise ValidationError(f"layer {spec.name!r} has no geometry; a bbox filter cannot apply")
+        select = select.where(_bbox_clause(conn, spec, query.bbox))
+    if query.ids is not None:
+        select = select.where(table.c.id.in_([int(i) for i in query.ids]))
+    for column, value in query.where.items():
+        if column not in table.c or column in spec.pii_columns or column in spec.geometry_columns:
+            allowed = [c.name for c in table.c if c.name not in spec.pii_columns + spec.geometry_columns]
+            raise ValidationError(
+                f"cannot filter {spec.name} by {column!r}; filterable fields: {', '.join(allowed)}"
+            )
+        col = table.c[column]
+        values = value if isinstance(value, (list, tuple, set)) else [value]
+        values = [_coerce_filter_value(col, v) for v in values]
+        select = select.where(col.in_(values) if len(values) > 1 else col == values[0])
+    return select
+
+
+def _name_joins(spec: LayerSpec, select: sa.Select, from_clause):
+    """Add the layer's readable label columns by following foreign keys (LEFT JOINs)."""
+    labels = []
+    for join in spec.names:
+        current = spec.table
+        for fk_column in join.path:
+            fk = next(iter(current.c[fk_column].foreign_keys))
+            target = fk.column.table.alias(f"{join.label}_{fk_column}")
+            from_clause = from_clause.outerjoin(target, current.c[fk_column] == target.c.id)
+            current = target
+        labels.append(current.c[join.column].label(join.label))
+    return select.add_columns(*labels).select_from(from_clause)
+
+
+def read_layer(
+    bind: Bind,
+    layer: str,
+    *,
+    township: int | str | Sequence[int | str] | None = None,
+    bbox: BBox | None = None,
+    ids: Sequence[int] | None = None,
+    where: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    include_pii: bool = False,
+    with_names: bool = True,
+    limit: int | None = None,
+    offset: int = 0,
+) -> gpd.GeoDataFrame:
+    """Read a layer into a GeoDataFrame in EPSG:4326.
+
+    Parameters
+    ----------
+    bind
+        Engine or connection.
+    layer
+        Layer name (see :data:`geo.layers.LAYERS`).
+    township
+        Keep rows of this township (id, code or name), or of any of a sequence of them (an
+        empty sequence keeps nothing); how it applies depends on the layer.
+    bbox
+        ``(minx, miny, maxx, maxy)`` in degrees; keep rows whose geometry intersects it.
+    ids
+        Keep only these row ids.
+    where
+        Equality filters ``{column: value or [values]}``; enum columns accept Chinese labels.
+    columns
+        Return only these columns (``id`` and the geometry always come along).
+    include_pii
+        Return personal columns (household head's name and ID number). Off by default:
+        only callers that have checked the user's role may turn it on.
+    with_names
+        Join readable labels (``township_name``, ``village_name``, ``unit_name`` ...).
+    limit, offset
+        Paging, in id order.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per record, ordered by id; the primary geometry is the active ``geometry``
+        column (all ``None`` for tables without one); secondary geometries (a township's
+        ``seat``, a village's ``boundary``) are extra GeoSeries.
+
+    Raises
+    ------
+    NotFound
+        Unknown layer or township.
+    ValidationError
+        Bad filter column, value or bbox.
+    """
+    spec = get_layer(layer)
+    table = spec.table
+    wanted = _wanted_columns(spec, columns, include_pii)
+    query = Query(township=township, bbox=bbox, ids=ids, where=dict(where or {}))
+    with connect(bind) as conn:
+        require_schema(conn)
+        exprs = []
+        for name in wanted:
+            col = table.c[name]
+            if name in spec.geometry_columns:
+                exprs.append(sa.func.ST_AsBinary(col).label(name))
+            elif getattr(col.type, "enum_class", None) is not None:
+                exprs.append(sa.type_coerce(col, sa.String).label(name))  # plain values, not members
+            else:
+                exprs.append(col)
+        select = sa.select(*exprs)
+        if with_names and spec.names:
+            select = _name_joins(spec, select, table)
+        select = _filtered(conn, spec, select, query).order_by(table.c.id)
+        if limit is not None:
+            select = select.limit(int(limit))
+        if offset:
+            select = select.offset(int(offset))
+        result = conn.execute(select)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _to_geoframe(spec, frame)
+
+
+def _wanted_columns(spec: LayerSpec, columns: Sequence[str] | None, include_pii: bool) -> list[str]:
+    table = spec.table
+    hidden = () if include_pii else spec.pii_columns
+    if columns is None:
+        own = [c.name for c in table.columns if c.name not in hidden and c.name not in _ROW_COLUMNS]
+        return ["id", *own, *_ROW_COLUMNS[1:]]
+    unknown = [c for c in columns if c not in table.c and c != "geometry"]
+    forbidden = [c for c in columns if c in hidden]
+    if unknown or forbidden:
+        allowed = [c.name for c in table.columns if c.name not in hidden]
+        bad = unknown + forbidden
+        raise ValidationError(
+            f"layer {spec.name!r} has no readable field(s) {', '.join(map(repr, bad))}; "
+            f"fields: {', '.join(allowed)}"
+        )
+    keep = ["id"] + [c for c in columns if c not in ("id", "geometry")]
+    if spec.geometry and spec.geometry not in keep:
+        keep.append(spec.geometry)
+    return list(dict.fromkeys(keep))
+
+
+def _to_geoframe(spec: LayerSpec, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    for name in spec.secondary_geometries:
+        if name in frame:
+            frame[name] = gpd.GeoSeries(_decode(frame[name]), index=frame.index, crs=CRS)
+    if spec.geometry is None:
+        geometry = gpd.GeoSeries([None] * len(frame), index=frame.index, crs=CRS)
+    else:
+        geometry = gpd.GeoSeries(_decode(frame.pop(spec.geometry)), index=frame.index, crs=CRS)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
+
+
+def count_layer(
+    bind: Bind,
+    layer: str,
+    *,
+    township: int | str | Sequence[int | str] | None = None,
+    bbox: BBox | None = None,
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """Number of rows :func:`read_layer` would return with the same filters and no paging."""
+    spec = get_layer(layer)
+    query = Query(township=township, bbox=bbox, where=dict(where or {}))
+    with connect(bind) as conn:
+        require_schema(conn)
+        select = _filtered(conn, spec, sa.select(sa.func.count()).select_from(spec.table), query)
+        return int(conn.execute(select).scalar_one())
+
+
+def layer_counts(bind: Bind) -> dict[str, int]:
+    """Row count of every layer, in registry order."""
+    with connect(bind) as conn:
+        require_schema(conn)
+        return {
+            name: int(conn.execute(sa.select(sa.func.count()).select_from(spec.table)).scalar_one())
+            for name, spec in LAYERS.items()
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Spatial questions answered by the database itself
+# --------------------------------------------------------------------------------------
+
+
+def villages_in_townships(bind: Bind) -> pd.DataFrame:
+    """Which township area each village point lies in, computed by the database.
+
+    Returns a frame ``village_id, township_id`` (township_id is NA for points outside every
+    township area); the same answer on SpatiaLite and PostGIS.
+    """
+    v = models.Village.__table__
+    t = models.Township.__table__
+    with connect(bind) as conn:
+        require_schema(conn)
+        within = sa.func.ST_Within(v.c.geom, t.c.geom)
+        if _backend(conn) == "spatialite":
+            within = within == 1
+        select = (
+            sa.select(v.c.id.label("village_id"), t.c.id.label("township_id"))
+            .select_from(v.outerjoin(t, within))
+            .where(v.c.geom.is_not(None))
+            .order_by(v.c.id)
+        )
+        frame = pd.DataFrame(conn.execute(select).fetchall(), columns=["village_id", "township_id"])
+    frame["township_id"] = frame["township_id"].astype("Int64")
+    return frame
+
+
+def distance_m(bind: Bind, a: BaseGeometry, b: BaseGeometry) -> float:
+    """Geodesic distance in metres between two EPSG:4326 geometries, computed by the database
+    (PostGIS geography; SpatiaLite's ellipsoidal ``ST_Distance(a, b, 1)``)."""
+    with connect(bind) as conn:
+        if _backend(conn) == "postgis":
+            sql = sa.text(
+                "SELECT ST_Distance(ST_GeomFromWKB(:a, 4326)::geography, "
+                "ST_GeomFromWKB(:b, 4326)::geography)"
+            )
+        else:
+            sql = sa.text("SELECT ST_Distance(GeomFromWKB(:a, 4326), GeomFromWKB(:b, 4326), 1)")
+        value = conn.execute(sql, {"a": shapely.to_wkb(a), "b": shapely.to_wkb(b)}).scalar_one()
+    return float(value)
+
+
+
+def layer_extent(
+    bind: Bind,
+    layer: str,
+    *,
+    township: int | str | Sequence[int | str] | None = None,
+) -> BBox | None:
+    """``(minx, miny, maxx, maxy)`` of the layer's primary geometry [degrees], computed by the
+    database, or None for a layer without geometry or without rows."""
+    spec = get_layer(layer)
+    if spec.geometry is None:
+        return None
+    geom = spec.table.c[spec.geometry]
+    with connect(bind) as conn:
+        require_schema(conn)
+        if _backend(conn) == "postgis":
+            box = sa.func.ST_Extent(geom)
+            exprs = [sa.func.ST_XMin(box), sa.func.ST_YMin(box), sa.func.ST_XMax(box), sa.func.ST_YMax(box)]
+        else:
+            box = sa.func.Extent(geom)
+            exprs = [sa.func.MbrMinX(box), sa.func.MbrMinY(box), sa.func.MbrMaxX(box), sa.func.MbrMaxY(box)]
+        select = _filtered(conn, spec, sa.select(*exprs).select_from(spec.table),
+                           Query(township=township))
+        row = conn.execute(select).first()
+    if row is None or row[0] is None:
+        return None
+    return tuple(float(v) for v in row)  # type: ignore[return-value]
+
