@@ -35,6 +35,10 @@ Bind = Engine | Connection
 
 #: How long one SQLite statement waits for another connection's lock [ms] (``busy_timeout``).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Connections kept open per SQLite engine, and how many more may open under load (AnyIO's
+#: default thread pool, which runs the API's handlers, has 40 threads).
+SQLITE_POOL_SIZE = 10
+SQLITE_POOL_OVERFLOW = 40
 #: How long a write transaction keeps asking for the write lock before it gives up [s]: several
 #: busy timeouts, because SQLite's busy handler is not first come, first served (a waiter can
 #: lose the race to newer ones many times in a row under many writers).
@@ -167,7 +171,13 @@ def _sqlite_engine(url: URL) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
-    engine = sa.create_engine(url, module=_sqlite_module())
+    # A writer waiting for SQLite's write lock holds its pooled connection meanwhile; with
+    # room for as many connections as the server has worker threads, readers (never blocked
+    # in WAL mode) do not queue behind waiting writers for a connection.
+    pool = {}
+    if database and database != ":memory:" and "mode=memory" not in database:
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
+    engine = sa.create_engine(url, module=_sqlite_module(), **pool)
     sa.event.listen(engine, "connect", _load_spatialite)
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
