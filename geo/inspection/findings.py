@@ -120,7 +120,7 @@ def add_finding(
     if not str(responsible_unit or "").strip():
         raise ValidationError("name the unit responsible for rectification (responsible_unit)")
     cat, knd = resolve_kind(category, kind)
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:  # reads, then writes what it read
         row = store.find_plan(conn, plan)
         plan_id = int(row["id"])
         villages = store.read_sampled_villages(conn, plan_id)
@@ -219,7 +219,7 @@ def update_finding(
         Changed by someone else meanwhile.
     """
     today = today or dt.date.today()
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:  # reads, then writes what it read
         current = get_finding(conn, finding)
         if version is not None and int(version) != int(current["version"]):
             raise StaleVersion(f"finding {current['code']} is at version {current['version']}, not {version}: "

@@ -171,7 +171,7 @@ def write_layer(
                 record["source"] = source or "user"
         if "source" not in columns:
             columns.append("source")
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:
         require_schema(conn)
         targets = _match_rows(conn, spec, records)
         try:
@@ -324,7 +324,7 @@ def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
     ids = list(ids)
     deleted = 0
     _note_write()
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:
         require_schema(conn)
         # In chunks: SQLite takes at most 32,766 bound values a statement, PostgreSQL 65,535.
         for start in range(0, len(ids), DELETE_CHUNK):
@@ -412,7 +412,7 @@ def write_links(bind: Bind, name: str, frame: pd.DataFrame, *, replace: bool = T
         raise ValidationError(f"{name} rows need the fields {owner} and {other}; missing: {missing}")
     pairs = {(int(a), int(b)) for a, b in frame[[owner, other]].itertuples(index=False, name=None)}
     _note_write()
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:
         require_schema(conn)
         owners = sorted({a for a, _ in pairs})
         present = set()
