@@ -20,8 +20,8 @@ Modules, one concern each (their public names are re-exported here):
 
 from __future__ import annotations
 
-from geo.db import Bind, connect, transaction
-from geo.layers import LAYERS
+from geo.db import Bind, backend_name, connect, require_schema, transaction
+from geo.layers import LAYERS, LINKS, get_layer
 from geo.storage import accounts, audit, inspection
 from geo.storage.query import (
     Query,
@@ -59,6 +59,7 @@ __all__ = [
     "CRS",
     "DELETE_CHUNK",
     "LAYERS",
+    "LINKS",
     "MANAGED",
     "BBox",
     "Bind",
@@ -67,12 +68,14 @@ __all__ = [
     "accounts",
     "as_utc",
     "audit",
+    "backend_name",
     "connect",
     "count_layer",
     "delete_record",
     "delete_rows",
     "distance_m",
     "existing_ids",
+    "get_layer",
     "insert_record",
     "inspection",
     "layer_counts",
@@ -82,6 +85,7 @@ __all__ = [
     "read_layer",
     "read_links",
     "read_record",
+    "require_schema",
     "resolve_township",
     "resolve_townships",
     "state_key",

@@ -32,7 +32,7 @@ def state_token(bind: Bind) -> str:
     """A short text that changes whenever the registry's data change, for keying caches.
 
     Two parts: the number of registry writes this process has started (every write goes
-    through this module: imports, the registry API, the demo loader, link tables), and a
+    through the storage package: imports, the registry API, the demo loader, link tables), and a
     fingerprint the database computes in one query: per layer the row count, the largest
     and the summed ids, the summed versions (every update increments one) and the latest
     ``updated_at``; per link table the row count and sums of its keys and of their product
