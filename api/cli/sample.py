@@ -11,7 +11,7 @@ from geo.inspection.plans import parse_date, parse_start, plan_from_options
 
 __all__ = ["sample_app", "parse_start", "register"]
 
-# geo.inspection (SciPy, the road network) is imported inside the commands, so that other
+# geo.services.inspections (SciPy, the road network) is imported inside the commands, so that other
 # commands and ``atlas --help`` do not pay for it.
 
 sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws, routes and forms.",
