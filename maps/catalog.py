@@ -21,7 +21,7 @@ from maps.pv import pv_map
 from maps.roads import roads_map
 from maps.water import water_map
 
-#: Where a map's frames come from (the API's loader reads them; ``maps`` never does):
+#: Where a map's frames come from (:mod:`geo.services.maps` reads them; ``maps`` never does):
 #: ``layers``: the registry layers in :attr:`MapSpec.layers`; ``analysis``: the inputs of the
 #: analysis :attr:`MapSpec.analysis` (``geo.services.analyses.load_inputs``); ``pv_review``:
 #: ``geo.services.pv.load_review_frames`` plus village points and townships, and the siting
