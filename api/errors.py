@@ -26,6 +26,7 @@ STATUS = {
     errors.ValidationError: 422,
     errors.StaleVersion: 409,
     errors.Conflict: 409,
+    errors.Forbidden: 403,
     errors.OutOfScope: 403,
     errors.SchemaMissing: 503,
     errors.DatabaseBusy: 503,

@@ -1,10 +1,11 @@
-"""Query parameters shared by the layer, OGC and registry routes (parsed once, here)."""
+"""Query parameters shared by the layer, OGC and registry routes, and the version a change is
+conditional on (If-Match or the body), parsed once, here."""
 
 
 import math
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, HTTPException, Path, Query
 
 from geo.errors import ValidationError
 
@@ -97,3 +98,35 @@ def select_properties(available: list[str], wanted: list[str] | None) -> list[st
     if unknown:
         raise ValidationError(f"unknown properties {', '.join(unknown)}; properties: {', '.join(available)}")
     return wanted
+
+
+IF_MATCH_HELP = 'the ETag you read, e.g. "3" (or send "version" in the body)'
+
+
+def etag(version: int) -> str:
+    return f'"{int(version)}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int:
+    """The version a change is conditional on, from ``If-Match`` or the body.
+
+    Raises
+    ------
+    HTTPException
+        428 when neither is given; 400 when If-Match is not one of our ETags or the two differ.
+    """
+    header_version = None
+    if if_match is not None:
+        tag = if_match.split(",")[0].strip()
+        tag = tag[2:] if tag.startswith("W/") else tag
+        tag = tag.strip('"')
+        if not tag.isdigit() or len(tag) > 9:
+            raise HTTPException(400, f"If-Match must be the ETag you read, like \"3\"; got {if_match[:20]!r}")
+        header_version = int(tag)
+    if header_version is not None and body_version is not None and header_version != body_version:
+        raise HTTPException(400, "If-Match and the body's version differ; send one of them")
+    version = header_version if header_version is not None else body_version
+    if version is None:
+        raise HTTPException(428, "send the version you read, as If-Match: \"<version>\" or as "
+                                 "\"version\" in the body, so a newer change is never overwritten")
+    return version

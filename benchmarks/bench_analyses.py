@@ -5,10 +5,10 @@
 Prints, per analysis, the median and spread of ``--runs`` timed runs of the pure function
 on frames already in memory, its peak memory traced by tracemalloc (Python and NumPy
 allocations; GEOS's own memory is not traced) in one extra run, the ratio to a county of
-the demo's size (``--scale 1``), and the five together (:func:`geo.analysis.inputs.analyze_all`)
+the demo's size (``--scale 1``), and the five together (:func:`geo.analysis.catalog.analyze_all`)
 against the 5-second target, with the process's peak resident memory at the end.
 With ``--db`` it also writes the county into a temporary SpatiaLite file and times
-:func:`geo.analysis.run_analysis` (reading included) once per analysis.
+:func:`geo.services.analyses.run_analysis` (reading included) once per analysis.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic_county import synthetic_county  # noqa: E402
 from geo.analysis import analyze  # noqa: E402
-from geo.analysis.inputs import analyze_all  # noqa: E402
+from geo.analysis.catalog import analyze_all  # noqa: E402
 
 CASES = (
     ("coverage", {}),
@@ -91,7 +91,7 @@ def bench(scale: int, runs: int) -> dict[str, float]:
 
 def bench_db(scale: int) -> None:
     from geo import migrate, storage
-    from geo.analysis import run_analysis
+    from geo.services.analyses import run_analysis
     from geo.db import make_engine
 
     frames = synthetic_county(scale)

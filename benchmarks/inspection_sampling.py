@@ -34,10 +34,10 @@ def main() -> None:
     from geo import migrate
     from geo.db import make_engine
     from geo.demo import load_demo
-    from geo.inspection import service
+    from geo.services import inspections as service
     from geo.inspection.draw import build_frame, draw_sample
     from geo.inspection.plans import load_plan, with_overrides
-    from geo.inspection.routes import nearest_neighbour, order_stops, path_cost, two_opt
+    from geo.inspection.tours import nearest_neighbour, order_stops, path_cost, two_opt
 
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite'}")

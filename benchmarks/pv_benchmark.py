@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from geo import migrate  # noqa: E402
 from geo.db import make_engine  # noqa: E402
 from geo.demo import load_demo  # noqa: E402
-from geo.pv.load import load_siting_frames  # noqa: E402
+from geo.services.pv import load_siting_frames  # noqa: E402
 from geo.pv.siting import Exclusion, site_stations  # noqa: E402
 from geo.pv.yield_model import estimate_yield, specific_yields  # noqa: E402
 

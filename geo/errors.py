@@ -70,6 +70,12 @@ class StaleVersion(Conflict):
         self.current_version = current_version
 
 
+class Forbidden(AtlasError):
+    """The caller's role or assignments do not allow what they asked for."""
+
+    kind = "forbidden"
+
+
 class OutOfScope(AtlasError):
     """A write that would put a row outside the townships the caller may change."""
 

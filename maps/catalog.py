@@ -21,11 +21,11 @@ from maps.pv import pv_map
 from maps.roads import roads_map
 from maps.water import water_map
 
-#: Where a map's frames come from (the API's loader reads them; ``maps`` never does):
+#: Where a map's frames come from (:mod:`geo.services.maps` reads them; ``maps`` never does):
 #: ``layers``: the registry layers in :attr:`MapSpec.layers`; ``analysis``: the inputs of the
-#: analysis :attr:`MapSpec.analysis` (``geo.analysis.inputs.load_inputs``); ``pv_review``:
-#: ``geo.pv.load.load_review_frames`` plus village points and townships, and the siting
-#: candidates (``geo.pv.run.run_siting`` on a coarse grid, options ``candidates`` and
+#: analysis :attr:`MapSpec.analysis` (``geo.services.analyses.load_inputs``); ``pv_review``:
+#: ``geo.services.pv.load_review_frames`` plus village points and townships, and the siting
+#: candidates (``geo.services.pv.run_siting`` on a coarse grid, options ``candidates`` and
 #: ``cell_size``); ``inspection_plan``: the sample of the plan named by the ``plan`` option
 #: (``geo.inspection.store``).
 Source = Literal["layers", "analysis", "pv_review", "inspection_plan"]

@@ -64,7 +64,7 @@ def pv_map(
     ----------
     projects, households, project_households, project_villages, villages
         As :func:`geo.pv.review.review_projects` takes them (see
-        :func:`geo.pv.load.load_review_frames`; households without personal fields).
+        :func:`geo.services.pv.load_review_frames`; households without personal fields).
     village_points
         The ``villages`` layer with points, drawn for context and the search box.
     townships

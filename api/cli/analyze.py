@@ -18,7 +18,8 @@ from geo.analysis import exit_standards as exit_mod
 from geo.analysis import priority as priority_mod
 from geo.analysis import roads as roads_mod
 from geo.analysis import water as water_mod
-from geo.analysis.inputs import check_table, run_analysis
+from geo.analysis.catalog import check_table
+from geo.services.analyses import run_analysis
 from geo.analysis.options import analysis_options
 from geo.analysis.output import FORMATS, render, write
 from geo.errors import ValidationError

@@ -8,13 +8,14 @@ import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
 from geo.enums import FindingCategory, FindingKind, FindingStatus
-from geo.inspection import findings as domain
+from geo.inspection.findings import SHOWN_FIELDS, table3
+from geo.services import findings as domain
 
 finding_app = typer.Typer(help="Inspection findings (督查发现问题) and their rectification.",
                           no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-_SHOWN = domain.SHOWN_FIELDS
+_SHOWN = SHOWN_FIELDS
 
 
 def _echo_finding(row: dict, as_json: bool) -> None:
@@ -108,7 +109,7 @@ def summary(
     as_json: JsonOption = False,
 ) -> None:
     """表3: findings by category and kind, with open, rectifying, closed and overdue counts."""
-    table = domain.table3(domain.list_findings(engine_for(db), plan=plan))
+    table = table3(domain.list_findings(engine_for(db), plan=plan))
     if as_json:
         echo_json(table.to_dict("records"))
         return

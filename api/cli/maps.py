@@ -49,7 +49,7 @@ def map_command(
     offline: Annotated[bool, typer.Option(help="PNG: do not fetch base-map tiles (blank base).")] = False,
 ) -> None:
     """Write map NAME to FILE.html (self-contained) or FILE.png (headless Chromium)."""
-    from api.routes.maps import load_map
+    from maps.pages import load_map
 
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".png"):

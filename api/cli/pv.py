@@ -18,7 +18,7 @@ from geo.pv import params
 from geo.pv.output import REVIEW_TABLES, estimate_line, projects_geojson, review_json, review_table, review_xlsx, \
     site_json, size_json, yield_json
 from geo.pv.review import FLAGS, PVReview
-from geo.pv.run import run_review, run_siting, run_sizing
+from geo.services.pv import run_review, run_siting, run_sizing
 from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, SitingResult
 from geo.pv.yield_model import YieldResult, estimate_yield
 

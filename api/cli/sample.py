@@ -11,7 +11,7 @@ from geo.inspection.plans import parse_date, parse_start, plan_from_options
 
 __all__ = ["sample_app", "parse_start", "register"]
 
-# geo.inspection (SciPy, the road network) is imported inside the commands, so that other
+# geo.services.inspections (SciPy, the road network) is imported inside the commands, so that other
 # commands and ``atlas --help`` do not pay for it.
 
 sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws, routes and forms.",
@@ -40,7 +40,7 @@ def draw(
     as_json: JsonOption = False,
 ) -> None:
     """Draw a stratified sample, plan the teams' routes and record the draw (never replaced)."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
                              exclude=exclude, villages=villages, select=select)
@@ -72,7 +72,7 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Redraw a recorded plan: confirm it, or say exactly what changed. Exit code 1 if not confirmed."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     result = service.verify_plan(engine_for(db), plan)
     if as_json:
@@ -98,7 +98,7 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Write the sample as printable forms (XLSX/CSV), GeoJSON or GPX."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team)
     if as_json:
@@ -110,7 +110,7 @@ def export(
 @sample_app.command("list")
 def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Every recorded plan, newest first."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     plans = service.list_plans(engine_for(db))
     if as_json:
@@ -130,7 +130,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """The plan, its draw, the teams' routes and the 表4 sample summary (names never shown)."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     record = service.load_record(engine_for(db), plan)
     summary = service.plan_summary(record)
@@ -162,7 +162,7 @@ def assign(
     db: DbOption = None,
 ) -> None:
     """Assign an inspector to a plan: they record its findings and see its households' names."""
-    from geo.inspection import service
+    from geo.services import inspections as service
 
     result = service.assign_inspector(engine_for(db), plan, user, team=team, remove=remove)
     label = f"{result['plan_id']} {result['plan_name']}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import secrets
 import sys
@@ -16,6 +15,7 @@ from geo import accounts
 from geo.audit import Actor
 from geo.enums import Role
 from geo.errors import ValidationError
+from geo.services import accounts as account_rules
 
 user_app = typer.Typer(help="Accounts of the API: roles, townships, passwords and API keys.",
                        no_args_is_help=True)
@@ -125,9 +125,7 @@ def set_(
         changes["is_active"] = active
     if display_name is not None:
         changes["display_name"] = display_name
-    if {"role", "is_active"} & set(changes):
-        changes["tokens_valid_after"] = dt.datetime.now(dt.timezone.utc)
-    user = accounts.update_user(engine, user["id"], changes, actor=_actor(), version=None)
+    user = account_rules.update_user(engine, user["id"], changes, actor=_actor(), version=None)
     typer.echo(f"changed {_show(user)}")
 
 
@@ -142,9 +140,7 @@ def password(
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
     new_hash = security.hash_password(_password(from_stdin=password_stdin, generate=generate_password))
-    accounts.update_user(engine, user["id"], {"password_hash": new_hash,
-                                              "tokens_valid_after": dt.datetime.now(dt.timezone.utc)},
-                         actor=_actor(), version=None)
+    account_rules.set_password(engine, user["id"], new_hash, actor=_actor())
     typer.echo(f"password of {name} changed")
 
 
@@ -153,7 +149,7 @@ def remove(name: str, db: DbOption = None) -> None:
     """Remove a user and its API keys (the audit log keeps the name)."""
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
-    accounts.delete_user(engine, user["id"], actor=_actor(), version=None)
+    account_rules.delete_user(engine, user["id"], actor=_actor(), version=None)
     typer.echo(f"removed {name}")
 
 
@@ -168,9 +164,8 @@ def key(
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
     new = security.new_api_key()
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=expires_days) if expires_days else None
-    accounts.add_api_key(engine, user["id"], label=label, prefix=new.prefix, key_hash=new.key_hash,
-                         actor=_actor(), expires_at=expires)
+    account_rules.add_api_key(engine, user["id"], label=label, prefix=new.prefix, key_hash=new.key_hash,
+                              actor=_actor(), expires_in_days=expires_days)
     typer.echo(new.key)
     typer.echo("Send it as the header X-API-Key. It is not shown again.", err=True)
 

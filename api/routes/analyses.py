@@ -2,7 +2,7 @@
 
 Each endpoint takes the command's options as query parameters (same names, same documented
 defaults), turns them into the analysis options with :func:`geo.analysis.options.analysis_options`
-(shared with the CLI), runs :func:`geo.analysis.inputs.run_analysis` in the caller's townships,
+(shared with the CLI), runs :func:`geo.services.analyses.run_analysis` in the caller's townships,
 and answers in the format asked: JSON (every table), GeoJSON (tables with geometry), or a CSV
 or XLSX download with the Chinese headers the CLI writes (:mod:`geo.analysis.output`).
 
@@ -26,11 +26,12 @@ from geo.analysis import exit_standards as exit_mod
 from geo.analysis import priority as priority_mod
 from geo.analysis import roads as roads_mod
 from geo.analysis import water as water_mod
-from geo.analysis.inputs import ANALYSES, NEEDS, TITLES, check_table, run_analysis
+from geo.analysis.catalog import ANALYSES, NEEDS, TITLES, check_table
 from geo.analysis.options import analysis_options
 from geo.analysis.output import to_csv, to_geojson, to_json, to_xlsx
 from geo.analysis.result import AnalysisResult
 from geo.layers import LAYERS
+from geo.services.analyses import run_analysis
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=problem_responses(401, 403, 404, 422))
 

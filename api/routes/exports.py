@@ -1,28 +1,25 @@
 """``/api/exports/{layer}``: the file ``atlas export`` writes, streamed as a download.
 
-The same function (:func:`geo.io.export.export_layer`) writes it into a temporary folder,
-which is removed once the response is sent. The caller's read permission on the layer and
+The same function (:func:`geo.io.export.export_layer`) writes it, through
+:func:`geo.services.exports.export_download`, into a temporary folder, which is removed once
+the response is sent. The caller's read permission on the layer and
 township scope apply; personal household fields (head's name, ID number) are left out unless
 asked for with ``include_pii`` by a role that may see them, and such an export is audited.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.deps import CurrentUser, EngineDep, TownshipParam, check_layer
 from api.downloads import MEDIA_TYPES, content_disposition
 from api.schemas.common import problem_responses
-from geo import audit
-from geo.io.export import export_layer, suffix_for
-from geo.layers import LAYERS, get_layer
+from geo.layers import LAYERS
+from geo.services.exports import export_download, remove_download
 
 router = APIRouter(prefix="/api/exports", tags=["exports"], responses=problem_responses(401, 403, 404, 422))
 
@@ -51,25 +48,11 @@ def export(
 ) -> FileResponse:
     """Same as ``atlas export LAYER --format F``, in the caller's townships."""
     check_layer(user, layer)
-    if include_pii:
-        if not get_layer(layer).pii_columns:
-            include_pii = False  # the layer has no personal fields: nothing to include
-        elif not user.can_see_names():
-            raise HTTPException(403, "your role may not see household heads' names or ID numbers; "
-                                     "leave include_pii out")
     scope = user.township_filter(township)
-    folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
-    try:
-        suffix = suffix_for(format)
-        path = folder / f"{layer}{suffix}"
-        result = export_layer(engine, layer, path, format=format, township=scope, include_pii=include_pii)
-        if include_pii:
-            audit.record(engine, actor=user.actor, action="export_pii", layer=layer,
-                         after={"rows": result.rows, "format": format, "township": scope})
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    path, _ = export_download(engine, layer, format=format, township=scope, include_pii=include_pii,
+                              may_see_names=user.can_see_names(), actor=user.actor)
     tag = f"_t{township}" if township is not None else ""
+    suffix = path.suffix
     disposition = content_disposition(f"{layer}{tag}{suffix}", f"{LAYERS[layer].label}{tag}{suffix}")
     return FileResponse(path, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition},
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+                        background=BackgroundTask(remove_download, path))

@@ -1,5 +1,6 @@
 """``/api/inspections``: inspection samples (``atlas sample``) and their findings
-(``atlas finding``), with the same options and the same :mod:`geo.inspection` functions.
+(``atlas finding``), with the same options and the same services
+(:mod:`geo.services.inspections`, :mod:`geo.services.findings`).
 
 Who may do what: every role that reads the whole registry reads plans and findings (never
 names); inspectors and administrators draw; planners and administrators assign inspectors;
@@ -12,12 +13,9 @@ such export is written to the audit log.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi import Path as PathParam  # pathlib's Path is used for files
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,13 +23,13 @@ from starlette.background import BackgroundTask
 
 from api.deps import Editor, EngineDep, FullReader, Inspector, Principal
 from api.geojson import JSON
-from api.params import INT32_MAX
-from api.routes.registry import IF_MATCH_HELP, expected_version
+from api.params import IF_MATCH_HELP, INT32_MAX, expected_version
 from api.schemas.common import problem_responses, text
-from geo import audit, storage
-from geo.inspection import findings as domain
-from geo.inspection import service, store
+from geo.inspection.findings import SHOWN_FIELDS, table3
 from geo.inspection.plans import PRESETS, parse_date, parse_start, plan_from_options
+from geo.services import findings as domain
+from geo.services import inspections as service
+from geo.services.exports import remove_download
 
 PREFIX = "/api/inspections"
 PlanId = Annotated[int, PathParam(ge=1, le=INT32_MAX, description="the plan's id (see GET /api/inspections)")]
@@ -52,28 +50,7 @@ MEDIA = {
 
 
 def _check_plan_scope(user: Principal, engine, plan_id: int) -> None:
-    """A township-scoped user reaches only plans whose sampled villages all lie in their townships."""
-    if user.township_ids is None:
-        return
-    outside = service.plan_township_ids(engine, plan_id) - set(user.township_ids)
-    if outside:
-        raise HTTPException(403, f"plan {plan_id} samples villages outside the townships your account may "
-                                 "see; ask an administrator")
-
-
-def _scoped_townships(user: Principal, engine, townships: str | None) -> str | None:
-    """The townships of a draw: the caller's whole scope when none are named; else each named one
-    must be inside it."""
-    if user.township_ids is None:
-        return townships
-    if not townships:
-        return ",".join(str(t) for t in user.township_ids)
-    from geo.inspection.plans import split_list
-
-    for name in split_list(townships) or ():
-        if storage.resolve_township(engine, name) not in user.township_ids:
-            raise HTTPException(403, f"township {name!r} is outside the townships your account may see")
-    return townships
+    service.check_plan_scope(engine, plan_id, user.township_ids)
 
 
 # ---------------------------------------------------------------------- plans
@@ -105,10 +82,7 @@ class DrawRequest(BaseModel):
 
 @router.get(PREFIX, summary="Inspection plans, newest first (atlas sample list)")
 def list_plans(user: FullReader, engine: EngineDep) -> Any:
-    plans = service.list_plans(engine)
-    items = plans.to_dict("records")
-    if user.township_ids is not None:
-        items = [p for p in items if service.plan_township_ids(engine, p["id"]) <= set(user.township_ids)]
+    items = service.plans_in_scope(engine, user.township_ids)
     return JSON({"items": items, "numberReturned": len(items)})
 
 
@@ -120,7 +94,7 @@ def draw_plan(request: Request, user: Inspector, engine: EngineDep,
     (never replaced: a plan name already drawn is refused with 409). The same seed over the same
     registry always gives the same sample; check it with GET .../verify."""
     spec = plan_from_options(body.preset, year=body.year, name=body.name,
-                             townships=_scoped_townships(user, engine, body.townships),
+                             townships=service.scoped_townships(engine, user.township_ids, body.townships),
                              categories=body.categories, exclude=body.exclude, villages=body.villages,
                              select=body.select, allow_files=False)
     report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
@@ -166,25 +140,12 @@ def export_plan(
                                                   "audited); masked otherwise")] = False,
 ) -> Response:
     _check_plan_scope(user, engine, plan_id)
-    row = store.find_plan(engine, plan_id)
-    if show_names and not user.can_see_names(plan_assignees=store.plan_assignees(engine, plan_id)):
-        raise HTTPException(403, "your account may not see household heads' names or ID numbers of this plan "
-                                 "(inspectors: only of plans assigned to you); export without show_names "
-                                 "for masked names")
-    folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
-    try:
-        path = folder / f"plan-{plan_id}.{format}"
-        result = service.export_plan(engine, plan_id, path, fmt=format, show_names=show_names, table=table, team=team)
-        if show_names:
-            audit.record(engine, actor=user.actor, action="read_pii", layer="inspection_plans", row_id=plan_id,
-                         after={"export": format, "table": table if format == "csv" else None,
-                                "plan": row["name"]})
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    path, result = service.export_plan_download(
+        engine, plan_id, fmt=format, table=table, team=team, show_names=show_names,
+        may_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor)
     headers = {"X-Atlas-Export": json.dumps({k: v for k, v in result.items() if k != "path"}, ensure_ascii=True)}
     return FileResponse(path, media_type=MEDIA[format], filename=path.name, headers=headers,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+                        background=BackgroundTask(remove_download, path))
 
 
 # ---------------------------------------------------------------------- inspectors
@@ -199,8 +160,7 @@ class AssignRequest(BaseModel):
 @router.get(PREFIX + "/{plan_id}/assignments", summary="Inspectors assigned to a plan")
 def list_assignments(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
     _check_plan_scope(user, engine, plan_id)
-    store.find_plan(engine, plan_id)
-    frame = store.read_assignments(engine, plan_id=plan_id)
+    frame = service.plan_assignments(engine, plan_id)
     return JSON({"items": frame.to_dict("records")})
 
 
@@ -231,23 +191,14 @@ FINDINGS = PREFIX + "/{plan_id}/findings"
 
 def finding_json(row: dict) -> dict:
     out = {"id": int(row["id"]), "plan_id": int(row["plan_id"]), "version": int(row["version"])}
-    out.update({k: row.get(k) for k in domain.SHOWN_FIELDS if k in row})
+    out.update({k: row.get(k) for k in SHOWN_FIELDS if k in row})
     out["history"] = json.loads(row.get("history_json") or "[]")
     return out
 
 
-def _finding_of_plan(engine, plan_id: int, key: str) -> dict:
-    row = domain.get_finding(engine, key)
-    if int(row["plan_id"]) != plan_id:
-        raise HTTPException(404, f"finding {key!r} belongs to plan {row['plan_id']}, not plan {plan_id}")
-    return row
-
-
 def _may_record(user: Principal, engine, plan_id: int) -> None:
-    store.find_plan(engine, plan_id)
-    if not user.can_record_findings(plan_assignees=store.plan_assignees(engine, plan_id)):
-        raise HTTPException(403, f"only inspectors assigned to plan {plan_id} (and administrators) record and "
-                                 "change its findings; ask a planner to assign you (PUT .../assignments/NAME)")
+    service.check_may_record(engine, plan_id,
+                             lambda assignees: user.can_record_findings(plan_assignees=assignees))
 
 
 def _changeable(user: Principal, engine, plan_id: int, finding: str, if_match: str | None,
@@ -256,7 +207,7 @@ def _changeable(user: Principal, engine, plan_id: int, finding: str, if_match: s
     _check_plan_scope(user, engine, plan_id)
     _may_record(user, engine, plan_id)
     version = expected_version(if_match, body_version)
-    return int(_finding_of_plan(engine, plan_id, finding)["id"]), version
+    return int(domain.finding_of_plan(engine, plan_id, finding)["id"]), version
 
 
 def _finding_response(row: dict, status_code: int = 200) -> JSON:
@@ -315,7 +266,7 @@ def list_findings(
 @router.get(FINDINGS + "/summary", summary="表3: findings by category and kind (atlas finding summary)")
 def findings_summary(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
     _check_plan_scope(user, engine, plan_id)
-    return JSON(domain.table3(domain.list_findings(engine, plan=plan_id)).to_dict("records"))
+    return JSON(table3(domain.list_findings(engine, plan=plan_id)).to_dict("records"))
 
 
 @router.post(FINDINGS, status_code=201, summary="Record a finding (atlas finding add)")
@@ -335,7 +286,7 @@ def add_finding(plan_id: PlanId, user: Inspector, engine: EngineDep,
 @router.get(FINDINGS + "/{finding}", summary="One finding, with its history and ETag")
 def get_finding(plan_id: PlanId, finding: FindingKey, user: FullReader, engine: EngineDep) -> Any:
     _check_plan_scope(user, engine, plan_id)
-    return _finding_response(_finding_of_plan(engine, plan_id, finding))
+    return _finding_response(domain.finding_of_plan(engine, plan_id, finding))
 
 
 @router.patch(FINDINGS + "/{finding}", summary="Move a finding forward or change it (atlas finding update)",

@@ -1,7 +1,7 @@
 """``/api/pv``: ``atlas pv yield|review|site|size`` over HTTP.
 
 Same parameters as the commands (in their API spelling: ``kwp``, ``price_yuan_per_kwh`` ...),
-the same functions (:mod:`geo.pv.run`) and the same JSON (:mod:`geo.pv.output`).
+the same functions (:mod:`geo.services.pv`) and the same JSON (:mod:`geo.pv.output`).
 
 ``GET /yield``, ``/review`` and ``/site`` rest on the labelled clear-sky estimate (and
 ``/site`` on no terrain). ``POST`` to the same paths, with the same query parameters and a
@@ -44,7 +44,7 @@ from geo.pv.dem import check_dem
 from geo.pv.output import REVIEW_TABLES, candidates_geojson, projects_geojson, review_csv, review_json, \
     review_xlsx, site_json, size_json, yield_json
 from geo.pv.review import LOW_INCOME_RATIO
-from geo.pv.run import run_review, run_siting, run_sizing
+from geo.services.pv import run_review, run_siting, run_sizing
 from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA
 from geo.pv.weather import Weather, check_suffix, read_weather
 from geo.pv.yield_model import estimate_yield

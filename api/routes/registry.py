@@ -13,45 +13,14 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Requ
 
 from api.deps import CurrentUser, Editor, EngineDep, TownshipParam, check_layer
 from api.geojson import JSON, frame_records, page_links, record_json
-from api.params import RowId, paging
+from api.params import IF_MATCH_HELP, RowId, etag, expected_version, paging
 from api.schemas.common import problem_responses
 from api.schemas.registry import SCHEMAS, ResourceSchemas
-from geo import audit, storage
+from geo import storage
 from geo.layers import LAYERS, LayerSpec
+from geo.services.personal import household_personal
 
 PREFIX = "/api/registry"
-IF_MATCH_HELP = 'the ETag you read, e.g. "3" (or send "version" in the body)'
-
-
-def etag(version: int) -> str:
-    return f'"{int(version)}"'
-
-
-def expected_version(if_match: str | None, body_version: int | None) -> int:
-    """The version a change is conditional on, from ``If-Match`` or the body.
-
-    Raises
-    ------
-    HTTPException
-        428 when neither is given; 400 when If-Match is not one of our ETags or the two differ.
-    """
-    header_version = None
-    if if_match is not None:
-        tag = if_match.split(",")[0].strip()
-        tag = tag[2:] if tag.startswith("W/") else tag
-        tag = tag.strip('"')
-        if not tag.isdigit() or len(tag) > 9:
-            raise HTTPException(400, f"If-Match must be the ETag you read, like \"3\"; got {if_match[:20]!r}")
-        header_version = int(tag)
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise HTTPException(400, "If-Match and the body's version differ; send one of them")
-    version = header_version if header_version is not None else body_version
-    if version is None:
-        raise HTTPException(428, "send the version you read, as If-Match: \"<version>\" or as "
-                                 "\"version\" in the body, so a newer change is never overwritten")
-    return version
-
-
 def _filters(spec: LayerSpec) -> list[str]:
     return [c for c in ("township_id", "village_id", "unit_id") if c in spec.table.c]
 
@@ -206,11 +175,7 @@ def personal_router() -> APIRouter:
                                 headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
         if not user.can_see_names():
             raise HTTPException(403, "your role may not see household heads' names or ID numbers")
-        row = storage.read_record(engine, "households", row_id, township=user.township_filter(),
-                                  include_pii=True)
-        audit.record(engine, actor=user.actor, action="read_pii", layer="households", row_id=row_id)
-        return {"id": row["id"], "code": row["code"], "head_name": row["head_name"],
-                "id_number": row["id_number"]}
+        return household_personal(engine, row_id, township=user.township_filter(), actor=user.actor)
 
     return router
 

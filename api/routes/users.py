@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from api import security
 from api.deps import Admin, EngineDep
-from api.routes.auth import create_key
-from api.routes.registry import IF_MATCH_HELP, etag, expected_version
-from api.params import RowId
+from api.params import IF_MATCH_HELP, RowId, etag, expected_version
 from api.schemas.common import problem_responses
 from api.schemas.users import KeyCreate, KeyCreated, KeyPublic, UserCreate, UserPublic, UserUpdate
 from geo import accounts
+from geo.services import accounts as account_rules
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=problem_responses(401, 403))
 
@@ -61,21 +59,11 @@ def update_user(
     revokes the user's tokens (they must log in again)."""
     changes = body.model_dump(exclude_unset=True)
     version = expected_version(if_match, changes.pop("version", None))
-    if user_id == admin.user_id and (changes.get("is_active") is False or
-                                     changes.get("role", "admin") != "admin"):
-        raise HTTPException(409, "you cannot deactivate or demote your own account; ask another "
-                                 "administrator")
     if "password" in changes:
         password = changes.pop("password")
         changes["password_hash"] = security.hash_password(password) if password else None
-    for flag in ("role", "is_active", "display_name"):
-        if flag in changes and changes[flag] is None:
-            changes.pop(flag)
-    if "townships" in changes and changes["townships"] is None:
-        changes["townships"] = []
-    if {"password_hash", "is_active", "role"} & set(changes):
-        changes["tokens_valid_after"] = dt.datetime.now(dt.timezone.utc)
-    user = accounts.update_user(engine, user_id, changes, actor=admin.actor, version=version)
+    user = account_rules.update_user(engine, user_id, changes, actor=admin.actor, version=version,
+                                     acting_user_id=admin.user_id)
     response.headers["ETag"] = etag(user["version"])
     return UserPublic.of(user)
 
@@ -89,9 +77,8 @@ def delete_user(
     if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    if user_id == admin.user_id:
-        raise HTTPException(409, "you cannot remove your own account; ask another administrator")
-    accounts.delete_user(engine, user_id, actor=admin.actor, version=expected_version(if_match, version))
+    account_rules.delete_user(engine, user_id, actor=admin.actor, version=expected_version(if_match, version),
+                              acting_user_id=admin.user_id)
     return Response(status_code=204)
 
 
@@ -105,7 +92,10 @@ def list_user_keys(user_id: RowId, admin: Admin, engine: EngineDep) -> list[dict
 @router.post("/{user_id}/keys", response_model=KeyCreated, status_code=201,
              responses=problem_responses(404, 422), summary="Make an API key for a user (shown once)")
 def add_user_key(user_id: RowId, body: KeyCreate, admin: Admin, engine: EngineDep) -> KeyCreated:
-    return create_key(engine, user_id, body, admin.actor)
+    new = security.new_api_key()
+    stored = account_rules.add_api_key(engine, user_id, label=body.label, prefix=new.prefix, key_hash=new.key_hash,
+                                       actor=admin.actor, expires_in_days=body.expires_in_days)
+    return KeyCreated(**stored, key=new.key)
 
 
 @router.delete("/{user_id}/keys/{key_id}", status_code=204, response_class=Response,

@@ -88,7 +88,7 @@ _BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def analysis_options(analysis: str, **given: Any) -> dict[str, Any]:
-    """The keyword options of ``analysis`` for :func:`geo.analysis.inputs.run_analysis`.
+    """The keyword options of ``analysis`` for :func:`geo.services.analyses.run_analysis`.
 
     Parameters
     ----------

@@ -6,24 +6,23 @@ A finding is recorded against a sampled village or household of a plan, with a c
 moves forward only: open (待整改) -> rectifying (整改中) -> closed (已整改销号); it may be closed
 straight from open (立行立改). Closing needs a note of the evidence; every change is kept in
 the finding's history.
+
+These are the rules and the summaries, over frames; :mod:`geo.services.findings` records and
+changes findings in the registry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pandas as pd
 
 from geo.enums import FINDING_KINDS, FindingCategory, FindingKind, FindingStatus, HouseholdStatus, VillageCategory
-from geo import audit
-from geo.audit import Actor
-from geo.errors import NotFound, StaleVersion, ValidationError
-from geo.inspection import store
-from geo.storage import Bind, connect
+from geo.errors import ValidationError
 
-_NEXT = {
+#: The statuses a finding may move to from each status (forward only).
+NEXT_STATUS = {
     FindingStatus.OPEN: {FindingStatus.RECTIFYING, FindingStatus.CLOSED},
     FindingStatus.RECTIFYING: {FindingStatus.CLOSED},
     FindingStatus.CLOSED: set(),
@@ -36,7 +35,8 @@ SHOWN_FIELDS = ["code", "status", "category", "kind", "township_name", "village_
                 "evidence_note"]
 
 
-def _parse(enum_cls, text: Any, field: str):
+def parse_choice(enum_cls, text: Any, field: str):
+    """``enum_cls.parse(text)``, a failure naming ``field``."""
     try:
         return enum_cls.parse(text)
     except ValueError as exc:
@@ -56,11 +56,11 @@ def resolve_kind(category: str | None, kind: str | None) -> tuple[FindingCategor
     """
     if category is None and kind is None:
         raise ValidationError("give the finding's category (精准识别, 精准帮扶, 精准脱贫, 其他) or its kind")
-    parsed_kind = _parse(FindingKind, kind, "kind") if kind is not None else None
+    parsed_kind = parse_choice(FindingKind, kind, "kind") if kind is not None else None
     if category is None:
         found = next(c for c, kinds in FINDING_KINDS.items() if parsed_kind in kinds)
         return found, parsed_kind
-    parsed = _parse(FindingCategory, category, "category")
+    parsed = parse_choice(FindingCategory, category, "category")
     allowed = FINDING_KINDS[parsed]
     if parsed_kind is None:
         if parsed == FindingCategory.ASSISTANCE:
@@ -73,7 +73,8 @@ def resolve_kind(category: str | None, kind: str | None) -> tuple[FindingCategor
     return parsed, parsed_kind
 
 
-def _date(value: Any, field: str) -> dt.date:
+def parse_day(value: Any, field: str) -> dt.date:
+    """A date from a date, a datetime or ``YYYY-MM-DD`` text, a failure naming ``field``."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -84,94 +85,8 @@ def _date(value: Any, field: str) -> dt.date:
         raise ValidationError(f"{field}: {value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def add_finding(
-    bind: Bind,
-    plan: int | str,
-    *,
-    description: str,
-    responsible_unit: str,
-    deadline: dt.date | str,
-    category: str | None = None,
-    kind: str | None = None,
-    household: str | None = None,
-    village: str | None = None,
-    found_on: dt.date | str | None = None,
-    source: str = "user",
-    actor: Actor | None = None,
-) -> dict[str, Any]:
-    """Record a finding against a sampled household (by code) or village (name, key or
-    township/name) of a plan. Returns the stored finding. With ``actor``, the finding is
-    written to the audit log in the same transaction.
-
-    Raises
-    ------
-    NotFound
-        The plan, or a household or village not in its sample.
-    ValidationError
-        Missing description, unit or target; a bad category/kind; a deadline before the
-        date found.
-    """
-    found = _date(found_on or dt.date.today(), "found_on")
-    due = _date(deadline, "deadline")
-    if due < found:
-        raise ValidationError(f"deadline {due} is before the date the problem was found ({found})")
-    if not str(description or "").strip():
-        raise ValidationError("describe the problem (description): 问题要分门别类、见事见人、明确具体")
-    if not str(responsible_unit or "").strip():
-        raise ValidationError("name the unit responsible for rectification (responsible_unit)")
-    cat, knd = resolve_kind(category, kind)
-    with connect(bind, write=True) as conn:  # reads, then writes what it read
-        row = store.find_plan(conn, plan)
-        plan_id = int(row["id"])
-        villages = store.read_sampled_villages(conn, plan_id)
-        household_id = None
-        if household is not None:
-            households = store.read_sampled_households(conn, plan_id)
-            hit = households[households["household_code"] == str(household).strip()]
-            if hit.empty:
-                raise NotFound(f"household {household!r} is not in the sample of plan {plan_id}; "
-                               "findings are recorded against sampled households (see atlas sample show)")
-            household_id = int(hit["id"].iloc[0])
-            village_id = int(hit["sample_village_id"].iloc[0])
-            if village is not None and village_id not in _village_matches(villages, village):
-                raise ValidationError(f"household {household} is not in village {village!r}")
-        elif village is not None:
-            matches = _village_matches(villages, village)
-            if not matches:
-                raise NotFound(f"village {village!r} is not in the sample of plan {plan_id}; sampled: "
-                               + ", ".join(villages["village_name"]))
-            if len(matches) > 1:
-                raise ValidationError(f"village {village!r} is ambiguous; write it as township/name")
-            village_id = matches[0]
-        else:
-            raise ValidationError("say what the finding is about: a sampled household (--household CODE) "
-                                  "or village (--village NAME)")
-        code = f"P{plan_id}-{store.count_findings(conn, plan_id) + 1:03d}"
-        history = [{"date": found.isoformat(), "to": FindingStatus.OPEN.value, "note": "recorded"}]
-        finding_id = store.insert_finding(conn, {
-            "code": code, "plan_id": plan_id, "sample_village_id": village_id,
-            "sample_household_id": household_id, "category": cat, "kind": knd,
-            "description": str(description).strip(), "responsible_unit": str(responsible_unit).strip(),
-            "found_on": found, "deadline": due, "status": FindingStatus.OPEN,
-            "history_json": json.dumps(history, ensure_ascii=False), "source": source,
-        })
-        stored = store.read_findings(conn, ids=[finding_id]).iloc[0].to_dict()
-        if actor is not None:
-            audit.record(conn, actor=actor, action="create", layer="inspection_findings", row_id=finding_id,
-                         after=_audited(stored))
-        return stored
-
-
-#: Fields of a finding the audit log keeps (it is about villages and units, not persons).
-_AUDITED = ("code", "plan_id", "status", "category", "kind", "description", "responsible_unit", "found_on",
-            "deadline", "evidence_note", "closed_on", "version")
-
-
-def _audited(row: dict[str, Any]) -> dict[str, Any]:
-    return audit.snapshot({k: row.get(k) for k in _AUDITED if k in row})
-
-
-def _village_matches(villages: pd.DataFrame, text: str) -> list[int]:
+def village_matches(villages: pd.DataFrame, text: str) -> list[int]:
+    """Ids of the sampled villages ``text`` names (name, village key or township/name)."""
     text = str(text).strip()
     if "/" in text:
         township, name = (p.strip() for p in text.split("/", 1))
@@ -179,127 +94,6 @@ def _village_matches(villages: pd.DataFrame, text: str) -> list[int]:
     else:
         hit = villages[(villages["village_name"] == text) | (villages["village_key"] == text)]
     return [int(i) for i in hit["id"]]
-
-
-def get_finding(bind: Bind, finding: int | str) -> dict[str, Any]:
-    """A finding by code (``P3-007``) or id."""
-    key = str(finding).strip()
-    frame = store.read_findings(bind, code=key)
-    if frame.empty and key.isdigit():
-        frame = store.read_findings(bind, ids=[int(key)])
-    if frame.empty:
-        raise NotFound(f"no finding {key!r}; list them with atlas finding list")
-    return frame.iloc[0].to_dict()
-
-
-def update_finding(
-    bind: Bind,
-    finding: int | str,
-    *,
-    status: str | None = None,
-    note: str | None = None,
-    deadline: dt.date | str | None = None,
-    responsible_unit: str | None = None,
-    today: dt.date | None = None,
-    version: int | None = None,
-    actor: Actor | None = None,
-) -> dict[str, Any]:
-    """Move a finding forward (open -> rectifying -> closed) or change its deadline or unit.
-
-    ``version``, when given, is the version the caller read: a finding changed since is
-    refused (:class:`~geo.errors.StaleVersion`) instead of overwritten. With ``actor`` the
-    change is audited (before and after) in the same transaction.
-
-    Raises
-    ------
-    ValidationError
-        Closing without a note of evidence; a backward or repeated status change; changing
-        a closed finding.
-    Conflict
-        Changed by someone else meanwhile.
-    """
-    today = today or dt.date.today()
-    with connect(bind, write=True) as conn:  # reads, then writes what it read
-        current = get_finding(conn, finding)
-        if version is not None and int(version) != int(current["version"]):
-            raise StaleVersion(f"finding {current['code']} is at version {current['version']}, not {version}: "
-                               "someone changed it since you read it; read it again and repeat the change",
-                               current_version=int(current["version"]))
-        old = FindingStatus(current["status"])
-        values: dict[str, Any] = {}
-        history = json.loads(current["history_json"] or "[]")
-        note_text = str(note).strip() if note is not None else ""
-        if old == FindingStatus.CLOSED:
-            raise ValidationError(f"finding {current['code']} is closed (已整改销号) and cannot change; "
-                                  "record a new finding if the problem came back")
-        if status is not None:
-            new = _parse(FindingStatus, status, "status")
-            if new not in _NEXT[old]:
-                allowed = ", ".join(f"{s.value} ({s.label})" for s in _NEXT[old])
-                raise ValidationError(f"finding {current['code']} is {old.value} ({old.label}); it can move to: {allowed}")
-            if new == FindingStatus.CLOSED:
-                if not note_text:
-                    raise ValidationError(f"closing finding {current['code']} needs a note of the evidence "
-                                          "(整改佐证: what was done and where it is documented), e.g. --note '...'")
-                values.update(evidence_note=note_text, closed_on=today)
-            values["status"] = new
-            history.append({"date": today.isoformat(), "from": old.value, "to": new.value, "note": note_text})
-        elif note_text:
-            history.append({"date": today.isoformat(), "note": note_text})
-        if deadline is not None:
-            due = _date(deadline, "deadline")
-            if due < _date(current["found_on"], "found_on"):
-                raise ValidationError(f"deadline {due} is before the date the problem was found ({current['found_on']})")
-            history.append({"date": today.isoformat(), "deadline": due.isoformat(),
-                            "was": _date(current["deadline"], "deadline").isoformat()})
-            values["deadline"] = due
-        if responsible_unit is not None:
-            if not responsible_unit.strip():
-                raise ValidationError("responsible_unit cannot be empty")
-            values["responsible_unit"] = responsible_unit.strip()
-        if not values and not note_text:
-            raise ValidationError("nothing to change: give --status, --note, --deadline or --unit")
-        values["history_json"] = json.dumps(history, ensure_ascii=False)
-        store.update_finding(conn, int(current["id"]), int(current["version"]), values)
-        changed = get_finding(conn, current["code"])
-        if actor is not None:
-            audit.record(conn, actor=actor, action="update", layer="inspection_findings", row_id=int(current["id"]),
-                         before=_audited(current), after=_audited(changed))
-        return changed
-
-
-def close_finding(bind: Bind, finding: int | str, *, note: str | None, today: dt.date | None = None,
-                  version: int | None = None, actor: Actor | None = None) -> dict[str, Any]:
-    """Close a finding; the note of evidence is required."""
-    return update_finding(bind, finding, status=FindingStatus.CLOSED.value, note=note, today=today,
-                          version=version, actor=actor)
-
-
-def list_findings(
-    bind: Bind,
-    *,
-    plan: int | str | None = None,
-    status: str | None = None,
-    overdue: bool = False,
-    today: dt.date | None = None,
-) -> pd.DataFrame:
-    """Findings (of one plan or all), with ``overdue`` and ``days_overdue`` as of ``today``.
-
-    Overdue: not closed and past its deadline.
-    """
-    today = today or dt.date.today()
-    with connect(bind) as conn:
-        plan_id = int(store.find_plan(conn, plan)["id"]) if plan is not None else None
-        frame = store.read_findings(conn, plan_id=plan_id)
-    deadline = pd.to_datetime(frame["deadline"]).dt.date if len(frame) else pd.Series(dtype=object)
-    frame["overdue"] = [(s != FindingStatus.CLOSED.value) and d < today
-                        for s, d in zip(frame["status"], deadline)]
-    frame["days_overdue"] = [(today - d).days if o else 0 for o, d in zip(frame["overdue"], deadline)]
-    if status is not None:
-        frame = frame[frame["status"] == _parse(FindingStatus, status, "status").value]
-    if overdue:
-        frame = frame[frame["overdue"]]
-    return frame.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------- 表3 and 表4

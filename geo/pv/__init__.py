@@ -6,8 +6,10 @@ siting of new stations, and station sizing.
 - :mod:`geo.pv.review`: :func:`review_projects` (flags, village and township tables);
 - :mod:`geo.pv.siting`: :func:`site_stations` (candidates as a GeoDataFrame);
 - :mod:`geo.pv.sizing`: :func:`size_station`;
-- :mod:`geo.pv.load`: the frames these read, from the registry or from files;
 - :mod:`geo.pv.params`: every default with its source.
+
+Nothing here reads the database: :mod:`geo.services.pv` reads the frames from the registry
+(or files) and runs these.
 """
 
 from geo.pv.review import FLAGS, PVReview, review_projects

@@ -3,7 +3,7 @@ projects that fail their households.
 
 Seed 001 (七) names the problem: rooftop systems that brought registered-poor households no
 real income, projects stalled for want of quotas. :func:`review_projects` is a pure function
-over the registry's frames; :func:`geo.pv.load.load_review_frames` reads them from the database.
+over the registry's frames; :func:`geo.services.pv.load_review_frames` reads them from the database.
 
 Registered-poor households (建档立卡户) are every household on the register: status
 ``registered``, ``planned_exit``, ``exited`` or ``returned``; only ``non_poor`` households are

@@ -1,5 +1,5 @@
 """``/api/analyses``: the ``atlas analyze`` commands over real HTTP on both backends, compared
-figure by figure with :func:`geo.analysis.inputs.run_analysis` for the same options."""
+figure by figure with :func:`geo.services.analyses.run_analysis` for the same options."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from geo import storage
-from geo.analysis.inputs import ANALYSES, TABLES, TITLES, run_analysis
+from geo.analysis.catalog import ANALYSES, TABLES, TITLES
+from geo.services.analyses import run_analysis
 from geo.analysis.options import analysis_options
 from geo.analysis.output import readable, to_json
 

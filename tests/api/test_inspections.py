@@ -1,5 +1,5 @@
 """``/api/inspections`` over real HTTP on both backends: a draw equals
-:func:`geo.inspection.service.draw_plan` with the same seed and verifies; exports in every
+:func:`geo.services.inspections.draw_plan` with the same seed and verifies; exports in every
 format; names only for the right roles, each read audited; findings only by assigned
 inspectors, with optimistic concurrency and an audit trail; township scope."""
 
@@ -14,7 +14,9 @@ import httpx
 import openpyxl
 import pytest
 
-from geo.inspection import service, store
+from geo.inspection import store
+from geo.services import inspections as service
+from geo.services import personal
 from geo.inspection.plans import plan_from_options
 
 SEED = "2019-11-05 API第1号"
@@ -76,7 +78,7 @@ def test_bad_draws_are_refused_with_messages(scratch):
 
 def _household_names(scratch, plan_id) -> set[str]:
     households = store.read_sampled_households(scratch.engine, plan_id)
-    pii = service.household_pii(scratch.engine, list(households["household_id"]))
+    pii = personal.household_pii(scratch.engine, list(households["household_id"]))
     return {v for v in list(pii["head_name"]) + list(pii["id_number"]) if v}
 
 

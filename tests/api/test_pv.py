@@ -1,5 +1,5 @@
 """``/api/pv``: ``atlas pv yield|review|site|size`` over real HTTP on both backends, compared
-with :mod:`geo.pv.run` and :mod:`geo.pv.output` for the same parameters."""
+with :mod:`geo.services.pv` and :mod:`geo.pv.output` for the same parameters."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from geo import storage
 from geo.pv.output import ESTIMATE_BANNER, VILLAGE_HEADERS, review_json, site_json, size_json, yield_json
-from geo.pv.run import run_review, run_siting, run_sizing
+from geo.services.pv import run_review, run_siting, run_sizing
 from geo.pv.yield_model import estimate_yield
 
 

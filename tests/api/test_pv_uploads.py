@@ -23,7 +23,7 @@ from rasterio.transform import from_origin
 
 from geo import storage
 from geo.pv.output import review_json, site_json, yield_json
-from geo.pv.run import run_review, run_siting
+from geo.services.pv import run_review, run_siting
 from geo.pv.weather import read_weather
 from geo.pv.yield_model import estimate_yield
 from tests.api.accounts import login

@@ -150,7 +150,7 @@ def xss_server(databases):
         {"name": [XSS], "township_id": [1], "category": ["key_poor"]},
         geometry=[Point(105.3, 37.3)], crs="EPSG:4326"), source="test")
     ensure_users(engine)
-    from geo.inspection import service
+    from geo.services import inspections as service
     from geo.inspection.plans import preset_plan
 
     service.draw_plan(engine, preset_plan("seed003", year=2019, name="浏览器测试"), seed="browser", teams=3,

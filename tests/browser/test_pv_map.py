@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from api.routes.maps import map_siting
+from geo.services.maps import map_siting
 from geo import storage
 from geo.db import make_engine
 from tests.api.accounts import ensure_users

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from geo.analysis.inputs import NEEDS
+from geo.analysis.catalog import NEEDS
 from geo.errors import ValidationError
 from maps.catalog import MAPS, build
 

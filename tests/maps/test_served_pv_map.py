@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from api.routes.maps import MAP_CANDIDATES, map_siting
+from geo.services.maps import MAP_CANDIDATES, map_siting
 from geo import storage
 from geo.db import make_engine
 from tests.api.accounts import ensure_users, login
@@ -142,7 +142,7 @@ def test_a_siting_run_is_kept_until_the_registry_changes(served):
 def test_defaults_that_cannot_run_leave_candidates_out_and_say_why(served):
     result, note = map_siting(served.engine, None, cell_size_m=None, candidates=None, allowed=False)
     assert result is None and note is None
-    from api.routes import maps as routes
+    from geo.services import maps as routes
 
     cap = routes.MAX_MAP_CELLS
     try:

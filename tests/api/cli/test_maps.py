@@ -42,15 +42,16 @@ def test_maps_lists_titles():
 
 def test_inspection_map_of_a_plan_with_and_without_names(databases, tmp_path):
     from geo.db import make_engine
-    from geo.inspection import service
     from geo.inspection.plans import preset_plan
+    from geo.services import inspections as service
+    from geo.services import personal
 
     url = databases.demo_url()
     engine = make_engine(url)
     report = service.draw_plan(engine, preset_plan("seed003", year=2019, name="命令行方案"), seed="cli",
                                teams=2, use_roads=False)
     households = service.load_record(engine, report.plan_id).households
-    name = str(service.household_pii(engine, households["household_id"].dropna().astype(int).tolist())
+    name = str(personal.household_pii(engine, households["household_id"].dropna().astype(int).tolist())
                ["head_name"].dropna().iloc[0])
     engine.dispose()
     plain, named = tmp_path / "plain.html", tmp_path / "named.html"

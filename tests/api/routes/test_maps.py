@@ -175,14 +175,16 @@ def test_inspection_map_needs_a_plan(demo_server):
 @pytest.fixture(scope="module")
 def drawn_plan(scratch):
     """A plan drawn on the scratch copy of the demo, assigned to the test inspector."""
-    from geo.inspection import service, store
+    from geo.inspection import store
     from geo.inspection.plans import preset_plan
+    from geo.services import inspections as service
+    from geo.services import personal
 
     report = service.draw_plan(scratch.engine, preset_plan("seed003", year=2019, name="地图测试方案"), seed="maps-test", teams=3,
                                use_roads=False)
     store.assign_inspector(scratch.engine, report.plan_id, scratch.user_ids["t_inspector"])
     households = store.read_sampled_households(scratch.engine, report.plan_id)
-    names = service.household_pii(scratch.engine, households["household_id"].dropna().astype(int).tolist())
+    names = personal.household_pii(scratch.engine, households["household_id"].dropna().astype(int).tolist())
     return report, names
 
 

@@ -1,5 +1,5 @@
 """Tiny hand-built registries for the analyses, written through the storage API into the
-rolled-back ``conn`` of each backend and read back through :mod:`geo.analysis.inputs`.
+rolled-back ``conn`` of each backend and read back through :mod:`geo.services.analyses`.
 
 Positions are given in metres east/north of a point near Shapotou in UTM 48N (EPSG:32648),
 so every distance in a test can be worked out by hand, and stored in EPSG:4326 as the
@@ -16,7 +16,7 @@ import pytest
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
 from geo import storage
-from geo.analysis.inputs import load_inputs
+from geo.services.analyses import load_inputs
 
 X0, Y0 = 500_000.0, 4_150_000.0
 UTM = 32648

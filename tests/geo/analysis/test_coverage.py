@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo.analysis import analyze, cadre_loads, run_analysis
+from geo.analysis import analyze, cadre_loads
+from geo.services.analyses import run_analysis
 
 #: Task funds per township in seed 000's 附件1 [万元].
 SEED_FUNDS = {"常乐镇": 15.0, "香山乡": 15.5, "兴仁镇": 20.5, "迎水桥镇": 13.0, "永康镇": 8.5, "东园镇": 1.0,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo.analysis import analyze, run_analysis
+from geo.analysis import analyze
+from geo.services.analyses import run_analysis
 from geo.analysis.exit_standards import ITEMS
 
 GOOD = dict(has_feature_industry=True, stable_housing_share_pct=95.0, medical_insurance_share_pct=99.0,

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from geo.analysis import analyze, run_analysis
+from geo.analysis import analyze
+from geo.services.analyses import run_analysis
 from geo.analysis.roads import DEFAULT_COST_YUAN_PER_KM
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from geo.analysis import analyze, run_analysis
+from geo.analysis import analyze
+from geo.services.analyses import run_analysis
 from tests.geo.analysis.conftest import line, point
 
 

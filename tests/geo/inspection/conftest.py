@@ -1,41 +1,12 @@
-"""Fixtures for the inspection tests: a demo database of each backend that the tests may
-write to (the shared ``demo_engine`` is read-only), and small hand-built frames."""
+"""Small hand-built frames for the inspection tests (the writable demo database, ``tx``, is
+in ``tests/geo/conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import geopandas as gpd
 import pandas as pd
-import pytest
-import sqlalchemy as sa
 from shapely.geometry import Point
 
-from geo.db import make_engine
-
-
-@pytest.fixture(scope="session")
-def inspect_engine(databases):
-    """A fresh database with the demo loaded, for draws that write plan and sample rows."""
-    engine = make_engine(databases.demo_url())
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def inspect_url(inspect_engine) -> str:
-    return inspect_engine.url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def tx(inspect_engine) -> Iterator[sa.Connection]:
-    """A connection to the writable demo database, rolled back after the test."""
-    with inspect_engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection
-        finally:
-            transaction.rollback()
 
 
 def small_registry(counts: dict[str, dict[tuple[str, int | None], int]], *, categories=None):

@@ -10,7 +10,8 @@ import pytest
 
 from geo import storage
 from geo.db import make_engine
-from geo.inspection import findings, store
+from geo.inspection import store
+from geo.services import findings as recorded
 from tests.conftest import run_cli
 
 
@@ -104,7 +105,7 @@ def test_findings_from_the_command_line(cli_db):
     closed = json.loads(atlas("finding", "close", code, "--db", url, "--note", "资金已拨付，见凭证12号",
                               "--json").stdout)
     assert closed["status"] == "closed"
-    assert findings.list_findings(engine, overdue=True).empty
+    assert recorded.list_findings(engine, overdue=True).empty
     summary = json.loads(atlas("finding", "summary", "--db", url, "--plan", plan, "--json").stdout)
     funds = next(r for r in summary if r["方面"] == "资金使用")
     assert (funds["问题数"], funds["已整改"]) == (1, 1)

@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo.errors import ValidationError
-from geo.pv.load import load_review_frames
+from geo.services.pv import load_review_frames
 from geo.pv.review import review_projects
 
 KWH_PER_KWP = 1_500.0

@@ -13,7 +13,7 @@ from shapely.geometry import LineString, Point
 
 from geo.enums import RouteMethod
 from geo.errors import ValidationError
-from geo.inspection.routes import (
+from geo.inspection.tours import (
     assign_teams,
     held_karp,
     leg_distances,

@@ -1,7 +1,8 @@
-"""Drawing, recording and verifying inspection samples against the registry.
+"""Drawing, recording, verifying and exporting inspection samples against the registry, and
+who may reach a plan.
 
 The steps are the pure functions of :mod:`~geo.inspection.draw` and
-:mod:`~geo.inspection.routes`; this module reads the registry through :mod:`geo.storage`,
+:mod:`~geo.inspection.tours`; this module reads the registry through :mod:`geo.storage`,
 records the result through :mod:`geo.inspection.store`, and does both in one transaction so a
 draw is stored whole or not at all.
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -20,8 +23,8 @@ from shapely.geometry import Point
 from geo import accounts, audit, storage
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
-from geo.errors import NotFound, ValidationError
-from geo.inspection import store
+from geo.errors import Forbidden, NotFound, ValidationError
+from geo.inspection import exports, store
 from geo.inspection.draw import (
     ALGORITHM,
     Frame,
@@ -32,8 +35,12 @@ from geo.inspection.draw import (
     draw_sample,
     village_key,
 )
-from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict
-from geo.inspection.routes import combine_methods, order_households, plan_routes, walking_m
+from geo.inspection.findings import table3, table3_items, table4
+from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict, split_list
+from geo.inspection.tours import combine_methods, order_households, plan_routes, walking_m
+from geo.services.exports import write_download
+from geo.services.findings import list_findings
+from geo.services.personal import personal_read
 from geo.storage import Bind, connect
 
 #: Where teams set out when no start is given: the county seat of the demo district,
@@ -311,8 +318,6 @@ def load_record(bind: Bind, plan: int | str) -> PlanRecord:
 def plan_summary(record: PlanRecord) -> dict[str, Any]:
     """The plan, its draw, the teams' routes, villages and households in visiting order and
     the 表4 sample summary, JSON-ready. Never names or ID numbers (``atlas sample show``)."""
-    from geo.inspection.findings import table4
-
     labels = {s.key: s.label for s in record.spec.strata}
     summary = table4(record.villages, record.households, record.sample.tallies,
                      plan_year=record.spec.year, labels=labels)
@@ -380,16 +385,6 @@ def assign_inspector(
             audit.record(conn, actor=actor, action="unassign" if remove else "assign", layer="inspection_plans",
                          row_id=plan_id, after={"user": user, "user_id": user_id, "team": team})
     return {"plan_id": plan_id, "plan_name": row["name"], "user": user, "team": team, "changed": bool(changed)}
-
-
-def household_pii(bind: Bind, household_ids: list[int]) -> pd.DataFrame:
-    """Head names and ID numbers of households by id. Callers must have checked the role."""
-    ids = [int(i) for i in household_ids if i is not None and not pd.isna(i)]
-    if not ids:
-        return pd.DataFrame(columns=["id", "head_name", "id_number"])
-    frame = storage.read_layer(bind, "households", ids=ids, columns=["head_name", "id_number"],
-                               include_pii=True, with_names=False)
-    return pd.DataFrame(frame[["id", "head_name", "id_number"]])
 
 
 # ---------------------------------------------------------------------- verify
@@ -570,11 +565,6 @@ def export_plan(
     ValidationError
         Unknown format or table.
     """
-    from pathlib import Path
-
-    from geo.inspection import exports
-    from geo.inspection.findings import table3, table3_items, table4
-
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if table not in exports.TABLES:
@@ -603,8 +593,6 @@ def export_plan(
         count = exports.write_gpx(record.villages, record.households, rows, record.teams, record.plan["start"],
                                   path, plan_name=record.plan["name"], team=team)
         return {"path": str(path), "format": fmt, "waypoints": count}
-    from geo.inspection.findings import list_findings
-
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
     sheets = {
@@ -650,3 +638,114 @@ def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]
         ("数据说明", "演示数据（demo:synthetic / demo:approximate）为合成数据，不是实地调查结果"),
         ("核验", f"atlas sample verify {record.plan['id']}"),
     ]
+
+
+# ---------------------------------------------------------------------- who may reach a plan
+
+
+def check_plan_scope(bind: Bind, plan_id: int, township_ids: Collection[int] | None) -> None:
+    """A caller limited to ``township_ids`` reaches only plans whose sampled villages all lie in
+    those townships (None: every township).
+
+    Raises
+    ------
+    Forbidden
+        A sampled village outside them.
+    NotFound
+        No such plan.
+    """
+    if township_ids is None:
+        return
+    if plan_township_ids(bind, plan_id) - set(township_ids):
+        raise Forbidden(f"plan {plan_id} samples villages outside the townships your account may see; "
+                        "ask an administrator")
+
+
+def plans_in_scope(bind: Bind, township_ids: Collection[int] | None) -> list[dict[str, Any]]:
+    """:func:`list_plans` as records, only those :func:`check_plan_scope` lets the caller reach."""
+    items = list_plans(bind).to_dict("records")
+    if township_ids is None:
+        return items
+    return [p for p in items if plan_township_ids(bind, p["id"]) <= set(township_ids)]
+
+
+def scoped_townships(bind: Bind, township_ids: Collection[int] | None, townships: str | None) -> str | None:
+    """The townships of a draw by a caller limited to ``township_ids``: their whole scope when
+    none are named, else each named one (name, code or id) must be inside it.
+
+    Raises
+    ------
+    Forbidden
+        A named township outside the caller's.
+    NotFound
+        An unknown township.
+    """
+    if township_ids is None:
+        return townships
+    if not townships:
+        return ",".join(str(t) for t in township_ids)
+    for name in split_list(townships) or ():
+        if storage.resolve_township(bind, name) not in township_ids:
+            raise Forbidden(f"township {name!r} is outside the townships your account may see")
+    return townships
+
+
+def check_may_record(bind: Bind, plan_id: int, may_record: Callable[[Collection[int]], bool]) -> None:
+    """The caller records and changes findings of the plan: ``may_record(plan assignees)``.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    Forbidden
+        ``may_record`` says no.
+    """
+    store.find_plan(bind, plan_id)
+    if not may_record(store.plan_assignees(bind, plan_id)):
+        raise Forbidden(f"only inspectors assigned to plan {plan_id} (and administrators) record and change its "
+                        "findings; ask a planner to assign you (PUT .../assignments/NAME)")
+
+
+def plan_assignments(bind: Bind, plan_id: int) -> pd.DataFrame:
+    """The inspectors assigned to a plan.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    """
+    store.find_plan(bind, plan_id)
+    return store.read_assignments(bind, plan_id=plan_id)
+
+
+def export_plan_download(bind: Bind, plan_id: int, *, fmt: str, table: str = "households", team: int | None = None,
+                         show_names: bool = False, may_see_names: Callable[[Collection[int]], bool],
+                         actor: Actor | None = None) -> tuple[Path, dict[str, Any]]:
+    """:func:`export_plan` into a temporary folder (remove it with
+    :func:`geo.services.exports.remove_download`), names only for a caller
+    ``may_see_names(plan assignees)`` allows; such an export is audited in its read's
+    transaction.
+
+    Raises
+    ------
+    NotFound
+        No such plan.
+    Forbidden
+        ``show_names`` for a caller who may not see them.
+    ValidationError
+        Unknown format or table.
+    """
+    row = store.find_plan(bind, plan_id)
+    if show_names and not may_see_names(store.plan_assignees(bind, plan_id)):
+        raise Forbidden("your account may not see household heads' names or ID numbers of this plan "
+                        "(inspectors: only of plans assigned to you); export without show_names for masked names")
+    name = f"plan-{plan_id}.{fmt}"
+    if not show_names:
+        return write_download(name, lambda path: export_plan(bind, plan_id, path, fmt=fmt, table=table, team=team))
+    after = {"export": fmt, "table": table if fmt == "csv" else None, "plan": row["name"]}
+
+    def write(path: Path) -> dict[str, Any]:
+        with personal_read(bind, actor=actor, layer="inspection_plans", row_id=plan_id, after=after) as read:
+            return export_plan(read.conn, plan_id, path, fmt=fmt, show_names=True, table=table, team=team)
+
+    return write_download(name, write)

@@ -14,9 +14,9 @@ from shapely.geometry import Point
 from geo import storage
 from geo.enums import RouteMethod
 from geo.errors import Conflict, NotFound, ValidationError
-from geo.inspection import service
+from geo.services import inspections as service
 from geo.inspection.plans import load_plan, with_overrides
-from geo.inspection.routes import leg_distances, path_cost
+from geo.inspection.tours import leg_distances, path_cost
 
 START = Point(105.19, 37.51)
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from geo import storage
 from geo.errors import ValidationError
-from geo.inspection import service
+from geo.services import inspections as service
 from geo.inspection.exports import HOUSEHOLD_FORM, VILLAGE_FORM, mask_id_number, mask_name
 from geo.inspection.plans import load_plan, with_overrides
 

@@ -8,7 +8,9 @@ import datetime as dt
 import pytest
 
 from geo.errors import NotFound, ValidationError
-from geo.inspection import findings, service
+from geo.inspection import findings
+from geo.services import findings as recorded
+from geo.services import inspections as service
 from geo.inspection.plans import load_plan, with_overrides
 
 FOUND = dt.date(2019, 11, 1)
@@ -24,7 +26,7 @@ def plan(tx):
 def add(tx, plan, **kwargs):
     values = {"description": "帮扶手册人口与系统不一致", "responsible_unit": "永康镇人民政府",
               "deadline": "2019-11-10", "found_on": FOUND, **kwargs}
-    return findings.add_finding(tx, plan.plan["id"], **values)
+    return recorded.add_finding(tx, plan.plan["id"], **values)
 
 
 def test_a_finding_is_recorded_against_a_sampled_household_or_village(tx, plan):
@@ -61,15 +63,15 @@ def test_a_finding_cannot_be_closed_without_a_note(tx, plan):
     f = add(tx, plan, village=plan.villages.iloc[0]["village_name"], category="其他")
     for note in (None, "", "   "):
         with pytest.raises(ValidationError, match="needs a note of the evidence"):
-            findings.close_finding(tx, f["code"], note=note)
-    assert findings.get_finding(tx, f["code"])["status"] == "open"
-    moving = findings.update_finding(tx, f["code"], status="整改中", note="已约谈村委", today=dt.date(2019, 11, 3))
+            recorded.close_finding(tx, f["code"], note=note)
+    assert recorded.get_finding(tx, f["code"])["status"] == "open"
+    moving = recorded.update_finding(tx, f["code"], status="整改中", note="已约谈村委", today=dt.date(2019, 11, 3))
     assert moving["status"] == "rectifying"
-    closed = findings.close_finding(tx, f["code"], note="补录手册，见镇档案2019-45号", today=dt.date(2019, 11, 8))
+    closed = recorded.close_finding(tx, f["code"], note="补录手册，见镇档案2019-45号", today=dt.date(2019, 11, 8))
     assert (closed["status"], closed["evidence_note"], str(closed["closed_on"])[:10]) == (
         "closed", "补录手册，见镇档案2019-45号", "2019-11-08")
     with pytest.raises(ValidationError, match="is closed"):
-        findings.update_finding(tx, f["code"], status="rectifying")
+        recorded.update_finding(tx, f["code"], status="rectifying")
     import json
 
     steps = [h.get("to") for h in json.loads(closed["history_json"])]
@@ -78,9 +80,9 @@ def test_a_finding_cannot_be_closed_without_a_note(tx, plan):
 
 def test_status_moves_only_forward(tx, plan):
     f = add(tx, plan, village=plan.villages.iloc[0]["village_name"], category="其他")
-    findings.update_finding(tx, f["code"], status="rectifying")
+    recorded.update_finding(tx, f["code"], status="rectifying")
     with pytest.raises(ValidationError, match="can move to: closed"):
-        findings.update_finding(tx, f["code"], status="open")
+        recorded.update_finding(tx, f["code"], status="open")
 
 
 def test_overdue_findings_are_listed(tx, plan):
@@ -88,13 +90,13 @@ def test_overdue_findings_are_listed(tx, plan):
     late = add(tx, plan, village=v, category="其他", deadline="2019-11-05")
     on_time = add(tx, plan, village=v, category="其他", deadline="2019-12-31")
     done = add(tx, plan, village=v, category="其他", deadline="2019-11-05")
-    findings.close_finding(tx, done["code"], note="已整改", today=dt.date(2019, 11, 4))
-    overdue = findings.list_findings(tx, plan=plan.plan["id"], overdue=True, today=dt.date(2019, 11, 20))
+    recorded.close_finding(tx, done["code"], note="已整改", today=dt.date(2019, 11, 4))
+    overdue = recorded.list_findings(tx, plan=plan.plan["id"], overdue=True, today=dt.date(2019, 11, 20))
     assert list(overdue["code"]) == [late["code"]]
     assert overdue["days_overdue"].iloc[0] == 15
-    everything = findings.list_findings(tx, plan=plan.plan["id"], today=dt.date(2019, 11, 20))
+    everything = recorded.list_findings(tx, plan=plan.plan["id"], today=dt.date(2019, 11, 20))
     assert set(everything["code"]) == {late["code"], on_time["code"], done["code"]}
-    assert findings.list_findings(tx, plan=plan.plan["id"], overdue=True, today=dt.date(2019, 11, 1)).empty
+    assert recorded.list_findings(tx, plan=plan.plan["id"], overdue=True, today=dt.date(2019, 11, 1)).empty
 
 
 def test_table3_counts_by_category_and_table4_counts_the_sample(tx, plan):
@@ -102,8 +104,8 @@ def test_table3_counts_by_category_and_table4_counts_the_sample(tx, plan):
     add(tx, plan, village=v, category="精准帮扶", kind="项目实施")
     add(tx, plan, village=v, category="精准帮扶", kind="项目实施", deadline="2019-11-02")
     f = add(tx, plan, village=v, category="精准识别")
-    findings.close_finding(tx, f["code"], note="已核实纳入", today=dt.date(2019, 11, 2))
-    listed = findings.list_findings(tx, plan=plan.plan["id"], today=dt.date(2019, 11, 5))
+    recorded.close_finding(tx, f["code"], note="已核实纳入", today=dt.date(2019, 11, 2))
+    listed = recorded.list_findings(tx, plan=plan.plan["id"], today=dt.date(2019, 11, 5))
     table = findings.table3(listed).set_index(["类别", "方面"])
     assert list(table.index[:3]) == [("精准识别", "漏评"), ("精准识别", "错评"), ("精准帮扶", "措施制定")]
     assert table.loc[("精准帮扶", "项目实施"), "问题数"] == 2

@@ -9,7 +9,8 @@ from geo import accounts
 from geo.audit import SYSTEM
 from geo.db import make_engine
 from geo.errors import NotFound
-from geo.inspection import service, store
+from geo.inspection import store
+from geo.services import inspections as service
 from geo.inspection.plans import load_plan, with_overrides
 from tests.conftest import run_cli
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from geo import storage
-from geo.analysis.inputs import _INPUTS, load_inputs, run_analysis
+from geo.services.analyses import _INPUTS, load_inputs, run_analysis
 from geo.audit import SYSTEM
 from geo.db import make_engine
 

@@ -1,0 +1,111 @@
+"""Account rules shared by ``/api/users``, ``/api/auth`` and ``atlas user``, each written once:
+
+- a new password, a deactivation or a role change revokes the user's tokens (they must log in
+  again): :func:`revoking`, applied by :func:`update_user` and :func:`set_password`;
+- an administrator cannot deactivate, demote or remove their own account;
+- an API key's expiry from a number of days.
+
+Passwords and keys are hashed by the caller (``api.security``); only hashes reach here. The
+accounts are stored through :mod:`geo.accounts`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from geo import accounts
+from geo.audit import Actor
+from geo.errors import Conflict
+from geo.storage import Bind
+
+#: Changing any of these revokes every token issued to the user until now.
+REVOKING_FIELDS = frozenset({"password_hash", "is_active", "role"})
+
+
+def revoking(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` plus ``tokens_valid_after`` (now) when they change a password, an active
+    flag or a role."""
+    out = dict(changes)
+    if REVOKING_FIELDS & set(out):
+        out["tokens_valid_after"] = _now()
+    return out
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def update_user(bind: Bind, user_id: int, changes: Mapping[str, Any], *, actor: Actor, version: int | None,
+                acting_user_id: int | None = None) -> dict[str, Any]:
+    """Change a user's role, password hash, townships, display name or active flag.
+
+    ``None`` for ``role``, ``is_active`` or ``display_name`` leaves it unchanged; ``None``
+    townships lifts the township limit. Tokens are revoked as :func:`revoking` says.
+
+    Parameters
+    ----------
+    acting_user_id
+        The administrator making the change (None: the command line), who may not
+        deactivate or demote their own account.
+
+    Raises
+    ------
+    Conflict
+        An administrator deactivating or demoting their own account.
+    NotFound, StaleVersion, ValidationError
+        From :func:`geo.accounts.update_user`.
+    """
+    changes = dict(changes)
+    if acting_user_id is not None and user_id == acting_user_id and (
+            changes.get("is_active") is False or changes.get("role", "admin") != "admin"):
+        raise Conflict("you cannot deactivate or demote your own account; ask another administrator")
+    for flag in ("role", "is_active", "display_name"):
+        if flag in changes and changes[flag] is None:
+            changes.pop(flag)
+    if "townships" in changes and changes["townships"] is None:
+        changes["townships"] = []
+    return accounts.update_user(bind, user_id, revoking(changes), actor=actor, version=version)
+
+
+def set_password(bind: Bind, user_id: int, password_hash: str | None, *, actor: Actor) -> dict[str, Any]:
+    """A user's new password (hash); every token issued before stops working."""
+    return accounts.update_user(bind, user_id, revoking({"password_hash": password_hash}), actor=actor,
+                                version=None)
+
+
+def revoke_tokens(bind: Bind, user_id: int, *, actor: Actor) -> dict[str, Any]:
+    """Log a user out everywhere: every token issued until now stops working."""
+    return accounts.update_user(bind, user_id, {"tokens_valid_after": _now()}, actor=actor, version=None)
+
+
+def delete_user(bind: Bind, user_id: int, *, actor: Actor, version: int | None,
+                acting_user_id: int | None = None) -> None:
+    """Remove a user and its API keys; not the acting administrator's own account.
+
+    Raises
+    ------
+    Conflict
+        ``user_id`` is ``acting_user_id``.
+    NotFound, StaleVersion
+        From :func:`geo.accounts.delete_user`.
+    """
+    if acting_user_id is not None and user_id == acting_user_id:
+        raise Conflict("you cannot remove your own account; ask another administrator")
+    accounts.delete_user(bind, user_id, actor=actor, version=version)
+
+
+def add_api_key(bind: Bind, user_id: int, *, label: str, prefix: str, key_hash: str, actor: Actor,
+                expires_in_days: int | None = None) -> dict[str, Any]:
+    """Store a new API key (its public prefix and the hash of its secret), expiring after
+    ``expires_in_days`` days (None: never).
+
+    Raises
+    ------
+    NotFound
+        No such user.
+    """
+    expires = _now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    return accounts.add_api_key(bind, user_id, label=label, prefix=prefix, key_hash=key_hash, actor=actor,
+                                expires_at=expires)

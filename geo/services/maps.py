@@ -1,0 +1,225 @@
+"""The data each map shows: the frames read from the registry for a map entry of
+:mod:`maps.catalog` (filtered to the caller's townships and readable layers), the PV map's
+siting candidates and the landing page's key figures, the last two kept per database state.
+
+Shared by ``/maps/<name>`` and ``atlas map`` (through :mod:`maps.pages`). Nothing here knows
+Folium: the builders in ``maps/`` turn these frames into maps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol, TypeVar
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import storage
+from geo.analysis.catalog import analyze
+from geo.audit import Actor
+from geo.cache import BoundedCache
+from geo.errors import Forbidden, ValidationError
+from geo.inspection import store as inspection_store
+from geo.pv.siting import SitingResult
+from geo.services.analyses import load_inputs
+from geo.services.personal import household_pii, personal_read
+from geo.services.pv import load_review_frames, run_siting
+from geo.storage import Bind
+
+T = TypeVar("T")
+
+#: Layers whose figures the landing page shows (each when the caller may read it).
+LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
+
+#: The PV map's siting candidates: how many by default, and at most.
+MAP_CANDIDATES = 10
+MAX_MAP_CANDIDATES = 100
+#: Its grid: cells of this side [m] by default (the demo district siting in about a second
+#: once its yields are known), at least ``MIN_MAP_CELL_M`` and at most ``MAX_MAP_CELLS``
+#: cells, as ``/api/pv/site`` allows (finer grids with ``atlas pv site``).
+MAP_CELL_M = 500.0
+MIN_MAP_CELL_M = 100.0
+MAX_MAP_CELL_M = 10_000.0
+MAX_MAP_CELLS = 250_000
+
+#: Results kept per process, keyed by the database, its state (:func:`geo.storage.state_token`)
+#: and the options, so that a write is never followed by an old answer.
+_SITING_RUNS: BoundedCache[SitingResult] = BoundedCache(16)
+_LANDING_FIGURES: BoundedCache[Any] = BoundedCache(32)
+
+#: Frame names of the map builders that are not registry layer names, and the layer whose
+#: read permission they need.
+_FRAME_LAYERS = {"projects": "pv_projects", "village_points": "villages", "project_households": "pv_projects",
+                 "project_villages": "pv_projects", "water_facility_villages": "water_facilities"}
+
+
+class MapSource(Protocol):
+    """What the service reads of a map entry (:class:`maps.catalog.MapSpec`)."""
+
+    name: str
+    source: str
+    layers: Mapping[str, tuple[str, ...] | None]
+    analysis: str | None
+    requires: tuple[str, ...]
+
+
+def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] | None = None,
+               plan: str | None = None, can_read: Callable[[str], bool] | None = None,
+               can_see_names: Callable[[Collection[int]], bool] | None = None,
+               actor: Actor | None = None) -> dict[str, Any]:
+    """Read the frames map ``spec`` needs, filtered to ``township``.
+
+    ``township`` is a name, code or id, or a list of ids (a user limited to some townships);
+    ``can_read`` leaves out the layers the caller may not read (a viewer's overview has no
+    households) and refuses a map whose required layers they may not read; ``can_see_names``
+    decides, from a plan's assignees, whether the inspection map shows household heads'
+    names (never when not given); such a read is audited as ``actor`` in its transaction.
+
+    Raises
+    ------
+    Forbidden
+        The caller may not read a layer the map requires.
+    NotFound
+        Unknown township or plan.
+    ValidationError
+        A plan for a map that takes none, or none for the inspection map.
+    """
+    refused = [layer for layer in spec.requires if can_read is not None and not can_read(layer)]
+    if refused:
+        raise Forbidden(f"the {spec.name} map shows {', '.join(refused)}, which your role may not read")
+    if spec.source == "inspection_plan":
+        return _plan_frames(bind, plan, township=township, can_see_names=can_see_names, actor=actor)
+    if plan is not None:
+        raise ValidationError(f"map {spec.name!r} does not take plan; only the inspection map does")
+    readers = {"layers": _layer_frames, "analysis": _analysis_frames, "pv_review": _pv_frames}
+    frames = readers[spec.source](bind, spec, township)
+    frames = {k: (v if can_read is None or can_read(_FRAME_LAYERS.get(k, k)) else None) for k, v in frames.items()}
+    if spec.source == "layers":
+        frames = {k: v for k, v in frames.items() if v is not None}
+    return frames
+
+
+def map_siting(bind: Bind, township, *, candidates: int | None = None, cell_size_m: float | None = None,
+               whole_district: bool = True, allowed: bool = True) -> tuple[SitingResult | None, str | None]:
+    """The PV map's siting candidates, and why there are none when siting could not run.
+
+    Runs :func:`geo.services.pv.run_siting` (the defaults of ``atlas pv site``, no files) for
+    the best ``candidates`` on ``cell_size_m`` cells, or takes the run kept for the same
+    database state and options. With the defaults, a siting that cannot run (no township
+    areas, too many cells) leaves the candidates out and says why; options the caller gave
+    explicitly are refused instead.
+
+    Raises
+    ------
+    ValidationError
+        A number of candidates or a cell size out of range, or an explicit request siting
+        cannot serve.
+    """
+    top = MAP_CANDIDATES if candidates is None else candidates
+    cell = MAP_CELL_M if cell_size_m is None else cell_size_m
+    if isinstance(top, bool) or int(top) != top or not 0 <= top <= MAX_MAP_CANDIDATES:
+        raise ValidationError(f"candidates {candidates!r} is not allowed; give a whole number from 0 (none) "
+                              f"to {MAX_MAP_CANDIDATES}")
+    if not MIN_MAP_CELL_M <= cell <= MAX_MAP_CELL_M:
+        raise ValidationError(f"cell_size {cell_size_m!r} is not allowed; give {MIN_MAP_CELL_M:g} to "
+                              f"{MAX_MAP_CELL_M:g} metres (finer grids with atlas pv site)")
+    if top == 0 or not allowed:
+        return None, None
+    scope = tuple(township) if isinstance(township, (list, tuple)) else township
+    key = (*storage.state_key(bind), repr(scope), whole_district, float(cell), int(top))
+    try:
+        return _SITING_RUNS.get_or_compute(key, lambda: run_siting(
+            bind, township=township, whole_district=whole_district, allow_files=False, cell_size_m=float(cell),
+            top=int(top), max_cells=MAX_MAP_CELLS)), None
+    except ValidationError as exc:
+        if candidates is not None or cell_size_m is not None:
+            raise
+        return None, str(exc)
+
+
+def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], coverage: MapSource,
+                    summarize: Callable[[dict[str, Any], pd.DataFrame | None], T]) -> T:
+    """The landing page's figures for the caller's townships and readable layers: the
+    :data:`LANDING_LAYERS` frames, and the coverage analysis's district table when they may
+    read its inputs (``coverage``: the coverage map's entry), through ``summarize``; kept per
+    database state (the coverage analysis takes most of a second)."""
+    readable = tuple(layer for layer in LANDING_LAYERS if can_read(layer))
+    with_coverage = all(can_read(layer) for layer in coverage.requires)
+
+    def compute() -> T:
+        frames = {layer: storage.read_layer(bind, layer, township=scope) for layer in readable}
+        district = None
+        if with_coverage:
+            inputs = _analysis_frames(bind, coverage, scope)
+            district = analyze(inputs, "coverage").tables["district"]
+        return summarize(frames, district)
+
+    key = (*storage.state_key(bind), repr(scope), readable, with_coverage,
+           f"{summarize.__module__}.{summarize.__qualname__}")
+    return _LANDING_FIGURES.get_or_compute(key, compute)
+
+
+def _layer_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
+    return {layer: storage.read_layer(bind, layer, township=township, columns=list(columns) if columns else None)
+            for layer, columns in spec.layers.items()}
+
+
+def _each_township(read: Callable[[Any], dict[str, Any]], township) -> dict[str, Any]:
+    """``read(township)`` for one township or none, or merged over several (rows deduplicated)."""
+    if not isinstance(township, (list, tuple)):
+        return read(township)
+    if len(township) == 1:
+        return read(township[0])
+    parts = [read(t) for t in township] or [read(None)]
+    merged = {}
+    for key in parts[0]:
+        frames = [p[key] for p in parts]
+        both = pd.concat(frames, ignore_index=True)
+        keys = ["id"] if "id" in both.columns else [c for c in both.columns if c != "geometry"]
+        both = both.drop_duplicates(subset=keys).reset_index(drop=True)
+        merged[key] = gpd.GeoDataFrame(both, geometry="geometry", crs=4326) \
+            if isinstance(frames[0], gpd.GeoDataFrame) else both
+    return merged
+
+
+def _analysis_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
+    # The same loader as ``atlas analyze`` (roads and water read with a margin around the township).
+    return _each_township(lambda t: load_inputs(bind, spec.analysis, township=t, reuse=True), township)
+
+
+def _pv_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
+    def read(t):
+        review = load_review_frames(bind, township=t)
+        return {**{f.name: getattr(review, f.name) for f in dataclasses.fields(review)},
+                "village_points": storage.read_layer(bind, "villages", township=t,
+                                                     columns=["name", "township_id", "category", "source"]),
+                "townships": storage.read_layer(bind, "townships", township=t)}
+    return _each_township(read, township)
+
+
+def _plan_frames(bind: Bind, plan: str | None, *, township, can_see_names, actor) -> dict[str, Any]:
+    """The plan's sample in visiting order, limited to the caller's townships, with names
+    only when ``can_see_names(plan assignees)`` says so."""
+    if plan is None or not str(plan).strip():
+        listing = "; ".join(f"{r.id} {r.name}" for r in inspection_store.read_plans(bind).itertuples())
+        raise ValidationError("the inspection map needs plan=ID or name; plans: "
+                              + (listing or "none yet (atlas sample draw ...)"))
+    if not str(plan).isprintable() or len(str(plan)) > 200:
+        raise ValidationError("plan must be a plan id or name (printable text, at most 200 characters)")
+    row = inspection_store.find_plan(bind, plan)
+    villages = inspection_store.read_sampled_villages(bind, row["id"])
+    households = inspection_store.read_sampled_households(bind, row["id"])
+    registry = storage.read_layer(bind, "villages", township=township, columns=["source"], with_names=False)
+    if township is not None:
+        villages = villages[villages["village_id"].isin(set(registry["id"]))]
+        households = households[households["sample_village_id"].isin(set(villages["id"]))]
+    show = can_see_names is not None and can_see_names(inspection_store.plan_assignees(bind, row["id"]))
+    if show and len(households):
+        with personal_read(bind, actor=actor, layer="inspection_households", row_id=int(row["id"])) as read:
+            pii = household_pii(read.conn, households["household_id"].dropna().astype(int).tolist())
+        households = households.merge(pii[["id", "head_name"]].rename(columns={"id": "household_id"}),
+                                      on="household_id", how="left")
+        households = gpd.GeoDataFrame(households, geometry="geometry", crs=4326)
+    return {"sampled_villages": villages, "sampled_households": households, "plan": row, "show_names": show,
+            "townships": storage.read_layer(bind, "townships", township=township), "villages": registry}
