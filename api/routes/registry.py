@@ -18,7 +18,7 @@ from api.schemas.common import problem_responses
 from api.schemas.registry import SCHEMAS, ResourceSchemas
 from geo import storage
 from geo.layers import LAYERS, LayerSpec
-from geo.services.personal import household_personal
+from geo.services import personal
 
 PREFIX = "/api/registry"
 def _filters(spec: LayerSpec) -> list[str]:
@@ -175,7 +175,7 @@ def personal_router() -> APIRouter:
                                 headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
         if not user.can_see_names():
             raise HTTPException(403, "your role may not see household heads' names or ID numbers")
-        return household_personal(engine, row_id, township=user.township_filter(), actor=user.actor)
+        return personal.household_personal(engine, row_id, township=user.township_filter(), actor=user.actor)
 
     return router
 
