@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis.result import AnalysisResult
+from geo.tabular import write_csv, xlsx_safe_frame, xlsx_text
 from geo.errors import ValidationError
 from geo.geojson import features, geometry_dicts, json_value
 
@@ -184,7 +185,7 @@ def to_csv(result: AnalysisResult, *, table: str | None = None) -> str:
     if table == "all":
         raise ValidationError("CSV holds one table; pick one with --table (table= over HTTP), or use xlsx or json "
                               "for all of them")
-    return readable(result, table).to_csv(index=False, lineterminator="\n")
+    return write_csv(readable(result, table), lineterminator="\n")
 
 
 def _sheet_name(title: str, used: set[str]) -> str:

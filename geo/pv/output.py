@@ -11,6 +11,7 @@ import io
 
 import pandas as pd
 
+from geo.tabular import write_csv, xlsx_safe_frame
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
 from geo.pv.review import FLAGS, PVReview
@@ -117,7 +118,7 @@ def review_table(result: PVReview, table: str) -> pd.DataFrame:
 
 def review_csv(result: PVReview, table: str) -> bytes:
     """One review table as CSV, UTF-8 with BOM (Excel shows the Chinese headers)."""
-    return review_table(result, table).to_csv(index=False).encode("utf-8-sig")
+    return write_csv(review_table(result, table), lineterminator="\n").encode("utf-8-sig")
 
 
 def review_xlsx(result: PVReview) -> bytes:
