@@ -218,7 +218,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, blank_columns: di
         sheet = book.create_sheet(title)
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([None if (v is not None and not isinstance(v, str) and pd.isna(v)) else v for v in row])
+            sheet.append([None if (v is not None and not isinstance(v, str) and pd.isna(v)) else tabular.xlsx_text(v)
+                          for v in row])
         blanks = set(blank_columns.get(title, []))
         for i, name in enumerate(frame.columns, start=1):
             cell = sheet.cell(row=1, column=i)

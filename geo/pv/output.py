@@ -126,7 +126,7 @@ def review_xlsx(result: PVReview) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, (sheet, _) in REVIEW_TABLES.items():
-            review_table(result, name).to_excel(writer, sheet_name=sheet, index=False)
+            xlsx_safe_frame(review_table(result, name)).to_excel(writer, sheet_name=sheet, index=False)
         pd.DataFrame({"说明": [estimate_line(result.is_estimate, result.weather_label),
                                f"电价 {result.price_yuan_per_kwh:g} 元/kWh"]}).to_excel(
             writer, sheet_name="说明", index=False)
