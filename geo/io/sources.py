@@ -526,8 +526,10 @@ _FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:'\"]+)+[/\\]")
 
 
 def _one_line(exc: BaseException) -> str:
+    """The first line of a reader's error, without the folders of any path it quotes (the
+    server's temporary folders are nobody's business; the caller knows the file's name)."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return _FOLDERS.sub("", text[0]) if text else type(exc).__name__
 
 
 def list_layers(path: Path) -> list[tuple[str, str | None]]:
