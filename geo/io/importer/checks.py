@@ -13,7 +13,11 @@ from geo import storage
 from geo.io import coords
 from geo.io.fields import MANAGED_FIELDS, id_columns, label
 from geo.io.importer.keys import KeyRegistry
-from geo.io.validate import check_column, check_geometries, combine, parse_wkt
+from geo.io.validate import check_column, check_geometries, combine, control_character, parse_wkt
+
+
+#: ``(smaller, larger)`` counts of one row: the first counts a part of the second.
+COUNT_ORDER = (("registered_poor_households", "households"), ("households", "population"))
 
 
 class RowChecks:
@@ -30,6 +34,39 @@ class RowChecks:
                 out[column.name] = checked.values
                 reasons.append(checked.reasons)
         return reasons
+
+    def _check_reference_texts(self, spec, frame: pd.DataFrame) -> pd.Series:
+        """Control characters in the fields that are not stored as such (乡镇, 行政村, 帮扶单位
+        names that name a parent); stored text fields are checked by ``check_column``."""
+        why: list[str | None] = [None] * len(frame)
+        stored = set(spec.table.c.keys()) | set(spec.geometry_columns) | {"geometry"}
+        for name in frame.columns:
+            if name in stored:
+                continue
+            for i, value in enumerate(frame[name].tolist()):
+                if isinstance(value, str) and why[i] is None:
+                    problem = control_character(value)
+                    if problem is not None:
+                        why[i] = f"{label(spec.name, name)}: {problem}"
+        return pd.Series(why, index=frame.index, dtype=object)
+
+    @staticmethod
+    def _check_count_order(spec, out: pd.DataFrame) -> pd.Series:
+        """Counts that contain one another: registered-poor households <= households <=
+        population, where a row gives both of a pair."""
+        why: list[str | None] = [None] * len(out)
+        for small, large in COUNT_ORDER:
+            if small not in out.columns or large not in out.columns:
+                continue
+            a = pd.to_numeric(out[small], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            b = pd.to_numeric(out[large], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                over = np.isfinite(a) & np.isfinite(b) & (a > b)
+            for i in np.flatnonzero(over):
+                text = (f"{label(spec.name, small)} {int(a[i])} is more than {label(spec.name, large)} {int(b[i])}; "
+                        f"{label(spec.name, small)} cannot exceed {label(spec.name, large)}")
+                why[i] = text if why[i] is None else f"{why[i]}; {text}"
+        return pd.Series(why, index=out.index, dtype=object)
 
     def _check_geometries(self, spec, frame: pd.DataFrame, out: pd.DataFrame) -> tuple[list[pd.Series], list[pd.Series]]:
         """Geometry type, emptiness and validity into ``out``. The primary geometry arrives in

@@ -79,6 +79,8 @@ class Writer(RowChecks):
         out = pd.DataFrame(index=frame.index)
         reasons: list[pd.Series] = []
         reasons += self._check_attributes(spec, frame, out)
+        reasons.append(self._check_reference_texts(spec, frame))
+        reasons.append(self._check_count_order(spec, out))
         geometry_reasons, repairs = self._check_geometries(spec, frame, out)
         reasons += geometry_reasons
         reasons += self._resolve_parents(spec, frame, out)
