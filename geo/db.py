@@ -126,11 +126,13 @@ def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
 
         url = get_settings().database_url
     parsed = parse_url(url)
+    # hide_parameters: an error's text (a traceback, a log line) never shows the values bound
+    # to a statement, which can be a household head's name or ID number
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed)
     else:
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
+            engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         except NoSuchModuleError:
             raise DatabaseError(f"no driver for {parsed.drivername}; {URL_HINT}") from None
     if check:
@@ -146,7 +148,7 @@ def _sqlite_engine(url: URL) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for {path}: {exc.strerror}") from None
-    engine = sa.create_engine(url, module=_sqlite_module())
+    engine = sa.create_engine(url, module=_sqlite_module(), hide_parameters=True)
     sa.event.listen(engine, "connect", _load_spatialite)
     sa.event.listen(engine, "begin", _begin)
     return engine

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 from pyproj import CRS
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from geo import storage
@@ -128,6 +130,7 @@ def import_file(
             safe_extract_zip(path, folder, limits=extract_limits)
             path, fmt = inner_file(folder, name, spec.name)
             report.format = f"zip/{fmt}"
+        stack.enter_context(_database_errors(name))
         conn, transaction = stack.enter_context(import_transaction(bind))
         require_schema(conn)
         writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200])
@@ -149,6 +152,24 @@ def import_file(
             transaction.commit()
             report.committed = True
     return report
+
+
+@contextmanager
+def _database_errors(name: str) -> Iterator[None]:
+    """A statement the database refuses becomes a one-line :class:`ValidationError` naming the
+    file (the transaction rolls back first: nothing written). Neither the statement nor its
+    parameters appear (they can hold a household head's name or ID number), and quoted
+    values in the database's own message are left out for the same reason."""
+    try:
+        yield
+    except sa_exc.DBAPIError as exc:
+        first = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
+        text = _QUOTED.sub("…", first[0]) if first else type(exc).__name__
+        raise ValidationError(f"{name}: the database refused the rows ({text}); nothing was written. Check the "
+                              "file's values against the layer's fields (atlas fields LAYER) and import again") from None
+
+
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|\([^()]*\)=\([^()]*\)")
 
 
 def _audit_import(conn: Connection, actor, report: ImportReport) -> None:
