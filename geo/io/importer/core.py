@@ -110,48 +110,63 @@ def import_file(
     spec = get_layer(layer)
     path = Path(path)
     name = display_name or path.name
-    if not path.exists():
-        raise ValidationError(f"{name}: no such file or folder")
-    option = coords.parse_crs(crs) if crs is not None else None
-    fmt = "shp" if path.is_dir() else sources.SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        if path.suffix.lower() == ".xls":
-            raise ValidationError(f"{name}: old Excel .xls files are not read; save it as .xlsx (Excel or WPS: 另存为 .xlsx)")
-        raise ValidationError(f"{name}: unknown file type {path.suffix!r}; import GeoJSON, Shapefile (.shp, folder "
-                              "or .zip), GeoPackage (.gpkg), KML, CSV or XLSX")
-    if path.is_file() and path.stat().st_size == 0:
-        raise ValidationError(f"{name}: the file is empty (0 bytes)")
-    report = ImportReport(file=name, layer=spec.name, format=fmt, dry_run=dry_run, strict=strict,
-                          sheet=str(sheet) if sheet is not None else None, source_layer=source_layer)
-    mapping_dict = parse_mapping(mapping, spec.name)
-    with ExitStack() as stack:
-        if fmt == "zip":
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
-            safe_extract_zip(path, folder, limits=extract_limits)
-            path, fmt = inner_file(folder, name, spec.name)
-            report.format = f"zip/{fmt}"
-        stack.enter_context(_database_errors(name))
-        conn, transaction = stack.enter_context(import_transaction(bind))
-        require_schema(conn)
-        writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200])
-        context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
-                           mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
-        if fmt in ("csv", "xlsx"):
-            import_tables(context, path, fmt, sheet=sheet, encoding=encoding)
-        else:
-            import_vectors(context, path, fmt, source_layer=source_layer, encoding=encoding)
-        if report.read == 0 and report.refused_count == 0:
-            raise ValidationError(f"{name}: no data rows to import (the file has a header but no rows)"
-                                  if report.row_numbers == "row" else f"{name}: the file holds no features")
-        if dry_run or (strict and report.refused_count):
-            transaction.rollback()
-            report.committed = False
-        else:
-            if actor is not None:
-                _audit_import(conn, actor, report)
-            transaction.commit()
-            report.committed = True
-    return report
+    with _file_named(name):
+        if not path.exists():
+            raise ValidationError(f"{name}: no such file or folder")
+        option = coords.parse_crs(crs) if crs is not None else None
+        fmt = "shp" if path.is_dir() else sources.SUFFIXES.get(path.suffix.lower())
+        if fmt is None:
+            if path.suffix.lower() == ".xls":
+                raise ValidationError(f"{name}: old Excel .xls files are not read; save it as .xlsx "
+                                      "(Excel or WPS: 另存为 .xlsx)")
+            raise ValidationError(f"{name}: unknown file type {path.suffix!r}; import GeoJSON, Shapefile (.shp, folder "
+                                  "or .zip), GeoPackage (.gpkg), KML, CSV or XLSX")
+        if path.is_file() and path.stat().st_size == 0:
+            raise ValidationError(f"{name}: the file is empty (0 bytes)")
+        report = ImportReport(file=name, layer=spec.name, format=fmt, dry_run=dry_run, strict=strict,
+                              sheet=str(sheet) if sheet is not None else None, source_layer=source_layer)
+        mapping_dict = parse_mapping(mapping, spec.name)
+        with ExitStack() as stack:
+            if fmt == "zip":
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
+                safe_extract_zip(path, folder, limits=extract_limits)
+                path, fmt = inner_file(folder, name, spec.name)
+                report.format = f"zip/{fmt}"
+            stack.enter_context(_database_errors(name))
+            conn, transaction = stack.enter_context(import_transaction(bind))
+            require_schema(conn)
+            writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200])
+            context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
+                               mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
+            if fmt in ("csv", "xlsx"):
+                import_tables(context, path, fmt, sheet=sheet, encoding=encoding)
+            else:
+                import_vectors(context, path, fmt, source_layer=source_layer, encoding=encoding)
+            if report.read == 0 and report.refused_count == 0:
+                raise ValidationError(f"{name}: no data rows to import (the file has a header but no rows)"
+                                      if report.row_numbers == "row" else f"{name}: the file holds no features")
+            if dry_run or (strict and report.refused_count):
+                transaction.rollback()
+                report.committed = False
+            else:
+                if actor is not None:
+                    _audit_import(conn, actor, report)
+                transaction.commit()
+                report.committed = True
+        return report
+
+
+@contextmanager
+def _file_named(name: str) -> Iterator[None]:
+    """Every message about the import names the file as the user knows it (an upload's or a
+    zip's name, not a member or a temporary copy): a message that does not is prefixed."""
+    try:
+        yield
+    except ValidationError as exc:
+        text = str(exc)
+        if name in text:
+            raise
+        raise type(exc)(f"{name}: {text}") from None
 
 
 @contextmanager
