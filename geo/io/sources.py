@@ -27,6 +27,7 @@ import pyogrio
 from pyproj import CRS
 
 from geo.errors import ValidationError
+from geo.tabular import FORMULA_START
 
 #: File suffix -> format.
 SUFFIXES = {
@@ -294,7 +295,7 @@ class Sheet:
             last = 0
             try:
                 for cells in reader:
-                    yield last + 1, cells
+                    yield last + 1, [_unguarded(c) for c in cells]
                     last = reader.line_num
             except csv.Error as exc:
                 raise ValidationError(
@@ -310,6 +311,15 @@ class Sheet:
                 yield number, list(values)
         finally:
             workbook.close()
+
+
+def _unguarded(cell: str) -> str:
+    """A cell as written before :mod:`geo.tabular` guarded it against formulas: ``'=A1`` is
+    read as ``=A1`` (Excel, too, takes a leading apostrophe as "this is text", not as part of
+    it), so the atlas reads its own CSV exports back unchanged."""
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
 
 
 def _blank(value: Any) -> bool:
