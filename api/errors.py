@@ -23,6 +23,7 @@ PROBLEM_JSON = "application/problem+json"
 
 STATUS = {
     errors.NotFound: 404,
+    errors.TooLarge: 413,
     errors.ValidationError: 422,
     errors.StaleVersion: 409,
     errors.Conflict: 409,

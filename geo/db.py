@@ -150,11 +150,13 @@ def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
 
         url = get_settings().database_url
     parsed = parse_url(url)
+    # hide_parameters: an error's text (a traceback, a log line) never shows the values bound
+    # to a statement, which can be a household head's name or ID number
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(parsed)
     else:
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True)
+            engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         except NoSuchModuleError:
             raise DatabaseError(f"no driver for {parsed.drivername}; {URL_HINT}") from None
     sa.event.listen(engine, "handle_error", _busy_error)
@@ -177,7 +179,7 @@ def _sqlite_engine(url: URL) -> Engine:
     pool = {}
     if database and database != ":memory:" and "mode=memory" not in database:
         pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
-    engine = sa.create_engine(url, module=_sqlite_module(), **pool)
+    engine = sa.create_engine(url, module=_sqlite_module(), hide_parameters=True, **pool)
     sa.event.listen(engine, "connect", _load_spatialite)
     sa.event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -54,6 +54,13 @@ class ValidationError(AtlasError):
     kind = "validation"
 
 
+class TooLarge(ValidationError):
+    """Input beyond a size limit (an archive expanding too far, too many members); the
+    message names the limit. HTTP 413."""
+
+    kind = "payload-too-large"
+
+
 class Conflict(AtlasError):
     """A write that would overwrite a newer version or break a uniqueness rule."""
 

@@ -107,7 +107,8 @@ def import_command(
     refused rows are listed with the reason and skipped (with --strict nothing is written).
 
     Exit status: 0 all rows imported (or would be, with --dry-run); 2 imported, but some rows
-    were refused (listed); 1 nothing written (an error, or refused rows with --strict).
+    were refused (listed); 1 nothing written (an error, every row refused, or refused rows
+    with --strict).
     """
     get_layer(layer)
     engine = engine_for(db)
@@ -125,8 +126,9 @@ def import_command(
         echo_json(report.as_dict())
     else:
         _print_report(report)
-    if strict and report.refused_count:
-        raise typer.Exit(1)
+    written = report.inserted + report.updated + report.unchanged
+    if report.refused_count and (strict or written == 0):
+        raise typer.Exit(1)  # nothing written: every row refused, or --strict
     if report.refused_count:
         raise typer.Exit(2)
 

@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
+from geo.tabular import write_csv
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
@@ -125,7 +126,7 @@ def review(
             raise ValidationError("--format csv writes three files; give -o PREFIX (e.g. -o review)")
         for name in REVIEW_TABLES:
             path = output.with_name(f"{output.name}_{name}.csv")
-            review_table(result, name).to_csv(path, index=False, encoding="utf-8-sig")
+            write_csv(review_table(result, name), path, lineterminator="\n")
             typer.echo(f"wrote {path}")
     elif fmt == "xlsx":
         if output is None:
@@ -243,7 +244,7 @@ def _write_candidates(result: SitingResult, output: Path) -> None:
     suffix = output.suffix.lower()
     frame = result.candidates
     if suffix == ".csv":
-        pd.DataFrame(frame.drop(columns="geometry")).to_csv(output, index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame(frame.drop(columns="geometry")), output, lineterminator="\n")
     elif suffix in (".geojson", ".json"):
         output.write_text(json.dumps(feature_collection(frame, id_column="candidate_id"), ensure_ascii=False),
                           encoding="utf-8")

@@ -82,9 +82,9 @@ def create_import(
                                  "cannot check that every row of a file lies inside them; ask a planner or "
                                  "administrator without a township limit to import the file")
     name = display_name(file.filename)
-    suffix = _suffix(name)
+    _suffix(name)
     with upload_folder() as folder:
-        path = folder / f"upload{suffix}"
+        path = folder / name  # saved under its own name: messages about the whole file name it
         save_upload(file, path, IMPORT_LIMIT, settings, name=name)
         report = import_file(engine, path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
                              encoding=encoding, mapping=map, year=year, dry_run=dry_run, strict=strict,

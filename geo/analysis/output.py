@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis.result import AnalysisResult
+from geo.tabular import write_csv, xlsx_safe_frame, xlsx_text
 from geo.errors import ValidationError
 from geo.geojson import features, geometry_dicts, json_value
 
@@ -184,7 +185,7 @@ def to_csv(result: AnalysisResult, *, table: str | None = None) -> str:
     if table == "all":
         raise ValidationError("CSV holds one table; pick one with --table (table= over HTTP), or use xlsx or json "
                               "for all of them")
-    return readable(result, table).to_csv(index=False, lineterminator="\n")
+    return write_csv(readable(result, table), lineterminator="\n")
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
@@ -207,11 +208,11 @@ def to_xlsx(result: AnalysisResult, *, table: str | None = None) -> bytes:
                   for t in result.thresholds]
         about += [("注", note, None) for note in result.notes]
         about.append(("说明", "点位以经纬度（WGS 84）给出；线和面的几何见 GeoJSON 输出", None))
-        pd.DataFrame(about, columns=["项目", "值", "依据"]).to_excel(
+        xlsx_safe_frame(pd.DataFrame(about, columns=["项目", "值", "依据"])).to_excel(
             writer, sheet_name=_sheet_name("说明", used), index=False)
         for name in _tables(result, table):
-            readable(result, name).to_excel(writer, sheet_name=_sheet_name(result.titles.get(name, name), used),
-                                            index=False)
+            xlsx_safe_frame(readable(result, name)).to_excel(
+                writer, sheet_name=_sheet_name(xlsx_text(result.titles.get(name, name)), used), index=False)
     return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
+from geo import tabular
 from geo.enums import HouseholdStatus, RouteMethod, VillageCategory
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
@@ -191,7 +192,7 @@ def team_table(teams: list[dict]) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese headers correctly."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    tabular.write_csv(frame, path, lineterminator="\n")
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, blank_columns: dict[str, list[str]],
@@ -217,7 +218,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, blank_columns: di
         sheet = book.create_sheet(title)
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([None if (v is not None and not isinstance(v, str) and pd.isna(v)) else v for v in row])
+            sheet.append([None if (v is not None and not isinstance(v, str) and pd.isna(v)) else tabular.xlsx_text(v)
+                          for v in row])
         blanks = set(blank_columns.get(title, []))
         for i, name in enumerate(frame.columns, start=1):
             cell = sheet.cell(row=1, column=i)

@@ -36,12 +36,14 @@ _WEB = {"gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "g
 _ALIASES = {"wgs84": "EPSG:4326", "wgs 84": "EPSG:4326", "cgcs2000": "EPSG:4490"}
 _REFUSED_DATUMS = ("beijing 1954", "xian 1980", "xi'an 1980", "new beijing", "d_beijing_1954",
                    "d_xian_1980", "beijing_1954", "xian_1980")
+_GRID_FILES = re.compile(r"nadgrids|geoidgrids|grids=", re.I)
 _CRS_HELP = ("give EPSG:N (e.g. EPSG:4326 WGS 84, EPSG:4490 CGCS2000, EPSG:4544 CGCS2000 3-degree "
              "Gauss-Kruger CM 105E, EPSG:32648 UTM 48N), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu)")
 
 
 def parse_crs(text: str | int | CRS) -> CRS | WebCRS:
-    """Parse a ``--crs`` value: ``EPSG:N``, ``N``, ``gcj02``, ``bd09``, ``wgs84``, ``cgcs2000`` or WKT.
+    """Parse a ``--crs`` value: ``EPSG:N``, ``N``, ``gcj02``, ``bd09``, ``wgs84`` or ``cgcs2000``
+    (WKT or PROJ text only when it is exactly an EPSG definition; see :func:`_known_epsg`).
 
     Raises
     ------
@@ -58,12 +60,26 @@ def parse_crs(text: str | int | CRS) -> CRS | WebCRS:
         key = _ALIASES.get(key.lower(), key)
         if re.fullmatch(r"\d{4,5}", key):
             key = f"EPSG:{key}"
-        try:
-            crs = CRS.from_user_input(key)
-        except CRSError:
-            raise ValidationError(f"--crs {text!r} is not a coordinate reference system; {_CRS_HELP}") from None
+        crs = _known_epsg(key, text)
     check_crs(crs)
     return crs
+
+
+def _known_epsg(key: str, text: object) -> CRS:
+    """The EPSG definition ``key`` names: ``EPSG:N`` (or an OGC URN of one), or WKT/PROJ text
+    that *is* an EPSG CRS exactly. Anything else (a custom PROJ string, a ``+towgs84`` of its
+    own, a ``+nadgrids`` grid file) is refused: only EPSG's own definitions are used, never
+    parameters or file names from the command line or a form field."""
+    try:
+        parsed = CRS.from_user_input(key)
+        code = parsed.to_epsg(min_confidence=100)
+    except CRSError:
+        raise ValidationError(f"--crs {text!r} is not a coordinate reference system; {_CRS_HELP}") from None
+    if code is None or parsed.to_authority(min_confidence=100) != ("EPSG", str(code)):
+        shown = str(text) if len(str(text)) <= 60 else str(text)[:57] + "..."
+        raise ValidationError(f"--crs {shown!r} is a custom definition, not an EPSG code; custom PROJ strings and "
+                              f"WKT are refused (they can name grid files and datum shifts of their own); {_CRS_HELP}")
+    return CRS.from_epsg(code)
 
 
 def datum_family(crs: CRS) -> str:
@@ -90,6 +106,11 @@ def check_crs(crs: CRS) -> None:
     ValidationError
         Beijing 1954, Xi'an 1980 or a datum outside the WGS 84 / CGCS2000 family.
     """
+    if _GRID_FILES.search(crs.to_wkt() or ""):
+        raise ValidationError(
+            f"{describe(crs)} names grid files of its own (nadgrids/geoidgrids); such custom definitions are "
+            "refused: reproject the data to EPSG:4326 or EPSG:4490 (or a CGCS2000 Gauss-Kruger zone) and import again"
+        )
     family = datum_family(crs)
     if family in ("wgs84", "cgcs2000"):
         return

@@ -22,7 +22,6 @@ Per format:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -41,6 +40,7 @@ import pyogrio
 import shapely
 
 from geo import storage
+from geo.tabular import csv_writer
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.io.fields import DBF_NAMES, REFERENCES, label, layer_fields
@@ -338,10 +338,10 @@ def _write_table(attributes: pd.DataFrame, geoms: np.ndarray, path: Path, *, fmt
     result.columns = header
     if fmt == "csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(header)
             for row in table.itertuples(index=False, name=None):
-                writer.writerow(["" if _missing(v) else _cell_text(v) for v in row])
+                writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
         return
     if len(table) > XLSX_MAX_ROWS:
         raise ValidationError(f"{len(table):,} rows do not fit in an XLSX sheet (at most {XLSX_MAX_ROWS:,}); "
@@ -375,6 +375,16 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
     return str(value)
+
+
+def _csv_cell(value):
+    """A cell for :func:`geo.tabular.csv_writer`: numbers stay numbers (so ``-3`` is not taken
+    for a formula), everything else is text as :func:`_cell_text` writes it."""
+    if isinstance(value, np.generic) and not isinstance(value, np.bool_):
+        value = value.item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 1e15 else value
+    return _cell_text(value)
 
 
 def _cell_value(value):
@@ -486,7 +496,7 @@ def _write_shapefile(attributes: pd.DataFrame, geoms: np.ndarray, path: Path, *,
             result.warnings.append(f"points, lines and polygons were written as {len(families)} Shapefiles "
                                    f"({', '.join(f'{stem}_{f}' for f in families)}); import the zip to read them together")
         with open(folder_path / "fields.csv", "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["dbf_field", "field", "label"])
             for column, dbf in short.items():
                 writer.writerow([dbf, column, label(layer or "", column) if layer else column])

@@ -27,6 +27,7 @@ import pyogrio
 from pyproj import CRS
 
 from geo.errors import ValidationError
+from geo.tabular import FORMULA_START
 
 #: File suffix -> format.
 SUFFIXES = {
@@ -285,6 +286,7 @@ class Sheet:
             yield number, cells
 
     def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """Rows of an RFC 4180 CSV (see :func:`_sniff`); a row's number is the line it starts on."""
         with open(self.path, encoding="utf-8-sig" if self.codec == "utf-8" else self.codec, newline="") as handle:
             sample = handle.read(64 * 1024)
             handle.seek(0)
@@ -293,10 +295,13 @@ class Sheet:
             last = 0
             try:
                 for cells in reader:
-                    yield last + 1, cells
+                    yield last + 1, [_unguarded(c) for c in cells]
                     last = reader.line_num
             except csv.Error as exc:
-                raise ValidationError(f"{self.path.name} line {reader.line_num}: not a valid CSV row ({exc})") from None
+                raise ValidationError(
+                    f"{self.path.name} line {reader.line_num}: not a valid CSV row ({exc}); a quote inside a quoted "
+                    'field must be doubled ("") and a quoted field must end with a quote (RFC 4180: save the file '
+                    "as CSV from Excel or WPS)") from None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[Any]]]:
         workbook = _open_workbook(self.path)
@@ -308,15 +313,74 @@ class Sheet:
             workbook.close()
 
 
+def _unguarded(cell: str) -> str:
+    """A cell as written before :mod:`geo.tabular` guarded it against formulas: ``'=A1`` is
+    read as ``=A1`` (Excel, too, takes a leading apostrophe as "this is text", not as part of
+    it), so the atlas reads its own CSV exports back unchanged."""
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _sniff(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;|")
-    except csv.Error:
-        return csv.excel
+#: Column separators a table may use; the quoting is always RFC 4180's.
+DELIMITERS = ",\t;|"
+
+
+class Rfc4180(csv.Dialect):
+    """RFC 4180: fields quoted with ``"``, a quote inside doubled (``""``), quoted fields may
+    hold the delimiter and line breaks. ``strict`` makes a stray quote after a closing quote
+    an error instead of a silent guess."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    escapechar = None
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = True
+
+
+def _sniff(sample: str) -> type[csv.Dialect]:
+    """RFC 4180 with the file's delimiter (comma, tab, semicolon or bar).
+
+    Only the delimiter is guessed, from the header row (the first record, read with RFC 4180
+    quoting so a quoted header holding a comma or a line break does not mislead): the
+    candidate outside quotes that splits it into the most fields; a comma when none does.
+    Quoting is never guessed: ``csv.Sniffer`` decides ``doublequote`` from the lines it sees
+    and, on a header without doubled quotes, reads ``"a""b"`` as ``a"b""`` (silently wrong).
+    """
+    header = _first_record(sample)
+    counts = {d: _count_outside_quotes(header, d) for d in DELIMITERS}
+    delimiter = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    if counts[delimiter] == 0:
+        delimiter = ","
+    return type("FileDialect", (Rfc4180,), {"delimiter": delimiter})
+
+
+def _first_record(sample: str) -> str:
+    """The text of the first record: up to the first line break outside quotes."""
+    inside = False
+    for i, ch in enumerate(sample):
+        if ch == '"':
+            inside = not inside
+        elif ch in "\r\n" and not inside:
+            return sample[:i]
+    return sample
+
+
+def _count_outside_quotes(text: str, delimiter: str) -> int:
+    inside, count = False, 0
+    for ch in text:
+        if ch == '"':
+            inside = not inside
+        elif ch == delimiter and not inside:
+            count += 1
+    return count
 
 
 def _open_workbook(path: Path):
@@ -467,9 +531,15 @@ class VectorPart:
                 return
 
 
+#: An absolute path's folders (``/tmp/atlas-upload-x1/``): left out of messages, which name files only.
+_FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:'\"]+)+[/\\]")
+
+
 def _one_line(exc: BaseException) -> str:
+    """The first line of a reader's error, without the folders of any path it quotes (the
+    server's temporary folders are nobody's business; the caller knows the file's name)."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return _FOLDERS.sub("", text[0]) if text else type(exc).__name__
 
 
 def list_layers(path: Path) -> list[tuple[str, str | None]]:

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from geo.errors import ValidationError
+from geo.errors import TooLarge, ValidationError
 
 MiB = 1024 * 1024
 
@@ -22,6 +22,9 @@ MiB = 1024 * 1024
 MAX_EXTRACTED_BYTES = 2048 * MiB
 MAX_COMPRESSION_RATIO = 200
 MAX_MEMBERS = 10_000
+#: Below this many bytes in all, the archive's overall ratio is not checked (a small table of
+#: repeated text compresses far more than 200 times and is harmless).
+RATIO_FREE_BYTES = 16 * MiB
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,10 @@ class ExtractLimits:
     max_total_bytes
         Largest total uncompressed size [bytes].
     max_ratio
-        Largest uncompressed/compressed ratio of a member larger than 1 MiB (text tables
-        compress 10-50 times; bombs compress thousands of times).
+        Largest uncompressed/compressed ratio of a member larger than 1 MiB, and of the
+        whole archive once it expands beyond 16 MiB (text tables compress 10-50 times;
+        bombs compress hundreds to thousands of times, also when split into many members
+        of 1 MiB each).
     max_members
         Most entries in the archive.
     """
@@ -99,6 +104,33 @@ def _safe_relative(name: str, archive: str) -> PurePosixPath:
     return path
 
 
+def _check_layout(plan: list[tuple[zipfile.ZipInfo, PurePosixPath]], archive: str) -> None:
+    """Refuse members that cannot all be written: a file and a folder (or two files) of the
+    same name, e.g. ``a`` then ``a/x``."""
+    files: dict[PurePosixPath, str] = {}
+    folders: set[PurePosixPath] = set()
+    for info, relative in plan:
+        if not relative.parts:
+            continue
+        for parent in list(relative.parents)[:-1]:
+            if parent in files:
+                raise ValidationError(f"{archive}: member {str(relative)!r} needs a folder {str(parent)!r}, but the "
+                                      f"archive also holds a file of that name; re-create the archive")
+            folders.add(parent)
+        if info.is_dir():
+            if relative in files:
+                raise ValidationError(f"{archive}: {str(relative)!r} is both a file and a folder in the archive; "
+                                      "re-create the archive")
+            folders.add(relative)
+            continue
+        if relative in folders:
+            raise ValidationError(f"{archive}: {str(relative)!r} is both a file and a folder in the archive; "
+                                  "re-create the archive")
+        if relative in files:
+            raise ValidationError(f"{archive}: member {str(relative)!r} appears twice; re-create the archive")
+        files[relative] = info.filename
+
+
 def safe_extract_zip(archive: str | os.PathLike, destination: str | os.PathLike, *,
                      limits: ExtractLimits = ExtractLimits()) -> list[Path]:
     """Extract a zip into ``destination``, refusing anything unsafe; return the files written.
@@ -129,14 +161,22 @@ def safe_extract_zip(archive: str | os.PathLike, destination: str | os.PathLike,
     with handle:
         infos = handle.infolist()
         if len(infos) > limits.max_members:
-            raise ValidationError(
-                f"{archive.name}: {len(infos)} entries is more than the limit of {limits.max_members}"
+            raise TooLarge(
+                f"{archive.name}: {len(infos)} entries is more than the limit of {limits.max_members} members "
+                "per archive; zip only the files to import"
             )
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_total_bytes:
-            raise ValidationError(
+            raise TooLarge(
                 f"{archive.name}: expands to {declared / MiB:.0f} MiB, more than the limit of "
-                f"{limits.max_total_bytes / MiB:.0f} MiB"
+                f"{limits.max_total_bytes / MiB:.0f} MiB uncompressed per archive; split it"
+            )
+        compressed = sum(i.compress_size for i in infos)
+        if declared > RATIO_FREE_BYTES and compressed and declared / compressed > limits.max_ratio:
+            raise TooLarge(
+                f"{archive.name}: its {len(infos)} members expand {declared / compressed:.0f} times in all "
+                f"({compressed / MiB:.1f} MiB to {declared / MiB:.0f} MiB; limit {limits.max_ratio:g} times "
+                f"beyond {RATIO_FREE_BYTES // MiB} MiB); it looks like a decompression bomb and is refused"
             )
         plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         for info in infos:
@@ -148,11 +188,12 @@ def safe_extract_zip(archive: str | os.PathLike, destination: str | os.PathLike,
                 raise ValidationError(f"{archive.name}: member {name!r} is a symbolic link; links are refused")
             relative = _safe_relative(name, archive.name)
             if info.file_size > MiB and info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
-                raise ValidationError(
+                raise TooLarge(
                     f"{archive.name}: member {name!r} expands {info.file_size / info.compress_size:.0f} times "
                     f"(limit {limits.max_ratio:g}); it looks like a decompression bomb and is refused"
                 )
             plan.append((info, relative))
+        _check_layout(plan, archive.name)
         total = 0
         root = destination.resolve()
         for info, relative in plan:
@@ -169,7 +210,7 @@ def safe_extract_zip(archive: str | os.PathLike, destination: str | os.PathLike,
                     member_total += len(block)
                     total += len(block)
                     if member_total > info.file_size or total > limits.max_total_bytes:
-                        raise ValidationError(
+                        raise TooLarge(
                             f"{archive.name}: member {relative} expands beyond its declared size or the "
                             f"limit of {limits.max_total_bytes / MiB:.0f} MiB; refused"
                         )

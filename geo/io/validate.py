@@ -74,7 +74,28 @@ def _reasons(index: pd.Index) -> pd.Series:
     return pd.Series([None] * len(index), index=index, dtype=object)
 
 
-def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = False) -> Checked:
+#: Largest value of each integer column type [-]: what the database can store.
+INTEGER_RANGE = {"SmallInteger": 2**15 - 1, "Integer": 2**31 - 1, "BigInteger": 2**63 - 1}
+
+#: Control characters refused in text: C0 except tab, line feed and carriage return (which
+#: a quoted CSV field may hold), DEL and C1. NUL cannot be stored by PostgreSQL at all; ESC
+#: and the others are invisible and end up in exports and spreadsheets.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """Why ``text`` is refused for its control characters (without quoting it), or None."""
+    match = CONTROL_CHARACTERS.search(text)
+    if match is None:
+        return None
+    return (f"holds the control character U+{ord(match.group()):04X} at character {match.start() + 1}; "
+            "remove it (control characters are not stored)")
+
+
+def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = False,
+                  maximum: float | None = None, minimum: float | None = None) -> Checked:
+    """Numbers (integers with ``integer``), refusing what is not one, is not finite, or lies
+    outside ``minimum``..``maximum`` (integers: also outside what the column type stores)."""
     texts = _texts(values)
     missing = (texts.isna() | texts.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
     cleaned = texts.str.replace(",", "", regex=False).str.rstrip("%")
@@ -84,6 +105,23 @@ def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = F
     bad = ~missing & np.isnan(array)
     for i in np.flatnonzero(bad):
         reasons[i] = _message(label, texts.iat[i], "not a number", pii)
+    infinite = ~missing & ~bad & ~np.isfinite(array)
+    for i in np.flatnonzero(infinite):
+        reasons[i] = _message(label, texts.iat[i], "too large to be a number", pii)
+    bad = bad | infinite
+    array = np.where(infinite, np.nan, array)
+    high = maximum if maximum is not None else (INTEGER_RANGE["BigInteger"] if integer else None)
+    low = minimum if minimum is not None else (-INTEGER_RANGE["BigInteger"] if integer else None)
+    with np.errstate(invalid="ignore"):
+        above = ~missing & ~bad & (array > high) if high is not None else np.zeros(len(array), dtype=bool)
+        below = ~missing & ~bad & (array < low) if low is not None else np.zeros(len(array), dtype=bool)
+    for i in np.flatnonzero(above):
+        reasons[i] = _message(label, texts.iat[i], f"larger than {high:,.0f}, the most this field holds", pii)
+    for i in np.flatnonzero(below):
+        reasons[i] = _message(label, texts.iat[i], "negative; a count cannot be below 0" if low == 0 else
+                              f"smaller than {low:,.0f}, the least this field holds", pii)
+    bad = bad | above | below
+    array = np.where(above | below, np.nan, array)
     if integer:
         with np.errstate(invalid="ignore"):
             fraction = ~missing & ~bad & (np.mod(array, 1) != 0)
@@ -150,7 +188,10 @@ def check_texts(values: pd.Series, *, label: str, max_length: int | None, pii: b
             continue
         out.append(text)
         reason = None
-        if isinstance(original, float) and abs(original) >= 1e11 and not original.is_integer():
+        control = control_character(text)
+        if control is not None:
+            reason = f"{label}: {control}"
+        elif isinstance(original, float) and abs(original) >= 1e11 and not original.is_integer():
             reason = _message(label, text, "a long number Excel has rounded; format the column as text "
                               "(文本) and type the code again", pii)
         elif "e+" in text.lower() and re.fullmatch(r"\d(\.\d+)?e\+\d+", text, flags=re.I):
@@ -196,7 +237,9 @@ def check_column(column: sa.Column, values: pd.Series, *, label: str) -> Checked
     if python_type is bool:
         return check_booleans(values, label=label, pii=pii)
     if python_type is int:
-        return check_numbers(values, label=label, integer=True, pii=pii)
+        # counts, years and numbers in a list: never negative; at most what the type stores
+        largest = INTEGER_RANGE.get(type(column.type).__name__, INTEGER_RANGE["Integer"])
+        return check_numbers(values, label=label, integer=True, pii=pii, minimum=0, maximum=largest)
     if python_type is float:
         return check_numbers(values, label=label, integer=False, pii=pii)
     if python_type is dt.date:

@@ -11,6 +11,7 @@ import io
 
 import pandas as pd
 
+from geo.tabular import write_csv, xlsx_safe_frame
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
 from geo.pv.review import FLAGS, PVReview
@@ -117,7 +118,7 @@ def review_table(result: PVReview, table: str) -> pd.DataFrame:
 
 def review_csv(result: PVReview, table: str) -> bytes:
     """One review table as CSV, UTF-8 with BOM (Excel shows the Chinese headers)."""
-    return review_table(result, table).to_csv(index=False).encode("utf-8-sig")
+    return write_csv(review_table(result, table), lineterminator="\n").encode("utf-8-sig")
 
 
 def review_xlsx(result: PVReview) -> bytes:
@@ -125,7 +126,7 @@ def review_xlsx(result: PVReview) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, (sheet, _) in REVIEW_TABLES.items():
-            review_table(result, name).to_excel(writer, sheet_name=sheet, index=False)
+            xlsx_safe_frame(review_table(result, name)).to_excel(writer, sheet_name=sheet, index=False)
         pd.DataFrame({"说明": [estimate_line(result.is_estimate, result.weather_label),
                                f"电价 {result.price_yuan_per_kwh:g} 元/kWh"]}).to_excel(
             writer, sheet_name="说明", index=False)

@@ -89,7 +89,7 @@ def test_shapefile_zip_and_xlsx_uploads(scratch, tmp_path):
 
 @pytest.mark.parametrize("name, content, form, status, words", [
     ("slip.zip", _zip({"../../evil.geojson": _geojson(["API-Z1"])}), {}, 422, "outside the extraction folder"),
-    ("bomb.zip", _zip({"big.csv": b"0" * (40 * 1024 * 1024)}), {}, 422, "decompression bomb"),
+    ("bomb.zip", _zip({"big.csv": b"0" * (40 * 1024 * 1024)}), {}, 413, "decompression bomb"),
     ("wells.geojson", _geojson(["API-C1"]), {"crs": "EPSG:4544"}, 422, "EPSG:4544"),
     ("wells.csv", "设施名称,设施类型\n井,机井\n".encode(), {}, 422, "经度"),
     ("wells.csv", "设施编号,设施名称,设施类型,运行状态,经度,纬度\nAPI-B1,井,机井,正常运行,105.1,37.5\n"

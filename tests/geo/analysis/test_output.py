@@ -107,3 +107,22 @@ def test_text_from_data_is_not_read_as_markup(result):
 
     tricky = replace(result, notes=("含[bold]方括号[/bold]的说明",))
     assert "含[bold]方括号[/bold]的说明" in render(tricky, "table")
+
+
+def test_control_characters_and_formulas_in_names_are_written_safely():
+    townships = gpd.GeoDataFrame({"id": [1], "name": ["甲镇"]}, geometry=[area(-5_000, -5_000, 5_000, 5_000)],
+                                 crs=4326)
+    townships["seat"] = gpd.GeoSeries([point(0, 0)], crs=4326)
+    villages = gpd.GeoDataFrame({"id": [1], "name": ["=HYPERLINK(\"x\")"], "township_id": [1],
+                                 "category": ["poor"], "households": [10], "population": [30],
+                                 "registered_poor_households": [2]}, geometry=[point(500, 0)], crs=4326)
+    settlements = gpd.GeoDataFrame({"id": [1], "village_id": [1], "name": ["一\x1b组"], "households": [3],
+                                    "population": [9]}, geometry=[point(500, 1_000)], crs=4326)
+    roads = gpd.GeoDataFrame({"id": [1], "surface": ["hardened"], "width_m": [6.0]},
+                             geometry=[line((0, 0), (2_000, 0))], crs=4326)
+    result = analyze_roads(villages, settlements, roads, townships)
+    book = openpyxl.load_workbook(io.BytesIO(render(result, "xlsx")))  # openpyxl refused ESC: was a 500
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row]
+    assert "一<U+001B>组" in cells
+    villages_csv = pd.read_csv(io.StringIO(render(result, "csv", table="villages")))
+    assert villages_csv["行政村"].tolist() == ["'=HYPERLINK(\"x\")"]

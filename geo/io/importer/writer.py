@@ -1,0 +1,125 @@
+"""The import's transaction, and the writer that checks frames of canonical fields
+against a layer and upserts the rows that pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy.engine import Connection
+
+from geo import storage
+from geo.io.importer.checks import RowChecks
+from geo.io.importer.keys import KeyRegistry
+from geo.io.importer.report import ImportReport, LayerCounts
+from geo.io.references import Resolver
+from geo.io.validate import combine
+from geo.layers import get_layer
+
+
+@contextmanager
+def import_transaction(bind: storage.Bind) -> Iterator[tuple[Connection, Any]]:
+    """A connection and a transaction the caller commits or rolls back; a savepoint inside a
+    caller's connection, so a dry run or a strict refusal undoes only this import."""
+    if isinstance(bind, Connection):
+        _begin_sqlite(bind)
+        transaction = bind.begin_nested()
+        try:
+            yield bind, transaction
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+        return
+    with bind.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn, transaction
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    """Make sure SQLite really is inside the caller's transaction before a savepoint.
+
+    The sqlite3 driver opens its transaction lazily, at the first INSERT/UPDATE/DELETE; a
+    SAVEPOINT issued before that opens a transaction of its own, and releasing it commits,
+    outside the caller's transaction.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.driver_connection
+    if not getattr(raw, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN")
+
+
+class Writer(RowChecks):
+    """Checks frames of canonical fields against a layer and upserts the rows that pass."""
+
+    def __init__(self, conn: Connection, report: ImportReport, *, strict: bool, source: str):
+        self.conn = conn
+        self.report = report
+        self.strict = strict
+        self.source = source
+        self.resolver = Resolver(conn)
+        self.keys: dict[tuple[str, tuple[str, ...]], KeyRegistry] = {}
+
+    def write(self, layer: str, frame: pd.DataFrame, rows: Sequence[int | None],
+              sheets: Sequence[str | None] | None = None) -> pd.Series:
+        """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused)."""
+        spec = get_layer(layer)
+        frame = frame.reset_index(drop=True)
+        sheets = list(sheets) if sheets is not None else [None] * len(frame)
+        out = pd.DataFrame(index=frame.index)
+        reasons: list[pd.Series] = []
+        reasons += self._check_attributes(spec, frame, out)
+        reasons.append(self._check_reference_texts(spec, frame))
+        reasons.append(self._check_count_order(spec, out))
+        geometry_reasons, repairs = self._check_geometries(spec, frame, out)
+        reasons += geometry_reasons
+        reasons += self._resolve_parents(spec, frame, out)
+        refused = combine(reasons, frame.index)
+        refused = self._check_required(spec, frame, out, refused)
+        rows_array = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
+        refused = self._repeated_keys(spec, out, rows_array, refused)
+        ok = refused.isna().to_numpy()
+        repaired = combine(repairs, frame.index)
+        for i in np.flatnonzero(~ok):
+            self.report.refuse(rows[i], refused.iat[i], layer=layer, sheet=sheets[i])
+        for i in np.flatnonzero(ok & repaired.notna().to_numpy()):
+            self.report.repair(rows[i], repaired.iat[i], layer=layer, sheet=sheets[i])
+        return self._upsert(spec, out, ok)
+
+    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray) -> pd.Series:
+        ids = pd.Series(pd.array([None] * len(out), dtype="Int64"), index=out.index)
+        counts = self.report.layers.setdefault(spec.name, LayerCounts())
+        if not ok.any():
+            return ids
+        for part in self._parts(spec, out.loc[ok]):
+            result = storage.write_layer(self.conn, spec.name, self._storable(spec, part), source=self.source)
+            counts.inserted += result.inserted
+            counts.updated += result.updated
+            counts.unchanged += result.unchanged
+            ids.loc[part.index] = result.ids
+        self.resolver.invalidate(spec.name)
+        return ids
+
+    @staticmethod
+    def _parts(spec, frame: pd.DataFrame) -> list[pd.DataFrame]:
+        """Rows without a primary geometry are written without the geometry column, so an
+        update never erases a stored position (a table row with empty coordinates)."""
+        if spec.geometry not in frame.columns:
+            return [frame]
+        missing = shapely.is_missing(np.asarray(frame[spec.geometry].values, dtype=object))
+        parts = []
+        if (~missing).any():
+            parts.append(frame.loc[~missing])
+        if missing.any():
+            parts.append(frame.loc[missing].drop(columns=[spec.geometry]))
+        return parts
