@@ -43,6 +43,11 @@ def test_import_dry_run_strict_and_json(empty_url, tmp_path):
     assert json.loads(run_cli("layers", "--json", "--db", empty_url, check=True).stdout)["water_facilities"] == 2
     partial = run_cli("import", bad, "--layer", "water_facilities", "--db", empty_url)
     assert partial.returncode == 2 and "inserted 1" in partial.stdout and "refused 1" in partial.stdout
+    every = _csv(tmp_path / "every.csv", [header, ["W-5", "井", "水塔", "正常运行", 105.1, 37.5],
+                                           ["W-6", "井", "机井", "正常运行", -105.2, 37.5]])
+    refused = run_cli("import", every, "--layer", "water_facilities", "--db", empty_url)
+    assert refused.returncode == 1, refused.stdout  # every row refused: nothing written, as with --strict
+    assert "inserted 0" in refused.stdout and "refused 2" in refused.stdout
 
 
 def test_import_errors_are_one_line(empty_url, tmp_path):
