@@ -27,6 +27,8 @@ STATUS = {
     errors.StaleVersion: 409,
     errors.Conflict: 409,
     errors.OutOfScope: 403,
+    errors.AuthenticationFailed: 401,
+    errors.TooManyAttempts: 429,
     errors.SchemaMissing: 503,
     errors.DatabaseError: 503,
     errors.AtlasError: 400,
@@ -90,12 +92,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AtlasError)
     async def _atlas_error(request: Request, exc: errors.AtlasError) -> JSONResponse:
         status = status_for(exc)
-        extra = {}
+        extra, headers = {}, None
+        if status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="atlas"'}
+        if isinstance(exc, errors.TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         if isinstance(exc, errors.StaleVersion):
             # Stale If-Match: 412 (RFC 9110); a stale version in the body: 409.
             status = 412 if request.headers.get("if-match") else 409
             extra["current_version"] = exc.current_version
-        return problem(status, TITLES.get(status, type(exc).__name__), str(exc), exc.kind, **extra)
+        return problem(status, TITLES.get(status, type(exc).__name__), str(exc), exc.kind, headers=headers,
+                       **extra)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
