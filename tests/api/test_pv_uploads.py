@@ -80,7 +80,7 @@ def _problem(response: httpx.Response, status: int) -> str:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     detail = response.json()["detail"]
-    assert "atlas-upload" not in detail and "/tmp" not in detail  # the caller's file name, not the server's copy
+    assert "atlas-scratch" not in detail and "/tmp" not in detail  # the caller's file name, not the server's copy
     return detail
 
 
