@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from fastapi import Form, Header, HTTPException, Request, Response
 
 from api import security
+from api.deps import SettingsDep
 from geo.settings import Settings
 
 FORM_COOKIE = "atlas_login_form"
@@ -42,6 +43,7 @@ def issue_form_token(request: Request, response: Response, settings: Settings) -
 
 def check_form_token(
     request: Request,
+    settings: SettingsDep,
     csrf_token: Annotated[str | None, Form(max_length=200, description="the token of the login "
                                           "form (GET /api/auth/session/form)")] = None,
     x_csrf_token: Annotated[str | None, Header(max_length=200, description="or the token here")] = None,
@@ -50,7 +52,6 @@ def check_form_token(
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise HTTPException(403, "a login from another site is refused; open the login page (/login) "
                                  "of this site and log in there")
-    settings: Settings = request.app.state.settings
     if not security.form_token_valid(settings, request.cookies.get(FORM_COOKIE), csrf_token or x_csrf_token):
         raise HTTPException(403, "the login form has expired or did not come from this site; reload the "
                                  "login page (/login) and try again (scripts: GET /api/auth/session/form "

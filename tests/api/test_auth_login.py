@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -232,8 +233,12 @@ def test_a_database_failure_is_a_server_error_not_a_wrong_password(databases):
 # ---------------------------------------------------------------------- start-up
 
 
-def test_upload_folders_left_behind_are_removed_at_start_up(login_engine):
+def test_upload_folders_left_behind_are_removed_at_start_up(login_engine, tmp_path, monkeypatch):
+    # A temporary folder of its own (as TMPDIR would give): any app starting meanwhile (another
+    # test worker) rightly removes an old unlocked folder in the shared one.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     root = scratch.scratch_root()
+    assert root.parent == tmp_path
     old = time.time() - 3600
     left = root / f"upload-left-behind-{os.getpid()}"
     left.mkdir()
@@ -249,7 +254,7 @@ def test_upload_folders_left_behind_are_removed_at_start_up(login_engine):
     assert not in_use.exists()
 
 
-def test_uploads_go_under_the_scratch_parent(monkeypatch):
+def test_uploads_go_under_the_scratch_parent():
     from api import uploads
 
     with uploads.upload_folder() as folder:
