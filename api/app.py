@@ -6,6 +6,11 @@ caller, permissions, township scope). A new feature is one router module include
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
@@ -14,6 +19,7 @@ from api.routes import (analyses, audit, auth, exports, imports, inspections, la
                         users)
 from api.routes.maps import maps_router
 from geo.db import make_engine
+from geo import scratch
 from geo.errors import ValidationError
 from geo.settings import Settings, get_settings
 
@@ -35,6 +41,23 @@ def reject_nul(request: Request) -> None:
         raise ValidationError("the request contains a NUL character (%00); remove it")
 
 
+log = logging.getLogger("atlas.api")
+
+
+def _lifespan(started_s: float):
+    """Start-up work: remove the upload folders a killed server left behind (older than this
+    application and not in use by a live process; see :mod:`geo.scratch`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        removed = scratch.remove_stale(older_than_s=started_s)
+        if removed:
+            log.warning("removed %d upload folder(s) left behind by an earlier server", len(removed))
+        yield
+
+    return lifespan
+
+
 def create_app(*, engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the application around one engine (SpatiaLite or PostGIS)."""
     settings = settings or get_settings()
@@ -45,10 +68,17 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(reject_nul)],
+        lifespan=_lifespan(time.time()),
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     install_error_handlers(app)
+    if settings.trusted_proxies:
+        # X-Forwarded-For and -Proto only from the configured proxies (uvicorn's own proxy
+        # handling, which trusts 127.0.0.1 by default, is off: see ``atlas serve``).
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     meta.install_docs(app)
 
     app.include_router(meta.router)

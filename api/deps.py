@@ -53,6 +53,21 @@ def get_settings(request: Request) -> Settings:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
+
+def client_address(request: Request) -> str:
+    """The caller's address ("" when unknown).
+
+    It is the connecting address, except behind a reverse proxy listed in
+    ``ATLAS_TRUSTED_PROXIES``: then :func:`api.app.create_app`'s proxy-headers middleware has
+    replaced it with the rightmost ``X-Forwarded-For`` address that is not a trusted proxy.
+    ``X-Forwarded-For`` from anyone else (localhost included) is ignored, so a client cannot
+    pick its own address to escape the per-address login slow-down.
+    """
+    return request.client.host if request.client else ""
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
 # Declared for the OpenAPI document (Swagger UI's "Authorize" button); parsing is ours.
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False,
                                description="Token from POST /api/auth/token")

@@ -29,6 +29,8 @@ STATUS = {
     errors.Conflict: 409,
     errors.Forbidden: 403,
     errors.OutOfScope: 403,
+    errors.AuthenticationFailed: 401,
+    errors.TooManyAttempts: 429,
     errors.SchemaMissing: 503,
     errors.DatabaseBusy: 503,
     errors.DatabaseError: 503,
@@ -93,9 +95,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AtlasError)
     async def _atlas_error(request: Request, exc: errors.AtlasError) -> JSONResponse:
         status = status_for(exc)
-        extra = {}
-        headers = None
-        if isinstance(exc, errors.DatabaseBusy):
+        extra, headers = {}, None
+        if status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="atlas"'}
+        if isinstance(exc, (errors.DatabaseBusy, errors.TooManyAttempts)):
             headers = {"Retry-After": str(exc.retry_after_s)}
         if isinstance(exc, errors.StaleVersion):
             # Stale If-Match: 412 (RFC 9110); a stale version in the body: 409.

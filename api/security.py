@@ -7,6 +7,8 @@ read credentials from requests and call these.
   logout (``tokens_valid_after``) takes effect at once.
 - API keys: ``atlas_<prefix>_<secret>``; the prefix finds the key, only a SHA-256 hash of the
   secret is stored (the secret is 32 random bytes, so a slow hash adds nothing).
+- Login-form tokens (against login CSRF): a random nonce signed with ``Settings.secret_key``,
+  sent twice by the browser (cookie and form field); see :mod:`api.login_form`.
 """
 
 from __future__ import annotations
@@ -138,3 +140,22 @@ def key_matches(stored_hash: str, secret: str) -> bool:
 
 def looks_like_api_key(value: str) -> bool:
     return value.startswith(KEY_MARK + "_")
+
+
+def _form_signature(settings: Settings, nonce: str) -> str:
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"login-form:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def new_form_token(settings: Settings) -> str:
+    """A login-form token: ``<nonce>.<HMAC of the nonce>`` (only this server can make one)."""
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_form_signature(settings, nonce)}"
+
+
+def form_token_valid(settings: Settings, cookie: str | None, sent: str | None) -> bool:
+    """True when the form's token equals the cookie's and carries this server's signature."""
+    if not cookie or not sent or len(cookie) > 200 or not hmac.compare_digest(cookie, sent):
+        return False
+    nonce, _, signature = cookie.partition(".")
+    return bool(nonce) and hmac.compare_digest(signature, _form_signature(settings, nonce))

@@ -5,8 +5,9 @@
   ``Content-Length`` says so, else as soon as the bytes received pass the limit (a chunked
   upload is never read to its end);
 - :func:`save_upload`: copies one upload into a private temporary folder
-  (:func:`upload_folder`, removed afterwards, also on error) with a running count against
-  that file's own limit;
+  (:func:`upload_folder`, removed afterwards, also on error; one left behind by a killed
+  server is removed when the next one starts, see :mod:`geo.scratch`) with a running count
+  against that file's own limit;
 - :func:`display_name`: the upload's own file name, cleaned, for messages; and
   :func:`named_errors`, which puts that name in place of the temporary path in the
   messages of the geo functions that read the copy.
@@ -18,8 +19,6 @@ never logged, nor quoted in a 413: messages carry the file's name and size only.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from starlette.types import Message, Receive
 from api.errors import TITLES, problem
 from api.schemas.common import problem_responses
 from geo.errors import ValidationError
+from geo.scratch import scratch_folder
 from geo.settings import Settings
 
 MiB = 1024 * 1024
@@ -159,12 +159,10 @@ def display_name(filename: str | None) -> str:
 
 @contextmanager
 def upload_folder() -> Iterator[Path]:
-    """A private temporary folder for uploads, removed with everything in it afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="atlas-upload-"))
-    try:
+    """A private temporary folder for uploads (``<temp>/atlas-scratch-<user>/upload-*``),
+    removed with everything in it afterwards."""
+    with scratch_folder("upload") as folder:
         yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def save_upload(upload: UploadFile, target: Path, limit: UploadLimit, settings: Settings, *,

@@ -87,3 +87,19 @@ class OutOfScope(AtlasError):
     """A write that would put a row outside the townships the caller may change."""
 
     kind = "out-of-scope"
+
+
+class AuthenticationFailed(AtlasError):
+    """A login with a wrong name or password, or for a deactivated account (never says which)."""
+
+    kind = "not-authenticated"
+
+
+class TooManyAttempts(AtlasError):
+    """Too many failed logins for one name: refused until ``retry_after_s`` seconds have passed."""
+
+    kind = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

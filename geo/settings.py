@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The repository root when installed in editable mode (the supported way): ``data/`` lives here.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,20 @@ class Settings(BaseSettings):
         Lifetime of a token from ``POST /api/auth/token`` [min].
     login_max_failures, login_window_minutes
         Failed password logins allowed per login name within the window before further
-        attempts are refused with 429 (four times as many per client address).
+        attempts for that name are refused with 429 (the lock-out lasts the window).
+    login_slowdown_after, login_max_delay_seconds
+        Failed logins from one client address within the window (any names) after which
+        every login from that address waits before it is checked: 0.25 s, then twice as
+        long after each further failure, at most ``login_max_delay_seconds`` [s] (0: never
+        wait). An address is slowed down, never locked out, so a county office behind one
+        NAT address can still log in while someone there guesses.
+    trusted_proxies
+        Addresses or networks (``10.0.0.1``, ``10.0.0.0/8``) of reverse proxies whose
+        ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed; the client is
+        the rightmost address in ``X-Forwarded-For`` that is not a trusted proxy. Empty (the
+        default): the headers are ignored and the client is the connecting address. The
+        environment variable takes a comma-separated list:
+        ``ATLAS_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8``.
     """
 
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
@@ -63,6 +77,30 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    login_slowdown_after: int = Field(default=20, ge=1)
+    login_max_delay_seconds: float = Field(default=4.0, ge=0, le=30)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        checked = []
+        for entry in value:
+            try:
+                checked.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"ATLAS_TRUSTED_PROXIES: {entry[:60]!r} is not an IP address or network; give "
+                    "addresses or CIDR networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8"
+                ) from None
+        return checked
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

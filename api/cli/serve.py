@@ -70,7 +70,9 @@ def serve(
         )
     typer.echo(f"Village assistance atlas running at http://{shown}:{port}/  "
                f"(database {engine.url.render_as_string(hide_password=True)}; Ctrl+C stops)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # proxy_headers=False: uvicorn would trust X-Forwarded-For from 127.0.0.1; the app trusts
+    # only ATLAS_TRUSTED_PROXIES (see api.app.create_app).
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""``/api/auth``: log in (OAuth2 password flow), the caller's own account and API keys."""
+"""``/api/auth``: log in (OAuth2 password flow, or a browser session), the caller's own account
+and API keys. The login rules live in :mod:`geo.services.login`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import security
-from api.deps import SESSION_COOKIE, CurrentUser, EngineDep, SettingsDep
+from api.deps import SESSION_COOKIE, ClientAddress, CurrentUser, EngineDep, SettingsDep
+from api.login_form import check_form_token, issue_form_token
 from api.params import RowId
 from api.schemas.common import problem_responses
-from api.schemas.users import KeyCreate, KeyCreated, KeyPublic, Me, PasswordChange, TokenOut, UserPublic
+from api.schemas.users import (KeyCreate, KeyCreated, KeyPublic, LoginFormOut, Me, PasswordChange, TokenOut,
+                               UserPublic)
 from geo import accounts
+from geo.services import login
 from geo.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -21,51 +25,42 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _login(request: Request, engine, settings: Settings, form: OAuth2PasswordRequestForm) -> dict:
-    """Check a password login, rate-limited per login name and per client address."""
-    name, client = form.username[:64], _client(request)
-    window = dt.timedelta(minutes=settings.login_window_minutes)
-    since = dt.datetime.now(dt.timezone.utc) - window
-    by_name, by_client = accounts.recent_failures(engine, name=name, client=client, since=since)
-    if by_name >= settings.login_max_failures or by_client >= 4 * settings.login_max_failures:
-        raise HTTPException(
-            429, f"too many failed logins; wait {settings.login_window_minutes} minutes and try again",
-            headers={"Retry-After": str(int(window.total_seconds()))},
-        )
-    try:
-        user = accounts.get_user(engine, name=name)
-    except Exception:
-        user = None
-    ok = security.verify_password(user["password_hash"] if user else None, form.password)
-    ok = ok and bool(user and user["is_active"])
-    accounts.record_login(engine, name=name, client=client, success=ok)
-    if not ok:
-        raise HTTPException(401, "wrong user name or password, or the account is deactivated",
-                            headers={"WWW-Authenticate": 'Bearer realm="atlas"'})
-    return user
+async def _login(engine, settings: Settings, form: OAuth2PasswordRequestForm, client: str) -> dict:
+    """The login rules of :mod:`geo.services.login` (429 lock-out per name, slow-down per address)."""
+    return await login.log_in(engine, name=form.username, password=form.password, client=client,
+                              policy=login.LoginPolicy.from_settings(settings),
+                              verify=security.verify_password)
 
 
 @router.post("/token", response_model=TokenOut, responses=problem_responses(401, 422, 429),
              summary="Log in: a bearer token for a user name and password (OAuth2 password flow)")
-def token(request: Request, form: LoginForm, engine: EngineDep, settings: SettingsDep) -> TokenOut:
+async def token(form: LoginForm, engine: EngineDep, settings: SettingsDep, client: ClientAddress) -> TokenOut:
     """Send ``username`` and ``password`` as a form; use the token as ``Authorization: Bearer``.
-    Repeated failures for one name lock it out for the settings' window (429)."""
-    user = _login(request, engine, settings, form)
+    Repeated failures for one name lock it out for the settings' window (429); many failures
+    from one address slow down its logins (a few seconds at most)."""
+    user = await _login(engine, settings, form, client)
     issued = security.issue_token(settings, user_id=user["id"], name=user["name"])
     return TokenOut(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
-@router.post("/session", response_model=Me, responses=problem_responses(401, 422, 429),
+@router.get("/session/form", response_model=LoginFormOut, summary="A login-form token for POST /api/auth/session")
+def session_form(request: Request, response: Response, settings: SettingsDep) -> LoginFormOut:
+    """Sets the login-form cookie and returns the same token: send it back as the form field
+    ``csrf_token`` (or the header ``X-CSRF-Token``), with the cookie, to ``POST /api/auth/session``.
+    The login page at ``/login`` does this for browsers."""
+    return LoginFormOut(csrf_token=issue_form_token(request, response, settings))
+
+
+@router.post("/session", response_model=Me, responses=problem_responses(401, 403, 422, 429),
+             dependencies=[Depends(check_form_token)],
              summary="Log in a browser: sets an HttpOnly session cookie (good for GET only)")
-def session(request: Request, response: Response, form: LoginForm, engine: EngineDep,
-            settings: SettingsDep) -> Me:
+async def session(request: Request, response: Response, form: LoginForm, engine: EngineDep,
+                  settings: SettingsDep, client: ClientAddress) -> Me:
     """For maps and GeoJSON links opened in a browser. The cookie authorises reads only;
-    changes always need a bearer token or an API key (so no cross-site request can write)."""
-    user = _login(request, engine, settings, form)
+    changes always need a bearer token or an API key (so no cross-site request can write).
+    The form must carry the login-form token (``GET /api/auth/session/form`` or the login
+    page), so that another site cannot log a browser into an account of its choosing (403)."""
+    user = await _login(engine, settings, form, client)
     issued = security.issue_token(settings, user_id=user["id"], name=user["name"])
     response.set_cookie(SESSION_COOKIE, issued.access_token, max_age=issued.expires_in, httponly=True,
                         samesite="lax", secure=request.url.scheme == "https", path="/")

@@ -33,7 +33,9 @@ from geo.services.exports import remove_download
 
 PREFIX = "/api/inspections"
 PlanId = Annotated[int, PathParam(ge=1, le=INT32_MAX, description="the plan's id (see GET /api/inspections)")]
-FindingKey = Annotated[str, PathParam(max_length=40, pattern=r"^[A-Za-z0-9-]+$",
+# An id has at most 9 digits (a 32-bit row id), so no number beyond the databases' integers
+# reaches a query.
+FindingKey = Annotated[str, PathParam(max_length=40, pattern=r"^(?:[0-9]{1,9}|[A-Za-z][A-Za-z0-9-]*)$",
                                       description="the finding's code (P1-001) or id")]
 
 router = APIRouter(tags=["inspections"], responses=problem_responses(401, 403, 404, 422))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.deps import SESSION_COOKIE, EngineDep
+from api.deps import SESSION_COOKIE, EngineDep, SettingsDep
+from api.login_form import FORM_FIELD, issue_form_token, safe_next
 from geo import migrate
 
 router = APIRouter(tags=["meta"])
@@ -45,24 +47,29 @@ def logout_page() -> RedirectResponse:
 
 
 @router.get("/login", include_in_schema=False, response_class=HTMLResponse)
-def login_page() -> HTMLResponse:
-    body = """<h1>登录 <small>Log in</small></h1>
-<form id="f"><label>用户名 User name<input name="username" autocomplete="username" required></label>
+def login_page(request: Request, response: Response, settings: SettingsDep, next: str | None = None) -> str:
+    """The login form. It carries a login-form token (also set as a cookie, see
+    :mod:`api.login_form`) and, after a successful login, goes to ``next`` when that is a path
+    on this site (:func:`api.login_form.safe_next`, checked here on the server), else to ``/``."""
+    token = issue_form_token(request, response, settings)
+    body = f"""<h1>登录 <small>Log in</small></h1>
+<form id="f" data-next="{html.escape(safe_next(next), quote=True)}">
+<input type="hidden" name="{FORM_FIELD}" value="{html.escape(token, quote=True)}">
+<label>用户名 User name<input name="username" autocomplete="username" required></label>
 <label>密码 Password<input name="password" type="password" autocomplete="current-password" required></label>
 <button>登录 Log in</button></form><p id="msg"></p>
 <script>
-document.getElementById('f').addEventListener('submit', async (e) => {
+document.getElementById('f').addEventListener('submit', async (e) => {{
   e.preventDefault();
-  const r = await fetch('/api/auth/session', {method: 'POST', body: new URLSearchParams(new FormData(e.target))});
+  const r = await fetch('/api/auth/session', {{method: 'POST', body: new URLSearchParams(new FormData(e.target))}});
   const m = document.getElementById('msg');
-  if (r.ok) { const u = await r.json(); m.className = '';
+  if (r.ok) {{ const u = await r.json(); m.className = '';
     m.textContent = '已登录 Logged in: ' + u.name + ' (' + u.role_label + ')';
-    const next = new URLSearchParams(location.search).get('next') || '/';
-    if (next.startsWith('/') && !next.startsWith('//')) location.href = next; }
-  else { m.className = 'err'; m.textContent = (await r.json()).detail; }
-});
+    location.href = e.target.dataset.next; }}
+  else {{ m.className = 'err'; m.textContent = (await r.json()).detail; }}
+}});
 </script>"""
-    return HTMLResponse(_PAGE.format(title="登录 · 村级帮扶地图", body=body))
+    return _PAGE.format(title="登录 · 村级帮扶地图", body=body)
 
 
 def install_docs(app: FastAPI) -> None:

@@ -24,6 +24,11 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="seconds until the token expires")
 
 
+class LoginFormOut(BaseModel):
+    csrf_token: str = Field(description="send back as the form field csrf_token (or the header "
+                                        "X-CSRF-Token) of POST /api/auth/session, with the cookie set here")
+
+
 class UserPublic(BaseModel):
     id: int
     name: str

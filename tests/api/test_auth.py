@@ -1,8 +1,10 @@
 """Credentials over real HTTP: no token, wrong token, expired token, revoked key, too-low role
--> 401/403 and never data; API keys; the session cookie; login rate limiting."""
+-> 401/403 and never data; API keys; the session cookie; login rate limiting; the client address
+of ``atlas serve``. (The login rules in process: test_auth_login.py.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import httpx
@@ -10,6 +12,7 @@ import jwt
 import pytest
 
 from api import security
+from geo import accounts
 from geo.settings import Settings
 from tests.api.accounts import PASSWORD, login
 from tests.conftest import Server
@@ -168,10 +171,25 @@ def test_failed_logins_are_rate_limited_per_name(scratch):
     assert httpx.post(f"{base}/api/auth/token", data={"username": "t_leader", "password": PASSWORD}).status_code == 200
 
 
+def test_forwarded_for_from_localhost_is_not_believed(scratch):
+    """``atlas serve`` trusts no proxy unless ATLAS_TRUSTED_PROXIES says so (uvicorn alone would
+    believe X-Forwarded-For from 127.0.0.1, letting a local client pick its address)."""
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    before = accounts.recent_failures(scratch.engine, name="-", client="127.0.0.1", since=since)[1]
+    response = httpx.post(f"{scratch.base}/api/auth/token", data={"username": "t_nobody", "password": "x"},
+                          headers={"X-Forwarded-For": "203.0.113.77"})
+    _refused(response, 401)
+    assert accounts.recent_failures(scratch.engine, name="-", client="203.0.113.77", since=since)[1] == 0
+    assert accounts.recent_failures(scratch.engine, name="-", client="127.0.0.1", since=since)[1] == before + 1
+
+
 def test_session_cookie_reads_but_never_writes(scratch):
     base = scratch.base
     with httpx.Client(base_url=base) as browser:
-        response = browser.post("/api/auth/session", data={"username": "t_planner", "password": PASSWORD})
+        form = {"username": "t_planner", "password": PASSWORD}
+        _refused(browser.post("/api/auth/session", data=form), 403)  # no login-form token: login CSRF
+        token = browser.get("/api/auth/session/form").json()["csrf_token"]
+        response = browser.post("/api/auth/session", data={**form, "csrf_token": token})
         assert response.status_code == 200 and "httponly" in response.headers["set-cookie"].lower()
         assert browser.get("/api/layers/villages").status_code == 200
         _refused(browser.post("/api/registry/units", json={"name": "经由cookie的单位"}), 401)

@@ -74,6 +74,13 @@ def _run(url: str, phases: str, tmp_path: Path) -> None:
         target.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_login_slowdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of generated logins with invented names come from one address; the per-address
+    slow-down (tested in test_auth_login.py) would only make the run wait."""
+    monkeypatch.setenv("ATLAS_LOGIN_MAX_DELAY_SECONDS", "0")
+
+
 def test_no_server_errors(databases, tmp_path: Path):
     _run(databases.demo_url(), GENERATED, tmp_path)
 

@@ -61,8 +61,9 @@ def guarded(browser) -> Iterator:
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
         contexts.append(context)
         if login_as is not None:
+            token = context.request.get(f"{origin}/api/auth/session/form").json()["csrf_token"]
             response = context.request.post(f"{origin}/api/auth/session",
-                                            form={"username": login_as, "password": PASSWORD})
+                                            form={"username": login_as, "password": PASSWORD, "csrf_token": token})
             assert response.ok, response.text()
         page = context.new_page()
         guard = Guard(origin)
