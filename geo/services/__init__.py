@@ -11,5 +11,6 @@ both call these functions and never each other.
 - :mod:`geo.services.maps`: the frames each map shows, with the per-state caches;
 - :mod:`geo.services.accounts`: account rules (token revocation, self-protection, API keys);
 - :mod:`geo.services.personal`: reads of personal data, audited in the same transaction;
-- :mod:`geo.services.exports`: a layer written to a temporary file for download.
+- :mod:`geo.services.exports`: a layer written to a temporary file for download;
+- :mod:`geo.services.login`: password log-in (per-name lock-out, per-address slow-down).
 """
