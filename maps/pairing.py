@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.enums import UnitKind, UnitLevel, VillageCategory
-from geo.errors import NotFound, ValidationError
+from geo.errors import NotFound
 from maps import base as mb
 
 CATEGORY_COLORS = {

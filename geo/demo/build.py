@@ -21,10 +21,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, Point, box
 
 from geo.demo import geography as geo_
-from geo.enums import HouseholdStatus, VillageCategory
+from geo.enums import VillageCategory
 from geo.registry_tables import PairingTable, infer_unit_kind, infer_unit_level, parse_pairing_table
 
 SEED = 20190429  # the plan's date

@@ -23,7 +23,7 @@ from geo.io.importer.context import Context
 from geo.io.importer.report import ImportReport, Progress
 from geo.io.importer.tables import import_tables
 from geo.io.importer.vectors import import_vectors
-from geo.io.importer.writer import Writer, import_transaction
+from geo.io.importer.writer import Writer
 from geo.io.uploads import ExtractLimits, safe_extract_zip
 from geo.layers import get_layer
 
@@ -133,7 +133,7 @@ def import_file(
                 path, fmt = inner_file(folder, name, spec.name)
                 report.format = f"zip/{fmt}"
             stack.enter_context(_database_errors(name))
-            conn, transaction = stack.enter_context(import_transaction(bind))
+            conn, transaction = stack.enter_context(storage.transaction(bind, write=True))
             require_schema(conn)
             writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200])
             context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,

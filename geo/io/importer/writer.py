@@ -3,9 +3,7 @@ against a layer and upserts the rows that pass."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,44 +17,6 @@ from geo.io.importer.report import ImportReport, LayerCounts
 from geo.io.references import Resolver
 from geo.io.validate import combine
 from geo.layers import get_layer
-
-
-@contextmanager
-def import_transaction(bind: storage.Bind) -> Iterator[tuple[Connection, Any]]:
-    """A connection and a transaction the caller commits or rolls back; a savepoint inside a
-    caller's connection, so a dry run or a strict refusal undoes only this import."""
-    if isinstance(bind, Connection):
-        _begin_sqlite(bind)
-        transaction = bind.begin_nested()
-        try:
-            yield bind, transaction
-        except BaseException:
-            if transaction.is_active:
-                transaction.rollback()
-            raise
-        return
-    with bind.connect() as conn:
-        transaction = conn.begin()
-        try:
-            yield conn, transaction
-        except BaseException:
-            if transaction.is_active:
-                transaction.rollback()
-            raise
-
-
-def _begin_sqlite(conn: Connection) -> None:
-    """Make sure SQLite really is inside the caller's transaction before a savepoint.
-
-    The sqlite3 driver opens its transaction lazily, at the first INSERT/UPDATE/DELETE; a
-    SAVEPOINT issued before that opens a transaction of its own, and releasing it commits,
-    outside the caller's transaction.
-    """
-    if conn.dialect.name != "sqlite":
-        return
-    raw = conn.connection.driver_connection
-    if not getattr(raw, "in_transaction", True):
-        conn.exec_driver_sql("BEGIN")
 
 
 class Writer(RowChecks):
