@@ -195,7 +195,7 @@ def draw_plan(
     _check_start(start)
     name = spec.name or _default_name(spec, seed)
     spec = replace(spec, name=name)
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:  # reads, then writes what it read
         frame, villages, households = current_frame(conn, spec)
         sample = draw_sample(spec, frame, seed)
         by_key = {village_key(c, t, n): i for i, c, t, n in zip(
@@ -368,7 +368,7 @@ def assign_inspector(
     ValidationError
         The user is neither an inspector nor an admin; the team does not exist.
     """
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:  # reads, then writes what it read
         row = store.find_plan(conn, plan)
         account = accounts.get_user(conn, name=user)
         plan_id, user_id = int(row["id"]), int(account["id"])
