@@ -11,6 +11,8 @@ import shapely
 import shapely.geometry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from geo.storage.types import as_utc
+
 INT32_MAX = 2**31 - 1
 
 
@@ -30,12 +32,8 @@ def text(max_length: int, *, min_length: int = 1) -> Any:
     return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)]
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
-
-
 #: A timestamp; SpatiaLite returns UTC without a zone, which is made explicit.
-Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
+Timestamp = Annotated[dt.datetime, AfterValidator(as_utc)]
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 
