@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,11 +39,12 @@ import pyogrio
 import shapely
 
 from geo import storage
-from geo.tabular import csv_writer
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.io.fields import DBF_NAMES, REFERENCES, label, layer_fields
 from geo.layers import LAYERS, get_layer
+from geo.scratch import scratch_folder
+from geo.tabular import csv_writer
 
 Format = Literal["gpkg", "geojson", "shp", "csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("gpkg", "geojson", "shp", "csv", "xlsx")
@@ -474,8 +474,7 @@ def _write_shapefile(attributes: pd.DataFrame, geoms: np.ndarray, path: Path, *,
     present = ~shapely.is_missing(geoms)
     families = sorted({_FAMILIES.get(int(t), "other") for t in shapely.get_type_id(geoms[present])}) if present.any() else []
     spatial = bool(families) or (layer in LAYERS and LAYERS[layer].geometry is not None)
-    with tempfile.TemporaryDirectory(prefix="atlas-export-") as folder:
-        folder_path = Path(folder)
+    with scratch_folder("export") as folder_path:
         if not spatial:
             pyogrio.write_dataframe(data, folder_path / f"{stem}.dbf", driver="ESRI Shapefile", encoding="UTF-8")
         elif len(families) <= 1:

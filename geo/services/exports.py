@@ -16,6 +16,7 @@ from geo.audit import Actor
 from geo.errors import Forbidden
 from geo.io.export import ExportResult, export_layer, suffix_for
 from geo.layers import get_layer
+from geo.scratch import scratch_root
 from geo.services.personal import personal_read
 from geo.storage import Bind
 
@@ -31,7 +32,7 @@ def write_download(name: str, write: Callable[[Path], T]) -> tuple[Path, T]:
     tuple
         The file's path (remove it with :func:`remove_download`) and what ``write`` returned.
     """
-    folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
+    folder = Path(tempfile.mkdtemp(prefix="export-", dir=scratch_root()))  # left by a kill: removed at start-up
     try:
         path = folder / name
         return path, write(path)

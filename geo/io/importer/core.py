@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
@@ -26,6 +25,7 @@ from geo.io.importer.vectors import import_vectors
 from geo.io.importer.writer import Writer
 from geo.io.uploads import ExtractLimits, safe_extract_zip
 from geo.layers import get_layer
+from geo.scratch import scratch_folder
 
 
 def import_file(
@@ -128,7 +128,7 @@ def import_file(
         mapping_dict = parse_mapping(mapping, spec.name)
         with ExitStack() as stack:
             if fmt == "zip":
-                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-")))
+                folder = stack.enter_context(scratch_folder("import"))
                 safe_extract_zip(path, folder, limits=extract_limits)
                 path, fmt = inner_file(folder, name, spec.name)
                 report.format = f"zip/{fmt}"
