@@ -4,8 +4,9 @@ Every database fixture is parametrized over the two backends. PostGIS databases 
 per test session under unique names (so concurrent runs never collide) and dropped after.
 
 Environment:
-- ``ATLAS_TEST_POSTGRES_URL``: an admin URL used to create test databases
-  (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
+- ``ATLAS_TEST_POSTGRES_URL``: the URL of a role that may create databases (default
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; ``./test.sh`` sets it).
+- ``ATLAS_TEST_POSTGRES_SSL_URL``: a PostgreSQL with ``ssl = on`` (tests/geo/test_native_libraries.py).
 - ``ATLAS_REQUIRE_POSTGIS=1``: PostGIS must be available; a skipped test fails the run (CI).
 """
 
@@ -59,8 +60,14 @@ def postgis_problem() -> str | None:
     return _postgis_problem
 
 
+#: A template database with PostGIS that ``scripts/bootstrap.sh`` makes when the tests' role may
+#: not create the extension (it is not a superuser); used whenever it exists.
+POSTGIS_TEMPLATE = "atlas_template_postgis"
+
+
 def create_postgis_database(prefix: str = "atlas_test") -> str:
-    """Create an empty database with PostGIS enabled; return its URL."""
+    """Create an empty database with PostGIS enabled (from :data:`POSTGIS_TEMPLATE` when there
+    is one, else with ``CREATE EXTENSION``); return its URL."""
     problem = postgis_problem()
     if problem:
         if REQUIRE_POSTGIS:
@@ -69,13 +76,16 @@ def create_postgis_database(prefix: str = "atlas_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        template = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
+                                {"name": POSTGIS_TEMPLATE}).scalar()
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     url = make_url(ADMIN_URL).set(database=name)
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("CREATE EXTENSION postgis"))
-    engine.dispose()
+    if not template:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION postgis"))
+        engine.dispose()
     return url.render_as_string(hide_password=False)
 
 
