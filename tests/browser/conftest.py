@@ -104,3 +104,10 @@ def demo_accounts(demo_engine) -> dict[str, int]:
     from tests.api.accounts import ensure_users
 
     return ensure_users(demo_engine)
+
+
+@pytest.fixture(scope="session")
+def demo_server(live_server):
+    """A browser needs a socket: here the demo is served by the real ``atlas serve`` that the
+    other socket clients share (one per backend and pytest worker)."""
+    return live_server
