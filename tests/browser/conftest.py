@@ -59,10 +59,11 @@ def guarded(browser) -> Iterator:
 
     def open_page(origin: str, *, login_as: str | None = "t_leader"):
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if login_as is not None:
             response = context.request.post(f"{origin}/api/auth/session",
-                                            form={"username": login_as, "password": PASSWORD})
+                                            form={"username": login_as, "password": PASSWORD}, timeout=TIMEOUT_MS)
             assert response.ok, response.text()
         page = context.new_page()
         guard = Guard(origin)
@@ -92,7 +93,12 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def wait_for_map(page, timeout_ms: int = 15000) -> None:
+#: How long a page may take to do something [ms]: generous, a loaded machine is slow (the
+#: tests never measure speed).
+TIMEOUT_MS = 120_000
+
+
+def wait_for_map(page, timeout_ms: int = TIMEOUT_MS) -> None:
     page.wait_for_selector(".leaflet-container", timeout=timeout_ms)
     page.wait_for_function("() => window.atlas && atlas.maps.length > 0 && atlas.maps[0]._loaded",
                            timeout=timeout_ms)
