@@ -13,6 +13,7 @@ read credentials from requests and call these.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -26,8 +27,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from geo.settings import Settings
 
 _HASHER = PasswordHasher()
-#: Verified against when the login name does not exist, so both cases take as long.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the login name does not exist, so both cases take as long (made
+    at the first login, not at import: an argon2 hash costs a start-up tenth of a second)."""
+    return _HASHER.hash("not a password of anyone")
+
+
 ALGORITHM = "HS256"
 KEY_MARK = "atlas"
 MIN_PASSWORD_LENGTH = 8
@@ -56,7 +64,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a missing hash is verified against a dummy (same time)."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -13,10 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# pyproj and pyogrio bundle their own PROJ/GDAL; they must be loaded before mod_spatialite
-# (which links the system's), or the process crashes later with "free(): invalid pointer".
+# One build of each native library per process. SQLite loads mod_spatialite with RTLD_GLOBAL,
+# so the system's PROJ, GEOS and libcrypto it links answer the later symbol lookups of other
+# libraries. pyproj, pyogrio and rasterio bundle their own PROJ/GDAL/GEOS and must be loaded
+# before it, or the process crashes ("free(): invalid pointer"; a segfault in
+# rasterio.features.rasterize). psycopg uses the system libpq, not psycopg-binary's bundled
+# OpenSSL, which mixed with the system libcrypto segfaulted at the first SSL connection made
+# after SpatiaLite loaded (pyproject.toml; tests/geo/test_native_libraries.py).
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
+import rasterio.features  # noqa: F401
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import (

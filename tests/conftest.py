@@ -4,8 +4,9 @@ Every database fixture is parametrized over the two backends. PostGIS databases 
 per test session under unique names (so concurrent runs never collide) and dropped after.
 
 Environment:
-- ``ATLAS_TEST_POSTGRES_URL``: an admin URL used to create test databases
-  (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``).
+- ``ATLAS_TEST_POSTGRES_URL``: the URL of a role that may create databases (default
+  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; ``./test.sh`` sets it).
+- ``ATLAS_TEST_POSTGRES_SSL_URL``: a PostgreSQL with ``ssl = on`` (tests/geo/test_native_libraries.py).
 - ``ATLAS_REQUIRE_POSTGIS=1``: PostGIS must be available; a skipped test fails the run (CI).
 """
 
@@ -18,6 +19,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,8 +60,14 @@ def postgis_problem() -> str | None:
     return _postgis_problem
 
 
+#: A template database with PostGIS that ``scripts/bootstrap.sh`` makes when the tests' role may
+#: not create the extension (it is not a superuser); used whenever it exists.
+POSTGIS_TEMPLATE = "atlas_template_postgis"
+
+
 def create_postgis_database(prefix: str = "atlas_test") -> str:
-    """Create an empty database with PostGIS enabled; return its URL."""
+    """Create an empty database with PostGIS enabled (from :data:`POSTGIS_TEMPLATE` when there
+    is one, else with ``CREATE EXTENSION``); return its URL."""
     problem = postgis_problem()
     if problem:
         if REQUIRE_POSTGIS:
@@ -68,13 +76,16 @@ def create_postgis_database(prefix: str = "atlas_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        template = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
+                                {"name": POSTGIS_TEMPLATE}).scalar()
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     url = make_url(ADMIN_URL).set(database=name)
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("CREATE EXTENSION postgis"))
-    engine.dispose()
+    if not template:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION postgis"))
+        engine.dispose()
     return url.render_as_string(hide_password=False)
 
 
@@ -283,8 +294,89 @@ def _run_cli_here(args: list[str], env: dict, input: str | None) -> subprocess.C
                                        stderr.decode("utf-8", "replace"))
 
 
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``env`` added, for the duration of the block (settings are read from it)."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Site:
+    """The real application in this process over one database, spoken to over HTTP without a
+    socket (Starlette's ``TestClient``, an httpx client): no server start-up, no network
+    timeouts.
+
+    ``get/post/patch/put/delete/request`` take a path (``"/api/auth/me"``) or a URL on
+    :attr:`base` (the OGC links) and behave like ``httpx.get`` & co.: no redirects followed,
+    no cookies kept between calls. :meth:`session` gives a client that keeps cookies, as a
+    browser does. ``env`` holds ``ATLAS_*`` settings for this application only.
+    """
+
+    base = "http://testserver"
+
+    def __init__(self, db_url: str, env: dict[str, str] | None = None):
+        from api.app import create_app
+        from geo.settings import Settings
+
+        with environment(env or {}):
+            settings = Settings(database_url=db_url)
+        self.url = db_url
+        self.engine = make_engine(db_url)
+        self.app = create_app(engine=self.engine, settings=settings)
+        self.client = self.session()
+
+    def session(self, **options):
+        """A client of its own that keeps cookies between requests (``httpx.Client`` options)."""
+        from starlette.testclient import TestClient
+
+        headers = options.pop("headers", None)
+        options.pop("timeout", None)  # nothing travels over a network
+        client = TestClient(self.app, base_url=options.pop("base_url", self.base),
+                            raise_server_exceptions=False, follow_redirects=False, **options)
+        if headers:
+            client.headers.update(headers)
+        return client
+
+    def request(self, method: str, url: str, **kwargs):
+        kwargs.pop("timeout", None)
+        try:
+            return self.client.request(method, url, **kwargs)
+        finally:
+            self.client.cookies.clear()
+
+    def get(self, url: str, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs):
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs):
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+        self.engine.dispose()
+
+    stop = close
+
+
 class Server:
-    """``atlas serve`` running in a subprocess on a free port."""
+    """``atlas serve`` running in a subprocess on a free port (for tests of start-up and
+    serving, the browser tests and schemathesis; everything else uses :class:`Site`)."""
 
     def __init__(self, db_url: str, env: dict | None = None):
         self.port = free_port()
@@ -296,36 +388,48 @@ class Server:
         )
         self._wait()
 
-    def _wait(self, timeout: float = 60) -> None:
+    def _wait(self) -> None:
+        """Until ``/health`` answers or the process ends (however long a loaded machine takes)."""
         import httpx
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             if self.process.poll() is not None:
                 out, err = self.process.communicate()
                 raise RuntimeError(f"atlas serve exited early:\n{out}\n{err}")
             try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
                     return
-            except httpx.HTTPError:
+            except httpx.TransportError:  # not listening yet
                 pass
             time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("atlas serve did not answer /health in time")
 
     def stop(self) -> tuple[str, str]:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                return self.process.communicate(timeout=15)
+                return self.process.communicate(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
         return self.process.communicate()
 
 
+#: Timeout of every HTTP client talking to a real server [s]: generous, a loaded machine is slow.
+CLIENT_TIMEOUT_S = 300
+
+
 @pytest.fixture(scope="session")
-def demo_server(demo_url) -> Iterator[Server]:
-    """``atlas serve`` over the demo database of the backend under test."""
+def demo_server(demo_url) -> Iterator[Site]:
+    """The application in this process over the demo database of the backend under test
+    (``tests/browser`` overrides it with a real ``atlas serve``)."""
+    site = Site(demo_url)
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_url) -> Iterator[Server]:
+    """A real ``atlas serve`` over the demo database of the backend under test, one per backend
+    and pytest worker, for clients that need a socket: the browser, GDAL's OAPIF driver, OWSLib."""
     server = Server(demo_url)
     yield server
     server.stop()

@@ -14,13 +14,14 @@ import typer
 
 from geo.errors import AtlasError
 
-app = typer.Typer(
+_APP_OPTIONS = dict(
     name="atlas",
     help="Village assistance atlas: registry, analyses and maps for rural assistance work.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app = typer.Typer(**_APP_OPTIONS)
 
 
 @app.callback()
@@ -36,6 +37,28 @@ COMMAND_MODULES = {
     "analyze": "analyze", "db": "db", "layers": "db", "demo": "demo", "finding": "finding",
     "import": "io", "export": "io", "fields": "io", "map": "maps", "maps": "maps", "pv": "pv",
     "sample": "sample", "serve": "serve", "user": "user",
+}
+
+#: Top-level command -> what ``atlas --help`` says of it, so that the list of commands
+#: imports no command module (each imports the analyses, GeoPandas or SQLAlchemy: seconds).
+#: A test checks it against the commands' own help.
+SUMMARIES = {
+    "analyze": "Gap analyses: pairing coverage, road and water access, exit-standard scorecards, project priority.",
+    "db": "Create or upgrade the database schema.",
+    "demo": "The Shapotou District demo dataset.",
+    "export": "Export a layer with Chinese headers (CSV, XLSX) or field names (GeoPackage, GeoJSON, Shapefile).",
+    "fields": "The fields of a layer: Chinese header, Shapefile (DBF) name and the headers imports accept.",
+    "finding": "Inspection findings (督查发现问题) and their rectification.",
+    "import": "Import a file into a layer in one transaction: every row checked, upsert by natural key; "
+              "refused rows are listed with the reason and skipped (with --strict nothing is written).",
+    "layers": "Row counts of every layer.",
+    "map": "Write map NAME to FILE.html (self-contained) or FILE.png (headless Chromium).",
+    "maps": "List the maps with their Chinese titles.",
+    "pv": "光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.",
+    "sample": "Inspection samples: reproducible stratified draws, routes and forms.",
+    "serve": "Start the API server and print its address. The first start on a database without users "
+             "creates the administrator 'admin' and prints its one-time password.",
+    "user": "Accounts of the API: roles, townships, passwords and API keys.",
 }
 
 _registered: set[str] = set()
@@ -58,21 +81,36 @@ def register_all() -> typer.Typer:
     return app
 
 
-def _register_for(args: list[str]) -> None:
+def command_list() -> typer.Typer:
+    """An app that only lists the commands (``atlas``, ``atlas --help``) from :data:`SUMMARIES`."""
+    listing = typer.Typer(**_APP_OPTIONS)
+    listing.callback()(_root)
+    for name, summary in SUMMARIES.items():
+        listing.command(name, help=summary)(_not_loaded)
+    return listing
+
+
+def _not_loaded() -> None:  # pragma: no cover - the listing app runs no command
+    raise AtlasError("internal: command listed but not loaded")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
     first = next((arg for arg in args if not arg.startswith("-")), None)
     if first in COMMAND_MODULES:
         _register(COMMAND_MODULES[first])
-    else:  # help, or an unknown command: click lists them all
-        register_all()
+        return app
+    if first is None:  # atlas, atlas --help: the list of commands only
+        return command_list()
+    return register_all()  # an unknown command: click says so
 
 
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point (``args``: the command line, default ``sys.argv[1:]``); exits
     with the command's code. Domain errors become one line on stderr and exit code 1."""
     args = sys.argv[1:] if args is None else list(args)
-    _register_for(args)
+    command = _app_for(args)
     try:
-        app(args, prog_name="atlas")
+        command(args, prog_name="atlas")
     except AtlasError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)

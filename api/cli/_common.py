@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.engine import Engine
 
-from geo.db import make_engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DbOption = Annotated[
     str | None,
@@ -24,6 +24,8 @@ DbOption = Annotated[
 
 def engine_for(db: str | None) -> Engine:
     """The engine for ``--db`` or the configured database (errors are one line)."""
+    from geo.db import make_engine  # the database layer loads only for a command that uses it
+
     return make_engine(db)
 
 

@@ -60,6 +60,9 @@ def serve(
                             f"--db {engine.url.render_as_string(hide_password=True)}")
     password = bootstrap_admin(engine)
     application = create_app(engine=engine, settings=settings)
+    # The OpenAPI document (/openapi.json, /docs, /ogc/api) takes FastAPI seconds to build on a
+    # busy machine: build it before serving, not during someone's first request.
+    application.openapi()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if password is not None:
         typer.echo(

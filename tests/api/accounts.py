@@ -12,6 +12,8 @@ from geo.audit import SYSTEM
 from geo.errors import NotFound
 
 PASSWORD = "test-password-123"
+#: Timeout of a request to a real server [s] (a loaded machine is slow).
+CLIENT_TIMEOUT_S = 300
 
 #: name -> (role, townships)
 USERS = {
@@ -37,8 +39,13 @@ def ensure_users(engine: Engine) -> dict[str, int]:
     return ids
 
 
-def login(base: str, name: str, password: str = PASSWORD) -> dict[str, str]:
-    """``Authorization`` headers for a user, from the real token endpoint."""
-    response = httpx.post(f"{base}/api/auth/token", data={"username": name, "password": password})
+def login(target, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """``Authorization`` headers for a user, from the real token endpoint of ``target``: an
+    in-process :class:`tests.conftest.Site` or the base URL of a real server."""
+    if isinstance(target, str):
+        response = httpx.post(f"{target}/api/auth/token", data={"username": name, "password": password},
+                              timeout=CLIENT_TIMEOUT_S)
+    else:
+        response = target.post("/api/auth/token", data={"username": name, "password": password})
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

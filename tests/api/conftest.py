@@ -1,5 +1,6 @@
-"""Fixtures of the API tests: test accounts and their tokens on the demo server, and a
-scratch server (its own copy of the demo) for tests that write."""
+"""Fixtures of the API tests: test accounts and their tokens on the demo application, and a
+scratch application (its own copy of the demo) for tests that write. Both run the real app in
+this process (:class:`tests.conftest.Site`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from geo.db import make_engine
 from tests.api.accounts import USERS, ensure_users, login
-from tests.conftest import Server
+from tests.conftest import Site
 
 
 @pytest.fixture(scope="session")
@@ -19,25 +19,22 @@ def user_ids(demo_engine) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def headers(demo_server, user_ids) -> dict[str, dict[str, str]]:
-    """Authorization headers on the demo server by role name (admin, planner, leader, ...)."""
-    return {name.removeprefix("t_"): login(demo_server.base, name) for name in USERS}
+    """Authorization headers on the demo application by role name (admin, planner, leader, ...)."""
+    return {name.removeprefix("t_"): login(demo_server, name) for name in USERS}
 
 
-class Scratch:
-    """A server over its own demo database, for tests that change data."""
+class Scratch(Site):
+    """The application over its own demo database, for tests that change data, with the test
+    accounts (``user_ids``) and their ``headers`` by role."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.engine = make_engine(url)
+    def __init__(self, url: str, env: dict[str, str] | None = None):
+        super().__init__(url, env)
         self.user_ids = ensure_users(self.engine)
-        self.server = Server(url)
-        self.base = self.server.base
-        self.headers = {name.removeprefix("t_"): login(self.base, name) for name in USERS}
+        self.headers = {name.removeprefix("t_"): login(self, name) for name in USERS}
 
 
 @pytest.fixture(scope="session")
 def scratch(databases) -> Iterator[Scratch]:
     instance = Scratch(databases.demo_url())
     yield instance
-    instance.server.stop()
-    instance.engine.dispose()
+    instance.close()

@@ -19,7 +19,7 @@ from geo.analysis.output import readable, to_json
 
 
 def _get(server, path: str, headers: dict | None = None, **params) -> httpx.Response:
-    return httpx.get(f"{server.base}/api/analyses{path}", params=params, headers=headers, timeout=120)
+    return server.get(f"/api/analyses{path}", params=params, headers=headers)
 
 
 def _plain(data: dict) -> dict:

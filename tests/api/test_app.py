@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 
 from geo import storage
 
 
 def test_health_answers_without_credentials_and_without_data(demo_server, backend):
-    body = httpx.get(f"{demo_server.base}/health").json()
+    body = demo_server.get("/health").json()
     assert body["status"] == "ok"
     assert body["database"] == ("sqlite" if backend == "spatialite" else "postgresql")
     assert body["schema_revision"]
@@ -16,13 +15,13 @@ def test_health_answers_without_credentials_and_without_data(demo_server, backen
 
 
 def test_layer_list_counts_rows(demo_server, headers):
-    layers = {l["name"]: l for l in httpx.get(f"{demo_server.base}/api/layers", headers=headers["leader"]).json()}
+    layers = {l["name"]: l for l in demo_server.get("/api/layers", headers=headers["leader"]).json()}
     assert layers["villages"]["count"] == 45 and layers["villages"]["label"] == "行政村"
     assert layers["villages"]["href"].endswith("/api/layers/villages")
 
 
 def test_layer_endpoint_serves_geojson(demo_server, headers):
-    response = httpx.get(f"{demo_server.base}/api/layers/villages", headers=headers["viewer"])
+    response = demo_server.get("/api/layers/villages", headers=headers["viewer"])
     assert response.headers["content-type"] == "application/geo+json"
     body = response.json()
     assert body["type"] == "FeatureCollection"
@@ -36,21 +35,21 @@ def test_layer_endpoint_serves_geojson(demo_server, headers):
 
 
 def test_layer_endpoint_filters_by_township(demo_server, headers):
-    body = httpx.get(f"{demo_server.base}/api/layers/villages", params={"township": "东园镇"},
-                     headers=headers["leader"]).json()
+    body = demo_server.get("/api/layers/villages", params={"township": "东园镇"},
+                           headers=headers["leader"]).json()
     assert [f["properties"]["name"] for f in body["features"]] == ["金沙村"]
 
 
 def test_layer_endpoint_filters_by_category_and_bbox(demo_server, demo_engine, headers):
     frame = storage.read_layer(demo_engine, "villages")
     expected = sorted(frame.loc[frame["category"] == "key_poor", "id"])
-    body = httpx.get(f"{demo_server.base}/api/layers/villages", params={"category": "重点贫困村"},
-                     headers=headers["leader"]).json()
+    body = demo_server.get("/api/layers/villages", params={"category": "重点贫困村"},
+                           headers=headers["leader"]).json()
     assert sorted(f["id"] for f in body["features"]) == expected
     point = frame.geometry.iloc[0]
     box = f"{point.x - 0.001},{point.y - 0.001},{point.x + 0.001},{point.y + 0.001}"
-    body = httpx.get(f"{demo_server.base}/api/layers/villages", params={"bbox": box},
-                     headers=headers["leader"]).json()
+    body = demo_server.get("/api/layers/villages", params={"bbox": box},
+                           headers=headers["leader"]).json()
     assert frame["id"].iloc[0] in [f["id"] for f in body["features"]]
     assert body["numberMatched"] < 45
 
@@ -59,7 +58,7 @@ def test_layer_paging_has_next_links_that_walk_every_row(demo_server, demo_engin
     total = storage.count_layer(demo_engine, "settlements")
     url, params, seen = f"{demo_server.base}/api/layers/settlements", {"limit": 50}, []
     while url:
-        body = httpx.get(url, params=params, headers=headers["leader"]).json()
+        body = demo_server.get(url, params=params, headers=headers["leader"]).json()
         assert body["numberMatched"] == total
         assert body["numberReturned"] == len(body["features"]) <= 50
         seen += [f["id"] for f in body["features"]]
@@ -69,17 +68,17 @@ def test_layer_paging_has_next_links_that_walk_every_row(demo_server, demo_engin
 
 
 def test_property_selection(demo_server, headers):
-    body = httpx.get(f"{demo_server.base}/api/layers/villages", params={"properties": "name,category"},
-                     headers=headers["leader"]).json()
+    body = demo_server.get("/api/layers/villages", params={"properties": "name,category"},
+                           headers=headers["leader"]).json()
     assert set(body["features"][0]["properties"]) == {"name", "category"}
-    response = httpx.get(f"{demo_server.base}/api/layers/villages", params={"properties": "name,nope"},
-                         headers=headers["leader"])
+    response = demo_server.get("/api/layers/villages", params={"properties": "name,nope"},
+                               headers=headers["leader"])
     assert response.status_code == 422 and "nope" in response.json()["detail"]
 
 
 def test_household_layer_carries_no_personal_fields(demo_server, demo_engine, headers):
-    text = httpx.get(f"{demo_server.base}/api/layers/households", params={"township": "兴仁镇", "limit": 10000},
-                     headers=headers["admin"]).text
+    text = demo_server.get("/api/layers/households", params={"township": "兴仁镇", "limit": 10000},
+                           headers=headers["admin"]).text
     assert '"head_name"' not in text and '"id_number"' not in text
     private = storage.read_layer(demo_engine, "households", township="兴仁镇", include_pii=True)
     assert len(private) > 100
@@ -88,10 +87,10 @@ def test_household_layer_carries_no_personal_fields(demo_server, demo_engine, he
 
 
 def test_unknown_layer_and_township_are_problem_json(demo_server, headers):
-    response = httpx.get(f"{demo_server.base}/api/layers/parcels", headers=headers["leader"])
+    response = demo_server.get("/api/layers/parcels", headers=headers["leader"])
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "villages" in response.json()["detail"]
-    response = httpx.get(f"{demo_server.base}/api/layers/villages", params={"township": "北镇"},
-                         headers=headers["leader"])
+    response = demo_server.get("/api/layers/villages", params={"township": "北镇"},
+                               headers=headers["leader"])
     assert response.status_code == 404 and "常乐镇" in response.json()["detail"]

@@ -4,10 +4,12 @@ real subprocess for the start-up path (``python -m api.cli``)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def test_upgrade_load_and_count(empty_url):
@@ -75,6 +77,30 @@ def test_every_command_is_found_by_its_module_table():
             sub = group.commands[command]
             registered_by = next(iter(sub.commands.values())).callback.__module__
         assert registered_by == f"api.cli.{module}", command
+
+
+def test_the_command_list_says_what_each_command_says_of_itself():
+    """``atlas --help`` lists the commands from ``SUMMARIES`` without importing them."""
+    import typer.main
+
+    from api import cli
+
+    group = typer.main.get_group(cli.register_all())
+    for name, command in group.commands.items():
+        assert cli.SUMMARIES[name] == " ".join((command.help or "").split("\n\n")[0].split()), name
+    assert set(cli.SUMMARIES) == set(group.commands)
+
+
+def test_the_command_list_imports_no_heavy_library():
+    """Start-up: ``atlas --help`` loads neither the database layer nor the data libraries."""
+    script = ("import sys; from api.cli import main\n"
+              "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+              "print(sorted(m for m in ('sqlalchemy', 'pandas', 'geopandas', 'numpy', 'geo.db', 'argon2')"
+              " if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_help_lists_every_command():

@@ -17,7 +17,7 @@ from geo.io.fields import label
 
 
 def _get(server, layer: str, headers: dict | None = None, **params) -> httpx.Response:
-    return httpx.get(f"{server.base}/api/exports/{layer}", params=params, headers=headers, timeout=120)
+    return server.get(f"/api/exports/{layer}", params=params, headers=headers)
 
 
 def test_a_geopackage_holds_what_the_export_function_writes(demo_server, demo_engine, headers, tmp_path):
@@ -63,7 +63,7 @@ def test_household_exports_leave_personal_fields_out_unless_the_role_may_see_the
     named = _get(demo_server, "households", headers["planner"], format="csv", township="宣和镇", include_pii="true")
     frame = pd.read_csv(io.BytesIO(named.content), encoding="utf-8-sig", dtype=str)
     assert set(frame[label("households", "head_name")]) == set(private["head_name"])
-    log = httpx.get(f"{demo_server.base}/api/audit", params={"action": "export_pii"}, headers=headers["admin"]).json()
+    log = demo_server.get("/api/audit", params={"action": "export_pii"}, headers=headers["admin"]).json()
     assert any(entry["user_name"] == "t_planner" and entry["layer"] == "households" for entry in log["items"])
 
 

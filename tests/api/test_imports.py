@@ -9,7 +9,6 @@ import json
 import zipfile
 
 import geopandas as gpd
-import httpx
 import openpyxl
 import pytest
 from shapely.geometry import Point
@@ -32,8 +31,8 @@ def _geojson(codes, lon=105.2, lat=37.5) -> bytes:
 
 def _post(scratch, role, name, content, **form):
     data = {"layer": "water_facilities", **{k: (str(v).lower() if isinstance(v, bool) else v) for k, v in form.items()}}
-    return httpx.post(scratch.base + URL, headers=scratch.headers[role], data=data,
-                      files={"file": (name, content)}, timeout=60)
+    return scratch.post(URL, headers=scratch.headers[role], data=data,
+                        files={"file": (name, content)})
 
 
 def _zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
@@ -59,8 +58,8 @@ def test_geojson_upload_is_imported_reported_and_audited(scratch):
     again = _post(scratch, "admin", "wells.geojson", _geojson(["API-G1", "API-G2"], lon=105.25))
     assert again.json()["updated"] == 2 and _count(scratch.engine) == before + 2
 
-    log = httpx.get(scratch.base + "/api/audit", params={"action": "import", "layer": "water_facilities"},
-                    headers=scratch.headers["admin"]).json()
+    log = scratch.get("/api/audit", params={"action": "import", "layer": "water_facilities"},
+                      headers=scratch.headers["admin"]).json()
     mine = [e for e in log["items"] if e["after"]["file"] == "wells.geojson"]
     assert {e["user_name"] for e in mine} == {"t_planner", "t_admin"}
     assert sorted(e["after"]["inserted"] for e in mine) == [0, 2]
@@ -133,7 +132,7 @@ def test_only_unscoped_editors_import(scratch):
         response = _post(scratch, role, "wells.geojson", _geojson(["API-R1"]))
         assert response.status_code == status, (role, response.text)
     assert "townships" in _post(scratch, "scoped", "wells.geojson", _geojson(["API-R1"])).json()["detail"]
-    anonymous = httpx.post(scratch.base + URL, data={"layer": "water_facilities"},
-                           files={"file": ("w.geojson", _geojson(["API-R1"]))})
+    anonymous = scratch.post(URL, data={"layer": "water_facilities"},
+                             files={"file": ("w.geojson", _geojson(["API-R1"]))})
     assert anonymous.status_code == 401
     assert _count(scratch.engine) == before

@@ -10,7 +10,6 @@ import io
 import json
 
 import gpxpy
-import httpx
 import openpyxl
 import pytest
 
@@ -26,14 +25,13 @@ DRAW = {"preset": "seed003", "seed": SEED, "year": 2019, "townships": "宣和镇
 @pytest.fixture(scope="module")
 def plan(scratch) -> dict:
     """One plan drawn over HTTP by an inspector (module-wide: a draw plans routes)."""
-    response = httpx.post(scratch.base + "/api/inspections", json=DRAW, headers=scratch.headers["inspector"],
-                          timeout=120)
+    response = scratch.post("/api/inspections", json=DRAW, headers=scratch.headers["inspector"])
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def _get(scratch, role, path, **params):
-    return httpx.get(scratch.base + path, params=params, headers=scratch.headers[role], timeout=60)
+    return scratch.get(path, params=params, headers=scratch.headers[role])
 
 
 def test_a_draw_over_http_equals_the_geo_draw_and_verifies(scratch, plan):
@@ -67,12 +65,11 @@ def test_bad_draws_are_refused_with_messages(scratch):
         ({**DRAW, "preset": "/etc/passwd"}, 422, "preset"),
         ({**DRAW, "seed": "z", "townships": "没有镇"}, 404, "没有镇"),
     ):
-        response = httpx.post(scratch.base + "/api/inspections", json=body, headers=scratch.headers["admin"],
-                              timeout=60)
+        response = scratch.post("/api/inspections", json=body, headers=scratch.headers["admin"])
         assert response.status_code == status, response.text
         assert words in response.text
     for role in ("leader", "planner", "viewer"):
-        response = httpx.post(scratch.base + "/api/inspections", json=DRAW, headers=scratch.headers[role])
+        response = scratch.post("/api/inspections", json=DRAW, headers=scratch.headers[role])
         assert response.status_code == 403
 
 
@@ -96,13 +93,13 @@ def test_names_only_for_assigned_inspectors_and_planners_and_audited(scratch, pl
     assert _get(scratch, "leader", path, format="csv", show_names=True).status_code == 403
     assert _get(scratch, "inspector", path, format="csv", show_names=True).status_code == 403  # not assigned yet
 
-    assign = httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", json={"team": 1},
-                       headers=scratch.headers["planner"])
+    assign = scratch.put(f"/api/inspections/{plan_id}/assignments/t_inspector", json={"team": 1},
+                         headers=scratch.headers["planner"])
     assert assign.status_code == 200 and assign.json()["changed"]
-    assert httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_leader",
-                     headers=scratch.headers["planner"]).status_code == 422  # only inspectors
-    assert httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector",
-                     headers=scratch.headers["leader"]).status_code == 403
+    assert scratch.put(f"/api/inspections/{plan_id}/assignments/t_leader",
+                       headers=scratch.headers["planner"]).status_code == 422  # only inspectors
+    assert scratch.put(f"/api/inspections/{plan_id}/assignments/t_inspector",
+                       headers=scratch.headers["leader"]).status_code == 403
 
     for role in ("inspector", "planner"):
         full = _get(scratch, role, path, format="csv", show_names=True)
@@ -134,25 +131,25 @@ def test_findings_by_assigned_inspectors_with_versions_and_audit(scratch, plan):
     code = store.read_sampled_households(scratch.engine, plan_id)["household_code"].iloc[0]
     body = {"description": "帮扶措施与致贫原因不一致", "responsible_unit": "宣和镇人民政府", "deadline": "2019-12-31",
             "found_on": "2019-11-06", "kind": "措施制定", "household": code}
-    httpx.delete(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
-    assert httpx.post(base, json=body, headers=scratch.headers["inspector"]).status_code == 403
-    assert httpx.post(base, json=body, headers=scratch.headers["leader"]).status_code == 403
-    httpx.put(f"{scratch.base}/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
+    scratch.delete(f"/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
+    assert scratch.post(base, json=body, headers=scratch.headers["inspector"]).status_code == 403
+    assert scratch.post(base, json=body, headers=scratch.headers["leader"]).status_code == 403
+    scratch.put(f"/api/inspections/{plan_id}/assignments/t_inspector", headers=scratch.headers["admin"])
 
-    added = httpx.post(base, json=body, headers=scratch.headers["inspector"])
+    added = scratch.post(base, json=body, headers=scratch.headers["inspector"])
     assert added.status_code == 201, added.text
     finding = added.json()
     assert finding["code"] == f"P{plan_id}-001" and finding["status"] == "open" and finding["household_code"] == code
-    assert httpx.post(base, json={**body, "household": "NO-SUCH"}, headers=scratch.headers["inspector"]).status_code == 404
+    assert scratch.post(base, json={**body, "household": "NO-SUCH"}, headers=scratch.headers["inspector"]).status_code == 404
 
     url = f"{base}/{finding['code']}"
-    moved = httpx.patch(url, json={"status": "rectifying", "note": "已约谈"},
+    moved = scratch.patch(url, json={"status": "rectifying", "note": "已约谈"},
                         headers={**scratch.headers["inspector"], "If-Match": '"1"'})
     assert moved.status_code == 200 and moved.json()["status"] == "rectifying" and moved.headers["etag"] == '"2"'
-    stale = httpx.patch(url, json={"deadline": "2020-01-31"}, headers={**scratch.headers["inspector"], "If-Match": '"1"'})
+    stale = scratch.patch(url, json={"deadline": "2020-01-31"}, headers={**scratch.headers["inspector"], "If-Match": '"1"'})
     assert stale.status_code == 412 and stale.json()["current_version"] == 2
-    assert httpx.post(f"{url}/close", json={"note": "已整改"}, headers=scratch.headers["inspector"]).status_code == 428
-    closed = httpx.post(f"{url}/close", json={"note": "已整改，见台账第3页", "version": 2}, headers=scratch.headers["admin"])
+    assert scratch.post(f"{url}/close", json={"note": "已整改"}, headers=scratch.headers["inspector"]).status_code == 428
+    closed = scratch.post(f"{url}/close", json={"note": "已整改，见台账第3页", "version": 2}, headers=scratch.headers["admin"])
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert [h.get("to") for h in closed.json()["history"]] == ["open", "rectifying", "closed"]
 

@@ -3,7 +3,6 @@ driver through pyogrio, OWSLib) reading the villages collection."""
 
 from __future__ import annotations
 
-import httpx
 import pyogrio
 import pytest
 import shapely
@@ -11,30 +10,31 @@ from owslib.ogcapi.features import Features
 
 from api.routes.ogc import CONFORMANCE
 from geo import storage
+from tests.api.accounts import CLIENT_TIMEOUT_S
 
 
 def test_landing_page_links(demo_server, headers):
-    body = httpx.get(f"{demo_server.base}/ogc", headers=headers["leader"]).json()
+    body = demo_server.get("/ogc", headers=headers["leader"]).json()
     rels = {link["rel"]: link for link in body["links"]}
     assert set(rels) >= {"self", "service-desc", "service-doc", "conformance", "data"}
     for rel in ("service-desc", "conformance", "data"):
-        response = httpx.get(rels[rel]["href"], headers=headers["leader"])
+        response = demo_server.get(rels[rel]["href"], headers=headers["leader"])
         assert response.status_code == 200, rel
         assert response.headers["content-type"].split(";")[0] == rels[rel]["type"].split(";")[0]
-    assert httpx.get(rels["service-doc"]["href"]).status_code == 200
+    assert demo_server.get(rels["service-doc"]["href"]).status_code == 200
 
 
 def test_conformance_and_openapi_30(demo_server, headers):
-    body = httpx.get(f"{demo_server.base}/ogc/conformance", headers=headers["leader"]).json()
+    body = demo_server.get("/ogc/conformance", headers=headers["leader"]).json()
     assert body["conformsTo"] == CONFORMANCE
-    document = httpx.get(f"{demo_server.base}/ogc/api", headers=headers["leader"]).json()
+    document = demo_server.get("/ogc/api", headers=headers["leader"]).json()
     assert document["openapi"].startswith("3.0")
     assert "/ogc/collections/{collection_id}/items" in document["paths"]
     assert '"type": "null"' not in str(document).replace("'", '"')
 
 
 def test_collections_have_extents_and_links(demo_server, demo_engine, headers):
-    body = httpx.get(f"{demo_server.base}/ogc/collections", headers=headers["leader"]).json()
+    body = demo_server.get("/ogc/collections", headers=headers["leader"]).json()
     villages = next(c for c in body["collections"] if c["id"] == "villages")
     assert villages["title"] == "行政村" and villages["itemType"] == "feature"
     minx, miny, maxx, maxy = villages["extent"]["spatial"]["bbox"][0]
@@ -45,45 +45,46 @@ def test_collections_have_extents_and_links(demo_server, demo_engine, headers):
 
 
 def test_items_paging_filters_and_single_feature(demo_server, demo_engine, headers):
-    base, auth = demo_server.base, headers["leader"]
-    first = httpx.get(f"{base}/ogc/collections/villages/items", params={"limit": 20}, headers=auth)
+    auth = headers["leader"]
+    first = demo_server.get("/ogc/collections/villages/items", params={"limit": 20}, headers=auth)
     assert first.headers["content-type"] == "application/geo+json"
     body = first.json()
     assert body["numberMatched"] == 45 and body["numberReturned"] == 20 and "timeStamp" in body
     following = next(link["href"] for link in body["links"] if link["rel"] == "next")
-    second = httpx.get(following, headers=auth).json()
+    second = demo_server.get(following, headers=auth).json()
     assert second["numberReturned"] == 20
     assert not {f["id"] for f in body["features"]} & {f["id"] for f in second["features"]}
 
     expected = storage.count_layer(demo_engine, "villages", where={"category": "poor"})
-    filtered = httpx.get(f"{base}/ogc/collections/villages/items", params={"category": "poor", "limit": 100},
-                         headers=auth).json()
+    filtered = demo_server.get("/ogc/collections/villages/items", params={"category": "poor", "limit": 100},
+                               headers=auth).json()
     assert filtered["numberMatched"] == expected == len(filtered["features"])
     assert {f["properties"]["category"] for f in filtered["features"]} == {"poor"}
-    unknown = httpx.get(f"{base}/ogc/collections/villages/items", params={"colour": "red"}, headers=auth)
+    unknown = demo_server.get("/ogc/collections/villages/items", params={"colour": "red"}, headers=auth)
     assert unknown.status_code in (400, 422) and "colour" in unknown.json()["detail"]
-    pii = httpx.get(f"{base}/ogc/collections/households/items", params={"head_name": "x"}, headers=auth)
+    pii = demo_server.get("/ogc/collections/households/items", params={"head_name": "x"}, headers=auth)
     assert pii.status_code in (400, 422)
 
-    feature = httpx.get(f"{base}/ogc/collections/villages/items/{body['features'][0]['id']}", headers=auth).json()
+    feature = demo_server.get(f"/ogc/collections/villages/items/{body['features'][0]['id']}", headers=auth).json()
     assert feature["type"] == "Feature" and feature["id"] == body["features"][0]["id"]
     assert {link["rel"] for link in feature["links"]} == {"self", "collection"}
-    assert httpx.get(f"{base}/ogc/collections/villages/items/999999", headers=auth).status_code == 404
-    queryables = httpx.get(f"{base}/ogc/collections/households/queryables", headers=auth)
+    assert demo_server.get("/ogc/collections/villages/items/999999", headers=auth).status_code == 404
+    queryables = demo_server.get("/ogc/collections/households/queryables", headers=auth)
     assert queryables.headers["content-type"] == "application/schema+json"
     props = queryables.json()["properties"]
     assert "status" in props and "head_name" not in props and "id_number" not in props
 
 
-def test_gdal_oapif_driver_reads_villages(demo_server, demo_engine, headers):
+def test_gdal_oapif_driver_reads_villages(live_server, demo_engine, headers):
     token = headers["leader"]["Authorization"].removeprefix("Bearer ")
     assert "OAPIF" in pyogrio.list_drivers()
-    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token})
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token,
+                                     "GDAL_HTTP_TIMEOUT": str(CLIENT_TIMEOUT_S)})
     try:
-        layers = dict(pyogrio.list_layers(f"OAPIF:{demo_server.base}/ogc"))
-        frame = pyogrio.read_dataframe(f"OAPIF:{demo_server.base}/ogc", layer="villages")
+        layers = dict(pyogrio.list_layers(f"OAPIF:{live_server.base}/ogc"))
+        frame = pyogrio.read_dataframe(f"OAPIF:{live_server.base}/ogc", layer="villages")
     finally:
-        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None, "GDAL_HTTP_TIMEOUT": None})
     assert layers["villages"] == "Point" and layers["roads"] == "MultiLineString"
     stored = storage.read_layer(demo_engine, "villages")
     assert len(frame) == len(stored) == 45
@@ -93,8 +94,8 @@ def test_gdal_oapif_driver_reads_villages(demo_server, demo_engine, headers):
         assert shapely.equals_exact(got[name], geom, tolerance=1e-6), name
 
 
-def test_owslib_reads_villages(demo_server, demo_engine, headers):
-    client = Features(f"{demo_server.base}/ogc", headers=headers["leader"])
+def test_owslib_reads_villages(live_server, demo_engine, headers):
+    client = Features(f"{live_server.base}/ogc", headers=headers["leader"], timeout=CLIENT_TIMEOUT_S)
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in client.conformance()["conformsTo"]
     assert "villages" in [c["id"] for c in client.collections()["collections"]]
     items = client.collection_items("villages", limit=100)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from api.policy import Permission, can_see_names, permissions_of
@@ -51,12 +50,12 @@ def _requests(document: dict, household_ids: list[int]) -> list[tuple[str, str, 
 
 
 def test_a_leader_never_receives_a_household_name_or_id_number(demo_server, demo_engine, headers, pii_pattern):
-    document = httpx.get(f"{demo_server.base}/openapi.json").json()
+    document = demo_server.get("/openapi.json").json()
     household_ids = list(storage.read_layer(demo_engine, "households", limit=3, columns=["id"])["id"])
     calls = _requests(document, household_ids)
     assert len(calls) > 100
     statuses = {}
-    with httpx.Client(base_url=demo_server.base, headers=headers["leader"], timeout=60) as client:
+    with demo_server.session(headers=headers["leader"]) as client:
         for method, url, params in calls:
             if method == "GET":
                 response = client.get(url, params=params)
@@ -75,10 +74,10 @@ def test_a_leader_never_receives_a_household_name_or_id_number(demo_server, demo
 def test_planner_and_admin_see_names_through_the_audited_path(demo_server, demo_engine, headers):
     row = storage.read_record(demo_engine, "households", 1, include_pii=True)
     for role in ("planner", "admin"):
-        body = httpx.get(f"{demo_server.base}/api/registry/households/1/personal", headers=headers[role]).json()
+        body = demo_server.get("/api/registry/households/1/personal", headers=headers[role]).json()
         assert body == {"id": 1, "code": row["code"], "head_name": row["head_name"], "id_number": row["id_number"]}
-    log = httpx.get(f"{demo_server.base}/api/audit", params={"action": "read_pii", "row_id": 1},
-                    headers=headers["admin"]).json()
+    log = demo_server.get("/api/audit", params={"action": "read_pii", "row_id": 1},
+                          headers=headers["admin"]).json()
     assert {e["user_name"] for e in log["items"]} >= {"t_planner", "t_admin"}
     assert row["head_name"] not in str(log)
 
@@ -96,19 +95,19 @@ def test_inspectors_see_names_only_in_plans_assigned_to_them():
 
 def test_personal_values_stay_out_of_errors_and_the_audit_log(scratch):
     base, planner, admin = scratch.base, scratch.headers["planner"], scratch.headers["admin"]
-    household = httpx.get(f"{base}/api/registry/households/2", headers=planner)
+    household = scratch.get(f"{base}/api/registry/households/2", headers=planner)
     bad_id = "1234567890ABCDEFGH"
-    response = httpx.patch(f"{base}/api/registry/households/2", json={"id_number": bad_id, "head_name": "张某某"},
+    response = scratch.patch(f"{base}/api/registry/households/2", json={"id_number": bad_id, "head_name": "张某某"},
                            headers={**planner, "If-Match": household.headers["etag"]})
     assert response.status_code == 422 and "id_number" in response.text
     assert bad_id not in response.text and "张某某" not in response.text
-    good = httpx.patch(f"{base}/api/registry/households/2", json={"id_number": "640502199001011234",
+    good = scratch.patch(f"{base}/api/registry/households/2", json={"id_number": "640502199001011234",
                                                                   "head_name": "张某某"},
                        headers={**planner, "If-Match": household.headers["etag"]})
     assert good.status_code == 200 and "张某某" not in good.text and "640502199001011234" not in good.text
-    personal = httpx.get(f"{base}/api/registry/households/2/personal", headers=planner).json()
+    personal = scratch.get(f"{base}/api/registry/households/2/personal", headers=planner).json()
     assert personal["head_name"] == "张某某" and personal["id_number"] == "640502199001011234"
-    log = httpx.get(f"{base}/api/audit", params={"layer": "households", "row_id": 2, "action": "update"},
+    log = scratch.get(f"{base}/api/audit", params={"layer": "households", "row_id": 2, "action": "update"},
                     headers=admin)
     entry = log.json()["items"][0]
     assert entry["after"] == {"head_name": "[redacted]", "id_number": "[redacted]"}

@@ -18,7 +18,7 @@ from geo.pv.yield_model import estimate_yield
 
 
 def _get(server, path: str, headers: dict | None = None, **params) -> httpx.Response:
-    return httpx.get(f"{server.base}/api/pv{path}", params=params, headers=headers, timeout=120)
+    return server.get(f"/api/pv{path}", params=params, headers=headers)
 
 
 def _plain(data: dict) -> dict:

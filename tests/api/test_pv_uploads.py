@@ -1,4 +1,5 @@
-"""``POST /api/pv/yield|review|site``: weather and DEM uploads over real HTTP on both backends.
+"""``POST /api/pv/yield|review|site``: weather and DEM uploads over real HTTP on both backends
+(a real ``atlas serve``: the uploads stream over a socket, and some are cut off by the server).
 
 A server of its own over the demo database, with small limits (2 MiB weather files, 3 MiB
 DEMs of at most 4 million pixels) and its own temporary folder, which must be empty after every
@@ -26,7 +27,7 @@ from geo.pv.output import review_json, site_json, yield_json
 from geo.services.pv import run_review, run_siting
 from geo.pv.weather import read_weather
 from geo.pv.yield_model import estimate_yield
-from tests.api.accounts import login
+from tests.api.accounts import CLIENT_TIMEOUT_S, login
 from tests.conftest import Server
 from tests.geo.pv.conftest import GREENSBORO, PVLIB_DATA, epw_path, greensboro, pvgis_json_path  # noqa: F401
 
@@ -49,10 +50,10 @@ class Uploads:
 
     def post(self, path: str, role: str | None, files: dict, **params) -> httpx.Response:
         return httpx.post(f"{self.base}/api/pv{path}", params=params, files=files,
-                          headers=self.headers[role] if role else None, timeout=300)
+                          headers=self.headers[role] if role else None, timeout=CLIENT_TIMEOUT_S)
 
     def get(self, path: str, role: str, **params) -> httpx.Response:
-        return httpx.get(f"{self.base}/api/pv{path}", params=params, headers=self.headers[role], timeout=300)
+        return httpx.get(f"{self.base}/api/pv{path}", params=params, headers=self.headers[role], timeout=CLIENT_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,7 @@ def _chunked_upload(uploads: Uploads, target: str, field: str, filename: str, *,
     boundary = "atlas-test-boundary"
     headers = {**uploads.headers["viewer"], "Host": f"127.0.0.1:{uploads.server.port}",
                "Content-Type": f"multipart/form-data; boundary={boundary}", "Transfer-Encoding": "chunked"}
-    with socket.create_connection(("127.0.0.1", uploads.server.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", uploads.server.port), timeout=CLIENT_TIMEOUT_S) as sock:
         sock.sendall(f"POST {target} HTTP/1.1\r\n".encode()
                      + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n")
 
@@ -334,7 +335,7 @@ def test_uploads_need_the_permissions_of_the_get_routes(uploads, demo_engine, tm
 
 
 def test_the_upload_operations_are_in_the_openapi_document(uploads):
-    document = httpx.get(f"{uploads.base}/openapi.json").json()
+    document = httpx.get(f"{uploads.base}/openapi.json", timeout=CLIENT_TIMEOUT_S).json()
     schemas = document["components"]["schemas"]
     for path, files in (("/api/pv/yield", {"weather"}), ("/api/pv/review", {"weather"}),
                         ("/api/pv/site", {"weather", "dem"})):

@@ -59,11 +59,13 @@ def guarded(browser) -> Iterator:
 
     def open_page(origin: str, *, login_as: str | None = "t_leader"):
         context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if login_as is not None:
-            token = context.request.get(f"{origin}/api/auth/session/form").json()["csrf_token"]
+            token = context.request.get(f"{origin}/api/auth/session/form", timeout=TIMEOUT_MS).json()["csrf_token"]
             response = context.request.post(f"{origin}/api/auth/session",
-                                            form={"username": login_as, "password": PASSWORD, "csrf_token": token})
+                                            form={"username": login_as, "password": PASSWORD, "csrf_token": token},
+                                            timeout=TIMEOUT_MS)
             assert response.ok, response.text()
         page = context.new_page()
         guard = Guard(origin)
@@ -93,7 +95,12 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def wait_for_map(page, timeout_ms: int = 15000) -> None:
+#: How long a page may take to do something [ms]: generous, a loaded machine is slow (the
+#: tests never measure speed).
+TIMEOUT_MS = 120_000
+
+
+def wait_for_map(page, timeout_ms: int = TIMEOUT_MS) -> None:
     page.wait_for_selector(".leaflet-container", timeout=timeout_ms)
     page.wait_for_function("() => window.atlas && atlas.maps.length > 0 && atlas.maps[0]._loaded",
                            timeout=timeout_ms)
@@ -105,3 +112,10 @@ def demo_accounts(demo_engine) -> dict[str, int]:
     from tests.api.accounts import ensure_users
 
     return ensure_users(demo_engine)
+
+
+@pytest.fixture(scope="session")
+def demo_server(live_server):
+    """A browser needs a socket: here the demo is served by the real ``atlas serve`` that the
+    other socket clients share (one per backend and pytest worker)."""
+    return live_server

@@ -81,7 +81,7 @@ def test_map_renders_its_features_offline(guarded, demo_server, demo_engine, bac
         assert count(page, selector) == 1, selector
     assert "演示数据" in page.locator(".atlas-legend").inner_text()
     # The OSM tiles failed (no network), so the map fell back to the blank base and says so.
-    page.wait_for_selector(".atlas-notice", timeout=10000)
+    page.wait_for_selector(".atlas-notice")
     assert page.evaluate("() => atlas.maps[0].hasLayer(atlas.maps[0]._atlas.bases.blank)")
     assert guard.blocked, "the OSM base should have tried to load tiles"
     assert guard.non_tile_requests() == [], "a script or stylesheet was requested from the internet"

@@ -1,8 +1,9 @@
-"""The PV map's siting candidates and the kept results behind the maps, over real HTTP
-(``atlas serve`` on its own copy of the demo, both backends) and through ``atlas map``.
+"""The PV map's siting candidates and the kept results behind the maps, over HTTP (the app in
+this process on its own copy of the demo, both backends) and through ``atlas map``.
 
-A kept result must never outlive a write: the server's own (the registry API) and another
-process's (this test writing to the server's database directly, as ``atlas import`` would)."""
+A kept result must never outlive a write: the app's own (the registry API) and another
+process's (this test writing to the app's database through an engine of its own, as
+``atlas import`` would)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from geo.services.maps import MAP_CANDIDATES, map_siting
 from geo import storage
 from geo.db import make_engine
 from tests.api.accounts import ensure_users, login
-from tests.conftest import Server, run_cli
+from tests.conftest import Site, run_cli
 
 TITLE = re.compile(r'"title":"选址候选 第(\d+)名"')
 
@@ -27,19 +28,19 @@ TITLE = re.compile(r'"title":"选址候选 第(\d+)名"')
 @pytest.fixture(scope="module")
 def served(databases):
     url = databases.demo_url()  # its own copy: these tests write
-    engine = make_engine(url)
+    engine = make_engine(url)  # not the app's: its writes are another process's
     ensure_users(engine)
-    server = Server(url)
+    site = Site(url)
     try:
-        yield SimpleNamespace(base=server.base, url=url, engine=engine,
-                              planner=login(server.base, "t_planner"), leader=login(server.base, "t_leader"))
+        yield SimpleNamespace(site=site, url=url, engine=engine,
+                              planner=login(site, "t_planner"), leader=login(site, "t_leader"))
     finally:
-        server.stop()
+        site.close()
         engine.dispose()
 
 
 def get(served, path, **params) -> httpx.Response:
-    return httpx.get(f"{served.base}{path}", params=params, headers=served.leader, timeout=120)
+    return served.site.get(path, params=params, headers=served.leader)
 
 
 def ranks(page: str) -> list[int]:
@@ -64,8 +65,8 @@ def test_the_pv_map_draws_the_best_candidates_and_the_option_hides_them(served):
 
 
 def test_a_user_limited_to_a_township_sees_candidates_and_beneficiaries_there_only(served):
-    scoped = login(served.base, "t_scoped")  # a planner limited to 兴仁镇
-    page = httpx.get(f"{served.base}/maps/pv", params={"candidates": 5}, headers=scoped, timeout=120).text
+    scoped = login(served.site, "t_scoped")  # a planner limited to 兴仁镇
+    page = served.site.get("/maps/pv", params={"candidates": 5}, headers=scoped).text
     assert ranks(page) == [1, 2, 3, 4, 5]
     assert set(re.findall(r'"area_name":"([^"]*)"', page)) == {"兴仁镇"}
     own = set(storage.read_layer(served.engine, "villages", township="兴仁镇")["name"])
@@ -86,17 +87,17 @@ def test_siting_options_out_of_bounds_are_refused(served, params, words):
 
 
 def test_a_registry_change_shows_at_once(served):
-    """PATCH through the server, then a write by another process: each seen on the next view."""
+    """PATCH through the app, then a write by another process: each seen on the next view."""
     first = candidate_villages(get(served, "/maps/pv").text)
     name = first[0].split("、")[0]
     village = storage.read_layer(served.engine, "villages", where={"name": name}).iloc[0]
-    renamed = httpx.patch(f"{served.base}/api/registry/villages/{int(village['id'])}", json={"name": f"{name}改"},
-                          headers={**served.planner, "If-Match": f'"{int(village["version"])}"'})
+    renamed = served.site.patch(f"/api/registry/villages/{int(village['id'])}", json={"name": f"{name}改"},
+                                headers={**served.planner, "If-Match": f'"{int(village["version"])}"'})
     assert renamed.status_code == 200, renamed.text
     after = candidate_villages(get(served, "/maps/pv").text)
     assert f"{name}改" in after[0].split("、") and name not in after[0].split("、")
 
-    # another process: this test writes to the server's database directly
+    # another process: this test writes to the app's database through its own engine
     storage.write_layer(served.engine, "villages", pd.DataFrame({"id": [int(village["id"])],
                                                                  "name": [f"{name}再改"]}))
     again = candidate_villages(get(served, "/maps/pv").text)
@@ -112,8 +113,8 @@ def test_the_landing_page_follows_every_write(served):
     assert get(served, "/").text.count("重点贫困村") == page.count("重点贫困村")  # the same page again
     villages = storage.read_layer(served.engine, "villages", where={"category": "key_poor"})
     target = villages.iloc[0]
-    changed = httpx.patch(f"{served.base}/api/registry/villages/{int(target['id'])}", json={"category": "poor"},
-                          headers={**served.planner, "If-Match": f'"{int(target["version"])}"'})
+    changed = served.site.patch(f"/api/registry/villages/{int(target['id'])}", json={"category": "poor"},
+                                headers={**served.planner, "If-Match": f'"{int(target["version"])}"'})
     assert changed.status_code == 200, changed.text
     assert key_poor(get(served, "/").text) == before - 1
     # a new key-poor village written by another process

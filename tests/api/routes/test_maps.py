@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from geo import storage
@@ -21,7 +20,7 @@ def _as_leader(headers):
 
 
 def get(server, path, *, auth=True, **params):
-    return httpx.get(f"{server.base}{path}", params=params, timeout=60, headers=LEADER if auth else {})
+    return server.get(path, params=params, headers=LEADER if auth else {})
 
 
 def test_landing_page_shows_key_figures_and_links(demo_server, demo_engine):
@@ -84,7 +83,7 @@ def test_bad_requests_are_explained(demo_server, path, params, status, words):
                                   "/maps/assets/leaflet/leaflet.js.map",
                                   "/maps/assets/nothing/x.js", "/maps/assets/atlas/..%2Fbase.py"])
 def test_asset_route_serves_assets_only(demo_server, path):
-    assert httpx.get(f"{demo_server.base}{path}").status_code == 404
+    assert demo_server.get(f"{path}").status_code == 404
 
 
 def test_asset_route_serves_fonts_and_images(demo_server):
@@ -95,11 +94,11 @@ def test_asset_route_serves_fonts_and_images(demo_server):
 
 
 def test_a_browser_without_a_session_is_sent_to_log_in(demo_server):
-    response = httpx.get(f"{demo_server.base}/maps/pairing?township=%E4%B8%9C%E5%9B%AD%E9%95%87",
-                         headers={"Accept": "text/html"}, follow_redirects=False)
+    response = demo_server.get("/maps/pairing?township=%E4%B8%9C%E5%9B%AD%E9%95%87",
+                               headers={"Accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/maps/pairing%3Ftownship%3D%25E4%25B8%259C%25E5%259B%25AD%25E9%2595%2587"
-    landing = httpx.get(f"{demo_server.base}/", headers={"Accept": "text/html"}, follow_redirects=False)
+    landing = demo_server.get("/", headers={"Accept": "text/html"}, follow_redirects=False)
     assert landing.status_code == 303 and landing.headers["location"] == "/login?next=/"
 
 
@@ -111,21 +110,21 @@ def test_a_script_without_credentials_gets_401_and_no_data(demo_server, demo_eng
 
 
 def test_a_viewer_sees_no_household_layer(demo_server, headers):
-    leader = httpx.get(f"{demo_server.base}/maps/overview", headers=headers["leader"], timeout=60).text
-    viewer = httpx.get(f"{demo_server.base}/maps/overview", headers=headers["viewer"], timeout=60).text
+    leader = demo_server.get("/maps/overview", headers=headers["leader"]).text
+    viewer = demo_server.get("/maps/overview", headers=headers["viewer"]).text
     assert "农户" in leader
     assert '"农户' not in viewer and "农户（" not in viewer
     assert len(viewer) < len(leader)
 
 
 def test_a_user_limited_to_a_township_sees_only_it(demo_server, headers):
-    page = httpx.get(f"{demo_server.base}/maps/pairing", headers=headers["scoped"], timeout=60).text
+    page = demo_server.get("/maps/pairing", headers=headers["scoped"]).text
     assert "郝集村" in page  # 兴仁镇
     assert "上石硼村" not in page  # 常乐镇
-    other = httpx.get(f"{demo_server.base}/maps/pairing", params={"township": "常乐镇"},
-                      headers=headers["scoped"], timeout=60)
+    other = demo_server.get("/maps/pairing", params={"township": "常乐镇"},
+                            headers=headers["scoped"])
     assert other.status_code == 403
-    landing = httpx.get(f"{demo_server.base}/", headers=headers["scoped"], timeout=60).text
+    landing = demo_server.get("/", headers=headers["scoped"]).text
     figure = re.search(r'data-figure="行政村">.*?<div class="value">(\d+)</div>', landing).group(1)
     assert int(figure) == 11  # 兴仁镇's villages in seed 000 (村序号 16-26)
 
@@ -142,19 +141,19 @@ def test_analysis_maps_are_served_within_the_callers_townships(demo_server, head
     assert full.status_code == 200 and f"<title>{title} · " in full.text
     assert f'"key":"{layer}"' in full.text
     assert "郝集村" in full.text and "上石硼村" in full.text
-    scoped = httpx.get(f"{demo_server.base}/maps/{name}", headers=headers["scoped"], timeout=60)
+    scoped = demo_server.get(f"/maps/{name}", headers=headers["scoped"])
     assert scoped.status_code == 200
     assert "郝集村" in scoped.text  # 兴仁镇
     assert "上石硼村" not in scoped.text  # 常乐镇
-    other = httpx.get(f"{demo_server.base}/maps/{name}", params={"township": "常乐镇"},
-                      headers=headers["scoped"], timeout=60)
+    other = demo_server.get(f"/maps/{name}", params={"township": "常乐镇"},
+                            headers=headers["scoped"])
     assert other.status_code == 403
 
 
 @pytest.mark.parametrize(("name", "status"), [("coverage", 403), ("pv", 403), ("inspection", 403),
                                                ("roads", 200), ("water", 200)])
 def test_a_viewer_gets_only_the_maps_of_public_data(demo_server, headers, name, status):
-    response = httpx.get(f"{demo_server.base}/maps/{name}", headers=headers["viewer"], timeout=60)
+    response = demo_server.get(f"/maps/{name}", headers=headers["viewer"])
     assert response.status_code == status
     if status == 403:
         assert "your role may not read" in response.json()["detail"]
@@ -193,8 +192,8 @@ def test_inspection_map_shows_names_only_to_the_plans_inspector(scratch, drawn_p
     name = str(names["head_name"].dropna().iloc[0])
     pages = {}
     for role in ("leader", "inspector", "planner"):
-        response = httpx.get(f"{scratch.base}/maps/inspection", params={"plan": str(report.plan_id)},
-                             headers=scratch.headers[role], timeout=60)
+        response = scratch.get("/maps/inspection", params={"plan": str(report.plan_id)},
+                               headers=scratch.headers[role])
         assert response.status_code == 200, response.text
         pages[role] = response.text
     assert "<title>督查路线图 · " in pages["leader"] and "地图测试方案" in pages["leader"]
@@ -203,14 +202,14 @@ def test_inspection_map_shows_names_only_to_the_plans_inspector(scratch, drawn_p
     assert name in pages["planner"]
     assert str(names["id_number"].dropna().iloc[0]) not in pages["planner"]  # never ID numbers
     assert '"key":"inspection_route"' in pages["leader"] and "第3组路线" in pages["leader"]
-    log = httpx.get(f"{scratch.base}/api/audit", params={"action": "read_pii"},
-                    headers=scratch.headers["admin"], timeout=60).json()
+    log = scratch.get("/api/audit", params={"action": "read_pii"},
+                      headers=scratch.headers["admin"]).json()
     assert {e["user_name"] for e in log["items"] if e["layer"] == "inspection_households"} >= {"t_inspector"}
 
 
 def test_inspection_map_keeps_a_scoped_user_to_their_townships(scratch, drawn_plan):
     report, _ = drawn_plan
-    scoped = httpx.get(f"{scratch.base}/maps/inspection", params={"plan": report.name},
-                       headers=scratch.headers["scoped"], timeout=60)
+    scoped = scratch.get("/maps/inspection", params={"plan": report.name},
+                         headers=scratch.headers["scoped"])
     assert scoped.status_code == 200
     assert "郝集村" in scoped.text and "上石硼村" not in scoped.text
