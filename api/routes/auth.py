@@ -3,7 +3,6 @@ and API keys. The login rules live in :mod:`geo.services.login`."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -14,9 +13,18 @@ from api.deps import SESSION_COOKIE, ClientAddress, CurrentUser, EngineDep, Sett
 from api.login_form import check_form_token, issue_form_token
 from api.params import RowId
 from api.schemas.common import problem_responses
-from api.schemas.users import (KeyCreate, KeyCreated, KeyPublic, LoginFormOut, Me, PasswordChange, TokenOut,
-                               UserPublic)
+from api.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyPublic,
+    LoginFormOut,
+    Me,
+    PasswordChange,
+    TokenOut,
+    UserPublic,
+)
 from geo import accounts
+from geo.services import accounts as account_rules
 from geo.services import login
 from geo.settings import Settings
 
@@ -79,8 +87,7 @@ def _me(user: dict, via: str) -> Me:
 def logout(user: CurrentUser, engine: EngineDep) -> Response:
     if user.user_id is None:
         raise HTTPException(401, "not logged in")
-    accounts.update_user(engine, user.user_id, {"tokens_valid_after": dt.datetime.now(dt.timezone.utc)},
-                         actor=user.actor, version=None)
+    account_rules.revoke_tokens(engine, user.user_id, actor=user.actor)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -103,20 +110,8 @@ def change_password(body: PasswordChange, user: CurrentUser, engine: EngineDep) 
     stored = accounts.get_user(engine, user_id=user.user_id)
     if not security.verify_password(stored["password_hash"], body.current_password):
         raise HTTPException(403, "the current password is wrong")
-    accounts.update_user(engine, user.user_id, {
-        "password_hash": security.hash_password(body.new_password),
-        "tokens_valid_after": dt.datetime.now(dt.timezone.utc),
-    }, actor=user.actor, version=None)
+    account_rules.set_password(engine, user.user_id, security.hash_password(body.new_password), actor=user.actor)
     return Response(status_code=204)
-
-
-def create_key(engine, user_id: RowId, body: KeyCreate, actor) -> KeyCreated:
-    new = security.new_api_key()
-    expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=body.expires_in_days)
-               if body.expires_in_days else None)
-    stored = accounts.add_api_key(engine, user_id, label=body.label, prefix=new.prefix,
-                                  key_hash=new.key_hash, actor=actor, expires_at=expires)
-    return KeyCreated(**stored, key=new.key)
 
 
 def _own(user) -> int:
@@ -136,7 +131,10 @@ def list_keys(user: CurrentUser, engine: EngineDep) -> list[dict]:
 def add_key(body: KeyCreate, user: CurrentUser, engine: EngineDep) -> KeyCreated:
     """Send it as ``X-API-Key: <key>`` (or ``Authorization: Bearer <key>``). It has your role
     and townships. Only a hash is stored: the key cannot be shown again."""
-    return create_key(engine, _own(user), body, user.actor)
+    new = security.new_api_key()
+    stored = account_rules.add_api_key(engine, _own(user), label=body.label, prefix=new.prefix, key_hash=new.key_hash,
+                                       actor=user.actor, expires_in_days=body.expires_in_days)
+    return KeyCreated(**stored, key=new.key)
 
 
 @router.delete("/keys/{key_id}", status_code=204, response_class=Response,

@@ -18,7 +18,7 @@ from typing import Any
 from geo import accounts
 from geo.audit import Actor
 from geo.errors import Conflict
-from geo.storage import Bind
+from geo.storage import Bind, now_utc
 
 #: Changing any of these revokes every token issued to the user until now.
 REVOKING_FIELDS = frozenset({"password_hash", "is_active", "role"})
@@ -29,12 +29,8 @@ def revoking(changes: Mapping[str, Any]) -> dict[str, Any]:
     flag or a role."""
     out = dict(changes)
     if REVOKING_FIELDS & set(out):
-        out["tokens_valid_after"] = _now()
+        out["tokens_valid_after"] = now_utc()
     return out
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def update_user(bind: Bind, user_id: int, changes: Mapping[str, Any], *, actor: Actor, version: int | None,
@@ -77,7 +73,7 @@ def set_password(bind: Bind, user_id: int, password_hash: str | None, *, actor: 
 
 def revoke_tokens(bind: Bind, user_id: int, *, actor: Actor) -> dict[str, Any]:
     """Log a user out everywhere: every token issued until now stops working."""
-    return accounts.update_user(bind, user_id, {"tokens_valid_after": _now()}, actor=actor, version=None)
+    return accounts.update_user(bind, user_id, {"tokens_valid_after": now_utc()}, actor=actor, version=None)
 
 
 def delete_user(bind: Bind, user_id: int, *, actor: Actor, version: int | None,
@@ -106,6 +102,6 @@ def add_api_key(bind: Bind, user_id: int, *, label: str, prefix: str, key_hash: 
     NotFound
         No such user.
     """
-    expires = _now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    expires = now_utc() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     return accounts.add_api_key(bind, user_id, label=label, prefix=prefix, key_hash=key_hash, actor=actor,
                                 expires_at=expires)
