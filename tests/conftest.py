@@ -192,15 +192,22 @@ def engine(databases) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def conn(engine) -> Iterator[sa.Connection]:
-    """A connection inside a transaction that is rolled back after the test."""
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back when the block ends."""
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
             yield connection
         finally:
             transaction.rollback()
+
+
+@pytest.fixture
+def conn(engine) -> Iterator[sa.Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with rolled_back(engine) as connection:
+        yield connection
 
 
 @pytest.fixture(scope="session")

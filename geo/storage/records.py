@@ -280,6 +280,19 @@ def _check_version(spec: LayerSpec, row: Mapping[str, Any], version: int) -> Non
         raise stale(f"{spec.name} {row['id']}", current, int(version))
 
 
+def _locked_at_version(conn: Connection, spec: LayerSpec, row_id: int, version: int | None, *,
+                       township) -> dict[str, Any]:
+    """The stored row (personal fields included), locked until the commit and checked to be at
+    ``version``. Held from here to the commit, the version check, any comparison with the
+    stored values and the write all see the same row (without the lock, a change committed by
+    another writer between them made a change look like a no-op: a lost update)."""
+    require_schema(conn)
+    lock_row(conn, spec.table, int(row_id))
+    before = read_record(conn, spec.name, row_id, township=township, include_pii=True)
+    _check_version(spec, before, version)
+    return before
+
+
 def update_record(
     bind: Bind,
     layer: str,
@@ -317,13 +330,7 @@ def update_record(
     record = _one_record(spec, changes)
     _note_write()
     with connect(bind, write=True) as conn:
-        require_schema(conn)
-        # Held from here to the commit: the version check, the comparison with the stored
-        # values and the write all see the same row (without the lock, a change committed by
-        # another writer between them made this one look like a no-op: a lost update).
-        lock_row(conn, spec.table, int(row_id))
-        before = read_record(conn, layer, row_id, township=township, include_pii=True)
-        _check_version(spec, before, version)
+        before = _locked_at_version(conn, spec, row_id, version, township=township)
         own = _own_fields(spec, before)
         stored = _stored_values(conn, spec, [int(row_id)], sorted(record))[int(row_id)] if record else {}
         changed = {n: v for n, v in record.items() if not _same(stored.get(n), v)}
@@ -376,10 +383,7 @@ def delete_record(
     spec = get_layer(layer)
     _note_write()
     with connect(bind, write=True) as conn:
-        require_schema(conn)
-        lock_row(conn, spec.table, int(row_id))
-        before = read_record(conn, layer, row_id, township=township, include_pii=True)
-        _check_version(spec, before, version)
+        before = _locked_at_version(conn, spec, row_id, version, township=township)
         table = spec.table
         try:
             result = conn.execute(

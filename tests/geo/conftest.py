@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from geo.db import make_engine
+from tests.conftest import rolled_back
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +28,5 @@ def inspect_url(inspect_engine) -> str:
 @pytest.fixture
 def tx(inspect_engine) -> Iterator[sa.Connection]:
     """A connection to the writable demo database, rolled back after the test."""
-    with inspect_engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection
-        finally:
-            transaction.rollback()
+    with rolled_back(inspect_engine) as connection:
+        yield connection
