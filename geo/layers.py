@@ -129,6 +129,19 @@ LINKS: dict[str, Table] = {
 }
 
 
+#: ``(smaller, larger)`` counts of one row, the first a part of the second: registered-poor
+#: households <= households <= population (checked on import and on every registry write).
+COUNT_ORDER = (("registered_poor_households", "households"), ("households", "population"))
+
+
+def count_order_problems(values: dict) -> list[tuple[str, str]]:
+    """The ``(smaller, larger)`` pairs of :data:`COUNT_ORDER` that ``values`` gives both of,
+    with the smaller count above the larger."""
+    return [(small, large) for small, large in COUNT_ORDER
+            if values.get(small) is not None and values.get(large) is not None
+            and values[small] > values[large]]
+
+
 def get_layer(name: str) -> LayerSpec:
     """Return the layer called ``name``.
 

@@ -23,7 +23,7 @@ from geo import models
 from geo.audit import snapshot
 from geo.db import Bind, connect, require_schema
 from geo.errors import Conflict, NotFound, OutOfScope, StaleVersion, ValidationError
-from geo.layers import LayerSpec, get_layer
+from geo.layers import COUNT_ORDER, LayerSpec, count_order_problems, get_layer
 from geo.storage.audit import record as audit_record
 from geo.storage.query import Query, _filtered, read_layer, resolve_townships
 from geo.storage.state import _note_write
@@ -186,6 +186,14 @@ def _one_record(spec: LayerSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     return records[0]
 
 
+def _check_count_order(spec: LayerSpec, values: Mapping[str, Any]) -> None:
+    problems = count_order_problems(dict(values))
+    if problems:
+        raise ValidationError("; ".join(
+            f"{spec.name}: {small} {values[small]} is more than {large} {values[large]}; "
+            f"{small} cannot exceed {large}" for small, large in problems))
+
+
 def _key_taken(conn: Connection, spec: LayerSpec, key: Sequence[str], value: tuple) -> bool:
     table = spec.table
     select = sa.select(table.c.id).where(*(table.c[k] == v for k, v in zip(key, value)))
@@ -233,6 +241,7 @@ def insert_record(
     missing = [c for c in _required(spec) if record.get(c) is None]
     if missing:
         raise ValidationError(f"{layer}: required field(s) {', '.join(missing)} missing or empty")
+    _check_count_order(spec, record)
     _note_write()
     with connect(bind, write=True) as conn:
         require_schema(conn)
@@ -336,6 +345,7 @@ def update_record(
         changed = {n: v for n, v in record.items() if not _same(stored.get(n), v)}
         if not changed:
             return _public(spec, before)
+        _check_count_order(spec, {**{n: before.get(n) for pair in COUNT_ORDER for n in pair}, **record})
         geometry_columns = set(spec.geometry_columns)
         values = {n: (_geometry_bind(conn, f"p_{n}", v) if n in geometry_columns and v is not None
                       else v) for n, v in changed.items()}

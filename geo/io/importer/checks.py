@@ -13,11 +13,14 @@ from geo import storage
 from geo.io import coords
 from geo.io.fields import MANAGED_FIELDS, id_columns, label
 from geo.io.importer.keys import KeyRegistry
-from geo.io.validate import check_column, check_geometries, combine, control_character, parse_wkt
-
-
-#: ``(smaller, larger)`` counts of one row: the first counts a part of the second.
-COUNT_ORDER = (("registered_poor_households", "households"), ("households", "population"))
+from geo.io.validate import (
+    check_column,
+    check_geometries,
+    combine,
+    control_character,
+    parse_wkt,
+)
+from geo.layers import COUNT_ORDER
 
 
 class RowChecks:

@@ -9,7 +9,7 @@ from shapely.geometry import Point
 
 from geo import models, storage
 from geo.audit import Actor
-from geo.errors import NotFound, StaleVersion
+from geo.errors import NotFound, StaleVersion, ValidationError
 
 ACTOR = Actor("测试员", None)
 SETTLEMENTS = models.Settlement.__table__
@@ -114,3 +114,22 @@ def test_as_utc_gives_naive_values_their_zone_and_leaves_others():
     shanghai = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert storage.as_utc(shanghai) is shanghai
     assert storage.as_utc(None) is None and storage.as_utc("2026") == "2026"
+
+
+def test_counts_that_contain_one_another_stay_in_order_on_insert_and_update(conn, towns):
+    """Registered-poor households <= households <= population, as on import: refused with the
+    fields named, nothing written; an update is checked against the stored values it keeps."""
+    village = {"name": "四村", "township_id": towns["west"], "category": "poor",
+               "population": 100, "households": 30, "registered_poor_households": 31}
+    with pytest.raises(ValidationError, match="registered_poor_households 31 is more than households 30"):
+        storage.insert_record(conn, "villages", village, actor=ACTOR)
+    assert storage.count_layer(conn, "villages", where={"name": "四村"}) == 0
+    stored = storage.insert_record(conn, "villages", {**village, "registered_poor_households": 12}, actor=ACTOR)
+    with pytest.raises(ValidationError, match="households 101 is more than population 100"):
+        storage.update_record(conn, "villages", stored["id"], {"households": 101}, version=1, actor=ACTOR)
+    with pytest.raises(ValidationError, match="registered_poor_households 12 is more than households 11"):
+        storage.update_record(conn, "villages", stored["id"], {"households": 11}, version=1, actor=ACTOR)
+    row = storage.read_record(conn, "villages", stored["id"])
+    assert (row["households"], row["version"]) == (30, 1)
+    assert storage.update_record(conn, "villages", stored["id"], {"households": 12}, version=1,
+                                 actor=ACTOR)["version"] == 2
