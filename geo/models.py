@@ -495,6 +495,14 @@ class InspectionDraw(RowMixin, Base):
     routes_json: Mapped[str] = mapped_column(
         Text, nullable=False, default="[]", server_default="[]", doc="per team: km, hours, method"
     )
+    prev_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True,
+        doc="record_hash of the draw recorded before this one (64 zeros for the first): the chain; "
+        "unique, so two draws can never both follow the same record",
+    )
+    record_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="SHA-256 over this record's plan, hashes, stored texts and prev_hash (hex)"
+    )
 
 
 class SampledVillage(RowMixin, Base):

@@ -58,6 +58,10 @@ def draw(
     for team in report.teams:
         typer.echo(f"  team {team['team']}: {team['villages']} villages, {team['length_km']:.1f} km, "
                    f"{team['hours']:.1f} h driving ({team['method']}), {team['walk_km']:.1f} km on foot in villages")
+    typer.echo(f"  record  {report.record_hash} (chain)")
+    outside = "; ".join(f"{o['status']}{' ' + str(o['status_year']) if o['status_year'] is not None else ''}: "
+                        f"{o['households']}" for o in report.outside) or "none"
+    typer.echo(f"  households outside the frame (in no stratum), by status and year: {outside}")
     short = report.shortfalls()
     if len(short):
         typer.echo(f"  shortfalls ({len(short)}): " + "; ".join(
@@ -67,13 +71,36 @@ def draw(
 
 @sample_app.command("verify")
 def verify(
-    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    plan: Annotated[str | None, typer.Argument(help="Plan id or name (or --all).")] = None,
+    all_plans: Annotated[bool, typer.Option("--all", help="Every recorded plan, and the chain of records from its start.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Redraw a recorded plan: confirm it, or say exactly what changed. Exit code 1 if not confirmed."""
+    """Check a recorded plan: the stored result, sampled rows and frame against their hashes, the
+    redraw, the chain of records, then today's registry. Exit code 1 if not verified."""
+    from geo.errors import ValidationError
     from geo.services import inspections as service
 
+    if (plan is None) == (not all_plans):
+        raise ValidationError("give a plan id or name, or --all (not both)")
+    if all_plans:
+        chain = service.verify_all(engine_for(db))
+        if as_json:
+            echo_json(chain.as_dict())
+        else:
+            for result in chain.plans:
+                typer.echo(f"plan {result.plan_id}: {result.name}: {'VERIFIED' if result.ok else 'NOT VERIFIED'}")
+                for line in result.differences:
+                    typer.echo(f"  {line}")
+            if chain.head_hash:
+                typer.echo(f"chain head: plan {chain.head_plan}, record {chain.head_hash} "
+                           "(keep it: only it reveals a deleted last plan)")
+            else:
+                typer.echo("no recorded draws")
+            typer.echo("VERIFIED" if chain.ok else "NOT VERIFIED")
+        if not chain.ok:
+            raise typer.Exit(1)
+        return
     result = service.verify_plan(engine_for(db), plan)
     if as_json:
         echo_json(result.as_dict())

@@ -104,6 +104,15 @@ def draw_plan(request: Request, user: Inspector, engine: EngineDep,
     return JSON(report.as_dict(), status_code=201, headers={"Location": location})
 
 
+@router.get(PREFIX + "/verify", summary="Check every plan and the chain of draw records (atlas sample verify --all)")
+def verify_all(user: FullReader, engine: EngineDep) -> Any:
+    """``verified`` is false, with ``differences`` naming each, when any plan fails its checks or
+    the chain of records is broken (a record deleted, reordered or edited). Callers whose
+    account covers the whole registry only."""
+    service.check_whole_registry(user.township_ids)
+    return JSON(service.verify_all(engine).as_dict())
+
+
 @router.get(PREFIX + "/{plan_id}", summary="A plan, its routes and the 表4 summary (atlas sample show)")
 def show_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
     """The plan's facts, spec, teams, villages and households in visiting order (household codes,

@@ -21,6 +21,8 @@ from geo.storage.inspection import (
     insert_plan,
     insert_sampled_households,
     insert_sampled_villages,
+    last_record_hash,
+    read_chain,
     plan_assignees,
     read_assignments,
     read_draw,
@@ -35,7 +37,7 @@ from geo.storage.inspection import (
 __all__ = [
     "ASSIGNMENTS", "DRAWS", "FINDINGS", "HOUSEHOLDS", "PLANS", "VILLAGES", "assign_inspector",
     "count_findings", "find_plan", "insert_draw", "insert_finding", "insert_plan",
-    "insert_sampled_households", "insert_sampled_villages", "plan_assignees", "read_assignments",
+    "insert_sampled_households", "insert_sampled_villages", "last_record_hash", "read_chain", "plan_assignees", "read_assignments",
     "read_draw", "read_findings", "read_plans", "read_sampled_households", "read_sampled_villages",
     "unassign_inspector", "update_finding",
 ]

@@ -27,12 +27,15 @@ from geo.errors import Forbidden, NotFound, ValidationError
 from geo.inspection import exports, store
 from geo.inspection.draw import (
     ALGORITHM,
+    GENESIS,
     Frame,
     Sample,
     build_frame,
     diff_frames,
     diff_samples,
     draw_sample,
+    record_hash,
+    sha256_hex,
     village_key,
 )
 from geo.inspection.findings import table3, table3_items, table4
@@ -65,6 +68,8 @@ class DrawReport:
     teams: list[dict[str, Any]]
     route_method: RouteMethod
     route_km: float
+    record_hash: str = ""
+    outside: list[dict[str, Any]] = field(default_factory=list)
 
     def shortfalls(self) -> pd.DataFrame:
         return self.tallies[self.tallies["shortfall"] > 0]
@@ -76,6 +81,7 @@ class DrawReport:
             "villages": self.villages, "households": self.households,
             "shortfalls": self.shortfalls().to_dict("records"),
             "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
+            "record_hash": self.record_hash, "outside_frame": self.outside,
         }
 
 
@@ -216,19 +222,42 @@ def draw_plan(
         team_rows = _record_sample(conn, plan_id, spec, chosen, households, sample, routes, source)
         method = combine_methods([m for r in routes for m in r.leg_methods])
         route_km = sum(r.length_km for r in routes)
+        texts = {"spec_json": spec.to_json(), "frame_json": canonical_json(frame.to_dict()),
+                 "result_json": canonical_json(sample.to_dict())}
+        prev_hash = store.last_record_hash(conn) or GENESIS
+        chained = record_hash(plan_id=plan_id, name=name, seed=seed, algorithm=ALGORITHM, frame_hash=frame.hash,
+                              result_hash=sample.hash, prev_hash=prev_hash, **texts)
         store.insert_draw(conn, {
             "plan_id": plan_id, "algorithm": ALGORITHM, "seed": seed,
             "frame_hash": frame.hash, "result_hash": sample.hash,
-            "frame_json": canonical_json(frame.to_dict()), "result_json": canonical_json(sample.to_dict()),
+            "frame_json": texts["frame_json"], "result_json": texts["result_json"],
             "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
+            "prev_hash": prev_hash, "record_hash": chained,
         })
         if actor is not None:
             audit.record(conn, actor=actor, action="draw", layer="inspection_plans", row_id=plan_id,
                          after={"name": name, "seed": seed, "preset": spec.preset, "year": spec.year,
                                 "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
-                      len(sample.households), sample.tallies, team_rows, method, route_km)
+                      len(sample.households), sample.tallies, team_rows, method, route_km, chained,
+                      outside_records(frame))
+
+
+def outside_records(frame: Frame) -> list[dict[str, Any]]:
+    """The scope's households in no stratum, by status and year (empty when none, or when the
+    frame was recorded before atlas kept them)."""
+    if frame.outside is None:
+        return []
+    return [{"status": s, "status_year": None if pd.isna(y) else int(y), "households": int(n)}
+            for s, y, n in frame.outside[["status", "status_year", "households"]].itertuples(index=False)]
+
+
+def outside_text(frame: Frame) -> str:
+    """One line: ``exited 2020: 12; exited: 3`` (no year), ``none`` or ``not recorded``."""
+    if frame.outside is None:
+        return "not recorded (drawn before atlas kept it)"
+    return "; ".join(frame.outside_lines()) or "none"
 
 
 def _check_start(start: Point) -> None:
@@ -326,6 +355,7 @@ def plan_summary(record: PlanRecord) -> dict[str, Any]:
     households = record.households[["team", "village_order", "visit_order", "village_name",
                                     "household_code", "stratum"]]
     return {"plan": dict(plan_notes(record, show_names=False)), "spec": record.spec.to_dict(),
+            "record_hash": record.draw.get("record_hash"), "outside_frame": outside_records(record.frame),
             "teams": record.teams, "villages": villages.to_dict("records"),
             "households": households.to_dict("records"),
             "table4": summary["counts"].to_dict("records"), "unmet": summary["unmet"].to_dict("records")}
@@ -392,11 +422,14 @@ def assign_inspector(
 
 @dataclass
 class Verification:
-    """The outcome of :func:`verify_plan`.
+    """The outcome of :func:`verify_plan`, check by check.
 
-    ``record_ok``: the stored frame and seed reproduce the stored result (the record is
-    intact). ``frame_unchanged``: today's registry gives the same frame. ``same_sample``: a
-    redraw on today's frame gives the recorded sample.
+    ``stored_differences``: the stored parts disagree with each other (the result text with
+    its recorded hash, the sampled villages and households with the result, the frame with its
+    hash). ``record_ok``: none, and the stored frame and seed reproduce the recorded result.
+    ``chain_differences``: the record's link in the chain of draws is broken.
+    ``frame_unchanged``: today's registry gives the same frame. ``same_sample``: a redraw on
+    today's frame gives the recorded sample.
     """
 
     plan_id: int
@@ -410,10 +443,18 @@ class Verification:
     current_result_hash: str
     frame_changes: dict[str, list]
     sample_changes: dict[str, list[str]]
+    stored_differences: list[str] = field(default_factory=list)
+    chain_differences: list[str] = field(default_factory=list)
+    record_hash: str | None = None
+    outside: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def redraw_ok(self) -> bool:
+        return self.stored_frame_result_hash == self.recorded_result_hash
 
     @property
     def record_ok(self) -> bool:
-        return self.stored_frame_result_hash == self.recorded_result_hash
+        return self.redraw_ok and not self.stored_differences
 
     @property
     def frame_unchanged(self) -> bool:
@@ -425,47 +466,67 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.record_ok and self.frame_unchanged and self.same_sample
+        return self.record_ok and not self.chain_differences and self.frame_unchanged and self.same_sample
+
+    @property
+    def differences(self) -> list[str]:
+        """Every difference found, in the order checked (empty when verified)."""
+        out = list(self.stored_differences)
+        if not self.redraw_ok:
+            out.append(f"the stored frame and seed give result {self.stored_frame_result_hash}, not the "
+                       f"recorded {self.recorded_result_hash}")
+        out += self.chain_differences
+        if not self.frame_unchanged:
+            out += [f"frame changed since the draw: {line.strip()}" for line in _frame_change_lines(self.frame_changes)]
+            if not any(self.frame_changes.values()):
+                out.append(f"frame changed since the draw: {self.current_frame_hash}")
+        if not self.same_sample:
+            s = self.sample_changes
+            out.append(f"a redraw on today's registry differs: households in {s['households_in'] or '-'}, "
+                       f"out {s['households_out'] or '-'}; villages in {s['villages_in'] or '-'}, "
+                       f"out {s['villages_out'] or '-'}")
+        return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"plan_id": self.plan_id, "name": self.name, "ok": self.ok, "record_ok": self.record_ok,
+        return {"plan_id": self.plan_id, "name": self.name, "verified": self.ok, "ok": self.ok,
+                "differences": self.differences, "stored_differences": self.stored_differences,
+                "chain_differences": self.chain_differences, "record_ok": self.record_ok,
                 "frame_unchanged": self.frame_unchanged, "same_sample": self.same_sample,
-                "algorithm": self.algorithm, "seed": self.seed,
+                "algorithm": self.algorithm, "seed": self.seed, "record_hash": self.record_hash,
                 "recorded_frame_hash": self.recorded_frame_hash, "current_frame_hash": self.current_frame_hash,
                 "recorded_result_hash": self.recorded_result_hash,
                 "current_result_hash": self.current_result_hash,
-                "frame_changes": self.frame_changes, "sample_changes": self.sample_changes}
+                "frame_changes": self.frame_changes, "sample_changes": self.sample_changes,
+                "outside_frame": self.outside}
 
     def describe(self) -> list[str]:
-        """Plain-language lines saying what was checked and what changed."""
+        """Plain-language lines saying what was checked, in order, and what differs."""
         lines = []
-        if self.record_ok:
+        stored = self.stored_differences
+        if stored:
+            lines.append(f"STORED RECORD ALTERED ({len(stored)} difference(s)):")
+            lines += [f"  {d}" for d in stored]
+        else:
+            lines.append(f"stored record consistent: the result matches its hash ({self.recorded_result_hash[:12]}…), "
+                         "the sampled villages and households match the result, the frame matches its hash "
+                         f"({self.recorded_frame_hash[:12]}…)")
+        if self.redraw_ok:
             lines.append(f"record intact: the stored frame ({self.recorded_frame_hash[:12]}…) and seed "
                          f"{self.seed!r} reproduce the recorded sample ({self.recorded_result_hash[:12]}…)")
         else:
             lines.append("RECORD ALTERED: the stored frame and seed do not reproduce the stored result "
                          f"(recorded {self.recorded_result_hash[:12]}…, recomputed "
                          f"{self.stored_frame_result_hash[:12]}…)")
+        if self.chain_differences:
+            lines.append("CHAIN BROKEN:")
+            lines += [f"  {d}" for d in self.chain_differences]
+        else:
+            lines.append(f"chain intact: record {(self.record_hash or '')[:12]}… links to the record before it")
         if self.frame_unchanged:
             lines.append("frame unchanged: the registry gives the same sampling frame today")
         else:
-            c = self.frame_changes
             lines.append(f"FRAME CHANGED since the draw (now {self.current_frame_hash[:12]}…):")
-            for item in c["households_added"]:
-                lines.append(f"  household added: {item['household_code']} (stratum {item['stratum']})")
-            for item in c["households_removed"]:
-                lines.append(f"  household removed: {item['household_code']} (stratum {item['stratum']})")
-            for item in c["households_restratified"]:
-                lines.append(f"  household re-stratified: {item['household_code']} {item['from']} -> {item['to']} "
-                             f"(status {item['status_from']} -> {item['status_to']})")
-            for item in c["households_moved"]:
-                lines.append(f"  household moved: {item['household_code']} {item['from']} -> {item['to']}")
-            for key in c["villages_added"]:
-                lines.append(f"  village added to the scope: {key}")
-            for key in c["villages_removed"]:
-                lines.append(f"  village removed from the scope: {key}")
-            for item in c["villages_reweighted"]:
-                lines.append(f"  village households changed: {item['village_key']} {item['from']} -> {item['to']}")
+            lines += _frame_change_lines(self.frame_changes)
         if self.same_sample:
             lines.append("same sample: a redraw on today's registry gives the recorded sample")
         else:
@@ -476,21 +537,151 @@ class Verification:
         return lines
 
 
+def _frame_change_lines(c: dict[str, list]) -> list[str]:
+    lines = []
+    for item in c["households_added"]:
+        lines.append(f"  household added: {item['household_code']} (stratum {item['stratum']})")
+    for item in c["households_removed"]:
+        lines.append(f"  household removed: {item['household_code']} (stratum {item['stratum']})")
+    for item in c["households_restratified"]:
+        lines.append(f"  household re-stratified: {item['household_code']} {item['from']} -> {item['to']} "
+                     f"(status {item['status_from']} -> {item['status_to']})")
+    for item in c["households_moved"]:
+        lines.append(f"  household moved: {item['household_code']} {item['from']} -> {item['to']}")
+    for key in c["villages_added"]:
+        lines.append(f"  village added to the scope: {key}")
+    for key in c["villages_removed"]:
+        lines.append(f"  village removed from the scope: {key}")
+    for item in c["villages_reweighted"]:
+        lines.append(f"  village households changed: {item['village_key']} {item['from']} -> {item['to']}")
+    return lines
+
+
+def _stored_differences(record: PlanRecord) -> list[str]:
+    """The stored parts of a record against each other: the result text with its recorded hash,
+    the sampled villages and households with the result, the frame with its hash. Codes and
+    keys only (never names)."""
+    draw = record.draw
+    out = []
+    actual = sha256_hex(draw["result_json"])
+    if actual != draw["result_hash"]:
+        out.append(f"stored result (result_json) hashes to {actual}, not the recorded result hash "
+                   f"{draw['result_hash']}: the result was edited")
+    try:
+        result = record.sample
+        frame = record.frame
+    except (ValueError, KeyError, TypeError) as exc:
+        return out + [f"stored result or frame is not readable JSON of the draw: {type(exc).__name__}"]
+    out += _row_differences(record, result, frame)
+    actual = frame.hash
+    if actual != draw["frame_hash"]:
+        out.append(f"stored frame (frame_json) hashes to {actual}, not the recorded frame hash "
+                   f"{draw['frame_hash']}: the frame was edited")
+    return out
+
+
+def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[str]:
+    out = []
+    villages = record.villages
+    stored_keys = list(villages["village_key"])
+    for key in sorted(set(result.villages) - set(stored_keys)):
+        out.append(f"village {key} of the stored result is missing from the sampled villages")
+    for key in sorted(set(stored_keys) - set(result.villages)):
+        out.append(f"sampled village {key} is not in the stored result")
+    frame_village_id = dict(zip(frame.villages["village_key"], frame.villages["village_id"]))
+    for key, vid in zip(villages["village_key"], villages["village_id"]):
+        expected = frame_village_id.get(key)
+        if expected is not None and (pd.isna(vid) or int(vid) != int(expected)):
+            out.append(f"sampled village {key}: registry id {vid}, the frame says {int(expected)}")
+    want = {c: (v, st, None if f is None or pd.isna(f) else f) for c, v, st, f in result.households[
+        ["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False)}
+    rows = record.households
+    have: dict[str, tuple] = {}
+    for c, v, st, f in rows[["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False):
+        if c in have:
+            out.append(f"household {c} is stored twice in the sample")
+        have[c] = (v, st, None if f is None or pd.isna(f) else f)
+    for code in sorted(set(want) - set(have)):
+        out.append(f"household {code} of the stored result is missing from the sampled households")
+    for code in sorted(set(have) - set(want)):
+        out.append(f"sampled household {code} is not in the stored result")
+    names = ("village", "stratum", "filled_for")
+    for code in sorted(set(want) & set(have)):
+        for name, stored, wanted in zip(names, have[code], want[code]):
+            if stored != wanted:
+                out.append(f"sampled household {code}: stored {name} {stored}, the result says {wanted}")
+    frame_household_id = dict(zip(frame.households["household_code"], frame.households["household_id"]))
+    for code, hid in zip(rows["household_code"], rows["household_id"]):
+        expected = frame_household_id.get(code)
+        if expected is not None and (pd.isna(hid) or int(hid) != int(expected)):
+            out.append(f"sampled household {code}: registry id {hid}, the frame says {int(expected)}")
+    return out
+
+
+def _chain_differences(chain: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """Per plan id, what is wrong with its link in the chain of draw records."""
+    out: dict[int, list[str]] = {}
+    prev_hash, prev_plan = GENESIS, None
+    for row in chain:
+        plan_id = int(row["plan_id"])
+        problems = out.setdefault(plan_id, [])
+        if row["record_hash"] is None:
+            problems.append(f"plan {plan_id} has no record hash: it was not recorded by atlas sample draw")
+        else:
+            expected = record_hash(**{k: row[k] for k in (
+                "plan_id", "name", "seed", "algorithm", "spec_json", "frame_hash", "result_hash",
+                "frame_json", "result_json", "prev_hash")})
+            if expected != row["record_hash"]:
+                problems.append(f"plan {plan_id}: the record's contents hash to {expected}, not its recorded "
+                                f"record hash {row['record_hash']}: the record was edited")
+        if row["prev_hash"] != prev_hash:
+            before = f"plan {prev_plan}'s record ({prev_hash[:12]}…)" if prev_plan is not None else "the start of the chain"
+            problems.append(f"plan {plan_id} follows record {(row['prev_hash'] or 'none')[:12]}…, but the record "
+                            f"before it is {before}: a record was deleted, reordered or edited")
+        prev_hash, prev_plan = row["record_hash"] or "", plan_id
+    return out
+
+
 def verify_plan(bind: Bind, plan: int | str) -> Verification:
-    """Redraw a recorded plan and compare: the record with itself, and with today's registry.
+    """Check a recorded plan, in order: the stored result against its recorded hash; the stored
+    sampled villages and households against the stored result; the stored frame against its
+    hash; the redraw from the stored frame and seed; the record's link in the chain of draws;
+    then today's registry (the frame it gives, and a redraw on it).
 
     A frame that cannot be built today (e.g. every village of the scope deleted) counts as
     changed, with every recorded household removed.
+
+    Raises
+    ------
+    NotFound
+        No such plan, or it has no recorded draw.
+    ValidationError
+        The draw used an algorithm this atlas does not implement.
     """
     record = load_record(bind, plan)
+    chain = _chain_differences(store.read_chain(bind))
+    return _verify_record(bind, record, chain.get(int(record.plan["id"]), []))
+
+
+def _verify_record(bind: Bind, record: PlanRecord, chain_differences: list[str]) -> Verification:
     draw = record.draw
     seed = draw["seed"]
     if draw["algorithm"] != ALGORITHM:
         raise ValidationError(f"plan {record.plan['id']} was drawn with {draw['algorithm']}; this atlas "
                               f"implements {ALGORITHM} only")
-    stored_frame = record.frame
-    recorded = record.sample
-    again = draw_sample(record.spec, stored_frame, seed)
+    stored = _stored_differences(record)
+    try:
+        stored_frame = record.frame
+        recorded = record.sample
+        again_hash = draw_sample(record.spec, stored_frame, seed).hash
+    except (ValueError, KeyError, TypeError) as exc:  # an unreadable or refused stored frame
+        empty = Frame(pd.DataFrame(columns=["village_key", "village_id", "village_name", "township_name",
+                                            "category", "weight"]),
+                      pd.DataFrame(columns=["household_code", "household_id", "village_key", "stratum",
+                                            "status", "status_year"]), False)
+        stored_frame, again_hash = empty, f"unavailable: {exc}"
+        recorded = Sample([], pd.DataFrame(columns=["household_code", "village_key", "stratum", "filled_for"]),
+                          pd.DataFrame())
     try:
         today, _, _ = current_frame(bind, record.spec)
         redraw = draw_sample(record.spec, today, seed)
@@ -505,8 +696,40 @@ def verify_plan(bind: Bind, plan: int | str) -> Verification:
     return Verification(
         plan_id=int(record.plan["id"]), name=record.plan["name"], algorithm=draw["algorithm"], seed=seed,
         recorded_frame_hash=draw["frame_hash"], current_frame_hash=current_hash,
-        recorded_result_hash=draw["result_hash"], stored_frame_result_hash=again.hash,
-        current_result_hash=current_result, frame_changes=changes, sample_changes=sample_changes)
+        recorded_result_hash=draw["result_hash"], stored_frame_result_hash=again_hash,
+        current_result_hash=current_result, frame_changes=changes, sample_changes=sample_changes,
+        stored_differences=stored, chain_differences=chain_differences, record_hash=draw.get("record_hash"),
+        outside=outside_records(stored_frame))
+
+
+@dataclass
+class ChainVerification:
+    """The outcome of :func:`verify_all`: every plan's :class:`Verification`, in plan id order,
+    and the end of the chain (keep ``head_hash`` elsewhere: only it reveals a deleted last plan)."""
+
+    plans: list[Verification]
+    head_plan: int | None
+    head_hash: str | None
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.plans)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verified": self.ok, "plans": [v.as_dict() for v in self.plans],
+                "head_plan": self.head_plan, "head_hash": self.head_hash,
+                "differences": [f"plan {v.plan_id}: {d}" for v in self.plans for d in v.differences]}
+
+
+def verify_all(bind: Bind) -> ChainVerification:
+    """:func:`verify_plan` for every recorded draw, with the chain walked from its start: a
+    record deleted, reordered or edited breaks the link of the record after it."""
+    chain_rows = store.read_chain(bind)
+    chain = _chain_differences(chain_rows)
+    results = [_verify_record(bind, load_record(bind, int(row["plan_id"])), chain[int(row["plan_id"])])
+               for row in chain_rows]
+    head = chain_rows[-1] if chain_rows else None
+    return ChainVerification(results, int(head["plan_id"]) if head else None, head["record_hash"] if head else None)
 
 
 def list_plans(bind: Bind) -> pd.DataFrame:
@@ -581,7 +804,7 @@ def export_plan(
             "households": lambda: rows,
             "villages": lambda: exports.village_table(record.villages),
             "strata": lambda: exports.strata_table(sample.tallies, labels),
-            "frame": lambda: exports.frame_table(record.frame.households, record.draw["seed"]),
+            "frame": lambda: exports.frame_table(record.frame, record.draw["seed"]),
         }[table]()
         exports.write_csv(frame, path)
         return {"path": str(path), "format": fmt, "table": table, "rows": len(frame)}
@@ -630,6 +853,8 @@ def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]
         ("抽样算法", draw["algorithm"] + "（算法说明见 README：Inspection sampling）"),
         ("抽样框哈希(SHA-256)", draw["frame_hash"]),
         ("抽样结果哈希(SHA-256)", draw["result_hash"]),
+        ("记录链哈希(SHA-256)", draw.get("record_hash") or ""),
+        ("抽样框外农户(按状态和年份)", outside_text(record.frame)),
         ("抽样时间", str(draw["drawn_at"])),
         ("出发地", f"{start.x:.5f},{start.y:.5f}" if start is not None else ""),
         ("路程计算", f"{RouteMethod(draw['route_method']).label if draw['route_method'] else ''}，合计"
@@ -659,6 +884,19 @@ def check_plan_scope(bind: Bind, plan_id: int, township_ids: Collection[int] | N
     if plan_township_ids(bind, plan_id) - set(township_ids):
         raise Forbidden(f"plan {plan_id} samples villages outside the townships your account may see; "
                         "ask an administrator")
+
+
+def check_whole_registry(township_ids: Collection[int] | None) -> None:
+    """Checking every plan (the chain of records) needs an account that sees every township.
+
+    Raises
+    ------
+    Forbidden
+        An account limited to some townships.
+    """
+    if township_ids is not None:
+        raise Forbidden("checking every plan and the chain of records needs an account for the whole "
+                        "registry; verify single plans with GET /api/inspections/{id}/verify")
 
 
 def plans_in_scope(bind: Bind, township_ids: Collection[int] | None) -> list[dict[str, Any]]:

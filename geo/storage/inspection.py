@@ -101,8 +101,31 @@ def insert_plan(bind: Bind, values: Mapping[str, Any]) -> int:
 
 
 def insert_draw(bind: Bind, values: Mapping[str, Any]) -> int:
+    """Insert a draw record. Its ``prev_hash`` is unique: a second record following the same
+    one (two draws recorded at once) is a :class:`Conflict`."""
     with connect(bind, write=True) as conn:
         return _insert(conn, DRAWS, [values])[0]
+
+
+def last_record_hash(bind: Bind) -> str | None:
+    """``record_hash`` of the draw of the highest plan id (the end of the chain); None if there
+    is no draw yet."""
+    with connect(bind) as conn:
+        require_schema(conn)
+        return conn.execute(sa.select(DRAWS.c.record_hash).order_by(DRAWS.c.plan_id.desc()).limit(1)).scalar()
+
+
+def read_chain(bind: Bind) -> list[dict[str, Any]]:
+    """Every draw record in plan id order with what its record hash covers: plan id and name,
+    seed, algorithm, spec, hashes, stored frame and result texts, prev_hash and record_hash."""
+    select = (sa.select(DRAWS.c.plan_id, PLANS.c.name, DRAWS.c.seed, DRAWS.c.algorithm, PLANS.c.spec_json,
+                        DRAWS.c.frame_hash, DRAWS.c.result_hash, DRAWS.c.frame_json, DRAWS.c.result_json,
+                        DRAWS.c.prev_hash, DRAWS.c.record_hash)
+              .select_from(DRAWS.join(PLANS, PLANS.c.id == DRAWS.c.plan_id))
+              .order_by(DRAWS.c.plan_id))
+    with connect(bind) as conn:
+        require_schema(conn)
+        return [dict(row) for row in conn.execute(select).mappings()]
 
 
 def insert_sampled_villages(bind: Bind, rows: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -80,14 +80,14 @@ def test_verify_passes_then_names_the_household_whose_status_was_edited(tx):
     record = service.load_record(tx, report.plan_id)
     victim = record.households[record.households["stratum"] == "registered"].iloc[0]
     storage.write_layer(tx, "households", pd.DataFrame(
-        {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2016]}))
+        {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2018]}))
     changed = service.verify_plan(tx, report.plan_id)
     assert not changed.ok and changed.record_ok and not changed.frame_unchanged
     assert changed.frame_changes["households_restratified"] == [{
-        "household_code": victim["household_code"], "from": "registered", "to": "exited_2016",
-        "status_from": "registered", "status_to": "exited 2016"}]
+        "household_code": victim["household_code"], "from": "registered", "to": "exited_last_year",
+        "status_from": "registered", "status_to": "exited 2018"}]
     text = "\n".join(changed.describe())
-    assert f"household re-stratified: {victim['household_code']} registered -> exited_2016" in text
+    assert f"household re-stratified: {victim['household_code']} registered -> exited_last_year" in text
     assert victim["household_code"] in changed.sample_changes["households_out"]
     assert not changed.same_sample
 
