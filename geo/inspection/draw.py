@@ -1,8 +1,8 @@
 """The draw: a sampling frame, a seed string, and a result anyone can recompute.
 
-Pure functions over frames (no database). The algorithm, version ``atlas-sample/1``, is
-described step by step in the README (section "Inspection sampling: the draw algorithm") so a
-third party can re-implement it; in short:
+Pure functions over frames (no database). The algorithm, version ``atlas-sample/2``, is
+specified step by step in ``docs/sampling-algorithm.md`` so a third party can re-implement it
+(``tests/geo/inspection/test_specification.py`` does, with hashlib only); in short:
 
 * ``H(part, key) = SHA-256(seed + U+001F + part + U+001F + key)`` read as a 256-bit
   big-endian integer; every random choice is an ordering by ``H``;
@@ -29,7 +29,11 @@ from geo.enums import VillageSelection
 from geo.errors import ValidationError
 from geo.inspection.plans import PlanSpec, canonical_json
 
-ALGORITHM = "atlas-sample/1"
+ALGORITHM = "atlas-sample/2"
+#: Versions whose records this module still verifies. ``/1`` is ``/2`` except that, once a
+#: ``fill_from`` had filled a household, the other households' ``filled_for`` could be written
+#: as ``NaN`` (pandas 3) instead of ``null`` in the result JSON that is hashed.
+ALGORITHMS = ("atlas-sample/1", ALGORITHM)
 SCOPE_UNIT = "*"
 _SEP = "\x1f"
 
@@ -111,7 +115,7 @@ class Frame:
         return cls(pd.DataFrame(data["villages"], columns=_VILLAGE_COLUMNS),
                    pd.DataFrame(data["households"], columns=_HOUSEHOLD_COLUMNS),
                    bool(data["uses_weights"]),
-                   None if outside is None else pd.DataFrame(outside, columns=_OUTSIDE_COLUMNS))
+                   None if outside is None else pd.DataFrame(outside, columns=_OUTSIDE_COLUMNS, dtype=object))
 
     def outside_lines(self) -> list[str]:
         """The households left out, one line per status and year, e.g. ``exited 2020: 12``."""
@@ -187,7 +191,7 @@ def _count_outside(left_out: pd.DataFrame) -> pd.DataFrame:
         counts[key] = counts.get(key, 0) + 1
     rows = [[s, y, n] for (s, y), n in sorted(counts.items(), key=lambda i: (i[0][0], i[0][1] is not None,
                                                                              i[0][1] or 0))]
-    return pd.DataFrame(rows, columns=_OUTSIDE_COLUMNS)
+    return pd.DataFrame(rows, columns=_OUTSIDE_COLUMNS, dtype=object)  # years stay int or None
 
 
 # ---------------------------------------------------------------------- the draw
@@ -210,15 +214,34 @@ class Sample:
         h = self.households.sort_values("household_code")
         return {
             "villages": list(self.villages),
-            "households": [[c, v, s, f] for c, v, s, f in h[
+            "households": [[c, v, s, _plain(f)] for c, v, s, f in h[
                 ["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False)],
             "tallies": [[_plain(x) for x in row] for row in self.tallies.itertuples(index=False)],
         }
 
     @property
     def hash(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of :meth:`to_dict`."""
+        """SHA-256 (hex) of the canonical JSON of :meth:`to_dict` (``filled_for`` null when empty)."""
         return sha256_hex(canonical_json(self.to_dict()))
+
+    def hashes(self, algorithm: str) -> list[str]:
+        """The result hashes this sample may carry in a record of ``algorithm``: for
+        ``atlas-sample/1`` also the form with ``NaN`` for an empty ``filled_for`` beside a
+        filled one (what version 1 wrote under pandas 3).
+
+        Raises
+        ------
+        ValidationError
+            An algorithm this module does not implement.
+        """
+        if algorithm not in ALGORITHMS:
+            raise ValidationError(f"drawn with {algorithm}; this atlas implements {', '.join(ALGORITHMS)}")
+        out = [self.hash]
+        data = self.to_dict()
+        if algorithm == "atlas-sample/1" and any(row[3] is not None for row in data["households"]):
+            data["households"] = [[c, v, s, float("nan") if f is None else f] for c, v, s, f in data["households"]]
+            out.append(sha256_hex(canonical_json(data)))
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sample:
@@ -260,7 +283,7 @@ def select_villages(spec: PlanSpec, frame: Frame, seed: str) -> list[str]:
 
 
 def draw_sample(spec: PlanSpec, frame: Frame, seed: str) -> Sample:
-    """Draw the plan's sample from ``frame`` with ``seed`` (algorithm ``atlas-sample/1``).
+    """Draw the plan's sample from ``frame`` with ``seed`` (algorithm ``atlas-sample/2``).
 
     Raises
     ------

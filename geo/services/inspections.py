@@ -27,6 +27,7 @@ from geo.errors import Forbidden, NotFound, ValidationError
 from geo.inspection import exports, store
 from geo.inspection.draw import (
     ALGORITHM,
+    ALGORITHMS,
     GENESIS,
     Frame,
     Sample,
@@ -666,14 +667,20 @@ def verify_plan(bind: Bind, plan: int | str) -> Verification:
 def _verify_record(bind: Bind, record: PlanRecord, chain_differences: list[str]) -> Verification:
     draw = record.draw
     seed = draw["seed"]
-    if draw["algorithm"] != ALGORITHM:
-        raise ValidationError(f"plan {record.plan['id']} was drawn with {draw['algorithm']}; this atlas "
-                              f"implements {ALGORITHM} only")
+    algorithm = draw["algorithm"]
+    if algorithm not in ALGORITHMS:
+        raise ValidationError(f"plan {record.plan['id']} was drawn with {algorithm}; this atlas "
+                              f"implements {', '.join(ALGORITHMS)}")
+
+    def result_hash(sample: Sample) -> str:
+        hashes = sample.hashes(algorithm)
+        return draw["result_hash"] if draw["result_hash"] in hashes else hashes[0]
+
     stored = _stored_differences(record)
     try:
         stored_frame = record.frame
         recorded = record.sample
-        again_hash = draw_sample(record.spec, stored_frame, seed).hash
+        again_hash = result_hash(draw_sample(record.spec, stored_frame, seed))
     except (ValueError, KeyError, TypeError) as exc:  # an unreadable or refused stored frame
         empty = Frame(pd.DataFrame(columns=["village_key", "village_id", "village_name", "township_name",
                                             "category", "weight"]),
@@ -687,7 +694,7 @@ def _verify_record(bind: Bind, record: PlanRecord, chain_differences: list[str])
         redraw = draw_sample(record.spec, today, seed)
         current_hash, changes = today.hash, diff_frames(stored_frame, today)
         sample_changes = diff_samples(recorded, redraw)
-        current_result = redraw.hash
+        current_result = result_hash(redraw)
     except (ValidationError, NotFound) as exc:
         empty = Frame(stored_frame.villages.iloc[0:0], stored_frame.households.iloc[0:0], stored_frame.uses_weights)
         current_hash, changes = f"unavailable: {exc}", diff_frames(stored_frame, empty)

@@ -4,6 +4,7 @@ and an independent re-implementation of the documented algorithm."""
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 
 import pytest
@@ -191,4 +192,22 @@ def test_a_third_party_reimplementation_of_the_documented_algorithm_agrees():
     # pps: smallest -ln(u)/w with u from the top 53 bits
     u = ((h("village", "甲镇/甲村") >> 203) + 0.5) / 2**53
     assert 0 < u < 1 and math.isfinite(-math.log(u))
-    assert ALGORITHM == "atlas-sample/1"
+    assert ALGORITHM == "atlas-sample/2"
+
+
+def test_version_1_records_with_a_fill_verify_under_either_encoding_of_empty_filled_for():
+    strata = list(seed003_strata(2019))
+    strata[0] = Stratum("exited_earlier", "早退出户", (S.EXITED,), 2, 2, 2014, 2015, fill_from="exited_last_year")
+    spec = PlanSpec(name="t", year=2019, strata=tuple(strata))
+    villages, households = small_registry({"乙村": {**POOR, ("exited", 2018): 4}})
+    _, sample = draw(spec, villages, households)
+    data = sample.to_dict()
+    assert None in [row[3] for row in data["households"]]  # version 2: null, never NaN
+    v1 = sample.hashes("atlas-sample/1")
+    assert v1[0] == sample.hash == sample.hashes(ALGORITHM)[0] and len(sample.hashes(ALGORITHM)) == 1
+    nan_form = json.dumps({**data, "households": [[c, v, st, float("nan") if f is None else f]
+                                                  for c, v, st, f in data["households"]]},
+                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert "NaN" in nan_form and v1[1] == hashlib.sha256(nan_form.encode()).hexdigest()
+    with pytest.raises(ValidationError, match="atlas-sample/0"):
+        sample.hashes("atlas-sample/0")
