@@ -75,7 +75,7 @@ def test_draw_verify_export_show_list_and_a_changed_frame(cli_db, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--preset", "seed004", "--seed", "s"], "unknown preset 'seed004'"),
-    (["--preset", "seed003", "--seed", "s", "--year", "2030"], "quota of 3 is larger than the frame"),
+    (["--preset", "seed003", "--seed", "s", "--year", "2030"], "exited_last_year (2029年退出户): the quota of 2 is larger"),
     (["--preset", "seed003", "--seed", "s", "--categories", "non_poor"], "scope selects no villages"),
 ])
 def test_bad_draws_fail_with_one_clear_line(cli_db, args, message):
