@@ -109,3 +109,54 @@ def test_findings_from_the_command_line(cli_db):
     summary = json.loads(atlas("finding", "summary", "--db", url, "--plan", plan, "--json").stdout)
     funds = next(r for r in summary if r["方面"] == "资金使用")
     assert (funds["问题数"], funds["已整改"]) == (1, 1)
+
+
+def test_verify_names_a_swapped_household_and_verify_all_a_deleted_plan(cli_db):
+    url, engine = cli_db
+    plans = []
+    for seed in ("chain-a", "chain-b", "chain-c"):
+        out = atlas("sample", "draw", "--db", url, "--preset", "seed003", "--seed", seed, "--year", "2019",
+                    "--townships", "常乐镇", "--name", f"链 {seed}", "--straight").stdout
+        assert "households outside the frame (in no stratum), by status and year:" in out and "record  " in out
+        plans.append(int(out.split()[1].rstrip(":")))
+    shown = atlas("sample", "show", str(plans[0]), "--db", url).stdout
+    assert "抽样框外农户(按状态和年份):" in shown and "记录链哈希(SHA-256):" in shown
+    whole = atlas("sample", "verify", "--all", "--db", url, check=False)
+    assert whole.returncode == 1  # the first test of this module edited a household after its draw
+    chain = json.loads(atlas("sample", "verify", "--all", "--db", url, "--json", check=False).stdout)
+    assert {p["plan_id"]: p["verified"] for p in chain["plans"]}[plans[1]] is True
+
+    # one sampled household replaced by another of the same village
+    rows = store.read_sampled_households(engine, plans[0])
+    victim = rows.iloc[0]
+    registry = storage.read_layer(engine, "households", columns=["code", "village_id"], with_names=False)
+    village_id = store.read_sampled_villages(engine, plans[0]).set_index("id").at[victim["sample_village_id"], "village_id"]
+    other = registry[(registry["village_id"] == village_id) & ~registry["code"].isin(rows["household_code"])].iloc[0]
+    with engine.begin() as conn:
+        conn.execute(store.HOUSEHOLDS.update().where(store.HOUSEHOLDS.c.id == int(victim["id"]))
+                     .values(household_code=other["code"], household_id=int(other["id"])))
+    failed = atlas("sample", "verify", str(plans[0]), "--db", url, check=False)
+    assert failed.returncode == 1 and "NOT VERIFIED" in failed.stdout and "STORED RECORD ALTERED" in failed.stdout
+    assert f"sampled household {other['code']} is not in the stored result" in failed.stdout
+
+    # the middle plan deleted: the last one's link names it
+    with engine.begin() as conn:
+        for table in (store.HOUSEHOLDS, store.VILLAGES, store.DRAWS):
+            conn.execute(table.delete().where(table.c.plan_id == plans[1]))
+        conn.execute(store.PLANS.delete().where(store.PLANS.c.id == plans[1]))
+    failed = atlas("sample", "verify", "--all", "--db", url, check=False)
+    assert failed.returncode == 1 and failed.stdout.rstrip().endswith("NOT VERIFIED")
+    assert f"plan {plans[2]} follows record" in failed.stdout and "a record was deleted, reordered or edited" in failed.stdout
+    assert f"chain head: plan {plans[2]}" in failed.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["999999"], "no inspection plan '999999'"),
+    ([], "give a plan id or name, or --all"),
+    (["1", "--all"], "give a plan id or name, or --all"),
+])
+def test_bad_verifies_fail_with_one_clear_line(cli_db, args, message):
+    url, _ = cli_db
+    result = atlas("sample", "verify", "--db", url, *args, check=False)
+    assert result.returncode == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
