@@ -10,6 +10,7 @@ from geo.storage.inspection import (
     ASSIGNMENTS,
     DRAWS,
     FINDINGS,
+    FRAMES,
     HOUSEHOLDS,
     PLANS,
     VILLAGES,
@@ -18,6 +19,7 @@ from geo.storage.inspection import (
     find_plan,
     insert_draw,
     insert_finding,
+    insert_frame,
     insert_plan,
     insert_sampled_households,
     insert_sampled_villages,
@@ -27,6 +29,7 @@ from geo.storage.inspection import (
     read_assignments,
     read_draw,
     read_findings,
+    read_frame,
     read_plans,
     read_sampled_households,
     read_sampled_villages,
@@ -35,9 +38,9 @@ from geo.storage.inspection import (
 )
 
 __all__ = [
-    "ASSIGNMENTS", "DRAWS", "FINDINGS", "HOUSEHOLDS", "PLANS", "VILLAGES", "assign_inspector",
-    "count_findings", "find_plan", "insert_draw", "insert_finding", "insert_plan",
+    "ASSIGNMENTS", "DRAWS", "FINDINGS", "FRAMES", "HOUSEHOLDS", "PLANS", "VILLAGES", "assign_inspector",
+    "count_findings", "find_plan", "insert_draw", "insert_finding", "insert_frame", "insert_plan",
     "insert_sampled_households", "insert_sampled_villages", "last_record_hash", "read_chain", "plan_assignees", "read_assignments",
-    "read_draw", "read_findings", "read_plans", "read_sampled_households", "read_sampled_villages",
+    "read_draw", "read_findings", "read_frame", "read_plans", "read_sampled_households", "read_sampled_villages",
     "unassign_inspector", "update_finding",
 ]

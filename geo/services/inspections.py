@@ -23,7 +23,7 @@ from shapely.geometry import Point
 from geo import accounts, audit, storage
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
-from geo.errors import Forbidden, NotFound, ValidationError
+from geo.errors import Conflict, Forbidden, NotFound, ValidationError
 from geo.inspection import exports, store
 from geo.inspection.draw import (
     ALGORITHM,
@@ -71,6 +71,7 @@ class DrawReport:
     route_km: float
     record_hash: str = ""
     outside: list[dict[str, Any]] = field(default_factory=list)
+    frame_id: int | None = None
 
     def shortfalls(self) -> pd.DataFrame:
         return self.tallies[self.tallies["shortfall"] > 0]
@@ -82,7 +83,7 @@ class DrawReport:
             "villages": self.villages, "households": self.households,
             "shortfalls": self.shortfalls().to_dict("records"),
             "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
-            "record_hash": self.record_hash, "outside_frame": self.outside,
+            "record_hash": self.record_hash, "outside_frame": self.outside, "frame_id": self.frame_id,
         }
 
 
@@ -154,7 +155,7 @@ def _default_name(spec: PlanSpec, seed: str) -> str:
 
 def draw_plan(
     bind: Bind,
-    spec: PlanSpec,
+    spec: PlanSpec | None,
     *,
     seed: str,
     teams: int = 1,
@@ -164,6 +165,8 @@ def draw_plan(
     use_roads: bool = True,
     source: str = "user",
     actor: Actor | None = None,
+    frame_id: int | None = None,
+    name: str | None = None,
 ) -> DrawReport:
     """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
 
@@ -189,21 +192,36 @@ def draw_plan(
         Provenance stored on the plan's rows.
     actor
         Who draws; the draw is written to the audit log in the same transaction.
+    frame_id
+        Draw from this recorded frame (:func:`record_frame`), with ``spec`` None: the plan is
+        the frame's, and the registry must still give exactly that frame.
+    name
+        The plan's name when drawing from ``frame_id`` (else ``spec.name``).
 
     Raises
     ------
     Conflict
-        A plan of that name was already drawn (draws are never replaced).
+        A plan of that name was already drawn (draws are never replaced); the registry no
+        longer gives the recorded frame (the message names the changes).
     ValidationError, NotFound
-        Bad scope, quotas larger than every frame, an empty seed, bad team counts.
+        Bad scope, quotas larger than every frame, an empty seed, bad team counts; no such
+        recorded frame, or one whose stored text no longer matches its hash.
     """
     seed = str(seed)
     start = start if start is not None else DEFAULT_START
     _check_start(start)
-    name = spec.name or _default_name(spec, seed)
-    spec = replace(spec, name=name)
     with connect(bind) as conn:
+        recorded = None
+        if frame_id is not None:
+            recorded, frame_spec = _recorded_frame(conn, frame_id)
+            spec = replace(frame_spec, name=name or "")
+        elif spec is None:
+            raise ValidationError("give a plan (a preset or plan file) or a recorded frame to draw from")
+        name = spec.name or _default_name(spec, seed)
+        spec = replace(spec, name=name)
         frame, villages, households = current_frame(conn, spec)
+        if recorded is not None:
+            _same_frame(frame_id, recorded, frame)
         sample = draw_sample(spec, frame, seed)
         by_key = {village_key(c, t, n): i for i, c, t, n in zip(
             villages.index, villages["code"], villages["township_name"], villages["name"])}
@@ -234,15 +252,97 @@ def draw_plan(
             "frame_json": texts["frame_json"], "result_json": texts["result_json"],
             "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
-            "prev_hash": prev_hash, "record_hash": chained,
+            "prev_hash": prev_hash, "record_hash": chained, "frame_id": frame_id,
         })
         if actor is not None:
             audit.record(conn, actor=actor, action="draw", layer="inspection_plans", row_id=plan_id,
                          after={"name": name, "seed": seed, "preset": spec.preset, "year": spec.year,
-                                "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash})
+                                "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash,
+                                "frame_id": frame_id})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
                       len(sample.households), sample.tallies, team_rows, method, route_km, chained,
-                      outside_records(frame))
+                      outside_records(frame), frame_id)
+
+
+# ---------------------------------------------------------------------- frame first
+
+
+@dataclass
+class FrameReport:
+    """What :func:`record_frame` recorded: the frame fixed before the seed is announced."""
+
+    frame_id: int
+    name: str
+    year: int
+    preset: str | None
+    algorithm: str
+    frame_hash: str
+    villages: int
+    households: int
+    strata: list[dict[str, Any]]
+    outside: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"frame_id": self.frame_id, "name": self.name, "year": self.year, "preset": self.preset,
+                "algorithm": self.algorithm, "frame_hash": self.frame_hash, "villages": self.villages,
+                "households": self.households, "strata": self.strata, "outside_frame": self.outside}
+
+
+def _frame_counts(spec: PlanSpec, frame: Frame) -> list[dict[str, Any]]:
+    counts = frame.households.groupby("stratum").size()
+    return [{"stratum": s.key, "label": s.label, "households": int(counts.get(s.key, 0))} for s in spec.strata]
+
+
+def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Actor | None = None) -> FrameReport:
+    """Build the plan's frame from today's registry and record it, before any seed is known.
+
+    The name defaults to year, preset and the first 12 digits of the frame hash, so recording
+    the same frame twice is refused, naming the frame already recorded.
+
+    Raises
+    ------
+    Conflict
+        A frame of that name is already recorded.
+    ValidationError, NotFound
+        Bad scope, or no household of the scope in any stratum.
+    """
+    with connect(bind) as conn:
+        frame, _, _ = current_frame(conn, spec)
+        name = spec.name or f"{spec.year}年抽样框 {spec.preset or 'plan'} {frame.hash[:12]}"[:200]
+        spec = replace(spec, name=name)
+        frame_id = store.insert_frame(conn, {
+            "name": name, "year": spec.year, "preset": spec.preset, "spec_json": spec.to_json(),
+            "algorithm": ALGORITHM, "frame_hash": frame.hash, "frame_json": canonical_json(frame.to_dict()),
+            "recorded_at": dt.datetime.now(dt.timezone.utc), "source": source,
+        })
+        if actor is not None:
+            audit.record(conn, actor=actor, action="create", layer="inspection_frames", row_id=frame_id,
+                         after={"name": name, "preset": spec.preset, "year": spec.year, "frame_hash": frame.hash})
+    return FrameReport(frame_id, name, spec.year, spec.preset, ALGORITHM, frame.hash, len(frame.villages),
+                       len(frame.households), _frame_counts(spec, frame), outside_records(frame))
+
+
+def _recorded_frame(conn, frame_id: int) -> tuple[Frame, PlanSpec]:
+    row = store.read_frame(conn, frame_id)
+    try:
+        frame = Frame.from_dict(json.loads(row["frame_json"]))
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError(f"recorded frame {frame_id} was altered: its stored frame is not readable; record "
+                              "the frame again (atlas sample frame)") from None
+    if frame.hash != row["frame_hash"]:
+        raise ValidationError(f"recorded frame {frame_id} was altered: its stored frame hashes to {frame.hash}, "
+                              f"not the recorded {row['frame_hash']}; record the frame again (atlas sample frame)")
+    return frame, plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
+
+
+def _same_frame(frame_id: int, recorded: Frame, today: Frame) -> None:
+    if today.hash == recorded.hash:
+        return
+    lines = [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))]
+    shown = "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+    raise Conflict(f"the registry no longer gives recorded frame {frame_id} ({recorded.hash[:12]}…, today "
+                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Record a new frame "
+                   "(atlas sample frame) and announce a new seed")
 
 
 def outside_records(frame: Frame) -> list[dict[str, Any]]:
@@ -863,6 +963,7 @@ def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]
         ("记录链哈希(SHA-256)", draw.get("record_hash") or ""),
         ("抽样框外农户(按状态和年份)", outside_text(record.frame)),
         ("抽样时间", str(draw["drawn_at"])),
+        ("抽样框记录", f"先行记录的抽样框 {draw['frame_id']}" if draw.get("frame_id") else "抽样时生成"),
         ("出发地", f"{start.x:.5f},{start.y:.5f}" if start is not None else ""),
         ("路程计算", f"{RouteMethod(draw['route_method']).label if draw['route_method'] else ''}，合计"
                  f"{(draw['route_km'] or 0):.1f}公里"),

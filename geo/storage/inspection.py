@@ -30,6 +30,7 @@ VILLAGES = models.SampledVillage.__table__
 HOUSEHOLDS = models.SampledHousehold.__table__
 FINDINGS = models.Finding.__table__
 ASSIGNMENTS = models.InspectionAssignment.__table__
+FRAMES = models.InspectionFrame.__table__
 #: Geometry columns per table; the first is the frames' active geometry.
 _GEOMETRY = {PLANS.name: ("start",), VILLAGES.name: ("geom", "leg"), HOUSEHOLDS.name: ("geom",)}
 
@@ -105,6 +106,35 @@ def insert_draw(bind: Bind, values: Mapping[str, Any]) -> int:
     one (two draws recorded at once) is a :class:`Conflict`."""
     with connect(bind, write=True) as conn:
         return _insert(conn, DRAWS, [values])[0]
+
+
+def insert_frame(bind: Bind, values: Mapping[str, Any]) -> int:
+    """Insert a recorded frame; a name already used is a :class:`Conflict`."""
+    with connect(bind, write=True) as conn:
+        require_schema(conn)
+        taken = conn.execute(sa.select(FRAMES.c.id).where(FRAMES.c.name == values["name"])).scalar()
+        if taken is not None:
+            raise Conflict(f"a frame named {values['name']!r} is already recorded (id {taken}); draw from it with "
+                           f"--frame {taken}, or record a new frame under a new --name")
+        return _insert(conn, FRAMES, [values])[0]
+
+
+def read_frame(bind: Bind, frame_id: int) -> dict[str, Any]:
+    """A recorded frame by id.
+
+    Raises
+    ------
+    NotFound
+        Listing the frames that exist.
+    """
+    with connect(bind) as conn:
+        require_schema(conn)
+        row = conn.execute(_select(FRAMES, FRAMES.c.id == int(frame_id))).mappings().first()
+        if row is not None:
+            return dict(row)
+        frames = conn.execute(sa.select(FRAMES.c.id, FRAMES.c.name).order_by(FRAMES.c.id)).all()
+    listing = "; ".join(f"{i} {n}" for i, n in frames) or "none yet (atlas sample frame --preset ...)"
+    raise NotFound(f"no recorded frame {frame_id}; frames: {listing}")
 
 
 def last_record_hash(bind: Bind) -> str | None:

@@ -1,9 +1,11 @@
-"""chain the inspection draws: prev_hash and record_hash
+"""chain the inspection draws (prev_hash, record_hash); frames recorded before the draw
 
 Every draw record's hash covers the record before it, so deleting or reordering a plan is
 detected by ``atlas sample verify --all``. Draws recorded before this revision are chained
 here, in plan id order, with the same formula as :func:`geo.inspection.draw.record_hash`
-(written out again so this revision never changes when the code does).
+(written out again so this revision never changes when the code does). ``inspection_frames``
+holds frames recorded before the seed is announced (``atlas sample frame``); a draw names the
+frame it was made from.
 
 Revision ID: 0005
 Revises: 0004
@@ -41,10 +43,30 @@ def _record_hash(row, prev_hash: str) -> str:
 
 
 def upgrade() -> None:
+    op.create_table('inspection_frames',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('preset', sa.String(length=40), nullable=True),
+    sa.Column('spec_json', sa.Text(), nullable=False),
+    sa.Column('algorithm', sa.String(length=40), nullable=False),
+    sa.Column('frame_hash', sa.String(length=64), nullable=False),
+    sa.Column('frame_json', sa.Text(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inspection_frames')),
+    sa.UniqueConstraint('name', name=op.f('uq_inspection_frames_name'))
+    )
     with op.batch_alter_table('inspection_draws', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('record_hash', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('frame_id', sa.Integer(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_inspection_draws_prev_hash'), ['prev_hash'])
+        batch_op.create_foreign_key(batch_op.f('fk_inspection_draws_frame_id_inspection_frames'),
+                                    'inspection_frames', ['frame_id'], ['id'], ondelete='RESTRICT')
     conn = op.get_bind()
     rows = conn.execute(sa.text(
         "SELECT d.id, d.plan_id, p.name, d.seed, d.algorithm, p.spec_json, d.frame_hash, d.result_hash, "
@@ -60,6 +82,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('inspection_draws', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_inspection_draws_frame_id_inspection_frames'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_inspection_draws_prev_hash'), type_='unique')
+        batch_op.drop_column('frame_id')
         batch_op.drop_column('record_hash')
         batch_op.drop_column('prev_hash')
+    op.drop_table('inspection_frames')

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from geo import storage
-from geo.errors import NotFound
+from geo.errors import Conflict, NotFound, ValidationError
 from geo.inspection import store
 from geo.inspection.draw import GENESIS, ALGORITHM, record_hash, sha256_hex
 from geo.inspection.plans import load_plan, with_overrides
@@ -167,3 +167,60 @@ def test_the_2019_seed003_frame_draws_from_the_2017_to_2019_exits_and_reports_th
     summary = service.plan_summary(record)
     assert summary["outside_frame"] == outside and summary["record_hash"] == report.record_hash
     assert "抽样框外农户(按状态和年份)" in summary["plan"]
+
+
+# ---------------------------------------------------------------------- frame first
+
+
+def _frame(tx, township="永康镇", name=None):
+    spec = with_overrides(load_plan("seed003", year=2019), townships=(township,), name=name)
+    return service.record_frame(tx, spec)
+
+
+def test_a_frame_recorded_first_is_drawn_from_exactly_and_the_draw_names_it(tx):
+    fixed = _frame(tx)
+    assert fixed.frame_id > 0 and len(fixed.frame_hash) == 64 and fixed.name.endswith(fixed.frame_hash[:12])
+    assert [r["stratum"] for r in fixed.strata] == ["exited_earlier", "exited_last_year", "planned_this_year",
+                                                    "registered", "non_poor"]
+    assert sum(r["households"] for r in fixed.strata) == fixed.households
+    with pytest.raises(Conflict, match=f"already recorded \\(id {fixed.frame_id}\\).*--frame {fixed.frame_id}"):
+        _frame(tx)  # the same frame again under its default name
+    report = service.draw_plan(tx, None, seed="after the frame", frame_id=fixed.frame_id, name="先框后抽",
+                               use_roads=False)
+    assert report.frame_hash == fixed.frame_hash and report.frame_id == fixed.frame_id
+    direct = service.draw_plan(tx, with_overrides(load_plan("seed003", year=2019), townships=("永康镇",),
+                                                  name="直接抽"), seed="after the frame", use_roads=False)
+    assert direct.result_hash == report.result_hash
+    assert store.read_draw(tx, report.plan_id)["frame_id"] == fixed.frame_id
+    assert service.verify_plan(tx, report.plan_id).ok
+    assert dict(service.plan_notes(service.load_record(tx, report.plan_id), show_names=False))["抽样框记录"] \
+        == f"先行记录的抽样框 {fixed.frame_id}"
+
+
+def test_a_draw_from_a_frame_the_registry_no_longer_gives_is_refused_naming_the_change(tx):
+    fixed = _frame(tx)
+    registry = storage.read_layer(tx, "households", columns=["code", "village_id", "status"], with_names=False)
+    villages = storage.read_layer(tx, "villages", columns=["township_id"])
+    ours = registry[registry["village_id"].isin(villages[villages["township_name"] == "永康镇"]["id"])]
+    victim = ours[ours["status"] == "registered"].iloc[0]
+    storage.write_layer(tx, "households", pd.DataFrame({"id": [int(victim["id"])], "status": ["non_poor"],
+                                                        "status_year": [None]}))
+    plans = len(service.list_plans(tx))
+    with pytest.raises(Conflict, match=f"no longer gives recorded frame {fixed.frame_id}.*household re-stratified: "
+                                       f"{victim['code']} registered -> non_poor.*nothing was drawn"):
+        service.draw_plan(tx, None, seed="s", frame_id=fixed.frame_id, use_roads=False)
+    assert len(service.list_plans(tx)) == plans
+
+
+def test_an_unknown_or_altered_frame_is_refused_and_nothing_is_written(tx):
+    plans = len(service.list_plans(tx))
+    with pytest.raises(NotFound, match="no recorded frame 999999; frames: "):
+        service.draw_plan(tx, None, seed="s", frame_id=999999)
+    fixed = _frame(tx)
+    stored = json.loads(store.read_frame(tx, fixed.frame_id)["frame_json"])
+    stored["households"] = stored["households"][1:]
+    tx.execute(store.FRAMES.update().where(store.FRAMES.c.id == fixed.frame_id)
+               .values(frame_json=json.dumps(stored, ensure_ascii=False)))
+    with pytest.raises(ValidationError, match=f"recorded frame {fixed.frame_id} was altered: its stored frame hashes to"):
+        service.draw_plan(tx, None, seed="s", frame_id=fixed.frame_id)
+    assert len(service.list_plans(tx)) == plans
