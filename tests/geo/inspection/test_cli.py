@@ -160,3 +160,28 @@ def test_bad_verifies_fail_with_one_clear_line(cli_db, args, message):
     result = atlas("sample", "verify", "--db", url, *args, check=False)
     assert result.returncode == 1 and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_frame_first_then_draw_from_it_and_bad_frames(cli_db):
+    url, engine = cli_db
+    fixed = json.loads(atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019",
+                             "--townships", "永康镇", "--name", "永康镇抽样框", "--json").stdout)
+    assert fixed["name"] == "永康镇抽样框" and len(fixed["frame_hash"]) == 64
+    assert {r["stratum"] for r in fixed["strata"]} >= {"exited_earlier", "exited_last_year"}
+    text = atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019", "--townships", "永康镇",
+                 "--name", "永康镇抽样框（二）").stdout
+    assert f"frame hash {fixed['frame_hash']}" in text and "exited_last_year (2018年退出户): " in text
+    drawn = json.loads(atlas("sample", "draw", "--db", url, "--frame", str(fixed["frame_id"]), "--seed", "框后 1",
+                             "--name", "永康镇先框后抽", "--straight", "--json").stdout)
+    assert drawn["frame_hash"] == fixed["frame_hash"] and drawn["frame_id"] == fixed["frame_id"]
+    plans = len(store.read_plans(engine))
+    for args, message in (
+        (["--frame", "999999", "--seed", "s"], "no recorded frame 999999; frames: "),
+        (["--frame", str(fixed["frame_id"]), "--seed", "s", "--preset", "seed003"],
+         "--frame takes the plan from the recorded frame; drop --preset"),
+        (["--seed", "s"], "give --preset (a preset or plan file) or --frame ID"),
+    ):
+        result = atlas("sample", "draw", "--db", url, *args, check=False)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(store.read_plans(engine)) == plans
