@@ -994,6 +994,26 @@ def check_plan_scope(bind: Bind, plan_id: int, township_ids: Collection[int] | N
                         "ask an administrator")
 
 
+def check_frame_scope(bind: Bind, frame_id: int, township_ids: Collection[int] | None) -> None:
+    """A caller limited to ``township_ids`` draws only from frames whose plan names townships,
+    all of them inside those.
+
+    Raises
+    ------
+    NotFound
+        No such frame.
+    Forbidden
+        A frame over all townships, or over one outside the caller's.
+    """
+    row = store.read_frame(bind, frame_id)
+    if township_ids is None:
+        return
+    spec = plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
+    named = {storage.resolve_township(bind, t) for t in spec.scope.townships}
+    if not named or named - set(township_ids):
+        raise Forbidden(f"frame {frame_id} covers townships outside those your account may see; ask an administrator")
+
+
 def check_whole_registry(township_ids: Collection[int] | None) -> None:
     """Checking every plan (the chain of records) needs an account that sees every township.
 
