@@ -719,8 +719,9 @@ def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[s
     return out
 
 
-def _chain_differences(chain: list[dict[str, Any]]) -> dict[int, list[str]]:
-    """Per plan id, what is wrong with its link in the chain of draw records."""
+def check_chain(chain: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """Per plan id, what is wrong with its link in the chain of draw records
+    (:func:`geo.inspection.store.read_chain`, in plan id order); empty lists when intact."""
     out: dict[int, list[str]] = {}
     prev_hash, prev_plan = GENESIS, None
     for row in chain:
@@ -760,7 +761,7 @@ def verify_plan(bind: Bind, plan: int | str) -> Verification:
         The draw used an algorithm this atlas does not implement.
     """
     record = load_record(bind, plan)
-    chain = _chain_differences(store.read_chain(bind))
+    chain = check_chain(store.read_chain(bind))
     return _verify_record(bind, record, chain.get(int(record.plan["id"]), []))
 
 
@@ -832,7 +833,7 @@ def verify_all(bind: Bind) -> ChainVerification:
     """:func:`verify_plan` for every recorded draw, with the chain walked from its start: a
     record deleted, reordered or edited breaks the link of the record after it."""
     chain_rows = store.read_chain(bind)
-    chain = _chain_differences(chain_rows)
+    chain = check_chain(chain_rows)
     results = [_verify_record(bind, load_record(bind, int(row["plan_id"])), chain[int(row["plan_id"])])
                for row in chain_rows]
     head = chain_rows[-1] if chain_rows else None
