@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -32,6 +33,7 @@ def frame(
     exclude: Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")] = None,
     villages: Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")] = None,
     select: Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Also write the frame as CSV (villages with PPS weights, households with strata) to publish before the seed.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Record the sampling frame before the seed is announced; draw from it with draw --frame ID."""
@@ -39,7 +41,12 @@ def frame(
 
     spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
                              exclude=exclude, villages=villages, select=select)
-    report = service.record_frame(engine_for(db), spec)
+    if output and not Path(output).resolve().parent.is_dir():  # refuse before anything is recorded
+        raise ValidationError(f"-o {output}: the folder {Path(output).resolve().parent} does not exist")
+    engine = engine_for(db)
+    report = service.record_frame(engine, spec)
+    if output:
+        service.export_frame(engine, report.frame_id, output)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -52,6 +59,8 @@ def frame(
     outside = "; ".join(f"{o['status']}{' ' + str(o['status_year']) if o['status_year'] is not None else ''}: "
                         f"{o['households']}" for o in report.outside) or "none"
     typer.echo(f"  households outside the frame (in no stratum), by status and year: {outside}")
+    if output:
+        typer.echo(f"wrote {output}")
     typer.echo(f"Announce the seed, then: atlas sample draw --frame {report.frame_id} --seed '...'")
 
 

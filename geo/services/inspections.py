@@ -322,6 +322,23 @@ def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Act
                        len(frame.households), _frame_counts(spec, frame), outside_records(frame))
 
 
+def export_frame(bind: Bind, frame_id: int, path) -> dict[str, Any]:
+    """Write a recorded frame as CSV (villages with their PPS weights, households with their
+    strata; no ordering keys: the seed is not known yet), for publication before the draw.
+
+    Raises
+    ------
+    NotFound
+        No such frame.
+    ValidationError
+        The stored frame no longer matches its hash.
+    """
+    frame, _ = _recorded_frame(bind, frame_id)
+    table = exports.frame_table(frame, None)
+    exports.write_csv(table, Path(path))
+    return {"path": str(path), "format": "csv", "table": "frame", "rows": len(table)}
+
+
 def _recorded_frame(conn, frame_id: int) -> tuple[Frame, PlanSpec]:
     row = store.read_frame(conn, frame_id)
     try:

@@ -162,15 +162,23 @@ def test_bad_verifies_fail_with_one_clear_line(cli_db, args, message):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_frame_first_then_draw_from_it_and_bad_frames(cli_db):
+def test_frame_first_then_draw_from_it_and_bad_frames(cli_db, tmp_path):
     url, engine = cli_db
     fixed = json.loads(atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019",
                              "--townships", "永康镇", "--name", "永康镇抽样框", "--json").stdout)
     assert fixed["name"] == "永康镇抽样框" and len(fixed["frame_hash"]) == 64
     assert {r["stratum"] for r in fixed["strata"]} >= {"exited_earlier", "exited_last_year"}
+    published = tmp_path / "frame.csv"
     text = atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019", "--townships", "永康镇",
-                 "--name", "永康镇抽样框（二）").stdout
+                 "--name", "永康镇抽样框（二）", "-o", str(published)).stdout
     assert f"frame hash {fixed['frame_hash']}" in text and "exited_last_year (2018年退出户): " in text
+    rows = pd.read_csv(published, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert (rows["类型"] == "户").sum() == fixed["households"] and (rows["类型"] == "村").sum() == fixed["villages"]
+    assert (rows.loc[rows["类型"] == "村", "权重(户数)"].astype(int) > 0).all()
+    assert (rows["排序键(SHA-256)"] == "").all()  # no seed yet, so no ordering keys
+    refused = atlas("sample", "frame", "--db", url, "--preset", "seed003", "--name", "x", "-o",
+                    str(tmp_path / "missing" / "f.csv"), check=False)
+    assert refused.returncode == 1 and "does not exist" in refused.stderr
     drawn = json.loads(atlas("sample", "draw", "--db", url, "--frame", str(fixed["frame_id"]), "--seed", "框后 1",
                              "--name", "永康镇先框后抽", "--straight", "--json").stdout)
     assert drawn["frame_hash"] == fixed["frame_hash"] and drawn["frame_id"] == fixed["frame_id"]
