@@ -472,6 +472,23 @@ class InspectionPlan(RowMixin, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
+class InspectionFrame(RowMixin, Base):
+    """抽样框: a plan's sampling frame recorded before the seed is announced
+    (``atlas sample frame``); a draw from it must find the registry giving the same frame."""
+
+    __tablename__ = "inspection_frames"
+    __natural_keys__ = (("name",),)
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, doc="the plan's year ('this year')")
+    preset: Mapped[str | None] = mapped_column(String(40), doc="seed003, county-spot or a file name")
+    spec_json: Mapped[str] = mapped_column(Text, nullable=False, doc="the plan as canonical JSON")
+    algorithm: Mapped[str] = mapped_column(String(40), nullable=False)
+    frame_hash: Mapped[str] = mapped_column(String(64), nullable=False, doc="SHA-256, hex")
+    frame_json: Mapped[str] = mapped_column(Text, nullable=False, doc="the sampling frame")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class InspectionDraw(RowMixin, Base):
     """The recorded draw of a plan: seed, frame hash, algorithm version and result."""
 
@@ -494,6 +511,18 @@ class InspectionDraw(RowMixin, Base):
     route_km: Mapped[float | None] = mapped_column(Float, doc="driving distance of all teams [km]")
     routes_json: Mapped[str] = mapped_column(
         Text, nullable=False, default="[]", server_default="[]", doc="per team: km, hours, method"
+    )
+    prev_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True,
+        doc="record_hash of the draw recorded before this one (64 zeros for the first): the chain; "
+        "unique, so two draws can never both follow the same record",
+    )
+    record_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="SHA-256 over this record's plan, hashes, stored texts and prev_hash (hex)"
+    )
+    frame_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspection_frames.id", ondelete="RESTRICT"),
+        doc="the frame recorded beforehand (atlas sample frame) this draw was made from",
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
+from geo.errors import ValidationError
 from geo.inspection.plans import parse_date, parse_start, plan_from_options
 
 __all__ = ["sample_app", "parse_start", "register"]
@@ -20,10 +22,53 @@ sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
+@sample_app.command("frame")
+def frame(
+    preset: Annotated[str, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")],
+    db: DbOption = None,
+    name: Annotated[str | None, typer.Option(help="Frame name (unique); default from year, preset and frame hash.")] = None,
+    year: Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")] = None,
+    townships: Annotated[str | None, typer.Option(help="Comma-separated townships in scope (name, code or id).")] = None,
+    categories: Annotated[str | None, typer.Option(help="Comma-separated village categories in scope.")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")] = None,
+    villages: Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")] = None,
+    select: Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Also write the frame as CSV (villages with PPS weights, households with strata) to publish before the seed.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record the sampling frame before the seed is announced; draw from it with draw --frame ID."""
+    from geo.services import inspections as service
+
+    spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
+                             exclude=exclude, villages=villages, select=select)
+    if output and not Path(output).resolve().parent.is_dir():  # refuse before anything is recorded
+        raise ValidationError(f"-o {output}: the folder {Path(output).resolve().parent} does not exist")
+    engine = engine_for(db)
+    report = service.record_frame(engine, spec)
+    if output:
+        service.export_frame(engine, report.frame_id, output)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    typer.echo(f"frame {report.frame_id}: {report.name}")
+    typer.echo(f"  year {report.year}, preset {report.preset}, algorithm {report.algorithm}")
+    typer.echo(f"  frame hash {report.frame_hash}")
+    typer.echo(f"  {report.villages} villages, {report.households} households in the frame")
+    for row in report.strata:
+        typer.echo(f"  {row['stratum']} ({row['label']}): {row['households']}")
+    outside = "; ".join(f"{o['status']}{' ' + str(o['status_year']) if o['status_year'] is not None else ''}: "
+                        f"{o['households']}" for o in report.outside) or "none"
+    typer.echo(f"  households outside the frame (in no stratum), by status and year: {outside}")
+    if output:
+        typer.echo(f"wrote {output}")
+    typer.echo(f"Announce the seed, then: atlas sample draw --frame {report.frame_id} --seed '...'")
+
+
 @sample_app.command("draw")
 def draw(
-    preset: Annotated[str, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")],
     seed: Annotated[str, typer.Option("--seed", help="The seed string announced for this draw.")],
+    preset: Annotated[str | None, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")] = None,
+    frame_id: Annotated[int | None, typer.Option("--frame", help="Draw from this recorded frame (atlas sample frame) instead of --preset.")] = None,
     db: DbOption = None,
     name: Annotated[str | None, typer.Option(help="Plan name (unique); default from year, preset and seed.")] = None,
     year: Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")] = None,
@@ -42,11 +87,21 @@ def draw(
     """Draw a stratified sample, plan the teams' routes and record the draw (never replaced)."""
     from geo.services import inspections as service
 
-    spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
-                             exclude=exclude, villages=villages, select=select)
+    if frame_id is not None:
+        given = [o for o, v in (("--preset", preset), ("--year", year), ("--townships", townships),
+                                ("--categories", categories), ("--exclude", exclude), ("--villages", villages),
+                                ("--select", select)) if v is not None]
+        if given:
+            raise ValidationError(f"--frame takes the plan from the recorded frame; drop {', '.join(given)}")
+        spec = None
+    elif preset is None:
+        raise ValidationError("give --preset (a preset or plan file) or --frame ID (a recorded frame)")
+    else:
+        spec = plan_from_options(preset, year=year, name=name, townships=townships, categories=categories,
+                                 exclude=exclude, villages=villages, select=select)
     report = service.draw_plan(engine_for(db), spec, seed=seed, teams=teams, start=parse_start(start),
                                return_to_start=return_to_start, planned_on=parse_date(date),
-                               use_roads=not straight)
+                               use_roads=not straight, frame_id=frame_id, name=name)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -58,6 +113,10 @@ def draw(
     for team in report.teams:
         typer.echo(f"  team {team['team']}: {team['villages']} villages, {team['length_km']:.1f} km, "
                    f"{team['hours']:.1f} h driving ({team['method']}), {team['walk_km']:.1f} km on foot in villages")
+    typer.echo(f"  record  {report.record_hash} (chain)")
+    outside = "; ".join(f"{o['status']}{' ' + str(o['status_year']) if o['status_year'] is not None else ''}: "
+                        f"{o['households']}" for o in report.outside) or "none"
+    typer.echo(f"  households outside the frame (in no stratum), by status and year: {outside}")
     short = report.shortfalls()
     if len(short):
         typer.echo(f"  shortfalls ({len(short)}): " + "; ".join(
@@ -67,13 +126,35 @@ def draw(
 
 @sample_app.command("verify")
 def verify(
-    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    plan: Annotated[str | None, typer.Argument(help="Plan id or name (or --all).")] = None,
+    all_plans: Annotated[bool, typer.Option("--all", help="Every recorded plan, and the chain of records from its start.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Redraw a recorded plan: confirm it, or say exactly what changed. Exit code 1 if not confirmed."""
+    """Check a recorded plan: the stored result, sampled rows and frame against their hashes, the
+    redraw, the chain of records, then today's registry. Exit code 1 if not verified."""
     from geo.services import inspections as service
 
+    if (plan is None) == (not all_plans):
+        raise ValidationError("give a plan id or name, or --all (not both)")
+    if all_plans:
+        chain = service.verify_all(engine_for(db))
+        if as_json:
+            echo_json(chain.as_dict())
+        else:
+            for result in chain.plans:
+                typer.echo(f"plan {result.plan_id}: {result.name}: {'VERIFIED' if result.ok else 'NOT VERIFIED'}")
+                for line in result.differences:
+                    typer.echo(f"  {line}")
+            if chain.head_hash:
+                typer.echo(f"chain head: plan {chain.head_plan}, record {chain.head_hash} "
+                           "(keep it: only it reveals a deleted last plan)")
+            else:
+                typer.echo("no recorded draws")
+            typer.echo("VERIFIED" if chain.ok else "NOT VERIFIED")
+        if not chain.ok:
+            raise typer.Exit(1)
+        return
     result = service.verify_plan(engine_for(db), plan)
     if as_json:
         echo_json(result.as_dict())

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi import Path as PathParam  # pathlib's Path is used for files
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
 from api.deps import Editor, EngineDep, FullReader, Inspector, Principal
@@ -58,14 +58,35 @@ def _check_plan_scope(user: Principal, engine, plan_id: int) -> None:
 # ---------------------------------------------------------------------- plans
 
 
-class DrawRequest(BaseModel):
-    """The options of ``atlas sample draw``."""
+class FrameRequest(BaseModel):
+    """The options of ``atlas sample frame``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"preset": "seed003", "seed": "2019-11-05 第37号", "year": 2019, "townships": "宣和镇,永康镇", "teams": 2}]})
+        {"preset": "seed003", "year": 2019, "townships": "宣和镇,永康镇"}]})
 
     preset: Literal[PRESETS] = Field(description="seed003 (10 households in every village in scope) or "
                                                  "county-spot (3 villages by PPS, 8-10 poor and 3-5 non-poor)")
+    name: text(200) | None = Field(None, description="frame name (unique); default from year, preset and frame hash")
+    year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
+    townships: text(1000) | None = Field(None, description="comma-separated townships in scope (name, code or id)")
+    categories: text(200) | None = Field(None, description="comma-separated village categories in scope")
+    exclude: text(2000) | None = Field(None, description="comma-separated villages to leave out")
+    villages: int | None = Field(None, ge=1, le=10_000, description="draw K villages (at random unless select=pps)")
+    select: Literal["all", "random", "pps"] | None = Field(None, description="village selection")
+
+
+class DrawRequest(BaseModel):
+    """The options of ``atlas sample draw``: a preset and scope, or a recorded frame."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"preset": "seed003", "seed": "2019-11-05 第37号", "year": 2019, "townships": "宣和镇,永康镇", "teams": 2},
+        {"frame_id": 1, "seed": "2019-11-05 第37号", "teams": 2}]})
+
+    preset: Literal[PRESETS] | None = Field(None, description="seed003 (10 households in every village in scope) "
+                                                              "or county-spot (3 villages by PPS, 8-10 poor and "
+                                                              "3-5 non-poor); or give frame_id")
+    frame_id: int | None = Field(None, ge=1, le=INT32_MAX, description="draw from this recorded frame "
+                                                                       "(POST /api/inspections/frames) instead")
     seed: text(200) = Field(description="the seed string announced for this draw")
     name: text(200) | None = Field(None, description="plan name (unique); default from year, preset and seed")
     year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
@@ -81,6 +102,16 @@ class DrawRequest(BaseModel):
     date: text(10) | None = Field(None, description="inspection date YYYY-MM-DD, for the record")
     straight: bool = Field(False, description="ignore roads; straight-line distances")
 
+    @model_validator(mode="after")
+    def _preset_or_frame(self) -> DrawRequest:
+        plan_options = [k for k in ("preset", "year", "townships", "categories", "exclude", "villages", "select")
+                        if getattr(self, k) is not None]
+        if self.frame_id is not None and plan_options:
+            raise ValueError(f"frame_id takes the plan from the recorded frame; drop {', '.join(plan_options)}")
+        if self.frame_id is None and self.preset is None:
+            raise ValueError("give preset (with its scope options) or frame_id (a recorded frame)")
+        return self
+
 
 @router.get(PREFIX, summary="Inspection plans, newest first (atlas sample list)")
 def list_plans(user: FullReader, engine: EngineDep) -> Any:
@@ -95,15 +126,43 @@ def draw_plan(request: Request, user: Inspector, engine: EngineDep,
     """Draw a stratified sample with the given seed, plan the teams' routes and record the draw
     (never replaced: a plan name already drawn is refused with 409). The same seed over the same
     registry always gives the same sample; check it with GET .../verify."""
+    spec = None
+    if body.frame_id is not None:
+        service.check_frame_scope(engine, body.frame_id, user.township_ids)
+    else:
+        spec = plan_from_options(body.preset, year=body.year, name=body.name,
+                                 townships=service.scoped_townships(engine, user.township_ids, body.townships),
+                                 categories=body.categories, exclude=body.exclude, villages=body.villages,
+                                 select=body.select, allow_files=False)
+    report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
+                               return_to_start=body.return_to_start, planned_on=parse_date(body.date),
+                               use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor,
+                               frame_id=body.frame_id, name=body.name)
+    location = str(request.url_for("show_plan", plan_id=report.plan_id))
+    return JSON(report.as_dict(), status_code=201, headers={"Location": location})
+
+
+@router.post(PREFIX + "/frames", status_code=201, summary="Record a sampling frame before the seed (atlas sample frame)",
+             responses=problem_responses(409))
+def record_frame(user: Inspector, engine: EngineDep, body: Annotated[FrameRequest, Body()]) -> Any:
+    """Record the plan's frame from today's registry (id, hash, counts by stratum, households
+    outside it) before the seed is announced; then draw with ``frame_id``, which is refused
+    (409, naming the changes) if the registry no longer gives the same frame."""
     spec = plan_from_options(body.preset, year=body.year, name=body.name,
                              townships=service.scoped_townships(engine, user.township_ids, body.townships),
                              categories=body.categories, exclude=body.exclude, villages=body.villages,
                              select=body.select, allow_files=False)
-    report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
-                               return_to_start=body.return_to_start, planned_on=parse_date(body.date),
-                               use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor)
-    location = str(request.url_for("show_plan", plan_id=report.plan_id))
-    return JSON(report.as_dict(), status_code=201, headers={"Location": location})
+    report = service.record_frame(engine, spec, source=f"api:{user.name}"[:200], actor=user.actor)
+    return JSON(report.as_dict(), status_code=201)
+
+
+@router.get(PREFIX + "/verify", summary="Check every plan and the chain of draw records (atlas sample verify --all)")
+def verify_all(user: FullReader, engine: EngineDep) -> Any:
+    """``verified`` is false, with ``differences`` naming each, when any plan fails its checks or
+    the chain of records is broken (a record deleted, reordered or edited). Callers whose
+    account covers the whole registry only."""
+    service.check_whole_registry(user.township_ids)
+    return JSON(service.verify_all(engine).as_dict())
 
 
 @router.get(PREFIX + "/{plan_id}", summary="A plan, its routes and the 表4 summary (atlas sample show)")

@@ -1,8 +1,8 @@
 """The draw: a sampling frame, a seed string, and a result anyone can recompute.
 
-Pure functions over frames (no database). The algorithm, version ``atlas-sample/1``, is
-described step by step in the README (section "Inspection sampling: the draw algorithm") so a
-third party can re-implement it; in short:
+Pure functions over frames (no database). The algorithm, version ``atlas-sample/2``, is
+specified step by step in ``docs/sampling-algorithm.md`` so a third party can re-implement it
+(``tests/geo/inspection/test_specification.py`` does, with hashlib only); in short:
 
 * ``H(part, key) = SHA-256(seed + U+001F + part + U+001F + key)`` read as a 256-bit
   big-endian integer; every random choice is an ordering by ``H``;
@@ -29,7 +29,11 @@ from geo.enums import VillageSelection
 from geo.errors import ValidationError
 from geo.inspection.plans import PlanSpec, canonical_json
 
-ALGORITHM = "atlas-sample/1"
+ALGORITHM = "atlas-sample/2"
+#: Versions whose records this module still verifies. ``/1`` is ``/2`` except that, once a
+#: ``fill_from`` had filled a household, the other households' ``filled_for`` could be written
+#: as ``NaN`` (pandas 3) instead of ``null`` in the result JSON that is hashed.
+ALGORITHMS = ("atlas-sample/1", ALGORITHM)
 SCOPE_UNIT = "*"
 _SEP = "\x1f"
 
@@ -60,6 +64,7 @@ def village_key(code: Any, township_name: str, name: str) -> str:
 
 _VILLAGE_COLUMNS = ["village_key", "village_id", "village_name", "township_name", "category", "weight"]
 _HOUSEHOLD_COLUMNS = ["household_code", "household_id", "village_key", "stratum", "status", "status_year"]
+_OUTSIDE_COLUMNS = ["status", "status_year", "households"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class Frame:
     villages: pd.DataFrame
     households: pd.DataFrame
     uses_weights: bool
+    #: Households of the scope in no stratum, counted by status and status_year (not hashed:
+    #: the frame hash covers only what can be drawn); None for frames recorded before it was kept.
+    outside: pd.DataFrame | None = None
 
     def lines(self) -> list[str]:
         """The hashed lines, sorted: ``V<TAB>village_key<TAB>weight`` (weight empty unless the
@@ -92,17 +100,28 @@ class Frame:
     def to_dict(self) -> dict[str, Any]:
         v = self.villages.sort_values("village_key")
         h = self.households.sort_values("household_code")
-        return {
+        out = {
             "uses_weights": self.uses_weights,
             "villages": [[_plain(x) for x in row] for row in v[_VILLAGE_COLUMNS].itertuples(index=False)],
             "households": [[_plain(x) for x in row] for row in h[_HOUSEHOLD_COLUMNS].itertuples(index=False)],
         }
+        if self.outside is not None:
+            out["outside"] = [[_plain(x) for x in row] for row in self.outside[_OUTSIDE_COLUMNS].itertuples(index=False)]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Frame:
+        outside = data.get("outside")
         return cls(pd.DataFrame(data["villages"], columns=_VILLAGE_COLUMNS),
                    pd.DataFrame(data["households"], columns=_HOUSEHOLD_COLUMNS),
-                   bool(data["uses_weights"]))
+                   bool(data["uses_weights"]),
+                   None if outside is None else pd.DataFrame(outside, columns=_OUTSIDE_COLUMNS, dtype=object))
+
+    def outside_lines(self) -> list[str]:
+        """The households left out, one line per status and year, e.g. ``exited 2020: 12``."""
+        if self.outside is None:
+            return ["not recorded (frame recorded before atlas kept it)"]
+        return [f"{_status_text(s, y)}: {int(n)}" for s, y, n in self.outside[_OUTSIDE_COLUMNS].itertuples(index=False)]
 
 
 def _plain(value: Any) -> Any:
@@ -155,12 +174,24 @@ def build_frame(spec: PlanSpec, villages: pd.DataFrame, households: pd.DataFrame
         "status": h["status"].astype(str).to_numpy(),
         "status_year": [None if pd.isna(y) else int(y) for y in h["status_year"]],
     })
+    outside = _count_outside(frame_h[frame_h["stratum"].isna()])
     frame_h = frame_h[frame_h["stratum"].notna()].reset_index(drop=True)
     if frame_h.empty:
         raise ValidationError(
             f"no household of the {len(v)} village(s) in scope falls in any stratum of the plan "
             f"({', '.join(s.key for s in spec.strata)}); check the plan year and the strata's statuses")
-    return Frame(v, frame_h, spec.selection == VillageSelection.PPS)
+    return Frame(v, frame_h, spec.selection == VillageSelection.PPS, outside)
+
+
+def _count_outside(left_out: pd.DataFrame) -> pd.DataFrame:
+    """Households in no stratum by status and status_year (no year sorts first)."""
+    counts: dict[tuple[str, int | None], int] = {}
+    for status, year in zip(left_out["status"], left_out["status_year"]):
+        key = (str(status), None if year is None or pd.isna(year) else int(year))
+        counts[key] = counts.get(key, 0) + 1
+    rows = [[s, y, n] for (s, y), n in sorted(counts.items(), key=lambda i: (i[0][0], i[0][1] is not None,
+                                                                             i[0][1] or 0))]
+    return pd.DataFrame(rows, columns=_OUTSIDE_COLUMNS, dtype=object)  # years stay int or None
 
 
 # ---------------------------------------------------------------------- the draw
@@ -183,15 +214,34 @@ class Sample:
         h = self.households.sort_values("household_code")
         return {
             "villages": list(self.villages),
-            "households": [[c, v, s, f] for c, v, s, f in h[
+            "households": [[c, v, s, _plain(f)] for c, v, s, f in h[
                 ["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False)],
             "tallies": [[_plain(x) for x in row] for row in self.tallies.itertuples(index=False)],
         }
 
     @property
     def hash(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of :meth:`to_dict`."""
+        """SHA-256 (hex) of the canonical JSON of :meth:`to_dict` (``filled_for`` null when empty)."""
         return sha256_hex(canonical_json(self.to_dict()))
+
+    def hashes(self, algorithm: str) -> list[str]:
+        """The result hashes this sample may carry in a record of ``algorithm``: for
+        ``atlas-sample/1`` also the form with ``NaN`` for an empty ``filled_for`` beside a
+        filled one (what version 1 wrote under pandas 3).
+
+        Raises
+        ------
+        ValidationError
+            An algorithm this module does not implement.
+        """
+        if algorithm not in ALGORITHMS:
+            raise ValidationError(f"drawn with {algorithm}; this atlas implements {', '.join(ALGORITHMS)}")
+        out = [self.hash]
+        data = self.to_dict()
+        if algorithm == "atlas-sample/1" and any(row[3] is not None for row in data["households"]):
+            data["households"] = [[c, v, s, float("nan") if f is None else f] for c, v, s, f in data["households"]]
+            out.append(sha256_hex(canonical_json(data)))
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sample:
@@ -233,7 +283,7 @@ def select_villages(spec: PlanSpec, frame: Frame, seed: str) -> list[str]:
 
 
 def draw_sample(spec: PlanSpec, frame: Frame, seed: str) -> Sample:
-    """Draw the plan's sample from ``frame`` with ``seed`` (algorithm ``atlas-sample/1``).
+    """Draw the plan's sample from ``frame`` with ``seed`` (algorithm ``atlas-sample/2``).
 
     Raises
     ------
@@ -299,6 +349,29 @@ def _check_quotas(spec: PlanSpec, units: list[str], groups: dict[tuple[str, str]
                 f"stratum {s.key} ({s.label}): the quota of {s.minimum} is larger than the frame of "
                 f"{where} (at most {best} household(s)); check the plan year (--year), the "
                 "stratum's statuses and years, or lower its quota")
+
+
+# ---------------------------------------------------------------------- the chain of records
+
+#: ``prev_hash`` of the first draw record.
+GENESIS = "0" * 64
+
+
+def record_hash(*, plan_id: int, name: str, seed: str, algorithm: str, spec_json: str, frame_hash: str,
+                result_hash: str, frame_json: str, result_json: str, prev_hash: str) -> str:
+    """The hash of one draw record, covering the record before it (``prev_hash``).
+
+    SHA-256 (hex) of the canonical JSON of the plan id and name, seed, algorithm, the frame and
+    result hashes, the SHA-256 of the stored plan, frame and result texts, and ``prev_hash``.
+    Deleting, reordering or editing a record breaks the link of the record after it.
+    """
+    body = {
+        "plan_id": int(plan_id), "name": name, "seed": seed, "algorithm": algorithm,
+        "spec_sha256": sha256_hex(spec_json), "frame_hash": frame_hash, "result_hash": result_hash,
+        "frame_json_sha256": sha256_hex(frame_json), "result_json_sha256": sha256_hex(result_json),
+        "prev_hash": prev_hash,
+    }
+    return sha256_hex(canonical_json(body))
 
 
 # ---------------------------------------------------------------------- comparing frames

@@ -11,6 +11,7 @@ inspector, the questions of seed 003's 附件1 农户调查表 and 附件2 村�
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
@@ -169,13 +170,38 @@ def strata_table(tallies: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     })
 
 
-def frame_table(frame_households: pd.DataFrame, seed: str) -> pd.DataFrame:
-    """The sampling frame with each household's ordering key, so anyone can check the draw."""
-    from geo.inspection.draw import hash_int
+def frame_table(frame, seed: str | None) -> pd.DataFrame:
+    """The sampling frame as an auditor needs it to redo the draw: one row per village (its
+    key, PPS weight and ordering keys), then one per household (code, village, stratum and
+    ordering key), each sorted by key.
 
-    keys = [format(hash_int(seed, "household", c), "064x") for c in frame_households["household_code"]]
-    return pd.DataFrame({"户编号": frame_households["household_code"], "村": frame_households["village_key"],
-                         "抽样层": frame_households["stratum"], "排序键(SHA-256)": keys}).sort_values("户编号")
+    ``排序键`` is ``H(part, key)`` as 64 hex digits; ``PPS键`` is ``-ln(u) / weight`` (villages,
+    when the plan selects by pps); ``权重(户数)`` is the village weight (in the frame hash only
+    under pps). Without a ``seed`` (a frame recorded before the seed is announced) the ordering
+    and PPS keys are left empty. See ``docs/sampling-algorithm.md``.
+    """
+    from geo.inspection.draw import hash_int, hash_uniform
+
+    v = frame.villages.sort_values("village_key")
+    h = frame.households.sort_values("household_code")
+    pps = [repr(-math.log(hash_uniform(seed, "village", k)) / int(w))
+           if seed is not None and frame.uses_weights and int(w) > 0 else ""
+           for k, w in zip(v["village_key"], v["weight"])]
+    villages = pd.DataFrame({
+        "类型": "村", "户编号": "", "村": v["village_key"].to_numpy(), "抽样层": "",
+        "权重(户数)": [int(w) for w in v["weight"]],
+        "排序键(SHA-256)": [format(hash_int(seed, "village", k), "064x") if seed is not None else ""
+                          for k in v["village_key"]],
+        "PPS键": pps,
+    })
+    households = pd.DataFrame({
+        "类型": "户", "户编号": h["household_code"].to_numpy(), "村": h["village_key"].to_numpy(),
+        "抽样层": h["stratum"].to_numpy(), "权重(户数)": "",
+        "排序键(SHA-256)": [format(hash_int(seed, "household", c), "064x") if seed is not None else ""
+                          for c in h["household_code"]],
+        "PPS键": "",
+    })
+    return pd.concat([villages, households], ignore_index=True)
 
 
 def team_table(teams: list[dict]) -> pd.DataFrame:

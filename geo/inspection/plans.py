@@ -21,12 +21,12 @@ File format (YAML or JSON; every key but ``households.strata`` is optional)::
     households:
       per: village | scope                   # quotas per sampled village, or for the whole scope
       strata:
-        - key: exited_2014_2015               # letters, digits, underscores
-          label: 2014、2015年退出户
+        - key: exited_earlier                 # letters, digits, underscores
+          label: 2017年及以前退出户
           statuses: [exited]                  # registered exited planned_exit returned non_poor
-          years: [2014, 2015]                 # status_year range, inclusive; "this", "this-1" ...
+          years: [null, this-2]               # status_year range, inclusive; "this", "this-1" ...
           quota: 2                            # or [minimum, maximum], e.g. [8, 10]
-          fill_from: exited_2016              # optional: cover a shortfall from that stratum
+          fill_from: exited_last_year         # optional: cover a shortfall from that stratum
 """
 
 from __future__ import annotations
@@ -148,15 +148,20 @@ def canonical_json(data: Any) -> str:
 
 
 def seed003_strata(year: int) -> tuple[Stratum, ...]:
-    """Seed 003's 10 households a village: 2 exited 2014-15, 2 exited 2016, 3 planned to exit
-    in the plan's year, 2 still registered (returned households and later planned exits count
-    here: they are registered poor households too), 1 non-poor."""
+    """Seed 003's 10 households a village, each cohort relative to the plan year ``year``.
+
+    Seed 003 (2017) drew 2 households exited 2014-15 (``year-2`` and before), 2 exited 2016
+    (``year-1``), 3 planned to exit in 2017 (``year``; those already marked exited that year
+    count here too), 2 still registered (返贫 households and planned exits of other years are
+    registered poor households too) and 1 non-poor. Exits after the plan year, and exited
+    households without a year, fall in no stratum: they are reported as outside the frame.
+    """
     s = HouseholdStatus
     return (
-        Stratum("exited_2014_2015", "2014、2015年退出户", (s.EXITED,), 2, 2, 2014, 2015),
-        Stratum("exited_2016", "2016年已脱贫户", (s.EXITED,), 2, 2, 2016, 2016),
-        Stratum("planned_this_year", f"{year}年计划脱贫户", (s.PLANNED_EXIT,), 3, 3, year, year),
-        Stratum("registered", "建档立卡贫困户", (s.REGISTERED, s.RETURNED, s.PLANNED_EXIT), 2, 2),
+        Stratum("exited_earlier", f"{year - 2}年及以前退出户", (s.EXITED,), 2, 2, None, year - 2),
+        Stratum("exited_last_year", f"{year - 1}年退出户", (s.EXITED,), 2, 2, year - 1, year - 1),
+        Stratum("planned_this_year", f"{year}年计划脱贫户", (s.PLANNED_EXIT, s.EXITED), 3, 3, year, year),
+        Stratum("registered", "建档立卡贫困户（含返贫户）", (s.REGISTERED, s.RETURNED, s.PLANNED_EXIT), 2, 2),
         Stratum("non_poor", "非贫困户", (s.NON_POOR,), 1, 1),
     )
 

@@ -23,16 +23,20 @@ from shapely.geometry import Point
 from geo import accounts, audit, storage
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
-from geo.errors import Forbidden, NotFound, ValidationError
+from geo.errors import Conflict, Forbidden, NotFound, ValidationError
 from geo.inspection import exports, store
 from geo.inspection.draw import (
     ALGORITHM,
+    ALGORITHMS,
+    GENESIS,
     Frame,
     Sample,
     build_frame,
     diff_frames,
     diff_samples,
     draw_sample,
+    record_hash,
+    sha256_hex,
     village_key,
 )
 from geo.inspection.findings import table3, table3_items, table4
@@ -65,6 +69,9 @@ class DrawReport:
     teams: list[dict[str, Any]]
     route_method: RouteMethod
     route_km: float
+    record_hash: str = ""
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    frame_id: int | None = None
 
     def shortfalls(self) -> pd.DataFrame:
         return self.tallies[self.tallies["shortfall"] > 0]
@@ -76,6 +83,7 @@ class DrawReport:
             "villages": self.villages, "households": self.households,
             "shortfalls": self.shortfalls().to_dict("records"),
             "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
+            "record_hash": self.record_hash, "outside_frame": self.outside, "frame_id": self.frame_id,
         }
 
 
@@ -147,7 +155,7 @@ def _default_name(spec: PlanSpec, seed: str) -> str:
 
 def draw_plan(
     bind: Bind,
-    spec: PlanSpec,
+    spec: PlanSpec | None,
     *,
     seed: str,
     teams: int = 1,
@@ -157,6 +165,8 @@ def draw_plan(
     use_roads: bool = True,
     source: str = "user",
     actor: Actor | None = None,
+    frame_id: int | None = None,
+    name: str | None = None,
 ) -> DrawReport:
     """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
 
@@ -182,21 +192,36 @@ def draw_plan(
         Provenance stored on the plan's rows.
     actor
         Who draws; the draw is written to the audit log in the same transaction.
+    frame_id
+        Draw from this recorded frame (:func:`record_frame`), with ``spec`` None: the plan is
+        the frame's, and the registry must still give exactly that frame.
+    name
+        The plan's name when drawing from ``frame_id`` (else ``spec.name``).
 
     Raises
     ------
     Conflict
-        A plan of that name was already drawn (draws are never replaced).
+        A plan of that name was already drawn (draws are never replaced); the registry no
+        longer gives the recorded frame (the message names the changes).
     ValidationError, NotFound
-        Bad scope, quotas larger than every frame, an empty seed, bad team counts.
+        Bad scope, quotas larger than every frame, an empty seed, bad team counts; no such
+        recorded frame, or one whose stored text no longer matches its hash.
     """
     seed = str(seed)
     start = start if start is not None else DEFAULT_START
     _check_start(start)
-    name = spec.name or _default_name(spec, seed)
-    spec = replace(spec, name=name)
     with connect(bind, write=True) as conn:  # reads, then writes what it read
+        recorded = None
+        if frame_id is not None:
+            recorded, frame_spec = _recorded_frame(conn, frame_id)
+            spec = replace(frame_spec, name=name or "")
+        elif spec is None:
+            raise ValidationError("give a plan (a preset or plan file) or a recorded frame to draw from")
+        name = spec.name or _default_name(spec, seed)
+        spec = replace(spec, name=name)
         frame, villages, households = current_frame(conn, spec)
+        if recorded is not None:
+            _same_frame(frame_id, recorded, frame)
         sample = draw_sample(spec, frame, seed)
         by_key = {village_key(c, t, n): i for i, c, t, n in zip(
             villages.index, villages["code"], villages["township_name"], villages["name"])}
@@ -216,19 +241,141 @@ def draw_plan(
         team_rows = _record_sample(conn, plan_id, spec, chosen, households, sample, routes, source)
         method = combine_methods([m for r in routes for m in r.leg_methods])
         route_km = sum(r.length_km for r in routes)
+        texts = {"spec_json": spec.to_json(), "frame_json": canonical_json(frame.to_dict()),
+                 "result_json": canonical_json(sample.to_dict())}
+        prev_hash = store.last_record_hash(conn) or GENESIS
+        chained = record_hash(plan_id=plan_id, name=name, seed=seed, algorithm=ALGORITHM, frame_hash=frame.hash,
+                              result_hash=sample.hash, prev_hash=prev_hash, **texts)
         store.insert_draw(conn, {
             "plan_id": plan_id, "algorithm": ALGORITHM, "seed": seed,
             "frame_hash": frame.hash, "result_hash": sample.hash,
-            "frame_json": canonical_json(frame.to_dict()), "result_json": canonical_json(sample.to_dict()),
+            "frame_json": texts["frame_json"], "result_json": texts["result_json"],
             "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
+            "prev_hash": prev_hash, "record_hash": chained, "frame_id": frame_id,
         })
         if actor is not None:
             audit.record(conn, actor=actor, action="draw", layer="inspection_plans", row_id=plan_id,
                          after={"name": name, "seed": seed, "preset": spec.preset, "year": spec.year,
-                                "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash})
+                                "teams": teams, "frame_hash": frame.hash, "result_hash": sample.hash,
+                                "frame_id": frame_id})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
-                      len(sample.households), sample.tallies, team_rows, method, route_km)
+                      len(sample.households), sample.tallies, team_rows, method, route_km, chained,
+                      outside_records(frame), frame_id)
+
+
+# ---------------------------------------------------------------------- frame first
+
+
+@dataclass
+class FrameReport:
+    """What :func:`record_frame` recorded: the frame fixed before the seed is announced."""
+
+    frame_id: int
+    name: str
+    year: int
+    preset: str | None
+    algorithm: str
+    frame_hash: str
+    villages: int
+    households: int
+    strata: list[dict[str, Any]]
+    outside: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"frame_id": self.frame_id, "name": self.name, "year": self.year, "preset": self.preset,
+                "algorithm": self.algorithm, "frame_hash": self.frame_hash, "villages": self.villages,
+                "households": self.households, "strata": self.strata, "outside_frame": self.outside}
+
+
+def _frame_counts(spec: PlanSpec, frame: Frame) -> list[dict[str, Any]]:
+    counts = frame.households.groupby("stratum").size()
+    return [{"stratum": s.key, "label": s.label, "households": int(counts.get(s.key, 0))} for s in spec.strata]
+
+
+def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Actor | None = None) -> FrameReport:
+    """Build the plan's frame from today's registry and record it, before any seed is known.
+
+    The name defaults to year, preset and the first 12 digits of the frame hash, so recording
+    the same frame twice is refused, naming the frame already recorded.
+
+    Raises
+    ------
+    Conflict
+        A frame of that name is already recorded.
+    ValidationError, NotFound
+        Bad scope, or no household of the scope in any stratum.
+    """
+    with connect(bind) as conn:
+        frame, _, _ = current_frame(conn, spec)
+        name = spec.name or f"{spec.year}年抽样框 {spec.preset or 'plan'} {frame.hash[:12]}"[:200]
+        spec = replace(spec, name=name)
+        frame_id = store.insert_frame(conn, {
+            "name": name, "year": spec.year, "preset": spec.preset, "spec_json": spec.to_json(),
+            "algorithm": ALGORITHM, "frame_hash": frame.hash, "frame_json": canonical_json(frame.to_dict()),
+            "recorded_at": dt.datetime.now(dt.timezone.utc), "source": source,
+        })
+        if actor is not None:
+            audit.record(conn, actor=actor, action="create", layer="inspection_frames", row_id=frame_id,
+                         after={"name": name, "preset": spec.preset, "year": spec.year, "frame_hash": frame.hash})
+    return FrameReport(frame_id, name, spec.year, spec.preset, ALGORITHM, frame.hash, len(frame.villages),
+                       len(frame.households), _frame_counts(spec, frame), outside_records(frame))
+
+
+def export_frame(bind: Bind, frame_id: int, path) -> dict[str, Any]:
+    """Write a recorded frame as CSV (villages with their PPS weights, households with their
+    strata; no ordering keys: the seed is not known yet), for publication before the draw.
+
+    Raises
+    ------
+    NotFound
+        No such frame.
+    ValidationError
+        The stored frame no longer matches its hash.
+    """
+    frame, _ = _recorded_frame(bind, frame_id)
+    table = exports.frame_table(frame, None)
+    exports.write_csv(table, Path(path))
+    return {"path": str(path), "format": "csv", "table": "frame", "rows": len(table)}
+
+
+def _recorded_frame(conn, frame_id: int) -> tuple[Frame, PlanSpec]:
+    row = store.read_frame(conn, frame_id)
+    try:
+        frame = Frame.from_dict(json.loads(row["frame_json"]))
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError(f"recorded frame {frame_id} was altered: its stored frame is not readable; record "
+                              "the frame again (atlas sample frame)") from None
+    if frame.hash != row["frame_hash"]:
+        raise ValidationError(f"recorded frame {frame_id} was altered: its stored frame hashes to {frame.hash}, "
+                              f"not the recorded {row['frame_hash']}; record the frame again (atlas sample frame)")
+    return frame, plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
+
+
+def _same_frame(frame_id: int, recorded: Frame, today: Frame) -> None:
+    if today.hash == recorded.hash:
+        return
+    lines = [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))]
+    shown = "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+    raise Conflict(f"the registry no longer gives recorded frame {frame_id} ({recorded.hash[:12]}…, today "
+                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Record a new frame "
+                   "(atlas sample frame) and announce a new seed")
+
+
+def outside_records(frame: Frame) -> list[dict[str, Any]]:
+    """The scope's households in no stratum, by status and year (empty when none, or when the
+    frame was recorded before atlas kept them)."""
+    if frame.outside is None:
+        return []
+    return [{"status": s, "status_year": None if pd.isna(y) else int(y), "households": int(n)}
+            for s, y, n in frame.outside[["status", "status_year", "households"]].itertuples(index=False)]
+
+
+def outside_text(frame: Frame) -> str:
+    """One line: ``exited 2020: 12; exited: 3`` (no year), ``none`` or ``not recorded``."""
+    if frame.outside is None:
+        return "not recorded (drawn before atlas kept it)"
+    return "; ".join(frame.outside_lines()) or "none"
 
 
 def _check_start(start: Point) -> None:
@@ -326,6 +473,7 @@ def plan_summary(record: PlanRecord) -> dict[str, Any]:
     households = record.households[["team", "village_order", "visit_order", "village_name",
                                     "household_code", "stratum"]]
     return {"plan": dict(plan_notes(record, show_names=False)), "spec": record.spec.to_dict(),
+            "record_hash": record.draw.get("record_hash"), "outside_frame": outside_records(record.frame),
             "teams": record.teams, "villages": villages.to_dict("records"),
             "households": households.to_dict("records"),
             "table4": summary["counts"].to_dict("records"), "unmet": summary["unmet"].to_dict("records")}
@@ -392,11 +540,14 @@ def assign_inspector(
 
 @dataclass
 class Verification:
-    """The outcome of :func:`verify_plan`.
+    """The outcome of :func:`verify_plan`, check by check.
 
-    ``record_ok``: the stored frame and seed reproduce the stored result (the record is
-    intact). ``frame_unchanged``: today's registry gives the same frame. ``same_sample``: a
-    redraw on today's frame gives the recorded sample.
+    ``stored_differences``: the stored parts disagree with each other (the result text with
+    its recorded hash, the sampled villages and households with the result, the frame with its
+    hash). ``record_ok``: none, and the stored frame and seed reproduce the recorded result.
+    ``chain_differences``: the record's link in the chain of draws is broken.
+    ``frame_unchanged``: today's registry gives the same frame. ``same_sample``: a redraw on
+    today's frame gives the recorded sample.
     """
 
     plan_id: int
@@ -410,10 +561,18 @@ class Verification:
     current_result_hash: str
     frame_changes: dict[str, list]
     sample_changes: dict[str, list[str]]
+    stored_differences: list[str] = field(default_factory=list)
+    chain_differences: list[str] = field(default_factory=list)
+    record_hash: str | None = None
+    outside: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def redraw_ok(self) -> bool:
+        return self.stored_frame_result_hash == self.recorded_result_hash
 
     @property
     def record_ok(self) -> bool:
-        return self.stored_frame_result_hash == self.recorded_result_hash
+        return self.redraw_ok and not self.stored_differences
 
     @property
     def frame_unchanged(self) -> bool:
@@ -425,47 +584,67 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.record_ok and self.frame_unchanged and self.same_sample
+        return self.record_ok and not self.chain_differences and self.frame_unchanged and self.same_sample
+
+    @property
+    def differences(self) -> list[str]:
+        """Every difference found, in the order checked (empty when verified)."""
+        out = list(self.stored_differences)
+        if not self.redraw_ok:
+            out.append(f"the stored frame and seed give result {self.stored_frame_result_hash}, not the "
+                       f"recorded {self.recorded_result_hash}")
+        out += self.chain_differences
+        if not self.frame_unchanged:
+            out += [f"frame changed since the draw: {line.strip()}" for line in _frame_change_lines(self.frame_changes)]
+            if not any(self.frame_changes.values()):
+                out.append(f"frame changed since the draw: {self.current_frame_hash}")
+        if not self.same_sample:
+            s = self.sample_changes
+            out.append(f"a redraw on today's registry differs: households in {s['households_in'] or '-'}, "
+                       f"out {s['households_out'] or '-'}; villages in {s['villages_in'] or '-'}, "
+                       f"out {s['villages_out'] or '-'}")
+        return out
 
     def as_dict(self) -> dict[str, Any]:
-        return {"plan_id": self.plan_id, "name": self.name, "ok": self.ok, "record_ok": self.record_ok,
+        return {"plan_id": self.plan_id, "name": self.name, "verified": self.ok, "ok": self.ok,
+                "differences": self.differences, "stored_differences": self.stored_differences,
+                "chain_differences": self.chain_differences, "record_ok": self.record_ok,
                 "frame_unchanged": self.frame_unchanged, "same_sample": self.same_sample,
-                "algorithm": self.algorithm, "seed": self.seed,
+                "algorithm": self.algorithm, "seed": self.seed, "record_hash": self.record_hash,
                 "recorded_frame_hash": self.recorded_frame_hash, "current_frame_hash": self.current_frame_hash,
                 "recorded_result_hash": self.recorded_result_hash,
                 "current_result_hash": self.current_result_hash,
-                "frame_changes": self.frame_changes, "sample_changes": self.sample_changes}
+                "frame_changes": self.frame_changes, "sample_changes": self.sample_changes,
+                "outside_frame": self.outside}
 
     def describe(self) -> list[str]:
-        """Plain-language lines saying what was checked and what changed."""
+        """Plain-language lines saying what was checked, in order, and what differs."""
         lines = []
-        if self.record_ok:
+        stored = self.stored_differences
+        if stored:
+            lines.append(f"STORED RECORD ALTERED ({len(stored)} difference(s)):")
+            lines += [f"  {d}" for d in stored]
+        else:
+            lines.append(f"stored record consistent: the result matches its hash ({self.recorded_result_hash[:12]}…), "
+                         "the sampled villages and households match the result, the frame matches its hash "
+                         f"({self.recorded_frame_hash[:12]}…)")
+        if self.redraw_ok:
             lines.append(f"record intact: the stored frame ({self.recorded_frame_hash[:12]}…) and seed "
                          f"{self.seed!r} reproduce the recorded sample ({self.recorded_result_hash[:12]}…)")
         else:
             lines.append("RECORD ALTERED: the stored frame and seed do not reproduce the stored result "
                          f"(recorded {self.recorded_result_hash[:12]}…, recomputed "
                          f"{self.stored_frame_result_hash[:12]}…)")
+        if self.chain_differences:
+            lines.append("CHAIN BROKEN:")
+            lines += [f"  {d}" for d in self.chain_differences]
+        else:
+            lines.append(f"chain intact: record {(self.record_hash or '')[:12]}… links to the record before it")
         if self.frame_unchanged:
             lines.append("frame unchanged: the registry gives the same sampling frame today")
         else:
-            c = self.frame_changes
             lines.append(f"FRAME CHANGED since the draw (now {self.current_frame_hash[:12]}…):")
-            for item in c["households_added"]:
-                lines.append(f"  household added: {item['household_code']} (stratum {item['stratum']})")
-            for item in c["households_removed"]:
-                lines.append(f"  household removed: {item['household_code']} (stratum {item['stratum']})")
-            for item in c["households_restratified"]:
-                lines.append(f"  household re-stratified: {item['household_code']} {item['from']} -> {item['to']} "
-                             f"(status {item['status_from']} -> {item['status_to']})")
-            for item in c["households_moved"]:
-                lines.append(f"  household moved: {item['household_code']} {item['from']} -> {item['to']}")
-            for key in c["villages_added"]:
-                lines.append(f"  village added to the scope: {key}")
-            for key in c["villages_removed"]:
-                lines.append(f"  village removed from the scope: {key}")
-            for item in c["villages_reweighted"]:
-                lines.append(f"  village households changed: {item['village_key']} {item['from']} -> {item['to']}")
+            lines += _frame_change_lines(self.frame_changes)
         if self.same_sample:
             lines.append("same sample: a redraw on today's registry gives the recorded sample")
         else:
@@ -476,27 +655,164 @@ class Verification:
         return lines
 
 
+def _frame_change_lines(c: dict[str, list]) -> list[str]:
+    lines = []
+    for item in c["households_added"]:
+        lines.append(f"  household added: {item['household_code']} (stratum {item['stratum']})")
+    for item in c["households_removed"]:
+        lines.append(f"  household removed: {item['household_code']} (stratum {item['stratum']})")
+    for item in c["households_restratified"]:
+        lines.append(f"  household re-stratified: {item['household_code']} {item['from']} -> {item['to']} "
+                     f"(status {item['status_from']} -> {item['status_to']})")
+    for item in c["households_moved"]:
+        lines.append(f"  household moved: {item['household_code']} {item['from']} -> {item['to']}")
+    for key in c["villages_added"]:
+        lines.append(f"  village added to the scope: {key}")
+    for key in c["villages_removed"]:
+        lines.append(f"  village removed from the scope: {key}")
+    for item in c["villages_reweighted"]:
+        lines.append(f"  village households changed: {item['village_key']} {item['from']} -> {item['to']}")
+    return lines
+
+
+def _stored_differences(record: PlanRecord) -> list[str]:
+    """The stored parts of a record against each other: the result text with its recorded hash,
+    the sampled villages and households with the result, the frame with its hash. Codes and
+    keys only (never names)."""
+    draw = record.draw
+    out = []
+    actual = sha256_hex(draw["result_json"])
+    if actual != draw["result_hash"]:
+        out.append(f"stored result (result_json) hashes to {actual}, not the recorded result hash "
+                   f"{draw['result_hash']}: the result was edited")
+    try:
+        result = record.sample
+        frame = record.frame
+    except (ValueError, KeyError, TypeError) as exc:
+        return out + [f"stored result or frame is not readable JSON of the draw: {type(exc).__name__}"]
+    out += _row_differences(record, result, frame)
+    actual = frame.hash
+    if actual != draw["frame_hash"]:
+        out.append(f"stored frame (frame_json) hashes to {actual}, not the recorded frame hash "
+                   f"{draw['frame_hash']}: the frame was edited")
+    return out
+
+
+def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[str]:
+    out = []
+    villages = record.villages
+    stored_keys = list(villages["village_key"])
+    for key in sorted(set(result.villages) - set(stored_keys)):
+        out.append(f"village {key} of the stored result is missing from the sampled villages")
+    for key in sorted(set(stored_keys) - set(result.villages)):
+        out.append(f"sampled village {key} is not in the stored result")
+    frame_village_id = dict(zip(frame.villages["village_key"], frame.villages["village_id"]))
+    for key, vid in zip(villages["village_key"], villages["village_id"]):
+        expected = frame_village_id.get(key)
+        if expected is not None and (pd.isna(vid) or int(vid) != int(expected)):
+            out.append(f"sampled village {key}: registry id {vid}, the frame says {int(expected)}")
+    want = {c: (v, st, None if f is None or pd.isna(f) else f) for c, v, st, f in result.households[
+        ["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False)}
+    rows = record.households
+    have: dict[str, tuple] = {}
+    for c, v, st, f in rows[["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False):
+        if c in have:
+            out.append(f"household {c} is stored twice in the sample")
+        have[c] = (v, st, None if f is None or pd.isna(f) else f)
+    for code in sorted(set(want) - set(have)):
+        out.append(f"household {code} of the stored result is missing from the sampled households")
+    for code in sorted(set(have) - set(want)):
+        out.append(f"sampled household {code} is not in the stored result")
+    names = ("village", "stratum", "filled_for")
+    for code in sorted(set(want) & set(have)):
+        for name, stored, wanted in zip(names, have[code], want[code]):
+            if stored != wanted:
+                out.append(f"sampled household {code}: stored {name} {stored}, the result says {wanted}")
+    frame_household_id = dict(zip(frame.households["household_code"], frame.households["household_id"]))
+    for code, hid in zip(rows["household_code"], rows["household_id"]):
+        expected = frame_household_id.get(code)
+        if expected is not None and (pd.isna(hid) or int(hid) != int(expected)):
+            out.append(f"sampled household {code}: registry id {hid}, the frame says {int(expected)}")
+    return out
+
+
+def check_chain(chain: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """Per plan id, what is wrong with its link in the chain of draw records
+    (:func:`geo.inspection.store.read_chain`, in plan id order); empty lists when intact."""
+    out: dict[int, list[str]] = {}
+    prev_hash, prev_plan = GENESIS, None
+    for row in chain:
+        plan_id = int(row["plan_id"])
+        problems = out.setdefault(plan_id, [])
+        if row["record_hash"] is None:
+            problems.append(f"plan {plan_id} has no record hash: it was not recorded by atlas sample draw")
+        else:
+            expected = record_hash(**{k: row[k] for k in (
+                "plan_id", "name", "seed", "algorithm", "spec_json", "frame_hash", "result_hash",
+                "frame_json", "result_json", "prev_hash")})
+            if expected != row["record_hash"]:
+                problems.append(f"plan {plan_id}: the record's contents hash to {expected}, not its recorded "
+                                f"record hash {row['record_hash']}: the record was edited")
+        if row["prev_hash"] != prev_hash:
+            before = f"plan {prev_plan}'s record ({prev_hash[:12]}…)" if prev_plan is not None else "the start of the chain"
+            problems.append(f"plan {plan_id} follows record {(row['prev_hash'] or 'none')[:12]}…, but the record "
+                            f"before it is {before}: a record was deleted, reordered or edited")
+        prev_hash, prev_plan = row["record_hash"] or "", plan_id
+    return out
+
+
 def verify_plan(bind: Bind, plan: int | str) -> Verification:
-    """Redraw a recorded plan and compare: the record with itself, and with today's registry.
+    """Check a recorded plan, in order: the stored result against its recorded hash; the stored
+    sampled villages and households against the stored result; the stored frame against its
+    hash; the redraw from the stored frame and seed; the record's link in the chain of draws;
+    then today's registry (the frame it gives, and a redraw on it).
 
     A frame that cannot be built today (e.g. every village of the scope deleted) counts as
     changed, with every recorded household removed.
+
+    Raises
+    ------
+    NotFound
+        No such plan, or it has no recorded draw.
+    ValidationError
+        The draw used an algorithm this atlas does not implement.
     """
     record = load_record(bind, plan)
+    chain = check_chain(store.read_chain(bind))
+    return _verify_record(bind, record, chain.get(int(record.plan["id"]), []))
+
+
+def _verify_record(bind: Bind, record: PlanRecord, chain_differences: list[str]) -> Verification:
     draw = record.draw
     seed = draw["seed"]
-    if draw["algorithm"] != ALGORITHM:
-        raise ValidationError(f"plan {record.plan['id']} was drawn with {draw['algorithm']}; this atlas "
-                              f"implements {ALGORITHM} only")
-    stored_frame = record.frame
-    recorded = record.sample
-    again = draw_sample(record.spec, stored_frame, seed)
+    algorithm = draw["algorithm"]
+    if algorithm not in ALGORITHMS:
+        raise ValidationError(f"plan {record.plan['id']} was drawn with {algorithm}; this atlas "
+                              f"implements {', '.join(ALGORITHMS)}")
+
+    def result_hash(sample: Sample) -> str:
+        hashes = sample.hashes(algorithm)
+        return draw["result_hash"] if draw["result_hash"] in hashes else hashes[0]
+
+    stored = _stored_differences(record)
+    try:
+        stored_frame = record.frame
+        recorded = record.sample
+        again_hash = result_hash(draw_sample(record.spec, stored_frame, seed))
+    except (ValueError, KeyError, TypeError) as exc:  # an unreadable or refused stored frame
+        empty = Frame(pd.DataFrame(columns=["village_key", "village_id", "village_name", "township_name",
+                                            "category", "weight"]),
+                      pd.DataFrame(columns=["household_code", "household_id", "village_key", "stratum",
+                                            "status", "status_year"]), False)
+        stored_frame, again_hash = empty, f"unavailable: {exc}"
+        recorded = Sample([], pd.DataFrame(columns=["household_code", "village_key", "stratum", "filled_for"]),
+                          pd.DataFrame())
     try:
         today, _, _ = current_frame(bind, record.spec)
         redraw = draw_sample(record.spec, today, seed)
         current_hash, changes = today.hash, diff_frames(stored_frame, today)
         sample_changes = diff_samples(recorded, redraw)
-        current_result = redraw.hash
+        current_result = result_hash(redraw)
     except (ValidationError, NotFound) as exc:
         empty = Frame(stored_frame.villages.iloc[0:0], stored_frame.households.iloc[0:0], stored_frame.uses_weights)
         current_hash, changes = f"unavailable: {exc}", diff_frames(stored_frame, empty)
@@ -505,8 +821,40 @@ def verify_plan(bind: Bind, plan: int | str) -> Verification:
     return Verification(
         plan_id=int(record.plan["id"]), name=record.plan["name"], algorithm=draw["algorithm"], seed=seed,
         recorded_frame_hash=draw["frame_hash"], current_frame_hash=current_hash,
-        recorded_result_hash=draw["result_hash"], stored_frame_result_hash=again.hash,
-        current_result_hash=current_result, frame_changes=changes, sample_changes=sample_changes)
+        recorded_result_hash=draw["result_hash"], stored_frame_result_hash=again_hash,
+        current_result_hash=current_result, frame_changes=changes, sample_changes=sample_changes,
+        stored_differences=stored, chain_differences=chain_differences, record_hash=draw.get("record_hash"),
+        outside=outside_records(stored_frame))
+
+
+@dataclass
+class ChainVerification:
+    """The outcome of :func:`verify_all`: every plan's :class:`Verification`, in plan id order,
+    and the end of the chain (keep ``head_hash`` elsewhere: only it reveals a deleted last plan)."""
+
+    plans: list[Verification]
+    head_plan: int | None
+    head_hash: str | None
+
+    @property
+    def ok(self) -> bool:
+        return all(v.ok for v in self.plans)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verified": self.ok, "plans": [v.as_dict() for v in self.plans],
+                "head_plan": self.head_plan, "head_hash": self.head_hash,
+                "differences": [f"plan {v.plan_id}: {d}" for v in self.plans for d in v.differences]}
+
+
+def verify_all(bind: Bind) -> ChainVerification:
+    """:func:`verify_plan` for every recorded draw, with the chain walked from its start: a
+    record deleted, reordered or edited breaks the link of the record after it."""
+    chain_rows = store.read_chain(bind)
+    chain = check_chain(chain_rows)
+    results = [_verify_record(bind, load_record(bind, int(row["plan_id"])), chain[int(row["plan_id"])])
+               for row in chain_rows]
+    head = chain_rows[-1] if chain_rows else None
+    return ChainVerification(results, int(head["plan_id"]) if head else None, head["record_hash"] if head else None)
 
 
 def list_plans(bind: Bind) -> pd.DataFrame:
@@ -581,7 +929,7 @@ def export_plan(
             "households": lambda: rows,
             "villages": lambda: exports.village_table(record.villages),
             "strata": lambda: exports.strata_table(sample.tallies, labels),
-            "frame": lambda: exports.frame_table(record.frame.households, record.draw["seed"]),
+            "frame": lambda: exports.frame_table(record.frame, record.draw["seed"]),
         }[table]()
         exports.write_csv(frame, path)
         return {"path": str(path), "format": fmt, "table": table, "rows": len(frame)}
@@ -630,7 +978,10 @@ def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]
         ("抽样算法", draw["algorithm"] + "（算法说明见 README：Inspection sampling）"),
         ("抽样框哈希(SHA-256)", draw["frame_hash"]),
         ("抽样结果哈希(SHA-256)", draw["result_hash"]),
+        ("记录链哈希(SHA-256)", draw.get("record_hash") or ""),
+        ("抽样框外农户(按状态和年份)", outside_text(record.frame)),
         ("抽样时间", str(draw["drawn_at"])),
+        ("抽样框记录", f"先行记录的抽样框 {draw['frame_id']}" if draw.get("frame_id") else "抽样时生成"),
         ("出发地", f"{start.x:.5f},{start.y:.5f}" if start is not None else ""),
         ("路程计算", f"{RouteMethod(draw['route_method']).label if draw['route_method'] else ''}，合计"
                  f"{(draw['route_km'] or 0):.1f}公里"),
@@ -659,6 +1010,39 @@ def check_plan_scope(bind: Bind, plan_id: int, township_ids: Collection[int] | N
     if plan_township_ids(bind, plan_id) - set(township_ids):
         raise Forbidden(f"plan {plan_id} samples villages outside the townships your account may see; "
                         "ask an administrator")
+
+
+def check_frame_scope(bind: Bind, frame_id: int, township_ids: Collection[int] | None) -> None:
+    """A caller limited to ``township_ids`` draws only from frames whose plan names townships,
+    all of them inside those.
+
+    Raises
+    ------
+    NotFound
+        No such frame.
+    Forbidden
+        A frame over all townships, or over one outside the caller's.
+    """
+    row = store.read_frame(bind, frame_id)
+    if township_ids is None:
+        return
+    spec = plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
+    named = {storage.resolve_township(bind, t) for t in spec.scope.townships}
+    if not named or named - set(township_ids):
+        raise Forbidden(f"frame {frame_id} covers townships outside those your account may see; ask an administrator")
+
+
+def check_whole_registry(township_ids: Collection[int] | None) -> None:
+    """Checking every plan (the chain of records) needs an account that sees every township.
+
+    Raises
+    ------
+    Forbidden
+        An account limited to some townships.
+    """
+    if township_ids is not None:
+        raise Forbidden("checking every plan and the chain of records needs an account for the whole "
+                        "registry; verify single plans with GET /api/inspections/{id}/verify")
 
 
 def plans_in_scope(bind: Bind, township_ids: Collection[int] | None) -> list[dict[str, Any]]:

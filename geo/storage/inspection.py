@@ -30,6 +30,7 @@ VILLAGES = models.SampledVillage.__table__
 HOUSEHOLDS = models.SampledHousehold.__table__
 FINDINGS = models.Finding.__table__
 ASSIGNMENTS = models.InspectionAssignment.__table__
+FRAMES = models.InspectionFrame.__table__
 #: Geometry columns per table; the first is the frames' active geometry.
 _GEOMETRY = {PLANS.name: ("start",), VILLAGES.name: ("geom", "leg"), HOUSEHOLDS.name: ("geom",)}
 
@@ -101,8 +102,60 @@ def insert_plan(bind: Bind, values: Mapping[str, Any]) -> int:
 
 
 def insert_draw(bind: Bind, values: Mapping[str, Any]) -> int:
+    """Insert a draw record. Its ``prev_hash`` is unique: a second record following the same
+    one (two draws recorded at once) is a :class:`Conflict`."""
     with connect(bind, write=True) as conn:
         return _insert(conn, DRAWS, [values])[0]
+
+
+def insert_frame(bind: Bind, values: Mapping[str, Any]) -> int:
+    """Insert a recorded frame; a name already used is a :class:`Conflict`."""
+    with connect(bind, write=True) as conn:
+        require_schema(conn)
+        taken = conn.execute(sa.select(FRAMES.c.id).where(FRAMES.c.name == values["name"])).scalar()
+        if taken is not None:
+            raise Conflict(f"a frame named {values['name']!r} is already recorded (id {taken}); draw from it with "
+                           f"--frame {taken}, or record a new frame under a new --name")
+        return _insert(conn, FRAMES, [values])[0]
+
+
+def read_frame(bind: Bind, frame_id: int) -> dict[str, Any]:
+    """A recorded frame by id.
+
+    Raises
+    ------
+    NotFound
+        Listing the frames that exist.
+    """
+    with connect(bind) as conn:
+        require_schema(conn)
+        row = conn.execute(_select(FRAMES, FRAMES.c.id == int(frame_id))).mappings().first()
+        if row is not None:
+            return dict(row)
+        frames = conn.execute(sa.select(FRAMES.c.id, FRAMES.c.name).order_by(FRAMES.c.id)).all()
+    listing = "; ".join(f"{i} {n}" for i, n in frames) or "none yet (atlas sample frame --preset ...)"
+    raise NotFound(f"no recorded frame {frame_id}; frames: {listing}")
+
+
+def last_record_hash(bind: Bind) -> str | None:
+    """``record_hash`` of the draw of the highest plan id (the end of the chain); None if there
+    is no draw yet."""
+    with connect(bind) as conn:
+        require_schema(conn)
+        return conn.execute(sa.select(DRAWS.c.record_hash).order_by(DRAWS.c.plan_id.desc()).limit(1)).scalar()
+
+
+def read_chain(bind: Bind) -> list[dict[str, Any]]:
+    """Every draw record in plan id order with what its record hash covers: plan id and name,
+    seed, algorithm, spec, hashes, stored frame and result texts, prev_hash and record_hash."""
+    select = (sa.select(DRAWS.c.plan_id, PLANS.c.name, DRAWS.c.seed, DRAWS.c.algorithm, PLANS.c.spec_json,
+                        DRAWS.c.frame_hash, DRAWS.c.result_hash, DRAWS.c.frame_json, DRAWS.c.result_json,
+                        DRAWS.c.prev_hash, DRAWS.c.record_hash)
+              .select_from(DRAWS.join(PLANS, PLANS.c.id == DRAWS.c.plan_id))
+              .order_by(DRAWS.c.plan_id))
+    with connect(bind) as conn:
+        require_schema(conn)
+        return [dict(row) for row in conn.execute(select).mappings()]
 
 
 def insert_sampled_villages(bind: Bind, rows: Sequence[Mapping[str, Any]]) -> list[int]:

@@ -170,3 +170,52 @@ def test_township_scoped_users_see_only_plans_inside_their_townships(scratch, pl
     assert _get(scratch, "scoped", f"/api/inspections/{plan_id}/export", format="csv").status_code == 403
     listed = _get(scratch, "scoped", "/api/inspections").json()["items"]
     assert plan_id not in [p["id"] for p in listed]
+
+
+def test_verify_over_http_names_a_tampered_household_and_the_chain_needs_the_whole_registry(scratch, plan):
+    spec = plan_from_options("seed003", year=2019, townships="东园镇", name="tampered over HTTP")
+    report = service.draw_plan(scratch.engine, spec, seed="http tamper", use_roads=False)
+    path = f"/api/inspections/{report.plan_id}/verify"
+    assert _get(scratch, "leader", path).json()["verified"] is True
+    whole = _get(scratch, "leader", "/api/inspections/verify")
+    assert whole.status_code == 200 and whole.json()["head_plan"] == report.plan_id
+    assert _get(scratch, "scoped", "/api/inspections/verify").status_code == 403
+
+    victim = store.read_sampled_households(scratch.engine, report.plan_id).iloc[0]
+    with scratch.engine.begin() as conn:
+        conn.execute(store.HOUSEHOLDS.update().where(store.HOUSEHOLDS.c.id == int(victim["id"]))
+                     .values(household_code="DEMO-99-9999"))
+    body = _get(scratch, "leader", path).json()
+    assert body["verified"] is False
+    assert "sampled household DEMO-99-9999 is not in the stored result" in body["differences"]
+    assert f"household {victim['household_code']} of the stored result is missing from the sampled households" \
+        in body["differences"]
+    whole = _get(scratch, "leader", "/api/inspections/verify").json()
+    assert whole["verified"] is False
+    assert f"plan {report.plan_id}: sampled household DEMO-99-9999 is not in the stored result" in whole["differences"]
+
+
+def test_frame_first_over_http_then_a_draw_from_it(scratch, plan):
+    body = {"preset": "seed003", "year": 2019, "townships": "常乐镇", "name": "HTTP 常乐镇抽样框"}
+    fixed = httpx.post(scratch.base + "/api/inspections/frames", json=body, headers=scratch.headers["inspector"],
+                       timeout=120)
+    assert fixed.status_code == 201, fixed.text
+    frame = fixed.json()
+    assert frame["name"] == body["name"] and sum(r["households"] for r in frame["strata"]) == frame["households"]
+    again = httpx.post(scratch.base + "/api/inspections/frames", json=body, headers=scratch.headers["inspector"],
+                       timeout=120)
+    assert again.status_code == 409 and f"--frame {frame['frame_id']}" in again.text
+    drawn = httpx.post(scratch.base + "/api/inspections", headers=scratch.headers["inspector"], timeout=120,
+                       json={"frame_id": frame["frame_id"], "seed": "HTTP 框后", "straight": True})
+    assert drawn.status_code == 201, drawn.text
+    assert drawn.json()["frame_hash"] == frame["frame_hash"] and drawn.json()["frame_id"] == frame["frame_id"]
+    for payload, status, words in (
+        ({"frame_id": 999999, "seed": "s"}, 404, "no recorded frame 999999"),
+        ({"frame_id": frame["frame_id"], "preset": "seed003", "seed": "s"}, 422, "drop preset"),
+        ({"seed": "s"}, 422, "give preset"),
+    ):
+        response = httpx.post(scratch.base + "/api/inspections", json=payload, headers=scratch.headers["inspector"],
+                              timeout=120)
+        assert response.status_code == status and words in response.text, response.text
+    assert httpx.post(scratch.base + "/api/inspections/frames", json=body,
+                      headers=scratch.headers["viewer"]).status_code == 403

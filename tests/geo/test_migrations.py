@@ -34,3 +34,37 @@ def test_migrations_match_the_models(engine):
         )
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"the models and the migrations disagree; write a migration: {diff}"
+
+
+def test_draws_recorded_before_the_chain_are_chained_by_the_upgrade(empty_url):
+    import datetime as dt
+
+    from geo.inspection import store
+    from geo.inspection.draw import GENESIS, record_hash
+    from geo.services.inspections import check_chain
+
+    engine = make_engine(empty_url)
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        for i in (1, 2):
+            conn.execute(sa.text(
+                "INSERT INTO inspection_plans (id, name, year, seed, spec_json, teams, return_to_start, source) "
+                "VALUES (:id, :name, 2019, :seed, :spec, 1, false, 'test')"),
+                {"id": i, "name": f"旧方案 {i}", "seed": f"s{i}", "spec": '{"name":"旧"}'})
+            conn.execute(sa.text(
+                "INSERT INTO inspection_draws (plan_id, algorithm, seed, frame_hash, result_hash, frame_json, "
+                "result_json, drawn_at, routes_json, source) VALUES (:id, 'atlas-sample/1', :seed, :fh, :rh, "
+                "'{}', :rj, :at, '[]', 'test')"),
+                {"id": i, "seed": f"s{i}", "fh": "f" * 64, "rh": "r" * 64, "rj": f'{{"n":{i}}}',
+                 "at": dt.datetime(2019, 11, 5, tzinfo=dt.timezone.utc)})
+    migrate.upgrade(engine)
+    chain = store.read_chain(engine)
+    assert [row["prev_hash"] for row in chain] == [GENESIS, chain[0]["record_hash"]]
+    for row in chain:
+        assert row["record_hash"] == record_hash(**{k: row[k] for k in (
+            "plan_id", "name", "seed", "algorithm", "spec_json", "frame_hash", "result_hash", "frame_json",
+            "result_json", "prev_hash")})
+    assert check_chain(chain) == {1: [], 2: []}
+    migrate.downgrade(engine, "0004")
+    assert "prev_hash" not in {c["name"] for c in sa.inspect(engine).get_columns("inspection_draws")}
+    engine.dispose()

@@ -75,7 +75,7 @@ def test_draw_verify_export_show_list_and_a_changed_frame(cli_db, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--preset", "seed004", "--seed", "s"], "unknown preset 'seed004'"),
-    (["--preset", "seed003", "--seed", "s", "--year", "2030"], "quota of 3 is larger than the frame"),
+    (["--preset", "seed003", "--seed", "s", "--year", "2030"], "exited_last_year (2029年退出户): the quota of 2 is larger"),
     (["--preset", "seed003", "--seed", "s", "--categories", "non_poor"], "scope selects no villages"),
 ])
 def test_bad_draws_fail_with_one_clear_line(cli_db, args, message):
@@ -109,3 +109,89 @@ def test_findings_from_the_command_line(cli_db):
     summary = json.loads(atlas("finding", "summary", "--db", url, "--plan", plan, "--json").stdout)
     funds = next(r for r in summary if r["方面"] == "资金使用")
     assert (funds["问题数"], funds["已整改"]) == (1, 1)
+
+
+def test_verify_names_a_swapped_household_and_verify_all_a_deleted_plan(cli_db):
+    url, engine = cli_db
+    plans = []
+    for seed in ("chain-a", "chain-b", "chain-c"):
+        out = atlas("sample", "draw", "--db", url, "--preset", "seed003", "--seed", seed, "--year", "2019",
+                    "--townships", "常乐镇", "--name", f"链 {seed}", "--straight").stdout
+        assert "households outside the frame (in no stratum), by status and year:" in out and "record  " in out
+        plans.append(int(out.split()[1].rstrip(":")))
+    shown = atlas("sample", "show", str(plans[0]), "--db", url).stdout
+    assert "抽样框外农户(按状态和年份):" in shown and "记录链哈希(SHA-256):" in shown
+    whole = atlas("sample", "verify", "--all", "--db", url, check=False)
+    chain = json.loads(atlas("sample", "verify", "--all", "--db", url, "--json", check=False).stdout)
+    verified = {p["plan_id"]: p["verified"] for p in chain["plans"]}
+    assert all(verified[p] for p in plans) and chain["head_plan"] == plans[2]
+    # other tests of this module may have edited the registry after their draws
+    assert whole.returncode == (0 if chain["verified"] else 1)
+
+    # one sampled household replaced by another of the same village
+    rows = store.read_sampled_households(engine, plans[0])
+    victim = rows.iloc[0]
+    registry = storage.read_layer(engine, "households", columns=["code", "village_id"], with_names=False)
+    village_id = store.read_sampled_villages(engine, plans[0]).set_index("id").at[victim["sample_village_id"], "village_id"]
+    other = registry[(registry["village_id"] == village_id) & ~registry["code"].isin(rows["household_code"])].iloc[0]
+    with engine.begin() as conn:
+        conn.execute(store.HOUSEHOLDS.update().where(store.HOUSEHOLDS.c.id == int(victim["id"]))
+                     .values(household_code=other["code"], household_id=int(other["id"])))
+    failed = atlas("sample", "verify", str(plans[0]), "--db", url, check=False)
+    assert failed.returncode == 1 and "NOT VERIFIED" in failed.stdout and "STORED RECORD ALTERED" in failed.stdout
+    assert f"sampled household {other['code']} is not in the stored result" in failed.stdout
+
+    # the middle plan deleted: the last one's link names it
+    with engine.begin() as conn:
+        for table in (store.HOUSEHOLDS, store.VILLAGES, store.DRAWS):
+            conn.execute(table.delete().where(table.c.plan_id == plans[1]))
+        conn.execute(store.PLANS.delete().where(store.PLANS.c.id == plans[1]))
+    failed = atlas("sample", "verify", "--all", "--db", url, check=False)
+    assert failed.returncode == 1 and failed.stdout.rstrip().endswith("NOT VERIFIED")
+    assert f"plan {plans[2]} follows record" in failed.stdout and "a record was deleted, reordered or edited" in failed.stdout
+    assert f"chain head: plan {plans[2]}" in failed.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["999999"], "no inspection plan '999999'"),
+    ([], "give a plan id or name, or --all"),
+    (["1", "--all"], "give a plan id or name, or --all"),
+])
+def test_bad_verifies_fail_with_one_clear_line(cli_db, args, message):
+    url, _ = cli_db
+    result = atlas("sample", "verify", "--db", url, *args, check=False)
+    assert result.returncode == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_frame_first_then_draw_from_it_and_bad_frames(cli_db, tmp_path):
+    url, engine = cli_db
+    fixed = json.loads(atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019",
+                             "--townships", "永康镇", "--name", "永康镇抽样框", "--json").stdout)
+    assert fixed["name"] == "永康镇抽样框" and len(fixed["frame_hash"]) == 64
+    assert {r["stratum"] for r in fixed["strata"]} >= {"exited_earlier", "exited_last_year"}
+    published = tmp_path / "frame.csv"
+    text = atlas("sample", "frame", "--db", url, "--preset", "seed003", "--year", "2019", "--townships", "永康镇",
+                 "--name", "永康镇抽样框（二）", "-o", str(published)).stdout
+    assert f"frame hash {fixed['frame_hash']}" in text and "exited_last_year (2018年退出户): " in text
+    rows = pd.read_csv(published, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert (rows["类型"] == "户").sum() == fixed["households"] and (rows["类型"] == "村").sum() == fixed["villages"]
+    assert (rows.loc[rows["类型"] == "村", "权重(户数)"].astype(int) > 0).all()
+    assert (rows["排序键(SHA-256)"] == "").all()  # no seed yet, so no ordering keys
+    refused = atlas("sample", "frame", "--db", url, "--preset", "seed003", "--name", "x", "-o",
+                    str(tmp_path / "missing" / "f.csv"), check=False)
+    assert refused.returncode == 1 and "does not exist" in refused.stderr
+    drawn = json.loads(atlas("sample", "draw", "--db", url, "--frame", str(fixed["frame_id"]), "--seed", "框后 1",
+                             "--name", "永康镇先框后抽", "--straight", "--json").stdout)
+    assert drawn["frame_hash"] == fixed["frame_hash"] and drawn["frame_id"] == fixed["frame_id"]
+    plans = len(store.read_plans(engine))
+    for args, message in (
+        (["--frame", "999999", "--seed", "s"], "no recorded frame 999999; frames: "),
+        (["--frame", str(fixed["frame_id"]), "--seed", "s", "--preset", "seed003"],
+         "--frame takes the plan from the recorded frame; drop --preset"),
+        (["--seed", "s"], "give --preset (a preset or plan file) or --frame ID"),
+    ):
+        result = atlas("sample", "draw", "--db", url, *args, check=False)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert len(store.read_plans(engine)) == plans

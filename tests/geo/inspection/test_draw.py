@@ -4,6 +4,7 @@ and an independent re-implementation of the documented algorithm."""
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 
 import pytest
@@ -15,9 +16,9 @@ from geo.inspection.plans import PlanSpec, Stratum, preset_plan, seed003_strata
 from geo.enums import HouseholdStatus as S
 from tests.geo.inspection.conftest import small_registry
 
-RICH = {("exited", 2014): 3, ("exited", 2015): 2, ("exited", 2016): 4, ("planned_exit", 2019): 6,
-        ("registered", None): 5, ("returned", None): 1, ("non_poor", None): 8, ("exited", 2018): 3}
-POOR = {("exited", 2014): 1, ("exited", 2016): 2, ("planned_exit", 2019): 3, ("registered", None): 2,
+RICH = {("exited", 2014): 3, ("exited", 2015): 2, ("exited", 2018): 4, ("planned_exit", 2019): 6,
+        ("registered", None): 5, ("returned", None): 1, ("non_poor", None): 8, ("exited", 2020): 3}
+POOR = {("exited", 2014): 1, ("exited", 2018): 2, ("planned_exit", 2019): 3, ("registered", None): 2,
         ("non_poor", None): 1}
 
 
@@ -36,7 +37,7 @@ def test_quotas_are_met_exactly_where_the_frame_allows():
     assert len(sample.households) == 30
     counts = sample.households.groupby(["village_key", "stratum"]).size()
     for village in ("甲镇/甲村", "甲镇/乙村", "乙镇/丙村"):
-        assert counts[village].to_dict() == {"exited_2014_2015": 2, "exited_2016": 2,
+        assert counts[village].to_dict() == {"exited_earlier": 2, "exited_last_year": 2,
                                              "planned_this_year": 3, "registered": 2, "non_poor": 1}
     assert (sample.tallies["shortfall"] == 0).all() and sample.tallies["met"].all()
 
@@ -45,26 +46,26 @@ def test_shortfalls_are_recorded_and_everything_available_is_taken():
     villages, households = small_registry({"甲村": RICH, "乙村": POOR})
     _, sample = draw(seed003(), villages, households)
     tallies = sample.tallies.set_index(["unit", "stratum"])
-    short = tallies.loc[("乙镇/乙村", "exited_2014_2015")]
+    short = tallies.loc[("乙镇/乙村", "exited_earlier")]
     assert (short["available"], short["drawn"], short["shortfall"], short["met"]) == (1, 1, 1, False)
     assert tallies.loc[("乙镇/乙村", "planned_this_year"), "shortfall"] == 0
-    assert tallies.loc[("甲镇/甲村", "exited_2014_2015"), "shortfall"] == 0
+    assert tallies.loc[("甲镇/甲村", "exited_earlier"), "shortfall"] == 0
     assert int(tallies["shortfall"].sum()) == 1
 
 
 def test_a_fill_rule_covers_a_shortfall_from_the_named_stratum_and_says_so():
     strata = list(seed003_strata(2019))
-    strata[0] = Stratum("exited_2014_2015", "2014、2015年退出户", (S.EXITED,), 2, 2, 2014, 2015,
-                        fill_from="exited_2016")
+    strata[0] = Stratum("exited_earlier", "2014、2015年退出户", (S.EXITED,), 2, 2, 2014, 2015,
+                        fill_from="exited_last_year")
     spec = PlanSpec(name="t", year=2019, strata=tuple(strata))
-    villages, households = small_registry({"乙村": {**POOR, ("exited", 2016): 4}})
+    villages, households = small_registry({"乙村": {**POOR, ("exited", 2018): 4}})
     _, sample = draw(spec, villages, households)
     filled = sample.households[sample.households["filled_for"].notna()]
-    assert len(filled) == 1 and filled["stratum"].iloc[0] == "exited_2016"
-    assert filled["filled_for"].iloc[0] == "exited_2014_2015"
-    row = sample.tallies.set_index("stratum").loc["exited_2014_2015"]
+    assert len(filled) == 1 and filled["stratum"].iloc[0] == "exited_last_year"
+    assert filled["filled_for"].iloc[0] == "exited_earlier"
+    row = sample.tallies.set_index("stratum").loc["exited_earlier"]
     assert (row["drawn"], row["filled"], row["shortfall"], row["met"]) == (1, 1, 0, True)
-    assert (sample.households["stratum"] == "exited_2016").sum() == 3  # its own 2 plus the fill
+    assert (sample.households["stratum"] == "exited_last_year").sum() == 3  # its own 2 plus the fill
 
 
 def test_no_household_is_drawn_twice_and_strata_follow_the_first_matching_rule():
@@ -77,9 +78,11 @@ def test_no_household_is_drawn_twice_and_strata_follow_the_first_matching_rule()
         if stratum == "registered":
             assert status in ("registered", "returned", "planned_exit")
             assert not (status == "planned_exit" and year == 2019)  # that is planned_this_year
-    # exited in 2018 belongs to no seed003 stratum: outside the frame
-    late = households[(households["status"] == "exited") & (households["status_year"] == 2018)]["code"]
+    # exited after the plan year (2020) belongs to no seed003 stratum: outside the frame, and counted
+    late = households[(households["status"] == "exited") & (households["status_year"] == 2020)]["code"]
     assert not set(late) & set(frame.households["household_code"])
+    assert frame.outside.to_dict("records") == [{"status": "exited", "status_year": 2020, "households": 6}]
+    assert frame.outside_lines() == ["exited 2020: 6"]
 
 
 def test_only_villages_in_scope_are_sampled():
@@ -109,13 +112,13 @@ def test_the_frame_hash_and_diff_name_what_changed():
     before = build_frame(seed003(), villages, households)
     changed = households.copy()
     target = changed.index[changed["status"] == "registered"][0]
-    changed.loc[target, ["status", "status_year"]] = ["exited", 2016]
+    changed.loc[target, ["status", "status_year"]] = ["exited", 2018]
     after = build_frame(seed003(), villages, changed)
     assert after.hash != before.hash
     diff = diff_frames(before, after)
     assert diff["households_restratified"] == [{
-        "household_code": changed.at[target, "code"], "from": "registered", "to": "exited_2016",
-        "status_from": "registered", "status_to": "exited 2016"}]
+        "household_code": changed.at[target, "code"], "from": "registered", "to": "exited_last_year",
+        "status_from": "registered", "status_to": "exited 2018"}]
     assert not diff["households_added"] and not diff["households_removed"]
     assert build_frame(seed003(), villages, households).hash == before.hash
 
@@ -175,7 +178,7 @@ def test_a_third_party_reimplementation_of_the_documented_algorithm_agrees():
     def h(part, key):
         return int.from_bytes(hashlib.sha256(f"{seed}\x1f{part}\x1f{key}".encode()).digest(), "big")
 
-    quotas = {"exited_2014_2015": 2, "exited_2016": 2, "planned_this_year": 3, "registered": 2, "non_poor": 1}
+    quotas = {"exited_earlier": 2, "exited_last_year": 2, "planned_this_year": 3, "registered": 2, "non_poor": 1}
     expected = set()
     rows = frame.households
     for village in rows["village_key"].unique():
@@ -189,4 +192,22 @@ def test_a_third_party_reimplementation_of_the_documented_algorithm_agrees():
     # pps: smallest -ln(u)/w with u from the top 53 bits
     u = ((h("village", "甲镇/甲村") >> 203) + 0.5) / 2**53
     assert 0 < u < 1 and math.isfinite(-math.log(u))
-    assert ALGORITHM == "atlas-sample/1"
+    assert ALGORITHM == "atlas-sample/2"
+
+
+def test_version_1_records_with_a_fill_verify_under_either_encoding_of_empty_filled_for():
+    strata = list(seed003_strata(2019))
+    strata[0] = Stratum("exited_earlier", "早退出户", (S.EXITED,), 2, 2, 2014, 2015, fill_from="exited_last_year")
+    spec = PlanSpec(name="t", year=2019, strata=tuple(strata))
+    villages, households = small_registry({"乙村": {**POOR, ("exited", 2018): 4}})
+    _, sample = draw(spec, villages, households)
+    data = sample.to_dict()
+    assert None in [row[3] for row in data["households"]]  # version 2: null, never NaN
+    v1 = sample.hashes("atlas-sample/1")
+    assert v1[0] == sample.hash == sample.hashes(ALGORITHM)[0] and len(sample.hashes(ALGORITHM)) == 1
+    nan_form = json.dumps({**data, "households": [[c, v, st, float("nan") if f is None else f]
+                                                  for c, v, st, f in data["households"]]},
+                          sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert "NaN" in nan_form and v1[1] == hashlib.sha256(nan_form.encode()).hexdigest()
+    with pytest.raises(ValidationError, match="atlas-sample/0"):
+        sample.hashes("atlas-sample/0")

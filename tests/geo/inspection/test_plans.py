@@ -39,7 +39,10 @@ households:
 def test_seed003_preset_has_the_ten_households_of_seed_003():
     spec = load_plan("seed003", year=2017)
     assert [(s.key, s.quota) for s in spec.strata] == [
-        ("exited_2014_2015", 2), ("exited_2016", 2), ("planned_this_year", 3), ("registered", 2), ("non_poor", 1)]
+        ("exited_earlier", 2), ("exited_last_year", 2), ("planned_this_year", 3), ("registered", 2), ("non_poor", 1)]
+    # relative to the plan year: in 2017 these are seed 003's 2014-15 and 2016 exits
+    assert (spec.strata[0].year_from, spec.strata[0].year_to, spec.strata[0].label) == (None, 2015, "2015年及以前退出户")
+    assert (spec.strata[1].year_from, spec.strata[1].year_to, spec.strata[1].label) == (2016, 2016, "2016年退出户")
     assert sum(s.quota for s in spec.strata) == 10
     planned = spec.stratum("planned_this_year")
     assert (planned.year_from, planned.year_to, planned.label) == (2017, 2017, "2017年计划脱贫户")
@@ -110,3 +113,14 @@ def test_command_line_overrides_apply_and_are_checked():
         with_overrides(spec, categories=("rich",))
     with pytest.raises(ValidationError, match="needs a count"):
         with_overrides(load_plan("seed003", year=2019), selection="pps")
+
+
+@pytest.mark.parametrize("status, year, stratum", [
+    ("exited", 2014, "exited_earlier"), ("exited", 2017, "exited_earlier"), ("exited", 2018, "exited_last_year"),
+    ("exited", 2019, "planned_this_year"), ("planned_exit", 2019, "planned_this_year"),
+    ("planned_exit", 2020, "registered"), ("returned", None, "registered"), ("registered", None, "registered"),
+    ("non_poor", None, "non_poor"), ("exited", 2020, None), ("exited", None, None),
+])
+def test_seed003_strata_of_2019_cover_every_exit_cohort_up_to_the_plan_year(status, year, stratum):
+    spec = load_plan("seed003", year=2019)
+    assert next((s.key for s in spec.strata if s.matches(status, year)), None) == stratum

@@ -120,5 +120,8 @@ def test_table3_counts_by_category_and_table4_counts_the_sample(tx, plan):
     assert counts["2.抽查村总数"] == len(plan.villages) == 4
     assert counts["3.抽查户总数"] == len(plan.households)
     assert sum(counts[f"  其中：{k}"] for k in ("已脱贫户", "今年计划脱贫户", "未脱贫户", "非贫困户")) == len(plan.households)
-    assert counts["  其中：今年计划脱贫户"] == int((plan.households["stratum"] == "planned_this_year").sum())
+    # 表4 counts by status: the planned_this_year stratum also holds households already exited this year
+    planned = (plan.households["status"] == "planned_exit") & (plan.households["status_year"] == 2019)
+    assert counts["  其中：今年计划脱贫户"] == int(planned.sum())
+    assert int(planned.sum()) <= int((plan.households["stratum"] == "planned_this_year").sum())
     assert len(t4["unmet"]) == int((~plan.sample.tallies["met"].astype(bool)).sum())

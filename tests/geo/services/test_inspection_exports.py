@@ -104,7 +104,7 @@ def test_csv_tables_and_geojson(tx, plan, tmp_path):
     frame = service.export_plan(tx, plan, tmp_path / "f.csv", fmt="csv", table="frame")
     record = service.load_record(tx, plan)
     assert villages["rows"] == len(record.villages) == 8
-    assert frame["rows"] == len(record.frame.households)
+    assert frame["rows"] == len(record.frame.households) + len(record.frame.villages)  # villages with weights first
     collection = json.loads(service.export_plan(tx, plan, tmp_path / "s.geojson", fmt="geojson")["path"] and
                             (tmp_path / "s.geojson").read_text(encoding="utf-8"))
     kinds = [f["properties"]["kind"] for f in collection["features"]]

@@ -80,14 +80,14 @@ def test_verify_passes_then_names_the_household_whose_status_was_edited(tx):
     record = service.load_record(tx, report.plan_id)
     victim = record.households[record.households["stratum"] == "registered"].iloc[0]
     storage.write_layer(tx, "households", pd.DataFrame(
-        {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2016]}))
+        {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2017]}))
     changed = service.verify_plan(tx, report.plan_id)
     assert not changed.ok and changed.record_ok and not changed.frame_unchanged
     assert changed.frame_changes["households_restratified"] == [{
-        "household_code": victim["household_code"], "from": "registered", "to": "exited_2016",
-        "status_from": "registered", "status_to": "exited 2016"}]
+        "household_code": victim["household_code"], "from": "registered", "to": "exited_earlier",
+        "status_from": "registered", "status_to": "exited 2017"}]
     text = "\n".join(changed.describe())
-    assert f"household re-stratified: {victim['household_code']} registered -> exited_2016" in text
+    assert f"household re-stratified: {victim['household_code']} registered -> exited_earlier" in text
     assert victim["household_code"] in changed.sample_changes["households_out"]
     assert not changed.same_sample
 
@@ -113,7 +113,7 @@ def test_bad_scopes_are_refused_with_clear_messages(tx):
         service.draw_plan(tx, seed003(townships=("火星镇",)), seed="s")
     with pytest.raises(NotFound, match="excluded village '无名村' is not in the registry"):
         service.draw_plan(tx, seed003(exclude_villages=("无名村",)), seed="s")
-    with pytest.raises(ValidationError, match="quota of 3 is larger than the frame"):
+    with pytest.raises(ValidationError, match=r"exited_last_year \(2029年退出户\): the quota of 2 is larger than the frame"):
         service.draw_plan(tx, with_overrides(load_plan("seed003", year=2030), townships=("东园镇",)), seed="s")
     assert len(service.list_plans(tx)) == before  # nothing was recorded by the refused draws
 
