@@ -306,7 +306,7 @@ def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Act
     ValidationError, NotFound
         Bad scope, or no household of the scope in any stratum.
     """
-    with connect(bind) as conn:
+    with connect(bind, write=True) as conn:  # reads, then writes what it read
         frame, _, _ = current_frame(conn, spec)
         name = spec.name or f"{spec.year}年抽样框 {spec.preset or 'plan'} {frame.hash[:12]}"[:200]
         spec = replace(spec, name=name)
