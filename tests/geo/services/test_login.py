@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -40,8 +41,15 @@ class Waits:
         self.asked.append(seconds)
 
 
+def run(coroutine):
+    """Run ``coroutine`` to its end on an event loop of its own, in a thread of its own: a
+    browser test earlier in the same worker may leave this thread's loop running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def attempt(engine, name: str, password: str, client: str, waits: Waits | None = None, policy=POLICY):
-    return asyncio.run(login.log_in(engine, name=name, password=password, client=client, policy=policy,
+    return run(login.log_in(engine, name=name, password=password, client=client, policy=policy,
                                     verify=verify_password, sleep=waits or Waits()))
 
 
@@ -114,9 +122,9 @@ def test_the_real_sleep_is_used_by_default(accounts_engine):
     policy = LoginPolicy(slowdown_after=1, max_delay_s=0.01)
     client = _address()
     with pytest.raises(AuthenticationFailed):
-        asyncio.run(login.log_in(accounts_engine, name="l_nobody", password="x", client=client, policy=policy,
+        run(login.log_in(accounts_engine, name="l_nobody", password="x", client=client, policy=policy,
                                  verify=verify_password))
-    user = asyncio.run(login.log_in(accounts_engine, name="l_alice", password=PASSWORD, client=client,
+    user = run(login.log_in(accounts_engine, name="l_alice", password=PASSWORD, client=client,
                                     policy=policy, verify=verify_password))
     assert user["name"] == "l_alice"
 
