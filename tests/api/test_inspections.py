@@ -197,16 +197,14 @@ def test_verify_over_http_names_a_tampered_household_and_the_chain_needs_the_who
 
 def test_frame_first_over_http_then_a_draw_from_it(scratch, plan):
     body = {"preset": "seed003", "year": 2019, "townships": "常乐镇", "name": "HTTP 常乐镇抽样框"}
-    fixed = httpx.post(scratch.base + "/api/inspections/frames", json=body, headers=scratch.headers["inspector"],
-                       timeout=120)
+    fixed = scratch.post("/api/inspections/frames", json=body, headers=scratch.headers["inspector"])
     assert fixed.status_code == 201, fixed.text
     frame = fixed.json()
     assert frame["name"] == body["name"] and sum(r["households"] for r in frame["strata"]) == frame["households"]
-    again = httpx.post(scratch.base + "/api/inspections/frames", json=body, headers=scratch.headers["inspector"],
-                       timeout=120)
+    again = scratch.post("/api/inspections/frames", json=body, headers=scratch.headers["inspector"])
     assert again.status_code == 409 and f"--frame {frame['frame_id']}" in again.text
-    drawn = httpx.post(scratch.base + "/api/inspections", headers=scratch.headers["inspector"], timeout=120,
-                       json={"frame_id": frame["frame_id"], "seed": "HTTP 框后", "straight": True})
+    drawn = scratch.post("/api/inspections", headers=scratch.headers["inspector"],
+                         json={"frame_id": frame["frame_id"], "seed": "HTTP 框后", "straight": True})
     assert drawn.status_code == 201, drawn.text
     assert drawn.json()["frame_hash"] == frame["frame_hash"] and drawn.json()["frame_id"] == frame["frame_id"]
     for payload, status, words in (
@@ -214,8 +212,7 @@ def test_frame_first_over_http_then_a_draw_from_it(scratch, plan):
         ({"frame_id": frame["frame_id"], "preset": "seed003", "seed": "s"}, 422, "drop preset"),
         ({"seed": "s"}, 422, "give preset"),
     ):
-        response = httpx.post(scratch.base + "/api/inspections", json=payload, headers=scratch.headers["inspector"],
-                              timeout=120)
+        response = scratch.post("/api/inspections", json=payload, headers=scratch.headers["inspector"])
         assert response.status_code == status and words in response.text, response.text
-    assert httpx.post(scratch.base + "/api/inspections/frames", json=body,
-                      headers=scratch.headers["viewer"]).status_code == 403
+    assert scratch.post("/api/inspections/frames", json=body,
+                        headers=scratch.headers["viewer"]).status_code == 403

@@ -183,6 +183,7 @@ def test_township_scope_filters_reads_and_refuses_writes_outside(scratch):
     assert moved.status_code == 403
     after = scratch.get(f"/api/registry/villages/{own_id}", headers=scoped)
     assert after.json() == own.json()
-    ok = scratch.patch(f"/api/registry/villages/{own_id}", json={"population": 999},
+    grown = own.json()["population"] + 1  # a population below the stored households is refused
+    ok = scratch.patch(f"/api/registry/villages/{own_id}", json={"population": grown},
                        headers={**scoped, "If-Match": own.headers["etag"]})
-    assert ok.status_code == 200 and ok.json()["population"] == 999
+    assert ok.status_code == 200 and ok.json()["population"] == grown
