@@ -20,6 +20,13 @@ sample_app = typer.Typer(help="Inspection samples: reproducible stratified draws
                          no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# The plan's scope, the same for frame and draw.
+YearOption = Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")]
+TownshipsOption = Annotated[str | None, typer.Option(help="Comma-separated townships in scope (name, code or id).")]
+CategoriesOption = Annotated[str | None, typer.Option(help="Comma-separated village categories in scope.")]
+ExcludeOption = Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")]
+VillagesOption = Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")]
+SelectOption = Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")]
 
 
 @sample_app.command("frame")
@@ -27,12 +34,12 @@ def frame(
     preset: Annotated[str, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")],
     db: DbOption = None,
     name: Annotated[str | None, typer.Option(help="Frame name (unique); default from year, preset and frame hash.")] = None,
-    year: Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")] = None,
-    townships: Annotated[str | None, typer.Option(help="Comma-separated townships in scope (name, code or id).")] = None,
-    categories: Annotated[str | None, typer.Option(help="Comma-separated village categories in scope.")] = None,
-    exclude: Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")] = None,
-    villages: Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")] = None,
-    select: Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")] = None,
+    year: YearOption = None,
+    townships: TownshipsOption = None,
+    categories: CategoriesOption = None,
+    exclude: ExcludeOption = None,
+    villages: VillagesOption = None,
+    select: SelectOption = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Also write the frame as CSV (villages with PPS weights, households with strata) to publish before the seed.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -71,12 +78,12 @@ def draw(
     frame_id: Annotated[int | None, typer.Option("--frame", help="Draw from this recorded frame (atlas sample frame) instead of --preset.")] = None,
     db: DbOption = None,
     name: Annotated[str | None, typer.Option(help="Plan name (unique); default from year, preset and seed.")] = None,
-    year: Annotated[int | None, typer.Option(help="The plan's year ('this year'); default: the file's or the current year.")] = None,
-    townships: Annotated[str | None, typer.Option(help="Comma-separated townships in scope (name, code or id).")] = None,
-    categories: Annotated[str | None, typer.Option(help="Comma-separated village categories in scope.")] = None,
-    exclude: Annotated[str | None, typer.Option(help="Comma-separated villages to leave out (name, code or township/name).")] = None,
-    villages: Annotated[int | None, typer.Option("--villages", help="Draw K villages (at random unless --select pps).")] = None,
-    select: Annotated[str | None, typer.Option(help="Village selection: all, random or pps.")] = None,
+    year: YearOption = None,
+    townships: TownshipsOption = None,
+    categories: CategoriesOption = None,
+    exclude: ExcludeOption = None,
+    villages: VillagesOption = None,
+    select: SelectOption = None,
     teams: Annotated[int, typer.Option(help="Number of inspection teams.")] = 1,
     start: Annotated[str | None, typer.Option(help="Start LON,LAT; default the county seat (中卫城区 105.19,37.51).")] = None,
     return_to_start: Annotated[bool, typer.Option("--return", help="Routes end back at the start.")] = False,
