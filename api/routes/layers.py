@@ -10,9 +10,9 @@ from api.deps import CurrentUser, EngineDep, TownshipParam, check_layer
 from api.geojson import GEOJSON, GeoJSON, frame_features, page_links
 from api.params import BBoxParam, PropertiesParam, paging, select_properties
 from api.schemas.common import problem_responses
-from geo import storage
 from geo.errors import ValidationError
 from geo.layers import LAYERS, get_layer
+from geo.services import registry
 
 router = APIRouter(prefix="/api/layers", tags=["layers"], responses=problem_responses(401, 403))
 
@@ -21,18 +21,13 @@ router = APIRouter(prefix="/api/layers", tags=["layers"], responses=problem_resp
 def list_layers(user: CurrentUser, engine: EngineDep, request: Request) -> list[dict]:
     """Every layer the caller may read: name, Chinese label, geometry kind, rows in the
     caller's townships, and a link to its GeoJSON."""
-    scope = user.township_filter()
-    out = []
-    for spec in LAYERS.values():
-        if not user.can_read_layer(spec.name):
-            continue
-        out.append({
-            "name": spec.name, "label": spec.label, "geometry": spec.geometry_kind,
-            "category_field": spec.category_column,
-            "count": storage.count_layer(engine, spec.name, township=scope),
-            "href": str(request.url_for("layer_geojson", layer=spec.name)),
-        })
-    return out
+    readable = [spec for spec in LAYERS.values() if user.can_read_layer(spec.name)]
+    counts = registry.counts(engine, [spec.name for spec in readable], township=user.township_filter())
+    return [{
+        "name": spec.name, "label": spec.label, "geometry": spec.geometry_kind,
+        "category_field": spec.category_column, "count": counts[spec.name],
+        "href": str(request.url_for("layer_geojson", layer=spec.name)),
+    } for spec in readable]
 
 
 @router.get(
@@ -71,12 +66,11 @@ def layer_geojson(
         where[spec.category_column] = [c.strip() for c in category.split(",") if c.strip()]
     scope = user.township_filter(township)
     limit, offset = page
-    frame = storage.read_layer(engine, layer, township=scope, bbox=bbox, where=where,
-                               limit=limit, offset=offset)
+    found = registry.page(engine, layer, township=scope, bbox=bbox, where=where, limit=limit, offset=offset)
+    frame, matched = found.frame, found.matched
     available = [c for c in frame.columns if c != frame.geometry.name
                  and c not in spec.secondary_geometries]
     names = select_properties(available, properties)
-    matched = _matched(engine, layer, len(frame), limit, offset, township=scope, bbox=bbox, where=where)
     body = {
         "type": "FeatureCollection",
         "name": layer,
@@ -89,9 +83,3 @@ def layer_geojson(
     }
     return GeoJSON(body)
 
-
-def _matched(engine, layer: str, returned: int, limit: int, offset: int, **filters) -> int:
-    """Rows matching the filters: known from a short page, else counted by the database."""
-    if returned < limit and (returned > 0 or offset == 0):
-        return offset + returned
-    return storage.count_layer(engine, layer, **filters)

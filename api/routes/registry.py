@@ -9,16 +9,24 @@ with 412 (If-Match) or 409 (body), never silently overwritten. Every change is a
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+)
 
 from api.deps import CurrentUser, Editor, EngineDep, TownshipParam, check_layer
 from api.geojson import JSON, frame_records, page_links, record_json
 from api.params import IF_MATCH_HELP, RowId, etag, expected_version, paging
 from api.schemas.common import problem_responses
 from api.schemas.registry import SCHEMAS, ResourceSchemas
-from geo import storage
 from geo.layers import LAYERS, LayerSpec
-from geo.services import personal
+from geo.services import personal, registry
 
 PREFIX = "/api/registry"
 def _filters(spec: LayerSpec) -> list[str]:
@@ -52,9 +60,9 @@ def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
             where[spec.category_column] = category
         scope = user.township_filter(township)
         limit, offset = page
-        frame = storage.read_layer(engine, layer, township=scope, where=where, limit=limit, offset=offset)
-        matched = storage.count_layer(engine, layer, township=scope, where=where)
-        items = frame_records(frame, geometry_name="geometry" if spec.geometry else None)
+        found = registry.page(engine, layer, township=scope, where=where, limit=limit, offset=offset)
+        matched = found.matched
+        items = frame_records(found.frame, geometry_name="geometry" if spec.geometry else None)
         return JSON({"items": items, "numberMatched": matched, "numberReturned": len(items),
                      "links": page_links(request, limit=limit, offset=offset, matched=matched,
                                          returned=len(items), media_type="application/json")})
@@ -69,7 +77,7 @@ def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
 
     def read_row(row_id: RowId, response: Response, user: CurrentUser, engine: EngineDep) -> Any:
         check_layer(user, layer)
-        row = storage.read_record(engine, layer, row_id, township=user.township_filter())
+        row = registry.read(engine, layer, row_id, township=user.township_filter())
         response.headers["ETag"] = etag(row["version"])
         return record_json(row)
 
@@ -88,8 +96,8 @@ def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
     ) -> Any:
         values = body.model_dump(exclude_unset=True)
         source = values.pop("source", None) or "user"
-        row = storage.insert_record(engine, layer, values, actor=user.actor, township=user.write_scope,
-                                    source=source)
+        row = registry.create(engine, layer, values, actor=user.actor, township=user.write_scope,
+                              source=source)
         response.status_code = 201
         response.headers["ETag"] = etag(row["version"])
         response.headers["Location"] = str(request.url_for(f"get_{layer}", row_id=row["id"]))
@@ -112,8 +120,8 @@ def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
     ) -> Any:
         changes = body.model_dump(exclude_unset=True)
         version = expected_version(if_match, changes.pop("version", None))
-        row = storage.update_record(engine, layer, row_id, changes, version=version, actor=user.actor,
-                                    township=user.write_scope)
+        row = registry.update(engine, layer, row_id, changes, version=version, actor=user.actor,
+                              township=user.write_scope)
         response.headers["ETag"] = etag(row["version"])
         return record_json(row)
 
@@ -133,8 +141,8 @@ def _build(spec: LayerSpec, schemas: ResourceSchemas) -> APIRouter:
         version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="the version you read")] = None,
     ) -> Response:
         expected = expected_version(if_match, version)
-        storage.delete_record(engine, layer, row_id, version=expected, actor=user.actor,
-                              township=user.write_scope)
+        registry.delete(engine, layer, row_id, version=expected, actor=user.actor,
+                        township=user.write_scope)
         return Response(status_code=204)
 
     router.add_api_route(
