@@ -442,6 +442,34 @@ def live_server(demo_url) -> Iterator[Server]:
     server.stop()
 
 
+# ---------------------------------------------------------------------- scheduling
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Start the tests marked ``long`` (a minute or more) first, shared out among the workers.
+
+    ``./test.sh`` runs pytest-xdist's ``worksteal``: worker *k* first gets the *k*-th
+    contiguous block of the collection, and a worker that runs dry takes the second half of
+    another's queue. A long test at the end of a block kept its worker busy while the other had
+    nothing left; at the head of the blocks, each worker starts with its share of them and
+    the short tests fill in around. Only the order changes, never what runs or how it is
+    checked."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    long = [item for item in items if item.get_closest_marker("long")]
+    if workers < 2 or not long:
+        return
+    rest = iter([item for item in items if not item.get_closest_marker("long")])
+    ordered, remaining = [], len(items)
+    for block in range(workers):
+        size = remaining // (workers - block)  # as worksteal shares the collection out
+        mine = long[block::workers]
+        ordered += mine + [next(rest) for _ in range(max(0, size - len(mine)))]
+        remaining -= size
+    ordered += list(rest)
+    assert sorted(map(id, ordered)) == sorted(map(id, items))
+    items[:] = ordered
+
+
 # ---------------------------------------------------------------------- CI guard
 
 

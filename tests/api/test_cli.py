@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 
+@pytest.mark.long
 def test_upgrade_load_and_count(empty_url):
     first = run_cli("db", "upgrade", "--db", empty_url, check=True, subprocess_=True)
     assert "upgraded from empty" in first.stdout

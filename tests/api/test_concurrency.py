@@ -26,12 +26,12 @@ from geo.settings import Settings
 from tests.api.accounts import PASSWORD, ensure_users
 
 #: Trials of two same-version PATCHes sent at once.
-PAIR_TRIALS = 50
+PAIR_TRIALS = 30
 #: Writers incrementing one row, and when they stop: this many successes or this long
 #: [s], whichever comes first (a bound on the test's length, not an assertion).
 WRITERS = 20
-WRITER_SUCCESSES = 150
-WRITER_SECONDS = 20.0
+WRITER_SUCCESSES = 80
+WRITER_SECONDS = 10.0
 READERS = 3
 
 

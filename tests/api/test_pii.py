@@ -49,6 +49,7 @@ def _requests(document: dict, household_ids: list[int]) -> list[tuple[str, str, 
     return out
 
 
+@pytest.mark.long
 def test_a_leader_never_receives_a_household_name_or_id_number(demo_server, demo_engine, headers, pii_pattern):
     document = demo_server.get("/openapi.json").json()
     household_ids = list(storage.read_layer(demo_engine, "households", limit=3, columns=["id"])["id"])

@@ -111,6 +111,7 @@ def test_infrastructure_has_every_kind_and_status(demo_engine):
     assert storage.count_layer(demo_engine, "unit_inputs") == 69
 
 
+@pytest.mark.long
 def test_loading_twice_changes_nothing(empty_url):
     engine = make_engine(empty_url)
     upgrade(engine)
