@@ -84,21 +84,6 @@ ensure_venv() {
     fi
 }
 
-# ensure_map_assets: the npm packages whose scripts and styles the maps serve and embed
-# (package.json / package-lock.json; installed into node_modules/, never committed).
-ensure_map_assets() {
-    local stamp want
-    command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
-    stamp="$ATLAS_ROOT/node_modules/.atlas-installed"
-    want=$(cat "$ATLAS_ROOT/package.json" "$ATLAS_ROOT/package-lock.json" | sha256sum | cut -d' ' -f1)
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        say "installing map assets from npm into node_modules/"
-        (cd "$ATLAS_ROOT" && npm ci --no-audit --no-fund --omit=peer --loglevel=error >/dev/null) \
-            || die "npm could not install the map assets. Run: (cd $ATLAS_ROOT && npm ci)"
-        echo "$want" > "$stamp"
-    fi
-}
-
 # postgres_cluster NAME: "PORT STATUS" of this machine's cluster NAME of the PostgreSQL version
 # in use (pg_lsclusters), or nothing.
 postgres_cluster() {
