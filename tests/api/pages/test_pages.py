@@ -108,3 +108,31 @@ def test_account_forms_refuse_forged_and_unauthorised_requests(scratch, case):
     assert data["name"] not in names
     if case == "not an admin":
         assert client.get("/users").status_code == 403
+
+
+def test_an_inspector_fixes_a_frame_then_draws_with_the_announced_seed(scratch):
+    inspector = browser_session(scratch, "t_inspector")
+    page = inspector.get("/inspections")
+    assert page.status_code == 200 and 'id="frame-form"' in page.text
+    token = form_token(page.text)
+    framed = inspector.post("/inspections/frames", data={"csrf_token": token, "preset": "seed003", "year": "2019",
+                                                         "townships": "常乐镇", "name": "页面抽样框 常乐镇"})
+    assert framed.status_code == 200 and 'id="frame"' in framed.text, framed.text
+    frame_id = int(re.search(r'name="frame_id"[^>]*value="(\d+)"', framed.text).group(1))
+    drawn = inspector.post("/inspections", data={"csrf_token": token, "frame_id": str(frame_id), "teams": "2",
+                                                 "seed": "2019-11-05 会议公布号码 4711"})
+    assert drawn.status_code == 200 and 'id="drawn"' in drawn.text, drawn.text
+    plan = int(re.search(r"已抽取方案 <strong>(\d+)</strong>", drawn.text).group(1))
+    shown = scratch.get(f"/api/inspections/{plan}", headers=scratch.headers["leader"]).json()
+    assert "2019-11-05 会议公布号码 4711" in str(shown["plan"])
+    again = inspector.post("/inspections", data={"csrf_token": token, "frame_id": str(frame_id),
+                                                 "seed": "2019-11-05 会议公布号码 4711"})
+    assert again.status_code == 409 and "与现有数据冲突" in again.text  # a draw is recorded once
+    leader = browser_session(scratch, "t_leader")
+    refused = leader.post("/inspections/frames", data={
+        "csrf_token": page_token(scratch.app.state.settings, leader.cookies[SESSION_COOKIE]),
+        "preset": "seed003", "year": "2019"})
+    assert refused.status_code == 403 and "无权访问" in refused.text
+    wrong = inspector.post("/inspections/frames", data={"csrf_token": token, "preset": "seed003", "year": "2019",
+                                                        "townships": "没有这个镇"})
+    assert wrong.status_code == 404 and "没有这个镇" in wrong.text and "找不到该内容" in wrong.text
