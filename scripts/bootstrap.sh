@@ -72,7 +72,7 @@ ensure_venv() {
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         # psycopg runs over the system libpq (pyproject.toml says why), never psycopg-binary
         ensure_packages libpq5
-        say "installing about 120 pinned Python packages (constraints.txt, about 600 MB of wheels) into $VENV: about a minute on a fast connection"
+        say "installing the pinned Python packages of constraints.txt (about 120, 1 GB installed) into $VENV: about two minutes on a fast connection"
         local log="$VENV/pip-install.log" started=$SECONDS
         # constraints.txt pins every version (scripts/update-constraints.sh re-pins on purpose).
         if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
