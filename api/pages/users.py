@@ -45,16 +45,32 @@ def users_page(request: Request, user: PageUser, engine: EngineDep, settings: Se
     return _page(request, engine, settings, _admin(user))
 
 
+def _new_password() -> tuple[str, str]:
+    """A random initial password and its hash."""
+    password = secrets.token_urlsafe(12)
+    return password, security.hash_password(password)
+
+
 @router.post("/users", response_class=HTMLResponse)
 def add_user(request: Request, user: FormUser, engine: EngineDep, settings: SettingsDep, name: Text, role: Text,
              display_name: OptionalText = "", townships: OptionalText = "") -> HTMLResponse:
     """Add an account with a random password, shown once on the answer page."""
     admin = _admin(user)
-    password = secrets.token_urlsafe(12)
-    added = accounts.create_user(engine, name=name.strip(), role=role, password_hash=security.hash_password(password),
+    password, password_hash = _new_password()
+    added = accounts.create_user(engine, name=name.strip(), role=role, password_hash=password_hash,
                                  display_name=display_name.strip() or None, townships=_townships(townships),
                                  actor=admin.actor)
     return _page(request, engine, settings, admin, added=added, password=password)
+
+
+@router.post("/users/{user_id}/password", response_class=HTMLResponse)
+def reset_password(request: Request, user_id: RowId, user: FormUser, engine: EngineDep,
+                   settings: SettingsDep) -> HTMLResponse:
+    """A new random password for an account (shown once); its tokens and sessions stop working."""
+    admin = _admin(user)
+    password, password_hash = _new_password()
+    reset = account_rules.set_password(engine, user_id, password_hash, actor=admin.actor)
+    return _page(request, engine, settings, admin, reset=reset, password=password)
 
 
 @router.post("/users/{user_id}", response_class=HTMLResponse)

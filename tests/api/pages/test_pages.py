@@ -75,13 +75,19 @@ def test_an_administrator_adds_and_changes_accounts_with_the_page_forms(scratch)
 
     user = next(u for u in scratch.get("/api/users", headers=scratch.headers["admin"]).json()
                 if u["name"] == "page.user")
-    form = {"csrf_token": form_token(added.text), "role": "leader", "version": user["version"], "townships": ""}
+    form = {"csrf_token": form_token(added.text), "role": "leader", "version": user["version"], "townships": "",
+            "is_active": "true"}
     changed = admin.post(f"/users/{user['id']}", data=form)
     assert changed.status_code == 200 and "已保存" in changed.text
     after = scratch.get(f"/api/users/{user['id']}", headers=scratch.headers["admin"]).json()
-    assert after["role"] == "leader" and after["is_active"] is False and after["townships"] == []
+    assert after["role"] == "leader" and after["is_active"] is True and after["townships"] == []
     stale = admin.post(f"/users/{user['id']}", data=form)  # the version the page showed is gone
     assert stale.status_code in (409, 412) and "刷新页面" in stale.text
+    reset = admin.post(f"/users/{user['id']}/password", data={"csrf_token": form_token(added.text)})
+    new_password = re.search(r'<code id="password">([^<]+)</code>', reset.text).group(1)
+    assert reset.status_code == 200 and "重置密码" in reset.text and new_password != password
+    assert scratch.post("/api/auth/token", data={"username": "page.user", "password": password}).status_code == 401
+    assert login(scratch, "page.user", new_password)
     duplicate = admin.post("/users", data={"csrf_token": form_token(added.text), "name": "page.user", "role": "viewer"})
     assert duplicate.status_code == 409 and "已存在" in duplicate.text and "exists" in duplicate.text
 
