@@ -140,5 +140,6 @@ def test_an_inspector_fixes_a_frame_then_draws_with_the_announced_seed(scratch):
         "preset": "seed003", "year": "2019"})
     assert refused.status_code == 403 and "无权访问" in refused.text
     wrong = inspector.post("/inspections/frames", data={"csrf_token": token, "preset": "seed003", "year": "2019",
-                                                        "townships": "没有这个镇"})
+                                                        "townships": "没有这个镇<script>alert(1)</script>"})
     assert wrong.status_code == 404 and "没有这个镇" in wrong.text and "找不到该内容" in wrong.text
+    assert "<script>alert(1)" not in wrong.text and "&lt;script&gt;" in wrong.text  # escaped
