@@ -19,8 +19,8 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 _env.globals["bootstrap_css"] = served_url("bootstrap", "dist/css/bootstrap.min.css")
 _env.filters["role_label"] = lambda role: Role.parse(role).label
 
-#: The pages every signed-in user sees in the navigation bar: (path, title).
-NAVIGATION = (("/", "首页"), ("/inspections", "督查"), ("/users", "用户"))
+#: The navigation bar: (path, title, only for those who manage accounts).
+NAVIGATION = (("/", "首页", False), ("/inspections", "督查", False), ("/users", "用户", True))
 
 
 def render_html(name: str, *, status_code: int = 200, headers: dict[str, str] | None = None,

@@ -53,6 +53,7 @@ def test_the_inspection_page_lists_the_plans_in_scope_with_map_and_downloads(scr
     plan = drawn.json()["plan_id"]
     page = browser_session(scratch, "t_leader").get("/inspections")
     assert page.status_code == 200 and "督查方案" in page.text and "页面测试 宣和镇" in page.text
+    assert 'href="/users"' not in page.text  # the accounts page is offered to administrators only
     assert f'href="/maps/inspection?plan={plan}"' in page.text
     assert f'href="/api/inspections/{plan}/export?format=xlsx"' in page.text
     scoped = browser_session(scratch, "t_scoped").get("/inspections")  # 兴仁镇 only: not this plan
@@ -64,7 +65,7 @@ def test_the_inspection_page_lists_the_plans_in_scope_with_map_and_downloads(scr
 def test_an_administrator_adds_and_changes_accounts_with_the_page_forms(scratch):
     admin = browser_session(scratch, "t_admin")
     page = admin.get("/users")
-    assert page.status_code == 200 and "t_leader" in page.text
+    assert page.status_code == 200 and "t_leader" in page.text and 'href="/users"' in page.text
     added = admin.post("/users", data={"csrf_token": form_token(page.text), "name": "page.user", "role": "inspector",
                                        "display_name": "页面用户", "townships": "兴仁镇"})
     assert added.status_code == 200, added.text
