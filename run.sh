@@ -6,6 +6,5 @@ cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 ensure_packages libsqlite3-mod-spatialite
 ensure_venv
-ensure_map_assets
 "$VENV/bin/atlas" demo load
 exec "$VENV/bin/atlas" serve "$@"

@@ -8,7 +8,6 @@ cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei
 ensure_venv
-ensure_map_assets
 ensure_postgis
 if [ "${ATLAS_REQUIRE_POSTGIS:-}" = 1 ]; then ensure_postgres_ssl; fi
 cores=$(nproc 2>/dev/null || echo 1)

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
+from api.pages import install_pages
 from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, meta, ogc, pv, registry,
                         users)
 from api.routes.maps import maps_router
@@ -95,4 +96,5 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.include_router(imports.router)
     app.include_router(inspections.router)
     app.include_router(maps_router())
+    install_pages(app)
     return app

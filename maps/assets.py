@@ -6,9 +6,10 @@ slow or blocked in China leave such a page blank. This module knows, for every U
 folium 0.20 and the plugins we use emit, which installed package ships the same file:
 
 - PyPI ``xstatic-*`` packages: Leaflet, Leaflet.markercluster, jQuery, Font Awesome;
-- npm packages listed in the repository's ``package.json`` (installed into ``node_modules/``
-  by ``scripts/bootstrap.sh``): Bootstrap 5.2.2 (the version folium pins), Leaflet.fullscreen
-  and Leaflet.awesome-markers;
+- files vendored from npm under ``maps/static/vendor/`` (committed with their licences, so
+  that users need no Node.js; ``scripts/refresh-vendor.sh`` refreshes them from the versions
+  in ``maps/static/vendor/package.json``): Bootstrap 5.2.2 (the version folium pins),
+  Leaflet.fullscreen and Leaflet.awesome-markers;
 - ``maps/static/``: the atlas's own script and stylesheet.
 
 :func:`localize_html` rewrites a rendered map so that every asset is either served by the
@@ -28,13 +29,13 @@ from pathlib import Path
 from typing import Literal
 
 from geo.errors import AtlasError, NotFound
-from geo.settings import PROJECT_ROOT
 
 #: URL prefix of the asset route when maps are served (``api/routes/maps.py``).
 SERVED_PREFIX = "/maps/assets"
 #: Scheme of asset references inside our own elements: ``asset://<package>/<path>``.
 ASSET_SCHEME = "asset://"
-NODE_MODULES = PROJECT_ROOT / "node_modules"
+#: Files vendored from npm, one folder per package (``scripts/refresh-vendor.sh``).
+VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
 
 AssetMode = Literal["served", "embedded"]
 
@@ -57,14 +58,14 @@ class AssetPackage:
     version
         Version of the packaged files.
     origin
-        Where it is installed from (``PyPI XStatic-Leaflet``, ``npm bootstrap``).
+        Where it comes from (``PyPI XStatic-Leaflet``, ``npm bootstrap (vendored)``).
     """
 
     key: str
     version: str
     origin: str
     _root: str
-    _kind: Literal["xstatic", "npm", "own"]
+    _kind: Literal["xstatic", "vendor", "own"]
 
     @property
     def root(self) -> Path:
@@ -86,11 +87,11 @@ class AssetPackage:
                     "./run.sh (or: .venv/bin/pip install -e .)"
                 ) from None
             return Path(module.BASE_DIR)
-        root = NODE_MODULES / self._root
+        root = VENDOR / self._root
         if not root.is_dir():
             raise AssetError(
-                f"the map asset package {self.origin} is not installed in {NODE_MODULES}; run "
-                f"./run.sh or ./test.sh, or: (cd {PROJECT_ROOT} && npm ci)"
+                f"the vendored map asset package {self.origin} is missing from {VENDOR}; restore "
+                "it from git (git checkout -- maps/static/vendor) or run scripts/refresh-vendor.sh"
             )
         return root
 
@@ -103,10 +104,10 @@ PACKAGES: dict[str, AssetPackage] = {
                      "leaflet_markercluster", "xstatic"),
         AssetPackage("jquery", "3.7.1", "PyPI XStatic-jQuery", "jquery", "xstatic"),
         AssetPackage("fontawesome", "6.2.1", "PyPI XStatic-Font-Awesome", "font_awesome", "xstatic"),
-        AssetPackage("bootstrap", "5.2.2", "npm bootstrap", "bootstrap", "npm"),
-        AssetPackage("awesome-markers", "2.0.2", "npm drmonty-leaflet-awesome-markers",
-                     "drmonty-leaflet-awesome-markers", "npm"),
-        AssetPackage("fullscreen", "3.0.0", "npm leaflet.fullscreen", "leaflet.fullscreen", "npm"),
+        AssetPackage("bootstrap", "5.2.2", "npm bootstrap (vendored)", "bootstrap", "vendor"),
+        AssetPackage("awesome-markers", "2.0.2", "npm drmonty-leaflet-awesome-markers (vendored)",
+                     "awesome-markers", "vendor"),
+        AssetPackage("fullscreen", "3.0.0", "npm leaflet.fullscreen (vendored)", "fullscreen", "vendor"),
         AssetPackage("atlas", "0.1.0", "this repository (maps/static)", "", "own"),
     )
 }
@@ -177,7 +178,8 @@ def resolve_url(url: str) -> tuple[str, str] | None:
         return CDN[url]
     raise AssetError(
         f"the map refers to {url!r}, which the atlas does not ship; add the package that "
-        "provides it to package.json or pyproject.toml and map the URL in maps/assets.py CDN"
+        "provides it to pyproject.toml (or vendor it: scripts/refresh-vendor.sh) and map the URL "
+        "in maps/assets.py CDN"
     )
 
 

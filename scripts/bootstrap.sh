@@ -68,34 +68,21 @@ ensure_venv() {
         "$py" -m venv "$VENV" || die "could not create a virtual environment. Run: sudo apt-get install -y python3-venv"
     fi
     stamp="$VENV/.atlas-installed"
-    want=$(cat "$ATLAS_ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)
+    want=$(cat "$ATLAS_ROOT/pyproject.toml" "$ATLAS_ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         # psycopg runs over the system libpq (pyproject.toml says why), never psycopg-binary
         ensure_packages libpq5
-        say "installing Python packages into $VENV (first run takes a minute or two)"
-        local log="$VENV/pip-install.log"
+        say "installing the pinned Python packages of constraints.txt (about 120, 1 GB installed) into $VENV: about two minutes on a fast connection"
+        local log="$VENV/pip-install.log" started=$SECONDS
+        # constraints.txt pins every version (scripts/update-constraints.sh re-pins on purpose).
         if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
-               "$VENV/bin/python" -m pip install -e "$ATLAS_ROOT[test]" &&
+               "$VENV/bin/python" -m pip install -c "$ATLAS_ROOT/constraints.txt" -e "$ATLAS_ROOT[test]" &&
                "$VENV/bin/python" -m pip uninstall -y psycopg-binary; } >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             die "pip install failed; the full log is $log"
         fi
         echo "$want" > "$stamp"
-    fi
-}
-
-# ensure_map_assets: the npm packages whose scripts and styles the maps serve and embed
-# (package.json / package-lock.json; installed into node_modules/, never committed).
-ensure_map_assets() {
-    local stamp want
-    command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
-    stamp="$ATLAS_ROOT/node_modules/.atlas-installed"
-    want=$(cat "$ATLAS_ROOT/package.json" "$ATLAS_ROOT/package-lock.json" | sha256sum | cut -d' ' -f1)
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        say "installing map assets from npm into node_modules/"
-        (cd "$ATLAS_ROOT" && npm ci --no-audit --no-fund --omit=peer --loglevel=error >/dev/null) \
-            || die "npm could not install the map assets. Run: (cd $ATLAS_ROOT && npm ci)"
-        echo "$want" > "$stamp"
+        say "Python packages installed in $((SECONDS - started)) s"
     fi
 }
 
@@ -110,6 +97,26 @@ as_postgres() {
     as_root runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
+# ensure_postgres_running: PostgreSQL with PostGIS installed and Debian's cluster "main" of
+# the installed version started if it is down; prints the port pg_lsclusters gives for it
+# (Debian picks 5433 and up when 5432 is taken).
+ensure_postgres_running() {
+    local version cluster port=5432 status
+    version=$(postgres_version)
+    ensure_packages "postgresql-$version" "postgresql-$version-postgis-3"
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+        cluster=$(postgres_cluster main)
+        [ -n "$cluster" ] || die "no PostgreSQL $version cluster 'main'. Run: sudo pg_createcluster $version main --start"
+        read -r port status <<<"$cluster"
+        if [ "$status" != online ]; then
+            say "starting PostgreSQL $version (cluster main, port $port)"
+            as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 \
+                || die "cannot start PostgreSQL. Run: sudo pg_ctlcluster $version main start"
+        fi
+    fi
+    echo "$port"
+}
+
 # ensure_postgis: a running PostgreSQL with PostGIS, and ATLAS_TEST_POSTGRES_URL pointing at it.
 #
 # The cluster is Debian's "main" of the installed version, started if it is down, at the port
@@ -120,20 +127,8 @@ as_postgres() {
 # - the template database atlas_template_postgis with the PostGIS extension, from which the
 #   tests create their databases (a role that is not a superuser cannot create the extension).
 ensure_postgis() {
-    local version cluster port status url password_file password
-    version=$(postgres_version)
-    ensure_packages "postgresql-$version" "postgresql-$version-postgis-3"
-    port=5432
-    if command -v pg_lsclusters >/dev/null 2>&1; then
-        cluster=$(postgres_cluster main)
-        [ -n "$cluster" ] || die "no PostgreSQL $version cluster 'main'. Run: sudo pg_createcluster $version main --start"
-        read -r port status <<<"$cluster"
-        if [ "$status" != online ]; then
-            say "starting PostgreSQL $version (cluster main, port $port)"
-            as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start \
-                || die "cannot start PostgreSQL. Run: sudo pg_ctlcluster $version main start"
-        fi
-    fi
+    local port url password_file password
+    port=$(ensure_postgres_running) || exit 1
     if [ -n "${ATLAS_TEST_POSTGRES_URL:-}" ]; then return 0; fi
     url="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
     if ! "$VENV/bin/python" - "$url" <<'PY' 2>/dev/null; then

@@ -29,5 +29,17 @@ def engine_for(db: str | None) -> Engine:
     return make_engine(db)
 
 
+def upgrade_schema(engine: Engine, revision: str = "head") -> str:
+    """Create the schema from empty or bring it up to date (Alembic); one line saying which."""
+    from geo import migrate
+
+    before = migrate.current_revision(engine)
+    after = migrate.upgrade(engine, revision)
+    url = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        return f"{url}: schema already at revision {after}"
+    return f"{url}: schema upgraded from {before or 'empty'} to {after}"
+
+
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))

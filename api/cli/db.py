@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli._common import DbOption, echo_json, engine_for
+from api.cli._common import DbOption, echo_json, engine_for, upgrade_schema
 from geo import migrate, storage
 from geo.layers import LAYERS
 
@@ -16,14 +16,7 @@ db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_h
 @db_app.command("upgrade")
 def upgrade(db: DbOption = None, revision: str = "head") -> None:
     """Create the schema from empty, or bring it up to date (Alembic migrations)."""
-    engine = engine_for(db)
-    before = migrate.current_revision(engine)
-    after = migrate.upgrade(engine, revision)
-    url = engine.url.render_as_string(hide_password=True)
-    if before == after:
-        typer.echo(f"{url}: schema already at revision {after}")
-    else:
-        typer.echo(f"{url}: schema upgraded from {before or 'empty'} to {after}")
+    typer.echo(upgrade_schema(engine_for(db), revision))
 
 
 @db_app.command("current")

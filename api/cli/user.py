@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from api import security
-from api.cli._common import DbOption, echo_json, engine_for
-from geo import accounts
+from api.cli._common import DbOption, echo_json, engine_for, upgrade_schema
+from geo import accounts, migrate
 from geo.audit import Actor
 from geo.enums import Role
 from geo.errors import ValidationError
@@ -76,8 +76,12 @@ def add(
     no_password: Annotated[bool, typer.Option("--no-password", help="An account for API keys only.")] = False,
     db: DbOption = None,
 ) -> None:
-    """Add a user (asks for the password twice)."""
+    """Add a user (asks for the password twice). On a database without the atlas tables (before
+    the first start), creates them first."""
     engine = engine_for(db)
+    if not migrate.is_current(engine):
+        # Before the password is asked or printed: an account is only made where it can be kept.
+        typer.echo(upgrade_schema(engine), err=True)
     password_hash = None
     if not no_password:
         password_hash = security.hash_password(_password(from_stdin=password_stdin, generate=generate_password))

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 
-
 from tests.api.accounts import login
 from tests.conftest import Server, Site, free_port, run_cli
 
@@ -57,6 +56,22 @@ def test_user_commands(databases):
                          data={"username": "wang.fang", "password": "another-password-2"}).status_code == 401
     finally:
         site.close()
+
+
+def test_user_add_on_a_new_database_creates_the_schema_before_the_password(empty_url):
+    """The README's tip: the first administrator, made before the first start."""
+    added = run_cli("user", "add", "boss", "--role", "admin", "--generate-password", "--db", empty_url)
+    assert added.returncode == 0, added.stderr
+    assert "schema upgraded from empty" in added.stderr
+    password = re.search(r"password \(shown once\): (\S+)", added.stdout).group(1)
+    site = Site(empty_url)
+    try:
+        headers = login(site, "boss", password)
+        assert [u["name"] for u in site.get("/api/users", headers=headers).json()] == ["boss"]
+    finally:
+        site.close()
+    again = run_cli("user", "add", "li.si", "--role", "viewer", "--generate-password", "--db", empty_url)
+    assert again.returncode == 0 and "schema" not in again.stderr
 
 
 def test_first_start_creates_an_admin_with_a_one_time_password(empty_url):

@@ -73,3 +73,43 @@ def test_embedded_script_cannot_end_its_element(tmp_path):
     inner = page[len("<script>"):-len("</script>")]
     assert "</script" not in inner.lower()
     assert "sourceMappingURL" not in inner
+
+
+def test_no_node_modules_or_package_json_is_needed_at_run_time(tmp_path):
+    """A copy of the code without node_modules/ or any package.json renders an embedded map
+    with every packaged script and stylesheet: users need no Node.js."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "package.json", "package-lock.json")
+    for package in ("geo", "maps"):
+        shutil.copytree(root / package, tmp_path / package, ignore=ignore)
+    assert not list(tmp_path.rglob("node_modules")) and not list(tmp_path.rglob("package*.json"))
+    script = """
+import folium, maps
+from folium.plugins import Fullscreen, MarkerCluster
+from maps.assets import localize_html
+assert maps.__file__.startswith(ROOT), maps.__file__
+m = folium.Map()
+MarkerCluster().add_to(m)
+Fullscreen().add_to(m)
+folium.Marker([37.5, 105.2], icon=folium.Icon(icon="home", prefix="fa")).add_to(m)
+html = localize_html(m.get_root().render(), mode="embedded")
+assert "<script src=" not in html and "<link rel=" not in html
+assert "L.AwesomeMarkers" in html and "fullscreen" in html.lower() and "Bootstrap" in html
+print("ok", len(html))
+"""
+    done = subprocess.run([sys.executable, "-c", f"ROOT = {str(tmp_path)!r}\n" + script], check=False,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("ok")
+
+
+def test_vendored_packages_carry_their_licences():
+    for key, package in assets.PACKAGES.items():
+        if package._kind == "vendor":
+            assert package.root.is_relative_to(assets.VENDOR), key
+            assert "MIT" in (package.root / "LICENSE").read_text(), key
