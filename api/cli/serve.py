@@ -8,10 +8,11 @@ import typer
 from pydantic import ValidationError as SettingsError
 
 from api.cli._common import DbOption, engine_for
-from geo import accounts, migrate
+from geo import migrate
 from geo.audit import SYSTEM
 from geo.enums import Role
 from geo.errors import AtlasError, SchemaMissing
+from geo.services import accounts
 from geo.settings import Settings, get_settings
 
 BOOTSTRAP_ADMIN = "admin"

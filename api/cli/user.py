@@ -11,11 +11,11 @@ import typer
 
 from api import security
 from api.cli._common import DbOption, echo_json, engine_for, upgrade_schema
-from geo import accounts, migrate
+from geo import migrate
 from geo.audit import Actor
 from geo.enums import Role
 from geo.errors import ValidationError
-from geo.services import accounts as account_rules
+from geo.services import accounts
 
 user_app = typer.Typer(help="Accounts of the API: roles, townships, passwords and API keys.",
                        no_args_is_help=True)
@@ -129,7 +129,7 @@ def set_(
         changes["is_active"] = active
     if display_name is not None:
         changes["display_name"] = display_name
-    user = account_rules.update_user(engine, user["id"], changes, actor=_actor(), version=None)
+    user = accounts.update_user(engine, user["id"], changes, actor=_actor(), version=None)
     typer.echo(f"changed {_show(user)}")
 
 
@@ -144,7 +144,7 @@ def password(
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
     new_hash = security.hash_password(_password(from_stdin=password_stdin, generate=generate_password))
-    account_rules.set_password(engine, user["id"], new_hash, actor=_actor())
+    accounts.set_password(engine, user["id"], new_hash, actor=_actor())
     typer.echo(f"password of {name} changed")
 
 
@@ -153,7 +153,7 @@ def remove(name: str, db: DbOption = None) -> None:
     """Remove a user and its API keys (the audit log keeps the name)."""
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
-    account_rules.delete_user(engine, user["id"], actor=_actor(), version=None)
+    accounts.delete_user(engine, user["id"], actor=_actor(), version=None)
     typer.echo(f"removed {name}")
 
 
@@ -168,7 +168,7 @@ def key(
     engine = engine_for(db)
     user = accounts.get_user(engine, name=name)
     new = security.new_api_key()
-    account_rules.add_api_key(engine, user["id"], label=label, prefix=new.prefix, key_hash=new.key_hash,
+    accounts.add_api_key(engine, user["id"], label=label, prefix=new.prefix, key_hash=new.key_hash,
                               actor=_actor(), expires_in_days=expires_days)
     typer.echo(new.key)
     typer.echo("Send it as the header X-API-Key. It is not shown again.", err=True)

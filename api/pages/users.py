@@ -14,9 +14,8 @@ from api.pages.render import render
 from api.pages.session import FormUser, PageUser, token_for
 from api.params import RowId
 from api.policy import Permission
-from geo import accounts
 from geo.enums import Role
-from geo.services import accounts as account_rules
+from geo.services import accounts
 
 router = APIRouter()
 
@@ -70,7 +69,7 @@ def reset_password(request: Request, user_id: RowId, user: FormUser, engine: Eng
     """A new random password for an account (shown once); its tokens and sessions stop working."""
     admin = _admin(user)
     password, password_hash = _new_password()
-    reset = account_rules.set_password(engine, user_id, password_hash, actor=admin.actor)
+    reset = accounts.set_password(engine, user_id, password_hash, actor=admin.actor)
     return _page(request, engine, settings, admin, reset=reset, password=password)
 
 
@@ -80,7 +79,7 @@ def change_user(request: Request, user_id: RowId, user: FormUser, engine: Engine
                 is_active: Annotated[bool, Form()] = False, townships: OptionalText = "") -> HTMLResponse:
     """Change an account's role, township limit and active flag (with the version shown)."""
     admin = _admin(user)
-    changed = account_rules.update_user(engine, user_id, {"role": role, "is_active": is_active,
+    changed = accounts.update_user(engine, user_id, {"role": role, "is_active": is_active,
                                                           "townships": _townships(townships) or None},
                                         actor=admin.actor, version=version, acting_user_id=admin.user_id)
     return _page(request, engine, settings, admin, changed=changed)

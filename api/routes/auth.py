@@ -23,9 +23,7 @@ from api.schemas.users import (
     TokenOut,
     UserPublic,
 )
-from geo import accounts
-from geo.services import accounts as account_rules
-from geo.services import login
+from geo.services import accounts, login
 from geo.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -87,7 +85,7 @@ def _me(user: dict, via: str) -> Me:
 def logout(user: CurrentUser, engine: EngineDep) -> Response:
     if user.user_id is None:
         raise HTTPException(401, "not logged in")
-    account_rules.revoke_tokens(engine, user.user_id, actor=user.actor)
+    accounts.revoke_tokens(engine, user.user_id, actor=user.actor)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -110,7 +108,7 @@ def change_password(body: PasswordChange, user: CurrentUser, engine: EngineDep) 
     stored = accounts.get_user(engine, user_id=user.user_id)
     if not security.verify_password(stored["password_hash"], body.current_password):
         raise HTTPException(403, "the current password is wrong")
-    account_rules.set_password(engine, user.user_id, security.hash_password(body.new_password), actor=user.actor)
+    accounts.set_password(engine, user.user_id, security.hash_password(body.new_password), actor=user.actor)
     return Response(status_code=204)
 
 
@@ -132,7 +130,7 @@ def add_key(body: KeyCreate, user: CurrentUser, engine: EngineDep) -> KeyCreated
     """Send it as ``X-API-Key: <key>`` (or ``Authorization: Bearer <key>``). It has your role
     and townships. Only a hash is stored: the key cannot be shown again."""
     new = security.new_api_key()
-    stored = account_rules.add_api_key(engine, _own(user), label=body.label, prefix=new.prefix, key_hash=new.key_hash,
+    stored = accounts.add_api_key(engine, _own(user), label=body.label, prefix=new.prefix, key_hash=new.key_hash,
                                        actor=user.actor, expires_in_days=body.expires_in_days)
     return KeyCreated(**stored, key=new.key)
 

@@ -10,9 +10,15 @@ from api import security
 from api.deps import Admin, EngineDep
 from api.params import IF_MATCH_HELP, RowId, etag, expected_version
 from api.schemas.common import problem_responses
-from api.schemas.users import KeyCreate, KeyCreated, KeyPublic, UserCreate, UserPublic, UserUpdate
-from geo import accounts
-from geo.services import accounts as account_rules
+from api.schemas.users import (
+    KeyCreate,
+    KeyCreated,
+    KeyPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from geo.services import accounts
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=problem_responses(401, 403))
 
@@ -62,7 +68,7 @@ def update_user(
     if "password" in changes:
         password = changes.pop("password")
         changes["password_hash"] = security.hash_password(password) if password else None
-    user = account_rules.update_user(engine, user_id, changes, actor=admin.actor, version=version,
+    user = accounts.update_user(engine, user_id, changes, actor=admin.actor, version=version,
                                      acting_user_id=admin.user_id)
     response.headers["ETag"] = etag(user["version"])
     return UserPublic.of(user)
@@ -77,7 +83,7 @@ def delete_user(
     if_match: Annotated[str | None, Header(description=IF_MATCH_HELP, max_length=100)] = None,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    account_rules.delete_user(engine, user_id, actor=admin.actor, version=expected_version(if_match, version),
+    accounts.delete_user(engine, user_id, actor=admin.actor, version=expected_version(if_match, version),
                               acting_user_id=admin.user_id)
     return Response(status_code=204)
 
@@ -85,7 +91,6 @@ def delete_user(
 @router.get("/{user_id}/keys", response_model=list[KeyPublic], responses=problem_responses(404),
             summary="A user's API keys")
 def list_user_keys(user_id: RowId, admin: Admin, engine: EngineDep) -> list[dict]:
-    accounts.get_user(engine, user_id=user_id)
     return accounts.list_api_keys(engine, user_id)
 
 
@@ -93,7 +98,7 @@ def list_user_keys(user_id: RowId, admin: Admin, engine: EngineDep) -> list[dict
              responses=problem_responses(404, 422), summary="Make an API key for a user (shown once)")
 def add_user_key(user_id: RowId, body: KeyCreate, admin: Admin, engine: EngineDep) -> KeyCreated:
     new = security.new_api_key()
-    stored = account_rules.add_api_key(engine, user_id, label=body.label, prefix=new.prefix, key_hash=new.key_hash,
+    stored = accounts.add_api_key(engine, user_id, label=body.label, prefix=new.prefix, key_hash=new.key_hash,
                                        actor=admin.actor, expires_in_days=body.expires_in_days)
     return KeyCreated(**stored, key=new.key)
 

@@ -6,7 +6,9 @@
 - an API key's expiry from a number of days.
 
 Passwords and keys are hashed by the caller (``api.security``); only hashes reach here. The
-accounts are stored through :mod:`geo.accounts`.
+accounts are stored through :mod:`geo.storage.accounts`, whose plain reads and writes (no rule
+beyond the row's own checks) are this module's too, so that routes, pages and commands call
+one module.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from geo import accounts
 from geo.audit import Actor
 from geo.errors import Conflict
-from geo.storage import Bind, now_utc
+from geo.storage import Bind, accounts, now_utc
+from geo.storage.accounts import (
+    count_users,
+    create_user,
+    get_user,
+    list_users,
+    revoke_api_key,
+)
+
+__all__ = ["add_api_key", "count_users", "create_user", "delete_user", "get_user", "list_api_keys",
+           "list_users", "revoke_api_key", "revoke_tokens", "revoking", "set_password", "update_user"]
 
 #: Changing any of these revokes every token issued to the user until now.
 REVOKING_FIELDS = frozenset({"password_hash", "is_active", "role"})
@@ -51,7 +62,7 @@ def update_user(bind: Bind, user_id: int, changes: Mapping[str, Any], *, actor: 
     Conflict
         An administrator deactivating or demoting their own account.
     NotFound, StaleVersion, ValidationError
-        From :func:`geo.accounts.update_user`.
+        From :func:`geo.storage.accounts.update_user`.
     """
     changes = dict(changes)
     if acting_user_id is not None and user_id == acting_user_id and (
@@ -85,7 +96,7 @@ def delete_user(bind: Bind, user_id: int, *, actor: Actor, version: int | None,
     Conflict
         ``user_id`` is ``acting_user_id``.
     NotFound, StaleVersion
-        From :func:`geo.accounts.delete_user`.
+        From :func:`geo.storage.accounts.delete_user`.
     """
     if acting_user_id is not None and user_id == acting_user_id:
         raise Conflict("you cannot remove your own account; ask another administrator")
@@ -105,3 +116,15 @@ def add_api_key(bind: Bind, user_id: int, *, label: str, prefix: str, key_hash: 
     expires = now_utc() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     return accounts.add_api_key(bind, user_id, label=label, prefix=prefix, key_hash=key_hash, actor=actor,
                                 expires_at=expires)
+
+
+def list_api_keys(bind: Bind, user_id: int) -> list[dict[str, Any]]:
+    """A user's API keys (prefix, label, dates; never a secret).
+
+    Raises
+    ------
+    NotFound
+        No such user.
+    """
+    get_user(bind, user_id=user_id)
+    return accounts.list_api_keys(bind, user_id)

@@ -84,7 +84,7 @@ def test_viewer_sees_only_public_collections(demo_server, headers):
     assert {"households", "cadres", "unit_inputs"} <= ids
 
 
-def test_wrong_password_is_401_and_login_works(demo_server):
+def test_wrong_password_is_401_and_login_works(demo_server, user_ids):
     response = demo_server.post("/api/auth/token", data={"username": "t_leader", "password": "wrong-one!"})
     _refused(response, 401)
     me = demo_server.get("/api/auth/me", headers=login(demo_server, "t_leader")).json()
