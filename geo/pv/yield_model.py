@@ -168,7 +168,9 @@ def simulate(
         ``dc_kw`` (after PVWatts losses) and ``ac_kw`` [kW].
     """
     # the weather index is time-zone aware, so the location's own zone is never used
-    location = Location(latitude, longitude, tz="UTC", altitude=altitude_m)
+    same_site = (weather.latitude, weather.longitude, weather.altitude_m) == (latitude, longitude, altitude_m)
+    location = _KnownSun(latitude, longitude, tz="UTC", altitude=altitude_m,
+                         known=weather.solar_position if same_site else None)
     pv_system = PVSystem(
         surface_tilt=system.tilt_deg,
         surface_azimuth=system.azimuth_deg,
@@ -191,6 +193,23 @@ def simulate(
         "dc_kw": results.dc.fillna(0.0) / 1000.0,
         "ac_kw": results.ac.fillna(0.0).clip(lower=0.0) / 1000.0,
     }, index=weather.data.index)
+
+
+class _KnownSun(Location):
+    """A pvlib ``Location`` that answers ModelChain's solar-position call with the position the
+    weather already holds (the clear-sky estimate computed it for the same site and hours),
+    instead of running the SPA a second time; any other call is pvlib's own."""
+
+    def __init__(self, *args, known: pd.DataFrame | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._known = known
+
+    def get_solarposition(self, times, pressure=None, temperature=12, **kwargs):
+        known = self._known
+        if known is not None and pressure is None and kwargs.get("method", "nrel_numpy") == "nrel_numpy" \
+                and known.index.equals(times):
+            return known
+        return super().get_solarposition(times, pressure=pressure, temperature=temperature, **kwargs)
 
 
 @dataclass(frozen=True)
