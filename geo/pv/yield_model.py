@@ -288,10 +288,10 @@ class YieldResult:
 
 def _weather_for(
     weather: Weather | str | Path | None, latitude: float, longitude: float, altitude_m: float,
-    clearsky_factor: float,
+    clearsky_factor: float, climate: params.MonthlyClimate | None = None,
 ) -> Weather:
     if weather is None:
-        return clearsky_weather(latitude, longitude, altitude_m, factor=clearsky_factor)
+        return clearsky_weather(latitude, longitude, altitude_m, factor=clearsky_factor, climate=climate)
     if isinstance(weather, Weather):
         return weather
     return read_weather(weather)
@@ -307,6 +307,7 @@ def estimate_yield(
     azimuth_deg: float | None = None,
     weather: Weather | str | Path | None = None,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
+    climate: params.MonthlyClimate | None = None,
     price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
     beneficiary_households: int | None = None,
     losses_pct: float | None = None,
@@ -334,6 +335,9 @@ def estimate_yield(
         the clear-sky **estimate** (:func:`~geo.pv.weather.clearsky_weather`).
     clearsky_factor
         Regional factor of the clear-sky estimate [-].
+    climate
+        Monthly air temperature and wind of the clear-sky estimate; default
+        :data:`geo.pv.params.SHAPOTOU_CLIMATE`.
     price_yuan_per_kwh
         Price of the electricity [yuan/kWh]; default :data:`geo.pv.params.PRICE_YUAN_PER_KWH`.
     beneficiary_households
@@ -377,7 +381,7 @@ def estimate_yield(
         altitude = site_altitude_m(latitude, longitude, altitude_m)
         if altitude_m is None:
             notes.append(f"altitude {altitude:.0f} m from pvlib's coarse altitude map (±100 m)")
-    weather = _weather_for(weather, latitude, longitude, altitude, clearsky_factor)
+    weather = _weather_for(weather, latitude, longitude, altitude, clearsky_factor, climate)
     notes.extend(weather.notes)
     if not weather.is_estimate and weather.latitude is not None and weather.longitude is not None:
         away = distance_km(latitude, longitude, weather.latitude, weather.longitude)
@@ -476,6 +480,7 @@ def specific_yields(
     resolution_deg: float = params.YIELD_RESOLUTION_DEG,
     altitude_step_m: float = 100.0,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
+    climate: params.MonthlyClimate | None = None,
     tilt_deg: float | None = None,
     azimuth_deg: float | None = None,
     losses_pct: float | None = None,
@@ -508,6 +513,8 @@ def specific_yields(
         Lattice spacing [degrees].
     altitude_step_m
         Altitude rounding [m].
+    climate
+        Monthly air temperature and wind of the clear-sky estimate (default Shapotou's).
 
     Returns
     -------
@@ -533,7 +540,7 @@ def specific_yields(
     label = None
     cached = 0
     estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
-    options = (("clearsky_factor", float(clearsky_factor)), ("tilt_deg", _option(tilt_deg)),
+    options = (("clearsky_factor", float(clearsky_factor)), ("climate", climate), ("tilt_deg", _option(tilt_deg)),
                ("azimuth_deg", _option(azimuth_deg)), ("losses_pct", _option(losses_pct)),
                ("inverter_efficiency", float(inverter_efficiency)), ("dc_ac_ratio", float(dc_ac_ratio)))
     for i in range(lat.size):

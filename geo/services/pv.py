@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,6 +213,100 @@ def run_review(bind: storage.Bind, *, township: Township = None, **options: Any)
                            frames.project_villages, frames.villages, **options)
 
 
+#: Endings of land-cover files read as rasters (anything else is read as a vector layer).
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+def check_exclusion_options(no_exclude: Sequence[str] = (), buffers: Mapping[str, float] | None = None) -> None:
+    """Refuse unknown default exclusions and buffers that are not 0 to :data:`MAX_BUFFER_M`.
+
+    Raises
+    ------
+    ValidationError
+        Naming the bad exclusion or buffer and the allowed ones.
+    """
+    known = ", ".join(params.EXCLUSION_RULES)
+    for name in [*no_exclude, *(buffers or {})]:
+        if name not in params.EXCLUSION_RULES:
+            raise ValidationError(f"exclusion {name!r} is unknown; the default exclusions are {known}")
+    for name, value in (buffers or {}).items():
+        if not params._finite(value) or not 0 <= float(value) <= MAX_BUFFER_M:
+            raise ValidationError(f"buffer of exclusion {name!r}: {value!r} metres is not allowed; give 0 to "
+                                  f"{MAX_BUFFER_M:,.0f} metres (a buffer cannot be negative)")
+
+
+def parse_buffer(text: str) -> tuple[str, float]:
+    """Split ``NAME=METRES`` (a default exclusion's buffer).
+
+    Raises
+    ------
+    ValidationError
+        Not of that form, an unknown exclusion or a buffer out of range.
+    """
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    try:
+        metres = float(value) if sep else math.nan
+    except ValueError:
+        metres = math.nan
+    if not sep or math.isnan(metres):
+        raise ValidationError(f"buffer {text!r}: write NAME=METRES, e.g. settlements=500; exclusions: "
+                              f"{', '.join(params.EXCLUSION_RULES)}")
+    check_exclusion_options(buffers={name: metres})
+    return name, metres
+
+
+def default_exclusions(bind: storage.Bind, frames: SitingFrames, *, no_exclude: Sequence[str] = (),
+                       buffers: Mapping[str, float] | None = None) -> list[Exclusion]:
+    """The default exclusions (:data:`geo.pv.params.EXCLUSION_RULES`) read from the registry,
+    but those in ``no_exclude``, each with its buffer or the one given in ``buffers``.
+
+    Raises
+    ------
+    ValidationError
+        An unknown exclusion or a buffer out of range.
+    """
+    check_exclusion_options(no_exclude, buffers)
+    out = []
+    for rule in params.EXCLUSION_RULES.values():
+        if rule.name in no_exclude:
+            continue
+        if rule.layer == "villages":
+            geometries = frames.villages
+        elif rule.layer == "pv_projects":
+            geometries = frames.pv_projects
+        else:
+            frame = storage.read_layer(bind, rule.layer, where={k: list(v) for k, v in rule.where} or None,
+                                       columns=[rule.geometry] if rule.geometry else ["id"], with_names=False)
+            if rule.geometry:
+                frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(frame[rule.geometry].to_numpy(), crs=4326))
+            geometries = frame
+        out.append(Exclusion(rule.name, geometries, float((buffers or {}).get(rule.name, rule.buffer_m))))
+    return out
+
+
+def read_land_cover(source: str | Path) -> tuple[Path | None, gpd.GeoDataFrame | None]:
+    """A land-cover layer the user imports: a raster (GeoTIFF, returned as its path) or a vector
+    file of the polygons to exclude (returned in EPSG:4326).
+
+    Raises
+    ------
+    ValidationError
+        A file that does not exist, or a vector layer without a known CRS.
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise ValidationError(f"land-cover file {path} does not exist; give a GeoTIFF of class codes or a vector "
+                              "file of cropland/forest polygons, with its CRS")
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        return path, None
+    try:
+        frame = read_geometries(path)
+    except ValidationError as exc:
+        raise ValidationError(f"land-cover layer: {exc}") from None
+    return None, frame
+
+
 def run_siting(
     bind: storage.Bind,
     *,
@@ -218,7 +314,10 @@ def run_siting(
     whole_district: bool = True,
     area: str | Path | None = None,
     exclude: Sequence[str] = (),
+    no_exclude: Sequence[str] = (),
+    buffers: Mapping[str, float] | None = None,
     keep_existing: bool = False,
+    land_cover: str | Path | None = None,
     grid: str | None = None,
     allow_files: bool = True,
     **options: Any,
@@ -237,9 +336,18 @@ def run_siting(
         A vector file of polygons to site in instead of the townships.
     exclude
         ``LAYER:BUFFER_M`` texts: registry layers (or vector files) whose buffered features
-        exclude the cells they touch.
+        exclude the cells they touch, besides the default exclusions.
+    no_exclude
+        Default exclusions (:data:`geo.pv.params.EXCLUSION_RULES`) switched off.
+    buffers
+        Buffers [m] replacing the default exclusions' own, by name.
     keep_existing
-        Do not exclude the footprints of existing PV projects.
+        Do not exclude the footprints of existing PV projects (same as ``no_exclude`` of
+        ``existing_pv``).
+    land_cover
+        A land-cover raster (GeoTIFF of class codes) or vector file of polygons to exclude: a
+        file the caller vouches for (the CLI user's, or the copy of an upload), read even when
+        ``allow_files`` is False.
     grid
         Power lines / substations: a layer name or vector file.
     allow_files
@@ -255,6 +363,8 @@ def run_siting(
     NotFound
         Unknown township.
     """
+    check_exclusion_options(no_exclude, buffers)
+    params.station_category(options.get("category", params.DEFAULT_CATEGORY))
     frames = load_siting_frames(bind, township=township, whole_district=whole_district)
 
     def source(text: str) -> Any:
@@ -268,11 +378,17 @@ def run_siting(
         name, buffer_m = parse_layer_buffer(text)
         label = Path(name).stem if allow_files and Path(name).exists() else name
         exclusions.append(Exclusion(label, source(name), buffer_m))
-    if not keep_existing and len(frames.pv_projects):
-        exclusions.append(Exclusion("existing_pv", frames.pv_projects, 0.0))
+    off = [*no_exclude, *(["existing_pv"] if keep_existing else [])]
+    exclusions = default_exclusions(bind, frames, no_exclude=off, buffers=buffers) + exclusions
+    raster = None
+    if land_cover is not None:
+        raster, polygons_cover = read_land_cover(land_cover)
+        if polygons_cover is not None:
+            exclusions.append(Exclusion("land_cover", polygons_cover, 0.0))
     return site_stations(
         polygons, exclusions=exclusions, grid=source(grid) if grid else None, villages=frames.villages,
-        households=frames.households, covered_household_ids=frames.covered_household_ids, **options)
+        households=frames.households, covered_household_ids=frames.covered_household_ids, land_cover=raster,
+        **options)
 
 
 def run_sizing(
