@@ -286,23 +286,23 @@ def classes_on_grid(
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise ValidationError(f"land-cover raster {path.name} has no CRS (unknown coordinate system); set "
+                raise ValidationError(f"land-cover raster {path} has no CRS (unknown coordinate system); set "
                                       f"one (e.g. gdal_edit.py -a_srs EPSG:4326 {path.name}) and try again")
             try:
                 CRS.from_user_input(src.crs.to_wkt())
                 area = transform_bounds(crs.to_wkt(), src.crs, *bounds, densify_pts=21)
             except (RasterioError, ValueError, ProjError) as exc:
-                raise ValidationError(f"land-cover raster {path.name}: its CRS ({src.crs}) is not one that "
+                raise ValidationError(f"land-cover raster {path}: its CRS ({src.crs}) is not one that "
                                       f"transforms to the grid ({_first_line(exc, path, path.name)}); {give}"
                                       ) from None
             b = src.bounds
             if area[0] > b.right or area[2] < b.left or area[1] > b.top or area[3] < b.bottom:
-                raise ValidationError(f"land-cover raster {path.name} does not cover the siting area; {give}")
+                raise ValidationError(f"land-cover raster {path} does not cover the siting area; {give}")
             nodata = src.nodata if src.nodata is not None else -1
             out[:] = nodata
             reproject(source=rasterio.band(src, 1), destination=out, src_nodata=src.nodata, dst_transform=transform,
                       dst_crs=crs.to_wkt(), dst_nodata=nodata, resampling=Resampling.mode)
     except RasterioError as exc:
-        raise ValidationError(f"land-cover file {path.name} cannot be read as a raster "
+        raise ValidationError(f"land-cover file {path} cannot be read as a raster "
                               f"({_first_line(exc, path, path.name)}); {give}") from None
     return np.isin(out, codes)

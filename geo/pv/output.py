@@ -145,9 +145,26 @@ def site_json(result: SitingResult) -> dict:
         "cells_evaluated": result.cells_evaluated,
         "cells_kept": result.cells_kept,
         "excluded_cells": result.excluded_cells,
+        "excluded_area_ha": {k: round(v, 2) for k, v in result.excluded_area_ha.items()},
+        "category": result.category,
+        "price_yuan_per_kwh": result.price_yuan_per_kwh,
+        "target_income_yuan_per_household": result.target_income_yuan_per_household,
+        "distribution": distribution_json(result.distribution),
+        "households_to_reach": result.households_to_reach,
+        "households_unreached": result.households_unreached,
         "notes": list(result.notes),
         "candidates": records(result.candidates),
     }
+
+
+def distribution_json(distribution) -> dict | None:
+    """An income distribution's shares, post wage and source (None stays None)."""
+    if distribution is None:
+        return None
+    return {"operator": distribution.operator, "public_posts": distribution.public_posts,
+            "collective": distribution.collective, "households": distribution.households,
+            "to_households": distribution.to_households, "wage_yuan_per_post": distribution.wage_yuan_per_post,
+            "source": distribution.source}
 
 
 def candidates_geojson(result: SitingResult) -> dict:

@@ -401,13 +401,16 @@ def run_sizing(
     township: Township = None,
     altitude_m: float | None = None,
     weather: Weather | str | Path | None = None,
-    price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
+    price_yuan_per_kwh: float | None = None,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
+    climate: params.MonthlyClimate | None = None,
+    category: str = params.DEFAULT_CATEGORY,
     **options: Any,
 ) -> tuple[StationSize, YieldResult, str | None]:
     """Size a village station: the specific yield at the site (1 kWp), then
     :func:`size_station` with ``options`` (``target_income_yuan_per_household``,
-    ``max_station_kwp``, ``household_share``).
+    ``max_station_kwp``, ``household_share``, ``distribution``) for the station ``category``
+    (its tariff unless ``price_yuan_per_kwh`` is given).
 
     Parameters
     ----------
@@ -440,12 +443,14 @@ def run_sizing(
         raise ValidationError("give the site's latitude and longitude, or a village")
     if households is None:
         raise ValidationError("give the beneficiary households (or a village, to use its poor households)")
+    kind = params.station_category(category)
+    price = kind.price_yuan_per_kwh if price_yuan_per_kwh is None else price_yuan_per_kwh
     weather_data = read_weather(weather) if isinstance(weather, (str, Path)) else weather
     modelled = estimate_yield(latitude=latitude, longitude=longitude, altitude_m=altitude_m, capacity_kwp=1.0,
-                              weather=weather_data, clearsky_factor=clearsky_factor,
-                              price_yuan_per_kwh=price_yuan_per_kwh)
-    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp,
-                          price_yuan_per_kwh=price_yuan_per_kwh, is_estimate=modelled.is_estimate, **options)
+                              weather=weather_data, clearsky_factor=clearsky_factor, climate=climate,
+                              price_yuan_per_kwh=price)
+    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp, category=kind,
+                          price_yuan_per_kwh=price, is_estimate=modelled.is_estimate, **options)
     return result, modelled, name
 
 
@@ -489,3 +494,37 @@ def village_site(bind: storage.Bind, village: str, *, township: Township = None)
     poor = int((households["status"].astype(str) != "non_poor").sum())
     count = poor if len(households) else int(row["registered_poor_households"] or 0)
     return float(row.geometry.y), float(row.geometry.x), count, f"{row['township_name']}{row['name']}"
+
+
+def parse_climate(temp_air_c: str | None = None, wind_speed_m_s: str | None = None) -> params.MonthlyClimate | None:
+    """The clear-sky estimate's monthly climate from user text: 12 comma-separated numbers,
+    January first, for temperature [°C] and/or wind [m/s]; the one not given is Shapotou's
+    (:data:`geo.pv.params.SHAPOTOU_CLIMATE`). None when neither is given.
+
+    Raises
+    ------
+    ValidationError
+        Not 12 numbers, or out of range, naming the field.
+    """
+    if temp_air_c is None and wind_speed_m_s is None:
+        return None
+    base = params.SHAPOTOU_CLIMATE
+
+    def numbers(text: str | None, field: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        if text is None:
+            return default
+        parts = [p.strip() for p in str(text).replace("，", ",").split(",") if p.strip()]
+        try:
+            values = tuple(float(p) for p in parts)
+        except ValueError:
+            values = ()
+        if len(values) != 12:
+            raise ValidationError(f"{field}: give 12 numbers separated by commas, January first (got {text!r})")
+        return values
+
+    return params.MonthlyClimate(
+        temp_air_c=numbers(temp_air_c, "monthly temperature", base.temp_air_c),
+        wind_speed_m_s=numbers(wind_speed_m_s, "monthly wind speed", base.wind_speed_m_s),
+        source="用户输入 entered by the user"
+               + ("" if temp_air_c is not None and wind_speed_m_s is not None else f"; the rest: {base.source}"),
+    )
