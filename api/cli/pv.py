@@ -12,16 +12,37 @@ import pandas as pd
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
-from geo.tabular import write_csv
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
-from geo.pv.output import REVIEW_TABLES, estimate_line, projects_geojson, review_json, review_table, review_xlsx, \
-    site_json, size_json, yield_json
+from geo.pv.output import (
+    REVIEW_TABLES,
+    estimate_line,
+    projects_geojson,
+    review_json,
+    review_table,
+    review_xlsx,
+    site_json,
+    size_json,
+    yield_json,
+)
 from geo.pv.review import FLAGS, PVReview
-from geo.services.pv import parse_buffer, parse_climate, run_review, run_siting, run_sizing
-from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, SitingResult
+from geo.pv.siting import (
+    BENEFICIARY_DISTANCE_M,
+    BLOCK_SIZE_M,
+    MAX_GRID_DISTANCE_M,
+    MIN_AREA_HA,
+    SitingResult,
+)
 from geo.pv.yield_model import YieldResult, estimate_yield
+from geo.services.pv import (
+    parse_buffer,
+    parse_climate,
+    run_review,
+    run_siting,
+    run_sizing,
+)
+from geo.tabular import write_csv
 
 CATEGORY_LABELS = {name: kind.label for name, kind in params.CATEGORIES.items()}
 

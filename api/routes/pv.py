@@ -32,22 +32,57 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
-from api.deps import CurrentUser, EngineDep, Principal, Reader, SettingsDep, TownshipParam, check_layer
+from api.deps import (
+    CurrentUser,
+    EngineDep,
+    Principal,
+    Reader,
+    SettingsDep,
+    TownshipParam,
+    check_layer,
+)
 from api.downloads import DOWNLOAD_CONTENT, attachment
 from api.geojson import GEOJSON, JSON, GeoJSON
 from api.schemas.common import problem_responses
-from api.uploads import UploadLimit, display_name, named_errors, save_upload, upload_folder, upload_post
+from api.uploads import (
+    UploadLimit,
+    display_name,
+    named_errors,
+    save_upload,
+    upload_folder,
+    upload_post,
+)
 from geo.errors import ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
 from geo.pv.dem import check_dem
-from geo.pv.output import REVIEW_TABLES, candidates_geojson, projects_geojson, review_csv, review_json, \
-    review_xlsx, site_json, size_json, yield_json
+from geo.pv.output import (
+    REVIEW_TABLES,
+    candidates_geojson,
+    projects_geojson,
+    review_csv,
+    review_json,
+    review_xlsx,
+    site_json,
+    size_json,
+    yield_json,
+)
 from geo.pv.review import LOW_INCOME_RATIO
-from geo.services.pv import parse_buffer, parse_climate, run_review, run_siting, run_sizing
-from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA
+from geo.pv.siting import (
+    BENEFICIARY_DISTANCE_M,
+    BLOCK_SIZE_M,
+    MAX_GRID_DISTANCE_M,
+    MIN_AREA_HA,
+)
 from geo.pv.weather import Weather, check_suffix, read_weather
 from geo.pv.yield_model import estimate_yield
+from geo.services.pv import (
+    parse_buffer,
+    parse_climate,
+    run_review,
+    run_siting,
+    run_sizing,
+)
 from geo.settings import Settings
 
 router = APIRouter(prefix="/api/pv", tags=["pv"], responses=problem_responses(401, 403, 404, 422))

@@ -21,7 +21,12 @@ from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 from rasterio.errors import RasterioError
-from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+from rasterio.warp import (
+    Resampling,
+    calculate_default_transform,
+    reproject,
+    transform_bounds,
+)
 
 from geo.errors import ValidationError
 

@@ -11,13 +11,13 @@ import io
 
 import pandas as pd
 
-from geo.tabular import write_csv, xlsx_safe_frame
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
 from geo.pv.review import FLAGS, PVReview
 from geo.pv.siting import SitingResult
 from geo.pv.sizing import StationSize
 from geo.pv.yield_model import YieldResult
+from geo.tabular import write_csv, xlsx_safe_frame
 
 ESTIMATE_BANNER = "【估算值 ESTIMATE】晴空模型×区域系数，非实测气象；用气象文件 (--weather) 得到可靠结果"
 

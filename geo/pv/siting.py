@@ -119,6 +119,9 @@ class SitingResult:
         Registered-poor households of the villages given, not yet covered by a PV project.
     households_unreached
         Of them, those no candidate listed is credited with.
+    sites
+        The kept land around each listed candidate (``candidate_id, site_area_ha``, the
+        contiguous kept cells it stands in), EPSG:4326: where else the station could go.
     """
 
     candidates: gpd.GeoDataFrame
@@ -138,6 +141,7 @@ class SitingResult:
     target_income_yuan_per_household: float = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD
     households_to_reach: int | None = None
     households_unreached: int | None = None
+    sites: gpd.GeoDataFrame | None = None
 
 
 CANDIDATE_COLUMNS = (
@@ -353,7 +357,7 @@ def site_stations(
         keep &= ~far
     cells_kept = int(keep.sum())
 
-    block_cells = max(1, int(round(block_size_m / cell_size_m)))
+    block_cells = max(1, round(block_size_m / cell_size_m))
     labels, count = _contiguous(keep, block_cells)
     cell_ha = cell_size_m * cell_size_m / 10_000.0
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
@@ -368,6 +372,7 @@ def site_stations(
     result_estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
     label = ""
     unreached = None
+    sites = gpd.GeoDataFrame({"candidate_id": [], "site_area_ha": []}, geometry=[], crs=4326)
     if len(candidates):
         candidates["site_area_ha"] = candidates["area_ha"]
         candidates["developable_kwp"] = candidates["site_area_ha"] * power_density_kwp_per_ha
@@ -398,6 +403,9 @@ def site_stations(
             candidates, reach, weights, kind=kind, distribution=distribution, price_yuan_per_kwh=price_yuan_per_kwh,
             target_yuan=target_income_yuan_per_household, max_station_kwp=max_station_kwp,
             max_grid_distance_m=max_grid_distance_m, max_slope_pct=max_slope_pct, top=top)
+        sites = gpd.GeoDataFrame({"candidate_id": candidates["candidate_id"].to_numpy(),
+                                  "site_area_ha": candidates["site_area_ha"].to_numpy()},
+                                 geometry=candidates.geometry.to_numpy(), crs=crs).to_crs(4326)
         _footprints(candidates, kind, power_density_kwp_per_ha)
         if top is not None and found > top:
             notes.append(f"{found} candidates found; the best {top} are shown")
@@ -414,7 +422,8 @@ def site_stations(
                         price_yuan_per_kwh=float(price_yuan_per_kwh),
                         target_income_yuan_per_household=float(target_income_yuan_per_household),
                         households_unreached=unreached.after if unreached is not None else None,
-                        households_to_reach=unreached.before if unreached is not None else None)
+                        households_to_reach=unreached.before if unreached is not None else None,
+                        sites=sites)
 
 
 # ------------------------------------------------------------------------------ steps

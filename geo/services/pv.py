@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -336,7 +335,8 @@ def run_siting(
         A vector file of polygons to site in instead of the townships.
     exclude
         ``LAYER:BUFFER_M`` texts: registry layers (or vector files) whose buffered features
-        exclude the cells they touch, besides the default exclusions.
+        exclude the cells they touch, besides the default exclusions (one named like a default
+        exclusion, e.g. ``settlements:500``, replaces it).
     no_exclude
         Default exclusions (:data:`geo.pv.params.EXCLUSION_RULES`) switched off.
     buffers
@@ -378,7 +378,9 @@ def run_siting(
         name, buffer_m = parse_layer_buffer(text)
         label = Path(name).stem if allow_files and Path(name).exists() else name
         exclusions.append(Exclusion(label, source(name), buffer_m))
-    off = [*no_exclude, *(["existing_pv"] if keep_existing else [])]
+    # a layer named in ``exclude`` under a default exclusion's name replaces that default
+    off = [*no_exclude, *(["existing_pv"] if keep_existing else []),
+           *(e.name for e in exclusions if e.name in params.EXCLUSION_RULES)]
     exclusions = default_exclusions(bind, frames, no_exclude=off, buffers=buffers) + exclusions
     raster = None
     if land_cover is not None:

@@ -94,5 +94,8 @@ def test_size_a_demo_village(demo_url):
     data = json.loads(run_cli("pv", "size", "--db", demo_url, "--village", "罗泉村", "--json", check=True).stdout)
     assert data["village"] == "常乐镇罗泉村"
     assert data["households"] == 117  # its registered-poor households in the demo
-    assert data["required_kwp"] == pytest.approx(117 * 3000 / (data["kwh_per_kwp"] * 0.65), rel=1e-3)
+    # a village station: 0.65 yuan/kWh, 70 % of the income reaches households
+    assert data["category"] == "village" and data["household_share"] == pytest.approx(0.7)
+    assert data["required_kwp"] == pytest.approx(117 * 3000 / (data["kwh_per_kwp"] * 0.65 * 0.7), rel=1e-3)
+    assert data["land_m2"] == pytest.approx(data["capacity_kwp"] * 10_000 / 870, rel=1e-3)
     assert data["is_estimate"] is True and data["estimate"]
