@@ -100,8 +100,6 @@ MAX_DISTANCE_M = 200_000.0
 
 WEATHER_LIMIT = UploadLimit("weather_max_mb", "weather file", "a typical-year file is 1-3 MiB: upload one year "
                             "of hourly data")
-LAND_COVER_LIMIT = UploadLimit("dem_max_mb", "land-cover raster", "crop it to the area sited (gdal_translate "
-                               "-projwin)")
 DEM_LIMIT = UploadLimit("dem_max_mb", "DEM", "crop the DEM to the area sited (gdal_translate -projwin) or resample "
                         "it coarser (gdalwarp -tr)")
 
@@ -301,25 +299,8 @@ def _dem_file(upload: UploadFile, settings: Settings) -> Iterator[Path]:
             yield path
 
 
-@contextmanager
-def _land_cover_file(upload: UploadFile | None, settings: Settings) -> Iterator[Path | None]:
-    """The uploaded land-cover GeoTIFF as a temporary file for the ``with`` block (None without
-    one); errors about it name the upload."""
-    if upload is None:
-        yield None
-        return
-    name = display_name(upload.filename)
-    with upload_folder() as folder:
-        path = folder / "land_cover.tif"
-        save_upload(upload, path, LAND_COVER_LIMIT, settings, name=name)
-        with named_errors(path, name):
-            yield path
-
-
 WeatherUpload = Annotated[Weather, Depends(weather_upload)]
 OptionalWeatherUpload = Annotated[Weather | None, Depends(optional_weather_upload)]
-LandCoverFile = Annotated[UploadFile | None, File(description="land-cover GeoTIFF of class codes with a CRS (e.g. "
-                                                             "ESA WorldCover), covering the area sited")]
 DemFile = Annotated[UploadFile | None, File(description="DEM GeoTIFF, elevations in metres, with a CRS (any: it "
                                                       "is reprojected), covering the area sited")]
 
@@ -381,7 +362,7 @@ def pv_review_weather(user: HouseholdReader, engine: EngineDep, township: Townsh
 
 
 def _site(user: Principal, engine: Engine, township: int | None, query: SiteQuery, *, weather: Weather | None = None,
-          dem: Path | None = None, land_cover: Path | None = None) -> Response:
+          dem: Path | None = None) -> Response:
     off = set(query.options.get("no_exclude", ())) | ({"existing_pv"} if query.options.get("keep_existing") else set())
     for rule in params.EXCLUSION_RULES.values():
         if rule.name not in off:
@@ -395,7 +376,7 @@ def _site(user: Principal, engine: Engine, township: int | None, query: SiteQuer
     scope = user.township_filter(township)
     result = run_siting(
         engine, township=scope, whole_district=user.township_ids is None, exclude=query.exclude, grid=query.grid,
-        allow_files=False, dem=dem, weather=weather, land_cover=land_cover, max_cells=MAX_HTTP_CELLS, **query.options)
+        allow_files=False, dem=dem, weather=weather, max_cells=MAX_HTTP_CELLS, **query.options)
     return GeoJSON(candidates_geojson(result)) if query.format == "geojson" else JSON(site_json(result))
 
 
@@ -409,25 +390,20 @@ def pv_site(user: HouseholdReader, engine: EngineDep, township: TownshipParam, q
     return _site(user, engine, township, query)
 
 
-@upload_post(router, "/site", WEATHER_LIMIT, DEM_LIMIT, LAND_COVER_LIMIT, response_class=JSON,
-             responses=SITE_RESPONSES,
-             summary="新建电站选址（上传DEM、气象文件、土地覆盖）Site new PV stations with an uploaded DEM, weather "
-                     "file or land-cover raster")
+@upload_post(router, "/site", WEATHER_LIMIT, DEM_LIMIT, response_class=JSON, responses=SITE_RESPONSES,
+             summary="新建电站选址（上传DEM与气象文件）Site new PV stations with an uploaded DEM and weather file")
 def pv_site_files(user: HouseholdReader, engine: EngineDep, settings: SettingsDep, township: TownshipParam,
-                  query: SiteOptions, weather: OptionalWeatherUpload, dem: DemFile = None,
-                  land_cover: LandCoverFile = None) -> Response:
-    """Same as ``atlas pv site --dem FILE --weather FILE --land-cover FILE``: the query parameters
-    of ``GET`` and a multipart body with a ``dem`` GeoTIFF (cells steeper than ``max_slope`` are
-    dropped), a ``weather`` file, a ``land_cover`` GeoTIFF of class codes (ESA WorldCover trees,
-    cropland, built-up and water excluded), or any of them."""
-    if dem is None and weather is None and land_cover is None:
-        raise ValidationError("send a dem GeoTIFF, a weather file, a land_cover GeoTIFF or several (multipart "
-                              "fields dem, weather, land_cover); without files, GET /api/pv/site")
-    with _land_cover_file(land_cover, settings) as cover:
-        if dem is None:
-            return _site(user, engine, township, query, weather=weather, land_cover=cover)
-        with _dem_file(dem, settings) as path:
-            return _site(user, engine, township, query, weather=weather, dem=path, land_cover=cover)
+                  query: SiteOptions, weather: OptionalWeatherUpload, dem: DemFile = None) -> Response:
+    """Same as ``atlas pv site --dem FILE --weather FILE``: the query parameters of ``GET`` and a
+    multipart body with a ``dem`` GeoTIFF (cells steeper than ``max_slope`` are dropped), a
+    ``weather`` file, or both. (A land-cover layer is given to ``atlas pv site --land-cover``.)"""
+    if dem is None:
+        if weather is None:
+            raise ValidationError("send a dem GeoTIFF, a weather file or both (multipart fields dem and weather); "
+                                  "without files, GET /api/pv/site")
+        return _site(user, engine, township, query, weather=weather)
+    with _dem_file(dem, settings) as path:
+        return _site(user, engine, township, query, weather=weather, dem=path)
 
 
 # ------------------------------------------------------------------------------ size
