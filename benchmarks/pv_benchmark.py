@@ -145,7 +145,7 @@ def main() -> None:
         start = time.perf_counter()
         shared = specific_yields(lat, lon, altitudes_m=np.full(args.sites, 1_300.0))
         lattice = time.perf_counter() - start
-        print(f"\nyield model, {args.sites:,} sites (clear-sky estimate, PVWatts via pvlib ModelChain):")
+        print(f"\nyield model, {args.sites:,} sites (clear-sky estimate, pvlib PVWatts chain):")
         print(f"  one pvlib run per site   total {full:.1f} s, median {statistics.median(per_site) * 1000:.0f} ms "
               f"a site, {args.sites / full:.1f} sites/s")
         print(f"  0.1° lattice (shared)    total {lattice:.1f} s for {shared.runs} runs; "
