@@ -7,6 +7,7 @@ import json
 import geopandas as gpd
 import openpyxl
 import pytest
+from shapely.geometry import box
 
 from tests.conftest import run_cli
 
@@ -88,6 +89,47 @@ def test_site_refuses_an_unknown_exclusion_layer(demo_url):
     result = run_cli("pv", "site", "--db", demo_url, "--township", "香山乡", "--exclude", "farmland:100")
     assert result.returncode == 1
     assert "'farmland' is neither a file nor a registry layer" in result.stderr
+
+
+def _raster_without_crs(path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", height=4, width=4, count=1, dtype="uint8",
+                       transform=from_origin(105.0, 37.6, 0.1, 0.1)) as dst:
+        dst.write(np.full((4, 4), 40, dtype="uint8"), 1)
+    return path
+
+
+def test_bad_site_inputs_give_one_clear_line_and_write_nothing(demo_url, tmp_path):
+    out = tmp_path / "candidates.geojson"
+    nocrs = _raster_without_crs(tmp_path / "cover.tif")
+    polygons = tmp_path / "cover.shp"  # a shapefile without its .prj: its CRS is unknown
+    gpd.GeoDataFrame({"kind": ["耕地"]}, geometry=[box(105.0, 37.2, 105.1, 37.3)]).to_file(polygons)
+    assert not polygons.with_suffix(".prj").exists()
+    cases = [(("--category", "farm"), "station category 'farm' is unknown"),
+             (("--buffer", "settlements=-100"), "a buffer cannot be negative"),
+             (("--no-exclude", "rivers"), "exclusion 'rivers' is unknown"),
+             (("--land-cover", str(nocrs)), "no CRS (unknown coordinate system)"),
+             (("--land-cover", str(polygons)), "land-cover layer: " + str(polygons) + " has no CRS")]
+    for args, message in cases:
+        result = run_cli("pv", "site", "--db", demo_url, "--township", "香山乡", "--cell-size", "500",
+                         "-o", str(out), *args)
+        assert result.returncode == 1, args
+        assert message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        assert not out.exists()
+
+
+def test_centralized_siting_and_switching_an_exclusion_off(demo_url):
+    data = json.loads(run_cli("pv", "site", "--db", demo_url, "--township", "香山乡", "--cell-size", "500",
+                              "--top", "2", "--category", "centralized", "--no-exclude", "roads",
+                              "--buffer", "settlements=500", "--json", check=True).stdout)
+    assert data["category"] == "centralized"
+    assert "exclusion:roads" not in data["excluded_area_ha"] and data["excluded_area_ha"]["exclusion:settlements"] > 0
+    assert all(c["capacity_kwp"] >= 1_000 for c in data["candidates"])
+    assert all(c["area_ha"] == pytest.approx(c["capacity_kwp"] * 10_000 / 870 / 10_000) for c in data["candidates"])
 
 
 def test_size_a_demo_village(demo_url):
