@@ -15,15 +15,18 @@ from api.cli._common import DbOption, echo_json, engine_for
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
+from geo.pv.ledger import LEDGER_FLAGS, UNDER_DELIVERY_RATIO
 from geo.pv.output import (
     REVIEW_TABLES,
     estimate_line,
     projects_geojson,
+    records,
     review_json,
     review_table,
     review_xlsx,
     site_json,
     size_json,
+    weather_fields,
     yield_json,
 )
 from geo.pv.review import FLAGS, PVReview
@@ -38,6 +41,7 @@ from geo.pv.yield_model import YieldResult, estimate_yield
 from geo.services.pv import (
     parse_buffer,
     parse_climate,
+    run_ledger_check,
     run_review,
     run_siting,
     run_sizing,
@@ -402,6 +406,35 @@ def size(
              f"年收益 {result.income_yuan_per_year:,.0f} 元, 户均 {result.income_yuan_per_household:,.0f} 元/年")
     echo(f"用地 land: {result.land_m2:,.0f} m²; 公益岗位 {result.public_posts} 个, 村集体公益事业 "
          f"{result.collective_yuan_per_year:,.0f} 元/年, 运维与并网费等 {result.operator_yuan_per_year:,.0f} 元/年")
+
+
+# ------------------------------------------------------------------------------ ledger
+
+
+@pv_app.command("ledger")
+def ledger(
+    ledger_file: Annotated[Path, typer.Argument(help="Station ledger XLSX: 项目编号, 年度, 发电量(kWh), 收益(元), "
+                                                "到户(元), 公益岗位工资(元), 公益岗位数, 公益事业(元), 运维及并网费(元).")],
+    db: DbOption = None,
+    weather: WeatherOption = None,
+    ratio: Annotated[float, typer.Option("--ratio", help="Flag a year below this share of the model or the "
+                                         "plan.")] = UNDER_DELIVERY_RATIO,
+    as_json: JsonOption = False,
+) -> None:
+    """电站收益台账核查 Check a station ledger: generation against the model, household income against the plan."""
+    checked, review = run_ledger_check(engine_for(db), ledger_file, weather=weather, under_delivery_ratio=ratio)
+    if as_json:
+        echo_json({**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
+                   "rows": records(checked.assign(flags=checked["flags"].map(list)))})
+        return
+    echo = typer.echo
+    echo("光伏电站收益台账核查 PV station ledger check (nothing is stored)")
+    echo(estimate_line(review.is_estimate, review.weather_label))
+    echo("行 | 项目 | 年度 | 发电量/模型 | 到户+公益岗位/方案 | 公益岗位 | 问题")
+    for row in checked.itertuples(index=False):
+        echo(f"{row.row:>3} | {row.project_code} {row.name} | {row.year} | {_fmt(row.generation_ratio, '.0%')} | "
+             f"{_fmt(row.households_ratio, '.0%')} | {row.posts} | {row.flag_labels or '无'}")
+    echo(f"{len(checked)} 行, {int((checked['flags'].map(len) > 0).sum())} 行有问题")
 
 
 def register(app: typer.Typer) -> None:

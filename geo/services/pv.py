@@ -19,6 +19,7 @@ from geo.enums import PVStatus
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
+from geo.pv.ledger import check_ledger, read_ledger_xlsx
 from geo.pv.review import PVReview, review_projects
 from geo.pv.siting import Exclusion, SitingResult, site_stations
 from geo.pv.sizing import StationSize, size_station
@@ -530,3 +531,24 @@ def parse_climate(temp_air_c: str | None = None, wind_speed_m_s: str | None = No
         source="用户输入 entered by the user"
                + ("" if temp_air_c is not None and wind_speed_m_s is not None else f"; the rest: {base.source}"),
     )
+
+
+def run_ledger_check(bind: storage.Bind, ledger_file: str | Path, *, weather: Weather | str | Path | None = None,
+                     **options: Any) -> tuple[pd.DataFrame, PVReview]:
+    """Check a station ledger (XLSX) against the registry's projects, their modelled yields
+    and their distribution plans (:func:`geo.pv.ledger.check_ledger` with ``options``).
+    Reads the file whole before anything else; nothing is written.
+
+    Returns
+    -------
+    tuple
+        The checked ledger rows and the review whose modelled yields they were checked against.
+
+    Raises
+    ------
+    ValidationError
+        A bad file or row (all named), rows for unknown projects.
+    """
+    ledger = read_ledger_xlsx(ledger_file)
+    review = run_review(bind, weather=weather)
+    return check_ledger(ledger, pd.DataFrame(review.projects.drop(columns="geometry")), **options), review

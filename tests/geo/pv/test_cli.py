@@ -141,3 +141,20 @@ def test_size_a_demo_village(demo_url):
     assert data["required_kwp"] == pytest.approx(117 * 3000 / (data["kwh_per_kwp"] * 0.65 * 0.7), rel=1e-3)
     assert data["land_m2"] == pytest.approx(data["capacity_kwp"] * 10_000 / 870, rel=1e-3)
     assert data["is_estimate"] is True and data["estimate"]
+
+
+def test_ledger_check_of_demo_stations(demo_url, tmp_path):
+    import pandas as pd
+
+    from geo.pv.ledger import LEDGER_HEADERS
+
+    book = tmp_path / "台账.xlsx"
+    values = ["DEMO-PV051", 2025, 10.0, 1_000.0, 100.0, 600.0, 0, 200.0, 100.0]
+    pd.DataFrame([dict(zip(LEDGER_HEADERS, values))]).to_excel(book, index=False)
+    data = json.loads(run_cli("pv", "ledger", str(book), "--db", demo_url, "--json", check=True).stdout)
+    assert data["is_estimate"] is True
+    assert data["rows"][0]["flags"] == ["generation_below_model"]  # 10 kWh from a village station
+    unknown = tmp_path / "unknown.xlsx"
+    pd.DataFrame([dict(zip(LEDGER_HEADERS, ["NOPE", *values[1:]]))]).to_excel(unknown, index=False)
+    result = run_cli("pv", "ledger", str(unknown), "--db", demo_url)
+    assert result.returncode == 1 and "row 2 (NOPE)" in result.stderr and "Traceback" not in result.stderr
