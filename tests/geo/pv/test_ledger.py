@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from geo.errors import ValidationError
-from geo.pv.ledger import LEDGER_HEADERS, check_ledger, read_ledger_xlsx, validate_ledger
+from geo.pv.ledger import (
+    LEDGER_HEADERS,
+    check_ledger,
+    read_ledger_xlsx,
+    validate_ledger,
+)
 
 #: Two registered projects: a 300 kW village station and a 20 MW centralized station.
 PROJECTS = pd.DataFrame({"code": ["V1", "C1"], "name": ["甲村村级电站", "集中电站"], "capacity_kw": [300.0, 20_000.0],
