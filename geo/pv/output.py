@@ -26,7 +26,9 @@ PROJECT_HEADERS = {
     "township_name": "乡镇", "village_name": "所在村", "reported_beneficiary_households": "上报受益户",
     "linked_households": "名单受益户", "linked_non_poor_households": "其中非贫困户",
     "kwh_per_kwp": "模型单位发电量(kWh/kWp)", "modelled_income_yuan_per_year": "模型年收益(元)",
-    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型", "flag_labels": "问题",
+    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型",
+    "share_to_households": "到户比例(公益岗位+奖补)", "modelled_income_to_households_yuan_per_year": "模型到户收益(元)",
+    "flag_labels": "问题",
 }
 VILLAGE_HEADERS = {
     "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",
