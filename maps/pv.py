@@ -26,7 +26,12 @@ from geo.pv.review import LOW_INCOME_RATIO, PVReview, review_projects
 from geo.pv.siting import SitingResult
 from maps import base as mb
 from maps.overview import PV_COLORS, pv_legend, pv_radius_px
-from maps.pairing import township_legend, township_overlay, village_category_legend, village_category_style
+from maps.pairing import (
+    township_legend,
+    township_overlay,
+    village_category_legend,
+    village_category_style,
+)
 
 FLAG_STYLE = {"color": "#111111", "weight": 3}
 FLAG_LABEL = "核查发现问题的项目（黑圈）"
@@ -172,11 +177,12 @@ def _add_candidates(m: folium.Map, legend: mb.Legend, siting: SitingResult | Non
             style={"color": "#08306b", "weight": 1.5, "fillOpacity": 0.55},
             feature_styles=[{"fillColor": c} for c in SCORE_CLASSES.colors_of(candidates["score"])],
             popup_title="title",
-            popup_rows=[("评分", "score"), ("所在乡镇", "area_name"), ("面积", "area"), ("装机容量", "capacity"),
-                        ("年发电量（估算）", "annual_kwh"), ("年收益（估算）", "income"),
+            popup_rows=[("评分", "score"), ("电站类别", "category"), ("所在乡镇", "area_name"), ("用地", "area"),
+                        ("装机容量", "capacity"), ("年发电量（估算）", "annual_kwh"), ("年收益（估算）", "income"),
                         ("单位千瓦年发电量", "kwh_per_kwp"), ("受益行政村", "village_count"),
-                        ("受益村名", "villages"), ("受益建档立卡户", "households"),
-                        ("其中尚无光伏收益", "uncovered"), ("户均年收益（估算）", "per_household"),
+                        ("受益村（计入户数）", "villages"), ("新增受益建档立卡户", "households"),
+                        ("可达未覆盖户", "uncovered"), ("到户收益（公益岗位+奖补）", "per_household"),
+                        ("公益岗位", "posts"), ("村集体公益事业", "collective"), ("选入后尚未覆盖", "unreached"),
                         ("最近行政村", "nearest"), ("发电量依据", "basis")],
             tooltip="tooltip", label="rank",
         ))
@@ -195,6 +201,8 @@ CANDIDATE_FIELDS = ("rank", "score", "area_name", "area_ha", "capacity_kwp", "kw
                     "income_yuan_per_year", "village_count", "villages", "beneficiary_households",
                     "uncovered_households", "income_yuan_per_beneficiary_household", "nearest_village",
                     "nearest_village_distance_m", "lon", "lat")
+#: Chinese names of the station categories.
+CATEGORY_LABELS = {name: kind.label for name, kind in params.CATEGORIES.items()}
 
 
 def _wan_yuan(value) -> str | None:
@@ -217,7 +225,12 @@ def _candidate_properties(candidates: pd.DataFrame, basis: str) -> pd.DataFrame:
         "tooltip": [f"选址候选 第{r}名 · 评分 {v:.1f}" for r, v in zip(rank, score)],
         "score": [f"{v:.1f} / 100" for v in score],
         "area_name": candidates["area_name"],
-        "area": [mb.fmt_number(round(float(v), 1), "公顷") for v in candidates["area_ha"]],
+        "area": [f"{float(v) * 10_000:,.0f} 平方米" if float(v) < 1 else mb.fmt_number(round(float(v), 1), "公顷")
+                 for v in candidates["area_ha"]],
+        "category": _optional(candidates, "category", lambda v: CATEGORY_LABELS.get(v, v)),
+        "posts": _optional(candidates, "public_posts", lambda v: f"{int(v)} 个"),
+        "collective": _optional(candidates, "collective_yuan_per_year", _wan_yuan),
+        "unreached": _optional(candidates, "households_unreached_after", lambda v: f"{int(v):,} 户"),
         "capacity": [f"{float(v):,.0f} 千瓦（峰值）" for v in candidates["capacity_kwp"]],
         "annual_kwh": [f"{float(v):,.0f} 千瓦时" for v in candidates["annual_kwh"]],
         "income": [_wan_yuan(v) for v in candidates["income_yuan_per_year"]],
@@ -226,12 +239,18 @@ def _candidate_properties(candidates: pd.DataFrame, basis: str) -> pd.DataFrame:
         "villages": [v if isinstance(v, str) and v else None for v in candidates["villages"]],
         "households": [f"{int(v):,} 户" for v in candidates["beneficiary_households"]],
         "uncovered": [f"{int(v):,} 户" for v in candidates["uncovered_households"]],
-        "per_household": [None if pd.isna(v) else f"{float(v):,.0f} 元/户" for v in
+        "per_household": [None if pd.isna(v) else f"{float(v):,.0f} 元/户·年" for v in
                           candidates["income_yuan_per_beneficiary_household"]],
         "nearest": [nearest(n, d) for n, d in zip(candidates["nearest_village"],
                                                   candidates["nearest_village_distance_m"])],
         "basis": basis,
     }, index=candidates.index)
+
+
+def _optional(frame: pd.DataFrame, column: str, fmt) -> list:
+    if column not in frame:
+        return [None] * len(frame)
+    return [None if v is None or pd.isna(v) else fmt(v) for v in frame[column]]
 
 
 PV_COLORS_BY_VALUE = {s.value: c for s, c in PV_COLORS.items()}

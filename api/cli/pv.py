@@ -12,16 +12,43 @@ import pandas as pd
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
-from geo.tabular import write_csv
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
-from geo.pv.output import REVIEW_TABLES, estimate_line, projects_geojson, review_json, review_table, review_xlsx, \
-    site_json, size_json, yield_json
+from geo.pv.ledger import LEDGER_FLAGS, UNDER_DELIVERY_RATIO
+from geo.pv.output import (
+    REVIEW_TABLES,
+    estimate_line,
+    projects_geojson,
+    records,
+    review_json,
+    review_table,
+    review_xlsx,
+    site_json,
+    size_json,
+    weather_fields,
+    yield_json,
+)
 from geo.pv.review import FLAGS, PVReview
-from geo.services.pv import run_review, run_siting, run_sizing
-from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA, SitingResult
+from geo.pv.siting import (
+    BENEFICIARY_DISTANCE_M,
+    BLOCK_SIZE_M,
+    MAX_GRID_DISTANCE_M,
+    MIN_AREA_HA,
+    SitingResult,
+)
 from geo.pv.yield_model import YieldResult, estimate_yield
+from geo.services.pv import (
+    parse_buffer,
+    parse_climate,
+    run_ledger_check,
+    run_review,
+    run_siting,
+    run_sizing,
+)
+from geo.tabular import write_csv
+
+CATEGORY_LABELS = {name: kind.label for name, kind in params.CATEGORIES.items()}
 
 pv_app = typer.Typer(help="光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.", no_args_is_help=True)
 
@@ -34,6 +61,17 @@ PriceOption = Annotated[float, typer.Option(
 FactorOption = Annotated[float, typer.Option(
     "--clearsky-factor", help="All-sky/clear-sky factor of the estimate (regional guess for central Ningxia).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CategoryOption = Annotated[str, typer.Option(
+    "--category", help="Station category: village (村级电站, at most 500 kW, 0.65 元/kWh) or centralized (集中式, "
+    "MW-scale, the coal benchmark price); household (户用) for size.")]
+TempOption = Annotated[str | None, typer.Option(
+    "--temp", help="Monthly mean air temperature [°C] for the estimate: 12 numbers, January first, comma-separated "
+    "(default: Zhongwei station normals).", show_default=False)]
+WindOption = Annotated[str | None, typer.Option(
+    "--wind", help="Monthly mean wind speed [m/s] for the estimate: 12 numbers, January first.",
+    show_default=False)]
+CategoryPriceOption = Annotated[float | None, typer.Option(
+    "--price", help="Electricity price [yuan/kWh]; default the category's tariff.", show_default=False)]
 
 # ------------------------------------------------------------------------------ yield
 
@@ -203,32 +241,55 @@ def site(
         show_default=False)] = None,
     keep_existing: Annotated[bool, typer.Option("--keep-existing", help="Do not exclude existing PV project "
                                                 "footprints.")] = False,
+    no_exclude: Annotated[list[str] | None, typer.Option(
+        "--no-exclude", help="Switch a default exclusion off (repeatable): settlements, villages, township_seats, "
+        "roads, water, existing_pv.", show_default=False)] = None,
+    buffer: Annotated[list[str] | None, typer.Option(
+        "--buffer", help="NAME=METRES: a default exclusion's buffer (repeatable), e.g. settlements=500.",
+        show_default=False)] = None,
+    land_cover: Annotated[Path | None, typer.Option(
+        "--land-cover", help="Land cover to exclude: a GeoTIFF of class codes (with its CRS) or a vector file of "
+        "cropland/forest polygons.", show_default=False)] = None,
+    land_cover_classes: Annotated[str | None, typer.Option(
+        "--land-cover-classes", help="Raster classes excluded, comma-separated (default ESA WorldCover 10,40,50,"
+        "80,90,95).", show_default=False)] = None,
+    category: CategoryOption = params.DEFAULT_CATEGORY,
+    target_income: Annotated[float, typer.Option("--target-income", help="Per credited household [yuan/yr].")]
+    = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
+    temp: TempOption = None,
+    wind: WindOption = None,
     grid: Annotated[str | None, typer.Option("--grid", help="Power lines/substations: a vector file or layer.",
                                              show_default=False)] = None,
     max_grid_distance: Annotated[float, typer.Option("--max-grid-distance", help="[m]")] = MAX_GRID_DISTANCE_M,
     min_area: Annotated[float, typer.Option("--min-area", help="Smallest candidate [ha].")] = MIN_AREA_HA,
     block_size: Annotated[float, typer.Option("--block-size", help="Merge contiguous cells within blocks of "
                                               "this side [m].")] = BLOCK_SIZE_M,
-    power_density: Annotated[float, typer.Option("--power-density", help="[kWp/ha]; LBNL 2022 fixed tilt: 870.")]
-    = params.POWER_DENSITY_KWP_PER_HA,
-    max_kwp: Annotated[float | None, typer.Option("--max-kwp", help="Cap one candidate's capacity [kWp].",
-                                                  show_default=False)] = None,
+    power_density: Annotated[float | None, typer.Option(
+        "--power-density", help="[kWp/ha]; default the category's (LBNL 2022 fixed tilt: 870).",
+        show_default=False)] = None,
+    max_kwp: Annotated[float | None, typer.Option("--max-kwp", help="Cap one candidate's capacity [kWp]; default "
+                                                  "the category's (village 500).", show_default=False)] = None,
     beneficiary_distance: Annotated[float, typer.Option("--beneficiary-distance", help="[m]")] = BENEFICIARY_DISTANCE_M,
     top: Annotated[int, typer.Option("--top", help="Best N candidates.")] = 10,
     weather: WeatherOption = None,
-    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    price: CategoryPriceOption = None,
     clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write candidates: .geojson, .gpkg or "
                                                 ".csv.", show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """新建电站选址 Site new PV stations: candidates scored by beneficiaries, capacity, yield, grid and slope."""
+    """新建电站选址 Site new PV stations of a category: settlements, roads, water, township seats and existing PV
+    excluded by default; candidates chosen together so each poor household is credited once."""
+    buffers = dict(parse_buffer(text) for text in buffer or ())
+    classes = {} if land_cover_classes is None else {"land_cover_classes": _codes(land_cover_classes)}
     result = run_siting(
         engine_for(db), township=township, area=area, exclude=exclude or (), keep_existing=keep_existing, grid=grid,
+        no_exclude=no_exclude or (), buffers=buffers, land_cover=land_cover, category=category,
+        target_income_yuan_per_household=target_income, climate=parse_climate(temp, wind),
         cell_size_m=cell_size, dem=dem, max_slope_pct=max_slope, max_grid_distance_m=max_grid_distance,
         block_size_m=block_size, min_area_ha=min_area, power_density_kwp_per_ha=power_density,
         max_station_kwp=max_kwp, beneficiary_distance_m=beneficiary_distance,
-        weather=weather, clearsky_factor=clearsky_factor, price_yuan_per_kwh=price, top=top,
+        weather=weather, clearsky_factor=clearsky_factor, price_yuan_per_kwh=price, top=top, **classes,
     )
     if output is not None:
         _write_candidates(result, output)
@@ -238,6 +299,14 @@ def site(
     _print_site(result)
     if output is not None:
         typer.echo(f"wrote {output}")
+
+
+def _codes(text: str) -> list[int]:
+    try:
+        return [int(p) for p in text.replace("，", ",").split(",") if p.strip()]
+    except ValueError:
+        raise ValidationError(f"--land-cover-classes {text!r}: give whole class codes separated by commas, "
+                              "e.g. 10,40") from None
 
 
 def _write_candidates(result: SitingResult, output: Path) -> None:
@@ -258,20 +327,29 @@ def _print_site(result: SitingResult) -> None:
     echo = typer.echo
     echo("光伏电站选址 PV station siting")
     echo(estimate_line(result.is_estimate, result.weather_label) if len(result.candidates) else "")
+    echo(f"类别 category: {CATEGORY_LABELS.get(result.category, result.category)}, 电价 {result.price_yuan_per_kwh:g} "
+         f"元/kWh, 目标 {result.target_income_yuan_per_household:,.0f} 元/户·年")
     echo(f"网格 cells: {result.cells_evaluated:,} evaluated ({result.cell_size_m:g} m, {result.metric_crs}), "
-         f"{result.cells_kept:,} kept; 排除 excluded: "
-         + ", ".join(f"{k} {v:,}" for k, v in result.excluded_cells.items()))
+         f"{result.cells_kept:,} kept")
+    echo("排除面积 excluded area (ha, each cell counted once at its first reason): "
+         + ", ".join(f"{k} {v:,.0f}" for k, v in result.excluded_area_ha.items()))
     for note in result.notes:
         echo(f"注 note: {note}")
     if result.candidates.empty:
         echo("没有符合条件的候选区 no candidate area passes the criteria")
         return
-    echo("排名 | 区域 | 面积 ha | 装机 kWp | kWh/kWp | 年收益 元 | 坡度 % | 距电网 m | 受益建档立卡户(未覆盖) | 附近村 | 得分")
+    echo("排名 | 区域 | 用地 ha | 装机 kWp | kWh/kWp | 年收益 元 | 到户 元/户 | 公益岗位 | 坡度 % | 距电网 m | "
+         "新增受益户(可达未覆盖) | 尚未覆盖 | 受益村 | 得分")
     for row in result.candidates.itertuples(index=False):
-        echo(f"{row.rank:>3} | {row.area_name or '-'} | {row.area_ha:,.1f} | {row.capacity_kwp:,.0f} | "
-             f"{row.kwh_per_kwp:,.0f} | {row.income_yuan_per_year:,.0f} | {_fmt(row.mean_slope_pct, '.1f')} | "
-             f"{_fmt(row.grid_distance_m)} | {row.beneficiary_households} ({row.uncovered_households}) | "
-             f"{row.villages or '-'} | {row.score:.1f}  @ {row.lat:.4f}, {row.lon:.4f}")
+        echo(f"{row.rank:>3} | {row.area_name or '-'} | {row.area_ha:,.2f} | {row.capacity_kwp:,.0f} | "
+             f"{row.kwh_per_kwp:,.0f} | {row.income_yuan_per_year:,.0f} | "
+             f"{_fmt(row.income_yuan_per_beneficiary_household)} | {row.public_posts} | "
+             f"{_fmt(row.mean_slope_pct, '.1f')} | {_fmt(row.grid_distance_m)} | {row.beneficiary_households} "
+             f"({row.uncovered_households}) | {row.households_unreached_after} | {row.villages or '-'} | "
+             f"{row.score:.1f}  @ {row.lat:.4f}, {row.lon:.4f}")
+    if result.households_to_reach is not None:
+        echo(f"建档立卡未覆盖户 {result.households_to_reach:,} 户, 以上候选覆盖后尚余 {result.households_unreached:,} 户 "
+             "(each household credited to one candidate)")
 
 
 # ------------------------------------------------------------------------------ size
@@ -290,13 +368,17 @@ def size(
     alt: Annotated[float | None, typer.Option("--alt", show_default=False)] = None,
     target_income: Annotated[float, typer.Option("--target-income", help="Per household [yuan/yr].")]
     = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
-    max_kwp: Annotated[float, typer.Option("--max-kwp", help="Upper bound of one station [kWp] (0.5 MW "
-                                           "village-station category).")] = params.MAX_STATION_KWP,
-    household_share: Annotated[float, typer.Option("--household-share", help="Share of income paid to "
-                                                   "households.")] = 1.0,
+    max_kwp: Annotated[float | None, typer.Option("--max-kwp", help="Upper bound of one station [kWp]; default "
+                                                  "the category's (village 500).", show_default=False)] = None,
+    household_share: Annotated[float | None, typer.Option(
+        "--household-share", help="Share of income reaching households; default the category's distribution "
+        "(village: 公益岗位 60 % + 奖励补助 10 %).", show_default=False)] = None,
+    category: CategoryOption = params.DEFAULT_CATEGORY,
     weather: WeatherOption = None,
-    price: PriceOption = params.PRICE_YUAN_PER_KWH,
+    price: CategoryPriceOption = None,
     clearsky_factor: FactorOption = params.CLEARSKY_FACTOR,
+    temp: TempOption = None,
+    wind: WindOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -304,12 +386,13 @@ def size(
     result, modelled, name = run_sizing(
         engine_for(db) if village is not None else None, households=households, latitude=lat, longitude=lon,
         village=village, altitude_m=alt, weather=weather, price_yuan_per_kwh=price, clearsky_factor=clearsky_factor,
+        climate=parse_climate(temp, wind), category=category,
         target_income_yuan_per_household=target_income, max_station_kwp=max_kwp, household_share=household_share)
     if as_json:
         echo_json(size_json(result, modelled, village=name, latitude=modelled.latitude, longitude=modelled.longitude))
         return
     echo = typer.echo
-    echo("村级光伏电站规模 village station sizing" + (f": {name}" if name else ""))
+    echo(f"{CATEGORY_LABELS.get(result.category, result.category)}规模 station sizing" + (f": {name}" if name else ""))
     echo(estimate_line(modelled.is_estimate, modelled.weather_label))
     echo(f"受益户 {result.households} 户 × 目标 {result.target_income_yuan_per_household:,.0f} 元/年; "
          f"单位发电量 {result.kwh_per_kwp:,.0f} kWh/kWp × 电价 {result.price_yuan_per_kwh:g} 元/kWh"
@@ -321,6 +404,37 @@ def size(
     else:
         echo(f"建议装机 capacity_kwp: {result.capacity_kwp:,.1f} kWp → 年发电 {result.annual_kwh:,.0f} kWh, "
              f"年收益 {result.income_yuan_per_year:,.0f} 元, 户均 {result.income_yuan_per_household:,.0f} 元/年")
+    echo(f"用地 land: {result.land_m2:,.0f} m²; 公益岗位 {result.public_posts} 个, 村集体公益事业 "
+         f"{result.collective_yuan_per_year:,.0f} 元/年, 运维与并网费等 {result.operator_yuan_per_year:,.0f} 元/年")
+
+
+# ------------------------------------------------------------------------------ ledger
+
+
+@pv_app.command("ledger")
+def ledger(
+    ledger_file: Annotated[Path, typer.Argument(help="Station ledger XLSX: 项目编号, 年度, 发电量(kWh), 收益(元), "
+                                                "到户(元), 公益岗位工资(元), 公益岗位数, 公益事业(元), 运维及并网费(元).")],
+    db: DbOption = None,
+    weather: WeatherOption = None,
+    ratio: Annotated[float, typer.Option("--ratio", help="Flag a year below this share of the model or the "
+                                         "plan.")] = UNDER_DELIVERY_RATIO,
+    as_json: JsonOption = False,
+) -> None:
+    """电站收益台账核查 Check a station ledger: generation against the model, household income against the plan."""
+    checked, review = run_ledger_check(engine_for(db), ledger_file, weather=weather, under_delivery_ratio=ratio)
+    if as_json:
+        echo_json({**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
+                   "rows": records(checked.assign(flags=checked["flags"].map(list)))})
+        return
+    echo = typer.echo
+    echo("光伏电站收益台账核查 PV station ledger check (nothing is stored)")
+    echo(estimate_line(review.is_estimate, review.weather_label))
+    echo("行 | 项目 | 年度 | 发电量/模型 | 到户+公益岗位/方案 | 公益岗位 | 问题")
+    for row in checked.itertuples(index=False):
+        echo(f"{row.row:>3} | {row.project_code} {row.name} | {row.year} | {_fmt(row.generation_ratio, '.0%')} | "
+             f"{_fmt(row.households_ratio, '.0%')} | {row.posts} | {row.flag_labels or '无'}")
+    echo(f"{len(checked)} 行, {int((checked['flags'].map(len) > 0).sum())} 行有问题")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,22 +32,57 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.engine import Engine
 
-from api.deps import CurrentUser, EngineDep, Principal, Reader, SettingsDep, TownshipParam, check_layer
+from api.deps import (
+    CurrentUser,
+    EngineDep,
+    Principal,
+    Reader,
+    SettingsDep,
+    TownshipParam,
+    check_layer,
+)
 from api.downloads import DOWNLOAD_CONTENT, attachment
 from api.geojson import GEOJSON, JSON, GeoJSON
 from api.schemas.common import problem_responses
-from api.uploads import UploadLimit, display_name, named_errors, save_upload, upload_folder, upload_post
+from api.uploads import (
+    UploadLimit,
+    display_name,
+    named_errors,
+    save_upload,
+    upload_folder,
+    upload_post,
+)
 from geo.errors import ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
 from geo.pv.dem import check_dem
-from geo.pv.output import REVIEW_TABLES, candidates_geojson, projects_geojson, review_csv, review_json, \
-    review_xlsx, site_json, size_json, yield_json
+from geo.pv.output import (
+    REVIEW_TABLES,
+    candidates_geojson,
+    projects_geojson,
+    review_csv,
+    review_json,
+    review_xlsx,
+    site_json,
+    size_json,
+    yield_json,
+)
 from geo.pv.review import LOW_INCOME_RATIO
-from geo.services.pv import run_review, run_siting, run_sizing
-from geo.pv.siting import BENEFICIARY_DISTANCE_M, BLOCK_SIZE_M, MAX_GRID_DISTANCE_M, MIN_AREA_HA
+from geo.pv.siting import (
+    BENEFICIARY_DISTANCE_M,
+    BLOCK_SIZE_M,
+    MAX_GRID_DISTANCE_M,
+    MIN_AREA_HA,
+)
 from geo.pv.weather import Weather, check_suffix, read_weather
 from geo.pv.yield_model import estimate_yield
+from geo.services.pv import (
+    parse_buffer,
+    parse_climate,
+    run_review,
+    run_siting,
+    run_sizing,
+)
 from geo.settings import Settings
 
 router = APIRouter(prefix="/api/pv", tags=["pv"], responses=problem_responses(401, 403, 404, 422))
@@ -76,6 +111,15 @@ ClearskyFactor = Annotated[float, Query(gt=0, le=1.5, description="all-sky/clear
                                         "(regional guess for central Ningxia; unused with a weather file)")]
 Altitude = Annotated[float | None, Query(ge=-500, le=9000, description="altitude [m]; default the weather file's, "
                                          "else pvlib's altitude map")]
+CategoryPrice = Annotated[float | None, Query(ge=0, le=100, description="electricity price [yuan/kWh]; default the "
+                                              "category's tariff (village 0.65, centralized the coal benchmark)")]
+Category = Annotated[Literal["village", "centralized"], Query(
+    description="station category: village (村级电站, at most 500 kW, 0.65 元/kWh) or centralized (集中式, MW-scale)")]
+MonthlyTemp = Annotated[str | None, Query(max_length=200, description="monthly mean air temperature [°C] for the "
+                                          "estimate: 12 numbers, January first, comma-separated (default: Zhongwei "
+                                          "station normals)")]
+MonthlyWind = Annotated[str | None, Query(max_length=200, description="monthly mean wind speed [m/s] for the "
+                                          "estimate: 12 numbers, January first")]
 _WEATHER_DOC = ("typical-year weather file: TMY3 CSV (.csv), TMY2 (.tm2), EPW (.epw), PVGIS TMY CSV (.csv) or "
                 "JSON (.json), UTF-8 text, at least 8,000 hours")
 REVIEW_RESPONSES = {200: {"description": "JSON, the projects as GeoJSON, or a CSV / XLSX download",
@@ -172,25 +216,38 @@ def site_query(
         description="LAYER:BUFFER_M: a registry layer whose features, buffered, exclude the cells they touch "
                     "(repeatable), e.g. water_facilities:50", max_length=20)] = None,
     keep_existing: Annotated[bool, Query(description="do not exclude existing PV project footprints")] = False,
+    no_exclude: Annotated[list[Literal[tuple(params.EXCLUSION_RULES)]] | None, Query(  # type: ignore[misc]
+        description="switch a default exclusion off (repeatable)", max_length=10)] = None,
+    buffer: Annotated[list[str] | None, Query(
+        description="NAME=METRES: a default exclusion's buffer (repeatable), e.g. settlements=500", max_length=10)]
+    = None,
+    category: Category = "village",
+    target_income: Annotated[float, Query(gt=0, le=1_000_000, description="per credited household [yuan/yr]")] =
+    params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
+    temp: MonthlyTemp = None,
+    wind: MonthlyWind = None,
     grid: Annotated[str | None, Query(max_length=50, description="power lines / substations: a registry layer")]
     = None,
     max_grid_distance: Annotated[float, Query(gt=0, le=MAX_DISTANCE_M, description="[m]")] = MAX_GRID_DISTANCE_M,
     min_area: Annotated[float, Query(ge=0, le=100_000, description="smallest candidate [ha]")] = MIN_AREA_HA,
     block_size: Annotated[float, Query(ge=10, le=100_000, description="merge contiguous cells within blocks of "
                                        "this side [m]")] = BLOCK_SIZE_M,
-    power_density: Annotated[float, Query(gt=0, le=10_000, description="[kWp/ha]; LBNL 2022 fixed tilt: 870")]
-    = params.POWER_DENSITY_KWP_PER_HA,
+    power_density: Annotated[float | None, Query(gt=0, le=10_000, description="[kWp/ha]; default the category's "
+                                                 "(LBNL 2022 fixed tilt: 870)")] = None,
     max_kwp: Annotated[float | None, Query(gt=0, le=10_000_000, description="cap one candidate's capacity "
-                                           "[kWp]")] = None,
+                                           "[kWp]; default the category's (village 500)")] = None,
     beneficiary_distance: Annotated[float, Query(ge=0, le=MAX_HTTP_BENEFICIARY_M, description="villages this "
                                                  "close to a candidate benefit from it [m]")] =
     BENEFICIARY_DISTANCE_M,
     top: Annotated[int, Query(ge=1, le=100, description="best N candidates")] = 10,
-    price_yuan_per_kwh: Price = params.PRICE_YUAN_PER_KWH,
+    price_yuan_per_kwh: CategoryPrice = None,
     clearsky_factor: ClearskyFactor = params.CLEARSKY_FACTOR,
 ) -> SiteQuery:
     return SiteQuery(format, exclude or [], grid, {
-        "keep_existing": keep_existing, "cell_size_m": cell_size, "max_slope_pct": max_slope,
+        "keep_existing": keep_existing, "no_exclude": list(no_exclude or []),
+        "buffers": dict(parse_buffer(text) for text in buffer or []), "category": category,
+        "target_income_yuan_per_household": target_income, "climate": parse_climate(temp, wind),
+        "cell_size_m": cell_size, "max_slope_pct": max_slope,
         "max_grid_distance_m": max_grid_distance, "block_size_m": block_size, "min_area_ha": min_area,
         "power_density_kwp_per_ha": power_density, "max_station_kwp": max_kwp,
         "beneficiary_distance_m": beneficiary_distance, "clearsky_factor": clearsky_factor,
@@ -306,6 +363,10 @@ def pv_review_weather(user: HouseholdReader, engine: EngineDep, township: Townsh
 
 def _site(user: Principal, engine: Engine, township: int | None, query: SiteQuery, *, weather: Weather | None = None,
           dem: Path | None = None) -> Response:
+    off = set(query.options.get("no_exclude", ())) | ({"existing_pv"} if query.options.get("keep_existing") else set())
+    for rule in params.EXCLUSION_RULES.values():
+        if rule.name not in off:
+            check_layer(user, rule.layer)
     named = [("exclude", text.rpartition(":")[0] if ":" in text else text) for text in query.exclude]
     for param, layer in named + ([("grid", query.grid)] if query.grid else []):
         if layer not in LAYERS:
@@ -335,7 +396,7 @@ def pv_site_files(user: HouseholdReader, engine: EngineDep, settings: SettingsDe
                   query: SiteOptions, weather: OptionalWeatherUpload, dem: DemFile = None) -> Response:
     """Same as ``atlas pv site --dem FILE --weather FILE``: the query parameters of ``GET`` and a
     multipart body with a ``dem`` GeoTIFF (cells steeper than ``max_slope`` are dropped), a
-    ``weather`` file, or both."""
+    ``weather`` file, or both. (A land-cover layer is given to ``atlas pv site --land-cover``.)"""
     if dem is None:
         if weather is None:
             raise ValidationError("send a dem GeoTIFF, a weather file or both (multipart fields dem and weather); "
@@ -348,7 +409,7 @@ def pv_site_files(user: HouseholdReader, engine: EngineDep, settings: SettingsDe
 # ------------------------------------------------------------------------------ size
 
 
-@router.get("/size", response_class=JSON, summary="村级电站规模 Size a village station for a target income")
+@router.get("/size", response_class=JSON, summary="电站规模 Size a station of a category for a target income")
 def pv_size(
     user: Reader,
     engine: EngineDep,
@@ -362,11 +423,16 @@ def pv_size(
     alt: Altitude = None,
     target_income: Annotated[float, Query(gt=0, le=1_000_000, description="per household [yuan/yr]")] =
     params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
-    max_kwp: Annotated[float, Query(ge=1, le=10_000_000, description="upper bound of one station [kWp]")] =
-    params.MAX_STATION_KWP,
-    household_share: Annotated[float, Query(gt=0, le=1, description="share of income paid to households")] = 1.0,
-    price_yuan_per_kwh: Price = params.PRICE_YUAN_PER_KWH,
+    max_kwp: Annotated[float | None, Query(ge=1, le=10_000_000, description="upper bound of one station [kWp]; "
+                                           "default the category's (village 500)")] = None,
+    household_share: Annotated[float | None, Query(gt=0, le=1, description="share of income reaching households; "
+                                                   "default the category's distribution")] = None,
+    category: Annotated[Literal["household", "village", "centralized"], Query(
+        description="station category: household (户用), village (村级电站) or centralized (集中式)")] = "village",
+    price_yuan_per_kwh: CategoryPrice = None,
     clearsky_factor: ClearskyFactor = params.CLEARSKY_FACTOR,
+    temp: MonthlyTemp = None,
+    wind: MonthlyWind = None,
 ) -> JSON:
     """Same as ``atlas pv size --json``: give ``lat`` and ``lon`` with ``households``, or a
     ``village`` (in the caller's townships; its households need the households layer)."""
@@ -375,7 +441,8 @@ def pv_size(
     result, modelled, name = run_sizing(
         engine, households=households, latitude=lat, longitude=lon, village=village,
         township=user.township_filter() if village is not None else None, altitude_m=alt,
-        price_yuan_per_kwh=price_yuan_per_kwh, clearsky_factor=clearsky_factor,
-        target_income_yuan_per_household=target_income, max_station_kwp=max_kwp, household_share=household_share)
+        price_yuan_per_kwh=price_yuan_per_kwh, clearsky_factor=clearsky_factor, climate=parse_climate(temp, wind),
+        category=category, target_income_yuan_per_household=target_income, max_station_kwp=max_kwp,
+        household_share=household_share)
     return JSON(size_json(result, modelled, village=name, latitude=modelled.latitude,
                           longitude=modelled.longitude))

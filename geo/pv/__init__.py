@@ -6,7 +6,10 @@ siting of new stations, and station sizing.
 - :mod:`geo.pv.review`: :func:`review_projects` (flags, village and township tables);
 - :mod:`geo.pv.siting`: :func:`site_stations` (candidates as a GeoDataFrame);
 - :mod:`geo.pv.sizing`: :func:`size_station`;
-- :mod:`geo.pv.params`: every default with its source.
+- :mod:`geo.pv.ledger`: a station's yearly ledger read from XLSX and checked for under-delivery;
+- :mod:`geo.pv.sun`: the solar position, its time-only terms shared across sites;
+- :mod:`geo.pv.params`: every default with its source (station categories, income
+  distribution, exclusions, the estimate's monthly climate).
 
 Nothing here reads the database: :mod:`geo.services.pv` reads the frames from the registry
 (or files) and runs these.

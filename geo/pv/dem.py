@@ -21,7 +21,12 @@ from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 from rasterio.errors import RasterioError
-from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+from rasterio.warp import (
+    Resampling,
+    calculate_default_transform,
+    reproject,
+    transform_bounds,
+)
 
 from geo.errors import ValidationError
 
@@ -238,3 +243,71 @@ def _average(values: np.ndarray, src_transform: Affine, crs: CRS, dst_transform:
         resampling=Resampling.average,
     )
     return out
+
+
+def classes_on_grid(
+    raster: str | Path,
+    *,
+    crs: CRS,
+    transform: Affine,
+    shape: tuple[int, int],
+    classes: tuple[int, ...] | list[int],
+) -> np.ndarray:
+    """Cells of a north-up metric grid whose land-cover class (the majority of the raster's
+    pixels in the cell, ``Resampling.mode``) is one of ``classes``.
+
+    Parameters
+    ----------
+    raster
+        Single-band land-cover GeoTIFF of integer class codes (e.g. ESA WorldCover), in any
+        CRS GDAL knows (reprojected to the grid).
+    crs, transform, shape
+        The grid (see :func:`terrain_on_grid`).
+    classes
+        Class codes to mark.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, ``shape``; False where the raster has no data.
+
+    Raises
+    ------
+    ValidationError
+        Missing or unreadable file, no CRS or one that does not transform to the grid's, no
+        overlap with the area, or no class codes.
+    """
+    path = Path(raster)
+    give = "give a GeoTIFF of land-cover class codes with its CRS (e.g. ESA WorldCover, EPSG:4326)"
+    if not path.is_file():
+        raise ValidationError(f"land-cover file {path} does not exist; {give}")
+    codes = [int(c) for c in classes]
+    if not codes:
+        raise ValidationError("no land-cover classes to exclude; give class codes, e.g. 10,40 (trees, cropland)")
+    cell = abs(transform.a)
+    rows, cols = shape
+    bounds = (transform.c, transform.f - rows * cell, transform.c + cols * cell, transform.f)
+    out = np.zeros(shape, dtype="int64")
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise ValidationError(f"land-cover raster {path} has no CRS (unknown coordinate system); set "
+                                      f"one (e.g. gdal_edit.py -a_srs EPSG:4326 {path.name}) and try again")
+            try:
+                CRS.from_user_input(src.crs.to_wkt())
+                area = transform_bounds(crs.to_wkt(), src.crs, *bounds, densify_pts=21)
+            except (RasterioError, ValueError, ProjError) as exc:
+                raise ValidationError(f"land-cover raster {path}: its CRS ({src.crs}) is not one that "
+                                      f"transforms to the grid ({_first_line(exc, path, path.name)}); {give}"
+                                      ) from None
+            b = src.bounds
+            if area[0] > b.right or area[2] < b.left or area[1] > b.top or area[3] < b.bottom:
+                raise ValidationError(f"land-cover raster {path} does not cover the siting area; {give}")
+            nodata = src.nodata if src.nodata is not None else -1
+            out[:] = nodata
+            reproject(source=rasterio.band(src, 1), destination=out, src_nodata=src.nodata, dst_transform=transform,
+                      dst_crs=crs.to_wkt(), dst_nodata=nodata, resampling=Resampling.mode)
+    except RasterioError as exc:
+        raise ValidationError(f"land-cover file {path} cannot be read as a raster "
+                              f"({_first_line(exc, path, path.name)}); {give}") from None
+    return np.isin(out, codes)

@@ -11,13 +11,13 @@ import io
 
 import pandas as pd
 
-from geo.tabular import write_csv, xlsx_safe_frame
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
 from geo.pv.review import FLAGS, PVReview
 from geo.pv.siting import SitingResult
 from geo.pv.sizing import StationSize
 from geo.pv.yield_model import YieldResult
+from geo.tabular import write_csv, xlsx_safe_frame
 
 ESTIMATE_BANNER = "【估算值 ESTIMATE】晴空模型×区域系数，非实测气象；用气象文件 (--weather) 得到可靠结果"
 
@@ -26,7 +26,9 @@ PROJECT_HEADERS = {
     "township_name": "乡镇", "village_name": "所在村", "reported_beneficiary_households": "上报受益户",
     "linked_households": "名单受益户", "linked_non_poor_households": "其中非贫困户",
     "kwh_per_kwp": "模型单位发电量(kWh/kWp)", "modelled_income_yuan_per_year": "模型年收益(元)",
-    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型", "flag_labels": "问题",
+    "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型",
+    "share_to_households": "到户比例(公益岗位+奖补)", "modelled_income_to_households_yuan_per_year": "模型到户收益(元)",
+    "flag_labels": "问题",
 }
 VILLAGE_HEADERS = {
     "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",
@@ -145,9 +147,26 @@ def site_json(result: SitingResult) -> dict:
         "cells_evaluated": result.cells_evaluated,
         "cells_kept": result.cells_kept,
         "excluded_cells": result.excluded_cells,
+        "excluded_area_ha": {k: round(v, 2) for k, v in result.excluded_area_ha.items()},
+        "category": result.category,
+        "price_yuan_per_kwh": result.price_yuan_per_kwh,
+        "target_income_yuan_per_household": result.target_income_yuan_per_household,
+        "distribution": distribution_json(result.distribution),
+        "households_to_reach": result.households_to_reach,
+        "households_unreached": result.households_unreached,
         "notes": list(result.notes),
         "candidates": records(result.candidates),
     }
+
+
+def distribution_json(distribution) -> dict | None:
+    """An income distribution's shares, post wage and source (None stays None)."""
+    if distribution is None:
+        return None
+    return {"operator": distribution.operator, "public_posts": distribution.public_posts,
+            "collective": distribution.collective, "households": distribution.households,
+            "to_households": distribution.to_households, "wage_yuan_per_post": distribution.wage_yuan_per_post,
+            "source": distribution.source}
 
 
 def candidates_geojson(result: SitingResult) -> dict:

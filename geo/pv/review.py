@@ -35,6 +35,11 @@ FLAGS: dict[str, str] = {
     "no_beneficiaries": "未落实受益户",
     "beneficiary_count_mismatch": "受益户数与受益名单不符",
 }
+#: Station category whose income distribution applies to a project of each kind (agri-PV is
+#: a centralized station built over farmland).
+KIND_CATEGORY = {PVKind.HOUSEHOLD_ROOFTOP.value: "household", PVKind.VILLAGE_STATION.value: "village",
+                 PVKind.CENTRALIZED_STATION.value: "centralized", PVKind.AGRI_PV.value: "centralized"}
+
 #: Reported income below this share of the modelled income is flagged ``low_income``.
 LOW_INCOME_RATIO = 0.5
 #: Statuses of a built project (its capacity counts as installed).
@@ -57,7 +62,11 @@ class PVReview:
         reported_income_yuan_per_year, income_ratio, flags`` (list of codes of
         :data:`FLAGS`), ``flag_labels`` (Chinese, joined by "；"), ``yield_is_estimate``.
         ``modelled_*`` is what the capacity would produce and earn at the price;
-        ``income_ratio`` = reported / modelled income, for grid-connected projects only.
+        ``income_ratio`` = reported / modelled income, for grid-connected projects only;
+        ``distribution_category``, ``share_to_households`` (of the income, by the category's
+        distribution), ``modelled_income_to_households_yuan_per_year``,
+        ``reported_income_to_households_yuan_per_year`` and ``share_to_village`` (net of the
+        operator's share).
     villages
         One row per village: ``village_id, village_name, township_name, category,
         registered_poor_households, installed_kw`` (grid-connected and stopped projects the
@@ -66,10 +75,12 @@ class PVReview:
         grid-connected project), ``poor_households_not_covered, non_poor_beneficiaries,
         reported_income_to_poor_yuan_per_year, modelled_income_to_poor_yuan_per_year,
         income_yuan_per_poor_household, modelled_income_yuan_per_poor_household`` (income
-        reaching the village's registered-poor households through linked projects, each
-        project's income shared equally among its linked households, divided by all the
+        reaching the village's registered-poor households through linked projects: the share
+        of each project's income its distribution pays households, shared equally among its
+        linked households, divided by all the
         village's registered-poor households) and ``village_income_yuan_per_year`` (income of
-        projects linked to villages but not to households: collective income).
+        projects linked to villages but not to households, net of the operator's share:
+        collective income).
     townships
         The village columns summed per township (ratios recomputed from the sums).
     is_estimate
@@ -129,6 +140,7 @@ def review_projects(
     low_income_ratio: float = LOW_INCOME_RATIO,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
     yield_resolution_deg: float = 0.25,
+    distributions: dict[str, params.IncomeDistribution] | None = None,
 ) -> PVReview:
     """Modelled against reported income per project, flags, and coverage per village and township.
 
@@ -159,6 +171,11 @@ def review_projects(
     yield_resolution_deg
         Projects on one lattice cell of this size share a pvlib run [degrees] (the clear-sky
         estimate changes by about 0.4 % over 0.25° near Shapotou).
+    distributions
+        Income distribution by station category (``household``, ``village``,
+        ``centralized``); default each category's (:data:`geo.pv.params.CATEGORIES`). A
+        project's kind picks its category (:data:`KIND_CATEGORY`); only the share reaching
+        households (direct payments and 公益岗位 wages) counts as household income.
 
     Returns
     -------
@@ -182,11 +199,19 @@ def review_projects(
                                                  yield_resolution_deg)
     project_frame = _project_rows(projects, households, project_households, project_villages, villages,
                                   yields=yields, price=price, low_income_ratio=low_income_ratio,
-                                  is_estimate=is_estimate)
+                                  is_estimate=is_estimate, distributions=_distributions(distributions))
     village_frame = _village_rows(project_frame, households, project_households, project_villages, villages)
     township_frame = _township_rows(village_frame)
     return PVReview(projects=project_frame, villages=village_frame, townships=township_frame,
                     is_estimate=is_estimate, weather_label=label, price_yuan_per_kwh=price)
+
+
+def _distributions(given: dict[str, params.IncomeDistribution] | None) -> dict[str, params.IncomeDistribution]:
+    out = {name: kind.distribution for name, kind in params.CATEGORIES.items()}
+    for name, value in (given or {}).items():
+        params.station_category(name)
+        out[name] = value
+    return out
 
 
 def _project_yields(projects, kwh_per_kwp, weather, clearsky_factor, resolution_deg) -> tuple[np.ndarray, bool, str]:
@@ -213,7 +238,7 @@ def _project_yields(projects, kwh_per_kwp, weather, clearsky_factor, resolution_
 
 
 def _project_rows(projects, households, project_households, project_villages, villages, *, yields, price,
-                  low_income_ratio, is_estimate) -> gpd.GeoDataFrame:
+                  low_income_ratio, is_estimate, distributions) -> gpd.GeoDataFrame:
     status_of = households.set_index("id")["status"].astype(str)
     links = project_households[["project_id", "household_id"]].copy()
     links["status"] = links["household_id"].map(status_of)
@@ -264,6 +289,16 @@ def _project_rows(projects, households, project_households, project_villages, vi
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(grid & (modelled > 0), np.nan_to_num(reported, nan=0.0) / modelled, np.nan)
     out["income_ratio"] = ratio
+    # what reaches households (direct payments and 公益岗位 wages) and what the village keeps
+    # (net of O&M, the grid fee and a centralized station's investor), by the project's category
+    categories = out["kind"].map(KIND_CATEGORY).fillna("village")
+    share = categories.map(lambda c: distributions[c].to_households).to_numpy(dtype=float)
+    kept = categories.map(lambda c: 1.0 - distributions[c].operator).to_numpy(dtype=float)
+    out["distribution_category"] = categories.to_numpy()
+    out["share_to_households"] = share
+    out["modelled_income_to_households_yuan_per_year"] = modelled * share
+    out["reported_income_to_households_yuan_per_year"] = reported * share
+    out["share_to_village"] = kept
     out["flags"] = [_flags(row, low_income_ratio) for row in out.itertuples(index=False)]
     out["flag_labels"] = out["flags"].map(lambda codes: "；".join(FLAGS[c] for c in codes))
     out["yield_is_estimate"] = is_estimate
@@ -326,14 +361,15 @@ def _village_rows(project_frame, households, project_households, project_village
     flagged = project_frame[project_frame["flags"].map(len) > 0]
     frame["flagged_projects"] = vid.map(flagged.groupby("village_id").size()).fillna(0).astype(int)
 
-    # each project's income shared equally among its linked households
+    # the share of each project's income that reaches households (its distribution), shared
+    # equally among its linked households: never the whole station's revenue
     projects = project_frame.set_index("id")
     links = project_households.merge(households[["id", "village_id", "status"]], left_on="household_id",
                                      right_on="id", how="left")
     links = links[links["project_id"].isin(projects.index)]
     share = links.groupby("project_id")["household_id"].transform("nunique")
-    reported = links["project_id"].map(projects["reported_income_yuan_per_year"]).fillna(0.0)
-    modelled = links["project_id"].map(projects["modelled_income_yuan_per_year"]).fillna(0.0)
+    reported = links["project_id"].map(projects["reported_income_to_households_yuan_per_year"]).fillna(0.0)
+    modelled = links["project_id"].map(projects["modelled_income_to_households_yuan_per_year"]).fillna(0.0)
     operating = links["project_id"].map(projects["status"]) == PVStatus.GRID_CONNECTED.value
     links = links.assign(reported_share=reported / share,
                          modelled_share=np.where(operating, modelled / share, 0.0),
@@ -357,7 +393,7 @@ def _village_rows(project_frame, households, project_households, project_village
     villages_per_project = collective.groupby("project_id")["village_id"].transform("nunique")
     collective = collective.assign(
         income=collective["project_id"].map(projects["reported_income_yuan_per_year"]).fillna(0.0)
-        / villages_per_project)
+        * collective["project_id"].map(projects["share_to_village"]).fillna(1.0) / villages_per_project)
     frame["village_income_yuan_per_year"] = vid.map(collective.groupby("village_id")["income"].sum()).fillna(0.0)
     _per_household(frame)
     return frame

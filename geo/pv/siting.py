@@ -38,7 +38,7 @@ from scipy import ndimage
 from geo.crs import metric_crs_for
 from geo.errors import ValidationError
 from geo.pv import params
-from geo.pv.dem import terrain_on_grid
+from geo.pv.dem import classes_on_grid, terrain_on_grid
 from geo.pv.review import NOT_POOR
 from geo.pv.weather import Weather
 from geo.pv.yield_model import specific_yields
@@ -110,6 +110,18 @@ class SitingResult:
         E.g. that the DEM was reprojected, or how many candidates the top N cut.
     candidates_found
         Candidates before the top N cut (``len(candidates)`` without one).
+    excluded_area_ha
+        ``excluded_cells`` as area [ha].
+    category, distribution, price_yuan_per_kwh, target_income_yuan_per_household
+        The station category sited, its income split, tariff [yuan/kWh] and the target
+        income of a credited household [yuan/yr].
+    households_to_reach
+        Registered-poor households of the villages given, not yet covered by a PV project.
+    households_unreached
+        Of them, those no candidate listed is credited with.
+    sites
+        The kept land around each listed candidate (``candidate_id, site_area_ha``, the
+        contiguous kept cells it stands in), EPSG:4326: where else the station could go.
     """
 
     candidates: gpd.GeoDataFrame
@@ -122,15 +134,24 @@ class SitingResult:
     weather_label: str
     notes: tuple[str, ...] = field(default=())
     candidates_found: int = 0
+    excluded_area_ha: dict[str, float] = field(default_factory=dict)
+    category: str = params.DEFAULT_CATEGORY
+    distribution: params.IncomeDistribution | None = None
+    price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH
+    target_income_yuan_per_household: float = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD
+    households_to_reach: int | None = None
+    households_unreached: int | None = None
+    sites: gpd.GeoDataFrame | None = None
 
 
 CANDIDATE_COLUMNS = (
-    "rank", "candidate_id", "area_name", "area_ha", "cells", "developable_kwp", "capacity_kwp",
-    "kwh_per_kwp", "annual_kwh", "income_yuan_per_year", "mean_slope_pct", "mean_elevation_m",
-    "grid_distance_m", "village_count", "villages", "nearest_village", "nearest_village_distance_m",
-    "beneficiary_households", "uncovered_households", "income_yuan_per_beneficiary_household", "score",
-    "score_beneficiaries", "score_capacity", "score_yield", "score_grid", "score_slope",
-    "yield_is_estimate", "yield_basis", "lon", "lat",
+    "rank", "candidate_id", "category", "area_name", "area_ha", "site_area_ha", "cells", "developable_kwp",
+    "max_kwp", "capacity_kwp", "kwh_per_kwp", "annual_kwh", "income_yuan_per_year", "mean_slope_pct",
+    "mean_elevation_m", "grid_distance_m", "village_count", "villages", "nearest_village",
+    "nearest_village_distance_m", "uncovered_households", "beneficiary_households", "households_unreached_after",
+    "income_to_households_yuan_per_year", "income_yuan_per_beneficiary_household", "public_posts",
+    "collective_yuan_per_year", "operator_yuan_per_year", "score", "score_beneficiaries", "score_capacity",
+    "score_yield", "score_grid", "score_slope", "yield_is_estimate", "yield_basis", "lon", "lat",
 )
 
 
@@ -145,15 +166,21 @@ def site_stations(
     max_grid_distance_m: float = MAX_GRID_DISTANCE_M,
     block_size_m: float = BLOCK_SIZE_M,
     min_area_ha: float = MIN_AREA_HA,
-    power_density_kwp_per_ha: float = params.POWER_DENSITY_KWP_PER_HA,
+    category: str | params.StationCategory = params.DEFAULT_CATEGORY,
+    power_density_kwp_per_ha: float | None = None,
     max_station_kwp: float | None = None,
+    distribution: params.IncomeDistribution | None = None,
+    target_income_yuan_per_household: float = params.TARGET_INCOME_YUAN_PER_HOUSEHOLD,
+    land_cover: str | Path | None = None,
+    land_cover_classes: Sequence[int] = params.LAND_COVER_EXCLUDED_CLASSES,
     villages: gpd.GeoDataFrame | None = None,
     households: pd.DataFrame | None = None,
     covered_household_ids: Sequence[int] | None = None,
     beneficiary_distance_m: float = BENEFICIARY_DISTANCE_M,
     weather: Weather | str | Path | None = None,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
-    price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
+    climate: params.MonthlyClimate | None = None,
+    price_yuan_per_kwh: float | None = None,
     weights: Mapping[str, float] | None = None,
     top: int | None = None,
     area_name_column: str | None = "name",
@@ -184,10 +211,24 @@ def site_stations(
         Contiguous cells are merged within square blocks of this side [m].
     min_area_ha
         Smallest candidate [ha].
+    category
+        Station category (``village`` or ``centralized``, :data:`geo.pv.params.CATEGORIES`):
+        each candidate is sized within its capacity range, on its land use per kWp, at its
+        tariff, and its income split by its distribution.
     power_density_kwp_per_ha
-        DC capacity per hectare of land [kWp/ha] (default 870, LBNL fixed tilt).
+        DC capacity per hectare of land [kWp/ha]; default the category's (870, LBNL fixed tilt).
     max_station_kwp
-        Cap on one candidate's capacity [kWp]; None: no cap.
+        Cap on one candidate's capacity [kWp]; default the category's (500 for a village station).
+    distribution
+        How a station's income is split; default the category's.
+    target_income_yuan_per_household
+        Yearly income a credited household should get [yuan/yr]: a station is credited at most
+        the households its household share pays this much, and sized to them.
+    land_cover
+        Land-cover raster (GeoTIFF with a CRS, any CRS): cells whose class (majority) is in
+        ``land_cover_classes`` are excluded.
+    land_cover_classes
+        Class codes excluded (default ESA WorldCover trees, cropland, built-up, water, wetland).
     villages
         Village points (``id``, ``name``, geometry), EPSG:4326, for beneficiaries.
     households
@@ -197,11 +238,16 @@ def site_stations(
         Households already benefiting from a PV project (``uncovered_households`` leaves
         them out; the score uses uncovered households when this is given).
     beneficiary_distance_m
-        Villages within this distance of a candidate benefit [m].
+        Villages within this distance of a candidate can benefit [m]. Candidates are chosen
+        together, greedily: each in turn is the best by score counting only households not yet
+        credited to a candidate before it, and is credited them (nearest villages first, at
+        most what it pays the target income); each household is credited once.
     weather
         Weather file for the yields; None: the clear-sky **estimate**.
     clearsky_factor, price_yuan_per_kwh
-        See :func:`geo.pv.yield_model.estimate_yield`.
+        See :func:`geo.pv.yield_model.estimate_yield`; the price defaults to the category's tariff.
+    climate
+        Monthly temperature and wind of the clear-sky estimate (default Shapotou's).
     weights
         Score weights by component (``beneficiaries, capacity, yield, grid, slope``);
         default :data:`SCORE_WEIGHTS`.
@@ -243,6 +289,17 @@ def site_stations(
         Inputs in another CRS than EPSG:4326, a bad parameter, an empty area, too many cells,
         or an unreadable DEM.
     """
+    kind = category if isinstance(category, params.StationCategory) else params.station_category(category)
+    if kind.name not in params.SITING_CATEGORIES:
+        raise ValidationError(f"station category {kind.name!r} ({kind.label}) is not sited on the ground; give "
+                              f"{' or '.join(params.SITING_CATEGORIES)}")
+    power_density_kwp_per_ha = kind.power_density_kwp_per_ha if power_density_kwp_per_ha is None \
+        else power_density_kwp_per_ha
+    max_station_kwp = kind.max_kwp if max_station_kwp is None else max_station_kwp
+    price_yuan_per_kwh = kind.price_yuan_per_kwh if price_yuan_per_kwh is None else price_yuan_per_kwh
+    distribution = distribution or kind.distribution
+    params.check_positive("price", price_yuan_per_kwh, unit="yuan/kWh")
+    params.check_positive("target income", target_income_yuan_per_household, unit="yuan/yr per household")
     _check_parameters(cell_size_m=cell_size_m, max_slope_pct=max_slope_pct, max_grid_distance_m=max_grid_distance_m,
                       block_size_m=block_size_m, min_area_ha=min_area_ha,
                       power_density_kwp_per_ha=power_density_kwp_per_ha, max_station_kwp=max_station_kwp,
@@ -271,6 +328,12 @@ def site_stations(
         excluded[f"exclusion:{exclusion.name}"] = int((keep & touched).sum())
         keep &= ~touched
 
+    if land_cover is not None:
+        covered = classes_on_grid(land_cover, crs=crs, transform=transform, shape=shape,
+                                  classes=land_cover_classes)
+        excluded["land_cover"] = int((keep & covered).sum())
+        keep &= ~covered
+
     slope = elevation = None
     if dem is not None:
         terrain = terrain_on_grid(dem, crs=crs, transform=transform, shape=shape)
@@ -294,7 +357,8 @@ def site_stations(
         keep &= ~far
     cells_kept = int(keep.sum())
 
-    labels, count = _contiguous(keep, max(1, int(round(block_size_m / cell_size_m))))
+    block_cells = max(1, round(block_size_m / cell_size_m))
+    labels, count = _contiguous(keep, block_cells)
     cell_ha = cell_size_m * cell_size_m / 10_000.0
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     small = np.flatnonzero(sizes * cell_ha < min_area_ha)
@@ -304,44 +368,62 @@ def site_stations(
     ids = np.unique(labels[labels > 0])
 
     candidates = _candidates(labels, ids, transform, crs, cell_ha=cell_ha, slope=slope, elevation=elevation,
-                             grid_distance=grid_distance)
+                             grid_distance=grid_distance, fit_cells=_fitting_squares(labels, ids, block_cells))
     result_estimate = weather is None or (isinstance(weather, Weather) and weather.is_estimate)
     label = ""
+    unreached = None
+    sites = gpd.GeoDataFrame({"candidate_id": [], "site_area_ha": []}, geometry=[], crs=4326)
+    if len(candidates):
+        candidates["site_area_ha"] = candidates["area_ha"]
+        candidates["developable_kwp"] = candidates["site_area_ha"] * power_density_kwp_per_ha
+        fit_kwp = (candidates["fit_side_m"] ** 2) / 10_000.0 * power_density_kwp_per_ha
+        candidates["max_kwp"] = np.minimum(np.minimum(candidates["developable_kwp"], fit_kwp), max_station_kwp)
+        too_small = candidates["max_kwp"] < min(kind.min_kwp, max_station_kwp) - 1e-9
+        excluded["below_category_minimum"] = int(candidates.loc[too_small, "cells"].sum())
+        if too_small.any():
+            notes.append(f"{int(too_small.sum())} area(s) too small for a {kind.label} of at least "
+                         f"{kind.min_kwp:,.0f} kWp")
+        candidates = candidates[~too_small].reset_index(drop=True)
     found = len(candidates)
     if len(candidates):
         _name_areas(candidates, area_m, area_name_column)
-        developable = candidates["area_ha"] * power_density_kwp_per_ha
-        candidates["developable_kwp"] = developable
-        candidates["capacity_kwp"] = developable if max_station_kwp is None else developable.clip(upper=max_station_kwp)
         points = gpd.GeoSeries(shapely.points(candidates["x"].to_numpy(), candidates["y"].to_numpy()),
                                crs=crs).to_crs(4326)
         candidates["lon"], candidates["lat"] = points.x.to_numpy(), points.y.to_numpy()
         yields = specific_yields(candidates["lat"].to_numpy(), candidates["lon"].to_numpy(),
                                  altitudes_m=candidates["mean_elevation_m"].to_numpy() if elevation is not None else None,
-                                 weather=weather, clearsky_factor=clearsky_factor,
+                                 weather=weather, clearsky_factor=clearsky_factor, climate=climate,
                                  resolution_deg=yield_resolution_deg, altitude_step_m=yield_altitude_step_m)
         result_estimate, label = yields.is_estimate, yields.weather_label
         notes.append(f"yields from {yields.runs} pvlib run(s) on a {yield_resolution_deg:g}° / "
                      f"{yield_altitude_step_m:g} m lattice")
         candidates["kwh_per_kwp"] = yields.kwh_per_kwp
-        candidates["annual_kwh"] = candidates["capacity_kwp"] * candidates["kwh_per_kwp"]
-        candidates["income_yuan_per_year"] = candidates["annual_kwh"] * price_yuan_per_kwh
-        _beneficiaries(candidates, villages, households, covered_household_ids, crs, beneficiary_distance_m)
-        _score(candidates, weights, max_grid_distance_m=max_grid_distance_m, max_slope_pct=max_slope_pct,
-               use_uncovered=covered_household_ids is not None)
-        candidates = candidates.sort_values(["score", "capacity_kwp"], ascending=[False, False], kind="stable")
-        candidates["rank"] = np.arange(1, len(candidates) + 1)
-        if top is not None and len(candidates) > top:
-            notes.append(f"{len(candidates)} candidates found; the best {top} are shown")
-            candidates = candidates.head(top)
+        reach = _reach(candidates, villages, households, covered_household_ids, crs, beneficiary_distance_m)
+        candidates, unreached = _choose(
+            candidates, reach, weights, kind=kind, distribution=distribution, price_yuan_per_kwh=price_yuan_per_kwh,
+            target_yuan=target_income_yuan_per_household, max_station_kwp=max_station_kwp,
+            max_grid_distance_m=max_grid_distance_m, max_slope_pct=max_slope_pct, top=top)
+        sites = gpd.GeoDataFrame({"candidate_id": candidates["candidate_id"].to_numpy(),
+                                  "site_area_ha": candidates["site_area_ha"].to_numpy()},
+                                 geometry=candidates.geometry.to_numpy(), crs=crs).to_crs(4326)
+        _footprints(candidates, kind, power_density_kwp_per_ha)
+        if top is not None and found > top:
+            notes.append(f"{found} candidates found; the best {top} are shown")
     candidates["yield_is_estimate"] = result_estimate
     candidates["yield_basis"] = label
     out = gpd.GeoDataFrame(candidates.reindex(columns=list(CANDIDATE_COLUMNS)),
                            geometry=candidates.geometry.to_numpy() if len(candidates) else [], crs=crs)
     out = out.to_crs(4326).reset_index(drop=True)
+    cell_area = {reason: cells * cell_ha for reason, cells in excluded.items()}
     return SitingResult(candidates=out, cells_evaluated=evaluated, cells_kept=cells_kept, excluded_cells=excluded,
                         metric_crs=crs.to_string(), cell_size_m=float(cell_size_m), is_estimate=result_estimate,
-                        weather_label=label, notes=tuple(notes), candidates_found=found)
+                        weather_label=label, notes=tuple(notes), candidates_found=found,
+                        excluded_area_ha=cell_area, category=kind.name, distribution=distribution,
+                        price_yuan_per_kwh=float(price_yuan_per_kwh),
+                        target_income_yuan_per_household=float(target_income_yuan_per_household),
+                        households_unreached=unreached.after if unreached is not None else None,
+                        households_to_reach=unreached.before if unreached is not None else None,
+                        sites=sites)
 
 
 # ------------------------------------------------------------------------------ steps
@@ -460,8 +542,28 @@ def _contiguous(keep: np.ndarray, block: int) -> tuple[np.ndarray, int]:
     return labelled[np.ix_(r, c)].astype(np.int32), int(count)
 
 
+def _fitting_squares(labels: np.ndarray, ids: np.ndarray, block: int) -> tuple[np.ndarray, ...]:
+    """For each candidate label: the largest all-kept square of cells inside it (side in cells,
+    odd) and its centre cell (row, col).
+
+    A kept cell at chessboard distance d from the nearest cell outside its area (or the grid's
+    edge, or a block border) is the centre of a kept square of 2d - 1 cells a side.
+    """
+    if len(ids) == 0:
+        return np.empty(0), np.empty(0, dtype=int), np.empty(0, dtype=int)
+    rows, cols = labels.shape
+    r = np.arange(rows) + np.arange(rows) // block
+    c = np.arange(cols) + np.arange(cols) // block
+    spaced = np.zeros((r[-1] + 3, c[-1] + 3), dtype=bool)  # a border of one empty cell
+    spaced[np.ix_(r + 1, c + 1)] = labels > 0
+    distance = ndimage.distance_transform_cdt(spaced, metric="chessboard")[np.ix_(r + 1, c + 1)]
+    best = np.asarray(ndimage.maximum(distance, labels, ids), dtype=float)
+    where = ndimage.maximum_position(distance, labels, ids)
+    return (2 * best - 1, np.array([w[0] for w in where], dtype=int), np.array([w[1] for w in where], dtype=int))
+
+
 def _candidates(labels: np.ndarray, ids: np.ndarray, transform: Affine, crs, *, cell_ha: float,
-                slope, elevation, grid_distance) -> gpd.GeoDataFrame:
+                slope, elevation, grid_distance, fit_cells) -> gpd.GeoDataFrame:
     if len(ids) == 0:
         return gpd.GeoDataFrame({"candidate_id": []}, geometry=[], crs=crs)
     polygons: dict[int, list] = {}
@@ -483,8 +585,10 @@ def _candidates(labels: np.ndarray, ids: np.ndarray, transform: Affine, crs, *, 
         frame["grid_distance_m"] = np.nan
     else:
         frame["grid_distance_m"] = np.asarray(ndimage.minimum(grid_distance, labels, ids), dtype=float)
-    inner = frame.geometry.representative_point()
-    frame["x"], frame["y"] = inner.x.to_numpy(), inner.y.to_numpy()
+    # the station goes at the centre of the largest square of kept cells in the area
+    side, rows, cols = fit_cells
+    frame["fit_side_m"] = side * abs(transform.a)
+    frame["x"], frame["y"] = _cell_centres(transform, rows, cols)
     # biggest first gives stable ids before scoring
     frame = frame.sort_values(["cells", "label"], ascending=[False, True]).reset_index(drop=True)
     frame["candidate_id"] = np.arange(1, len(frame) + 1)
@@ -539,46 +643,6 @@ def _poor_counts(villages: gpd.GeoDataFrame, households: pd.DataFrame | None,
     raise ValidationError("villages need a registered_poor_households column, or give the households frame")
 
 
-def _beneficiaries(candidates, villages, households, covered, crs, distance_m: float) -> None:
-    n = len(candidates)
-    for column in ("village_count", "beneficiary_households", "uncovered_households"):
-        candidates[column] = 0
-    candidates["villages"] = ""
-    candidates["nearest_village"] = None
-    candidates["nearest_village_distance_m"] = np.nan
-    if villages is None or villages.empty:
-        candidates["income_yuan_per_beneficiary_household"] = np.nan
-        return
-    points = villages.to_crs(crs)
-    present = points.geometry.notna() & ~points.geometry.is_empty
-    points = points[present]
-    total, uncovered = _poor_counts(villages[present], households, covered)
-    names = points["name"].astype(str).to_numpy() if "name" in points else points.index.astype(str).to_numpy()
-    geoms = points.geometry.to_numpy()
-    tree = shapely.STRtree(geoms)
-    polys = candidates.geometry.to_numpy()
-    pairs = tree.query(polys, predicate="dwithin", distance=distance_m)
-    distances = shapely.distance(polys[pairs[0]], geoms[pairs[1]])
-    near = pd.DataFrame({"candidate": pairs[0], "village": pairs[1], "distance": distances}).sort_values(
-        ["candidate", "distance"])
-    near["total"] = total[near["village"]]
-    near["uncovered"] = uncovered[near["village"]]
-    near["name"] = names[near["village"]]
-    grouped = near.groupby("candidate")
-    position = np.arange(n)
-    candidates["village_count"] = pd.Series(position).map(grouped.size()).fillna(0).astype(int).to_numpy()
-    candidates["beneficiary_households"] = pd.Series(position).map(grouped["total"].sum()).fillna(0).astype(int).to_numpy()
-    candidates["uncovered_households"] = pd.Series(position).map(grouped["uncovered"].sum()).fillna(0).astype(int).to_numpy()
-    candidates["villages"] = _joined_names(near["candidate"].to_numpy(), near["name"].to_numpy(), n)
-    nearest_index, nearest_distance = tree.query_nearest(polys, return_distance=True, all_matches=False)
-    candidates["nearest_village"] = pd.Series(names[nearest_index[1]], index=nearest_index[0]).reindex(position).to_numpy()
-    candidates["nearest_village_distance_m"] = pd.Series(nearest_distance, index=nearest_index[0]).reindex(position).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        households_n = candidates["beneficiary_households"].to_numpy(dtype=float)
-        candidates["income_yuan_per_beneficiary_household"] = np.where(
-            households_n > 0, candidates["income_yuan_per_year"].to_numpy() / households_n, np.nan)
-
-
 def _joined_names(candidate: np.ndarray, names: np.ndarray, n: int) -> np.ndarray:
     """Names joined by "、" per candidate (rows grouped by candidate, in order); "" for none."""
     out = np.full(n, "", dtype=object)
@@ -598,22 +662,164 @@ def _relative(values: pd.Series) -> np.ndarray:
     return (values / top).to_numpy(dtype=float)
 
 
-def _score(candidates, weights, *, max_grid_distance_m, max_slope_pct, use_uncovered: bool) -> None:
-    households = candidates["uncovered_households" if use_uncovered else "beneficiary_households"]
-    parts = {
-        "beneficiaries": _relative(households.astype(float)),
-        "capacity": _relative(candidates["capacity_kwp"]),
-        "yield": _relative(candidates["kwh_per_kwp"]),
+@dataclass(frozen=True)
+class _Reach:
+    """Which villages each candidate reaches (``pairs``: candidate, village, distance, sorted by
+    candidate then distance), their uncovered registered-poor households and names."""
+
+    pairs: pd.DataFrame
+    uncovered: np.ndarray
+    names: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Unreached:
+    before: int
+    after: int
+
+
+def _reach(candidates, villages, households, covered, crs, distance_m: float) -> _Reach:
+    candidates["nearest_village"] = None
+    candidates["nearest_village_distance_m"] = np.nan
+    empty = pd.DataFrame({"candidate": np.empty(0, int), "village": np.empty(0, int), "distance": np.empty(0)})
+    if villages is None or villages.empty:
+        return _Reach(empty, np.empty(0), np.empty(0, dtype=object))
+    points = villages.to_crs(crs)
+    present = (points.geometry.notna() & ~points.geometry.is_empty).to_numpy()
+    points = points[present]
+    _, uncovered = _poor_counts(villages[present], households, covered)
+    names = points["name"].astype(str).to_numpy() if "name" in points else points.index.astype(str).to_numpy()
+    if points.empty:
+        return _Reach(empty, uncovered, names)
+    geoms = points.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    polys = shapely.points(candidates["x"].to_numpy(), candidates["y"].to_numpy())
+    pairs = tree.query(polys, predicate="dwithin", distance=distance_m)
+    near = pd.DataFrame({"candidate": pairs[0], "village": pairs[1],
+                         "distance": shapely.distance(polys[pairs[0]], geoms[pairs[1]])})
+    near = near.sort_values(["candidate", "distance", "village"], kind="stable").reset_index(drop=True)
+    position = np.arange(len(candidates))
+    nearest_index, nearest_distance = tree.query_nearest(polys, return_distance=True, all_matches=False)
+    candidates["nearest_village"] = pd.Series(names[nearest_index[1]], index=nearest_index[0]).reindex(
+        position).to_numpy()
+    candidates["nearest_village_distance_m"] = pd.Series(nearest_distance, index=nearest_index[0]).reindex(
+        position).to_numpy()
+    return _Reach(near, uncovered, names)
+
+
+def _choose(candidates: gpd.GeoDataFrame, reach: _Reach, weights, *, kind: params.StationCategory,
+            distribution: params.IncomeDistribution, price_yuan_per_kwh: float, target_yuan: float,
+            max_station_kwp: float, max_grid_distance_m: float, max_slope_pct: float,
+            top: int | None) -> tuple[gpd.GeoDataFrame, _Unreached]:
+    """Rank candidates greedily, each household credited once, and size each to its households.
+
+    At each step every remaining candidate's *new* households are the uncovered poor households
+    of the villages it reaches that no earlier candidate was credited, at most what its largest
+    station pays the target income; the best by score (its beneficiary component relative to
+    the most new households of the step) is taken, credited its new households nearest
+    villages first, and sized to them (within the category's range). Candidates that would add
+    no household follow, by their other components.
+    """
+    n = len(candidates)
+    kwh = candidates["kwh_per_kwp"].to_numpy(dtype=float)
+    max_kwp = candidates["max_kwp"].to_numpy(dtype=float)
+    income_per_kwp = kwh * price_yuan_per_kwh * distribution.to_households
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kwp_per_household = np.where(income_per_kwp > 0, target_yuan / income_per_kwp, np.inf)
+        supportable = np.floor(max_kwp / kwp_per_household + 1e-9)
+    static = {
+        "capacity": _relative(pd.Series(max_kwp)),
+        "yield": _relative(pd.Series(kwh)),
         "grid": 1.0 - candidates["grid_distance_m"].to_numpy() / max(max_grid_distance_m, 1e-9),
         "slope": 1.0 - candidates["mean_slope_pct"].to_numpy() / max_slope_pct,
     }
-    total = np.zeros(len(candidates))
-    weight_sum = 0.0
-    for name, values in parts.items():
-        values = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
-        candidates[f"score_{name}"] = values
-        if np.all(np.isnan(values)) or weights[name] == 0:
-            continue
-        total += weights[name] * np.nan_to_num(values)
-        weight_sum += weights[name]
-    candidates["score"] = 100.0 * total / weight_sum if weight_sum else 0.0
+    static = {k: np.clip(np.asarray(v, dtype=float), 0.0, 1.0) for k, v in static.items()}
+    present = {k: not np.all(np.isnan(v)) and weights[k] > 0 for k, v in static.items()}
+    weight_sum = sum(weights[k] for k, ok in present.items() if ok) + weights["beneficiaries"]
+    static_total = sum(weights[k] * np.nan_to_num(static[k]) for k, ok in present.items() if ok)
+
+    pool = reach.uncovered.astype(float).copy()
+    pair_candidate = reach.pairs["candidate"].to_numpy()
+    pair_village = reach.pairs["village"].to_numpy()
+    starts = np.searchsorted(pair_candidate, np.arange(n + 1))
+    reachable_at_start = np.bincount(pair_candidate, weights=pool[pair_village], minlength=n) if len(pool) else \
+        np.zeros(n)
+    before = int(pool.sum())
+    limit = n if top is None else min(int(top), n)
+    remaining = np.ones(n, dtype=bool)
+    order, new_of, benefit_of, score_of, after_of, credited_of = [], [], [], [], [], []
+    while len(order) < limit:
+        reachable = np.bincount(pair_candidate, weights=pool[pair_village], minlength=n) if len(pool) else np.zeros(n)
+        new = np.where(remaining, np.minimum(reachable, supportable), 0.0)
+        if new.max(initial=0.0) <= 0:
+            break
+        benefit = new / new.max()
+        score = np.where(remaining, 100.0 * (static_total + weights["beneficiaries"] * benefit) / weight_sum, -np.inf)
+        best = int(np.argmax(score))
+        left, credited = new[best], []
+        for k in range(starts[best], starts[best + 1]):
+            village = pair_village[k]
+            take = min(pool[village], left)
+            if take > 0:
+                pool[village] -= take
+                left -= take
+                credited.append(f"{reach.names[village]} {int(take)}户")
+            if left <= 0:
+                break
+        remaining[best] = False
+        order.append(best)
+        new_of.append(new[best])
+        benefit_of.append(benefit[best])
+        score_of.append(score[best])
+        after_of.append(pool.sum())
+        credited_of.append("、".join(credited))
+    rest = np.flatnonzero(remaining)
+    if len(order) < limit and len(rest):
+        rest_score = 100.0 * static_total[rest] / weight_sum if weight_sum else np.zeros(len(rest))
+        rest = rest[np.lexsort((-max_kwp[rest], -rest_score))][: limit - len(order)]
+        for i in rest:
+            order.append(int(i))
+            new_of.append(0.0)
+            benefit_of.append(0.0)
+            score_of.append(100.0 * static_total[i] / weight_sum if weight_sum else 0.0)
+            after_of.append(pool.sum())
+            credited_of.append("")
+
+    out = candidates.iloc[order].copy()
+    index = np.asarray(order, dtype=int)
+    new_households = np.asarray(new_of, dtype=float)
+    lower = min(kind.min_kwp, max_station_kwp)
+    capacity = np.where(new_households > 0,
+                        np.clip(new_households * kwp_per_household[index], lower, max_kwp[index]), max_kwp[index])
+    out["category"] = kind.name
+    out["capacity_kwp"] = capacity
+    out["annual_kwh"] = capacity * kwh[index]
+    out["income_yuan_per_year"] = out["annual_kwh"] * price_yuan_per_kwh
+    income = out["income_yuan_per_year"].to_numpy()
+    out["income_to_households_yuan_per_year"] = income * distribution.to_households
+    out["public_posts"] = np.floor(income * distribution.public_posts / distribution.wage_yuan_per_post).astype(int)
+    out["collective_yuan_per_year"] = income * distribution.collective
+    out["operator_yuan_per_year"] = income * distribution.operator
+    out["uncovered_households"] = reachable_at_start[index].astype(int)
+    out["beneficiary_households"] = new_households.astype(int)
+    out["households_unreached_after"] = np.asarray(after_of, dtype=float).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["income_yuan_per_beneficiary_household"] = np.where(
+            new_households > 0, out["income_to_households_yuan_per_year"] / new_households, np.nan)
+    out["villages"] = credited_of
+    out["village_count"] = [len(v.split("、")) if v else 0 for v in credited_of]
+    out["score"] = score_of
+    out["score_beneficiaries"] = benefit_of
+    for name, values in static.items():
+        out[f"score_{name}"] = values[index]
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out, _Unreached(before, int(pool.sum()))
+
+
+def _footprints(candidates: gpd.GeoDataFrame, kind: params.StationCategory, density_kwp_per_ha: float) -> None:
+    """Each candidate's station as a square of its capacity's land [m] at the candidate's
+    centre (inside its largest kept square); ``area_ha`` is that land [ha]."""
+    side = np.sqrt(candidates["capacity_kwp"].to_numpy(dtype=float) * 10_000.0 / density_kwp_per_ha)
+    x, y = candidates["x"].to_numpy(), candidates["y"].to_numpy()
+    candidates["area_ha"] = side ** 2 / 10_000.0
+    candidates.geometry = shapely.box(x - side / 2, y - side / 2, x + side / 2, y + side / 2)

@@ -27,6 +27,7 @@ from pvlib.location import Location
 
 from geo.errors import ValidationError
 from geo.pv import params
+from geo.pv.sun import solar_position as shared_solar_position
 
 WeatherFormat = Literal["tmy3", "tmy2", "epw", "pvgis_csv", "pvgis_json", "clearsky"]
 
@@ -72,6 +73,9 @@ class Weather:
         The regional factor of a clear-sky estimate, else None.
     notes
         What a reader of the results should know (missing columns filled, time shifts).
+    solar_position
+        The solar position at the site over ``data.index`` when it was already computed
+        (the clear-sky estimate needs it), so that the yield model does not compute it again.
     """
 
     data: pd.DataFrame
@@ -82,6 +86,7 @@ class Weather:
     altitude_m: float | None = None
     clearsky_factor: float | None = None
     notes: tuple[str, ...] = field(default=())
+    solar_position: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_estimate(self) -> bool:
@@ -323,8 +328,7 @@ def clearsky_weather(
     *,
     factor: float = params.CLEARSKY_FACTOR,
     year: int = 2019,
-    temp_air_c: float = params.CLEARSKY_TEMP_AIR_C,
-    wind_speed_m_s: float = params.CLEARSKY_WIND_SPEED_M_S,
+    climate: params.MonthlyClimate | None = None,
 ) -> Weather:
     """A year of estimated weather from pvlib's clear-sky model (an **estimate**).
 
@@ -332,7 +336,11 @@ def clearsky_weather(
     (``Location.get_clearsky``) gives clear-sky GHI hour by hour; GHI is multiplied by
     ``factor`` to stand for an average sky, then split into direct and diffuse with pvlib's
     Erbs model, so the estimate keeps an all-sky share of diffuse light rather than the
-    clear-sky one (about 8 %), which would overstate the gain from tilting.
+    clear-sky one (about 8 %), which would overstate the gain from tilting. Air temperature
+    and wind speed are the month's means from ``climate``.
+
+    The solar position is computed once (:func:`geo.pv.sun.solar_position`, NREL SPA as
+    pvlib's) and kept in the result for the yield model.
 
     Parameters
     ----------
@@ -345,8 +353,9 @@ def clearsky_weather(
         :data:`geo.pv.params.CLEARSKY_FACTOR`).
     year
         Calendar year of the hourly index (a non-leap year gives 8,760 hours).
-    temp_air_c, wind_speed_m_s
-        Constant air temperature [°C] and wind speed [m/s].
+    climate
+        Monthly mean air temperature [°C] and wind speed [m/s]; default
+        :data:`geo.pv.params.SHAPOTOU_CLIMATE`.
 
     Returns
     -------
@@ -362,13 +371,18 @@ def clearsky_weather(
     longitude = params.check_longitude(longitude)
     if not (params._finite(factor) and 0 < factor <= 1.2):
         raise ValidationError(f"clear-sky factor {factor!r} is out of range; give a number above 0 and at most 1.2")
+    climate = climate or params.SHAPOTOU_CLIMATE
     altitude_m = site_altitude_m(latitude, longitude, altitude_m)
     tz = local_timezone(longitude)
     start = pd.Timestamp(year=year, month=1, day=1, hour=0, minute=30, tz=tz)
     end = pd.Timestamp(year=year + 1, month=1, day=1, tz=tz)
     times = pd.date_range(start, end, freq="h", inclusive="left")
+    month = times.month.to_numpy() - 1
+    temp_air = np.asarray(climate.temp_air_c, dtype=float)[month]
+    wind_speed = np.asarray(climate.wind_speed_m_s, dtype=float)[month]
     location = Location(latitude, longitude, tz=tz, altitude=altitude_m)
-    solar_position = location.get_solarposition(times, temperature=temp_air_c)
+    solar_position = shared_solar_position(times, latitude=latitude, longitude=longitude, altitude_m=altitude_m,
+                                           temperature_c=temp_air)
     clear = location.get_clearsky(times, model="ineichen", solar_position=solar_position)
     ghi = clear["ghi"] * factor
     split = pvlib.irradiance.erbs(ghi, solar_position["zenith"], times)
@@ -376,15 +390,15 @@ def clearsky_weather(
         "ghi": ghi,
         "dni": split["dni"].fillna(0.0),
         "dhi": split["dhi"].fillna(0.0),
-        "temp_air": float(temp_air_c),
-        "wind_speed": float(wind_speed_m_s),
+        "temp_air": temp_air,
+        "wind_speed": wind_speed,
     }, index=times)
     source = (
         f"pvlib Ineichen clear-sky (bundled Linke turbidity) at {latitude:.4f}, {longitude:.4f}, "
-        f"{altitude_m:.0f} m, GHI x {factor:g}, Erbs split; {temp_air_c:g} °C, {wind_speed_m_s:g} m/s"
+        f"{altitude_m:.0f} m, GHI x {factor:g}, Erbs split; monthly air temperature and wind: {climate.source}"
     )
     return Weather(data=data, format="clearsky", source=source, latitude=latitude, longitude=longitude,
-                   altitude_m=altitude_m, clearsky_factor=float(factor))
+                   altitude_m=altitude_m, clearsky_factor=float(factor), solar_position=solar_position)
 
 
 def site_altitude_m(latitude: float, longitude: float, altitude_m: float | None) -> float:

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from geo.enums import PVStatus
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
+from geo.pv.ledger import check_ledger, read_ledger_xlsx
 from geo.pv.review import PVReview, review_projects
 from geo.pv.siting import Exclusion, SitingResult, site_stations
 from geo.pv.sizing import StationSize, size_station
@@ -211,6 +213,100 @@ def run_review(bind: storage.Bind, *, township: Township = None, **options: Any)
                            frames.project_villages, frames.villages, **options)
 
 
+#: Endings of land-cover files read as rasters (anything else is read as a vector layer).
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+
+def check_exclusion_options(no_exclude: Sequence[str] = (), buffers: Mapping[str, float] | None = None) -> None:
+    """Refuse unknown default exclusions and buffers that are not 0 to :data:`MAX_BUFFER_M`.
+
+    Raises
+    ------
+    ValidationError
+        Naming the bad exclusion or buffer and the allowed ones.
+    """
+    known = ", ".join(params.EXCLUSION_RULES)
+    for name in [*no_exclude, *(buffers or {})]:
+        if name not in params.EXCLUSION_RULES:
+            raise ValidationError(f"exclusion {name!r} is unknown; the default exclusions are {known}")
+    for name, value in (buffers or {}).items():
+        if not params._finite(value) or not 0 <= float(value) <= MAX_BUFFER_M:
+            raise ValidationError(f"buffer of exclusion {name!r}: {value!r} metres is not allowed; give 0 to "
+                                  f"{MAX_BUFFER_M:,.0f} metres (a buffer cannot be negative)")
+
+
+def parse_buffer(text: str) -> tuple[str, float]:
+    """Split ``NAME=METRES`` (a default exclusion's buffer).
+
+    Raises
+    ------
+    ValidationError
+        Not of that form, an unknown exclusion or a buffer out of range.
+    """
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    try:
+        metres = float(value) if sep else math.nan
+    except ValueError:
+        metres = math.nan
+    if not sep or math.isnan(metres):
+        raise ValidationError(f"buffer {text!r}: write NAME=METRES, e.g. settlements=500; exclusions: "
+                              f"{', '.join(params.EXCLUSION_RULES)}")
+    check_exclusion_options(buffers={name: metres})
+    return name, metres
+
+
+def default_exclusions(bind: storage.Bind, frames: SitingFrames, *, no_exclude: Sequence[str] = (),
+                       buffers: Mapping[str, float] | None = None) -> list[Exclusion]:
+    """The default exclusions (:data:`geo.pv.params.EXCLUSION_RULES`) read from the registry,
+    but those in ``no_exclude``, each with its buffer or the one given in ``buffers``.
+
+    Raises
+    ------
+    ValidationError
+        An unknown exclusion or a buffer out of range.
+    """
+    check_exclusion_options(no_exclude, buffers)
+    out = []
+    for rule in params.EXCLUSION_RULES.values():
+        if rule.name in no_exclude:
+            continue
+        if rule.layer == "villages":
+            geometries = frames.villages
+        elif rule.layer == "pv_projects":
+            geometries = frames.pv_projects
+        else:
+            frame = storage.read_layer(bind, rule.layer, where={k: list(v) for k, v in rule.where} or None,
+                                       columns=[rule.geometry] if rule.geometry else ["id"], with_names=False)
+            if rule.geometry:
+                frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(frame[rule.geometry].to_numpy(), crs=4326))
+            geometries = frame
+        out.append(Exclusion(rule.name, geometries, float((buffers or {}).get(rule.name, rule.buffer_m))))
+    return out
+
+
+def read_land_cover(source: str | Path) -> tuple[Path | None, gpd.GeoDataFrame | None]:
+    """A land-cover layer the user imports: a raster (GeoTIFF, returned as its path) or a vector
+    file of the polygons to exclude (returned in EPSG:4326).
+
+    Raises
+    ------
+    ValidationError
+        A file that does not exist, or a vector layer without a known CRS.
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise ValidationError(f"land-cover file {path} does not exist; give a GeoTIFF of class codes or a vector "
+                              "file of cropland/forest polygons, with its CRS")
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        return path, None
+    try:
+        frame = read_geometries(path)
+    except ValidationError as exc:
+        raise ValidationError(f"land-cover layer: {exc}") from None
+    return None, frame
+
+
 def run_siting(
     bind: storage.Bind,
     *,
@@ -218,7 +314,10 @@ def run_siting(
     whole_district: bool = True,
     area: str | Path | None = None,
     exclude: Sequence[str] = (),
+    no_exclude: Sequence[str] = (),
+    buffers: Mapping[str, float] | None = None,
     keep_existing: bool = False,
+    land_cover: str | Path | None = None,
     grid: str | None = None,
     allow_files: bool = True,
     **options: Any,
@@ -237,9 +336,19 @@ def run_siting(
         A vector file of polygons to site in instead of the townships.
     exclude
         ``LAYER:BUFFER_M`` texts: registry layers (or vector files) whose buffered features
-        exclude the cells they touch.
+        exclude the cells they touch, besides the default exclusions (one named like a default
+        exclusion, e.g. ``settlements:500``, replaces it).
+    no_exclude
+        Default exclusions (:data:`geo.pv.params.EXCLUSION_RULES`) switched off.
+    buffers
+        Buffers [m] replacing the default exclusions' own, by name.
     keep_existing
-        Do not exclude the footprints of existing PV projects.
+        Do not exclude the footprints of existing PV projects (same as ``no_exclude`` of
+        ``existing_pv``).
+    land_cover
+        A land-cover raster (GeoTIFF of class codes) or vector file of polygons to exclude: a
+        file the caller vouches for (the CLI user's, or the copy of an upload), read even when
+        ``allow_files`` is False.
     grid
         Power lines / substations: a layer name or vector file.
     allow_files
@@ -255,6 +364,8 @@ def run_siting(
     NotFound
         Unknown township.
     """
+    check_exclusion_options(no_exclude, buffers)
+    params.station_category(options.get("category", params.DEFAULT_CATEGORY))
     frames = load_siting_frames(bind, township=township, whole_district=whole_district)
 
     def source(text: str) -> Any:
@@ -268,11 +379,19 @@ def run_siting(
         name, buffer_m = parse_layer_buffer(text)
         label = Path(name).stem if allow_files and Path(name).exists() else name
         exclusions.append(Exclusion(label, source(name), buffer_m))
-    if not keep_existing and len(frames.pv_projects):
-        exclusions.append(Exclusion("existing_pv", frames.pv_projects, 0.0))
+    # a layer named in ``exclude`` under a default exclusion's name replaces that default
+    off = [*no_exclude, *(["existing_pv"] if keep_existing else []),
+           *(e.name for e in exclusions if e.name in params.EXCLUSION_RULES)]
+    exclusions = default_exclusions(bind, frames, no_exclude=off, buffers=buffers) + exclusions
+    raster = None
+    if land_cover is not None:
+        raster, polygons_cover = read_land_cover(land_cover)
+        if polygons_cover is not None:
+            exclusions.append(Exclusion("land_cover", polygons_cover, 0.0))
     return site_stations(
         polygons, exclusions=exclusions, grid=source(grid) if grid else None, villages=frames.villages,
-        households=frames.households, covered_household_ids=frames.covered_household_ids, **options)
+        households=frames.households, covered_household_ids=frames.covered_household_ids, land_cover=raster,
+        **options)
 
 
 def run_sizing(
@@ -285,13 +404,16 @@ def run_sizing(
     township: Township = None,
     altitude_m: float | None = None,
     weather: Weather | str | Path | None = None,
-    price_yuan_per_kwh: float = params.PRICE_YUAN_PER_KWH,
+    price_yuan_per_kwh: float | None = None,
     clearsky_factor: float = params.CLEARSKY_FACTOR,
+    climate: params.MonthlyClimate | None = None,
+    category: str = params.DEFAULT_CATEGORY,
     **options: Any,
 ) -> tuple[StationSize, YieldResult, str | None]:
     """Size a village station: the specific yield at the site (1 kWp), then
     :func:`size_station` with ``options`` (``target_income_yuan_per_household``,
-    ``max_station_kwp``, ``household_share``).
+    ``max_station_kwp``, ``household_share``, ``distribution``) for the station ``category``
+    (its tariff unless ``price_yuan_per_kwh`` is given).
 
     Parameters
     ----------
@@ -324,12 +446,14 @@ def run_sizing(
         raise ValidationError("give the site's latitude and longitude, or a village")
     if households is None:
         raise ValidationError("give the beneficiary households (or a village, to use its poor households)")
+    kind = params.station_category(category)
+    price = kind.price_yuan_per_kwh if price_yuan_per_kwh is None else price_yuan_per_kwh
     weather_data = read_weather(weather) if isinstance(weather, (str, Path)) else weather
     modelled = estimate_yield(latitude=latitude, longitude=longitude, altitude_m=altitude_m, capacity_kwp=1.0,
-                              weather=weather_data, clearsky_factor=clearsky_factor,
-                              price_yuan_per_kwh=price_yuan_per_kwh)
-    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp,
-                          price_yuan_per_kwh=price_yuan_per_kwh, is_estimate=modelled.is_estimate, **options)
+                              weather=weather_data, clearsky_factor=clearsky_factor, climate=climate,
+                              price_yuan_per_kwh=price)
+    result = size_station(households=households, kwh_per_kwp=modelled.kwh_per_kwp, category=kind,
+                          price_yuan_per_kwh=price, is_estimate=modelled.is_estimate, **options)
     return result, modelled, name
 
 
@@ -373,3 +497,58 @@ def village_site(bind: storage.Bind, village: str, *, township: Township = None)
     poor = int((households["status"].astype(str) != "non_poor").sum())
     count = poor if len(households) else int(row["registered_poor_households"] or 0)
     return float(row.geometry.y), float(row.geometry.x), count, f"{row['township_name']}{row['name']}"
+
+
+def parse_climate(temp_air_c: str | None = None, wind_speed_m_s: str | None = None) -> params.MonthlyClimate | None:
+    """The clear-sky estimate's monthly climate from user text: 12 comma-separated numbers,
+    January first, for temperature [°C] and/or wind [m/s]; the one not given is Shapotou's
+    (:data:`geo.pv.params.SHAPOTOU_CLIMATE`). None when neither is given.
+
+    Raises
+    ------
+    ValidationError
+        Not 12 numbers, or out of range, naming the field.
+    """
+    if temp_air_c is None and wind_speed_m_s is None:
+        return None
+    base = params.SHAPOTOU_CLIMATE
+
+    def numbers(text: str | None, field: str, default: tuple[float, ...]) -> tuple[float, ...]:
+        if text is None:
+            return default
+        parts = [p.strip() for p in str(text).replace("，", ",").split(",") if p.strip()]
+        try:
+            values = tuple(float(p) for p in parts)
+        except ValueError:
+            values = ()
+        if len(values) != 12:
+            raise ValidationError(f"{field}: give 12 numbers separated by commas, January first (got {text!r})")
+        return values
+
+    return params.MonthlyClimate(
+        temp_air_c=numbers(temp_air_c, "monthly temperature", base.temp_air_c),
+        wind_speed_m_s=numbers(wind_speed_m_s, "monthly wind speed", base.wind_speed_m_s),
+        source="用户输入 entered by the user"
+               + ("" if temp_air_c is not None and wind_speed_m_s is not None else f"; the rest: {base.source}"),
+    )
+
+
+def run_ledger_check(bind: storage.Bind, ledger_file: str | Path, *, weather: Weather | str | Path | None = None,
+                     **options: Any) -> tuple[pd.DataFrame, PVReview]:
+    """Check a station ledger (XLSX) against the registry's projects, their modelled yields
+    and their distribution plans (:func:`geo.pv.ledger.check_ledger` with ``options``).
+    Reads the file whole before anything else; nothing is written.
+
+    Returns
+    -------
+    tuple
+        The checked ledger rows and the review whose modelled yields they were checked against.
+
+    Raises
+    ------
+    ValidationError
+        A bad file or row (all named), rows for unknown projects.
+    """
+    ledger = read_ledger_xlsx(ledger_file)
+    review = run_review(bind, weather=weather)
+    return check_ledger(ledger, pd.DataFrame(review.projects.drop(columns="geometry")), **options), review

@@ -42,8 +42,10 @@ def test_size_at_a_position_and_for_a_village(demo_server, demo_engine, headers)
     size, modelled, _ = run_sizing(households=40, latitude=37.5, longitude=105.2,
                                    target_income_yuan_per_household=3000)
     assert body == _plain(size_json(size, modelled, village=None, latitude=37.5, longitude=105.2))
-    assert body["required_kwp"] == pytest.approx(40 * 3000 / (body["kwh_per_kwp"] * body["price_yuan_per_kwh"]),
-                                                 rel=1e-3)
+    # a village station: 70 % of its income reaches households (公益岗位 and 奖励补助)
+    assert body["category"] == "village" and body["household_share"] == pytest.approx(0.7)
+    assert body["required_kwp"] == pytest.approx(
+        40 * 3000 / (body["kwh_per_kwp"] * body["price_yuan_per_kwh"] * 0.7), rel=1e-3)
 
     village = storage.read_layer(demo_engine, "villages", township="兴仁镇", columns=["name"]).iloc[0]
     sized = _get(demo_server, "/size", headers["scoped"], village=village["name"]).json()
@@ -101,9 +103,21 @@ def test_a_scoped_siting_stays_in_their_township(demo_server, demo_engine, heade
     body = _get(demo_server, "/site", headers["scoped"], cell_size=1000, top=5).json()
     own = set(storage.read_layer(demo_engine, "villages", township="兴仁镇", columns=["name"])["name"])
     assert body["candidates"] and all(c["area_name"] == "兴仁镇" for c in body["candidates"])
-    named = {v for c in body["candidates"] for v in (c["villages"] or "").split("、") if v}
+    named = {v.split(" ")[0] for c in body["candidates"] for v in (c["villages"] or "").split("、") if v}
     assert named and named <= own  # beneficiaries counted in their township only
     assert _get(demo_server, "/site", headers["scoped"], township="常乐镇").status_code == 403
+
+
+def test_siting_by_category_with_the_default_exclusions(demo_server, headers):
+    body = _get(demo_server, "/site", headers["planner"], cell_size=1000, top=3, category="centralized").json()
+    assert body["category"] == "centralized" and body["price_yuan_per_kwh"] == pytest.approx(0.2595)
+    assert {"exclusion:settlements", "exclusion:roads", "exclusion:water", "exclusion:township_seats",
+            "exclusion:villages", "exclusion:existing_pv"} <= set(body["excluded_area_ha"])
+    assert all(1_000 <= c["capacity_kwp"] <= 100_000 for c in body["candidates"])
+    credited = [c["beneficiary_households"] for c in body["candidates"]]
+    assert body["households_to_reach"] - sum(credited) == body["households_unreached"]
+    off = _get(demo_server, "/site", headers["planner"], cell_size=1000, top=3, no_exclude="settlements").json()
+    assert "exclusion:settlements" not in off["excluded_area_ha"]
 
 
 @pytest.mark.parametrize(("path", "params", "fragment"), [
@@ -119,6 +133,12 @@ def test_a_scoped_siting_stays_in_their_township(demo_server, demo_engine, heade
     ("/site", {"exclude": "/etc/passwd"}, "exclude: '/etc/passwd' is not a registry layer"),
     ("/site", {"exclude": "roads:lots"}, "the buffer 'lots' is not a number"),
     ("/site", {"grid": "power_lines"}, "grid: 'power_lines' is not a registry layer"),
+    ("/site", {"category": "farm"}, "query field category"),
+    ("/site", {"buffer": "settlements=-5"}, "a buffer cannot be negative"),
+    ("/site", {"buffer": "rivers=50"}, "exclusion 'rivers' is unknown"),
+    ("/site", {"no_exclude": "rivers"}, "query field no_exclude"),
+    ("/site", {"temp": "1,2,3"}, "monthly temperature: give 12 numbers"),
+    ("/size", {"lat": 37.5, "lon": 105.2, "households": 5, "category": "farm"}, "query field category"),
 ])
 def test_bad_parameters_are_problems_naming_the_parameter(demo_server, headers, path, params, fragment):
     response = _get(demo_server, path, headers["planner"], **params)

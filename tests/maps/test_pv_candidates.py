@@ -80,7 +80,7 @@ def test_candidates_are_drawn_coloured_by_score_with_their_figures(pv_frames, th
     assert "villages" not in none and "per_household" not in none and "nearest" not in none
     rows = dict(layer.popup_rows)
     assert rows["年发电量（估算）"] == "annual_kwh" and rows["年收益（估算）"] == "income"
-    assert rows["受益建档立卡户"] == "households"
+    assert rows["新增受益建档立卡户"] == "households" and rows["到户收益（公益岗位+奖补）"] == "per_household"
 
 
 def test_legend_and_title_say_how_many_and_that_yields_are_estimates(pv_frames, three):

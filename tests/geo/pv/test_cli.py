@@ -7,6 +7,7 @@ import json
 import geopandas as gpd
 import openpyxl
 import pytest
+from shapely.geometry import box
 
 from tests.conftest import run_cli
 
@@ -90,9 +91,70 @@ def test_site_refuses_an_unknown_exclusion_layer(demo_url):
     assert "'farmland' is neither a file nor a registry layer" in result.stderr
 
 
+def _raster_without_crs(path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", height=4, width=4, count=1, dtype="uint8",
+                       transform=from_origin(105.0, 37.6, 0.1, 0.1)) as dst:
+        dst.write(np.full((4, 4), 40, dtype="uint8"), 1)
+    return path
+
+
+def test_bad_site_inputs_give_one_clear_line_and_write_nothing(demo_url, tmp_path):
+    out = tmp_path / "candidates.geojson"
+    nocrs = _raster_without_crs(tmp_path / "cover.tif")
+    polygons = tmp_path / "cover.shp"  # a shapefile without its .prj: its CRS is unknown
+    gpd.GeoDataFrame({"kind": ["耕地"]}, geometry=[box(105.0, 37.2, 105.1, 37.3)]).to_file(polygons)
+    assert not polygons.with_suffix(".prj").exists()
+    cases = [(("--category", "farm"), "station category 'farm' is unknown"),
+             (("--buffer", "settlements=-100"), "a buffer cannot be negative"),
+             (("--no-exclude", "rivers"), "exclusion 'rivers' is unknown"),
+             (("--land-cover", str(nocrs)), "no CRS (unknown coordinate system)"),
+             (("--land-cover", str(polygons)), "land-cover layer: " + str(polygons) + " has no CRS")]
+    for args, message in cases:
+        result = run_cli("pv", "site", "--db", demo_url, "--township", "香山乡", "--cell-size", "500",
+                         "-o", str(out), *args)
+        assert result.returncode == 1, args
+        assert message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        assert not out.exists()
+
+
+def test_centralized_siting_and_switching_an_exclusion_off(demo_url):
+    data = json.loads(run_cli("pv", "site", "--db", demo_url, "--township", "香山乡", "--cell-size", "500",
+                              "--top", "2", "--category", "centralized", "--no-exclude", "roads",
+                              "--buffer", "settlements=500", "--json", check=True).stdout)
+    assert data["category"] == "centralized"
+    assert "exclusion:roads" not in data["excluded_area_ha"] and data["excluded_area_ha"]["exclusion:settlements"] > 0
+    assert all(c["capacity_kwp"] >= 1_000 for c in data["candidates"])
+    assert all(c["area_ha"] == pytest.approx(c["capacity_kwp"] * 10_000 / 870 / 10_000) for c in data["candidates"])
+
+
 def test_size_a_demo_village(demo_url):
     data = json.loads(run_cli("pv", "size", "--db", demo_url, "--village", "罗泉村", "--json", check=True).stdout)
     assert data["village"] == "常乐镇罗泉村"
     assert data["households"] == 117  # its registered-poor households in the demo
-    assert data["required_kwp"] == pytest.approx(117 * 3000 / (data["kwh_per_kwp"] * 0.65), rel=1e-3)
+    # a village station: 0.65 yuan/kWh, 70 % of the income reaches households
+    assert data["category"] == "village" and data["household_share"] == pytest.approx(0.7)
+    assert data["required_kwp"] == pytest.approx(117 * 3000 / (data["kwh_per_kwp"] * 0.65 * 0.7), rel=1e-3)
+    assert data["land_m2"] == pytest.approx(data["capacity_kwp"] * 10_000 / 870, rel=1e-3)
     assert data["is_estimate"] is True and data["estimate"]
+
+
+def test_ledger_check_of_demo_stations(demo_url, tmp_path):
+    import pandas as pd
+
+    from geo.pv.ledger import LEDGER_HEADERS
+
+    book = tmp_path / "台账.xlsx"
+    values = ["DEMO-PV051", 2025, 10.0, 1_000.0, 100.0, 600.0, 0, 200.0, 100.0]
+    pd.DataFrame([dict(zip(LEDGER_HEADERS, values))]).to_excel(book, index=False)
+    data = json.loads(run_cli("pv", "ledger", str(book), "--db", demo_url, "--json", check=True).stdout)
+    assert data["is_estimate"] is True
+    assert data["rows"][0]["flags"] == ["generation_below_model"]  # 10 kWh from a village station
+    unknown = tmp_path / "unknown.xlsx"
+    pd.DataFrame([dict(zip(LEDGER_HEADERS, ["NOPE", *values[1:]]))]).to_excel(unknown, index=False)
+    result = run_cli("pv", "ledger", str(unknown), "--db", demo_url)
+    assert result.returncode == 1 and "row 2 (NOPE)" in result.stderr and "Traceback" not in result.stderr

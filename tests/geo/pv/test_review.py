@@ -92,19 +92,36 @@ def test_village_and_township_tables_by_hand(frames):
     # covered: linked to a grid-connected project. 甲村: 11 (P1), 13 (P5); 14 is non-poor
     assert a["poor_households_covered"] == 2 and a["poor_households_not_covered"] == 2
     assert a["non_poor_beneficiaries"] == 1
-    # 乙村: 21 and 22 share P4 (9,000 yuan) and the stopped P3 (0 yuan)
+    # only the share each project's distribution pays households counts: a village station 70 %
+    # (公益岗位 60 % + 奖励补助 10 %), a rooftop system 95 % (5 % O&M), never the whole revenue.
+    # 乙村: 21 and 22 share P4 (9,000 yuan x 0.7 = 6,300) and the stopped P3 (0 yuan)
     assert b["poor_households_covered"] == 2 and b["poor_households_not_covered"] == 0
-    assert b["reported_income_to_poor_yuan_per_year"] == pytest.approx(9_000)
-    assert b["income_yuan_per_poor_household"] == pytest.approx(4_500)
-    # 甲村's poor households got 0 (P1) + 450 (P5); P2's 4,500 went to a non-poor household
-    assert a["reported_income_to_poor_yuan_per_year"] == pytest.approx(450)
-    assert a["income_yuan_per_poor_household"] == pytest.approx(450 / 4)
-    assert a["modelled_income_yuan_per_poor_household"] == pytest.approx((4_500 + 4_500) / 4)
+    assert b["reported_income_to_poor_yuan_per_year"] == pytest.approx(6_300)
+    assert b["income_yuan_per_poor_household"] == pytest.approx(3_150)
+    # 甲村's poor households got 0 (P1) + 450 x 0.95 (P5); P2's income went to a non-poor household
+    assert a["reported_income_to_poor_yuan_per_year"] == pytest.approx(427.5)
+    assert a["income_yuan_per_poor_household"] == pytest.approx(427.5 / 4)
+    assert a["modelled_income_yuan_per_poor_household"] == pytest.approx((4_500 + 4_500) * 0.95 / 4)
     assert a["flagged_projects"] == 3 and b["flagged_projects"] == 1
     town = result.townships.set_index("township_name").loc["一镇"]
     assert town["villages"] == 2 and town["registered_poor_households"] == 6
-    assert town["income_yuan_per_poor_household"] == pytest.approx((450 + 9_000) / 6)
+    assert town["income_yuan_per_poor_household"] == pytest.approx((427.5 + 6_300) / 6)
     assert town["poor_households_not_covered"] == 2
+
+
+def test_a_centralized_station_pays_households_its_programme_share_only(frames):
+    """The whole revenue of a centralized station is not household income: its distribution
+    pays households 16 % (公益岗位 12 % + 奖励补助 4 %), the investor, O&M and grid fee 80 %."""
+    projects, households, project_households, project_villages, villages = frames
+    projects = projects.copy()
+    projects.loc[projects["code"] == "P4", "kind"] = "centralized_station"
+    result = review_projects(projects, households, project_households, project_villages, villages,
+                             kwh_per_kwp=KWH_PER_KWP, price_yuan_per_kwh=PRICE)
+    b = result.villages.set_index("village_name").loc["乙村"]
+    assert b["reported_income_to_poor_yuan_per_year"] == pytest.approx(9_000 * 0.16)
+    assert b["income_yuan_per_poor_household"] == pytest.approx(9_000 * 0.16 / 2)
+    p4 = result.projects.set_index("code").loc["P4"]
+    assert p4["distribution_category"] == "centralized" and p4["share_to_households"] == pytest.approx(0.16)
 
 
 def test_inputs_are_not_changed(frames):

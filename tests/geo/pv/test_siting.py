@@ -72,8 +72,8 @@ def dem_wgs84(tmp_path):
 
 
 def covered(result, x: float, y: float) -> bool:
-    """Whether any candidate polygon covers the UTM point (x, y)."""
-    return bool(result.candidates.to_crs(UTM).geometry.buffer(0.01).covers(Point(x, y)).any())
+    """Whether any candidate's kept land (``result.sites``) covers the UTM point (x, y)."""
+    return bool(result.sites.to_crs(UTM).geometry.buffer(0.01).covers(Point(x, y)).any())
 
 
 def test_steep_cells_are_dropped_and_flat_ones_kept(area, dem_utm):
@@ -108,7 +108,7 @@ def test_an_exclusion_with_a_buffer_removes_the_cells_it_touches(area):
     assert not covered(buffered, X0 + 250, Y0 + 400)  # in a cell the buffer reaches
     assert covered(bare, X0 + 250, Y0 + 400)
     assert covered(buffered, X0 + 150, Y0 + 400)  # beyond the buffer
-    assert buffered.candidates["area_ha"].sum() == pytest.approx(200 - 16)
+    assert buffered.sites["site_area_ha"].sum() == pytest.approx(200 - 16)
 
 
 def test_cells_too_far_from_the_grid_are_dropped(area):
@@ -125,12 +125,12 @@ def test_cells_too_far_from_the_grid_are_dropped(area):
 def test_contiguous_cells_merge_within_blocks_and_small_areas_go(area):
     result = site_stations(area, block_size_m=1_000, min_area_ha=0)
     assert len(result.candidates) == 2  # the two 1 km blocks
-    assert sorted(result.candidates["area_ha"]) == [100.0, 100.0]
+    assert sorted(result.sites["site_area_ha"]) == [100.0, 100.0]
     assert (result.candidates["cells"] == 100).all()
     # a strip of farmland cuts the west block in two: 30 ha and 60 ha, then drop what is under 40 ha
     strip = utm_frame(box(X0 + 310, Y0 - 10, X0 + 390, Y0 + 1_010))
     split = site_stations(area, exclusions=[Exclusion("strip", strip)], min_area_ha=40)
-    assert sorted(split.candidates["area_ha"]) == [60.0, 100.0]
+    assert sorted(split.sites["site_area_ha"]) == [60.0, 100.0]
     assert split.excluded_cells["small_area"] == 30
 
 
@@ -154,11 +154,17 @@ def test_beneficiaries_are_registered_poor_households_of_villages_nearby(area):
                                           "registered"]})
     result = site_stations(area, villages=villages, households=households, covered_household_ids=[2],
                            beneficiary_distance_m=5_000)
-    assert (result.candidates["beneficiary_households"] == 3).all()
-    assert (result.candidates["uncovered_households"] == 2).all()
-    assert (result.candidates["villages"] == "近村").all()
+    # households 1 and 3 are poor and not yet covered (2 is covered, 4 not poor, 5-6 too far):
+    # both blocks reach them, the first chosen is credited them, the second nothing
+    assert result.candidates["uncovered_households"].tolist() == [2, 2]
+    assert result.candidates["beneficiary_households"].tolist() == [2, 0]
+    assert result.candidates["villages"].tolist() == ["近村 2户", ""]
+    assert result.households_to_reach == 4 and result.households_unreached == 2
     assert (result.candidates["nearest_village"] == "近村").all()
-    assert result.candidates["nearest_village_distance_m"].min() == pytest.approx(2_000, abs=1)
+    # measured from the station's centre (lon, lat)
+    x, y = TO_UTM.transform(result.candidates["lon"].to_numpy(), result.candidates["lat"].to_numpy())
+    expected = np.hypot(x - (X0 + 1_000), y - (Y0 + 3_000))
+    assert result.candidates["nearest_village_distance_m"].to_numpy() == pytest.approx(expected, abs=1)
     assert result.candidates["score_beneficiaries"].max() == pytest.approx(1.0)
 
 
