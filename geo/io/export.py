@@ -42,7 +42,7 @@ from geo import storage
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.io.fields import DBF_NAMES, REFERENCES, label, layer_fields
-from geo.layers import LAYERS, get_layer
+from geo.layers import LAYERS, NameJoin, get_layer
 from geo.scratch import scratch_folder
 from geo.tabular import csv_writer
 
@@ -108,11 +108,6 @@ def format_for(path: str | os.PathLike, format: str | None = None) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _lookup(bind, layer: str, columns: list[str]) -> pd.DataFrame:
-    frame = storage.read_layer(bind, layer, columns=columns, with_names=False)
-    return pd.DataFrame(frame.drop(columns=[c for c in frame.columns if c not in ["id", *columns]])).set_index("id")
-
-
 def export_frame(bind: storage.Bind, layer: str, *, township: int | str | Sequence[int | str] | None = None,
                  include_pii: bool = False) -> gpd.GeoDataFrame:
     """A layer as it is exported: own fields, parents by name and code, ``source``; no ids.
@@ -129,13 +124,13 @@ def export_frame(bind: storage.Bind, layer: str, *, township: int | str | Sequen
         Keep the household head's name and ID number (only for users allowed to see them).
     """
     spec = get_layer(layer)
-    frame = storage.read_layer(bind, layer, township=township, include_pii=include_pii, with_names=False)
-    with storage.connect(bind) as conn:
-        references = _reference_columns(conn, layer, frame)
+    joins = _reference_joins(layer)
+    frame = storage.read_layer(bind, layer, township=township, include_pii=include_pii,
+                               names=[join for join in joins.values() if join is not None])
     out = pd.DataFrame(index=frame.index)
     for name in layer_fields(layer):
-        if name in references:
-            out[name] = references[name]
+        if name in joins:
+            out[name] = frame[name] if joins[name] is not None else None
         elif name in frame.columns and name != spec.geometry:
             out[name] = frame[name]
     out["source"] = frame["source"]
@@ -148,36 +143,26 @@ def export_frame(bind: storage.Bind, layer: str, *, township: int | str | Sequen
 _OPTIONAL_REFERENCE_FIELDS = {"township_code", "village_code", "cadre_code", "cadre_unit_name"}
 
 
-def _reference_columns(conn, layer: str, frame: pd.DataFrame) -> dict[str, pd.Series]:
-    out: dict[str, pd.Series] = {}
+#: How a reference field names its parent: the foreign keys to follow from the reference's own
+#: column and the parent's column to take; None: the field stays empty in an export (a
+#: village's township goes by name only: its code would say again what the village says).
+_REFERENCE_FIELD_JOINS: dict[str, dict[str, tuple[tuple[str, ...], str] | None]] = {
+    "townships": {"township_code": ((), "code"), "township_name": ((), "name")},
+    "villages": {"village_code": ((), "code"), "village_name": ((), "name"),
+                 "township_name": (("township_id",), "name"), "township_code": None},
+    "settlements": {"settlement_name": ((), "name")},
+    "cadres": {"cadre_code": ((), "code"), "cadre_name": ((), "name"), "cadre_unit_name": (("unit_id",), "name")},
+    "units": {"unit_name": ((), "name"), "leader_unit_name": ((), "name")},
+}
+
+
+def _reference_joins(layer: str) -> dict[str, NameJoin | None]:
+    """The layer's reference fields (parents by name and code) as joins of the layer's read."""
+    out: dict[str, NameJoin | None] = {}
     for ref in REFERENCES.get(layer, ()):
-        ids = frame[ref.column] if ref.column in frame.columns else pd.Series([None] * len(frame), index=frame.index)
-        ids = ids.astype("Int64")
-        if ref.parent == "townships":
-            towns = _lookup(conn, "townships", ["code", "name"])
-            out["township_name"] = ids.map(towns["name"])
-            out["township_code"] = ids.map(towns["code"])
-        elif ref.parent == "villages":
-            villages = _lookup(conn, "villages", ["code", "name", "township_id"])
-            towns = _lookup(conn, "townships", ["name"])
-            out["village_code"] = ids.map(villages["code"])
-            out["village_name"] = ids.map(villages["name"])
-            out["township_name"] = ids.map(villages["township_id"]).map(towns["name"])
-            out.setdefault("township_code", pd.Series([None] * len(frame), index=frame.index))
-        elif ref.parent == "units":
-            units = _lookup(conn, "units", ["name"])
-            out[ref.fields[0]] = ids.map(units["name"])
-        elif ref.parent == "settlements":
-            settlements = _lookup(conn, "settlements", ["name"])
-            out["settlement_name"] = ids.map(settlements["name"])
-        elif ref.parent == "cadres":
-            cadres = _lookup(conn, "cadres", ["code", "name", "unit_id"])
-            units = _lookup(conn, "units", ["name"])
-            out["cadre_code"] = ids.map(cadres["code"])
-            out["cadre_name"] = ids.map(cadres["name"])
-            out["cadre_unit_name"] = ids.map(cadres["unit_id"]).map(units["name"])
-    if "township_code" in out and out["township_code"].isna().all():
-        out["township_code"] = pd.Series([None] * len(frame), index=frame.index)
+        for name in ref.fields:
+            how = _REFERENCE_FIELD_JOINS[ref.parent][name]
+            out.setdefault(name, None if how is None else NameJoin(name, (ref.column, *how[0]), how[1]))
     return out
 
 

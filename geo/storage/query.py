@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.errors import NotFound, ValidationError
-from geo.layers import LAYERS, LayerSpec, get_layer
+from geo.layers import LAYERS, LayerSpec, NameJoin, get_layer
 from geo.storage.types import (
     _ROW_COLUMNS,
     CRS,
@@ -175,10 +175,10 @@ def _filtered(conn: Connection, spec: LayerSpec, select: sa.Select, query: Query
     return select
 
 
-def _name_joins(spec: LayerSpec, select: sa.Select, from_clause):
-    """Add the layer's readable label columns by following foreign keys (LEFT JOINs)."""
+def _name_joins(joins: Sequence[NameJoin], select: sa.Select, from_clause, spec: LayerSpec):
+    """Add readable label columns by following foreign keys (LEFT JOINs)."""
     labels = []
-    for join in spec.names:
+    for join in joins:
         current = spec.table
         for fk_column in join.path:
             fk = next(iter(current.c[fk_column].foreign_keys))
@@ -200,6 +200,7 @@ def read_layer(
     columns: Sequence[str] | None = None,
     include_pii: bool = False,
     with_names: bool = True,
+    names: Sequence[NameJoin] | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> gpd.GeoDataFrame:
@@ -227,6 +228,8 @@ def read_layer(
         only callers that have checked the user's role may turn it on.
     with_names
         Join readable labels (``township_name``, ``village_name``, ``unit_name`` ...).
+    names
+        Join these labels instead of the layer's own (an export's parent names and codes).
     limit, offset
         Paging, in id order.
 
@@ -260,8 +263,9 @@ def read_layer(
             else:
                 exprs.append(col)
         select = sa.select(*exprs)
-        if with_names and spec.names:
-            select = _name_joins(spec, select, table)
+        joins = spec.names if names is None else tuple(names)
+        if (with_names or names is not None) and joins:
+            select = _name_joins(joins, select, table, spec)
         select = _filtered(conn, spec, select, query).order_by(table.c.id)
         if limit is not None:
             select = select.limit(int(limit))
