@@ -103,6 +103,12 @@ def road_need(roads_result: AnalysisResult) -> pd.DataFrame:
     links = roads_result.tables["links"]
     km_of = dict(zip(links["link_id"], links["length_km"]))
     cost_of = dict(zip(links["link_id"], links["cost_wan_yuan"]))
+    # a link of a network plan reaches the seat only with the planned links it joins
+    path_of = dict(zip(links["link_id"], links["path_link_ids"])) if "path_link_ids" in links else {}
+
+    def with_path(ids: list[int]) -> list[int]:
+        return list(dict.fromkeys(int(p) for i in ids for p in path_of.get(i, [i])))
+
     gaps = _by_village(settlements[settlements["road_gap"].fillna(False).astype(bool)])
     rows = []
     for v in villages.drop(columns="geometry").itertuples():
@@ -119,7 +125,7 @@ def road_need(roads_result: AnalysisResult) -> pd.DataFrame:
             if not pd.isna(v.new_link_id):
                 items.insert(0, int(v.new_link_id))
             reason = "行政村未经硬化路连通乡镇驻地" + (f"；另有{count}个自然村道路未达标" if count else "")
-        items = list(dict.fromkeys(items))
+        items = with_path(items)
         rows.append((v.village_id, population, poor, float(sum(km_of[i] for i in items)), "km",
                      float(sum(cost_of[i] for i in items)), items, reason))
     return pd.DataFrame(rows, columns=_NEED_COLUMNS)
