@@ -669,48 +669,52 @@ def plan_links(
                        access_tolerance_m)
 
 
+_PLACE_COLUMNS = ("village_id", "village_name", "township_id", "township_name", "households", "population",
+                  "registered_poor_households")
+
+
 def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tolerance_m) -> list[_Terminal]:
     """The places a plan must join: cut-off pieces with their villages, villages on no road,
     settlement gaps."""
     out: list[_Terminal] = []
     cut_off = villages[(villages["joined_to_seat"] == False) & villages.geometry.notna()  # noqa: E712
                        & ~villages.geometry.is_empty]
-    for component, group in cut_off.groupby("component", sort=True):
-        rows = [r for _, r in group.iterrows()]
+    records = cut_off[list(_PLACE_COLUMNS)].to_dict("records")
+    points = cut_off.geometry.to_numpy()
+    components = cut_off["component"].to_numpy()
+    for component in sorted(set(components.tolist())):
+        at = np.flatnonzero(components == component)
+        rows = [records[k] for k in at]
         if component >= 0:
             mine = edge_component == component
-            target_all = shapely.MultiLineString(list(edge_geoms[mine]))
             wide_edges = list(edge_geoms[mine & wide])
-            source = shapely.GeometryCollection([*edge_geoms[mine], *group.geometry])
-            town = group["township_id"].mode().iloc[0]
-            name = group.loc[group["township_id"] == town, "township_name"].iloc[0]
-            out.append(_Terminal("piece", source, target_all, shapely.MultiLineString(wide_edges) if wide_edges
-                                 else None, False, town, name, "所在硬化路段与乡镇驻地不连通", village_rows=rows))
+            towns = pd.Series([r["township_id"] for r in rows])
+            town = towns.mode().iloc[0]
+            name = next(r["township_name"] for r in rows if r["township_id"] == town)
+            out.append(_Terminal("piece", shapely.GeometryCollection([*edge_geoms[mine], *points[at]]),
+                                 shapely.MultiLineString(list(edge_geoms[mine])),
+                                 shapely.MultiLineString(wide_edges) if wide_edges else None, False, town, name,
+                                 "所在硬化路段与乡镇驻地不连通", village_rows=rows))
         else:
-            for row in rows:
-                out.append(_Terminal("village", row.geometry, None, None, True, row["township_id"],
+            for k, row in zip(at, rows):
+                out.append(_Terminal("village", points[k], None, None, True, row["township_id"],
                                      row["township_name"], f"{tolerance_m:g}米内无硬化路", village_rows=[row]))
     gaps = settlements[(settlements["road_gap"] == True) & settlements.geometry.notna()  # noqa: E712
                        & ~settlements.geometry.is_empty]
-    for _, row in gaps.iterrows():
-        out.append(_Terminal("settlement", row.geometry, None, None, True, row["township_id"], row["township_name"],
+    columns = ["settlement_id", "settlement_name", *_PLACE_COLUMNS]
+    for row, geometry in zip(gaps[columns].to_dict("records"), gaps.geometry.to_numpy()):
+        out.append(_Terminal("settlement", geometry, None, None, True, row["township_id"], row["township_name"],
                              "20户以上自然村无达标道路", settlement_rows=[row]))
     return out
 
 
-def _descendants(via: list, k: int) -> set:
-    """The links that reach the network through link ``k`` (``via``: each link's upstream)."""
-    children: dict[int, list[int]] = {}
-    for m, parent in enumerate(via):
-        if parent is not None:
-            children.setdefault(parent, []).append(m)
-    seen, stack = set(), [k]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return seen
+def _upstream_of(via: list, m: int) -> set:
+    """Link ``m`` and every planned link it reaches the network through."""
+    chain, step = set(), m
+    while step is not None and step not in chain:
+        chain.add(step)
+        step = via[step]
+    return chain
 
 
 def _improve_plan(terminals, sources, lines, owner, via, joins, link_of, edge_geoms, root_all, root_wide,
@@ -719,44 +723,51 @@ def _improve_plan(terminals, sources, lines, owner, via, joins, link_of, edge_ge
     (the seat network, another planned link, a piece another link joins), in place."""
     if not lines:
         return
-    trees = {False: (shapely.STRtree(edge_geoms[root_all]), root_all) if len(root_all) else None,
+    roots = {False: (shapely.STRtree(edge_geoms[root_all]), root_all) if len(root_all) else None,
              True: (shapely.STRtree(edge_geoms[root_wide]), root_wide) if len(root_wide) else None}
-    piece_links = {int(link_of[t]): t for t, term in enumerate(terminals) if term.kind == "piece" and link_of[t] >= 0}
+    pieces = [(int(link_of[t]), t) for t, term in enumerate(terminals) if term.kind == "piece" and link_of[t] >= 0]
     for _ in range(passes):
+        # what a link may join, per kind of place: planned links, and pieces joined by one
+        refs, trees = {}, {}
+        for settlement in (False, True):
+            geoms = list(lines)
+            kinds = [("link", m) for m in range(len(lines))]
+            for m, t in pieces:
+                geom = terminals[t].target_wide if settlement else terminals[t].target_all
+                if geom is not None:
+                    geoms.append(geom)
+                    kinds.append(("piece", t))
+            refs[settlement], trees[settlement] = kinds, shapely.STRtree(geoms)
         changed = False
-        line_array = np.array(lines, dtype=object)
         for k, i in enumerate(owner):
             term, settlement = terminals[i], bool(is_settlement[i])
             length = float(lines[k].length)
-            if length <= 0:
+            if length <= 0.5:
                 continue
-            blocked = _descendants(via, k) | {k}
-            options = []  # (distance, ref)
-            found = trees[settlement]
+            best, choice = length - 0.5, None
+            found = roots[settlement]
             if found is not None:
                 tree, chosen = found
                 (_, j), dist = tree.query_nearest([sources[i]], return_distance=True, all_matches=False)
-                options.append((float(dist[0]), ("root", int(chosen[j[0]]))))
-            others = np.array([m for m in range(len(lines)) if m not in blocked], dtype=np.int64)
-            if len(others):
-                dist = shapely.distance(sources[i], line_array[others])
-                m = int(np.argmin(dist))
-                options.append((float(dist[m]), ("link", int(others[m]))))
-            for m, t in piece_links.items():
-                geom = terminals[t].target_wide if settlement else terminals[t].target_all
-                if m not in blocked and geom is not None:
-                    options.append((float(shapely.distance(sources[i], geom)), ("piece", t)))
-            if not options:
+                if dist[0] < best:
+                    best, choice = float(dist[0]), ("root", int(chosen[j[0]]))
+            for position in trees[settlement].query(sources[i], predicate="dwithin", distance=best):
+                ref = refs[settlement][position]
+                link = ref[1] if ref[0] == "link" else int(link_of[ref[1]])
+                if k in _upstream_of(via, link):
+                    continue  # downstream of this link: joining it would make a loop
+                geom = lines[ref[1]] if ref[0] == "link" else (
+                    terminals[ref[1]].target_wide if settlement else terminals[ref[1]].target_all)
+                distance = float(shapely.distance(sources[i], geom))
+                if distance < best:
+                    best, choice = distance, ref
+            if choice is None:
                 continue
-            distance, ref = min(options, key=lambda o: o[0])
-            if distance >= length - 0.5:
-                continue
-            geom = (edge_geoms[ref[1]] if ref[0] == "root" else lines[ref[1]] if ref[0] == "link"
-                    else (terminals[ref[1]].target_wide if settlement else terminals[ref[1]].target_all))
+            geom = (edge_geoms[choice[1]] if choice[0] == "root" else lines[choice[1]] if choice[0] == "link"
+                    else (terminals[choice[1]].target_wide if settlement else terminals[choice[1]].target_all))
             lines[k] = shapely.shortest_line(term.source, geom)
-            line_array[k] = lines[k]
-            via[k] = None if ref[0] == "root" else (ref[1] if ref[0] == "link" else int(link_of[ref[1]]))
-            joins[k] = root_text(ref[1], term.township_id) if ref[0] == "root" else "规划连接线"
+            via[k] = None if choice[0] == "root" else (choice[1] if choice[0] == "link" else int(link_of[choice[1]]))
+            joins[k] = root_text(choice[1], term.township_id) if choice[0] == "root" else "规划连接线"
             changed = True
         if not changed:
             return
