@@ -167,6 +167,10 @@ def roads(
         description="people for the RAI: settlements or households")] = "settlements",
     cost_yuan_per_km: Annotated[float, Query(ge=0, le=MAX_MONEY, description="cost of a new link "
                                              "[yuan/km]")] = roads_mod.DEFAULT_COST_YUAN_PER_KM,
+    link_plan: Annotated[Literal["network", "one_by_one"], Query(
+        description="network: links chosen together, least total length (default); one_by_one: each place's "
+                    "own shortest link to its seat's network (the two are compared in table link_plans)")] =
+    "network",
     band: Annotated[bool, Query(description="include the all-season road band polygon")] = True,
 ) -> Response:
     """Same as ``atlas analyze roads``."""
@@ -174,7 +178,7 @@ def roads(
                 snap_tolerance_m=snap_tolerance_m, settlement_min_households=settlement_min_households,
                 settlement_min_width_m=settlement_min_width_m, all_season_surfaces=all_season_surfaces,
                 rai_distance_m=rai_distance_m, rai_population_from=rai_population_from,
-                cost_yuan_per_km=cost_yuan_per_km, band=band)
+                cost_yuan_per_km=cost_yuan_per_km, link_plan=link_plan, band=band)
 
 
 @router.get("/water", name="analysis_water", response_class=JSON, responses=_RESPONSES,
@@ -230,6 +234,12 @@ def priority(
     kind: Annotated[Literal["road", "water", "pv"], Query(description="project kind")] = "road",
     budget: Annotated[float | None, Query(ge=0, le=MAX_MONEY, description="money available [万元]; the result "
                                           "says what it buys")] = None,
+    rank: Annotated[Literal["need", "value"], Query(
+        description="need: by the score; value: by unmet registered-poor households (then people) per 万元")] =
+    "need",
+    optimise: Annotated[bool, Query(
+        description="with a budget: the set of villages reaching the most registered-poor households (integer "
+                    "programme, shared links paid once), the rank-order choice beside it")] = False,
     poor_weight: Annotated[float, Query(ge=0, le=1_000, description="weight of registered-poor households in "
                                         "the score")] = priority_mod.DEFAULT_POOR_WEIGHT,
     population_weight: Annotated[float, Query(ge=0, le=1_000, description="weight of population in the score")]
@@ -246,7 +256,7 @@ def priority(
                                       "comma-separated")] = ",".join(priority_mod.DEFAULT_PV_STATUSES),
 ) -> Response:
     """Same as ``atlas analyze priority`` (``budget`` is its ``--budget``)."""
-    return _run(engine, user, "priority", township, output, kind=kind, budget_wan_yuan=budget,
-                poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
+    return _run(engine, user, "priority", township, output, kind=kind, budget_wan_yuan=budget, rank=rank,
+                optimise=optimise, poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
                 cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point, kw_per_household=kw_per_household,
                 cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)

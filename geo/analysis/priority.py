@@ -18,8 +18,12 @@ households the project would reach:
 score = 100 × (w_poor × unmet poor households / all unmet poor households
              + w_population × unmet people / all unmet people),
 i.e. the weighted share of the county's unmet need the village holds (weights normalised
-to sum to 1). With a budget, villages are funded in rank order, skipping those that no
-longer fit, and the result says what the money buys.
+to sum to 1). Ranked by ``need`` (the score) or by ``value`` for money: unmet registered-poor
+households reached per 万元 (then people per 万元). With a budget, villages are funded in rank
+order, skipping those that no longer fit (greedy), and the result says what the money buys;
+with ``optimise`` an integer programme (OR-Tools CP-SAT) chooses the set of villages that
+reaches the most registered-poor households (then people) within the budget, shared road
+links paid once, and the greedy result stands beside it with the gain.
 
 Partition-safety: the needs are per-village figures and partition-safe as their analyses
 are; the score's shares and the ranking are global (one sort over all villages).
@@ -43,6 +47,11 @@ from geo.enums import VillageCategory
 from geo.errors import ValidationError
 
 ProjectKind = Literal["road", "water", "pv"]
+RankBy = Literal["need", "value"]
+RANKS: tuple[str, ...] = ("need", "value")
+#: The optimiser stops here and keeps the best set found (said in the result) [s].
+OPTIMISER_TIME_LIMIT_S = 30.0
+METHOD_LABELS = {"greedy": "按排序依次安排", "optimal": "最优组合（整数规划）"}
 KINDS: tuple[str, ...] = ("road", "water", "pv")
 KIND_LABELS = {"road": "道路", "water": "饮水", "pv": "光伏"}
 
@@ -62,6 +71,9 @@ COLUMNS = {
     "population_share_pct": "占全部未覆盖人口（%）", "poor_component": "建档立卡户得分",
     "population_component": "人口得分", "score": "得分", "quantity": "工程量", "quantity_unit": "单位",
     "cost_wan_yuan": "估算投资（万元）", "score_per_wan_yuan": "每万元得分", "funded": "预算内",
+    "poor_households_per_wan_yuan": "每万元覆盖建档立卡户", "people_per_wan_yuan": "每万元覆盖人口",
+    "funded_greedy": "按排序安排时预算内", "method": "安排方法", "gain_registered_poor_households": "较按排序多覆盖建档立卡户",
+    "gain_population": "较按排序多覆盖人口", "solver_status": "求解状态",
     "cumulative_cost_wan_yuan": "累计投资（万元）", "reason": "说明",
     "budget_wan_yuan": "预算（万元）", "spent_wan_yuan": "已安排（万元）", "remaining_wan_yuan": "结余（万元）",
     "villages_funded": "安排村数", "unmet_population_served": "覆盖人口",
@@ -74,11 +86,14 @@ TABLES = {"ranking": "项目优先排序", "budget": "预算安排", "links": "�
 VIEWS = {
     "ranking": ("rank", "township_name", "village_name", "unmet_population", "unmet_registered_poor_households",
                 "poor_component", "population_component", "score", "quantity", "cost_wan_yuan", "funded"),
-    "budget": ("budget_wan_yuan", "spent_wan_yuan", "remaining_wan_yuan", "villages_funded", "unmet_population_served",
-               "unmet_registered_poor_households_served", "quantity", "quantity_unit"),
+    "budget": ("method", "budget_wan_yuan", "spent_wan_yuan", "remaining_wan_yuan", "villages_funded",
+               "unmet_population_served",
+               "unmet_registered_poor_households_served", "quantity", "quantity_unit",
+               "gain_registered_poor_households"),
     "links": ("link_id", "link_kind", "village_names", "settlement_name", "length_km", "cost_wan_yuan", "funded"),
 }
-VALUES = {"category": VillageCategory.labels(), "link_kind": {"village": "行政村", "settlement": "自然村"}}
+VALUES = {"category": VillageCategory.labels(), "link_kind": {"village": "行政村", "settlement": "自然村"},
+          "method": METHOD_LABELS, "solver_status": {"OPTIMAL": "已证明最优", "FEASIBLE": "限时内最好（未证明最优）"}}
 
 _NEED_COLUMNS = ["village_id", "unmet_population", "unmet_registered_poor_households", "quantity", "quantity_unit",
                  "cost_wan_yuan", "items", "reason"]
@@ -254,6 +269,8 @@ def rank_villages(
     population_weight: float = DEFAULT_POPULATION_WEIGHT,
     budget_wan_yuan: float | None = None,
     item_costs: dict | None = None,
+    rank: RankBy = "need",
+    optimise: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, set]:
     """Score and rank villages by need; optionally fund them in rank order within a budget.
 
@@ -271,6 +288,12 @@ def rank_villages(
     item_costs
         Cost of each item [万元] when items (road links) may serve several villages: a
         village then costs what its items not yet bought cost, so a shared link is paid once.
+    rank
+        ``need``: by score; ``value``: by unmet registered-poor households per 万元, then
+        unmet people per 万元 (villages of unknown cost last).
+    optimise
+        With a budget: choose the villages by integer programme (see :func:`optimise_budget`);
+        ``funded`` is then the optimal set and ``funded_greedy`` the rank-order one.
 
     Returns
     -------
@@ -305,8 +328,19 @@ def rank_villages(
     cost = F.as_number(out["cost_wan_yuan"])
     with np.errstate(divide="ignore", invalid="ignore"):
         out["score_per_wan_yuan"] = np.where(cost > 0, out["score"] / cost, np.nan)
-    out = out.sort_values(["score", "unmet_registered_poor_households", "village_id"],
-                          ascending=[False, False, True], kind="stable")
+        out["poor_households_per_wan_yuan"] = np.where(cost > 0, out["unmet_registered_poor_households"] / cost,
+                                                       np.where(cost == 0, np.inf, np.nan))
+        out["people_per_wan_yuan"] = np.where(cost > 0, out["unmet_population"] / cost,
+                                              np.where(cost == 0, np.inf, np.nan))
+    if rank not in RANKS:
+        raise ValidationError(f"rank must be one of {', '.join(RANKS)}, not {rank!r}")
+    if rank == "need":
+        order = ["score", "unmet_registered_poor_households", "village_id"]
+    else:
+        order = ["poor_households_per_wan_yuan", "people_per_wan_yuan", "score", "village_id"]
+    out = out.sort_values(order, ascending=[False] * (len(order) - 1) + [True], kind="stable", na_position="last")
+    for column in ("poor_households_per_wan_yuan", "people_per_wan_yuan"):  # free: shown as unknown, ranked first
+        out[column] = out[column].replace(np.inf, np.nan)
     has_need = out["score"] > 0
     out["rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out.loc[has_need, "rank"] = np.arange(1, int(has_need.sum()) + 1)
@@ -318,7 +352,112 @@ def rank_villages(
         if budget_wan_yuan < 0:
             raise ValidationError(f"budget_wan_yuan must be >= 0, not {budget_wan_yuan}")
         out, bought, budget = _fund(out, float(budget_wan_yuan), item_costs)
+        if optimise:
+            chosen, bought, status = optimise_budget(out, float(budget_wan_yuan), item_costs)
+            out, budget = _with_optimum(out, budget, chosen, bought, float(budget_wan_yuan), item_costs, status)
+    elif optimise:
+        raise ValidationError("optimise needs a budget (budget_wan_yuan, CLI --budget)")
     return out, budget, bought
+
+
+def _items_and_costs(out: pd.DataFrame, item_costs: dict | None) -> tuple[list[list], dict]:
+    """Each village's items and the cost of every item (a village is its own item when
+    nothing is shared)."""
+    if item_costs is not None:
+        return [list(items) for items in out["items"]], dict(item_costs)
+    keys = [[("village", v)] for v in out["village_id"]]
+    return keys, {k[0]: float(c) for k, c in zip(keys, F.as_number(out["cost_wan_yuan"]))}
+
+
+def optimise_budget(out: pd.DataFrame, budget_wan_yuan: float, item_costs: dict | None = None,
+                    *, time_limit_s: float = OPTIMISER_TIME_LIMIT_S) -> tuple[set, set, str]:
+    """The villages to fund within a budget to reach the most unmet registered-poor households
+    (then the most unmet people), items shared by several villages (road links) paid once.
+
+    An integer programme solved by OR-Tools CP-SAT: a 0/1 choice per village and per item, a
+    village chosen only with all its items, the items' cost within the budget. Costs are
+    rounded up to 0.01 万元 and households to 0.01, so the set chosen never overspends.
+
+    Parameters
+    ----------
+    out
+        Ranking rows with ``village_id``, ``score``, ``unmet_registered_poor_households``,
+        ``unmet_population``, ``cost_wan_yuan`` [万元] and ``items``.
+    budget_wan_yuan
+        Money available [万元].
+    item_costs
+        Item -> cost [万元] when items are shared; None: each village costs ``cost_wan_yuan``.
+    time_limit_s
+        Stop after this long with the best set found [s].
+
+    Returns
+    -------
+    tuple
+        Chosen village ids, the items bought, and the solver status (``OPTIMAL`` or
+        ``FEASIBLE``).
+    """
+    from ortools.sat.python import cp_model
+
+    items, costs = _items_and_costs(out, item_costs)
+    model = cp_model.CpModel()
+    pick: dict = {}
+    buy: dict = {}
+    need = (out["score"] > 0).to_numpy()
+    poor = F.as_number(out["unmet_registered_poor_households"]).fillna(0).to_numpy()
+    people = F.as_number(out["unmet_population"]).fillna(0).to_numpy()
+    weight = int(np.ceil(people.sum())) + 1
+    objective = []
+    for row, (village, mine) in enumerate(zip(out["village_id"], items)):
+        if not need[row] or any(pd.isna(costs.get(i, np.nan)) for i in mine):
+            continue
+        x = model.NewBoolVar(f"v{village}")
+        pick[village] = x
+        for item in mine:
+            if item not in buy:
+                buy[item] = model.NewBoolVar(f"i{len(buy)}")
+            model.AddImplication(x, buy[item])
+        objective.append((int(round(poor[row] * 100)) * weight + int(round(people[row]))) * x)
+    cents = {item: int(np.ceil(costs[item] * 100 - 1e-6)) for item in buy}
+    model.Add(sum(cents[i] * b for i, b in buy.items()) <= int(np.floor(budget_wan_yuan * 100 + 1e-6)))
+    model.Maximize(sum(objective))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = 2
+    status = solver.Solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return set(), set(), "FEASIBLE"
+    chosen = {v for v, x in pick.items() if solver.Value(x)}
+    bought = {i for i, b in buy.items() if solver.Value(b)}
+    return chosen, bought, "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+
+
+def _with_optimum(out, greedy_budget, chosen, bought, budget, item_costs, status):
+    """The ranking with the optimal set as ``funded`` (greedy kept as ``funded_greedy``) and
+    the budget table with both rows and the gain."""
+    out = out.copy()
+    _, costs = _items_and_costs(out, item_costs)
+    out["funded_greedy"] = out["funded"]
+    has_need = out["score"] > 0
+    out["funded"] = pd.array([bool(v in chosen) if n else pd.NA for v, n in zip(out["village_id"], has_need)],
+                             dtype="boolean")
+    keys = _items_and_costs(out, item_costs)[0]
+    spent_by, spent, seen = [], 0.0, set()
+    for mine, funded in zip(keys, out["funded"].fillna(False)):
+        if funded:
+            for item in mine:
+                if item not in seen:
+                    seen.add(item)
+                    spent += float(costs[item])
+        spent_by.append(spent if funded else np.nan)
+    out["cumulative_cost_wan_yuan"] = spent_by
+    optimal = _budget_row(out, budget, spent, "optimal")
+    optimal["solver_status"] = status
+    greedy = greedy_budget.iloc[0].to_dict()
+    greedy["method"] = "greedy"
+    optimal["gain_registered_poor_households"] = (optimal["unmet_registered_poor_households_served"]
+                                                  - greedy["unmet_registered_poor_households_served"])
+    optimal["gain_population"] = optimal["unmet_population_served"] - greedy["unmet_population_served"]
+    return out, pd.DataFrame([greedy, optimal])
 
 
 def _fund(out: pd.DataFrame, budget: float, item_costs: dict | None):
@@ -345,10 +484,15 @@ def _fund(out: pd.DataFrame, budget: float, item_costs: dict | None):
     out = out.copy()
     out["funded"] = pd.array(funded, dtype="boolean")
     out["cumulative_cost_wan_yuan"] = cumulative
+    return out, bought, pd.DataFrame([_budget_row(out, budget, spent, "greedy")])
+
+
+def _budget_row(out: pd.DataFrame, budget: float, spent: float, method: str) -> dict:
+    """What the villages marked ``funded`` buy."""
     chosen = out[out["funded"].fillna(False).astype(bool)]
     left = out[(out["score"] > 0) & ~out["funded"].fillna(False).astype(bool)]
-    budget_frame = pd.DataFrame([{
-        "budget_wan_yuan": budget, "spent_wan_yuan": spent, "remaining_wan_yuan": remaining,
+    return {
+        "method": method, "budget_wan_yuan": budget, "spent_wan_yuan": spent, "remaining_wan_yuan": budget - spent,
         "villages_funded": len(chosen),
         "unmet_population_served": float(chosen["unmet_population"].sum()),
         "unmet_registered_poor_households_served": float(chosen["unmet_registered_poor_households"].sum()),
@@ -357,8 +501,7 @@ def _fund(out: pd.DataFrame, budget: float, item_costs: dict | None):
         "villages_left": len(left),
         "note": "" if left.empty else "预算外仍有需求的村：" + F.join_names(left["village_name"].head(20))
                                        + ("等" if len(left) > 20 else ""),
-    }])
-    return out, bought, budget_frame
+    }
 
 
 # ------------------------------------------------------------------------------ the analysis
@@ -379,6 +522,8 @@ def prioritize(
     poor_weight: float = DEFAULT_POOR_WEIGHT,
     population_weight: float = DEFAULT_POPULATION_WEIGHT,
     budget_wan_yuan: float | None = None,
+    rank: RankBy = "need",
+    optimise: bool = False,
     cost_yuan_per_km: float = DEFAULT_COST_YUAN_PER_KM,
     access_tolerance_m: float = DEFAULT_ACCESS_TOLERANCE_M,
     snap_tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
@@ -410,6 +555,11 @@ def prioritize(
         Score weights (normalised to sum to 1).
     budget_wan_yuan
         Money available [万元].
+    rank
+        ``need`` (score) or ``value`` (unmet registered-poor households, then people, per 万元).
+    optimise
+        With a budget, choose the set of villages by integer programme (:func:`optimise_budget`)
+        and keep the rank-order (greedy) choice beside it.
     cost_yuan_per_km
         New road cost [yuan/km] (kind ``road``).
     access_tolerance_m, snap_tolerance_m
@@ -459,6 +609,8 @@ def prioritize(
         Threshold("poor_weight", "建档立卡户权重", poor_weight, "默认各占一半，可调整"),
         Threshold("population_weight", "人口权重", population_weight, "默认各占一半，可调整"),
         Threshold("budget_wan_yuan", "预算（万元）", budget_wan_yuan, "可选"),
+        Threshold("rank", "排序依据", rank, "need 按需求得分 / value 按每万元覆盖建档立卡户（再按人口）"),
+        Threshold("optimise", "预算最优组合", optimise, "整数规划（OR-Tools CP-SAT）：预算内覆盖建档立卡户最多，共用连接线只计一次"),
     ]
     if kind == "road":
         if roads is None:
@@ -515,20 +667,26 @@ def prioritize(
             + ("(cost_wan_yuan_per_supply_point, CLI --cost-wan-yuan-per-supply-point)" if kind == "water"
                else "(cost_wan_yuan_per_kw, CLI --cost-wan-yuan-per-kw)"))
     ranked, budget, bought = rank_villages(need, v, poor_weight=poor_weight, population_weight=population_weight,
-                                           budget_wan_yuan=budget_wan_yuan,
+                                           budget_wan_yuan=budget_wan_yuan, rank=rank, optimise=optimise,
                                            item_costs=item_costs if kind == "road" else None)
     columns = ["rank", "village_id", "village_name", "township_name", "category", "population",
                "registered_poor_households", "unmet_population", "unmet_registered_poor_households",
                "unmet_share_pct", "poor_share_pct", "population_share_pct", "poor_component",
                "population_component", "score", "quantity", "quantity_unit", "cost_wan_yuan",
-               "score_per_wan_yuan", "funded", "cumulative_cost_wan_yuan", "reason"]
+               "score_per_wan_yuan", "poor_households_per_wan_yuan", "people_per_wan_yuan", "funded",
+               *(["funded_greedy"] if "funded_greedy" in ranked else []), "cumulative_cost_wan_yuan", "reason"]
     geometry = v.set_index("id").geometry.reindex(ranked["village_id"].to_numpy())
     tables = {"ranking": F.geoframe(ranked[columns].reset_index(drop=True), geometry.to_numpy(), crs=4326)}
     if budget_wan_yuan is not None:
         if kind == "road":  # shared links once: the km bought, not the sum over villages
             lengths = dict(zip(result.tables["links"]["link_id"], result.tables["links"]["length_km"]))
-            budget.loc[0, "quantity"] = float(sum(lengths.get(i, 0.0) for i in bought))
+            for position, method in enumerate(budget["method"]):
+                funded = ranked["funded_greedy" if method == "greedy" and optimise else "funded"]
+                items = {i for mine, yes in zip(ranked["items"], funded.fillna(False)) if yes for i in mine}
+                budget.loc[position, "quantity"] = float(sum(lengths.get(i, 0.0) for i in items))
         tables["budget"] = budget
+        if optimise:
+            notes.append(_gain_note(budget))
     if kind == "road":
         links = result.tables["links"].copy()
         links["funded"] = links["link_id"].isin(bought) if budget_wan_yuan is not None else pd.NA
@@ -539,6 +697,17 @@ def prioritize(
     return AnalysisResult(name="priority", title=f"{KIND_LABELS[kind]}项目优先排序", tables=tables, crs=crs,
                           thresholds=tuple(thresholds), notes=tuple(notes), labels=COLUMNS, titles=TABLES,
                           views=VIEWS, values=VALUES)
+
+
+def _gain_note(budget: pd.DataFrame) -> str:
+    greedy, optimal = budget.iloc[0], budget.iloc[1]
+    proof = "已证明最优" if optimal["solver_status"] == "OPTIMAL" else "求解限时内的最好结果，未证明最优"
+    return (f"预算最优组合（{proof}）覆盖建档立卡户{optimal['unmet_registered_poor_households_served']:,.0f}户、"
+            f"人口{optimal['unmet_population_served']:,.0f}人，用款{optimal['spent_wan_yuan']:,.2f}万元；"
+            f"按排序依次安排覆盖{greedy['unmet_registered_poor_households_served']:,.0f}户、"
+            f"{greedy['unmet_population_served']:,.0f}人，用款{greedy['spent_wan_yuan']:,.2f}万元；"
+            f"多覆盖建档立卡户{optimal['gain_registered_poor_households']:,.0f}户、"
+            f"人口{optimal['gain_population']:,.0f}人")
 
 
 def _median_cost_per_kw(pv_projects) -> float | None:
