@@ -127,11 +127,14 @@ def water(
     out_of_service_statuses: Annotated[str, typer.Option(
         help="Facility statuses reported as out of service, comma-separated.")] = ",".join(
         water_mod.DEFAULT_OUT_OF_SERVICE_STATUSES),
+    conflict_population: Annotated[float, typer.Option(
+        help="疑点: flag a village whose stated share passes while more people than this live beyond the supply "
+             "distance (assumption).")] = water_mod.DEFAULT_CONFLICT_POPULATION,
 ) -> None:
     """Drinking water: distances to working supply points, coverage, facilities out of service."""
     _emit("water", township, fmt, output, table, db, supply_distance_m=supply_distance_m,
           safe_water_threshold_pct=safe_water_threshold_pct,
-          out_of_service_statuses=out_of_service_statuses)
+          out_of_service_statuses=out_of_service_statuses, conflict_population=conflict_population)
 
 
 @analyze_app.command("exit")

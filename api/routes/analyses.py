@@ -193,10 +193,15 @@ def water(
     out_of_service_statuses: Annotated[str, Query(max_length=200, description="facility statuses reported as "
                                                   "out of service, comma-separated")] =
     ",".join(water_mod.DEFAULT_OUT_OF_SERVICE_STATUSES),
+    conflict_population: Annotated[float, Query(ge=0, le=10_000_000, description="疑点: a village whose stated "
+                                                "share passes while more people than this live beyond the supply "
+                                                "distance is flagged [people] (assumption)")] =
+    water_mod.DEFAULT_CONFLICT_POPULATION,
 ) -> Response:
     """Same as ``atlas analyze water``."""
     return _run(engine, user, "water", township, output, supply_distance_m=supply_distance_m,
-                safe_water_threshold_pct=safe_water_threshold_pct, out_of_service_statuses=out_of_service_statuses)
+                safe_water_threshold_pct=safe_water_threshold_pct, out_of_service_statuses=out_of_service_statuses,
+                conflict_population=conflict_population)
 
 
 @router.get("/exit", name="analysis_exit", response_class=JSON, responses=_RESPONSES,
