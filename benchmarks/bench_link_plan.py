@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.synthetic_county import synthetic_county  # noqa: E402
-from geo.analysis import analyze, roads  # noqa: E402
+from benchmarks.synthetic_county import synthetic_county
+from geo.analysis import analyze, roads
 
 PLAN_TARGET_RATIO = 2.0
 OPTIMISER_TARGET_S = 10.0

@@ -219,7 +219,7 @@ def _village_properties(villages: pd.DataFrame, threshold: float) -> pd.DataFram
         "broken": [mb.fmt_number(v, "处") for v in villages["out_of_service_facilities"]],
         "beyond": [mb.fmt_number(v, "个") for v in villages["settlements_beyond"]],
         "population_beyond": [mb.fmt_number(v, "人", decimals=0) for v in villages["population_beyond"]],
-        "conflict": villages["evidence_note"] if "evidence_note" in villages else None,
+        "conflict": villages.get("evidence_note"),
         "reason": villages["reason"],
         "_warn": [([f"安全饮水比例低于{threshold:g}%"] if _yes(b) else []) + (["疑点：调查比例与取水距离不一致"] if _yes(c) else [])
                   or None for b, c in zip(villages["below_threshold"],

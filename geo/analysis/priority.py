@@ -31,6 +31,7 @@ are; the score's shares and the ranking are global (one sort over all villages).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -405,7 +406,7 @@ def optimise_budget(out: pd.DataFrame, budget_wan_yuan: float, item_costs: dict 
     need = (out["score"] > 0).to_numpy()
     poor = F.as_number(out["unmet_registered_poor_households"]).fillna(0).to_numpy()
     people = F.as_number(out["unmet_population"]).fillna(0).to_numpy()
-    weight = int(np.ceil(people.sum())) + 1
+    weight = math.ceil(float(people.sum())) + 1
     objective = []
     for row, (village, mine) in enumerate(zip(out["village_id"], items)):
         if not need[row] or any(pd.isna(costs.get(i, np.nan)) for i in mine):
@@ -416,9 +417,9 @@ def optimise_budget(out: pd.DataFrame, budget_wan_yuan: float, item_costs: dict 
             if item not in buy:
                 buy[item] = model.NewBoolVar(f"i{len(buy)}")
             model.AddImplication(x, buy[item])
-        objective.append((int(round(poor[row] * 100)) * weight + int(round(people[row]))) * x)
-    cents = {item: int(np.ceil(costs[item] * 100 - 1e-6)) for item in buy}
-    model.Add(sum(cents[i] * b for i, b in buy.items()) <= int(np.floor(budget_wan_yuan * 100 + 1e-6)))
+        objective.append((round(float(poor[row]) * 100) * weight + round(float(people[row]))) * x)
+    cents = {item: math.ceil(costs[item] * 100 - 1e-6) for item in buy}
+    model.Add(sum(cents[i] * b for i, b in buy.items()) <= math.floor(budget_wan_yuan * 100 + 1e-6))
     model.Maximize(sum(objective))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)

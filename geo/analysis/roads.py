@@ -303,6 +303,12 @@ def rural_access(
 # ------------------------------------------------------------------------------ links
 
 
+def _known_sum(values) -> float:
+    """Sum of the known numbers (NaN when none is known)."""
+    known = [float(v) for v in values if v is not None and v is not pd.NA and not pd.isna(v)]
+    return float(sum(known)) if known else np.nan
+
+
 def new_links(
     network: RoadNetwork | None,
     villages: pd.DataFrame,
@@ -413,10 +419,7 @@ def new_links(
         })
         geoms_out.append(line)
 
-    def total(values) -> float:
-        """Sum of the known numbers (NaN when none is known)."""
-        known = [float(v) for v in values if v is not None and v is not pd.NA and v == v]
-        return float(sum(known)) if known else np.nan
+    total = _known_sum
 
     def served_by(rows: pd.DataFrame) -> dict:
         return {"village_ids": [int(v) for v in rows["village_id"]],
@@ -493,8 +496,8 @@ class _Terminal:
     """A place to join to the seat network: a cut-off piece of hardened road with the villages
     on it, a village standing on no road, or a settlement gap."""
 
-    __slots__ = ("kind", "source", "target_all", "target_wide", "point", "township_id", "township_name",
-                 "village_rows", "settlement_rows", "why")
+    __slots__ = ("kind", "point", "settlement_rows", "source", "target_all", "target_wide", "township_id",
+                 "township_name", "village_rows", "why")
 
     def __init__(self, kind, source, target_all, target_wide, point, township_id, township_name, why,
                  village_rows=None, settlement_rows=None):
@@ -677,7 +680,7 @@ def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tol
     """The places a plan must join: cut-off pieces with their villages, villages on no road,
     settlement gaps."""
     out: list[_Terminal] = []
-    cut_off = villages[(villages["joined_to_seat"] == False) & villages.geometry.notna()  # noqa: E712
+    cut_off = villages[(villages["joined_to_seat"] == False) & villages.geometry.notna()
                        & ~villages.geometry.is_empty]
     records = cut_off[list(_PLACE_COLUMNS)].to_dict("records")
     points = cut_off.geometry.to_numpy()
@@ -699,7 +702,7 @@ def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tol
             for k, row in zip(at, rows):
                 out.append(_Terminal("village", points[k], None, None, True, row["township_id"],
                                      row["township_name"], f"{tolerance_m:g}米内无硬化路", village_rows=[row]))
-    gaps = settlements[(settlements["road_gap"] == True) & settlements.geometry.notna()  # noqa: E712
+    gaps = settlements[(settlements["road_gap"] == True) & settlements.geometry.notna()
                        & ~settlements.geometry.is_empty]
     columns = ["settlement_id", "settlement_name", *_PLACE_COLUMNS]
     for row, geometry in zip(gaps[columns].to_dict("records"), gaps.geometry.to_numpy()):
@@ -782,9 +785,7 @@ def _plan_frame(terminals, lines, owner, via, joins, link_of, crs, cost_yuan_per
         if k >= 0 and t not in owned:
             sharers.setdefault(int(k), []).append(t)
 
-    def total(values) -> float:
-        known = [float(v) for v in values if v is not None and v is not pd.NA and v == v]
-        return float(sum(known)) if known else np.nan
+    total = _known_sum
 
     records = []
     for k, i in enumerate(owner):

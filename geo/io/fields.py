@@ -451,14 +451,17 @@ def parse_mapping(items: Iterable[str] | Mapping[str, str] | None, layer: str) -
     allowed = set(layer_fields(layer)) | set(COORDINATE_FIELDS)
     out: dict[str, str] = {}
     for column, target in pairs:
-        field = target if target in allowed else table.get(normalise_header(target))
-        if field is None or field not in allowed:
-            choices = ", ".join(sorted(allowed - set(id_columns(layer))))
-            raise ValidationError(
-                f"--map {column}={target}: the {layer} layer has no field {target!r}; fields: {choices}"
-            )
-        out[str(column)] = field
+        out[str(column)] = _field_named(target, allowed, table, f"--map {column}={target}", layer,
+                                        allowed - set(id_columns(layer)))
     return out
+
+
+def _field_named(name: str, allowed: set, table: dict, option: str, layer: str, shown: set) -> str:
+    """The field ``name`` stands for (English name or Chinese label), or a ValidationError."""
+    field = name if name in allowed else table.get(normalise_header(name))
+    if field is None or field not in allowed:
+        raise ValidationError(f"{option}: the {layer} layer has no field {name!r}; fields: {', '.join(sorted(shown))}")
+    return field
 
 
 def parse_fixed(items: Iterable[str] | Mapping[str, Any] | None, layer: str) -> dict[str, Any]:
@@ -466,12 +469,13 @@ def parse_fixed(items: Iterable[str] | Mapping[str, Any] | None, layer: str) -> 
     the file gets (a KML of wells without attributes: ``--set kind=well --set status=working``).
 
     The field may be given by its English name or its Chinese label; the value is checked
-    like the file's own cells (codes or Chinese labels of an enumeration).
+    like the file's own cells (codes or Chinese labels of an enumeration). Geometry, ids and
+    managed fields cannot be set.
 
     Raises
     ------
     ValidationError
-        An item without ``=`` or naming a field the layer does not have.
+        Naming the item: no ``=`` in it, or a field this layer lacks (the fields are listed).
     """
     if not items:
         return {}
@@ -482,11 +486,7 @@ def parse_fixed(items: Iterable[str] | Mapping[str, Any] | None, layer: str) -> 
                - set(get_layer(layer).geometry_columns))
     out: dict[str, Any] = {}
     for target, value in pairs:
-        field = target if target in allowed else table.get(normalise_header(target))
-        if field is None or field not in allowed:
-            raise ValidationError(f"--set {target}={value}: the {layer} layer has no field {target!r}; fields: "
-                                  f"{', '.join(sorted(allowed))}")
-        out[field] = value
+        out[_field_named(target, allowed, table, f"--set {target}={value}", layer, allowed)] = value
     return out
 
 

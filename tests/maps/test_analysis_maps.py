@@ -13,7 +13,14 @@ from maps.base import DEMO_NOTE, overlays_of, render_map
 from maps.coverage import COVERED_CLASSES, VILLAGE_STATUS, coverage_map
 from maps.pv import FLAG_LABEL, FLAG_STYLE, pv_map
 from maps.roads import LINK_COLOR, distance_classes, roads_map
-from maps.water import BELOW_LABEL, BEYOND_COLOR, CONFLICT_LABEL, CONFLICT_STYLE, WITHIN_COLOR, water_map
+from maps.water import (
+    BELOW_LABEL,
+    BEYOND_COLOR,
+    CONFLICT_LABEL,
+    CONFLICT_STYLE,
+    WITHIN_COLOR,
+    water_map,
+)
 from tests.maps.conftest import CRS, ESCAPED, XSS, mark_demo
 
 

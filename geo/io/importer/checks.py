@@ -24,7 +24,6 @@ from geo.io.validate import (
 )
 from geo.layers import COUNT_ORDER
 
-
 #: Statistical codes (统计用区划代码): a township's has 9 digits, published padded to 12 with
 #: ``000``; a village's has 12. Fields holding one, by layer (``*`` = every layer).
 TOWNSHIP_CODE_FIELDS = {"townships": ("code",), "*": ("township_code",)}
