@@ -101,6 +101,9 @@ def roads(
     link_plan: Annotated[str, typer.Option(
         help="network: links chosen together, least total length; one_by_one: each place's own shortest link "
              "(both are compared in table link_plans).")] = "network",
+    include_planned: Annotated[bool, typer.Option(
+        "--include-planned", help="Also count planned and building projects (completed road and well projects "
+                                  "with geometry always count).")] = False,
     band: Annotated[bool, typer.Option(help="Include the all-season road band polygon.")] = True,
 ) -> None:
     """Road access: distances, seat connection, settlement gaps, RAI and the links still to build."""
@@ -109,7 +112,7 @@ def roads(
           settlement_min_width_m=settlement_min_width_m,
           all_season_surfaces=all_season_surfaces,
           rai_distance_m=rai_distance_m, rai_population_from=rai_population_from, cost_yuan_per_km=cost_yuan_per_km,
-          link_plan=link_plan, band=band)
+          link_plan=link_plan, include_planned=include_planned, band=band)
 
 
 @analyze_app.command("water")
@@ -130,11 +133,15 @@ def water(
     conflict_population: Annotated[float, typer.Option(
         help="疑点: flag a village whose stated share passes while more people than this live beyond the supply "
              "distance (assumption).")] = water_mod.DEFAULT_CONFLICT_POPULATION,
+    include_planned: Annotated[bool, typer.Option(
+        "--include-planned", help="Also count planned and building projects (completed road and well projects "
+                                  "with geometry always count).")] = False,
 ) -> None:
     """Drinking water: distances to working supply points, coverage, facilities out of service."""
     _emit("water", township, fmt, output, table, db, supply_distance_m=supply_distance_m,
           safe_water_threshold_pct=safe_water_threshold_pct,
-          out_of_service_statuses=out_of_service_statuses, conflict_population=conflict_population)
+          out_of_service_statuses=out_of_service_statuses, conflict_population=conflict_population,
+          include_planned=include_planned)
 
 
 @analyze_app.command("exit")

@@ -171,6 +171,8 @@ def roads(
         description="network: links chosen together, least total length (default); one_by_one: each place's "
                     "own shortest link to its seat's network (the two are compared in table link_plans)")] =
     "network",
+    include_planned: Annotated[bool, Query(description="also count planned and building projects (completed "
+                                                       "road and well projects with geometry always count)")] = False,
     band: Annotated[bool, Query(description="include the all-season road band polygon")] = True,
 ) -> Response:
     """Same as ``atlas analyze roads``."""
@@ -178,7 +180,7 @@ def roads(
                 snap_tolerance_m=snap_tolerance_m, settlement_min_households=settlement_min_households,
                 settlement_min_width_m=settlement_min_width_m, all_season_surfaces=all_season_surfaces,
                 rai_distance_m=rai_distance_m, rai_population_from=rai_population_from,
-                cost_yuan_per_km=cost_yuan_per_km, link_plan=link_plan, band=band)
+                cost_yuan_per_km=cost_yuan_per_km, link_plan=link_plan, include_planned=include_planned, band=band)
 
 
 @router.get("/water", name="analysis_water", response_class=JSON, responses=_RESPONSES,
@@ -197,11 +199,13 @@ def water(
                                                 "share passes while more people than this live beyond the supply "
                                                 "distance is flagged [people] (assumption)")] =
     water_mod.DEFAULT_CONFLICT_POPULATION,
+    include_planned: Annotated[bool, Query(description="also count planned and building projects (completed "
+                                                       "road and well projects with geometry always count)")] = False,
 ) -> Response:
     """Same as ``atlas analyze water``."""
     return _run(engine, user, "water", township, output, supply_distance_m=supply_distance_m,
                 safe_water_threshold_pct=safe_water_threshold_pct, out_of_service_statuses=out_of_service_statuses,
-                conflict_population=conflict_population)
+                conflict_population=conflict_population, include_planned=include_planned)
 
 
 @router.get("/exit", name="analysis_exit", response_class=JSON, responses=_RESPONSES,

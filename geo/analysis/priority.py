@@ -535,6 +535,7 @@ def prioritize(
     pv_statuses: Sequence[str] = DEFAULT_PV_STATUSES,
     roads_result: AnalysisResult | None = None,
     water_result: AnalysisResult | None = None,
+    projects: gpd.GeoDataFrame | None = None,
 ) -> AnalysisResult:
     """Rank villages for one project kind and, with a budget, say what the money buys.
 
@@ -579,6 +580,9 @@ def prioritize(
     roads_result, water_result
         Roads / water results already computed on the same frames with the same rules
         (checked), to avoid running them twice.
+    projects
+        Optional ``projects`` layer: completed road and well projects with geometry close
+        the gaps they were built for (see :mod:`geo.analysis.projects`).
 
     Returns
     -------
@@ -623,7 +627,7 @@ def prioritize(
             result = roads_result
         else:
             result = analyze_roads(villages, settlements, roads, townships, households=households, band=False,
-                                   **rules)
+                                   projects=projects, **rules)
         need = road_need(result)
         crs = result.crs
         notes += [n for n in result.notes]
@@ -639,7 +643,7 @@ def prioritize(
             result = water_result
         else:
             result = analyze_water(villages, settlements, facilities, links=facility_links, households=households,
-                                   townships=townships, supply_distance_m=supply_distance_m)
+                                   townships=townships, supply_distance_m=supply_distance_m, projects=projects)
         need = water_need(result, cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point)
         crs = result.crs
         thresholds.append(Threshold("cost_wan_yuan_per_supply_point", "每处供水点投资（万元）",

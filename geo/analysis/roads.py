@@ -31,6 +31,7 @@ import shapely
 from shapely.geometry import LineString
 
 from geo.analysis import _frames as F
+from geo.analysis.projects import project_roads, with_projects
 from geo.analysis.result import AnalysisResult, Threshold
 from geo.analysis.spatial import choose_metric_crs, crs_name, nearest, to_metric
 from geo.enums import RoadSurface, VillageCategory
@@ -67,6 +68,7 @@ SOURCES = {
     "rai_population_from": "人口来自自然村人口（缺失时按户数×村户均人口），或农户成员数",
     "cost_yuan_per_km": "宁夏2009-2012年农村公路计划：约52亿元建设8000余公里（约65万元/公里），可按当地招标价调整",
     "link_plan": "network 网络统筹（默认：各连接线一并选择，总长最短）/ one_by_one 逐条选择（原方法）",
+    "include_planned": "已完成的道路项目（有线形）总计入路网；选此项时计划和在建项目也计入",
 }
 
 ROAD_STATUS = {
@@ -848,6 +850,8 @@ def analyze_roads(
     rai_population_from: Literal["settlements", "households"] = "settlements",
     cost_yuan_per_km: float = DEFAULT_COST_YUAN_PER_KM,
     link_plan: LinkPlan = "network",
+    projects: gpd.GeoDataFrame | None = None,
+    include_planned: bool = False,
     band: bool = False,
 ) -> AnalysisResult:
     """Road access of every village and settlement, the RAI, and the links still to build.
@@ -893,6 +897,11 @@ def analyze_roads(
         ``network``: the links chosen together (:func:`plan_links`); ``one_by_one``: each
         place's shortest link to its own seat's network, chosen alone (:func:`new_links`).
         Both are computed; the ``link_plans`` table compares them.
+    projects
+        Optional ``projects`` layer: completed road projects with a line join the hardened
+        network (see :mod:`geo.analysis.projects`).
+    include_planned
+        Also count planned and building road projects.
     band
         Also return the all-season-road band (``rai_distance_m`` buffer) as a polygon, for
         maps. Off by default: the union of the buffers is the costliest step at county scale.
@@ -959,6 +968,11 @@ def analyze_roads(
     F.require(townships, "townships", ["id", "name"])
     v = F.village_frame(villages, townships)
     notes: list[str] = []
+    built = project_roads(projects, include_planned=include_planned)
+    if built is not None:
+        roads = with_projects(roads, built)
+        notes.append(f"{len(built)}条{'已完成及计划/在建' if include_planned else '已完成'}的道路项目（有线形）"
+                     "按硬化路并入路网（路面宽未知）")
     crs = choose_metric_crs(villages, settlements, roads)
     if crs is None:
         notes.append("行政村、自然村和道路都没有位置，无法量算距离")
@@ -1056,7 +1070,7 @@ def analyze_roads(
         ("settlement_min_width_m", settlement_min_width_m),
         ("settlement_surfaces", tuple(settlement_surfaces)), ("all_season_surfaces", tuple(all_season_surfaces)),
         ("rai_distance_m", rai_distance_m), ("rai_population_from", rai_population_from),
-        ("cost_yuan_per_km", cost_yuan_per_km), ("link_plan", link_plan)))
+        ("cost_yuan_per_km", cost_yuan_per_km), ("link_plan", link_plan), ("include_planned", include_planned)))
     notes.insert(0, f"全天候道路按{'、'.join(F.label_of(RoadSurface, s) or s for s in all_season_surfaces)}计（假设）；"
                     f"路网端点吸附容差{snap_tolerance_m:g}米；距离在{crs_name(crs)}中量算")
     return AnalysisResult(
@@ -1070,7 +1084,7 @@ _THRESHOLD_LABELS = {
     "settlement_min_households": "自然村通路户数下限（户）", "settlement_min_width_m": "自然村道路最小路面宽（米）",
     "settlement_surfaces": "自然村道路路面", "all_season_surfaces": "全天候道路路面",
     "rai_distance_m": "RAI距离（米）", "rai_population_from": "RAI人口来源",
-    "cost_yuan_per_km": "新建道路单价（元/公里）", "link_plan": "连接线方案",
+    "cost_yuan_per_km": "新建道路单价（元/公里）", "link_plan": "连接线方案", "include_planned": "计入计划/在建项目",
 }
 
 

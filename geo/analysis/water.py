@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis import _frames as F
+from geo.analysis.projects import project_supplies, with_projects
 from geo.analysis.result import AnalysisResult, Threshold
 from geo.analysis.spatial import choose_metric_crs, crs_name, nearest, to_metric
 from geo.enums import FacilityStatus, HouseholdStatus, VillageCategory, WaterKind
@@ -204,6 +205,8 @@ def analyze_water(
     out_of_service_statuses: Sequence[str] = DEFAULT_OUT_OF_SERVICE_STATUSES,
     drinking_kinds: Sequence[str] | None = None,
     conflict_population: float = DEFAULT_CONFLICT_POPULATION,
+    projects: gpd.GeoDataFrame | None = None,
+    include_planned: bool = False,
 ) -> AnalysisResult:
     """Drinking-water access of villages, settlements and households.
 
@@ -237,6 +240,11 @@ def analyze_water(
         A village whose stated share (village form or household flags) reaches
         ``safe_water_threshold_pct`` while more than this many people live beyond the supply
         distance is flagged ``evidence_conflict`` (疑点) [people].
+    projects
+        Optional ``projects`` layer: completed well projects with a position count as working
+        supply points (see :mod:`geo.analysis.projects`).
+    include_planned
+        Also count planned and building well projects.
 
     Returns
     -------
@@ -284,6 +292,10 @@ def analyze_water(
     F.require(facilities, "water_facilities", ["id", "kind", "status", "is_drinking"])
     v = F.village_frame(villages, townships)
     notes: list[str] = []
+    dug = project_supplies(projects, include_planned=include_planned)
+    if dug is not None:
+        facilities = with_projects(facilities, dug)
+        notes.append(f"{len(dug)}处{'已完成及计划/在建' if include_planned else '已完成'}的机井项目（有位置）计为正常供水点")
     crs = choose_metric_crs(villages, settlements, facilities, households)
     if crs is None:
         notes.append("行政村、自然村和水利设施都没有位置，无法量算距离")
@@ -353,6 +365,8 @@ def analyze_water(
                   SOURCES["out_of_service_statuses"]),
         Threshold("conflict_population", "疑点：达标村超距人口上限（人）", conflict_population,
                   SOURCES["conflict_population"]),
+        Threshold("include_planned", "计入计划/在建项目", include_planned,
+                  "已完成的机井项目（有位置）总计为供水点；选此项时计划和在建项目也计入"),
         Threshold("drinking_kinds", "计为供水点的设施类型",
                   tuple(drinking_kinds) if drinking_kinds is not None else "全部饮用水设施", SOURCES["drinking_kinds"]),
     )
