@@ -333,12 +333,15 @@ def rank_villages(
                                                        np.where(cost == 0, np.inf, np.nan))
         out["people_per_wan_yuan"] = np.where(cost > 0, out["unmet_population"] / cost,
                                               np.where(cost == 0, np.inf, np.nan))
+    without_need = (out["score"] <= 0).to_numpy()
+    out.loc[without_need, ["poor_households_per_wan_yuan", "people_per_wan_yuan"]] = np.nan
     if rank not in RANKS:
         raise ValidationError(f"rank must be one of {', '.join(RANKS)}, not {rank!r}")
     if rank == "need":
         order = ["score", "unmet_registered_poor_households", "village_id"]
     else:
         order = ["poor_households_per_wan_yuan", "people_per_wan_yuan", "score", "village_id"]
+        # villages of unknown cost follow those of known value, those without need come last
     out = out.sort_values(order, ascending=[False] * (len(order) - 1) + [True], kind="stable", na_position="last")
     for column in ("poor_households_per_wan_yuan", "people_per_wan_yuan"):  # free: shown as unknown, ranked first
         out[column] = out[column].replace(np.inf, np.nan)

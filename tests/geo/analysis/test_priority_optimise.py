@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -74,3 +75,10 @@ def test_the_optimiser_never_overspends_on_rounding():
     need = _need([(10, 100, 3.334, [1]), (10, 100, 3.334, [2]), (10, 100, 3.334, [3])])
     chosen, _, _ = optimise_budget(rank_villages(need, _villages(["甲村", "乙村", "丙村"]))[0], 10.0)
     assert len(chosen) == 2
+
+
+def test_villages_without_need_come_last_by_value():
+    need = _need([(0, 0, 0.0, []), (50, 500, 5.0, [2]), (10, 100, np.nan, [])])
+    ranked, _, _ = rank_villages(need, _villages(["通村", "中村", "未知村"]), rank="value")
+    assert list(ranked["village_name"]) == ["中村", "未知村", "通村"]
+    assert list(ranked["rank"].astype(object).where(ranked["rank"].notna(), None)) == [1, 2, None]
