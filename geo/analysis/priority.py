@@ -41,8 +41,12 @@ import pandas as pd
 
 from geo.analysis import _frames as F
 from geo.analysis.result import AnalysisResult, Threshold, check_rules
-from geo.analysis.roads import DEFAULT_ACCESS_TOLERANCE_M, DEFAULT_COST_YUAN_PER_KM, DEFAULT_SNAP_TOLERANCE_M, \
-    analyze_roads
+from geo.analysis.roads import (
+    DEFAULT_ACCESS_TOLERANCE_M,
+    DEFAULT_COST_YUAN_PER_KM,
+    DEFAULT_SNAP_TOLERANCE_M,
+    analyze_roads,
+)
 from geo.analysis.water import DEFAULT_SUPPLY_DISTANCE_M, analyze_water
 from geo.enums import VillageCategory
 from geo.errors import ValidationError

@@ -27,8 +27,8 @@ def test_a_completed_road_project_closes_the_gap_and_a_planned_one_only_when_ask
     _project(registry, "P-3", "road", "completed", point(-3_000, 2_000), village="新村")  # a point: not a road
     result = analyze(registry.load("roads"), "roads")
     villages = result.tables["villages"].set_index("village_name")
-    assert villages.loc["远村", "joined_to_seat"] == True  # noqa: E712
-    assert villages.loc["新村", "joined_to_seat"] == False  # noqa: E712
+    assert villages.loc["远村", "joined_to_seat"] == True
+    assert villages.loc["新村", "joined_to_seat"] == False
     assert len(result.tables["links"]) == 1
     assert any("1条已完成的道路项目" in note for note in result.notes)
     planned = analyze(registry.load("roads"), "roads", include_planned=True)
