@@ -55,6 +55,15 @@ def _cell(value: Any, labels: dict[str, str] | None) -> Any:
     return value
 
 
+def _threshold_value(value: Any) -> Any:
+    """A rule's value as tables show it: lists joined, 是/否, numbers without a needless .0."""
+    if isinstance(value, tuple):
+        return "、".join(map(str, value))
+    if isinstance(value, (bool, np.bool_)):
+        return _YES_NO[bool(value)]
+    return shown_places(value, None)
+
+
 def readable(result: AnalysisResult, table: str | None = None, *, view: bool = False) -> pd.DataFrame:
     """A table ready for people: Chinese headers, labelled codes, rounded numbers, 是/否, and
     point geometry as longitude/latitude columns (other geometry is left to GeoJSON).
@@ -157,7 +166,7 @@ def render_table(result: AnalysisResult, *, table: str | None = None, width: int
     console.print(f"[bold]{escape(result.title)}[/bold]  距离量算坐标系：{escape(result.crs or '—')}")
     for threshold in result.thresholds:
         value = threshold.value
-        shown = "、".join(map(str, value)) if isinstance(value, tuple) else terminal_text(shown_places(value, None))
+        shown = terminal_text(_threshold_value(value))
         console.print(escape(f"  {threshold.label}：{shown}（{threshold.source}）"))
     for note in result.notes:
         console.print(escape(f"  注：{note}"))
@@ -202,7 +211,7 @@ def to_xlsx(result: AnalysisResult, *, table: str | None = None) -> bytes:
     used: set[str] = set()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         about = [("分析", result.title, None), ("距离量算坐标系", result.crs or "—", None)]
-        about += [(t.label, "、".join(map(str, t.value)) if isinstance(t.value, tuple) else shown_places(t.value, None),
+        about += [(t.label, _threshold_value(t.value),
                    t.source)
                   for t in result.thresholds]
         about += [("注", note, None) for note in result.notes]
