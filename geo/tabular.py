@@ -50,7 +50,10 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for position, column in enumerate(out.columns):
         values = out.iloc[:, position]
         if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
-            out.isetitem(position, values.map(safe_cell, na_action="ignore"))
+            # element by element into an object column: Series.map would infer a dtype and turn
+            # integers beside a blank (1, None) into floats (1.0, NaN)
+            out.isetitem(position, pd.Series([v if pd.isna(v) is True else safe_cell(v) for v in values],
+                                             index=values.index, dtype=values.dtype))
     out.columns = [safe_cell(c) for c in out.columns]
     return out
 
@@ -124,6 +127,7 @@ def xlsx_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for position in range(out.shape[1]):
         values = out.iloc[:, position]
         if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
-            out.isetitem(position, values.map(xlsx_text, na_action="ignore"))
+            out.isetitem(position, pd.Series([v if pd.isna(v) is True else xlsx_text(v) for v in values],
+                                             index=values.index, dtype=values.dtype))
     out.columns = [xlsx_text(c) for c in out.columns]
     return out

@@ -27,6 +27,9 @@ REPAIR_COLOR = "#fd8d3c"
 UNKNOWN_COLOR = "#bdbdbd"
 BELOW_STYLE = {"color": "#111111", "weight": 4, "dashArray": "4 3"}
 BELOW_LABEL = "安全饮水比例低于达标线的行政村（黑色虚线圈）"
+#: Villages whose stated share passes while many live beyond the supply distance (疑点).
+CONFLICT_STYLE = {"color": "#d4a000", "weight": 5, "dashArray": "2 4"}
+CONFLICT_LABEL = "疑点：调查比例达标但超距人口多（黄色点线圈）"
 
 
 def water_map(
@@ -125,22 +128,25 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
     ))
     villages = result.tables["villages"]
     below = [_yes(b) for b in villages["below_threshold"]]
+    doubtful = [_yes(c) for c in villages["evidence_conflict"]] if "evidence_conflict" in villages \
+        else [False] * len(villages)
     m.add_child(mb.overlay(
         villages, key="villages", name="行政村（安全饮水比例）", kind="circle",
         properties=_village_properties(villages, threshold),
         style={"radius": 8, "weight": 1.5, "color": "#ffffff", "fillOpacity": 0.95},
-        feature_styles=[{"fillColor": _village_color(v), **(BELOW_STYLE if b else {})}
-                        for v, b in zip(villages["no_working_supply"], below)],
+        feature_styles=[{"fillColor": _village_color(v), **(BELOW_STYLE if b else {}), **(CONFLICT_STYLE if c else {})}
+                        for v, b, c in zip(villages["no_working_supply"], below, doubtful)],
         popup_title="name",
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("安全饮水比例", "share"),
                     ("比例来源", "source"), ("距正常供水点", "distance"), ("正常饮水设施", "working"),
                     ("停用/损坏设施", "broken"), ("超距自然村", "beyond"), ("超距人口", "population_beyond"),
-                    ("说明", "reason")],
+                    ("疑点", "conflict"), ("说明", "reason")],
         tooltip="name", search="name",
     ))
 
     legend.sections.insert(0, mb.LegendSection("行政村", (
         mb.LegendItem(BELOW_LABEL, "#ffffff", "circle", border="#111111"),
+        mb.LegendItem(CONFLICT_LABEL, "#ffffff", "circle", border=CONFLICT_STYLE["color"]),
         mb.LegendItem("有正常供水点", WITHIN_COLOR, "circle"),
         mb.LegendItem("无正常供水点", BEYOND_COLOR, "circle"),
     )))
@@ -156,7 +162,8 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
 
     parts = [township, f"{len(villages)} 个行政村",
              f"超距自然村 {int(settlements['beyond_supply_distance'].fillna(False).sum())} 个",
-             f"低于{threshold:g}%的村 {int(sum(below))} 个"]
+             f"低于{threshold:g}%的村 {int(sum(below))} 个",
+             f"疑点村 {int(sum(doubtful))} 个（调查比例达标但超距人口多）"]
     return mb.finish_map(m, title="饮水安全图", subtitle=" · ".join(p for p in parts if p), legend=legend,
                          search=["villages"], bounds_from=[villages, settlements, townships])
 
@@ -212,6 +219,10 @@ def _village_properties(villages: pd.DataFrame, threshold: float) -> pd.DataFram
         "broken": [mb.fmt_number(v, "处") for v in villages["out_of_service_facilities"]],
         "beyond": [mb.fmt_number(v, "个") for v in villages["settlements_beyond"]],
         "population_beyond": [mb.fmt_number(v, "人", decimals=0) for v in villages["population_beyond"]],
+        "conflict": villages.get("evidence_note"),
         "reason": villages["reason"],
-        "_warn": [[f"安全饮水比例低于{threshold:g}%"] if _yes(b) else None for b in villages["below_threshold"]],
+        "_warn": [([f"安全饮水比例低于{threshold:g}%"] if _yes(b) else []) + (["疑点：调查比例与取水距离不一致"] if _yes(c) else [])
+                  or None for b, c in zip(villages["below_threshold"],
+                                          villages["evidence_conflict"] if "evidence_conflict" in villages
+                                          else [False] * len(villages))],
     }, index=villages.index)

@@ -98,6 +98,12 @@ def roads(
         help="People for the RAI: settlements or households.")] = "settlements",
     cost_yuan_per_km: Annotated[float, typer.Option(
         help="Cost of a new link (yuan/km).")] = roads_mod.DEFAULT_COST_YUAN_PER_KM,
+    link_plan: Annotated[str, typer.Option(
+        help="network: links chosen together, least total length; one_by_one: each place's own shortest link "
+             "(both are compared in table link_plans).")] = "network",
+    include_planned: Annotated[bool, typer.Option(
+        "--include-planned", help="Also count planned and building projects (completed road and well projects "
+                                  "with geometry always count).")] = False,
     band: Annotated[bool, typer.Option(help="Include the all-season road band polygon.")] = True,
 ) -> None:
     """Road access: distances, seat connection, settlement gaps, RAI and the links still to build."""
@@ -106,7 +112,7 @@ def roads(
           settlement_min_width_m=settlement_min_width_m,
           all_season_surfaces=all_season_surfaces,
           rai_distance_m=rai_distance_m, rai_population_from=rai_population_from, cost_yuan_per_km=cost_yuan_per_km,
-          band=band)
+          link_plan=link_plan, include_planned=include_planned, band=band)
 
 
 @analyze_app.command("water")
@@ -124,11 +130,18 @@ def water(
     out_of_service_statuses: Annotated[str, typer.Option(
         help="Facility statuses reported as out of service, comma-separated.")] = ",".join(
         water_mod.DEFAULT_OUT_OF_SERVICE_STATUSES),
+    conflict_population: Annotated[float, typer.Option(
+        help="疑点: flag a village whose stated share passes while more people than this live beyond the supply "
+             "distance (assumption).")] = water_mod.DEFAULT_CONFLICT_POPULATION,
+    include_planned: Annotated[bool, typer.Option(
+        "--include-planned", help="Also count planned and building projects (completed road and well projects "
+                                  "with geometry always count).")] = False,
 ) -> None:
     """Drinking water: distances to working supply points, coverage, facilities out of service."""
     _emit("water", township, fmt, output, table, db, supply_distance_m=supply_distance_m,
           safe_water_threshold_pct=safe_water_threshold_pct,
-          out_of_service_statuses=out_of_service_statuses)
+          out_of_service_statuses=out_of_service_statuses, conflict_population=conflict_population,
+          include_planned=include_planned)
 
 
 @analyze_app.command("exit")
@@ -168,6 +181,11 @@ def priority(
     kind: Annotated[str, typer.Option(help="Project kind: road, water or pv.")] = "road",
     budget_wan_yuan: Annotated[float | None, typer.Option(
         "--budget", help="Money available (万元); the result says what it buys.")] = None,
+    rank: Annotated[str, typer.Option(
+        help="need: by the score; value: by registered-poor households (then people) reached per 万元.")] = "need",
+    optimise: Annotated[bool, typer.Option(
+        "--optimise/--no-optimise", help="With --budget: the set reaching the most registered-poor households "
+                                         "(integer programme), the rank-order choice beside it.")] = False,
     poor_weight: Annotated[float, typer.Option(
         help="Weight of registered-poor households in the score.")] = priority_mod.DEFAULT_POOR_WEIGHT,
     population_weight: Annotated[float, typer.Option(
@@ -186,7 +204,8 @@ def priority(
     """Where the next road, water or PV project should go, with the score's components."""
     if kind not in priority_mod.KINDS:
         raise ValidationError(f"--kind must be one of {', '.join(priority_mod.KINDS)}, not {kind!r}")
-    _emit("priority", township, fmt, output, table, db, kind=kind, budget_wan_yuan=budget_wan_yuan,
+    _emit("priority", township, fmt, output, table, db, kind=kind, budget_wan_yuan=budget_wan_yuan, rank=rank,
+          optimise=optimise,
           poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
           cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point, kw_per_household=kw_per_household,
           cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)

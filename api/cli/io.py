@@ -95,6 +95,9 @@ def import_command(
         "--encoding", help="Text encoding of a CSV or Shapefile: gbk or utf-8 (detected when not given).")] = None,
     mapping: Annotated[list[str] | None, typer.Option(
         "--map", help="column=field for a header the importer does not know (repeatable), e.g. --map 村庄=name.")] = None,
+    fixed: Annotated[list[str] | None, typer.Option(
+        "--set", help="field=value given to every row (repeatable), e.g. --set 设施类型=水井 --set status=working "
+                      "for a KML or GeoJSON without attributes.")] = None,
     year: Annotated[int | None, typer.Option(
         "--year", help="Year of a 附件 form whose title names none, or of every row of a table without a 年度 column.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and report; write nothing.")] = False,
@@ -117,8 +120,8 @@ def import_command(
         if bar is not None:
             bar.start()
         report = import_file(engine, file, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
-                             encoding=encoding, mapping=mapping, year=year, dry_run=dry_run, strict=strict,
-                             progress=update)
+                             encoding=encoding, mapping=mapping, fixed=fixed, year=year, dry_run=dry_run,
+                             strict=strict, progress=update)
     finally:
         if bar is not None:
             bar.stop()

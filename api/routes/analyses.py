@@ -167,6 +167,12 @@ def roads(
         description="people for the RAI: settlements or households")] = "settlements",
     cost_yuan_per_km: Annotated[float, Query(ge=0, le=MAX_MONEY, description="cost of a new link "
                                              "[yuan/km]")] = roads_mod.DEFAULT_COST_YUAN_PER_KM,
+    link_plan: Annotated[Literal["network", "one_by_one"], Query(
+        description="network: links chosen together, least total length (default); one_by_one: each place's "
+                    "own shortest link to its seat's network (the two are compared in table link_plans)")] =
+    "network",
+    include_planned: Annotated[bool, Query(description="also count planned and building projects (completed "
+                                                       "road and well projects with geometry always count)")] = False,
     band: Annotated[bool, Query(description="include the all-season road band polygon")] = True,
 ) -> Response:
     """Same as ``atlas analyze roads``."""
@@ -174,7 +180,7 @@ def roads(
                 snap_tolerance_m=snap_tolerance_m, settlement_min_households=settlement_min_households,
                 settlement_min_width_m=settlement_min_width_m, all_season_surfaces=all_season_surfaces,
                 rai_distance_m=rai_distance_m, rai_population_from=rai_population_from,
-                cost_yuan_per_km=cost_yuan_per_km, band=band)
+                cost_yuan_per_km=cost_yuan_per_km, link_plan=link_plan, include_planned=include_planned, band=band)
 
 
 @router.get("/water", name="analysis_water", response_class=JSON, responses=_RESPONSES,
@@ -189,10 +195,17 @@ def water(
     out_of_service_statuses: Annotated[str, Query(max_length=200, description="facility statuses reported as "
                                                   "out of service, comma-separated")] =
     ",".join(water_mod.DEFAULT_OUT_OF_SERVICE_STATUSES),
+    conflict_population: Annotated[float, Query(ge=0, le=10_000_000, description="疑点: a village whose stated "
+                                                "share passes while more people than this live beyond the supply "
+                                                "distance is flagged [people] (assumption)")] =
+    water_mod.DEFAULT_CONFLICT_POPULATION,
+    include_planned: Annotated[bool, Query(description="also count planned and building projects (completed "
+                                                       "road and well projects with geometry always count)")] = False,
 ) -> Response:
     """Same as ``atlas analyze water``."""
     return _run(engine, user, "water", township, output, supply_distance_m=supply_distance_m,
-                safe_water_threshold_pct=safe_water_threshold_pct, out_of_service_statuses=out_of_service_statuses)
+                safe_water_threshold_pct=safe_water_threshold_pct, out_of_service_statuses=out_of_service_statuses,
+                conflict_population=conflict_population, include_planned=include_planned)
 
 
 @router.get("/exit", name="analysis_exit", response_class=JSON, responses=_RESPONSES,
@@ -230,6 +243,12 @@ def priority(
     kind: Annotated[Literal["road", "water", "pv"], Query(description="project kind")] = "road",
     budget: Annotated[float | None, Query(ge=0, le=MAX_MONEY, description="money available [万元]; the result "
                                           "says what it buys")] = None,
+    rank: Annotated[Literal["need", "value"], Query(
+        description="need: by the score; value: by unmet registered-poor households (then people) per 万元")] =
+    "need",
+    optimise: Annotated[bool, Query(
+        description="with a budget: the set of villages reaching the most registered-poor households (integer "
+                    "programme, shared links paid once), the rank-order choice beside it")] = False,
     poor_weight: Annotated[float, Query(ge=0, le=1_000, description="weight of registered-poor households in "
                                         "the score")] = priority_mod.DEFAULT_POOR_WEIGHT,
     population_weight: Annotated[float, Query(ge=0, le=1_000, description="weight of population in the score")]
@@ -246,7 +265,7 @@ def priority(
                                       "comma-separated")] = ",".join(priority_mod.DEFAULT_PV_STATUSES),
 ) -> Response:
     """Same as ``atlas analyze priority`` (``budget`` is its ``--budget``)."""
-    return _run(engine, user, "priority", township, output, kind=kind, budget_wan_yuan=budget,
-                poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
+    return _run(engine, user, "priority", township, output, kind=kind, budget_wan_yuan=budget, rank=rank,
+                optimise=optimise, poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
                 cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point, kw_per_household=kw_per_household,
                 cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)

@@ -62,6 +62,8 @@ def create_import(
                                                      "(detected when not given)", max_length=20)] = None,
     map: Annotated[list[str] | None, Form(description="column=field for a header the importer does not know "
                                                       "(repeat the field), e.g. 村庄=name")] = None,
+    fixed: Annotated[list[str] | None, Form(alias="set", description="field=value given to every row (repeat the field), e.g. "
+                                                      "设施类型=水井 for a KML or GeoJSON without attributes")] = None,
     year: Annotated[int | None, Form(ge=1949, le=2100, description="year of a 附件 form whose title names "
                                                                    "none, or of every row without 年度")] = None,
     dry_run: Annotated[bool, Form(description="check everything and report; write nothing")] = False,
@@ -87,7 +89,7 @@ def create_import(
         path = folder / name  # saved under its own name: messages about the whole file name it
         save_upload(file, path, IMPORT_LIMIT, settings, name=name)
         report = import_file(engine, path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
-                             encoding=encoding, mapping=map, year=year, dry_run=dry_run, strict=strict,
+                             encoding=encoding, mapping=map, fixed=fixed, year=year, dry_run=dry_run, strict=strict,
                              display_name=name, source=f"import:{name}", actor=user.actor)
     body = report.as_dict()
     if strict and report.refused_count:

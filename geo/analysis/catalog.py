@@ -22,12 +22,13 @@ from geo.errors import NotFound, ValidationError
 #: Layers (and link tables) each analysis reads.
 NEEDS: dict[str, tuple[str, ...]] = {
     "coverage": ("townships", "villages", "pairings", "work_teams", "units", "cadres", "households"),
-    "roads": ("townships", "villages", "settlements", "roads", "households"),
-    "water": ("townships", "villages", "settlements", "water_facilities", "water_facility_villages", "households"),
+    "roads": ("townships", "villages", "settlements", "roads", "households", "projects"),
+    "water": ("townships", "villages", "settlements", "water_facilities", "water_facility_villages", "households",
+              "projects"),
     "exit": ("townships", "villages", "settlements", "households", "roads", "water_facilities",
              "water_facility_villages"),
     "priority": ("townships", "villages", "settlements", "households", "roads", "water_facilities",
-                 "water_facility_villages", "pv_projects", "pv_project_households"),
+                 "water_facility_villages", "pv_projects", "pv_project_households", "projects"),
 }
 ANALYSES = tuple(NEEDS)
 TITLES = {"coverage": "帮扶覆盖分析", "roads": "道路通达分析", "water": "饮水安全分析", "exit": "贫困村退出标准核查",
@@ -64,10 +65,10 @@ def analyze(frames: Mapping[str, pd.DataFrame], analysis: str, **options: Any) -
         "coverage": lambda f, **o: analyze_coverage(f["villages"], f["pairings"], f["work_teams"], f["units"],
                                                     f["cadres"], f["households"], f["townships"], **o),
         "roads": lambda f, **o: analyze_roads(f["villages"], f["settlements"], f["roads"], f["townships"],
-                                              households=f["households"], **o),
+                                              households=f["households"], projects=f.get("projects"), **o),
         "water": lambda f, **o: analyze_water(f["villages"], f["settlements"], f["water_facilities"],
                                               links=f["water_facility_villages"], households=f["households"],
-                                              townships=f["townships"], **o),
+                                              townships=f["townships"], projects=f.get("projects"), **o),
         "exit": lambda f, **o: exit_scorecard(f["villages"], f["settlements"], f["households"], f["roads"],
                                               f["townships"], facilities=f["water_facilities"],
                                               facility_links=f["water_facility_villages"], **o),
@@ -75,7 +76,7 @@ def analyze(frames: Mapping[str, pd.DataFrame], analysis: str, **options: Any) -
             o.pop("kind"), f["villages"], f["settlements"], f["townships"], households=f.get("households"),
             roads=f.get("roads"), facilities=f.get("water_facilities"),
             facility_links=f.get("water_facility_villages"), pv_projects=f.get("pv_projects"),
-            pv_households=f.get("pv_project_households"), **o),
+            pv_households=f.get("pv_project_households"), projects=f.get("projects"), **o),
     }
     if analysis not in runners:
         raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")

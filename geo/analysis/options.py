@@ -64,14 +64,19 @@ def _exit(*, share_threshold_pct: float | None = None, **rest: Any) -> dict[str,
     return {**rest, **shares}
 
 
-def _priority(*, kind: str = "road", budget_wan_yuan: float | None = None, poor_weight: float | None = None,
+def _priority(*, kind: str = "road", budget_wan_yuan: float | None = None, rank: str | None = None,
+              optimise: bool | None = None, poor_weight: float | None = None,
               population_weight: float | None = None, cost_yuan_per_km: float | None = None,
               cost_wan_yuan_per_supply_point: float | None = None, kw_per_household: float | None = None,
               cost_wan_yuan_per_kw: float | None = None, pv_statuses: str | None = None) -> dict[str, Any]:
     if kind not in priority_mod.KINDS:
         raise ValidationError(f"kind must be one of {', '.join(priority_mod.KINDS)}, not {kind!r}")
+    if rank is not None and rank not in priority_mod.RANKS:
+        raise ValidationError(f"rank must be one of {', '.join(priority_mod.RANKS)}, not {rank!r}")
+    if optimise and budget_wan_yuan is None:
+        raise ValidationError("optimise needs a budget: give budget_wan_yuan (CLI --budget)")
     options: dict[str, Any] = {"kind": kind, "budget_wan_yuan": budget_wan_yuan, "poor_weight": poor_weight,
-                               "population_weight": population_weight}
+                               "population_weight": population_weight, "rank": rank, "optimise": optimise or None}
     if kind == "road":
         options["cost_yuan_per_km"] = cost_yuan_per_km
     elif kind == "water":

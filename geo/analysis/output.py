@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,12 +28,12 @@ from geo.analysis.result import AnalysisResult
 from geo.tabular import write_csv, xlsx_safe_frame, xlsx_text
 from geo.errors import ValidationError
 from geo.geojson import features, geometry_dicts, json_value
+from geo.quantities import column_values, decimal_places, terminal_text
+from geo.quantities import number as shown_places
 
 Format = Literal["table", "csv", "json", "geojson", "xlsx"]
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "geojson", "xlsx")
 
-#: Decimal places by unit suffix, for tables, CSV and XLSX (JSON keeps full precision).
-_DECIMALS = (("_pct", 1), ("_km", 3), ("_wan_yuan", 2), ("_yuan", 0), ("_m", 1), ("score", 2), ("_component", 2))
 _YES_NO = {True: "是", False: "否"}
 LONGITUDE, LATITUDE = "经度", "纬度"
 
@@ -44,30 +43,25 @@ def _has_geometry(frame: pd.DataFrame) -> bool:
         and bool(frame.geometry.notna().any())
 
 
-def _decimals(column: str) -> int | None:
-    for suffix, places in _DECIMALS:
-        if column.endswith(suffix):
-            return places
-    return None
-
-
-def _cell(value: Any, labels: dict[str, str] | None, places: int | None) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
+def _cell(value: Any, labels: dict[str, str] | None) -> Any:
+    """Booleans as 是/否, codes by their Chinese labels, lists joined; numbers pass through
+    (rounded afterwards by :func:`geo.quantities.column_values`)."""
     if isinstance(value, (bool, np.bool_)):
         return _YES_NO[bool(value)]
     if labels is not None and isinstance(value, str):
         return labels.get(value, value)
     if isinstance(value, (list, tuple)):
         return "、".join(map(str, value))
-    if places is not None and isinstance(value, (int, float, np.integer, np.floating)):
-        number = round(float(value), places)
-        return int(number) if places == 0 else number
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return int(value) if float(value).is_integer() else float(value)
     return value
+
+
+def _threshold_value(value: Any) -> Any:
+    """A rule's value as tables show it: lists joined, 是/否, numbers without a needless .0."""
+    if isinstance(value, tuple):
+        return "、".join(map(str, value))
+    if isinstance(value, (bool, np.bool_)):
+        return _YES_NO[bool(value)]
+    return shown_places(value, None)
 
 
 def readable(result: AnalysisResult, table: str | None = None, *, view: bool = False) -> pd.DataFrame:
@@ -87,8 +81,9 @@ def readable(result: AnalysisResult, table: str | None = None, *, view: bool = F
         columns = [c for c in result.views[name] if c in frame.columns]
     out = pd.DataFrame(index=frame.index)
     for column in columns:
-        labels, places = result.values.get(column), _decimals(column)
-        out[result.labels.get(column, column)] = [_cell(v, labels, places) for v in frame[column]]
+        labels = result.values.get(column)
+        values = column_values(column, [_cell(v, labels) for v in frame[column]])
+        out[result.labels.get(column, column)] = values.to_numpy()
     if not view and _has_geometry(frame) and frame.geometry.geom_type.dropna().eq("Point").all():
         points = frame.geometry
         out[LONGITUDE] = [None if g is None or g.is_empty else round(g.x, 6) for g in points]
@@ -116,13 +111,21 @@ def to_json(result: AnalysisResult, *, table: str | None = None) -> dict:
     for name in _tables(result, table):
         frame = result.tables[name]
         names = [c for c in frame.columns if not isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
-        rows = [{c: json_value(v) for c, v in zip(names, values)}
+        places = [decimal_places(c) for c in names]
+        rows = [{c: json_value(_json_number(v, p)) for c, v, p in zip(names, values, places)}
                 for values in frame[names].itertuples(index=False, name=None)]
         if _has_geometry(frame):
             for row, geometry in zip(rows, geometry_dicts(frame.geometry)):
                 row["geometry"] = geometry
         out["tables"][name] = rows
     return out
+
+
+def _json_number(value: Any, places: int | None) -> Any:
+    """Numbers of JSON as the tables show them (counts as integers); lists and text as they are."""
+    if isinstance(value, (list, tuple)) or places is None:
+        return value
+    return shown_places(value, places)
 
 
 def to_geojson(result: AnalysisResult, *, table: str | None = None) -> dict:
@@ -141,7 +144,11 @@ def to_geojson(result: AnalysisResult, *, table: str | None = None) -> dict:
     collected: list[dict] = []
     for name in chosen:
         frame = result.tables[name]
-        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
+        for column in frame.columns:
+            if column != frame.geometry.name and decimal_places(column) is not None \
+                    and pd.api.types.is_numeric_dtype(frame[column].dtype):
+                frame[column] = column_values(column, frame[column]).to_numpy()
         for feature in features(frame, id_column=None):
             feature["properties"] = {"layer": name, **feature["properties"]}
             collected.append(feature)
@@ -159,7 +166,7 @@ def render_table(result: AnalysisResult, *, table: str | None = None, width: int
     console.print(f"[bold]{escape(result.title)}[/bold]  距离量算坐标系：{escape(result.crs or '—')}")
     for threshold in result.thresholds:
         value = threshold.value
-        shown = "、".join(map(str, value)) if isinstance(value, tuple) else ("—" if value is None else value)
+        shown = terminal_text(_threshold_value(value))
         console.print(escape(f"  {threshold.label}：{shown}（{threshold.source}）"))
     for note in result.notes:
         console.print(escape(f"  注：{note}"))
@@ -169,7 +176,7 @@ def render_table(result: AnalysisResult, *, table: str | None = None, width: int
         for column in frame.columns:
             grid.add_column(escape(str(column)), overflow="fold")
         for values in frame.itertuples(index=False, name=None):
-            grid.add_row(*("—" if v is None else escape(str(v)) for v in values))
+            grid.add_row(*(escape(terminal_text(v)) for v in values))
         console.print(grid)
     return buffer.getvalue()
 
@@ -204,7 +211,8 @@ def to_xlsx(result: AnalysisResult, *, table: str | None = None) -> bytes:
     used: set[str] = set()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         about = [("分析", result.title, None), ("距离量算坐标系", result.crs or "—", None)]
-        about += [(t.label, "、".join(map(str, t.value)) if isinstance(t.value, tuple) else t.value, t.source)
+        about += [(t.label, _threshold_value(t.value),
+                   t.source)
                   for t in result.thresholds]
         about += [("注", note, None) for note in result.notes]
         about.append(("说明", "点位以经纬度（WGS 84）给出；线和面的几何见 GeoJSON 输出", None))

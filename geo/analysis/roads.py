@@ -31,6 +31,7 @@ import shapely
 from shapely.geometry import LineString
 
 from geo.analysis import _frames as F
+from geo.analysis.projects import project_roads, with_projects
 from geo.analysis.result import AnalysisResult, Threshold
 from geo.analysis.spatial import choose_metric_crs, crs_name, nearest, to_metric
 from geo.enums import RoadSurface, VillageCategory
@@ -66,6 +67,8 @@ SOURCES = {
     "rai_distance_m": "世界银行农村可达性指数（RAI）：全天候道路2公里范围内",
     "rai_population_from": "人口来自自然村人口（缺失时按户数×村户均人口），或农户成员数",
     "cost_yuan_per_km": "宁夏2009-2012年农村公路计划：约52亿元建设8000余公里（约65万元/公里），可按当地招标价调整",
+    "link_plan": "network 网络统筹（默认：各连接线一并选择，总长最短）/ one_by_one 逐条选择（原方法）",
+    "include_planned": "已完成的道路项目（有线形）总计入路网；选此项时计划和在建项目也计入",
 }
 
 ROAD_STATUS = {
@@ -79,7 +82,8 @@ ROAD_STATUS = {
 }
 
 VALUES = {"category": VillageCategory.labels(), "nearest_road_surface": RoadSurface.labels(),
-          "road_status": ROAD_STATUS, "link_kind": {"village": "行政村", "settlement": "自然村"}}
+          "road_status": ROAD_STATUS, "link_kind": {"village": "行政村", "settlement": "自然村"},
+          "plan": {"network": "网络统筹", "one_by_one": "逐条选择（原方法）"}}
 
 COLUMNS = {
     "village_id": "村ID", "village_name": "行政村", "township_name": "乡镇", "category": "村类别",
@@ -109,10 +113,12 @@ COLUMNS = {
     "villages_joined_to_seat": "硬化路连通乡镇驻地村数", "villages_not_joined": "未连通乡镇驻地村数",
     "villages_no_road": "无路村数", "new_links": "新建连接线条数",
     "band_distance_m": "范围（米）", "area_km2": "面积（平方公里）",
+    "settlement_names": "受益自然村", "joins": "接入", "via_link_id": "接入的规划连接线编号",
+    "path_link_ids": "连通驻地须建的连接线", "plan": "方案", "chosen": "本结果采用",
     "reason": "说明",
 }
 TABLES = {
-    "villages": "行政村通路", "settlements": "自然村通路", "links": "待建连接线",
+    "villages": "行政村通路", "settlements": "自然村通路", "links": "待建连接线", "link_plans": "连接线方案对比",
     "townships": "乡镇汇总", "district": "全区汇总", "band": "全天候道路2公里范围",
 }
 VIEWS = {
@@ -123,7 +129,8 @@ VIEWS = {
                     "distance_to_qualifying_road_m", "nearest_road_surface", "nearest_road_width_m",
                     "road_gap", "new_link_km"),
     "links": ("link_id", "link_kind", "township_name", "village_names", "settlement_name",
-              "households_served", "length_km", "cost_wan_yuan"),
+              "households_served", "length_km", "cost_wan_yuan", "joins"),
+    "link_plans": ("plan", "new_links", "length_km", "cost_wan_yuan", "chosen"),
     "townships": ("township_name", "villages", "villages_joined_to_seat", "villages_no_road",
                   "settlements_20plus", "settlement_road_gaps", "rai_pct", "new_links", "new_link_km",
                   "new_link_cost_wan_yuan"),
@@ -298,6 +305,12 @@ def rural_access(
 # ------------------------------------------------------------------------------ links
 
 
+def _known_sum(values) -> float:
+    """Sum of the known numbers (NaN when none is known)."""
+    known = [float(v) for v in values if v is not None and v is not pd.NA and not pd.isna(v)]
+    return float(sum(known)) if known else np.nan
+
+
 def new_links(
     network: RoadNetwork | None,
     villages: pd.DataFrame,
@@ -408,10 +421,7 @@ def new_links(
         })
         geoms_out.append(line)
 
-    def total(values) -> float:
-        """Sum of the known numbers (NaN when none is known)."""
-        known = [float(v) for v in values if v is not None and v is not pd.NA and v == v]
-        return float(sum(known)) if known else np.nan
+    total = _known_sum
 
     def served_by(rows: pd.DataFrame) -> dict:
         return {"village_ids": [int(v) for v in rows["village_id"]],
@@ -473,6 +483,353 @@ def new_links(
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms_out, crs=crs), crs=crs)
 
 
+# ------------------------------------------------------------------------------ the network plan
+
+LinkPlan = Literal["network", "one_by_one"]
+LINK_PLANS: tuple[str, ...] = ("network", "one_by_one")
+
+_PLAN_COLUMNS = ["link_id", "link_kind", "township_id", "township_name", "village_ids", "village_names",
+                 "settlement_id", "settlement_name", "settlement_ids", "settlement_names", "villages_served",
+                 "households_served", "population_served", "registered_poor_households_served", "joins",
+                 "via_link_id", "path_link_ids", "length_m", "length_km", "cost_wan_yuan", "reason"]
+
+
+class _Terminal:
+    """A place to join to the seat network: a cut-off piece of hardened road with the villages
+    on it, a village standing on no road, or a settlement gap."""
+
+    __slots__ = ("kind", "point", "settlement_rows", "source", "target_all", "target_wide", "township_id",
+                 "township_name", "village_rows", "why")
+
+    def __init__(self, kind, source, target_all, target_wide, point, township_id, township_name, why,
+                 village_rows=None, settlement_rows=None):
+        self.kind, self.source, self.point = kind, source, point
+        self.target_all, self.target_wide = target_all, target_wide
+        self.township_id, self.township_name, self.why = township_id, township_name, why
+        self.village_rows = village_rows if village_rows is not None else []
+        self.settlement_rows = settlement_rows if settlement_rows is not None else []
+
+
+def plan_links(
+    network: RoadNetwork | None,
+    villages: pd.DataFrame,
+    settlements: pd.DataFrame,
+    seats: gpd.GeoSeries,
+    *,
+    township_names: dict | None = None,
+    access_tolerance_m: float = DEFAULT_ACCESS_TOLERANCE_M,
+    settlement_min_width_m: float = DEFAULT_SETTLEMENT_MIN_WIDTH_M,
+    cost_yuan_per_km: float = DEFAULT_COST_YUAN_PER_KM,
+) -> gpd.GeoDataFrame:
+    """New straight links chosen together, as one network, to join every cut-off village and
+    settlement gap to a seat-connected hardened network at the least total length.
+
+    The candidates of each place are every seat-connected hardened network (its own
+    township's and its neighbours'), every link already planned and every cut-off piece of
+    road already joined by a planned link. The plan grows like Prim's minimum spanning tree
+    over those candidates, measured to the nearest *point* of each (so a link may join the
+    middle of a planned one: a Steiner point): the place nearest to the network as planned so
+    far is joined first, and every remaining place's distance is re-evaluated against the new
+    link. A village or settlement within ``access_tolerance_m`` of a planned link shares it
+    (no link of its own). A last pass re-joins each link to anything nearer that is not
+    downstream of it, so no link is longer than the distance from its place to the nearest
+    seat-connected hardened road or other planned link it could join.
+
+    Villages beyond a break of the hardened network share one link from the broken piece.
+    Settlements join hardened roads at least ``settlement_min_width_m`` wide (any width when
+    there are none) or planned links (built to standard).
+
+    Parameters
+    ----------
+    network, villages, settlements, seats, access_tolerance_m, settlement_min_width_m, cost_yuan_per_km
+        As for :func:`new_links`.
+    township_names
+        Township id -> name, to say whose seat network a link joins.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`new_links`, plus ``settlement_ids`` / ``settlement_names`` (every settlement
+        the link serves, sharers included), ``joins`` (what the link joins, in Chinese),
+        ``via_link_id`` (the planned link it joins, NA when it joins the road network) and
+        ``path_link_ids`` (this link and every planned link between it and the seat network:
+        what must be built for the places it serves to reach their seat).
+    """
+    crs = network.crs if network is not None else None
+    empty = gpd.GeoDataFrame({c: [] for c in _PLAN_COLUMNS}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if network is None or network.edges.empty:
+        return empty
+    names = township_names or {}
+    edges = network.edges
+    edge_geoms = edges.geometry.to_numpy()
+    edge_component = network.component_labels()[edges["u"].to_numpy()]
+    seat_of = seat_components(network, seats, access_tolerance_m=access_tolerance_m)
+    seat_towns: dict[int, list] = {}
+    for township_id, component in seat_of.items():
+        seat_towns.setdefault(component, []).append(township_id)
+    if seat_towns:
+        root = np.isin(edge_component, list(seat_towns))
+    else:
+        lengths = pd.Series(edges["length_m"].to_numpy()).groupby(edge_component).sum()
+        root = edge_component == int(lengths.idxmax())
+    width = F.as_number(edges["width_m"]) if "width_m" in edges else pd.Series(np.nan, index=edges.index)
+    wide = (width >= settlement_min_width_m).to_numpy()
+    root_all = np.flatnonzero(root)
+    root_wide = np.flatnonzero(root & wide)
+    wide_text = f"{settlement_min_width_m:g}米以上路段"
+    if len(root_wide) == 0:
+        root_wide, wide_text = root_all, f"路段（其中无{settlement_min_width_m:g}米以上路段）"
+
+    def root_text(edge: int, township_id) -> str:
+        towns = seat_towns.get(int(edge_component[edge]))
+        if not towns:
+            return "最大的硬化路网（无乡镇驻地在路网上）"
+        if township_id in towns:
+            return "本乡镇驻地连通的硬化路网"
+        return f"{F.join_names(names.get(t, t) for t in towns)}驻地连通的硬化路网"
+
+    terminals = _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, access_tolerance_m)
+    n = len(terminals)
+    if n == 0:
+        return empty
+    is_settlement = np.array([t.kind == "settlement" for t in terminals])
+    sources = np.array([t.source for t in terminals], dtype=object)
+    bounds = shapely.bounds(sources)
+
+    # distance of every place to the seat network, by one nearest query per target set
+    best = np.full(n, np.inf)
+    target: list = [None] * n  # ("root", edge) / ("link", link number) / ("piece", terminal)
+    for mask, chosen in ((~is_settlement, root_all), (is_settlement, root_wide)):
+        rows = np.flatnonzero(mask)
+        if len(rows) and len(chosen):
+            tree = shapely.STRtree(edge_geoms[chosen])
+            (i, j), dist = tree.query_nearest(sources[rows], return_distance=True, all_matches=False)
+            for r, e, d in zip(rows[i], chosen[j], dist):
+                if d < best[r]:
+                    best[r], target[r] = float(d), ("root", int(e))
+
+    lines: list = []  # planned link geometries, by link number
+    owner: list[int] = []  # terminal of each link
+    link_of = np.full(n, -1)  # link number that joined each terminal (shared: the link it shares)
+    via: list = []  # link number each link joins, or None
+    joins: list[str] = []
+    done = np.zeros(n, dtype=bool)
+
+    def target_geometry(ref, for_settlement: bool):
+        kind, k = ref
+        if kind == "root":
+            return edge_geoms[k]
+        if kind == "link":
+            return lines[k]
+        piece = terminals[k]
+        return piece.target_wide if for_settlement else piece.target_all
+
+    def consider(geom, ref, for_settlement: bool | None) -> None:
+        """Re-evaluate the places not yet joined against one new target."""
+        if geom is None or geom.is_empty:
+            return
+        b = geom.bounds
+        dx = np.maximum(0.0, np.maximum(b[0] - bounds[:, 2], bounds[:, 0] - b[2]))
+        dy = np.maximum(0.0, np.maximum(b[1] - bounds[:, 3], bounds[:, 1] - b[3]))
+        open_ = ~done & (np.hypot(dx, dy) < best)
+        if for_settlement is not None:
+            open_ &= is_settlement == for_settlement
+        rows = np.flatnonzero(open_)
+        if len(rows) == 0:
+            return
+        dist = shapely.distance(sources[rows], geom)
+        better = dist < best[rows]
+        for r, d in zip(rows[better], dist[better]):
+            best[r], target[r] = float(d), ref
+
+    while True:
+        candidates = np.where(done, np.inf, best)
+        i = int(np.argmin(candidates))
+        if not np.isfinite(candidates[i]):
+            break
+        done[i] = True
+        term, ref = terminals[i], target[i]
+        upstream = None if ref[0] == "root" else (ref[1] if ref[0] == "link" else int(link_of[ref[1]]))
+        if term.point and ref[0] != "root" and best[i] <= access_tolerance_m:
+            link_of[i] = upstream  # within reach of a planned link: shares it
+            continue
+        geom = target_geometry(ref, term.kind == "settlement")
+        line = shapely.shortest_line(term.source, geom)
+        if best[i] <= 0:
+            line = LineString([line.coords[0], line.coords[0]])
+        k = len(lines)
+        lines.append(line)
+        owner.append(i)
+        via.append(upstream)
+        joins.append(root_text(ref[1], term.township_id) if ref[0] == "root" else "规划连接线")
+        link_of[i] = k
+        consider(line, ("link", k), None)
+        if term.kind == "piece":
+            consider(term.target_all, ("piece", i), False)
+            consider(term.target_wide, ("piece", i), True)
+
+    _improve_plan(terminals, sources, lines, owner, via, joins, link_of, edge_geoms, root_all, root_wide,
+                  root_text, is_settlement)
+    return _plan_frame(terminals, lines, owner, via, joins, link_of, crs, cost_yuan_per_km, wide_text,
+                       access_tolerance_m)
+
+
+_PLACE_COLUMNS = ("village_id", "village_name", "township_id", "township_name", "households", "population",
+                  "registered_poor_households")
+
+
+def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tolerance_m) -> list[_Terminal]:
+    """The places a plan must join: cut-off pieces with their villages, villages on no road,
+    settlement gaps."""
+    out: list[_Terminal] = []
+    cut_off = villages[(villages["joined_to_seat"] == False) & villages.geometry.notna()
+                       & ~villages.geometry.is_empty]
+    records = cut_off[list(_PLACE_COLUMNS)].to_dict("records")
+    points = cut_off.geometry.to_numpy()
+    components = cut_off["component"].to_numpy()
+    for component in sorted(set(components.tolist())):
+        at = np.flatnonzero(components == component)
+        rows = [records[k] for k in at]
+        if component >= 0:
+            mine = edge_component == component
+            wide_edges = list(edge_geoms[mine & wide])
+            towns = pd.Series([r["township_id"] for r in rows])
+            town = towns.mode().iloc[0]
+            name = next(r["township_name"] for r in rows if r["township_id"] == town)
+            out.append(_Terminal("piece", shapely.GeometryCollection([*edge_geoms[mine], *points[at]]),
+                                 shapely.MultiLineString(list(edge_geoms[mine])),
+                                 shapely.MultiLineString(wide_edges) if wide_edges else None, False, town, name,
+                                 "所在硬化路段与乡镇驻地不连通", village_rows=rows))
+        else:
+            for k, row in zip(at, rows):
+                out.append(_Terminal("village", points[k], None, None, True, row["township_id"],
+                                     row["township_name"], f"{tolerance_m:g}米内无硬化路", village_rows=[row]))
+    gaps = settlements[(settlements["road_gap"] == True) & settlements.geometry.notna()
+                       & ~settlements.geometry.is_empty]
+    columns = ["settlement_id", "settlement_name", *_PLACE_COLUMNS]
+    for row, geometry in zip(gaps[columns].to_dict("records"), gaps.geometry.to_numpy()):
+        out.append(_Terminal("settlement", geometry, None, None, True, row["township_id"], row["township_name"],
+                             "20户以上自然村无达标道路", settlement_rows=[row]))
+    return out
+
+
+def _upstream_of(via: list, m: int) -> set:
+    """Link ``m`` and every planned link it reaches the network through."""
+    chain, step = set(), m
+    while step is not None and step not in chain:
+        chain.add(step)
+        step = via[step]
+    return chain
+
+
+def _improve_plan(terminals, sources, lines, owner, via, joins, link_of, edge_geoms, root_all, root_wide,
+                  root_text, is_settlement, *, passes: int = 3) -> None:
+    """Re-join each link to the nearest thing it could join that is not downstream of it
+    (the seat network, another planned link, a piece another link joins), in place."""
+    if not lines:
+        return
+    roots = {False: (shapely.STRtree(edge_geoms[root_all]), root_all) if len(root_all) else None,
+             True: (shapely.STRtree(edge_geoms[root_wide]), root_wide) if len(root_wide) else None}
+    pieces = [(int(link_of[t]), t) for t, term in enumerate(terminals) if term.kind == "piece" and link_of[t] >= 0]
+    for _ in range(passes):
+        # what a link may join, per kind of place: planned links, and pieces joined by one
+        refs, trees = {}, {}
+        for settlement in (False, True):
+            geoms = list(lines)
+            kinds = [("link", m) for m in range(len(lines))]
+            for m, t in pieces:
+                geom = terminals[t].target_wide if settlement else terminals[t].target_all
+                if geom is not None:
+                    geoms.append(geom)
+                    kinds.append(("piece", t))
+            refs[settlement], trees[settlement] = kinds, shapely.STRtree(geoms)
+        changed = False
+        for k, i in enumerate(owner):
+            term, settlement = terminals[i], bool(is_settlement[i])
+            length = float(lines[k].length)
+            if length <= 0.5:
+                continue
+            best, choice = length - 0.5, None
+            found = roots[settlement]
+            if found is not None:
+                tree, chosen = found
+                (_, j), dist = tree.query_nearest([sources[i]], return_distance=True, all_matches=False)
+                if dist[0] < best:
+                    best, choice = float(dist[0]), ("root", int(chosen[j[0]]))
+            for position in trees[settlement].query(sources[i], predicate="dwithin", distance=best):
+                ref = refs[settlement][position]
+                link = ref[1] if ref[0] == "link" else int(link_of[ref[1]])
+                if k in _upstream_of(via, link):
+                    continue  # downstream of this link: joining it would make a loop
+                geom = lines[ref[1]] if ref[0] == "link" else (
+                    terminals[ref[1]].target_wide if settlement else terminals[ref[1]].target_all)
+                distance = float(shapely.distance(sources[i], geom))
+                if distance < best:
+                    best, choice = distance, ref
+            if choice is None:
+                continue
+            geom = (edge_geoms[choice[1]] if choice[0] == "root" else lines[choice[1]] if choice[0] == "link"
+                    else (terminals[choice[1]].target_wide if settlement else terminals[choice[1]].target_all))
+            lines[k] = shapely.shortest_line(term.source, geom)
+            via[k] = None if choice[0] == "root" else (choice[1] if choice[0] == "link" else int(link_of[choice[1]]))
+            joins[k] = root_text(choice[1], term.township_id) if choice[0] == "root" else "规划连接线"
+            changed = True
+        if not changed:
+            return
+
+
+def _plan_frame(terminals, lines, owner, via, joins, link_of, crs, cost_yuan_per_km, wide_text, tolerance_m
+                ) -> gpd.GeoDataFrame:
+    """The plan's links as rows (see :func:`plan_links`)."""
+    sharers: dict[int, list[int]] = {}
+    owned = set(owner)
+    for t, k in enumerate(link_of):
+        if k >= 0 and t not in owned:
+            sharers.setdefault(int(k), []).append(t)
+
+    total = _known_sum
+
+    records = []
+    for k, i in enumerate(owner):
+        term = terminals[i]
+        group = [term] + [terminals[t] for t in sharers.get(k, [])]
+        v_rows = [r for g in group for r in g.village_rows]
+        s_rows = [r for g in group for r in g.settlement_rows]
+        village_names = list(dict.fromkeys([r["village_name"] for r in v_rows] + [r["village_name"] for r in s_rows]))
+        path, step = [], k
+        while step is not None:
+            path.append(step + 1)
+            step = via[step]
+        upstream = via[k]
+        target = f"规划连接线{upstream + 1}号" if upstream is not None else joins[k]
+        if term.kind == "settlement" and upstream is None:
+            target += f"的{wide_text}"
+        shared = len(group) - 1
+        why = f"{term.why}，连接到{target}" + (f"；另有{shared}处在其{tolerance_m:g}米内，共用此线" if shared else "")
+        length = float(lines[k].length)
+        first = term.settlement_rows[0] if term.settlement_rows else None
+        records.append({
+            "link_id": k + 1, "link_kind": "settlement" if term.kind == "settlement" else "village",
+            "township_id": term.township_id, "township_name": term.township_name,
+            "village_ids": [int(r["village_id"]) for r in v_rows], "village_names": F.join_names(village_names),
+            "settlement_id": None if first is None else int(first["settlement_id"]),
+            "settlement_name": None if first is None else first["settlement_name"],
+            "settlement_ids": [int(r["settlement_id"]) for r in s_rows],
+            "settlement_names": F.join_names(r["settlement_name"] for r in s_rows) or None,
+            "villages_served": len(village_names),
+            "households_served": total([r["households"] for r in v_rows + s_rows]),
+            "population_served": total([r["population"] for r in v_rows + s_rows]),
+            "registered_poor_households_served": total([r["registered_poor_households"] for r in v_rows + s_rows]),
+            "joins": target, "via_link_id": None if upstream is None else upstream + 1, "path_link_ids": path,
+            "length_m": length, "length_km": length / 1000.0,
+            "cost_wan_yuan": length / 1000.0 * cost_yuan_per_km / 10_000.0, "reason": why,
+        })
+    frame = pd.DataFrame.from_records(records, columns=_PLAN_COLUMNS)
+    frame["via_link_id"] = frame["via_link_id"].astype("Int64")
+    frame["settlement_id"] = frame["settlement_id"].astype("Int64")
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(lines, crs=crs), crs=crs)
+
+
 # ------------------------------------------------------------------------------ the analysis
 
 
@@ -492,6 +849,9 @@ def analyze_roads(
     rai_distance_m: float = DEFAULT_RAI_DISTANCE_M,
     rai_population_from: Literal["settlements", "households"] = "settlements",
     cost_yuan_per_km: float = DEFAULT_COST_YUAN_PER_KM,
+    link_plan: LinkPlan = "network",
+    projects: gpd.GeoDataFrame | None = None,
+    include_planned: bool = False,
     band: bool = False,
 ) -> AnalysisResult:
     """Road access of every village and settlement, the RAI, and the links still to build.
@@ -533,6 +893,15 @@ def analyze_roads(
         settlement's / village's point).
     cost_yuan_per_km
         Cost of a new link [yuan/km].
+    link_plan
+        ``network``: the links chosen together (:func:`plan_links`); ``one_by_one``: each
+        place's shortest link to its own seat's network, chosen alone (:func:`new_links`).
+        Both are computed; the ``link_plans`` table compares them.
+    projects
+        Optional ``projects`` layer: completed road projects with a line join the hardened
+        network (see :mod:`geo.analysis.projects`).
+    include_planned
+        Also count planned and building road projects.
     band
         Also return the all-season-road band (``rai_distance_m`` buffer) as a polygon, for
         maps. Off by default: the union of the buffers is the costliest step at county scale.
@@ -566,7 +935,11 @@ def analyze_roads(
             tolerance), ``joined_to_seat``, ``within_rai_distance``, ``new_link_id``,
             ``new_link_km``, ``new_link_cost_wan_yuan``, ``reason``; Point geometry.
         ``links``
-            See :func:`new_links` (without the internal id columns); LineString geometry.
+            See :func:`plan_links` / :func:`new_links` (without the internal id columns);
+            LineString geometry.
+        ``link_plans``
+            Both plans side by side: ``plan``, ``new_links`` [count], ``length_km`` [km],
+            ``cost_wan_yuan`` [万元], ``chosen`` (the one in ``links``).
         ``townships``
             ``township_name``, ``villages``, ``villages_hardened_within_tolerance``,
             ``villages_joined_to_seat``, ``villages_not_joined``, ``villages_no_road``,
@@ -595,6 +968,11 @@ def analyze_roads(
     F.require(townships, "townships", ["id", "name"])
     v = F.village_frame(villages, townships)
     notes: list[str] = []
+    built = project_roads(projects, include_planned=include_planned)
+    if built is not None:
+        roads = with_projects(roads, built)
+        notes.append(f"{len(built)}条{'已完成及计划/在建' if include_planned else '已完成'}的道路项目（有线形）"
+                     "按硬化路并入路网（路面宽未知）")
     crs = choose_metric_crs(villages, settlements, roads)
     if crs is None:
         notes.append("行政村、自然村和道路都没有位置，无法量算距离")
@@ -630,8 +1008,15 @@ def analyze_roads(
     s_m = _settlement_gaps(s_m, min_households=settlement_min_households, tolerance_m=access_tolerance_m,
                            rai_distance_m=rai_distance_m)
 
-    links = new_links(network, v_m, s_m, seats, access_tolerance_m=access_tolerance_m,
-                      settlement_min_width_m=settlement_min_width_m, cost_yuan_per_km=cost_yuan_per_km)
+    if link_plan not in LINK_PLANS:
+        raise ValidationError(f"link_plan must be one of {', '.join(LINK_PLANS)}, not {link_plan!r}")
+    link_options = {"access_tolerance_m": access_tolerance_m, "settlement_min_width_m": settlement_min_width_m,
+                    "cost_yuan_per_km": cost_yuan_per_km}
+    planned = plan_links(network, v_m, s_m, seats, township_names=F.names_of(townships), **link_options)
+    one_by_one = new_links(network, v_m, s_m, seats, **link_options)
+    links = planned if link_plan == "network" else one_by_one
+    comparison = _plan_comparison(planned, one_by_one, link_plan)
+    notes.append(_plan_note(comparison, link_plan))
     v_m = _attach_links(v_m, links, "village")
     s_m = _attach_links(s_m, links, "settlement")
 
@@ -672,9 +1057,11 @@ def analyze_roads(
     tables: dict[str, pd.DataFrame] = {
         "villages": F.geoframe(v_m[village_columns], v_m.geometry, crs=crs),
         "settlements": F.geoframe(s_m[settlement_columns], s_m.geometry, crs=crs),
-        "links": F.geoframe(links.drop(columns=["township_id", "village_ids"]), links.geometry, crs=crs),
+        "links": F.geoframe(links.drop(columns=[c for c in ("township_id", "village_ids", "settlement_ids")
+                                                if c in links]), links.geometry, crs=crs),
     }
     tables["townships"], tables["district"] = _summaries(tables["villages"], tables["settlements"], links, townships)
+    tables["link_plans"] = comparison
     if band:
         tables["band"] = _band(r_m, crs, all_season_surfaces, rai_distance_m)
     thresholds = tuple(Threshold(name, _THRESHOLD_LABELS[name], value, SOURCES[name]) for name, value in (
@@ -683,7 +1070,7 @@ def analyze_roads(
         ("settlement_min_width_m", settlement_min_width_m),
         ("settlement_surfaces", tuple(settlement_surfaces)), ("all_season_surfaces", tuple(all_season_surfaces)),
         ("rai_distance_m", rai_distance_m), ("rai_population_from", rai_population_from),
-        ("cost_yuan_per_km", cost_yuan_per_km)))
+        ("cost_yuan_per_km", cost_yuan_per_km), ("link_plan", link_plan), ("include_planned", include_planned)))
     notes.insert(0, f"全天候道路按{'、'.join(F.label_of(RoadSurface, s) or s for s in all_season_surfaces)}计（假设）；"
                     f"路网端点吸附容差{snap_tolerance_m:g}米；距离在{crs_name(crs)}中量算")
     return AnalysisResult(
@@ -697,7 +1084,7 @@ _THRESHOLD_LABELS = {
     "settlement_min_households": "自然村通路户数下限（户）", "settlement_min_width_m": "自然村道路最小路面宽（米）",
     "settlement_surfaces": "自然村道路路面", "all_season_surfaces": "全天候道路路面",
     "rai_distance_m": "RAI距离（米）", "rai_population_from": "RAI人口来源",
-    "cost_yuan_per_km": "新建道路单价（元/公里）",
+    "cost_yuan_per_km": "新建道路单价（元/公里）", "link_plan": "连接线方案", "include_planned": "计入计划/在建项目",
 }
 
 
@@ -748,12 +1135,20 @@ def _seats(townships: gpd.GeoDataFrame, crs) -> gpd.GeoSeries:
 
 def _attach_links(frame: gpd.GeoDataFrame, links: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     chosen = links[links["link_kind"] == kind]
-    if kind == "village":
+    if "settlement_ids" in links:  # a network plan: every link lists the villages and settlements it joins
+        chosen = links
+        column = "village_ids" if kind == "village" else "settlement_ids"
+        exploded = chosen[["link_id", column, "length_km", "cost_wan_yuan"]].explode(column).dropna(subset=[column])
+        key = exploded[column].astype("Int64") if len(exploded) else pd.Series(dtype="Int64")
+        own = "village_id" if kind == "village" else "settlement_id"
+        exploded = exploded[~key.duplicated().to_numpy()]
+        key = key[~key.duplicated()]
+    elif kind == "village":
         exploded = chosen[["link_id", "village_ids", "length_km", "cost_wan_yuan"]].explode("village_ids")
         key = exploded["village_ids"].astype("Int64") if len(exploded) else pd.Series(dtype="Int64")
         own = "village_id"
     else:
-        exploded = chosen[["link_id", "settlement_id", "length_km", "cost_wan_yuan"]]
+        exploded = chosen[["link_id", "settlement_id", "length_km", "cost_wan_yuan"]].dropna(subset=["settlement_id"])
         key = exploded["settlement_id"].astype("Int64") if len(exploded) else pd.Series(dtype="Int64")
         own = "settlement_id"
     table = pd.DataFrame({"new_link_id": exploded["link_id"].to_numpy(),
@@ -903,6 +1298,25 @@ def _summary(villages: pd.DataFrame, settlements: pd.DataFrame, links: pd.DataFr
 def _summaries(villages, settlements, links, townships) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     return F.township_tables(_summary(villages, settlements, links, "township_name"),
                              _summary(villages, settlements, links, None), townships, _SUMMARY_COLUMNS, ("rai_pct",))
+
+
+PLAN_LABELS = {"network": "网络统筹", "one_by_one": "逐条选择（原方法）"}
+
+
+def _plan_comparison(planned: pd.DataFrame, one_by_one: pd.DataFrame, chosen: str) -> pd.DataFrame:
+    """The two link plans side by side: links, km and cost."""
+    rows = [{"plan": name, "new_links": len(frame), "length_km": float(frame["length_km"].sum()),
+             "cost_wan_yuan": float(frame["cost_wan_yuan"].sum()), "chosen": name == chosen}
+            for name, frame in (("network", planned), ("one_by_one", one_by_one))]
+    return pd.DataFrame(rows, columns=["plan", "new_links", "length_km", "cost_wan_yuan", "chosen"])
+
+
+def _plan_note(comparison: pd.DataFrame, chosen: str) -> str:
+    net, old = comparison.iloc[0], comparison.iloc[1]
+    saved = old["length_km"] - net["length_km"]
+    return (f"连接线网络统筹方案{int(net['new_links'])}条、{net['length_km']:,.2f}公里、{net['cost_wan_yuan']:,.2f}万元；"
+            f"逐条选择（原方法）{int(old['new_links'])}条、{old['length_km']:,.2f}公里、{old['cost_wan_yuan']:,.2f}万元；"
+            f"统筹{'少建' if saved >= 0 else '多建'}{abs(saved):,.2f}公里（结果采用{PLAN_LABELS[chosen]}）")
 
 
 def _band(roads_m: gpd.GeoDataFrame, crs, surfaces: Sequence[str], distance_m: float) -> gpd.GeoDataFrame:

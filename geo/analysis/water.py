@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from geo.analysis import _frames as F
+from geo.analysis.projects import project_supplies, with_projects
 from geo.analysis.result import AnalysisResult, Threshold
 from geo.analysis.spatial import choose_metric_crs, crs_name, nearest, to_metric
 from geo.enums import FacilityStatus, HouseholdStatus, VillageCategory, WaterKind
@@ -35,6 +36,11 @@ DEFAULT_SUPPLY_DISTANCE_M = 1000.0
 #: Villages below this safe-water coverage fall short [%]. Seed 003's village form asks for
 #: the share (全村有安全饮水农户比例) without a pass mark: 90 % is an assumption.
 DEFAULT_SAFE_WATER_THRESHOLD_PCT = 90.0
+#: A village whose stated safe-water share (village form or household flags) reaches the
+#: pass mark while more than this many people live beyond the supply distance is flagged as
+#: a 疑点 (the two pieces of evidence disagree) [people]. An assumption: about one small
+#: settlement; set your own.
+DEFAULT_CONFLICT_POPULATION = 100.0
 #: Statuses of facilities that should work but do not.
 DEFAULT_OUT_OF_SERVICE_STATUSES = ("damaged", "stopped")
 
@@ -43,6 +49,7 @@ SOURCES = {
     "safe_water_threshold_pct": "假设：seed 003 村级调查表只问比例（全村有安全饮水农户比例），未给达标线",
     "out_of_service_statuses": "设施状态：损坏待修、停用",
     "drinking_kinds": "计为供水点的设施类型（默认：所有饮用水设施）",
+    "conflict_population": "假设：调查比例达标但超距人口多于此数（约一个小自然村）即列为疑点，可调整",
 }
 
 COVERAGE_SOURCE = {"village_form": "村级调查表", "household_survey": "农户调查", "distance": "按取水距离推算",
@@ -67,7 +74,8 @@ COLUMNS = {
     "settlements": "自然村数", "settlements_beyond": "超距自然村数", "households_beyond": "超距户数",
     "population_beyond": "超距人口", "supply_coverage_pct": "取水距离内户数比例（%）",
     "safe_water_share_pct": "安全饮水比例（%）", "coverage_source": "比例来源",
-    "below_threshold": "低于达标线",
+    "below_threshold": "低于达标线", "evidence_conflict": "疑点", "evidence_note": "疑点说明",
+    "villages_evidence_conflict": "疑点村数",
     "facility_id": "设施ID", "facility_code": "设施编号", "facility_name": "设施名称", "kind": "设施类型",
     "status": "状态", "served_village_names": "服务行政村", "served_population": "服务村人口", "dependent_settlements": "依赖自然村数",
     "dependent_settlement_names": "依赖自然村", "dependent_households": "依赖户数",
@@ -84,7 +92,7 @@ TABLES = {
 VIEWS = {
     "villages": ("township_name", "village_name", "distance_to_water_m", "working_drinking_facilities",
                  "settlements_beyond", "population_beyond", "safe_water_share_pct", "coverage_source",
-                 "below_threshold", "no_facility"),
+                 "below_threshold", "evidence_conflict", "no_facility"),
     "settlements": ("township_name", "village_name", "settlement_name", "households", "distance_to_water_m",
                     "nearest_facility_name", "beyond_supply_distance", "served_if_repaired"),
     "households": ("township_name", "village_name", "settlement_name", "household_code", "household_status",
@@ -93,11 +101,11 @@ VIEWS = {
                    "dependent_settlements",
                    "dependent_population", "without_alternative_population"),
     "townships": ("township_name", "villages", "villages_no_facility", "villages_no_working_supply",
-                  "villages_below_threshold", "settlements_beyond", "population_beyond", "supply_coverage_pct",
-                  "facilities_out_of_service"),
+                  "villages_below_threshold", "villages_evidence_conflict", "settlements_beyond", "population_beyond",
+                  "supply_coverage_pct", "facilities_out_of_service"),
     "district": ("township_name", "villages", "villages_no_facility", "villages_no_working_supply",
-                 "villages_below_threshold", "settlements_beyond", "population_beyond", "supply_coverage_pct",
-                 "facilities_out_of_service"),
+                 "villages_below_threshold", "villages_evidence_conflict", "settlements_beyond", "population_beyond",
+                 "supply_coverage_pct", "facilities_out_of_service"),
 }
 
 
@@ -196,6 +204,9 @@ def analyze_water(
     safe_water_threshold_pct: float = DEFAULT_SAFE_WATER_THRESHOLD_PCT,
     out_of_service_statuses: Sequence[str] = DEFAULT_OUT_OF_SERVICE_STATUSES,
     drinking_kinds: Sequence[str] | None = None,
+    conflict_population: float = DEFAULT_CONFLICT_POPULATION,
+    projects: gpd.GeoDataFrame | None = None,
+    include_planned: bool = False,
 ) -> AnalysisResult:
     """Drinking-water access of villages, settlements and households.
 
@@ -225,6 +236,15 @@ def analyze_water(
         Facility statuses reported as out of service.
     drinking_kinds
         Facility kinds counted as supply points (default: every drinking facility).
+    conflict_population
+        A village whose stated share (village form or household flags) reaches
+        ``safe_water_threshold_pct`` while more than this many people live beyond the supply
+        distance is flagged ``evidence_conflict`` (疑点) [people].
+    projects
+        Optional ``projects`` layer: completed well projects with a position count as working
+        supply points (see :mod:`geo.analysis.projects`).
+    include_planned
+        Also count planned and building well projects.
 
     Returns
     -------
@@ -272,6 +292,10 @@ def analyze_water(
     F.require(facilities, "water_facilities", ["id", "kind", "status", "is_drinking"])
     v = F.village_frame(villages, townships)
     notes: list[str] = []
+    dug = project_supplies(projects, include_planned=include_planned)
+    if dug is not None:
+        facilities = with_projects(facilities, dug)
+        notes.append(f"{len(dug)}处{'已完成及计划/在建' if include_planned else '已完成'}的机井项目（有位置）计为正常供水点")
     crs = choose_metric_crs(villages, settlements, facilities, households)
     if crs is None:
         notes.append("行政村、自然村和水利设施都没有位置，无法量算距离")
@@ -299,6 +323,9 @@ def analyze_water(
     served = _served_villages(facilities, links)
     v_m = _village_coverage(v_m, s_m, facilities, served, households, supply_distance_m,
                             safe_water_threshold_pct, out_of_service_statuses, drinking_kinds)
+    if conflict_population is None or conflict_population < 0:
+        raise ValidationError(f"conflict_population must be a number >= 0, not {conflict_population!r}")
+    v_m = _evidence_conflicts(v_m, safe_water_threshold_pct, conflict_population, supply_distance_m)
     v_m["reason"] = [_village_reason(r, supply_distance_m, safe_water_threshold_pct) for r in v_m.itertuples()]
     # out-of-service facilities of the villages analysed (and unattributed ones): neighbours'
     # facilities may be loaded to measure distances across a boundary, not to be reported
@@ -316,7 +343,7 @@ def analyze_water(
                        "working_drinking_facilities", "out_of_service_facilities", "no_facility",
                        "no_working_supply", "settlements", "settlements_beyond", "households_beyond",
                        "population_beyond", "supply_coverage_pct", "safe_water_share_pct", "coverage_source",
-                       "below_threshold", "reason"]
+                       "below_threshold", "evidence_conflict", "evidence_note", "reason"]
     if "category" not in v_m:
         v_m["category"] = None
     settlement_columns = ["settlement_id", "settlement_name", "village_id", "village_name", "township_name",
@@ -336,10 +363,18 @@ def analyze_water(
                   SOURCES["safe_water_threshold_pct"]),
         Threshold("out_of_service_statuses", "停用/损坏状态", tuple(out_of_service_statuses),
                   SOURCES["out_of_service_statuses"]),
+        Threshold("conflict_population", "疑点：达标村超距人口上限（人）", conflict_population,
+                  SOURCES["conflict_population"]),
+        Threshold("include_planned", "计入计划/在建项目", include_planned,
+                  "已完成的机井项目（有位置）总计为供水点；选此项时计划和在建项目也计入"),
         Threshold("drinking_kinds", "计为供水点的设施类型",
                   tuple(drinking_kinds) if drinking_kinds is not None else "全部饮用水设施", SOURCES["drinking_kinds"]),
     )
     notes.insert(0, f"只计正常运行的饮用水设施；取水距离{supply_distance_m:g}米；距离在{crs_name(crs)}中量算")
+    conflicts = int(v_m["evidence_conflict"].sum())
+    if conflicts:
+        notes.append(f"疑点{conflicts}个村：调查的安全饮水比例达到{safe_water_threshold_pct:g}%，但超出取水距离的人口多于"
+                     f"{conflict_population:g}人，两项证据不一致，须核实")
     return AnalysisResult(name="water", title="饮水安全分析", tables=tables, crs=crs_name(crs),
                           thresholds=thresholds, notes=tuple(notes), labels=COLUMNS, titles=TABLES, views=VIEWS,
                           values=VALUES)
@@ -422,6 +457,32 @@ def _village_coverage(v_m, s_m, facilities, served, households, supply_distance_
     below = pd.array([pd.NA if np.isnan(x) else bool(x < threshold) for x in share.to_numpy(dtype=float)],
                      dtype="boolean")
     out["below_threshold"] = below
+    return out
+
+
+def _evidence_conflicts(v_m: pd.DataFrame, threshold: float, population: float, supply_distance_m: float
+                        ) -> pd.DataFrame:
+    """Flag villages whose stated safe-water share (village form, household flags) passes
+    while many people live beyond the supply distance, with both figures in the note."""
+    out = v_m.copy()
+    stated = out["coverage_source"].isin(["village_form", "household_survey"]).to_numpy()
+    share = F.as_number(out["safe_water_share_pct"]).to_numpy(dtype=float)
+    beyond = F.as_number(out["population_beyond"]).fillna(0).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        flag = stated & (share >= threshold) & (beyond > population)
+    out["evidence_conflict"] = flag
+    notes = []
+    for yes, source, pct, people, coverage, distance in zip(
+            flag, out["coverage_source"], share, beyond, F.as_number(out["supply_coverage_pct"]),
+            F.as_number(out["distance_to_water_m"])):
+        if not yes:
+            notes.append(None)
+            continue
+        nearest = "" if pd.isna(distance) else f"，村委会距最近正常供水点{distance / 1000:,.1f}公里"
+        within = "" if pd.isna(coverage) else f"（按距离推算取水距离内户数比例{coverage:.1f}%）"
+        notes.append(f"{COVERAGE_SOURCE[source]}安全饮水比例{pct:.1f}%，但{people:,.0f}人住在距正常供水点"
+                     f"{supply_distance_m:g}米以外{within}{nearest}")
+    out["evidence_note"] = notes
     return out
 
 
@@ -540,10 +601,13 @@ def _village_reason(row, supply_distance_m: float, threshold: float) -> str:
     else:
         below = f"，低于{threshold:g}%" if F.yes(row.below_threshold) else ""
         parts.append(f"安全饮水比例{row.safe_water_share_pct:.1f}%{below}（{COVERAGE_SOURCE[row.coverage_source]}）")
+    if F.yes(getattr(row, "evidence_conflict", False)):
+        parts.append(f"疑点：{row.evidence_note}")
     return "；".join(parts)
 
 
 _SUMMARY_COLUMNS = ["villages", "villages_no_facility", "villages_no_working_supply", "villages_below_threshold",
+                    "villages_evidence_conflict",
                     "settlements", "settlements_beyond", "households_beyond", "population_beyond",
                     "supply_coverage_pct", "facilities_out_of_service", "without_alternative_population"]
 
@@ -561,6 +625,7 @@ def _summary(villages: pd.DataFrame, facilities: pd.DataFrame, key: str | None) 
         "villages_no_facility": villages["no_facility"].to_numpy(dtype=int),
         "villages_no_working_supply": villages["no_working_supply"].to_numpy(dtype=int),
         "villages_below_threshold": villages["below_threshold"].fillna(False).to_numpy(dtype=int),
+        "villages_evidence_conflict": villages["evidence_conflict"].fillna(False).to_numpy(dtype=int),
         "settlements": villages["settlements"].to_numpy(dtype=int),
         "settlements_beyond": villages["settlements_beyond"].to_numpy(dtype=int),
         "households_beyond": F.as_number(villages["households_beyond"]).fillna(0).to_numpy(),

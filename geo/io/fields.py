@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from geo.errors import ValidationError
 from geo.layers import LAYERS, get_layer
@@ -450,20 +451,53 @@ def parse_mapping(items: Iterable[str] | Mapping[str, str] | None, layer: str) -
     allowed = set(layer_fields(layer)) | set(COORDINATE_FIELDS)
     out: dict[str, str] = {}
     for column, target in pairs:
-        field = target if target in allowed else table.get(normalise_header(target))
-        if field is None or field not in allowed:
-            choices = ", ".join(sorted(allowed - set(id_columns(layer))))
-            raise ValidationError(
-                f"--map {column}={target}: the {layer} layer has no field {target!r}; fields: {choices}"
-            )
-        out[str(column)] = field
+        out[str(column)] = _field_named(target, allowed, table, f"--map {column}={target}", layer,
+                                        allowed - set(id_columns(layer)))
     return out
 
 
-def _split_mapping(item: str) -> tuple[str, str]:
+def _field_named(name: str, allowed: set, table: dict, option: str, layer: str, shown: set) -> str:
+    """The field ``name`` stands for (English name or Chinese label), or a ValidationError."""
+    field = name if name in allowed else table.get(normalise_header(name))
+    if field is None or field not in allowed:
+        raise ValidationError(f"{option}: the {layer} layer has no field {name!r}; fields: {', '.join(sorted(shown))}")
+    return field
+
+
+def parse_fixed(items: Iterable[str] | Mapping[str, Any] | None, layer: str) -> dict[str, Any]:
+    """Parse ``--set`` options (``field=value``) into ``{field: value}``: a value every row of
+    the file gets (a KML of wells without attributes: ``--set kind=well --set status=working``).
+
+    The field may be given by its English name or its Chinese label; the value is checked
+    like the file's own cells (codes or Chinese labels of an enumeration). Geometry, ids and
+    managed fields cannot be set.
+
+    Raises
+    ------
+    ValidationError
+        Naming the item: no ``=`` in it, or a field this layer lacks (the fields are listed).
+    """
+    if not items:
+        return {}
+    pairs = items.items() if isinstance(items, Mapping) else (_split_item(i, "--set", "field=value",
+                                                                           "--set 设施类型=水井") for i in items)
+    table = header_table(layer)
+    allowed = (set(layer_fields(layer)) - set(id_columns(layer)) - set(MANAGED_FIELDS)
+               - set(get_layer(layer).geometry_columns))
+    out: dict[str, Any] = {}
+    for target, value in pairs:
+        out[_field_named(target, allowed, table, f"--set {target}={value}", layer, allowed)] = value
+    return out
+
+
+def _split_item(item: str, option: str, form: str, example: str) -> tuple[str, str]:
     if "=" not in item:
-        raise ValidationError(f"--map {item!r}: write it as column=field, e.g. --map 村庄名称=name")
-    column, target = item.split("=", 1)
-    if not column.strip() or not target.strip():
-        raise ValidationError(f"--map {item!r}: write it as column=field, e.g. --map 村庄名称=name")
-    return column.strip(), target.strip()
+        raise ValidationError(f"{option} {item!r}: write it as {form}, e.g. {example}")
+    left, right = item.split("=", 1)
+    if not left.strip() or not right.strip():
+        raise ValidationError(f"{option} {item!r}: write it as {form}, e.g. {example}")
+    return left.strip(), right.strip()
+
+
+def _split_mapping(item: str) -> tuple[str, str]:
+    return _split_item(item, "--map", "column=field", "--map 村庄名称=name")

@@ -96,8 +96,8 @@ def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:
     if analysis != "priority" or kind is None:
         return layers
     skip = {"road": {"water_facilities", "water_facility_villages", "pv_projects", "pv_project_households"},
-            "water": {"roads", "pv_projects", "pv_project_households"},
-            "pv": {"roads", "water_facilities", "water_facility_villages"}}.get(kind, set())
+            "pv": {"roads", "water_facilities", "water_facility_villages", "projects"},
+            "water": {"roads", "pv_projects", "pv_project_households"}}.get(kind, set())
     return tuple(n for n in layers if n not in skip)
 
 
@@ -106,7 +106,7 @@ def _read(conn, name: str, analysis: str, township_ids: list[int] | None) -> pd.
         return storage.read_links(conn, name)
     if township_ids is None:
         return storage.read_layer(conn, name)
-    if name == "roads":
+    if name in ("roads", "projects"):  # a project's road or well may lie across the boundary
         return storage.read_layer(conn, name, bbox=_area_near(conn, township_ids))
     if name == "water_facilities":  # its villages' facilities and any others within reach
         own = storage.read_layer(conn, name, township=township_ids)

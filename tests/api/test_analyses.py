@@ -152,3 +152,24 @@ def test_household_tables_never_carry_names_or_id_numbers(demo_server, demo_engi
     households = body.json()["tables"]["households"]
     assert households and not {"head_name", "id_number"} & set(households[0])
     assert not any(value in body.text for value in set(private["head_name"]) | set(private["id_number"]) if value)
+
+
+def test_the_planner_options_over_http(demo_server, demo_engine, headers):
+    roads = _get(demo_server, "/roads", headers["leader"], link_plan="one_by_one", band="false",
+                 include_planned="true").json()
+    plans = {row["plan"]: row for row in roads["tables"]["link_plans"]}
+    assert plans["one_by_one"]["chosen"] and not plans["network"]["chosen"]
+    assert plans["network"]["length_km"] <= plans["one_by_one"]["length_km"]
+    assert {t["name"]: t["value"] for t in roads["thresholds"]}["include_planned"] is True
+    body = _get(demo_server, "/priority", headers["leader"], kind="road", budget=2000, rank="value",
+                optimise="true").json()
+    greedy, optimal = body["tables"]["budget"]
+    assert greedy["method"] == "greedy" and optimal["method"] == "optimal"
+    assert optimal["unmet_registered_poor_households_served"] >= greedy["unmet_registered_poor_households_served"]
+    assert optimal["solver_status"] == "OPTIMAL" and optimal["spent_wan_yuan"] <= 2000
+    assert isinstance(body["tables"]["ranking"][0]["rank"], int)
+    refused = _get(demo_server, "/priority", headers["leader"], kind="road", optimise="true")
+    assert refused.status_code == 422 and "optimise needs a budget" in refused.text
+    water = _get(demo_server, "/water", headers["leader"], conflict_population=100).json()
+    district = water["tables"]["district"][0]
+    assert district["villages_evidence_conflict"] == sum(v["evidence_conflict"] for v in water["tables"]["villages"])

@@ -136,3 +136,18 @@ def test_only_unscoped_editors_import(scratch):
                              files={"file": ("w.geojson", _geojson(["API-R1"]))})
     assert anonymous.status_code == 401
     assert _count(scratch.engine) == before
+
+
+def test_set_over_http_gives_every_row_a_value(scratch):
+    bare = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [105.2 + k / 1000, 37.5]}}
+        for k in range(2)]}
+    before = _count(scratch.engine)
+    response = scratch.post(URL, headers=scratch.headers["planner"],
+                            data={"layer": "water_facilities", "set": ["设施类型=机井", "status=working"]},
+                            files={"file": ("bare.geojson", json.dumps(bare).encode())})
+    assert response.status_code == 200, response.text
+    assert response.json()["inserted"] == 2 and _count(scratch.engine) == before + 2
+    bad = scratch.post(URL, headers=scratch.headers["planner"], data={"layer": "water_facilities", "set": ["颜色=红"]},
+                       files={"file": ("bare.geojson", json.dumps(bare).encode())})
+    assert bad.status_code == 422 and "has no field '颜色'" in bad.text

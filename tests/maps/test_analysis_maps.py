@@ -13,7 +13,14 @@ from maps.base import DEMO_NOTE, overlays_of, render_map
 from maps.coverage import COVERED_CLASSES, VILLAGE_STATUS, coverage_map
 from maps.pv import FLAG_LABEL, FLAG_STYLE, pv_map
 from maps.roads import LINK_COLOR, distance_classes, roads_map
-from maps.water import BELOW_LABEL, BEYOND_COLOR, WITHIN_COLOR, water_map
+from maps.water import (
+    BELOW_LABEL,
+    BEYOND_COLOR,
+    CONFLICT_LABEL,
+    CONFLICT_STYLE,
+    WITHIN_COLOR,
+    water_map,
+)
 from tests.maps.conftest import CRS, ESCAPED, XSS, mark_demo
 
 
@@ -132,6 +139,20 @@ def test_water_settlements_beyond_and_villages_below(villages, settlements, wate
     labels = m.atlas_legend.labels()
     assert BELOW_LABEL in labels and "集中供水点" in labels and "损坏待修" in labels
     assert_escaped(m)
+
+
+def test_water_doubt_is_drawn_and_counted(villages, settlements, water, townships):
+    # 一村 says 95 % safe water while its 一组 (now 150 people) lies about 4.3 km from supply
+    facilities = water.assign(village_id=[1, 2])
+    villages = villages.assign(safe_water_share_pct=[95.0, 50.0, None, None])
+    m = water_map(villages=villages, settlements=settlements.assign(population=[150, 80]),
+                  water_facilities=facilities, townships=townships)
+    one = by_name(overlays_of(m)["villages"])["一村"]
+    assert one["s"]["color"] == CONFLICT_STYLE["color"]
+    assert one["p"]["_warn"] == ["疑点：调查比例与取水距离不一致"]
+    assert "村级调查表安全饮水比例95.0%" in one["p"]["conflict"] and "150人" in one["p"]["conflict"]
+    assert CONFLICT_LABEL in m.atlas_legend.labels()
+    assert "疑点村 1 个" in render_map(m)
 
 
 def test_water_near_settlement_is_within(villages, water, townships):

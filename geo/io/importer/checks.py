@@ -3,6 +3,8 @@ required fields, natural keys repeated in the file. Each gives a reason per row 
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,10 +24,71 @@ from geo.io.validate import (
 )
 from geo.layers import COUNT_ORDER
 
+#: Statistical codes (统计用区划代码): a township's has 9 digits, published padded to 12 with
+#: ``000``; a village's has 12. Fields holding one, by layer (``*`` = every layer).
+TOWNSHIP_CODE_FIELDS = {"townships": ("code",), "*": ("township_code",)}
+VILLAGE_CODE_FIELDS = {"villages": ("code",), "*": ("village_code",)}
+_DIGITS = re.compile(r"\d+")
+
+
+def _code_text(value) -> str | None:
+    """A code cell as text (an Excel number 640502100000.0 as its digits); None when blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
 
 class RowChecks:
     """The checks :class:`~geo.io.importer.writer.Writer` runs on each frame; they need its
-    ``conn``, ``strict``, ``resolver`` and ``keys``."""
+    ``conn``, ``strict``, ``resolver``, ``keys`` and ``fixed``."""
+
+    def _with_fixed(self, layer: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Every row given the ``--set`` values of the import's own layer (not of the parent
+        layers a form also writes)."""
+        fixed = getattr(self, "fixed", None) or {}
+        if not fixed or layer != self.report.layer:
+            return frame
+        return frame.assign(**{field: [value] * len(frame) for field, value in fixed.items()})
+
+    @staticmethod
+    def _check_codes(layer: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+        """Township codes of 9 digits, or 12 ending in ``000`` (stored as the 9); village codes
+        of 12 digits. Codes that are not all digits are left to the field checks."""
+        why: list[str | None] = [None] * len(frame)
+        out = frame
+        for rules, lengths in ((TOWNSHIP_CODE_FIELDS, (9, 12)), (VILLAGE_CODE_FIELDS, (12,))):
+            for name in (*rules.get(layer, ()), *rules["*"]):
+                if name not in frame.columns:
+                    continue
+                values = []
+                for i, value in enumerate(frame[name].tolist()):
+                    text = _code_text(value)
+                    if text is None or not _DIGITS.fullmatch(text):
+                        values.append(value)
+                        continue
+                    problem = None
+                    if lengths == (9, 12) and len(text) == 12:
+                        if text.endswith("000"):
+                            text = text[:9]
+                        else:
+                            problem = (f"{label(layer, name)} {text!r} has 12 digits but does not end in 000; a "
+                                       "township's statistical code has 9 digits (or 12 ending in 000, as "
+                                       "统计用区划代码 lists print it)")
+                    elif len(text) not in lengths:
+                        problem = (f"{label(layer, name)} {text!r} has {len(text)} digits; a township's statistical "
+                                   "code has 9 digits (or 12 ending in 000)" if lengths == (9, 12) else
+                                   f"{label(layer, name)} {text!r} has {len(text)} digits; a village's statistical "
+                                   "code has 12 digits")
+                    values.append(text if problem is None else None)  # refused: one reason, not two
+                    if problem is not None and why[i] is None:
+                        why[i] = problem
+                if out is frame:
+                    out = frame.copy()
+                out[name] = pd.Series(values, index=frame.index, dtype=object)
+        return out, pd.Series(why, index=frame.index, dtype=object)
 
     def _check_attributes(self, spec, frame: pd.DataFrame, out: pd.DataFrame) -> list[pd.Series]:
         """Convert the attribute fields into ``out``; reasons where a cell cannot be stored."""

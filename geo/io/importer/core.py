@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from pyproj import CRS
 from sqlalchemy import exc as sa_exc
@@ -17,7 +18,7 @@ from geo import storage
 from geo.db import require_schema
 from geo.errors import ValidationError
 from geo.io import coords, sources
-from geo.io.fields import parse_mapping
+from geo.io.fields import parse_fixed, parse_mapping
 from geo.io.importer.context import Context
 from geo.io.importer.report import ImportReport, Progress
 from geo.io.importer.tables import import_tables
@@ -38,6 +39,7 @@ def import_file(
     crs: str | int | CRS | None = None,
     encoding: str | None = None,
     mapping: Sequence[str] | dict[str, str] | None = None,
+    fixed: Sequence[str] | dict[str, Any] | None = None,
     year: int | None = None,
     dry_run: bool = False,
     strict: bool = False,
@@ -74,6 +76,10 @@ def import_file(
         Text encoding of a CSV or Shapefile (``gbk``, ``utf-8``); detected when not given.
     mapping
         ``["column=field", ...]`` or ``{column: field}`` for headers the importer does not know.
+    fixed
+        ``["field=value", ...]`` or ``{field: value}``: a value every row of the file gets
+        (``--set``), e.g. the kind and status of wells in a KML without attributes; checked
+        like the file's own cells.
     year
         Year of a form whose title gives none, and of every row of a table without a 年度 column.
     dry_run
@@ -126,6 +132,7 @@ def import_file(
         report = ImportReport(file=name, layer=spec.name, format=fmt, dry_run=dry_run, strict=strict,
                               sheet=str(sheet) if sheet is not None else None, source_layer=source_layer)
         mapping_dict = parse_mapping(mapping, spec.name)
+        fixed_dict = parse_fixed(fixed, spec.name)
         with ExitStack() as stack:
             if fmt == "zip":
                 folder = stack.enter_context(scratch_folder("import"))
@@ -135,7 +142,7 @@ def import_file(
             stack.enter_context(_database_errors(name))
             conn, transaction = stack.enter_context(storage.transaction(bind, write=True))
             require_schema(conn)
-            writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200])
+            writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200], fixed=fixed_dict)
             context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
                                mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
             if fmt in ("csv", "xlsx"):

@@ -22,8 +22,10 @@ from geo.layers import get_layer
 class Writer(RowChecks):
     """Checks frames of canonical fields against a layer and upserts the rows that pass."""
 
-    def __init__(self, conn: Connection, report: ImportReport, *, strict: bool, source: str):
+    def __init__(self, conn: Connection, report: ImportReport, *, strict: bool, source: str,
+                 fixed: dict | None = None):
         self.conn = conn
+        self.fixed = dict(fixed or {})  # --set: field -> value for every row of the import's layer
         self.report = report
         self.strict = strict
         self.source = source
@@ -34,10 +36,11 @@ class Writer(RowChecks):
               sheets: Sequence[str | None] | None = None) -> pd.Series:
         """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused)."""
         spec = get_layer(layer)
-        frame = frame.reset_index(drop=True)
+        frame = self._with_fixed(spec.name, frame.reset_index(drop=True))
+        frame, code_reasons = self._check_codes(spec.name, frame)
         sheets = list(sheets) if sheets is not None else [None] * len(frame)
         out = pd.DataFrame(index=frame.index)
-        reasons: list[pd.Series] = []
+        reasons: list[pd.Series] = [code_reasons]
         reasons += self._check_attributes(spec, frame, out)
         reasons.append(self._check_reference_texts(spec, frame))
         reasons.append(self._check_count_order(spec, out))

@@ -107,3 +107,31 @@ def test_demo_water(demo_engine):
     facilities = result.tables["facilities"]
     assert set(facilities["status"]) <= {"damaged", "stopped"} and len(facilities) > 0
     assert result.crs == "EPSG:32648"
+
+
+def test_household_flags_that_contradict_the_distances_are_a_doubt(registry):
+    # 高村: 10 surveyed households, all flagged safe (100 %), but its settlement of 150 people
+    # lies 4 km from the only working well; 低村 says the same with 60 people beyond.
+    registry.township("丁镇")
+    registry.village("高村", "丁镇", (0, 0), population=450, households=150)
+    registry.settlement("远组", "高村", (4_000, 0), households=50, population=150)
+    registry.settlement("近组", "高村", (0, 100), households=100, population=300)
+    registry.households("高村", 10, at=(0, 100), has_safe_water=True)
+    registry.village("低村", "丁镇", (0, 8_000), population=300, households=100)
+    registry.settlement("远组", "低村", (4_000, 8_000), households=20, population=60)
+    registry.settlement("近组", "低村", (0, 8_100), households=80, population=240)
+    registry.households("低村", 10, at=(0, 8_100), has_safe_water=True)
+    registry.facility(point(0, 0), village="高村")
+    registry.facility(point(0, 8_000), village="低村")
+    result = analyze(registry.load("water"), "water")
+    villages = result.tables["villages"].set_index("village_name")
+    high = villages.loc["高村"]
+    assert high["coverage_source"] == "household_survey" and high["safe_water_share_pct"] == 100
+    assert high["population_beyond"] == 150 and high["evidence_conflict"]
+    assert "农户调查安全饮水比例100.0%" in high["evidence_note"] and "150人" in high["evidence_note"]
+    assert "疑点" in high["reason"]
+    assert not villages.loc["低村", "evidence_conflict"]  # 60 people: within the default 100
+    assert result.tables["district"].iloc[0]["villages_evidence_conflict"] == 1
+    assert any("疑点1个村" in note for note in result.notes)
+    strict = analyze(registry.load("water"), "water", conflict_population=50)
+    assert strict.tables["district"].iloc[0]["villages_evidence_conflict"] == 2
