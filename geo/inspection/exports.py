@@ -206,11 +206,33 @@ def frame_table(frame, seed: str | None) -> pd.DataFrame:
 
 def team_table(teams: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "检查组": t["team"], "走访村数": t["villages"], "行车里程(公里)": t["length_km"],
-        "行车时间(小时)": t["hours"], "路程计算": _METHOD.get(t["method"], t["method"]),
-        "村内走访(公里,直线)": t["walk_km"],
+        "检查组": t["team"], "走访村数": t["villages"], "天数": len(t.get("days") or []) or None,
+        "行车里程(公里)": t["length_km"], "行车时间(小时)": t["hours"],
+        "工作时间合计(小时)": t.get("work_hours"), "最长一天(小时)": t.get("longest_day_hours"),
+        "路程计算": _METHOD.get(t["method"], t["method"]),
+        "村内走访(公里,直线)": t["walk_km"], "村内行车(公里)": t.get("drive_in_villages_km"),
         "返回起点(公里)": t["return_leg"]["km"] if t.get("return_leg") else None,
     } for t in teams])
+
+
+SCHEDULE_COLUMNS = ["检查组", "第几天", "站序", "乡镇", "行政村", "抽查户数", "到达", "离开", "上一站至此(公里)",
+                    "村内行车(公里)", "村内步行(公里)", "当天开始", "当天结束", "当天工作(小时)"]
+
+
+def schedule_table(teams: list[dict], team: int | None = None, day: int | None = None) -> pd.DataFrame:
+    """One row per stop: team, day, stop, village, arrival and leaving times (日程)."""
+    rows = []
+    for t in teams:
+        if team is not None and t["team"] != team:
+            continue
+        for d in t.get("days") or []:
+            if day is not None and d["day"] != day:
+                continue
+            for s in d["stops"]:
+                rows.append([t["team"], d["day"], s["stop"], s["township"], s["village"], s["households"],
+                             s["arrive"], s["leave"], s["leg_km"], s["drive_in_village_km"], s["walk_km"],
+                             d["start"], d["end"], d["hours"]])
+    return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
 
 
 # ---------------------------------------------------------------------- files

@@ -41,7 +41,14 @@ from geo.inspection.draw import (
 )
 from geo.inspection.findings import table3, table3_items, table4
 from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict, split_list
-from geo.inspection.tours import DayRules, VillageVisit, combine_methods, leg_distances, plan_routes, village_visit
+from geo.inspection.tours import (
+    DayRules,
+    VillageVisit,
+    combine_methods,
+    leg_distances,
+    plan_routes,
+    village_visit,
+)
 from geo.network import build_network
 from geo.services.exports import write_download
 from geo.services.findings import list_findings
@@ -256,7 +263,7 @@ def draw_plan(
             "plan_id": plan_id, "algorithm": ALGORITHM, "seed": seed,
             "frame_hash": frame.hash, "result_hash": sample.hash,
             "frame_json": texts["frame_json"], "result_json": texts["result_json"],
-            "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
+            "drawn_at": dt.datetime.now(dt.UTC), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
             "prev_hash": prev_hash, "record_hash": chained, "frame_id": frame_id,
         })
@@ -356,7 +363,7 @@ def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Act
         frame_id = store.insert_frame(conn, {
             "name": name, "year": spec.year, "preset": spec.preset, "spec_json": spec.to_json(),
             "algorithm": ALGORITHM, "frame_hash": frame.hash, "frame_json": canonical_json(frame.to_dict()),
-            "recorded_at": dt.datetime.now(dt.timezone.utc), "source": source,
+            "recorded_at": dt.datetime.now(dt.UTC), "source": source,
         })
         if actor is not None:
             audit.record(conn, actor=actor, action="create", layer="inspection_frames", row_id=frame_id,
@@ -1030,6 +1037,7 @@ def export_plan(
         "农户调查表": rows,
         "抽样层与缺额": exports.strata_table(sample.tallies, labels),
         "检查组路线": exports.team_table(record.teams),
+        "日程": exports.schedule_table(record.teams),
         "表4抽查情况": summary["counts"],
         "表4未达标": summary["unmet"],
         "表3问题汇总": table3(findings),
