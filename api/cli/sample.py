@@ -76,6 +76,7 @@ def draw(
     seed: Annotated[str, typer.Option("--seed", help="The seed string announced for this draw.")],
     preset: Annotated[str | None, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")] = None,
     frame_id: Annotated[int | None, typer.Option("--frame", help="Draw from this recorded frame (atlas sample frame) instead of --preset.")] = None,
+    as_recorded: Annotated[bool, typer.Option("--as-recorded", help="With --frame: draw from the recorded frame even if the registry has changed since (says what changed).")] = False,
     db: DbOption = None,
     name: Annotated[str | None, typer.Option(help="Plan name (unique); default from year, preset and seed.")] = None,
     year: YearOption = None,
@@ -116,11 +117,20 @@ def draw(
                                  exclude=exclude, villages=villages, select=select)
     report = service.draw_plan(engine_for(db), spec, seed=seed, teams=teams, start=parse_start(start),
                                return_to_start=return_to_start, planned_on=parse_date(date),
-                               use_roads=not straight, frame_id=frame_id, name=name, rules=rules)
+                               use_roads=not straight, frame_id=frame_id, name=name, rules=rules,
+                               as_recorded=as_recorded)
     if as_json:
         echo_json(report.as_dict())
         return
     typer.echo(f"plan {report.plan_id}: {report.name}")
+    if report.as_recorded:
+        typer.echo(f"  drawn from recorded frame {report.frame_id} as recorded; "
+                   + (f"the registry has changed since ({len(report.registry_changes)} change(s)):"
+                      if report.registry_changes else "the registry still gives it"))
+        for line in report.registry_changes[:20]:
+            typer.echo(f"    {line}")
+        if len(report.registry_changes) > 20:
+            typer.echo(f"    … {len(report.registry_changes) - 20} more")
     typer.echo(f"  seed {report.seed!r}, algorithm {report.algorithm}")
     typer.echo(f"  frame   {report.frame_hash}")
     typer.echo(f"  result  {report.result_hash}")

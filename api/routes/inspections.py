@@ -88,6 +88,8 @@ class DrawRequest(BaseModel):
                                                               "3-5 non-poor); or give frame_id")
     frame_id: int | None = Field(None, ge=1, le=INT32_MAX, description="draw from this recorded frame "
                                                                        "(POST /api/inspections/frames) instead")
+    as_recorded: bool = Field(False, description="with frame_id: draw from the recorded frame even if the registry "
+                                                 "changed since; registry_changes in the answer say what changed")
     seed: text(200) = Field(description="the seed string announced for this draw")
     name: text(200) | None = Field(None, description="plan name (unique); default from year, preset and seed")
     year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
@@ -143,7 +145,7 @@ def draw_plan(request: Request, user: Inspector, engine: EngineDep,
     report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
                                return_to_start=body.return_to_start, planned_on=parse_date(body.date),
                                use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor,
-                               frame_id=body.frame_id, name=body.name,
+                               frame_id=body.frame_id, name=body.name, as_recorded=body.as_recorded,
                                rules=DayRules(hours_per_day=body.hours_per_day, days=body.days,
                                               village_min=body.visit_village_min,
                                               household_min=body.visit_household_min, day_start=body.day_start))

@@ -80,6 +80,8 @@ class DrawReport:
     record_hash: str = ""
     outside: list[dict[str, Any]] = field(default_factory=list)
     frame_id: int | None = None
+    as_recorded: bool = False
+    registry_changes: list[str] = field(default_factory=list)
 
     def shortfalls(self) -> pd.DataFrame:
         return self.tallies[self.tallies["shortfall"] > 0]
@@ -92,6 +94,7 @@ class DrawReport:
             "shortfalls": self.shortfalls().to_dict("records"),
             "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
             "record_hash": self.record_hash, "outside_frame": self.outside, "frame_id": self.frame_id,
+            "as_recorded": self.as_recorded, "registry_changes": self.registry_changes,
         }
 
 
@@ -178,6 +181,7 @@ def draw_plan(
     name: str | None = None,
     rules: DayRules | None = None,
     solver_seconds: float | None = None,
+    as_recorded: bool = False,
 ) -> DrawReport:
     """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
 
@@ -214,12 +218,16 @@ def draw_plan(
         last one ended (the team spends the night there).
     solver_seconds
         Search time of the route solver; default :func:`geo.inspection.tours.solver_seconds`.
+    as_recorded
+        With ``frame_id``: draw from the recorded frame even if the registry no longer gives
+        it; the report's ``registry_changes`` say what changed (``verify`` will too).
 
     Raises
     ------
     Conflict
-        A plan of that name was already drawn (draws are never replaced); the registry no
-        longer gives the recorded frame (the message names the changes).
+        A plan of that name was already drawn (draws are never replaced); the seed was already
+        drawn from the same frame; the registry no longer gives the recorded frame (the
+        message names the changes; or, ``as_recorded``, a sampled household is gone).
     ValidationError, NotFound
         Bad scope, quotas larger than every frame, an empty seed, bad team counts; a day
         shorter than one visit, villages that do not fit in ``rules.days``; no such recorded
@@ -238,9 +246,18 @@ def draw_plan(
         name = spec.name or _default_name(spec, seed)
         spec = replace(spec, name=name)
         frame, villages, households = current_frame(conn, spec)
-        if recorded is not None:
+        changed: list[str] = []
+        if recorded is not None and as_recorded:
+            changed = _changes(recorded, frame)
+            frame = recorded
+        elif recorded is not None:
             _same_frame(frame_id, recorded, frame)
+        elif as_recorded:
+            raise ValidationError("--as-recorded draws from a recorded frame; give --frame ID as well")
+        _seed_once(conn, seed, frame, name)
         sample = draw_sample(spec, frame, seed)
+        if changed:
+            _still_in_registry(frame_id, sample, villages, households)
         inputs = route_inputs(conn, villages, households, sample, start=start, use_roads=use_roads, rules=rules)
         rules, chosen, visits = inputs.rules, inputs.chosen, inputs.visits
         routes = plan_routes(chosen, start=start, teams=teams, network=inputs.network,
@@ -274,7 +291,7 @@ def draw_plan(
                                 "frame_id": frame_id})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
                       len(sample.households), sample.tallies, team_rows, method, route_km, chained,
-                      outside_records(frame), frame_id)
+                      outside_records(frame), frame_id, as_recorded, changed)
 
 
 @dataclass
@@ -402,14 +419,58 @@ def _recorded_frame(conn, frame_id: int) -> tuple[Frame, PlanSpec]:
     return frame, plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
 
 
+def _changes(recorded: Frame, today: Frame) -> list[str]:
+    """What differs between a recorded frame and today's (empty when the same)."""
+    if today.hash == recorded.hash:
+        return []
+    return [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))] or ["the frame differs"]
+
+
+def _shown(lines: list[str]) -> str:
+    return "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+
+
+def _seed_once(conn, seed: str, frame: Frame, name: str) -> None:
+    """A seed is announced once for a frame: a second draw with it would only copy the first.
+
+    Raises
+    ------
+    Conflict
+        Naming the plan already drawn with this seed from this frame.
+    """
+    earlier = store.find_seed(conn, seed, frame.hash)
+    if earlier is not None and earlier["name"] != name:
+        raise Conflict(f"seed {seed!r} was already drawn from this frame ({frame.hash[:12]}…) as plan "
+                       f"{earlier['id']}; a seed is announced once: verify plan {earlier['id']} "
+                       "(atlas sample verify), or announce a new seed; nothing was drawn")
+
+
+def _still_in_registry(frame_id: int, sample: Sample, villages: pd.DataFrame, households: pd.DataFrame) -> None:
+    """A draw ``as recorded`` needs its sampled villages and households still in the registry
+    (their places and ids are recorded with the sample).
+
+    Raises
+    ------
+    Conflict
+        Naming the codes that are gone.
+    """
+    keys = {village_key(c, t, n) for c, t, n in zip(villages["code"], villages["township_name"], villages["name"])}
+    gone = [k for k in sample.villages if k not in keys]
+    gone += sorted(set(sample.households["household_code"]) - set(households["code"]))
+    if gone:
+        raise Conflict(f"drawing recorded frame {frame_id} as recorded samples villages or households no longer in "
+                       f"the registry ({', '.join(gone[:10])}{' …' if len(gone) > 10 else ''}); nothing was drawn. "
+                       "Record a new frame (atlas sample frame) and announce a new seed")
+
+
 def _same_frame(frame_id: int, recorded: Frame, today: Frame) -> None:
     if today.hash == recorded.hash:
         return
-    lines = [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))]
-    shown = "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+    shown = _shown(_changes(recorded, today))
     raise Conflict(f"the registry no longer gives recorded frame {frame_id} ({recorded.hash[:12]}…, today "
-                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Record a new frame "
-                   "(atlas sample frame) and announce a new seed")
+                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Draw it as recorded "
+                   "(--as-recorded, saying what changed), or record a new frame (atlas sample frame) and announce a "
+                   "new seed")
 
 
 def outside_records(frame: Frame) -> list[dict[str, Any]]:

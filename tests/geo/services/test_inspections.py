@@ -15,6 +15,7 @@ from geo import storage
 from geo.enums import RouteMethod
 from geo.errors import Conflict, NotFound, ValidationError
 from geo.services import inspections as service
+from geo.inspection.draw import draw_sample
 from geo.inspection.plans import load_plan, with_overrides
 from geo.inspection.tours import leg_distances, path_cost
 
@@ -56,14 +57,19 @@ def test_a_seed003_draw_meets_quotas_records_shortfalls_and_keeps_geometry(tx):
 def test_same_seed_same_sample_other_seed_other_sample(tx):
     spec = seed003(townships=("迎水桥镇",))
     first = service.draw_plan(tx, spec, seed="A-1")
-    again = service.draw_plan(tx, with_overrides(spec, name="the same again"), seed="A-1")
+    # the same seed on the same frame gives the same sample; drawing it a second time is refused
+    frame, _, _ = service.current_frame(tx, spec)
+    assert draw_sample(spec, frame, "A-1").hash == first.result_hash
+    with pytest.raises(Conflict, match=r"seed 'A-1' was already drawn from this frame .* as plan \d+; a seed is "
+                                       "announced once"):
+        service.draw_plan(tx, with_overrides(spec, name="the same again"), seed="A-1")
     other = service.draw_plan(tx, with_overrides(spec, name="another seed"), seed="A-2")
-    assert first.frame_hash == again.frame_hash == other.frame_hash
-    assert first.result_hash == again.result_hash
+    assert first.frame_hash == other.frame_hash
     a = set(service.load_record(tx, first.plan_id).households["household_code"])
-    b = set(service.load_record(tx, again.plan_id).households["household_code"])
     c = set(service.load_record(tx, other.plan_id).households["household_code"])
-    assert a == b and a != c and other.result_hash != first.result_hash
+    assert a != c and other.result_hash != first.result_hash
+    # the same seed over another frame (another scope) is another draw
+    service.draw_plan(tx, seed003(townships=("东园镇",)), seed="A-1")
 
 
 def test_a_draw_is_never_replaced(tx):
