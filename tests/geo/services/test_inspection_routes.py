@@ -82,8 +82,8 @@ def test_a_frame_drawn_as_recorded_after_the_registry_changed_says_what_changed(
     report = service.draw_plan(tx, None, seed="r", frame_id=fixed.frame_id, as_recorded=True, use_roads=False,
                                solver_seconds=0.5)
     assert report.as_recorded and report.frame_hash == fixed.frame_hash
-    assert report.registry_changes == [f"household re-stratified: {victim['code']} non_poor -> registered "
-                                       "(status non_poor -> registered)"]
+    change = f"household re-stratified: {victim['code']} non_poor -> registered (status non_poor -> registered)"
+    assert report.registry_changes == [change]
     verified = service.verify_plan(tx, report.plan_id)
     assert verified.record_ok and not verified.frame_unchanged and not verified.ok
     # the seed is drawn once from that frame, as recorded or not

@@ -14,10 +14,10 @@ from shapely.geometry import Point
 from geo import storage
 from geo.enums import RouteMethod
 from geo.errors import Conflict, NotFound, ValidationError
-from geo.services import inspections as service
 from geo.inspection.draw import draw_sample
 from geo.inspection.plans import load_plan, with_overrides
 from geo.inspection.tours import leg_distances, path_cost
+from geo.services import inspections as service
 
 START = Point(105.19, 37.51)
 
