@@ -39,7 +39,7 @@ from geo.inspection.draw import (
     sha256_hex,
     village_key,
 )
-from geo.inspection.findings import table3, table3_items, table4
+from geo.inspection.findings import table3, table3_items, table4, table4_full, table5
 from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict, split_list
 from geo.inspection.tours import (
     DayRules,
@@ -1093,20 +1093,57 @@ def export_plan(
         return {"path": str(path), "format": fmt, "waypoints": count}
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
+    flags, cards = _exit_figures(bind, record)
+    full = table4_full(record.villages, record.households, sample.tallies, plan_year=record.spec.year,
+                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
+                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+    villages_list = exports.village_table(record.villages)
     sheets = {
-        "村级调查表": exports.village_table(record.villages),
+        "村级调查表": villages_list,
         "农户调查表": rows,
         "抽样层与缺额": exports.strata_table(sample.tallies, labels),
         "检查组路线": exports.team_table(record.teams),
         "日程": exports.schedule_table(record.teams),
         "表4抽查情况": summary["counts"],
         "表4未达标": summary["unmet"],
+        "表4督查任务完成情况汇总表": full,
         "表3问题汇总": table3(findings),
         "表3问题清单": table3_items(findings),
+        "表5反馈问题整改情况抽查汇总表": table5(findings),
     }
-    exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM},
-                       notes=plan_notes(record, show_names=show_names))
+    forms = {"附件1农户调查表": exports.household_forms(rows), "附件2村级调查表": exports.village_forms(villages_list)}
+    exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM,
+                                                    "表5反馈问题整改情况抽查汇总表": ["抽查核实情况"]},
+                       notes=plan_notes(record, show_names=show_names), forms=forms,
+                       footer=f"{record.plan['name']}（演示数据为合成数据）")
     return {"path": str(path), "format": fmt, "sheets": list(sheets), "households": len(rows)}
+
+
+def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The registry's 八有一超 flags of the sampled households and the exit scorecard of the
+    sampled villages (``village_id``, ``item_code``, ``result``), for 表4; None where the
+    registry cannot give them."""
+    from geo.analysis.catalog import analyze
+    from geo.services.analyses import load_inputs
+
+    ids = [int(i) for i in record.households["household_id"].dropna()]
+    columns = ["assured_food_clothing", "assured_education", "assured_medical", "assured_housing", "has_power",
+               "has_safe_water", "has_tv"]
+    try:
+        flags = storage.read_layer(bind, "households", ids=ids, columns=columns, with_names=False) if ids else None
+        if flags is not None:
+            flags = pd.DataFrame(flags.drop(columns="geometry")).rename(columns={"id": "household_id"})
+    except (ValidationError, NotFound):
+        flags = None
+    village_ids = {int(v) for v in record.villages["village_id"].dropna()}
+    towns = sorted({str(t) for t in record.villages["township_name"].dropna()})
+    try:
+        inputs = load_inputs(bind, "exit", township=towns or None)
+        cards = analyze(inputs, "exit", year=record.spec.year).tables["scorecard"]
+        cards = pd.DataFrame(cards[cards["village_id"].isin(village_ids)][["village_id", "item_code", "result"]])
+    except (ValidationError, NotFound, KeyError, TypeError):
+        cards = None
+    return flags, cards
 
 
 def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]:
