@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
@@ -76,11 +77,12 @@ def answer_choices(question: str) -> str | None:
     None for numbers and free text."""
     if question in CHOICES:
         return CHOICES[question]
-    if question in ("检查人", "检查日期", "帮扶干部姓名", "意见建议", "住房结构") or "(" in question:
-        return None
+    if question in ("检查人", "检查日期", "帮扶干部姓名", "意见建议", "住房结构") or "/" in question \
+            or "次数" in question or re.search(r"\((人|元|%|米|平方米)\)|及(名称|来源|原因)$", question):
+        return None  # a figure, a name or free text
     if "满意" in question:
         return "满意,不满意"
-    if question.startswith("有无"):
+    if "有无" in question:
         return "有,无"
     if question.startswith(("是否", "不愁")) or "是否" in question:
         return "是,否"
@@ -90,8 +92,8 @@ def answer_choices(question: str) -> str | None:
 def household_forms(rows: pd.DataFrame) -> list[dict]:
     """One 附件1 form per household of :func:`household_table` (names as masked there)."""
     forms = []
-    for r in rows.itertuples(index=False):
-        get = lambda name: r[rows.columns.get_loc(name)]  # noqa: E731 - a column of this row
+    for values in rows.to_dict("records"):
+        get = values.get
         hamlet = f" {get('自然村')}" if get("自然村") else ""
         forms.append({"title": "附件1　农户调查表",
                       "place": f"调查地点：{get('乡镇')} {get('行政村')}{hamlet}　第{get('检查组')}组 "
@@ -106,8 +108,8 @@ def household_forms(rows: pd.DataFrame) -> list[dict]:
 def village_forms(rows: pd.DataFrame) -> list[dict]:
     """One 附件2 form per village of :func:`village_table`."""
     forms = []
-    for r in rows.itertuples(index=False):
-        get = lambda name: r[rows.columns.get_loc(name)]  # noqa: E731 - a column of this row
+    for values in rows.to_dict("records"):
+        get = values.get
         forms.append({"title": "附件2　村级调查表",
                       "place": f"调查村名：{get('乡镇')} {get('行政村')}　第{get('检查组')}组 第{get('走访顺序')}站",
                       "facts": f"村类别（登记）{get('村类别(登记)')}　抽样户数 {get('抽样户数')}",
