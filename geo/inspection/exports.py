@@ -94,7 +94,7 @@ def household_forms(rows: pd.DataFrame) -> list[dict]:
     forms = []
     for values in rows.to_dict("records"):
         get = values.get
-        hamlet = f" {get('自然村')}" if get("自然村") else ""
+        hamlet = f" {get('自然村')}" if isinstance(get("自然村"), str) and get("自然村") else ""
         forms.append({"title": "附件1　农户调查表",
                       "place": f"调查地点：{get('乡镇')} {get('行政村')}{hamlet}　第{get('检查组')}组 "
                                f"第{get('村走访顺序')}村 第{get('户走访顺序')}户",
