@@ -69,7 +69,7 @@ def test_same_seed_same_sample_other_seed_other_sample(tx):
     c = set(service.load_record(tx, other.plan_id).households["household_code"])
     assert a != c and other.result_hash != first.result_hash
     # the same seed over another frame (another scope) is another draw
-    service.draw_plan(tx, seed003(townships=("东园镇",)), seed="A-1")
+    service.draw_plan(tx, seed003(townships=("东园镇",), name="东园镇 A-1"), seed="A-1")
 
 
 def test_a_draw_is_never_replaced(tx):
@@ -84,7 +84,7 @@ def test_verify_passes_then_names_the_household_whose_status_was_edited(tx):
     ok = service.verify_plan(tx, report.plan_id)
     assert ok.ok and ok.record_ok and ok.frame_unchanged and ok.same_sample
     record = service.load_record(tx, report.plan_id)
-    victim = record.households[record.households["stratum"] == "registered"].iloc[0]
+    victim = record.households[record.households["stratum"] == "registered"].sort_values("household_code").iloc[0]
     storage.write_layer(tx, "households", pd.DataFrame(
         {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2017]}))
     changed = service.verify_plan(tx, report.plan_id)
@@ -152,8 +152,10 @@ def test_the_demo_route_is_shorter_than_the_sampled_order_and_a_random_order(tx)
 def test_teams_split_by_township_and_report_km(tx):
     report = service.draw_plan(tx, seed003(), seed="teams", teams=3, return_to_start=True)
     record = service.load_record(tx, report.plan_id)
-    by_town = record.villages.groupby("township_name")["team"].nunique()
-    assert (by_town == 1).all()  # 7 townships, 3 teams: no township is split
+    # the solver shares the villages for short, balanced routes (townships may be split)
+    assert sorted(record.villages["village_key"]) == sorted(record.sample.villages)
     assert [t["team"] for t in record.teams] == [1, 2, 3]
-    assert all(t["length_km"] > 0 and t["return_leg"] for t in record.teams)
+    assert all(t["length_km"] > 0 and t["return_leg"] and t["days"] for t in record.teams)
+    loads = [t["work_hours"] for t in record.teams]
+    assert max(loads) <= 1.5 * min(loads)
     assert sum(t["length_km"] for t in record.teams) == pytest.approx(report.route_km, rel=1e-3)
