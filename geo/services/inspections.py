@@ -1141,7 +1141,7 @@ def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, 
         inputs = load_inputs(bind, "exit", township=towns or None)
         cards = analyze(inputs, "exit", year=record.spec.year).tables["scorecard"]
         cards = pd.DataFrame(cards[cards["village_id"].isin(village_ids)][["village_id", "item_code", "result"]])
-    except (ValidationError, NotFound, KeyError, TypeError):
+    except (ValidationError, NotFound, KeyError, TypeError, ValueError):  # too little data: the inspectors fill it
         cards = None
     return flags, cards
 
