@@ -47,8 +47,11 @@ def main() -> None:
         counter = iter(range(10_000))
 
         def draw(use_roads: bool):
-            return lambda: service.draw_plan(engine, with_overrides(spec, name=f"bench {next(counter)}"),
-                                             seed="bench", teams=3, use_roads=use_roads)
+            def run():
+                n = next(counter)  # a seed is drawn once per frame
+                return service.draw_plan(engine, with_overrides(spec, name=f"bench {n}"), seed=f"bench {n}",
+                                         teams=3, use_roads=use_roads)
+            return run
 
         roads_s = median_s(draw(True), args.repeat)
         straight_s = median_s(draw(False), args.repeat)

@@ -54,6 +54,17 @@ def _lock(folder: Path, *, wait: bool) -> int | None:
 
 
 @contextmanager
+def holding(folder: Path) -> Iterator[Path]:
+    """Hold ``folder``'s lock while in use, so :func:`remove_stale` in another process (an
+    app starting) leaves it alone."""
+    fd = _lock(folder, wait=True)
+    try:
+        yield folder
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def scratch_folder(kind: str = "upload", *, base: str | os.PathLike | None = None) -> Iterator[Path]:
     """A new private folder ``<kind>-<random>`` under :func:`scratch_root`, locked while in
     use and removed with everything in it afterwards (also on error)."""

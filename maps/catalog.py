@@ -135,8 +135,9 @@ MAPS: dict[str, MapSpec] = {
             "inspection", "督查路线图", "督查组",
             "抽中行政村和农户按访问顺序编号、各检查组一种颜色、路线连线；户主姓名仅对本方案授权人员显示。",
             {"sampled_villages": None, "sampled_households": None, "plan": None, "townships": None,
-             "villages": None},
-            inspection_map, source="inspection_plan", options=("plan",), requires=("villages", "households"),
+             "villages": None, "teams": None},
+            inspection_map, source="inspection_plan", options=("plan", "team", "day"),
+            requires=("villages", "households"),
             source_options=("plan",),
         ),
     )

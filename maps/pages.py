@@ -21,6 +21,7 @@ from maps.landing import KeyFigures, coverage_figures, key_figures
 def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = None,
              unit: str | None = None, plan: str | None = None, base: str | None = None,
              tianditu_key: str | None = None, candidates: int | None = None, cell_size: float | None = None,
+             team: int | None = None, day: int | None = None,
              whole_district: bool = True, can_read: Callable[[str], bool] | None = None,
              can_see_names: Callable[[Collection[int]], bool] | None = None,
              actor: Actor | None = None) -> tuple[catalog.MapSpec, folium.Map]:
@@ -49,7 +50,7 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     if township and towns is not None and len(towns) == 1:
         label = str(towns["name"].iloc[0])
     options = {"township": label, "base": base, "tianditu_key": tianditu_key, "unit": unit,
-               "candidates": candidates, "cell_size": cell_size}
+               "candidates": candidates, "cell_size": cell_size, "team": team, "day": day}
     catalog.check_options(spec, options)  # an option the map does not take is refused before any siting
     if spec.source == "pv_review":
         frames["siting"], frames["siting_note"] = data.map_siting(

@@ -37,6 +37,8 @@ def map_command(
     township: Annotated[str | None, typer.Option(help="Township name, 9-digit code or id.")] = None,
     unit: Annotated[str | None, typer.Option(help="Assistance unit name or id (pairing map).")] = None,
     plan: Annotated[str | None, typer.Option(help="Inspection plan id or name (inspection map).")] = None,
+    team: Annotated[int | None, typer.Option(help="Inspection map: only this team.")] = None,
+    day: Annotated[int | None, typer.Option(help="Inspection map: only this day of the schedule.")] = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Inspection map: household heads' names "
                                              "(authorised inspectors only); hidden otherwise.")] = False,
     candidates: Annotated[int | None, typer.Option(help="PV map: siting candidates drawn, best first "
@@ -55,7 +57,7 @@ def map_command(
     if suffix not in (".html", ".htm", ".png"):
         raise ValidationError(f"output {str(output)!r} must end in .html or .png")
     spec, m = load_map(engine_for(db), name, township=township, unit=unit, plan=plan,
-                       candidates=candidates, cell_size=cell_size,
+                       candidates=candidates, cell_size=cell_size, team=team, day=day,
                        base="blank" if offline and base is None else base,
                        tianditu_key=get_settings().tianditu_key,
                        can_see_names=(lambda assignees: True) if show_names else None)

@@ -11,7 +11,7 @@ from api.cli._common import DbOption, echo_json, engine_for
 from geo.errors import ValidationError
 from geo.inspection.plans import parse_date, parse_start, plan_from_options
 
-__all__ = ["sample_app", "parse_start", "register"]
+__all__ = ["parse_start", "register", "sample_app"]
 
 # geo.services.inspections (SciPy, the road network) is imported inside the commands, so that other
 # commands and ``atlas --help`` do not pay for it.
@@ -76,6 +76,7 @@ def draw(
     seed: Annotated[str, typer.Option("--seed", help="The seed string announced for this draw.")],
     preset: Annotated[str | None, typer.Option("--preset", help="seed003, county-spot, or a YAML/JSON plan file.")] = None,
     frame_id: Annotated[int | None, typer.Option("--frame", help="Draw from this recorded frame (atlas sample frame) instead of --preset.")] = None,
+    as_recorded: Annotated[bool, typer.Option("--as-recorded", help="With --frame: draw from the recorded frame even if the registry has changed since (says what changed).")] = False,
     db: DbOption = None,
     name: Annotated[str | None, typer.Option(help="Plan name (unique); default from year, preset and seed.")] = None,
     year: YearOption = None,
@@ -89,11 +90,19 @@ def draw(
     return_to_start: Annotated[bool, typer.Option("--return", help="Routes end back at the start.")] = False,
     date: Annotated[str | None, typer.Option(help="Inspection date YYYY-MM-DD, for the record.")] = None,
     straight: Annotated[bool, typer.Option("--straight", help="Ignore roads; straight-line distances.")] = False,
+    hours_per_day: Annotated[float, typer.Option("--hours-per-day", help="A team's working day [h]: driving and visits.")] = 8.0,
+    days: Annotated[int | None, typer.Option("--days", help="Days each team may use; default as many as the villages need.")] = None,
+    visit_village_min: Annotated[float, typer.Option("--visit-village-min", help="Time at each village besides its households [min].")] = 30.0,
+    visit_household_min: Annotated[float, typer.Option("--visit-household-min", help="Time at each sampled household [min].")] = 15.0,
+    day_start: Annotated[str, typer.Option("--day-start", help="When each day starts, HH:MM (arrival times).")] = "08:00",
     as_json: JsonOption = False,
 ) -> None:
-    """Draw a stratified sample, plan the teams' routes and record the draw (never replaced)."""
+    """Draw a stratified sample, plan the teams' routes in days and record the draw (never replaced)."""
+    from geo.inspection.tours import DayRules
     from geo.services import inspections as service
 
+    rules = DayRules(hours_per_day=hours_per_day, days=days, village_min=visit_village_min,
+                     household_min=visit_household_min, day_start=day_start)
     if frame_id is not None:
         given = [o for o, v in (("--preset", preset), ("--year", year), ("--townships", townships),
                                 ("--categories", categories), ("--exclude", exclude), ("--villages", villages),
@@ -108,18 +117,31 @@ def draw(
                                  exclude=exclude, villages=villages, select=select)
     report = service.draw_plan(engine_for(db), spec, seed=seed, teams=teams, start=parse_start(start),
                                return_to_start=return_to_start, planned_on=parse_date(date),
-                               use_roads=not straight, frame_id=frame_id, name=name)
+                               use_roads=not straight, frame_id=frame_id, name=name, rules=rules,
+                               as_recorded=as_recorded)
     if as_json:
         echo_json(report.as_dict())
         return
     typer.echo(f"plan {report.plan_id}: {report.name}")
+    if report.as_recorded:
+        typer.echo(f"  drawn from recorded frame {report.frame_id} as recorded; "
+                   + (f"the registry has changed since ({len(report.registry_changes)} change(s)):"
+                      if report.registry_changes else "the registry still gives it"))
+        for line in report.registry_changes[:20]:
+            typer.echo(f"    {line}")
+        if len(report.registry_changes) > 20:
+            typer.echo(f"    … {len(report.registry_changes) - 20} more")
     typer.echo(f"  seed {report.seed!r}, algorithm {report.algorithm}")
     typer.echo(f"  frame   {report.frame_hash}")
     typer.echo(f"  result  {report.result_hash}")
     typer.echo(f"  sampled {report.villages} villages, {report.households} households")
     for team in report.teams:
-        typer.echo(f"  team {team['team']}: {team['villages']} villages, {team['length_km']:.1f} km, "
-                   f"{team['hours']:.1f} h driving ({team['method']}), {team['walk_km']:.1f} km on foot in villages")
+        typer.echo(f"  team {team['team']}: {team['villages']} villages in {len(team.get('days') or [])} day(s), "
+                   f"{team['length_km']:.1f} km, {team['hours']:.1f} h driving ({team['method']}), "
+                   f"{team['walk_km']:.1f} km on foot in villages, longest day {team.get('longest_day_hours', 0):.1f} h")
+        for day in team.get("days") or []:
+            stops = ", ".join(f"{s['stop']}. {s['village']} {s['arrive']}" for s in day["stops"])
+            typer.echo(f"    day {day['day']} ({day['start']}-{day['end']}, {day['hours']:.1f} h): {stops or 'back to the start'}")
     typer.echo(f"  record  {report.record_hash} (chain)")
     outside = "; ".join(f"{o['status']}{' ' + str(o['status_year']) if o['status_year'] is not None else ''}: "
                         f"{o['households']}" for o in report.outside) or "none"
@@ -232,6 +254,9 @@ def show(
         typer.echo(f"第{t['team']}组: {t['villages']}个村 {t['length_km']:.1f}公里 {t['hours']:.1f}小时 ({t['method']})")
         ours = [v for v in summary["villages"] if v["team"] == t["team"]]
         typer.echo("  " + " → ".join(f"{v['visit_order']}.{v['village_name']}({v['households_sampled']}户)" for v in ours))
+        for day in t.get("days") or []:
+            typer.echo(f"  第{day['day']}天 {day['start']}-{day['end']}（{day['hours']:.1f}小时）: "
+                       + "，".join(f"{s['stop']}.{s['village']} {s['arrive']}到" for s in day["stops"]))
     typer.echo("")
     for row in summary["table4"]:
         typer.echo(f"{row['项目']} {row['数量']}{row['单位']}")

@@ -27,6 +27,7 @@ from api.params import IF_MATCH_HELP, INT32_MAX, expected_version
 from api.schemas.common import problem_responses, text
 from geo.inspection.findings import SHOWN_FIELDS, table3
 from geo.inspection.plans import PRESETS, parse_date, parse_start, plan_from_options
+from geo.inspection.tours import DayRules
 from geo.services import findings as domain
 from geo.services import inspections as service
 from geo.services.exports import remove_download
@@ -87,6 +88,8 @@ class DrawRequest(BaseModel):
                                                               "3-5 non-poor); or give frame_id")
     frame_id: int | None = Field(None, ge=1, le=INT32_MAX, description="draw from this recorded frame "
                                                                        "(POST /api/inspections/frames) instead")
+    as_recorded: bool = Field(False, description="with frame_id: draw from the recorded frame even if the registry "
+                                                 "changed since; registry_changes in the answer say what changed")
     seed: text(200) = Field(description="the seed string announced for this draw")
     name: text(200) | None = Field(None, description="plan name (unique); default from year, preset and seed")
     year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
@@ -101,6 +104,11 @@ class DrawRequest(BaseModel):
     return_to_start: bool = Field(False, description="routes end back at the start")
     date: text(10) | None = Field(None, description="inspection date YYYY-MM-DD, for the record")
     straight: bool = Field(False, description="ignore roads; straight-line distances")
+    hours_per_day: float = Field(8.0, gt=0, le=24, description="a team's working day [h]: driving and visits")
+    days: int | None = Field(None, ge=1, le=366, description="days each team may use; default as many as needed")
+    visit_village_min: float = Field(30.0, ge=0, le=1440, description="time at each village besides its households [min]")
+    visit_household_min: float = Field(15.0, ge=0, le=1440, description="time at each sampled household [min]")
+    day_start: str = Field("08:00", pattern=r"^[0-2][0-9]:[0-5][0-9]$", description="when each day starts, HH:MM")
 
     @model_validator(mode="after")
     def _preset_or_frame(self) -> DrawRequest:
@@ -137,7 +145,10 @@ def draw_plan(request: Request, user: Inspector, engine: EngineDep,
     report = service.draw_plan(engine, spec, seed=body.seed, teams=body.teams, start=parse_start(body.start),
                                return_to_start=body.return_to_start, planned_on=parse_date(body.date),
                                use_roads=not body.straight, source=f"api:{user.name}"[:200], actor=user.actor,
-                               frame_id=body.frame_id, name=body.name)
+                               frame_id=body.frame_id, name=body.name, as_recorded=body.as_recorded,
+                               rules=DayRules(hours_per_day=body.hours_per_day, days=body.days,
+                                              village_min=body.visit_village_min,
+                                              household_min=body.visit_household_min, day_start=body.day_start))
     location = str(request.url_for("show_plan", plan_id=report.plan_id))
     return JSON(report.as_dict(), status_code=201, headers={"Location": location})
 

@@ -35,6 +35,8 @@ TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
 PlanQuery = Annotated[str | None, Query(description="督查方案: inspection plan id or name (inspection map)")]
 BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
+TeamQuery = Annotated[int | None, Query(ge=1, le=20, description="检查组: only this team (inspection map)")]
+DayQuery = Annotated[int | None, Query(ge=1, le=366, description="第几天: only this day of the schedule (inspection map)")]
 
 CandidatesQuery = Annotated[int | None, Query(
     ge=0, le=MAX_MAP_CANDIDATES, description=f"选址候选: siting candidates drawn, best first (default "
@@ -142,6 +144,11 @@ def _map_handler(name: str):
                     candidates: CandidatesQuery = None, cell_size: CellSizeQuery = None) -> HTMLResponse:
             return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, candidates=candidates,
                          cell_size=cell_size)
+    elif "team" in spec.options:
+        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
+                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None,
+                    team: TeamQuery = None, day: DayQuery = None) -> HTMLResponse:
+            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, team=team, day=day)
     else:
         def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
                     unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:

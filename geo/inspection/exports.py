@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Literal
@@ -56,6 +57,65 @@ VILLAGE_FORM = [
 ]
 
 _METHOD = {m.value: m.label for m in RouteMethod}
+
+#: The forms' sections as printed in seed 003: (number, name, slice of the form's questions).
+HOUSEHOLD_SECTIONS = ((1, "被调查户基本情况", 0, 5), (2, "贫困户“八有一超”达标情况", 5, 22), (3, "帮扶联系", 22, 30),
+                      (4, "其他事项", 30, 34), (5, "综合判断", 34, 37), (6, "检查人签字", 37, 39))
+VILLAGE_SECTIONS = ((1, "村基本情况", 0, 5), (2, "贫困村“十一有一低于”达标情况", 5, 22),
+                    (3, "脱贫摘帽对象巩固提升情况", 22, 25), (4, "精准帮扶情况", 25, 29), (5, "其他事项", 29, 32),
+                    (6, "检查人签字", 32, 34))
+#: Answer lists offered as drop-downs (data validation) for closed questions.
+CHOICES = {
+    "村类型(核实)": "已退出贫困村,今年计划退出贫困村,未退出贫困村,非贫困村",
+    "疑似错退或返贫": "错退,返贫",
+    "住房裂缝漏雨": "有,无",
+}
+
+
+def answer_choices(question: str) -> str | None:
+    """The drop-down list of a form question (``是,否``, ``有,无``, ``满意,不满意`` ...), or
+    None for numbers and free text."""
+    if question in CHOICES:
+        return CHOICES[question]
+    if question in ("检查人", "检查日期", "帮扶干部姓名", "意见建议", "住房结构") or "/" in question \
+            or "次数" in question or re.search(r"\((人|元|%|米|平方米)\)|及(名称|来源|原因)$", question):
+        return None  # a figure, a name or free text
+    if "满意" in question:
+        return "满意,不满意"
+    if "有无" in question:
+        return "有,无"
+    if question.startswith(("是否", "不愁")) or "是否" in question:
+        return "是,否"
+    return None
+
+
+def household_forms(rows: pd.DataFrame) -> list[dict]:
+    """One 附件1 form per household of :func:`household_table` (names as masked there)."""
+    forms = []
+    for values in rows.to_dict("records"):
+        get = values.get
+        hamlet = f" {get('自然村')}" if isinstance(get("自然村"), str) and get("自然村") else ""
+        forms.append({"title": "附件1　农户调查表",
+                      "place": f"调查地点：{get('乡镇')} {get('行政村')}{hamlet}　第{get('检查组')}组 "
+                               f"第{get('村走访顺序')}村 第{get('户走访顺序')}户",
+                      "facts": f"户编号 {get('户编号')}　户主 {get('户主姓名') or '—'}　农户类型 {get('农户类型')}　"
+                               f"抽样层 {get('抽样层')}",
+                      "sections": [(no, name, HOUSEHOLD_FORM[a:b]) for no, name, a, b in HOUSEHOLD_SECTIONS],
+                      "skip_note": "非贫困户不调查第2、3项及第5项第1问。" if get("农户类型") == "非贫困户" else ""})
+    return forms
+
+
+def village_forms(rows: pd.DataFrame) -> list[dict]:
+    """One 附件2 form per village of :func:`village_table`."""
+    forms = []
+    for values in rows.to_dict("records"):
+        get = values.get
+        forms.append({"title": "附件2　村级调查表",
+                      "place": f"调查村名：{get('乡镇')} {get('行政村')}　第{get('检查组')}组 第{get('走访顺序')}站",
+                      "facts": f"村类别（登记）{get('村类别(登记)')}　抽样户数 {get('抽样户数')}",
+                      "sections": [(no, name, VILLAGE_FORM[a:b]) for no, name, a, b in VILLAGE_SECTIONS],
+                      "skip_note": "非贫困村不调查第2、3、4项。" if get("村类别(登记)") == "非贫困村" else ""})
+    return forms
 
 
 def mask_name(name: object) -> str:
@@ -206,11 +266,33 @@ def frame_table(frame, seed: str | None) -> pd.DataFrame:
 
 def team_table(teams: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "检查组": t["team"], "走访村数": t["villages"], "行车里程(公里)": t["length_km"],
-        "行车时间(小时)": t["hours"], "路程计算": _METHOD.get(t["method"], t["method"]),
-        "村内走访(公里,直线)": t["walk_km"],
+        "检查组": t["team"], "走访村数": t["villages"], "天数": len(t.get("days") or []) or None,
+        "行车里程(公里)": t["length_km"], "行车时间(小时)": t["hours"],
+        "工作时间合计(小时)": t.get("work_hours"), "最长一天(小时)": t.get("longest_day_hours"),
+        "路程计算": _METHOD.get(t["method"], t["method"]),
+        "村内走访(公里,直线)": t["walk_km"], "村内行车(公里)": t.get("drive_in_villages_km"),
         "返回起点(公里)": t["return_leg"]["km"] if t.get("return_leg") else None,
     } for t in teams])
+
+
+SCHEDULE_COLUMNS = ["检查组", "第几天", "站序", "乡镇", "行政村", "抽查户数", "到达", "离开", "上一站至此(公里)",
+                    "村内行车(公里)", "村内步行(公里)", "当天开始", "当天结束", "当天工作(小时)"]
+
+
+def schedule_table(teams: list[dict], team: int | None = None, day: int | None = None) -> pd.DataFrame:
+    """One row per stop: team, day, stop, village, arrival and leaving times (日程)."""
+    rows = []
+    for t in teams:
+        if team is not None and t["team"] != team:
+            continue
+        for d in t.get("days") or []:
+            if day is not None and d["day"] != day:
+                continue
+            for s in d["stops"]:
+                rows.append([t["team"], d["day"], s["stop"], s["township"], s["village"], s["households"],
+                             s["arrive"], s["leave"], s["leg_km"], s["drive_in_village_km"], s["walk_km"],
+                             d["start"], d["end"], d["hours"]])
+    return pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
 
 
 # ---------------------------------------------------------------------- files
@@ -222,9 +304,12 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, blank_columns: dict[str, list[str]],
-               notes: list[tuple[str, str]]) -> None:
+               notes: list[tuple[str, str]], forms: dict[str, list[dict]] | None = None,
+               footer: str = "") -> None:
     """A workbook: a 抽样说明 sheet with ``notes``, then one sheet per table; the inspector's
-    blank columns are shaded, headers bold and frozen."""
+    blank columns are shaded, headers bold and frozen; then ``forms`` (sheet title -> forms
+    of :func:`household_forms` / :func:`village_forms`), laid out for print
+    (:func:`write_forms`), with ``footer`` on every printed page."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -255,7 +340,73 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path, *, blank_columns: di
                 cell.fill = blank_fill
             sheet.column_dimensions[get_column_letter(i)].width = max(8, min(28, len(str(name)) * 2 + 2))
         sheet.freeze_panes = "A2"
+    for title, items in (forms or {}).items():
+        write_forms(book.create_sheet(title), items, footer=footer)
     book.save(path)
+
+
+def write_forms(sheet, forms: list[dict], *, footer: str = "") -> None:
+    """Forms one after another on ``sheet``, each starting on a new A4 page: title, place and
+    registry facts, then 序号 / 项目 / 调查内容 / 填写 rows; answer cells shaded, closed
+    questions with a drop-down of their answers (data validation); the column header repeats
+    on every printed page."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.pagebreak import Break
+
+    thin = Side(style="thin", color="999999")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    shade = PatternFill("solid", fgColor="FFF2CC")
+    wrap = Alignment(wrap_text=True, vertical="center")
+    sheet.append(["序号", "项目", "调查内容", "填写（阴影格）"])
+    for cell in sheet[1]:
+        cell.font, cell.border, cell.alignment = Font(bold=True), box, Alignment(horizontal="center")
+    for column, width in zip("ABCD", (6, 22, 44, 24)):
+        sheet.column_dimensions[column].width = width
+    validations: dict[str, DataValidation] = {}
+    for n, form in enumerate(forms):
+        row = sheet.max_row + 1
+        if n:
+            sheet.row_breaks.append(Break(id=row - 1))
+        for text, font in ((form["title"], Font(bold=True, size=14)), (form["place"], Font(size=10)),
+                           (form["facts"], Font(size=10))):
+            sheet.cell(row=row, column=1, value=tabular.xlsx_text(text)).font = font
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+            row += 1
+        for number, section, questions in form["sections"]:
+            first = row
+            for question in questions:
+                sheet.cell(row=row, column=3, value=question).alignment = wrap
+                answer = sheet.cell(row=row, column=4)
+                answer.fill = shade
+                choices = answer_choices(question)
+                if choices:
+                    if choices not in validations:
+                        validations[choices] = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True,
+                                                              showErrorMessage=True, errorTitle="请选择",
+                                                              error=f"请从下拉列表选择：{choices}")
+                        sheet.add_data_validation(validations[choices])
+                    validations[choices].add(answer.coordinate)
+                for column in range(1, 5):
+                    sheet.cell(row=row, column=column).border = box
+                row += 1
+            sheet.cell(row=first, column=1, value=number).alignment = Alignment(horizontal="center", vertical="top")
+            sheet.cell(row=first, column=2, value=section).alignment = Alignment(wrap_text=True, vertical="top")
+            if row - 1 > first:
+                sheet.merge_cells(start_row=first, start_column=1, end_row=row - 1, end_column=1)
+                sheet.merge_cells(start_row=first, start_column=2, end_row=row - 1, end_column=2)
+        if form.get("skip_note"):
+            sheet.cell(row=row, column=1, value=form["skip_note"]).font = Font(italic=True, size=9)
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+    sheet.print_title_rows = "1:1"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.oddFooter.center.text = (footer + "　" if footer else "") + "第 &P 页，共 &N 页"
 
 
 def sample_geojson(villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, teams: list[dict],

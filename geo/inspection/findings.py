@@ -187,3 +187,179 @@ def table4(villages: pd.DataFrame, households: pd.DataFrame, tallies: pd.DataFra
         "缺额(户)": bad["shortfall"],
     }).reset_index(drop=True)
     return {"counts": counts, "unmet": unmet}
+
+
+# ---------------------------------------------------------------------- 表4 whole, 表5
+
+#: 表4's blocks in seed 003's order.
+T4_ORGANISATION = "督查组织"
+T4_BASIC = "督查基本情况"
+T4_HOUSEHOLDS = "主要目标任务完成情况：贫困户“八有一超”情况"
+T4_VILLAGES = "主要目标任务完成情况：贫困村“十一有一低于”情况"
+T4_COUNTY = "摘帽县“九有一低于”情况"
+T4_CONSOLIDATION = "脱贫摘帽对象巩固提升情况"
+T4_FUNDS = "扶贫资金管理使用情况"
+T4_SAMPLED = "抽查户情况"
+T4_JUDGEMENT = "综合研判"
+TO_FILL = "待督查组填报"
+FROM_COUNTY = "数据由县提供"
+
+#: 八有一超 rows: (seed 003's wording, unit, household flag whose False counts it, or None).
+EIGHT_ITEMS = (
+    ("1.未实现两不愁户数", "户", "assured_food_clothing"),
+    ("2.因贫未读或辍学适龄学生人数", "人", "assured_education"),
+    ("3.未参加城乡医保（新农合）人数", "人", "assured_medical"),
+    ("4.无安全住房户数", "户", "assured_housing"),
+    ("5.督查易地搬迁户数", "户", None),
+    ("6.无生活用电户数", "户", "has_power"),
+    ("7.无安全饮水户数", "户", "has_safe_water"),
+    ("8.无广播电视信号户数", "户", "has_tv"),
+    ("9.无路通村屯户数", "户", None),
+)
+#: 十一有一低于 rows: (seed 003's wording, the exit scorecard's item code).
+ELEVEN_ITEMS = (
+    ("1.无特色产业村数", ("feature_industry",)), ("2.有稳固住房达不到标准的村数", ("stable_housing",)),
+    ("3.教育保障达不到标准的村数", ("education",)), ("4.医疗保障达不到标准的村数", ("medical",)),
+    ("5.安全饮水达不到标准的村数", ("safe_water",)),
+    ("6.通村屯道路达不到标准的村数", ("road_to_village", "roads_to_settlements")),
+    ("7.有电用达不到标准的村数", ("power",)), ("8.公共服务设施达不到标准的村数", ("public_services",)),
+    ("9.有电视看达不到标准的村数", ("tv",)), ("10.无集体经济村数", ("collective_economy",)),
+    ("11.软弱涣散基层党组织村数", ("party_organisation",)), ("12.贫困发生率高于3%的村数", ("poverty_incidence",)),
+)
+COUNTY_ITEMS = ("1.有特色产业达标情况", "2.有稳固住房达标情况", "3.教育保障达标情况", "4.医疗保障达标情况",
+                "5.安全饮水达标情况", "6.通村屯道路达标情况", "7.有电用达标情况", "8.公共服务设施达标情况",
+                "9.有社会救助达标情况", "10.贫困发生率达标情况")
+FUND_ITEMS = (("1.涉农资金整合计划数、实际到位数、截止检查时拨付数", "万元"),
+              ("2.教育扶贫救助基金总额、已发放额、惠及人数", "万元/人"),
+              ("3.卫生扶贫救助基金总额、已发放额、惠及人数", "万元/人"),
+              ("4.扶贫小额信贷风险基金总额、贷款余额、惠及户数", "万元/户"),
+              ("5.产业扶持基金全县总额、贫困村总额、抽查贫困村总额、借出总额", "万元"))
+
+
+def table4_full(
+    villages: pd.DataFrame,
+    households: pd.DataFrame,
+    tallies: pd.DataFrame,
+    *,
+    plan_year: int,
+    labels: dict[str, str],
+    findings: pd.DataFrame,
+    household_flags: pd.DataFrame | None = None,
+    village_results: pd.DataFrame | None = None,
+    inspectors: int | None = None,
+) -> pd.DataFrame:
+    """表4 督查任务完成情况汇总表, every block of seed 003, filled where the atlas knows.
+
+    Parameters
+    ----------
+    villages, households
+        The recorded sample.
+    findings
+        The plan's findings (:func:`geo.services.findings.list_findings`): 漏评 and 错退 are
+        counted by household from findings of those kinds.
+    household_flags
+        Registry flags of the sampled households by ``household_id`` (``assured_*``,
+        ``has_*``; None where unknown): 八有一超 counts among registered poor households.
+    village_results
+        The exit scorecard of the sampled villages: ``village_id``, ``item_code``, ``result``
+        (pass, fail, unknown): 十一有一低于 counts.
+    inspectors
+        Inspectors assigned to the plan (参与人数).
+
+    Returns
+    -------
+    DataFrame
+        ``类别``, ``项目``, ``单位``, ``数量``, ``备注``; 数量 is None where the inspectors or the
+        county fill it in (备注 says who).
+    """
+    rows: list[tuple] = []
+
+    def add(block, item, unit, value=None, note=""):
+        rows.append((block, item, unit, value, note))
+
+    add(T4_ORGANISATION, "参与部门", "个", None, TO_FILL)
+    add(T4_ORGANISATION, "参与人数", "人", inspectors, "已分配到本方案的督查人员" if inspectors else TO_FILL)
+    for item, unit, value in table4(villages, households, tallies, plan_year=plan_year, labels=labels)[
+            "counts"].itertuples(index=False):
+        add(T4_BASIC, item.strip(), unit, value)
+    add(T4_BASIC, "4.家庭人口、户籍、明白卡等不一致的户数", "户", None, "入户核实后填报（附件1第1项）")
+    add(T4_BASIC, "5.帮扶措施与致贫原因不一致的户数", "户", None, "入户核实后填报（附件1第1项）")
+
+    poor = households["status"].isin([HouseholdStatus.REGISTERED.value, HouseholdStatus.RETURNED.value,
+                                      HouseholdStatus.PLANNED_EXIT.value, HouseholdStatus.EXITED.value])
+    planned = [household_type(s, y, plan_year) == "今年计划脱贫户"
+               for s, y in zip(households["status"], households["status_year"])]
+    flags = household_flags.set_index("household_id") if household_flags is not None and len(household_flags) \
+        else None
+    for item, unit, column in EIGHT_ITEMS:
+        if column is None or flags is None or column not in flags.columns:
+            add(T4_HOUSEHOLDS, item, unit, None, "入户核实后填报（附件1）")
+            add(T4_HOUSEHOLDS, "  其中：今年计划脱贫户", unit, None, "")
+            continue
+        lacking = unknown = lacking_planned = 0
+        for hid, is_poor, is_planned in zip(households["household_id"], poor, planned):
+            if not is_poor:
+                continue
+            value = flags[column].get(int(hid)) if hid is not None and not pd.isna(hid) else None
+            if value is None or pd.isna(value):
+                unknown += 1
+            elif not bool(value):
+                lacking += 1
+                lacking_planned += int(is_planned)
+        note = "登记农户标记（按户计），入户核实后更正" + (f"；{unknown}户无记录" if unknown else "")
+        add(T4_HOUSEHOLDS, item, "户" if unit == "人" else unit, lacking, note)
+        add(T4_HOUSEHOLDS, "  其中：今年计划脱贫户", "户" if unit == "人" else unit, lacking_planned, "")
+
+    cards = village_results if village_results is not None else pd.DataFrame(columns=["village_id", "item_code",
+                                                                                        "result"])
+    cards = cards[cards["village_id"].isin(set(villages["village_id"].dropna().astype(int)))]
+    for item, codes in ELEVEN_ITEMS:
+        mine = cards[cards["item_code"].isin(codes)]
+        if mine.empty:
+            add(T4_VILLAGES, item, "个", None, "入村核实后填报（附件2）")
+            continue
+        failed = mine.loc[mine["result"] == "fail", "village_id"].nunique()
+        unknown = mine.loc[mine["result"] == "unknown", "village_id"].nunique()
+        add(T4_VILLAGES, item, "个", int(failed), "按登记村级指标和图层分析（贫困村退出标准核查）；已退出村和今年计划退出村填报"
+            + (f"；{unknown}个村无法判断" if unknown else ""))
+    for item in COUNTY_ITEMS:
+        add(T4_COUNTY, item, "", None, "已摘帽县和今年计划摘帽县填报")
+    add(T4_CONSOLIDATION, "1.全县“回头看”发现已脱贫户个别指标未达到脱贫标准户数", "户", None, FROM_COUNTY)
+    add(T4_CONSOLIDATION, "2.全县截至检查时通过“回头帮”实现达标户数", "户", None, FROM_COUNTY)
+    for item, unit in FUND_ITEMS:
+        add(T4_FUNDS, item, unit, None, FROM_COUNTY)
+
+    def households_with(kind: FindingKind) -> int:
+        if findings is None or findings.empty:
+            return 0
+        mine = findings[findings["kind"] == kind.value]
+        coded = mine["household_code"].dropna()
+        return int(coded.nunique() + mine["household_code"].isna().sum())
+
+    add(T4_SAMPLED, "贫困户信息比对核查不一致户数", "户", None, "入户核实后填报（附件2第5项）")
+    add(T4_SAMPLED, "漏评情况：疑似漏评户数", "户", households_with(FindingKind.MISSED), "按已登记的“漏评”问题计")
+    add(T4_SAMPLED, "错退情况：疑似错退户数", "户", households_with(FindingKind.WRONG_EXIT), "按已登记的“错退”问题计")
+    add(T4_SAMPLED, "帮扶认可情况：对脱贫攻坚政策、帮扶措施及成效、脱贫退出等不认可户数", "户", None,
+        "入户核实后填报（附件1第3项第8问）")
+    add(T4_SAMPLED, "  其中：非贫困户户数", "户", None, "")
+    total = 0 if findings is None else len(findings)
+    open_ = 0 if findings is None or findings.empty else int((findings["status"] != FindingStatus.CLOSED.value).sum())
+    add(T4_JUDGEMENT, "研判该县能否顺利完成今年扶贫目标任务？（能/不能，若不能说明具体原因）", "", None,
+        f"督查组研判填报；已登记问题{total}个，其中未整改销号{open_}个")
+    return pd.DataFrame(rows, columns=["类别", "项目", "单位", "数量", "备注"])
+
+
+def table5(findings: pd.DataFrame) -> pd.DataFrame:
+    """表5 反馈问题整改情况抽查汇总表: every finding fed back, its rectification as recorded,
+    and a blank column for what the spot check of the rectification found."""
+    columns = ["序号", "问题编号", "乡镇", "行政村", "类别", "问题", "责任单位", "整改时限", "整改状态", "整改佐证",
+               "销号日期", "是否逾期", "抽查核实情况", "备注"]
+    if findings is None or findings.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for n, f in enumerate(findings.itertuples(index=False), start=1):
+        rows.append([n, f.code, f.township_name, f.village_name,
+                     f"{FindingCategory(f.category).label}·{FindingKind(f.kind).label}", f.description,
+                     f.responsible_unit, f.deadline, FindingStatus(f.status).label, f.evidence_note or "",
+                     f.closed_on, "是" if bool(f.overdue) else "否", "", ""])
+    return pd.DataFrame(rows, columns=columns)

@@ -17,6 +17,7 @@ from geo.storage.inspection import (
     assign_inspector,
     count_findings,
     find_plan,
+    find_seed,
     insert_draw,
     insert_finding,
     insert_frame,
@@ -39,7 +40,7 @@ from geo.storage.inspection import (
 
 __all__ = [
     "ASSIGNMENTS", "DRAWS", "FINDINGS", "FRAMES", "HOUSEHOLDS", "PLANS", "VILLAGES", "assign_inspector",
-    "count_findings", "find_plan", "insert_draw", "insert_finding", "insert_frame", "insert_plan",
+    "count_findings", "find_plan", "find_seed", "insert_draw", "insert_finding", "insert_frame", "insert_plan",
     "insert_sampled_households", "insert_sampled_villages", "last_record_hash", "read_chain", "plan_assignees", "read_assignments",
     "read_draw", "read_findings", "read_frame", "read_plans", "read_sampled_households", "read_sampled_villages",
     "unassign_inspector", "update_finding",

@@ -5,10 +5,22 @@ geometry, travel time slower on gravel and earth roads; :mod:`geo.network`); a p
 the network cannot join, or every pair when there are no roads, falls back to the straight
 line, and each leg says which it used. Routes minimise travel time and report kilometres.
 
-Ordering: exact (Held-Karp dynamic programming) up to :data:`EXACT_UP_TO` stops, else nearest
-neighbour then 2-opt. Teams: townships are kept together (seed 003 gave each group whole
-towns) and split only when there are more teams than townships; the number of household
-visits is balanced by a linear partition along a tour of the townships.
+Two planners:
+
+* ``solver`` (the default): a vehicle-routing solver (Google OR-Tools' routing library) over
+  the road-time matrix gives each team its villages and their order, minimising driving time
+  plus the longest team's working time (driving and visits), so the loads balance
+  (:func:`solve_orders`). Time in a village is a fixed time per village and per household
+  plus getting round it: driving to its settlements where a road reaches them, walking only
+  the last stretch (:func:`village_visit`).
+* ``nearest`` (the earlier planner, kept for comparison): townships kept together per team,
+  each team's order exact (Held-Karp) up to :data:`EXACT_UP_TO` stops, else nearest
+  neighbour then 2-opt.
+
+Either route is cut into days (:func:`cut_into_days`): a day takes the next village while the
+drive and the visit end within :attr:`DayRules.hours_per_day`, and the team spends the night
+where the day ended. With :attr:`DayRules.days` the solver bounds each team's total and
+tightens the bound until the days fit (:func:`plan_days`).
 """
 
 from __future__ import annotations
@@ -197,12 +209,15 @@ def leg_distances(
 # ---------------------------------------------------------------------- teams
 
 
-def linear_partition(loads: list[float], parts: int) -> list[int]:
-    """Cut a sequence into ``parts`` non-empty contiguous runs minimising the largest run's sum.
-    Returns the start index of each run."""
+def linear_partition(loads: list[float], parts: int, *, max_len: int | None = None) -> list[int]:
+    """Cut a sequence into ``parts`` non-empty contiguous runs minimising the largest run's sum,
+    each run at most ``max_len`` items long (None: any length). Returns the start index of
+    each run."""
     n = len(loads)
-    if not 1 <= parts <= n:
-        raise ValidationError(f"cannot cut {n} item(s) into {parts} non-empty parts")
+    if not 1 <= parts <= n or (max_len is not None and parts * max_len < n):
+        raise ValidationError(f"cannot cut {n} item(s) into {parts} non-empty parts"
+                              + (f" of at most {max_len}" if max_len is not None else ""))
+    longest = n if max_len is None else max_len
     prefix = np.concatenate([[0.0], np.cumsum(loads)])
     inf = float("inf")
     best = np.full((parts + 1, n + 1), inf)
@@ -210,7 +225,7 @@ def linear_partition(loads: list[float], parts: int) -> list[int]:
     best[0, 0] = 0.0
     for k in range(1, parts + 1):
         for i in range(k, n + 1):
-            for j in range(k - 1, i):
+            for j in range(max(k - 1, i - longest), i):
                 value = max(best[k - 1, j], prefix[i] - prefix[j])
                 if value < best[k, i] - 1e-12:
                     best[k, i], cut[k, i] = value, j
@@ -288,12 +303,400 @@ def _tour(xy: np.ndarray) -> list[int]:
     return order_stops(cost)
 
 
+# ---------------------------------------------------------------------- days
+
+
+#: Walking speed inside a village [km/h].
+WALK_KPH = 4.0
+#: A settlement closer than this to the village committee is walked to, not driven to [m].
+WALK_ONLY_M = 500.0
+#: A settlement is driven to when a road passes within this distance of it [m].
+ROAD_REACH_M = 300.0
+
+
+@dataclass(frozen=True)
+class DayRules:
+    """How long a team works a day and how long a visit takes.
+
+    Attributes
+    ----------
+    hours_per_day
+        A team's working day [h]: leaving the start, every visit and the drive back.
+    village_min
+        Time at each village besides its households (village committee, records) [min].
+    household_min
+        Time at each sampled household [min].
+    days
+        Days each team may use; None: as few as the villages need.
+    day_start
+        When each day leaves the start, ``HH:MM`` (for arrival times).
+    """
+
+    hours_per_day: float = 8.0
+    village_min: float = 30.0
+    household_min: float = 15.0
+    days: int | None = None
+    day_start: str = "08:00"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.hours_per_day, (int, float)) and 0 < self.hours_per_day <= 24):
+            raise ValidationError(f"--hours-per-day {self.hours_per_day}: give hours > 0 and at most 24")
+        for option, value in (("--visit-village-min", self.village_min), ("--visit-household-min", self.household_min)):
+            if not (isinstance(value, (int, float)) and 0 <= value <= 24 * 60):
+                raise ValidationError(f"{option} {value}: give minutes from 0 to 1440")
+        if self.days is not None and not 1 <= int(self.days) <= 366:
+            raise ValidationError(f"--days {self.days}: give a number of days from 1 to 366")
+        self.start_minute  # noqa: B018 - checks the format
+
+    @property
+    def limit_s(self) -> float:
+        return self.hours_per_day * 3600.0
+
+    @property
+    def start_minute(self) -> int:
+        try:
+            hours, minutes = (int(p) for p in str(self.day_start).split(":"))
+        except ValueError:
+            raise ValidationError(f"--day-start {self.day_start!r}: use HH:MM, e.g. 08:00") from None
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValidationError(f"--day-start {self.day_start!r}: use HH:MM, e.g. 08:00")
+        return hours * 60 + minutes
+
+    def clock(self, seconds: float) -> str:
+        """``HH:MM`` at ``seconds`` after the day's start (``+1`` past midnight)."""
+        minute = self.start_minute + round(seconds / 60.0)
+        return f"{minute // 60 % 24:02d}:{minute % 60:02d}" + ("+1" if minute >= 24 * 60 else "")
+
+    def visit_s(self, households: int, moving_s: float = 0.0) -> float:
+        """Time in a village with ``households`` visits and ``moving_s`` inside it [s]."""
+        return (self.village_min + self.household_min * households) * 60.0 + moving_s
+
+
+@dataclass(frozen=True)
+class VillageVisit:
+    """Inside one village: the households' visiting order and how the team gets round.
+
+    The team arrives at the village committee, drives to each settlement (自然村) a road reaches
+    (farther than :data:`WALK_ONLY_M`) and walks from there to its households and back to the
+    car; households of other settlements, or of none, are walked to from the committee. The
+    team ends back at the committee.
+    """
+
+    order: list[int]
+    drive_m: float = 0.0
+    drive_s: float = 0.0
+    walk_m: float = 0.0
+    driven_settlements: int = 0
+
+    @property
+    def walk_s(self) -> float:
+        return self.walk_m * 3.6 / WALK_KPH
+
+    @property
+    def moving_s(self) -> float:
+        return self.drive_s + self.walk_s
+
+
+def _walk_loop(origin, points: list) -> tuple[list[int], float]:
+    """A closed walk from ``origin`` through ``points`` (EPSG:4326): order and length [m]."""
+    if not points:
+        return [], 0.0
+    cost = straight_line_m(gpd.GeoSeries([origin, *points], crs=4326))
+    order = order_stops(cost, closed=True)
+    return [i - 1 for i in order[1:]], path_cost(order, cost, closed=True)
+
+
+def village_visit(
+    committee: Point | None,
+    households: gpd.GeoSeries,
+    settlements: list,
+    *,
+    network: RoadNetwork | None = None,
+    max_access_m: float = DEFAULT_MAX_ACCESS_M,
+) -> VillageVisit:
+    """How a team goes round one village's sampled ``households`` (EPSG:4326 points, None when
+    unlocated); ``settlements`` gives each household's settlement point (or None).
+
+    The team drives from the committee over the roads to the point of a road nearest each
+    settlement farther than :data:`WALK_ONLY_M` (when a road passes within ``max_access_m``
+    and that is nearer than the committee), walks from there to the settlement, its
+    households and back to the car; everything else is walked from the committee. Returns
+    positions in ``households`` in visiting order (unlocated households last), the driving
+    inside the village and the walking (straight lines).
+    """
+    located = [i for i, g in enumerate(households) if g is not None and not g.is_empty]
+    unlocated = [i for i in range(len(households)) if i not in located]
+    if not located:
+        return VillageVisit(unlocated)
+    origin = committee if committee is not None and not committee.is_empty else households.iloc[located[0]]
+    groups: dict[bytes, tuple[Point, list[int]]] = {}
+    for i in located:
+        point = settlements[i] if i < len(settlements) else None
+        if point is not None and not point.is_empty:
+            groups.setdefault(point.wkb, (point, []))[1].append(i)
+    keys = list(groups)
+    driven: list[tuple[Point, list[int], float]] = []
+    drive_m = drive_s = 0.0
+    if network is not None and keys:
+        pts = gpd.GeoSeries([origin, *[groups[k][0] for k in keys]], crs=4326)
+        apart = straight_line_m(pts)[0]
+        access = network.locate(pts, max_distance_m=max_access_m).distance_m
+        time = network.distance_matrix(pts, weight="time_s", max_access_m=max_access_m, include_access=False)
+        length = network.distance_matrix(pts, weight="length_m", max_access_m=max_access_m, include_access=False)
+        reach = [j for j in range(1, len(pts)) if apart[j] > WALK_ONLY_M and np.isfinite(time[0, j])
+                 and np.isfinite(time[j, 0]) and access[j] < apart[j]]
+        if reach:
+            idx = [0, *reach]
+            sub = time[np.ix_(idx, idx)]
+            order = order_stops(sub, closed=True)
+            drive_s = path_cost(order, sub, closed=True)
+            drive_m = path_cost(order, length[np.ix_(idx, idx)], closed=True)
+            driven = [(*groups[keys[idx[i] - 1]], float(access[idx[i]])) for i in order[1:]]
+    driving = _round_village(households, located, origin, driven, drive_m, drive_s, unlocated)
+    walking = _round_village(households, located, origin, [], 0.0, 0.0, unlocated)
+    return driving if driving.moving_s <= walking.moving_s else walking
+
+
+def _round_village(households, located, origin, driven, drive_m, drive_s, unlocated) -> VillageVisit:
+    driven_members = {i for _, members, _ in driven for i in members}
+    walked = [i for i in located if i not in driven_members]
+    order, walk_m = _walk_loop(origin, [households.iloc[i] for i in walked])
+    visit = [walked[i] for i in order]
+    for point, members, last_stretch in driven:
+        order, metres = _walk_loop(point, [households.iloc[i] for i in members])
+        visit += [members[i] for i in order]
+        walk_m += metres + 2 * last_stretch
+    return VillageVisit(visit + unlocated, drive_m, drive_s, walk_m, len(driven))
+
+
+def check_day_fits(time_s: np.ndarray, service_s: np.ndarray, rules: DayRules, names: list[str]) -> None:
+    """Every village must fit in a day with the drive to it from the nearest place a team
+    can spend the night before (the start or another village).
+
+    Raises
+    ------
+    ValidationError
+        Naming the villages that do not fit (at most three) and what each takes.
+    """
+    n = len(service_s)
+    into = time_s[:, 1:].astype(float).copy()
+    into[np.arange(1, n + 1), np.arange(n)] = np.inf  # not from itself
+    nearest = into.min(axis=0) if n else np.zeros(0)
+    total = nearest + service_s
+    over = np.flatnonzero(total > rules.limit_s + 1e-6)
+    if not len(over):
+        return
+    shown = "; ".join(f"{names[i]}: {service_s[i] / 3600:.1f} h in the village after at least "
+                      f"{nearest[i] / 3600:.1f} h driving = {total[i] / 3600:.1f} h" for i in over[:3])
+    more = f" and {len(over) - 3} more" if len(over) > 3 else ""
+    raise ValidationError(
+        f"--hours-per-day {rules.hours_per_day:g}: a day is shorter than one visit ({shown}{more}); allow more "
+        f"hours a day, or shorter visits (--visit-village-min {rules.village_min:g}, --visit-household-min "
+        f"{rules.household_min:g}); nothing was drawn")
+
+
+def _integer(matrix: np.ndarray) -> np.ndarray:
+    """Seconds rounded up, so a day within the limit in the solver is within it in fact."""
+    return np.ceil(np.nan_to_num(matrix, nan=0.0, posinf=1e9)).astype(np.int64)
+
+
+#: A team's fair share of the work: the visits divided among the teams, plus one drive out,
+#: times this; each second a team works beyond it costs :data:`BALANCE_COST` seconds of driving.
+BALANCE = 1.15
+BALANCE_COST = 2
+
+
+def solver_seconds(stops: int) -> float:
+    """Default search time of the routing solver for ``stops`` villages [s]."""
+    return min(10.0, 1.0 + stops / 25.0)
+
+
+def solve_orders(
+    time_s: np.ndarray,
+    service_s: np.ndarray,
+    *,
+    teams: int,
+    limit_s: float | None = None,
+    day_s: float | None = None,
+    closed: bool = False,
+    seconds: float | None = None,
+    balance_s: float | None = None,
+    balance_cost: int = BALANCE_COST,
+) -> list[list[int]] | None:
+    """Each team's visiting order from the OR-Tools routing solver.
+
+    Every team leaves the start (row 0 of ``time_s``), visits its villages (1..n) and ends at
+    the last one (``closed``: back at the start). The solver minimises the driving time plus,
+    for the loads to balance, ``balance_cost`` times each second a team works (driving and
+    ``service_s``) beyond ``balance_s``; every team gets at least one village; with
+    ``limit_s`` no team works longer in all; a leg that with the visit after it would not fit
+    one day of ``day_s`` is never used.
+
+    Returns
+    -------
+    list of lists of village indices (1..n), one per team; None when no solution was found.
+    """
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    n = len(time_s) - 1
+    end = n + 1  # a free end for open routes
+    travel = np.zeros((n + 2, n + 2), dtype=np.int64)
+    travel[: n + 1, : n + 1] = _integer(time_s)
+    if closed:
+        travel[:, end] = travel[:, 0]
+    np.fill_diagonal(travel, 0)
+    service = np.concatenate([[0], _integer(service_s), [0]])
+    manager = pywrapcp.RoutingIndexManager(n + 2, teams, [0] * teams, [end] * teams)
+    routing = pywrapcp.RoutingModel(manager)
+    # matrices, not Python callbacks: the search evaluates arcs in C++ (many times faster)
+    drive = routing.RegisterTransitMatrix(travel.tolist())
+    work = routing.RegisterTransitMatrix((travel + service[:, None]).tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(drive)
+    capacity = int(limit_s) if limit_s is not None else int(travel.sum() + service.sum() + 1)
+    routing.AddDimension(work, 0, capacity, True, "work")
+    dimension = routing.GetDimensionOrDie("work")
+    if balance_s is not None:
+        for v in range(teams):
+            dimension.SetCumulVarSoftUpperBound(routing.End(v), int(balance_s), int(balance_cost))
+    solver = routing.solver()
+    for v in range(min(teams, n)):
+        solver.Add(routing.NextVar(routing.Start(v)) != routing.End(v))
+    if day_s is not None:
+        too_long = travel[: n + 1, 1: n + 1] + service[1: n + 1][None, :] > day_s
+        for a, b in np.argwhere(too_long):
+            a, b = int(a), int(b) + 1
+            if a == b:
+                continue
+            starts = [routing.Start(v) for v in range(teams)] if a == 0 else [manager.NodeToIndex(a)]
+            for index in starts:
+                routing.NextVar(index).RemoveValue(manager.NodeToIndex(b))
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.time_limit.FromMilliseconds(max(1, int((solver_seconds(n) if seconds is None else seconds) * 1000)))
+    solution = routing.SolveWithParameters(params)
+    if solution is None:
+        return None
+    orders = []
+    for v in range(teams):
+        index = solution.Value(routing.NextVar(routing.Start(v)))
+        order = []
+        while not routing.IsEnd(index):
+            order.append(manager.IndexToNode(index))
+            index = solution.Value(routing.NextVar(index))
+        orders.append(order)
+    return orders
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One team day: stops (row labels) in order, arrival and leaving times, when the day ends
+    (after the last visit, or back at the start on a closed route's last day) and its driving,
+    all [s] after the day's start. Each day but the first starts where the last one ended."""
+
+    day: int
+    stops: list
+    arrive_s: list[float]
+    leave_s: list[float]
+    end_s: float
+    drive_s: float
+
+
+def cut_into_days(order: list[int], time_s: np.ndarray, service_s: np.ndarray, rules: DayRules, *,
+                  closed: bool = False) -> list[tuple[list[int], list[float], list[float], float, float]]:
+    """Cut a team's visiting order (village indices 1..n, from the start at 0) into days: a day
+    takes the next village while the drive to it and the visit end within the day limit, and
+    the team spends the night where the day ended. A closed route's last day ends back at the
+    start (a day of its own when the drive back does not fit).
+
+    Returns per day: its stops, arrivals, departures, end and driving [s after its start].
+
+    Raises
+    ------
+    ValidationError
+        A drive and visit that do not fit in a day of their own.
+    """
+    limit = rules.limit_s + 1e-6
+    days: list[tuple[list[int], list[float], list[float], float, float]] = []
+    here, stops, arrive, leave, clock, drive = 0, [], [], [], 0.0, 0.0
+    for stop in order:
+        leg, visit = float(time_s[here, stop]), float(service_s[stop - 1])
+        if stops and clock + leg + visit > limit:
+            days.append((stops, arrive, leave, clock, drive))
+            stops, arrive, leave, clock, drive = [], [], [], 0.0, 0.0
+        if leg + visit > limit:
+            raise ValidationError(f"--hours-per-day {rules.hours_per_day:g}: the drive to village {stop} "
+                                  f"({leg / 3600:.1f} h) and its visit ({visit / 3600:.1f} h) do not fit in one day")
+        stops.append(stop)
+        arrive.append(clock + leg)
+        clock += leg + visit
+        drive += leg
+        leave.append(clock)
+        here = stop
+    if closed and here != 0:
+        back = float(time_s[here, 0])
+        if stops and clock + back > limit:
+            days.append((stops, arrive, leave, clock, drive))
+            stops, arrive, leave, clock, drive = [], [], [], 0.0, 0.0
+        clock += back
+        drive += back
+    if stops or clock:
+        days.append((stops, arrive, leave, clock, drive))
+    return days
+
+
+def plan_days(
+    time_s: np.ndarray,
+    service_s: np.ndarray,
+    *,
+    teams: int,
+    rules: DayRules,
+    names: list[str] | None = None,
+    closed: bool = False,
+    seconds: float | None = None,
+) -> list[list[tuple]]:
+    """The solver's routes, cut into days (:func:`solve_orders`, :func:`cut_into_days`).
+
+    Work beyond a team's share (:data:`BALANCE`) costs extra, so the loads balance; with
+    ``rules.days`` each team's total is bounded by ``days × hours_per_day``, tightened while
+    cutting leaves a team more days than that.
+
+    Raises
+    ------
+    ValidationError
+        A visit that does not fit in a day; the villages do not fit in ``rules.days`` days.
+    """
+    n = len(time_s) - 1
+    names = names or [f"village {i}" for i in range(1, n + 1)]
+    service_s = np.asarray(service_s, dtype=float)
+    check_day_fits(time_s, service_s, rules, names)
+    share = (float(service_s.sum()) / teams + float(np.max(time_s[0, 1:], initial=0.0))) * BALANCE
+    caps = [None] if rules.days is None else [rules.days * rules.limit_s * f for f in (1.0, 0.9, 0.8)]
+    for cap in caps:
+        orders = solve_orders(time_s, service_s, teams=teams, limit_s=cap, day_s=rules.limit_s, closed=closed,
+                              seconds=seconds, balance_s=share)
+        if orders is None:
+            continue
+        days = [cut_into_days(o, time_s, service_s, rules, closed=closed) for o in orders]
+        if rules.days is None or max(len(d) for d in days) <= rules.days:
+            return days
+    if rules.days is None:
+        raise ValidationError("the route solver found no routes for these villages within the day limit; "
+                              "allow more hours a day (--hours-per-day); nothing was drawn")
+    work = float(service_s.sum()) / 3600.0
+    raise ValidationError(
+        f"{n} villages do not fit in {teams} team(s) × {rules.days} day(s) of {rules.hours_per_day:g} h "
+        f"({work:.1f} h in the villages alone, besides driving); allow more --days or --teams, or leave "
+        "--days out to plan the days needed; nothing was drawn")
+
+
 # ---------------------------------------------------------------------- the whole plan
 
 
 @dataclass(frozen=True)
 class TeamRoute:
-    """One team's visiting order: stop row labels, leg lengths [m] and methods, totals."""
+    """One team's visiting order: stop row labels with the leg into each (lengths [m], times
+    [s], methods, lines), the legs back to the start, and the days (empty without day rules)."""
 
     team: int
     stops: list
@@ -302,18 +705,29 @@ class TeamRoute:
     leg_methods: list[RouteMethod]
     legs: list[LineString]
     closed: bool
+    returns: list[tuple[LineString, float, float, RouteMethod]] = field(default_factory=list)
+    days: list[DayPlan] = field(default_factory=list)
 
     @property
     def length_km(self) -> float:
-        return float(sum(self.leg_m)) / 1000.0
+        return (float(sum(self.leg_m)) + sum(r[1] for r in self.returns)) / 1000.0
 
     @property
     def hours(self) -> float:
-        return float(sum(self.leg_s)) / 3600.0
+        return (float(sum(self.leg_s)) + sum(r[2] for r in self.returns)) / 3600.0
 
     @property
     def method(self) -> RouteMethod:
-        return combine_methods(self.leg_methods)
+        return combine_methods(self.leg_methods + [r[3] for r in self.returns])
+
+    @property
+    def work_hours(self) -> float:
+        """Driving and visits over every day [h]."""
+        return sum(d.end_s for d in self.days) / 3600.0
+
+    @property
+    def longest_day_hours(self) -> float:
+        return max((d.end_s for d in self.days), default=0.0) / 3600.0
 
 
 def combine_methods(methods: list[RouteMethod]) -> RouteMethod:
@@ -325,6 +739,9 @@ def combine_methods(methods: list[RouteMethod]) -> RouteMethod:
     return RouteMethod.MIXED
 
 
+PLANNERS = ("solver", "nearest")
+
+
 def plan_routes(
     stops: gpd.GeoDataFrame,
     *,
@@ -333,6 +750,12 @@ def plan_routes(
     roads: gpd.GeoDataFrame | None = None,
     return_to_start: bool = False,
     max_access_m: float = DEFAULT_MAX_ACCESS_M,
+    rules: DayRules | None = None,
+    service_s: list[float] | np.ndarray | None = None,
+    planner: str = "solver",
+    network: RoadNetwork | None = None,
+    distances: Distances | None = None,
+    seconds: float | None = None,
 ) -> list[TeamRoute]:
     """Split ``stops`` across teams and order each team's visits from ``start``.
 
@@ -344,10 +767,22 @@ def plan_routes(
         Start point, EPSG:4326 (the county seat by default in the CLI).
     teams
         Number of inspection teams.
-    roads
-        Road lines for network distances; None or empty for straight lines.
+    roads, network
+        Road lines, or their network, for network distances; None or empty for straight lines.
     return_to_start
-        Close each route back at the start.
+        Without day rules: close each route back at the start.
+    rules
+        Plan in days (each from the start and back within the day limit); None: one open
+        route per team, as before days were planned.
+    service_s
+        Time in each village [s]; default from ``rules`` and ``load``.
+    planner
+        With ``rules``: ``solver`` (OR-Tools routing) or ``nearest`` (townships per team,
+        nearest neighbour + 2-opt, cut into days).
+    distances
+        The leg distances between ``start`` (row 0) and ``stops``, when already computed.
+    seconds
+        The solver's search time; default :func:`solver_seconds`.
 
     Returns
     -------
@@ -357,7 +792,8 @@ def plan_routes(
     Raises
     ------
     ValidationError
-        Stops without a location, bad team counts.
+        Stops without a location, bad team counts, a visit longer than a day, villages that do
+        not fit in the days given.
     """
     if stops.empty:
         raise ValidationError("no villages to route")
@@ -365,26 +801,73 @@ def plan_routes(
     if missing.any():
         raise ValidationError(f"{int(missing.sum())} sampled village(s) have no location; "
                               "add their points before planning routes")
+    if planner not in PLANNERS:
+        raise ValidationError(f"unknown route planner {planner!r}; use one of {', '.join(PLANNERS)}")
+    if teams < 1:
+        raise ValidationError(f"--teams {teams}: need at least one team")
+    if teams > len(stops):
+        raise ValidationError(f"--teams {teams}: more teams than the {len(stops)} sampled village(s)")
+    if distances is None:
+        points = gpd.GeoSeries([start, *stops.geometry.to_numpy()], crs=4326)
+        distances = leg_distances(points, roads=roads, network=network, max_access_m=max_access_m)
+    if rules is None:
+        return _open_routes(stops, start, teams, distances, return_to_start)
+    if service_s is None:
+        service_s = [rules.visit_s(int(n)) for n in stops["load"]]
+    service = np.asarray(service_s, dtype=float)
+    time = distances.time_s
+    names = [f"{t}/{n}" if "name" in stops else str(label)
+             for label, t, n in zip(stops.index, stops.get("township_name", [""] * len(stops)),
+                                    stops.get("name", [""] * len(stops)))]
+    closed = return_to_start
+    if planner == "solver":
+        days = plan_days(time, service, teams=teams, rules=rules, names=names, closed=closed, seconds=seconds)
+    else:
+        check_day_fits(time, service, rules, names)
+        team_of = assign_teams(stops, start, teams)
+        days = []
+        for team in range(1, max(team_of) + 1):
+            idx = [0] + [i + 1 for i, t in enumerate(team_of) if t == team]
+            order = [idx[i] for i in order_stops(time[np.ix_(idx, idx)], closed=closed)]
+            days.append(cut_into_days(order[1:], time, service, rules, closed=closed))
+    return [_day_route(team, team_days, stops, distances, closed)
+            for team, team_days in enumerate(days, start=1)]
+
+
+def _day_route(team: int, team_days: list[tuple], stops, distances: Distances, closed: bool) -> TeamRoute:
+    path = [0] + [stop for day in team_days for stop in day[0]]
+    legs = [distances.leg(a, b) for a, b in itertools.pairwise(path)]
+    returns = [_as_return(distances.leg(path[-1], 0))] if closed and len(path) > 1 else []
+    plans = [DayPlan(number, [stops.index[p - 1] for p in day[0]], day[1], day[2], day[3], day[4])
+             for number, day in enumerate(team_days, start=1)]
+    return TeamRoute(team=team, stops=[stops.index[p - 1] for p in path[1:]], leg_m=[leg[1] for leg in legs],
+                     leg_s=[leg[2] for leg in legs], leg_methods=[leg[3] for leg in legs],
+                     legs=[leg[0] for leg in legs], closed=closed, returns=returns, days=plans)
+
+
+def _as_return(leg) -> tuple[LineString, float, float, RouteMethod]:
+    return leg[0], leg[1], leg[2], leg[3]
+
+
+def _open_routes(stops, start, teams: int, distances: Distances, return_to_start: bool) -> list[TeamRoute]:
     team_of = assign_teams(stops, start, teams)
-    points = gpd.GeoSeries([start, *stops.geometry.to_numpy()], crs=4326)
-    distances = leg_distances(points, roads=roads, max_access_m=max_access_m)
     routes = []
     for team in range(1, max(team_of) + 1):
         members = [i for i, t in enumerate(team_of) if t == team]
         idx = [0] + [m + 1 for m in members]
         order = order_stops(distances.time_s[np.ix_(idx, idx)], closed=return_to_start)
         path = [idx[i] for i in order]
-        if return_to_start:
-            path.append(0)
-        legs = [distances.leg(a, b) for a, b in zip(path[:-1], path[1:])]
+        legs = [distances.leg(a, b) for a, b in itertools.pairwise(path)]
+        returns = [_as_return(distances.leg(path[-1], 0))] if return_to_start else []
         routes.append(TeamRoute(
             team=team,
-            stops=[stops.index[p - 1] for p in path[1:] if p != 0],
+            stops=[stops.index[p - 1] for p in path[1:]],
             leg_m=[leg[1] for leg in legs],
             leg_s=[leg[2] for leg in legs],
             leg_methods=[leg[3] for leg in legs],
             legs=[leg[0] for leg in legs],
             closed=return_to_start,
+            returns=returns,
         ))
     return routes
 

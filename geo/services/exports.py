@@ -16,7 +16,7 @@ from geo.audit import Actor
 from geo.errors import Forbidden
 from geo.io.export import ExportResult, export_layer, suffix_for
 from geo.layers import get_layer
-from geo.scratch import scratch_root
+from geo.scratch import holding, scratch_root
 from geo.services.personal import personal_read
 from geo.storage import Bind
 
@@ -34,8 +34,9 @@ def write_download(name: str, write: Callable[[Path], T]) -> tuple[Path, T]:
     """
     folder = Path(tempfile.mkdtemp(prefix="export-", dir=scratch_root()))  # left by a kill: removed at start-up
     try:
-        path = folder / name
-        return path, write(path)
+        with holding(folder):  # an app starting meanwhile must not remove it as stale
+            path = folder / name
+            return path, write(path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -39,9 +39,17 @@ from geo.inspection.draw import (
     sha256_hex,
     village_key,
 )
-from geo.inspection.findings import table3, table3_items, table4
+from geo.inspection.findings import table3, table3_items, table4, table4_full, table5
 from geo.inspection.plans import PlanSpec, canonical_json, plan_from_dict, split_list
-from geo.inspection.tours import combine_methods, order_households, plan_routes, walking_m
+from geo.inspection.tours import (
+    DayRules,
+    VillageVisit,
+    combine_methods,
+    leg_distances,
+    plan_routes,
+    village_visit,
+)
+from geo.network import build_network
 from geo.services.exports import write_download
 from geo.services.findings import list_findings
 from geo.services.personal import personal_read
@@ -72,6 +80,8 @@ class DrawReport:
     record_hash: str = ""
     outside: list[dict[str, Any]] = field(default_factory=list)
     frame_id: int | None = None
+    as_recorded: bool = False
+    registry_changes: list[str] = field(default_factory=list)
 
     def shortfalls(self) -> pd.DataFrame:
         return self.tallies[self.tallies["shortfall"] > 0]
@@ -84,6 +94,7 @@ class DrawReport:
             "shortfalls": self.shortfalls().to_dict("records"),
             "teams": self.teams, "route_method": self.route_method.value, "route_km": round(self.route_km, 2),
             "record_hash": self.record_hash, "outside_frame": self.outside, "frame_id": self.frame_id,
+            "as_recorded": self.as_recorded, "registry_changes": self.registry_changes,
         }
 
 
@@ -141,7 +152,8 @@ def current_frame(bind: Bind, spec: PlanSpec) -> tuple[Frame, pd.DataFrame, gpd.
     """The plan's frame as the registry stands now, with the scoped villages and households."""
     with connect(bind) as conn:
         villages = _scope_villages(conn, spec)
-        households = storage.read_layer(conn, "households", columns=["code", "village_id", "status", "status_year"],
+        households = storage.read_layer(conn, "households", columns=["code", "village_id", "status", "status_year",
+                                                                     "settlement_id"],
                                         with_names=False)
     return build_frame(spec, villages, households), villages, households
 
@@ -167,6 +179,9 @@ def draw_plan(
     actor: Actor | None = None,
     frame_id: int | None = None,
     name: str | None = None,
+    rules: DayRules | None = None,
+    solver_seconds: float | None = None,
+    as_recorded: bool = False,
 ) -> DrawReport:
     """Draw a plan's sample, plan the teams' routes and record everything in one transaction.
 
@@ -197,15 +212,26 @@ def draw_plan(
         the frame's, and the registry must still give exactly that frame.
     name
         The plan's name when drawing from ``frame_id`` (else ``spec.name``).
+    rules
+        The teams' working day and visit times; default :class:`DayRules` (8 h a day, 30 min
+        a village and 15 min a household, as many days as needed). Each day starts where the
+        last one ended (the team spends the night there).
+    solver_seconds
+        Search time of the route solver; default :func:`geo.inspection.tours.solver_seconds`.
+    as_recorded
+        With ``frame_id``: draw from the recorded frame even if the registry no longer gives
+        it; the report's ``registry_changes`` say what changed (``verify`` will too).
 
     Raises
     ------
     Conflict
-        A plan of that name was already drawn (draws are never replaced); the registry no
-        longer gives the recorded frame (the message names the changes).
+        A plan of that name was already drawn (draws are never replaced); the seed was already
+        drawn from the same frame; the registry no longer gives the recorded frame (the
+        message names the changes; or, ``as_recorded``, a sampled household is gone).
     ValidationError, NotFound
-        Bad scope, quotas larger than every frame, an empty seed, bad team counts; no such
-        recorded frame, or one whose stored text no longer matches its hash.
+        Bad scope, quotas larger than every frame, an empty seed, bad team counts; a day
+        shorter than one visit, villages that do not fit in ``rules.days``; no such recorded
+        frame, or one whose stored text no longer matches its hash. Nothing is written.
     """
     seed = str(seed)
     start = start if start is not None else DEFAULT_START
@@ -220,25 +246,29 @@ def draw_plan(
         name = spec.name or _default_name(spec, seed)
         spec = replace(spec, name=name)
         frame, villages, households = current_frame(conn, spec)
-        if recorded is not None:
+        changed: list[str] = []
+        if recorded is not None and as_recorded:
+            changed = _changes(recorded, frame)
+            frame = recorded
+        elif recorded is not None:
             _same_frame(frame_id, recorded, frame)
+        elif as_recorded:
+            raise ValidationError("--as-recorded draws from a recorded frame; give --frame ID as well")
+        _seed_once(conn, seed, frame, name)
         sample = draw_sample(spec, frame, seed)
-        by_key = {village_key(c, t, n): i for i, c, t, n in zip(
-            villages.index, villages["code"], villages["township_name"], villages["name"])}
-        chosen = villages.loc[[by_key[k] for k in sample.villages]].copy()
-        chosen["village_key"] = sample.villages
-        load = sample.households.groupby("village_key").size()
-        chosen["load"] = [int(load.get(k, 0)) for k in sample.villages]
-        roads = None
-        if use_roads:
-            roads = storage.read_layer(conn, "roads", columns=["surface", "road_class", "width_m"])
-        routes = plan_routes(chosen, start=start, teams=teams, roads=roads, return_to_start=return_to_start)
+        if changed:
+            _still_in_registry(frame_id, sample, villages, households)
+        inputs = route_inputs(conn, villages, households, sample, start=start, use_roads=use_roads, rules=rules)
+        rules, chosen, visits = inputs.rules, inputs.chosen, inputs.visits
+        routes = plan_routes(chosen, start=start, teams=teams, network=inputs.network,
+                             return_to_start=return_to_start, rules=rules, service_s=inputs.service_s,
+                             distances=inputs.distances, seconds=solver_seconds)
         plan_id = store.insert_plan(conn, {
             "name": name, "year": spec.year, "seed": seed, "preset": spec.preset,
             "spec_json": spec.to_json(), "planned_on": planned_on, "teams": teams,
             "return_to_start": return_to_start, "start": start, "source": source,
         })
-        team_rows = _record_sample(conn, plan_id, spec, chosen, households, sample, routes, source)
+        team_rows = _record_sample(conn, plan_id, spec, chosen, households, sample, routes, source, visits, rules)
         method = combine_methods([m for r in routes for m in r.leg_methods])
         route_km = sum(r.length_km for r in routes)
         texts = {"spec_json": spec.to_json(), "frame_json": canonical_json(frame.to_dict()),
@@ -250,7 +280,7 @@ def draw_plan(
             "plan_id": plan_id, "algorithm": ALGORITHM, "seed": seed,
             "frame_hash": frame.hash, "result_hash": sample.hash,
             "frame_json": texts["frame_json"], "result_json": texts["result_json"],
-            "drawn_at": dt.datetime.now(dt.timezone.utc), "route_method": method, "route_km": route_km,
+            "drawn_at": dt.datetime.now(dt.UTC), "route_method": method, "route_km": route_km,
             "routes_json": canonical_json(team_rows), "source": source,
             "prev_hash": prev_hash, "record_hash": chained, "frame_id": frame_id,
         })
@@ -261,7 +291,44 @@ def draw_plan(
                                 "frame_id": frame_id})
     return DrawReport(plan_id, name, seed, ALGORITHM, frame.hash, sample.hash, len(sample.villages),
                       len(sample.households), sample.tallies, team_rows, method, route_km, chained,
-                      outside_records(frame), frame_id)
+                      outside_records(frame), frame_id, as_recorded, changed)
+
+
+@dataclass
+class RouteInputs:
+    """What the route planners take for a drawn sample: the sampled villages (with
+    ``village_key`` and ``load``), the road network, the leg distances from the start (row 0),
+    how each village is gone round and the time spent in each [s]."""
+
+    chosen: gpd.GeoDataFrame
+    network: Any
+    distances: Any
+    visits: dict[str, VillageVisit]
+    service_s: list[float]
+    rules: DayRules
+
+
+def route_inputs(conn, villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, sample: Sample, *,
+                 start: Point, use_roads: bool = True, rules: DayRules | None = None) -> RouteInputs:
+    """The inputs of :func:`geo.inspection.tours.plan_routes` for ``sample`` (also used by the
+    route benchmark to compare planners on the same inputs)."""
+    by_key = {village_key(c, t, n): i for i, c, t, n in zip(
+        villages.index, villages["code"], villages["township_name"], villages["name"])}
+    chosen = villages.loc[[by_key[k] for k in sample.villages]].copy()
+    chosen["village_key"] = sample.villages
+    load = sample.households.groupby("village_key").size()
+    chosen["load"] = [int(load.get(k, 0)) for k in sample.villages]
+    rules = rules if rules is not None else DayRules()
+    network = None
+    if use_roads:
+        roads = storage.read_layer(conn, "roads", columns=["surface", "road_class", "width_m"])
+        network = build_network(roads) if not roads.empty else None
+    visits = _village_visits(conn, chosen, households, sample, network)
+    service_s = [rules.visit_s(int(n), visits[k].moving_s) for k, n in zip(chosen["village_key"], chosen["load"])]
+    distances = None
+    if not (chosen.geometry.isna() | chosen.geometry.is_empty).any():
+        distances = leg_distances(gpd.GeoSeries([start, *chosen.geometry.to_numpy()], crs=4326), network=network)
+    return RouteInputs(chosen, network, distances, visits, service_s, rules)
 
 
 # ---------------------------------------------------------------------- frame first
@@ -313,7 +380,7 @@ def record_frame(bind: Bind, spec: PlanSpec, *, source: str = "user", actor: Act
         frame_id = store.insert_frame(conn, {
             "name": name, "year": spec.year, "preset": spec.preset, "spec_json": spec.to_json(),
             "algorithm": ALGORITHM, "frame_hash": frame.hash, "frame_json": canonical_json(frame.to_dict()),
-            "recorded_at": dt.datetime.now(dt.timezone.utc), "source": source,
+            "recorded_at": dt.datetime.now(dt.UTC), "source": source,
         })
         if actor is not None:
             audit.record(conn, actor=actor, action="create", layer="inspection_frames", row_id=frame_id,
@@ -352,14 +419,58 @@ def _recorded_frame(conn, frame_id: int) -> tuple[Frame, PlanSpec]:
     return frame, plan_from_dict(json.loads(row["spec_json"]), where=f"frame {frame_id}")
 
 
+def _changes(recorded: Frame, today: Frame) -> list[str]:
+    """What differs between a recorded frame and today's (empty when the same)."""
+    if today.hash == recorded.hash:
+        return []
+    return [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))] or ["the frame differs"]
+
+
+def _shown(lines: list[str]) -> str:
+    return "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+
+
+def _seed_once(conn, seed: str, frame: Frame, name: str) -> None:
+    """A seed is announced once for a frame: a second draw with it would only copy the first.
+
+    Raises
+    ------
+    Conflict
+        Naming the plan already drawn with this seed from this frame.
+    """
+    earlier = store.find_seed(conn, seed, frame.hash)
+    if earlier is not None and earlier["name"] != name:
+        raise Conflict(f"seed {seed!r} was already drawn from this frame ({frame.hash[:12]}…) as plan "
+                       f"{earlier['id']}; a seed is announced once: verify plan {earlier['id']} "
+                       "(atlas sample verify), or announce a new seed; nothing was drawn")
+
+
+def _still_in_registry(frame_id: int, sample: Sample, villages: pd.DataFrame, households: pd.DataFrame) -> None:
+    """A draw ``as recorded`` needs its sampled villages and households still in the registry
+    (their places and ids are recorded with the sample).
+
+    Raises
+    ------
+    Conflict
+        Naming the codes that are gone.
+    """
+    keys = {village_key(c, t, n) for c, t, n in zip(villages["code"], villages["township_name"], villages["name"])}
+    gone = [k for k in sample.villages if k not in keys]
+    gone += sorted(set(sample.households["household_code"]) - set(households["code"]))
+    if gone:
+        raise Conflict(f"drawing recorded frame {frame_id} as recorded samples villages or households no longer in "
+                       f"the registry ({', '.join(gone[:10])}{' …' if len(gone) > 10 else ''}); nothing was drawn. "
+                       "Record a new frame (atlas sample frame) and announce a new seed")
+
+
 def _same_frame(frame_id: int, recorded: Frame, today: Frame) -> None:
     if today.hash == recorded.hash:
         return
-    lines = [line.strip() for line in _frame_change_lines(diff_frames(recorded, today))]
-    shown = "; ".join(lines[:20]) + (f"; … {len(lines) - 20} more" if len(lines) > 20 else "")
+    shown = _shown(_changes(recorded, today))
     raise Conflict(f"the registry no longer gives recorded frame {frame_id} ({recorded.hash[:12]}…, today "
-                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Record a new frame "
-                   "(atlas sample frame) and announce a new seed")
+                   f"{today.hash[:12]}…): {shown or 'the frame differs'}; nothing was drawn. Draw it as recorded "
+                   "(--as-recorded, saying what changed), or record a new frame (atlas sample frame) and announce a "
+                   "new seed")
 
 
 def outside_records(frame: Frame) -> list[dict[str, Any]]:
@@ -383,20 +494,43 @@ def _check_start(start: Point) -> None:
         raise ValidationError(f"start {start.x},{start.y} is not a longitude,latitude in degrees (EPSG:4326)")
 
 
-def _record_sample(conn, plan_id, spec, chosen, households, sample: Sample, routes, source) -> list[dict]:
+def _village_visits(conn, chosen: pd.DataFrame, households: gpd.GeoDataFrame, sample: Sample,
+                    network) -> dict[str, VillageVisit]:
+    """Per sampled village key: the order of its drawn households and the driving to its
+    settlements and walking inside it (:func:`geo.inspection.tours.village_visit`)."""
+    h = households.set_index("code")
+    drawn = sample.households.groupby("village_key", sort=False)["household_code"].apply(list).to_dict()
+    settlement_ids = sorted({int(s) for s in h.loc[sample.households["household_code"], "settlement_id"].dropna()})
+    places = {}
+    if settlement_ids:
+        settlements = storage.read_layer(conn, "settlements", ids=settlement_ids, columns=["village_id"])
+        places = dict(zip(settlements["id"].astype(int), settlements.geometry))
+    visits = {}
+    for key, committee in zip(chosen["village_key"], chosen.geometry):
+        codes = drawn.get(key, [])
+        points = gpd.GeoSeries([h.at[c, "geometry"] for c in codes], crs=4326)
+        at = [places.get(int(s)) if not pd.isna(s) else None for s in (h.at[c, "settlement_id"] for c in codes)]
+        visits[key] = village_visit(committee, points, at, network=network)
+    return visits
+
+
+def _record_sample(conn, plan_id, spec, chosen, households, sample: Sample, routes, source,
+                   visits: dict[str, VillageVisit], rules: DayRules) -> list[dict]:
     labels = {s.key: s.label for s in spec.strata}
     h = households.set_index("code")
     team_rows = []
     for route in routes:
-        walk_total = 0.0
+        walk_total = drive_in = 0.0
+        day_of = {label: (d.day, d.arrive_s[i], d.leave_s[i]) for d in route.days for i, label in enumerate(d.stops)}
+        stops_of_day: dict[int, list[dict]] = {d.day: [] for d in route.days}
         for order, (label, leg_m, leg_line, leg_method) in enumerate(
                 zip(route.stops, route.leg_m, route.legs, route.leg_methods), start=1):
             v = chosen.loc[label]
             drawn = sample.households[sample.households["village_key"] == v["village_key"]]
-            points = gpd.GeoSeries([h.at[c, "geometry"] for c in drawn["household_code"]], crs=4326)
-            visit = order_households(v.geometry, points)
-            walk = walking_m(v.geometry, points.iloc[visit]) / 1000.0
+            visit = visits[v["village_key"]]
+            walk = visit.walk_m / 1000.0
             walk_total += walk
+            drive_in += visit.drive_m / 1000.0
             village_id = store.insert_sampled_villages(conn, [{
                 "plan_id": plan_id, "village_id": int(v["id"]), "village_key": v["village_key"],
                 "village_name": v["name"], "township_name": v["township_name"],
@@ -404,8 +538,17 @@ def _record_sample(conn, plan_id, spec, chosen, households, sample: Sample, rout
                 "leg_km": leg_m / 1000.0, "leg_method": leg_method, "households_sampled": len(drawn),
                 "walk_km": walk, "geom": v.geometry, "leg": leg_line, "source": source,
             }])[0]
+            if label in day_of:
+                day, arrive, leave = day_of[label]
+                stops_of_day[day].append({
+                    "stop": len(stops_of_day[day]) + 1, "visit_order": order, "village_key": v["village_key"],
+                    "village": v["name"], "township": v["township_name"], "households": len(drawn),
+                    "arrive": rules.clock(arrive), "leave": rules.clock(leave),
+                    "leg_km": round(leg_m / 1000.0, 3), "walk_km": round(walk, 3),
+                    "drive_in_village_km": round(visit.drive_m / 1000.0, 3),
+                    "settlements_driven": visit.driven_settlements})
             rows = []
-            for position, i in enumerate(visit, start=1):
+            for position, i in enumerate(visit.order, start=1):
                 d = drawn.iloc[i]
                 code = d["household_code"]
                 year = h.at[code, "status_year"]
@@ -419,12 +562,19 @@ def _record_sample(conn, plan_id, spec, chosen, households, sample: Sample, rout
                 })
             store.insert_sampled_households(conn, rows)
         back = None
-        if route.closed:
-            back = {"km": round(route.leg_m[-1] / 1000.0, 3), "method": route.leg_methods[-1].value,
-                    "wkt": route.legs[-1].wkt}
+        if route.returns:
+            line, metres, _, method = route.returns[-1]
+            back = {"km": round(metres / 1000.0, 3), "method": method.value, "wkt": line.wkt}
+        days = [{"day": d.day, "start": rules.clock(0), "end": rules.clock(d.end_s),
+                 "hours": round(d.end_s / 3600.0, 2), "drive_hours": round(d.drive_s / 3600.0, 2),
+                 "stops": stops_of_day[d.day]} for d in route.days]
         team_rows.append({"team": route.team, "villages": len(route.stops), "length_km": round(route.length_km, 3),
                           "hours": round(route.hours, 2), "method": route.method.value,
-                          "walk_km": round(walk_total, 3), "return_leg": back})
+                          "walk_km": round(walk_total, 3), "drive_in_villages_km": round(drive_in, 3),
+                          "return_leg": back, "days": days, "work_hours": round(route.work_hours, 2),
+                          "longest_day_hours": round(route.longest_day_hours, 2),
+                          "hours_per_day": rules.hours_per_day, "visit_village_min": rules.village_min,
+                          "visit_household_min": rules.household_min})
     return team_rows
 
 
@@ -943,19 +1093,57 @@ def export_plan(
         return {"path": str(path), "format": fmt, "waypoints": count}
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
+    flags, cards = _exit_figures(bind, record)
+    full = table4_full(record.villages, record.households, sample.tallies, plan_year=record.spec.year,
+                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
+                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+    villages_list = exports.village_table(record.villages)
     sheets = {
-        "村级调查表": exports.village_table(record.villages),
+        "村级调查表": villages_list,
         "农户调查表": rows,
         "抽样层与缺额": exports.strata_table(sample.tallies, labels),
         "检查组路线": exports.team_table(record.teams),
+        "日程": exports.schedule_table(record.teams),
         "表4抽查情况": summary["counts"],
         "表4未达标": summary["unmet"],
+        "表4督查任务完成情况汇总表": full,
         "表3问题汇总": table3(findings),
         "表3问题清单": table3_items(findings),
+        "表5反馈问题整改情况抽查汇总表": table5(findings),
     }
-    exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM},
-                       notes=plan_notes(record, show_names=show_names))
+    forms = {"附件1农户调查表": exports.household_forms(rows), "附件2村级调查表": exports.village_forms(villages_list)}
+    exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM,
+                                                    "表5反馈问题整改情况抽查汇总表": ["抽查核实情况"]},
+                       notes=plan_notes(record, show_names=show_names), forms=forms,
+                       footer=f"{record.plan['name']}（演示数据为合成数据）")
     return {"path": str(path), "format": fmt, "sheets": list(sheets), "households": len(rows)}
+
+
+def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The registry's 八有一超 flags of the sampled households and the exit scorecard of the
+    sampled villages (``village_id``, ``item_code``, ``result``), for 表4; None where the
+    registry cannot give them."""
+    from geo.analysis.catalog import analyze
+    from geo.services.analyses import load_inputs
+
+    ids = [int(i) for i in record.households["household_id"].dropna()]
+    columns = ["assured_food_clothing", "assured_education", "assured_medical", "assured_housing", "has_power",
+               "has_safe_water", "has_tv"]
+    try:
+        flags = storage.read_layer(bind, "households", ids=ids, columns=columns, with_names=False) if ids else None
+        if flags is not None:
+            flags = pd.DataFrame(flags.drop(columns="geometry")).rename(columns={"id": "household_id"})
+    except (ValidationError, NotFound):
+        flags = None
+    village_ids = {int(v) for v in record.villages["village_id"].dropna()}
+    towns = sorted({str(t) for t in record.villages["township_name"].dropna()})
+    try:
+        inputs = load_inputs(bind, "exit", township=towns or None)
+        cards = analyze(inputs, "exit", year=record.spec.year).tables["scorecard"]
+        cards = pd.DataFrame(cards[cards["village_id"].isin(village_ids)][["village_id", "item_code", "result"]])
+    except (ValidationError, NotFound, KeyError, TypeError, ValueError):  # too little data: the inspectors fill it
+        cards = None
+    return flags, cards
 
 
 def plan_notes(record: PlanRecord, *, show_names: bool) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ Folium: the builders in ``maps/`` turn these frames into maps.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -19,7 +20,7 @@ from geo import storage
 from geo.analysis.catalog import analyze
 from geo.audit import Actor
 from geo.cache import BoundedCache
-from geo.errors import Forbidden, ValidationError
+from geo.errors import Forbidden, NotFound, ValidationError
 from geo.inspection import store as inspection_store
 from geo.pv.siting import SitingResult
 from geo.services.analyses import load_inputs
@@ -221,5 +222,10 @@ def _plan_frames(bind: Bind, plan: str | None, *, township, can_see_names, actor
         households = households.merge(pii[["id", "head_name"]].rename(columns={"id": "household_id"}),
                                       on="household_id", how="left")
         households = gpd.GeoDataFrame(households, geometry="geometry", crs=4326)
+    try:
+        teams = json.loads(inspection_store.read_draw(bind, row["id"])["routes_json"] or "[]")
+    except (NotFound, ValueError):
+        teams = []
     return {"sampled_villages": villages, "sampled_households": households, "plan": row, "show_names": show,
+            "teams": teams,
             "townships": storage.read_layer(bind, "townships", township=township), "villages": registry}

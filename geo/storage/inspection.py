@@ -192,6 +192,18 @@ def find_plan(bind: Bind, plan: int | str) -> dict[str, Any]:
     raise NotFound(f"no inspection plan {key!r}; plans: {listing}")
 
 
+def find_seed(bind: Bind, seed: str, frame_hash: str) -> dict[str, Any] | None:
+    """The plan (``id``, ``name``) already drawn with ``seed`` from the frame ``frame_hash``,
+    or None."""
+    select = (sa.select(PLANS.c.id, PLANS.c.name)
+              .select_from(DRAWS.join(PLANS, PLANS.c.id == DRAWS.c.plan_id))
+              .where(DRAWS.c.seed == seed, DRAWS.c.frame_hash == frame_hash)
+              .order_by(PLANS.c.id).limit(1))
+    with connect(bind) as conn:
+        row = conn.execute(select).mappings().first()
+    return dict(row) if row is not None else None
+
+
 def read_draw(bind: Bind, plan_id: int) -> dict[str, Any]:
     with connect(bind) as conn:
         row = conn.execute(_select(DRAWS, DRAWS.c.plan_id == int(plan_id))).mappings().first()

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 
 from geo.inspection import store
+from geo.inspection.draw import draw_sample
 from geo.services import inspections as service
 from geo.services import personal
 from geo.inspection.plans import plan_from_options
@@ -36,14 +37,14 @@ def _get(scratch, role, path, **params):
 
 def test_a_draw_over_http_equals_the_geo_draw_and_verifies(scratch, plan):
     spec = plan_from_options("seed003", year=2019, townships="宣和镇", name="same seed, other name")
-    with scratch.engine.connect() as conn:
-        transaction = conn.begin()
-        try:
-            direct = service.draw_plan(conn, spec, seed=SEED, teams=2)
-        finally:
-            transaction.rollback()
-    assert plan["result_hash"] == direct.result_hash and plan["frame_hash"] == direct.frame_hash
-    assert plan["households"] == direct.households > 0 and len(plan["teams"]) == 2
+    frame, _, _ = service.current_frame(scratch.engine, spec)
+    direct = draw_sample(spec, frame, SEED)
+    assert plan["result_hash"] == direct.hash and plan["frame_hash"] == frame.hash
+    assert plan["households"] == len(direct.households) > 0 and len(plan["teams"]) == 2
+    # the same seed from the same frame again is refused: a seed is announced once
+    again = scratch.post("/api/inspections", json={**DRAW, "name": "same seed, other name"},
+                         headers=scratch.headers["inspector"])
+    assert again.status_code == 409 and "a seed is announced once" in again.text
 
     verified = _get(scratch, "leader", f"/api/inspections/{plan['plan_id']}/verify").json()
     assert verified["ok"] and verified["record_ok"] and verified["same_sample"]
@@ -64,6 +65,10 @@ def test_bad_draws_are_refused_with_messages(scratch):
         ({**DRAW, "seed": "y", "start": "37.5,105.2"}, 422, "LON,LAT order"),
         ({**DRAW, "preset": "/etc/passwd"}, 422, "preset"),
         ({**DRAW, "seed": "z", "townships": "没有镇"}, 404, "没有镇"),
+        ({**DRAW, "seed": "h", "hours_per_day": 1}, 422, "--hours-per-day 1: a day is shorter than one visit"),
+        ({**DRAW, "seed": "h", "hours_per_day": 0}, 422, "hours_per_day"),
+        ({**DRAW, "seed": "h", "day_start": "8h"}, 422, "day_start"),
+        ({**DRAW, "seed": "h", "as_recorded": True}, 422, "--as-recorded draws from a recorded frame"),
     ):
         response = scratch.post("/api/inspections", json=body, headers=scratch.headers["admin"])
         assert response.status_code == status, response.text
@@ -216,3 +221,18 @@ def test_frame_first_over_http_then_a_draw_from_it(scratch, plan):
         assert response.status_code == status and words in response.text, response.text
     assert scratch.post("/api/inspections/frames", json=body,
                         headers=scratch.headers["viewer"]).status_code == 403
+
+
+def test_the_schedule_and_the_map_of_one_team_and_day(scratch, plan):
+    shown = _get(scratch, "leader", f"/api/inspections/{plan['plan_id']}").json()
+    team = shown["teams"][1]
+    assert team["days"] and all(day["hours"] <= 8 for day in team["days"])
+    first = team["days"][0]["stops"][0]
+    page = _get(scratch, "inspector", "/maps/inspection", plan=str(plan["plan_id"]), team=2, day=1)
+    assert page.status_code == 200 and first["village"] in page.text and "出发地" in page.text
+    other = shown["teams"][0]["days"][0]["stops"][0]["village"]
+    assert other not in page.text  # team 1's villages are left out
+    bad = _get(scratch, "inspector", "/maps/inspection", plan=str(plan["plan_id"]), team=3)
+    assert bad.status_code == 422 and "has teams 1-2" in bad.text
+    bad = _get(scratch, "inspector", "/maps/inspection", plan=str(plan["plan_id"]), team=2, day=99)
+    assert bad.status_code == 422 and "day=99" in bad.text

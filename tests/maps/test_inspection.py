@@ -6,6 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point
 
+from geo.errors import ValidationError
 from maps.base import overlays_of, render_map
 from maps.inspection import inspection_map, team_color
 from tests.maps.conftest import CRS, XSS
@@ -36,7 +37,7 @@ def test_numbered_by_team_with_routes(sample):
     m = inspection_map(sampled_villages=villages, sampled_households=households,
                        plan={"id": 1, "name": "方案一", "year": 2019, "start": START})
     layers = overlays_of(m)
-    assert list(layers) == ["inspection_route", "inspection_households", "inspection_villages"]
+    assert list(layers) == ["inspection_route", "inspection_households", "inspection_villages", "inspection_start"]
     v = {f["p"]["name"]: f for f in layers["inspection_villages"].features}
     assert layers["inspection_villages"].label == "order"
     assert (v["一村"]["p"]["order"], v[XSS]["p"]["order"], v["三村"]["p"]["order"]) == ("1", "2", "1")
@@ -71,3 +72,49 @@ def test_names_only_when_allowed(sample):
     with pytest.raises(ValueError, match="ID numbers"):
         inspection_map(sampled_villages=villages, sampled_households=named.assign(id_number=["1"] * 4),
                        plan={}, show_names=True)
+
+
+TEAMS = [  # routes_json of a draw planned in days: 一村 then XSS on day 1, 三村 (team 2) on day 1
+    {"team": 1, "days": [{"day": 1, "stops": [{"village_key": "k1", "stop": 1, "arrive": "08:40", "leave": "11:10"}]},
+                         {"day": 2, "stops": [{"village_key": "k2", "stop": 1, "arrive": "08:30", "leave": "10:00"}]}]},
+    {"team": 2, "days": [{"day": 1, "stops": [{"village_key": "k3", "stop": 1, "arrive": "09:00", "leave": "10:30"}]}]},
+]
+
+
+def test_one_team_one_day_with_its_start_and_the_households_in_order(sample):
+    villages, households = sample
+    villages = villages.assign(village_key=["k1", "k2", "k3"])
+    plan = {"id": 1, "name": "方案一", "year": 2019, "start": START, "teams": 2}
+    m = inspection_map(sampled_villages=villages, sampled_households=households, plan=plan, teams=TEAMS, team=1)
+    layers = overlays_of(m)
+    assert {f["p"]["name"] for f in layers["inspection_villages"].features} == {"一村", XSS}
+    assert [f["p"]["code"] for f in layers["inspection_households"].features] == ["H1", "H2", "H3"]
+    start = layers["inspection_start"].features
+    assert len(start) == 1 and start[0]["p"]["label"] == "起" and start[0]["g"]["coordinates"] == [105.0, 37.0]
+    one = next(f for f in layers["inspection_villages"].features if f["p"]["name"] == "一村")
+    assert one["p"]["visits"] == "1 H1（未脱贫户）；2 H2（未脱贫户）"
+    assert one["p"]["day"] == "第1天 第1站，08:40到，11:10离开"
+    # day 2 of team 1 starts where day 1 ended: the team slept at 一村
+    day2 = inspection_map(sampled_villages=villages, sampled_households=households, plan=plan, teams=TEAMS,
+                          team=1, day=2)
+    layers = overlays_of(day2)
+    assert [f["p"]["name"] for f in layers["inspection_villages"].features] == [XSS]
+    start = layers["inspection_start"].features[0]
+    assert start["g"]["coordinates"] == [105.1, 37.1] and "前一天在此住宿" in start["p"]["what"]
+    with pytest.raises(ValidationError, match="team=3: plan 1 has teams 1-2"):
+        inspection_map(sampled_villages=villages, sampled_households=households, plan=plan, teams=TEAMS, team=3)
+    with pytest.raises(ValidationError, match="day=2: the schedule of team 2 has days 1-1"):
+        inspection_map(sampled_villages=villages, sampled_households=households, plan=plan, teams=TEAMS,
+                       team=2, day=2)
+    with pytest.raises(ValidationError, match="drawn before routes were planned in days"):
+        inspection_map(sampled_villages=villages, sampled_households=households, plan=plan, day=1)
+
+
+def test_numbered_labels_stay_on_one_line():
+    from pathlib import Path
+
+    import maps
+
+    css = (Path(maps.__file__).parent / "static" / "atlas.css").read_text(encoding="utf-8")
+    numbered = css[css.index(".atlas-icon.atlas-numbered span"):]
+    assert "white-space: nowrap" in numbered[:numbered.index("}")]

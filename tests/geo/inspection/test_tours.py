@@ -14,15 +14,21 @@ from shapely.geometry import LineString, Point
 from geo.enums import RouteMethod
 from geo.errors import ValidationError
 from geo.inspection.tours import (
+    DayRules,
     assign_teams,
+    check_day_fits,
+    cut_into_days,
     held_karp,
     leg_distances,
     linear_partition,
     nearest_neighbour,
     order_stops,
     path_cost,
+    plan_days,
     plan_routes,
+    solve_orders,
     two_opt,
+    village_visit,
 )
 
 X0, Y0 = 500_000.0, 4_150_000.0
@@ -134,3 +140,129 @@ def test_earth_roads_are_slower_so_the_route_prefers_the_hardened_way():
     assert method == RouteMethod.ROAD_NETWORK
     assert length_m == pytest.approx(2 * math.hypot(1500, 1500), abs=1)  # the longer, faster road
     assert time_s == pytest.approx(length_m / (40 / 3.6), rel=1e-3)
+
+
+# ---------------------------------------------------------------------- the solver, in days
+
+HOUR = 3600.0
+
+
+def drive_matrix(xy, kph=36.0):
+    """Travel times [s] between points given in metres (default 10 m/s)."""
+    return matrix(xy) * 3.6 / kph
+
+
+def brute_force_path(cost):
+    return min(path_cost([0, *p], cost) for p in itertools.permutations(range(1, len(cost))))
+
+
+def test_one_team_gets_the_optimal_order():
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        time = drive_matrix(rng.uniform(0, 40_000, size=(8, 2)))
+        orders = solve_orders(time, np.zeros(7), teams=1, seconds=1.0)
+        assert sorted(orders[0]) == list(range(1, 8))
+        assert path_cost([0, *orders[0]], time) == pytest.approx(brute_force_path(time), abs=2)
+
+
+def test_two_teams_go_one_each_way_along_a_road():
+    # villages 5, 10, 15 km east and west of the start: the optimum sends one team each way,
+    # 15 km of driving each, against 45 km for one team doing both sides
+    xy = [(0, 0), (5000, 0), (10_000, 0), (15_000, 0), (-5000, 0), (-10_000, 0), (-15_000, 0)]
+    time = drive_matrix(xy)
+    orders = solve_orders(time, np.full(6, HOUR), teams=2, seconds=1.0)
+    assert sorted(map(tuple, orders)) == [(1, 2, 3), (4, 5, 6)]
+    assert sum(path_cost([0, *o], time) for o in orders) == pytest.approx(3000, abs=2)
+
+
+def test_a_team_day_never_exceeds_the_limit():
+    rng = np.random.default_rng(5)
+    for hours, teams in ((8, 3), (6, 2), (10, 1)):
+        rules = DayRules(hours_per_day=hours, village_min=30, household_min=12)
+        n = 25
+        time = drive_matrix(rng.uniform(0, 60_000, size=(n + 1, 2)), kph=30)
+        service = np.array([rules.visit_s(int(k)) for k in rng.integers(5, 11, size=n)])
+        days = plan_days(time, service, teams=teams, rules=rules, seconds=1.0)
+        seen = []
+        for team in days:
+            assert team, "every team gets work"
+            here = 0
+            for stops, arrive, leave, end, drive in team:
+                clock = 0.0
+                for stop, a, b in zip(stops, arrive, leave):
+                    clock += time[here, stop]
+                    assert a == pytest.approx(clock)
+                    clock += service[stop - 1]
+                    assert b == pytest.approx(clock)
+                    here = stop
+                assert end == pytest.approx(clock)
+                assert end <= rules.limit_s + 1e-6
+                seen += stops
+        assert sorted(seen) == list(range(1, n + 1))
+
+
+def test_days_are_cut_where_the_next_visit_would_run_over():
+    # four villages 36 km apart in a row (1 h each way), 3 h a visit, 8 h a day:
+    # day 1: 1 h + 3 h + 1 h + 3 h = 8 h; day 2 the same; the team sleeps at village 2
+    time = drive_matrix([(0, 0), (36_000, 0), (72_000, 0), (108_000, 0), (144_000, 0)])
+    rules = DayRules(hours_per_day=8)
+    days = cut_into_days([1, 2, 3, 4], time, np.full(4, 3 * HOUR), rules)
+    assert [d[0] for d in days] == [[1, 2], [3, 4]]
+    assert [d[3] for d in days] == [pytest.approx(8 * HOUR)] * 2
+    assert days[1][1] == [pytest.approx(HOUR), pytest.approx(5 * HOUR)]
+    assert rules.clock(days[1][1][0]) == "09:00"
+    closed = cut_into_days([1, 2, 3, 4], time, np.full(4, 3 * HOUR), rules, closed=True)
+    assert [d[0] for d in closed] == [[1, 2], [3, 4], []]  # the 4 h drive back is a day of its own
+    assert closed[-1][3] == pytest.approx(4 * HOUR)
+
+
+def test_a_day_shorter_than_one_visit_is_refused_naming_the_village():
+    time = drive_matrix([(0, 0), (36_000, 0), (40_000, 0)])
+    rules = DayRules(hours_per_day=3)
+    with pytest.raises(ValidationError, match=r"--hours-per-day 3: a day is shorter than one visit \(甲/远村: 4\.0 h"):
+        check_day_fits(time, np.array([2 * HOUR, 4 * HOUR]), rules, ["甲/近村", "甲/远村"])
+    check_day_fits(time, np.array([2 * HOUR, 2 * HOUR]), rules, ["甲/近村", "甲/远村"])
+
+
+def test_too_few_days_are_refused():
+    time = drive_matrix([(0, 0), (10_000, 0), (20_000, 0), (30_000, 0), (40_000, 0)])
+    with pytest.raises(ValidationError, match=r"4 villages do not fit in 1 team\(s\) × 1 day\(s\) of 8 h"):
+        plan_days(time, np.full(4, 3 * HOUR), teams=1, rules=DayRules(days=1), seconds=0.5)
+    days = plan_days(time, np.full(4, 3 * HOUR), teams=2, rules=DayRules(days=1), seconds=0.5)
+    assert [len(t) for t in days] == [1, 1]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"hours_per_day": 0}, "--hours-per-day 0"), ({"village_min": -1}, "--visit-village-min -1"),
+    ({"days": 0}, "--days 0"), ({"day_start": "8h"}, "--day-start '8h'")])
+def test_day_rules_refuse_bad_values(kwargs, message):
+    with pytest.raises(ValidationError, match=message):
+        DayRules(**kwargs)
+
+
+def test_the_team_drives_to_a_settlement_a_road_reaches_and_walks_the_last_stretch():
+    # committee at 0, a road east to 4 km; a settlement 200 m north of the road's end, with
+    # three households around it; another household 100 m from the committee
+    roads = gpd.GeoDataFrame({"surface": ["hardened"]}, geometry=[LineString([(X0, Y0), (X0 + 4000, Y0)])],
+                             crs=32648).to_crs(4326)
+    from geo.network import build_network
+
+    network = build_network(roads)
+    committee = utm_points((0, 0)).iloc[0]
+    settlement = utm_points((4000, 200)).iloc[0]
+    households = utm_points((4000, 250), (4050, 200), (3950, 200), (100, 0))
+    visit = village_visit(committee, households, [settlement] * 3 + [None], network=network)
+    assert visit.driven_settlements == 1
+    assert visit.drive_m == pytest.approx(8000, abs=5)  # there and back along the road
+    loop = 50 + 2 * math.hypot(50, 50) + 50  # settlement -> C -> A -> B -> settlement
+    assert visit.walk_m == pytest.approx(2 * 200 + loop + 200, abs=2)  # last stretch, loop, committee's own
+    assert sorted(visit.order) == [0, 1, 2, 3] and visit.order[0] == 3
+    walked = village_visit(committee, households, [settlement] * 3 + [None], network=None)
+    assert walked.driven_settlements == 0 and walked.walk_m > 8000
+
+
+def test_linear_partition_keeps_runs_short_enough():
+    assert linear_partition([1, 1, 1, 1, 10], 2, max_len=3) == [0, 3]
+    assert linear_partition([10, 1, 1, 1, 1], 2, max_len=3) == [0, 2]
+    with pytest.raises(ValidationError, match="at most 2"):
+        linear_partition([1, 1, 1, 1, 1], 2, max_len=2)

@@ -12,7 +12,7 @@ import pytest
 from geo import storage
 from geo.errors import Conflict, NotFound, ValidationError
 from geo.inspection import store
-from geo.inspection.draw import GENESIS, ALGORITHM, record_hash, sha256_hex
+from geo.inspection.draw import ALGORITHM, GENESIS, draw_sample, record_hash, sha256_hex
 from geo.inspection.plans import load_plan, with_overrides
 from geo.services import inspections as service
 
@@ -188,9 +188,11 @@ def test_a_frame_recorded_first_is_drawn_from_exactly_and_the_draw_names_it(tx):
     report = service.draw_plan(tx, None, seed="after the frame", frame_id=fixed.frame_id, name="先框后抽",
                                use_roads=False)
     assert report.frame_hash == fixed.frame_hash and report.frame_id == fixed.frame_id
-    direct = service.draw_plan(tx, with_overrides(load_plan("seed003", year=2019), townships=("永康镇",),
-                                                  name="直接抽"), seed="after the frame", use_roads=False)
-    assert direct.result_hash == report.result_hash
+    spec = with_overrides(load_plan("seed003", year=2019), townships=("永康镇",), name="直接抽")
+    today, _, _ = service.current_frame(tx, spec)
+    assert draw_sample(spec, today, "after the frame").hash == report.result_hash
+    with pytest.raises(Conflict, match="seed 'after the frame' was already drawn from this frame"):
+        service.draw_plan(tx, spec, seed="after the frame", use_roads=False)
     assert store.read_draw(tx, report.plan_id)["frame_id"] == fixed.frame_id
     assert service.verify_plan(tx, report.plan_id).ok
     assert dict(service.plan_notes(service.load_record(tx, report.plan_id), show_names=False))["抽样框记录"] \

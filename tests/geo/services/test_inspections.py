@@ -14,9 +14,10 @@ from shapely.geometry import Point
 from geo import storage
 from geo.enums import RouteMethod
 from geo.errors import Conflict, NotFound, ValidationError
-from geo.services import inspections as service
+from geo.inspection.draw import draw_sample
 from geo.inspection.plans import load_plan, with_overrides
 from geo.inspection.tours import leg_distances, path_cost
+from geo.services import inspections as service
 
 START = Point(105.19, 37.51)
 
@@ -56,14 +57,19 @@ def test_a_seed003_draw_meets_quotas_records_shortfalls_and_keeps_geometry(tx):
 def test_same_seed_same_sample_other_seed_other_sample(tx):
     spec = seed003(townships=("迎水桥镇",))
     first = service.draw_plan(tx, spec, seed="A-1")
-    again = service.draw_plan(tx, with_overrides(spec, name="the same again"), seed="A-1")
+    # the same seed on the same frame gives the same sample; drawing it a second time is refused
+    frame, _, _ = service.current_frame(tx, spec)
+    assert draw_sample(spec, frame, "A-1").hash == first.result_hash
+    with pytest.raises(Conflict, match=r"seed 'A-1' was already drawn from this frame .* as plan \d+; a seed is "
+                                       "announced once"):
+        service.draw_plan(tx, with_overrides(spec, name="the same again"), seed="A-1")
     other = service.draw_plan(tx, with_overrides(spec, name="another seed"), seed="A-2")
-    assert first.frame_hash == again.frame_hash == other.frame_hash
-    assert first.result_hash == again.result_hash
+    assert first.frame_hash == other.frame_hash
     a = set(service.load_record(tx, first.plan_id).households["household_code"])
-    b = set(service.load_record(tx, again.plan_id).households["household_code"])
     c = set(service.load_record(tx, other.plan_id).households["household_code"])
-    assert a == b and a != c and other.result_hash != first.result_hash
+    assert a != c and other.result_hash != first.result_hash
+    # the same seed over another frame (another scope) is another draw
+    service.draw_plan(tx, seed003(townships=("东园镇",), name="东园镇 A-1"), seed="A-1")
 
 
 def test_a_draw_is_never_replaced(tx):
@@ -78,7 +84,7 @@ def test_verify_passes_then_names_the_household_whose_status_was_edited(tx):
     ok = service.verify_plan(tx, report.plan_id)
     assert ok.ok and ok.record_ok and ok.frame_unchanged and ok.same_sample
     record = service.load_record(tx, report.plan_id)
-    victim = record.households[record.households["stratum"] == "registered"].iloc[0]
+    victim = record.households[record.households["stratum"] == "registered"].sort_values("household_code").iloc[0]
     storage.write_layer(tx, "households", pd.DataFrame(
         {"id": [int(victim["household_id"])], "status": ["exited"], "status_year": [2017]}))
     changed = service.verify_plan(tx, report.plan_id)
@@ -146,8 +152,10 @@ def test_the_demo_route_is_shorter_than_the_sampled_order_and_a_random_order(tx)
 def test_teams_split_by_township_and_report_km(tx):
     report = service.draw_plan(tx, seed003(), seed="teams", teams=3, return_to_start=True)
     record = service.load_record(tx, report.plan_id)
-    by_town = record.villages.groupby("township_name")["team"].nunique()
-    assert (by_town == 1).all()  # 7 townships, 3 teams: no township is split
+    # the solver shares the villages for short, balanced routes (townships may be split)
+    assert sorted(record.villages["village_key"]) == sorted(record.sample.villages)
     assert [t["team"] for t in record.teams] == [1, 2, 3]
-    assert all(t["length_km"] > 0 and t["return_leg"] for t in record.teams)
+    assert all(t["length_km"] > 0 and t["return_leg"] and t["days"] for t in record.teams)
+    loads = [t["work_hours"] for t in record.teams]
+    assert max(loads) <= 1.5 * min(loads)
     assert sum(t["length_km"] for t in record.teams) == pytest.approx(report.route_km, rel=1e-3)
