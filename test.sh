@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
-ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei
+# gdal-bin: Debian's own GDAL (3.6 on Debian 12) runs the README's ogrinfo recipe in tests/api/test_ogc_clients.py.
+ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin
 ensure_venv
 ensure_map_assets
 ensure_postgis

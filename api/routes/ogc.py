@@ -113,7 +113,7 @@ def _collection(request: Request, collection: ogc.Collection, extent, crs_list: 
         "title": collection.title,
         "description": f"{collection.title} ({collection.id})" + (
             "; no geometry" if kind is None else f"; {kind} geometry" + (
-                " (mixed: QGIS and GDAL read the _points, _lines and _polygons collections)"
+                " (mixed, not listed: read the _points, _lines and _polygons collections)"
                 if kind == "any" else "")),
         "itemType": "feature",
         "crs": [crs_mod.crs_uri(code) for code in crs_list],
@@ -137,7 +137,7 @@ def _collection(request: Request, collection: ogc.Collection, extent, crs_list: 
 
 
 def _readable(user: Principal) -> list[ogc.Collection]:
-    return [c for c in ogc.COLLECTIONS.values() if user.can_read_layer(c.layer.name)]
+    return [c for c in ogc.LISTED if user.can_read_layer(c.layer.name)]
 
 
 def _checked(user: Principal, collection_id: str) -> ogc.Collection:

@@ -3,11 +3,13 @@ items with Part 2 (CRS) and Part 3 (CQL2 filters, sorting) parameters.
 
 Collections
 -----------
-Every layer is a collection of the same name. A layer whose rows may hold points, lines or
-polygons (water facilities, PV projects, projects) is also published as one collection per
-geometry type (``water_facilities_points``, ``_lines``, ``_polygons``): QGIS and GDAL give a
-layer one geometry type, taken from its first features, and cannot draw the others. The mixed
-collection stays for scripts and for rows without geometry.
+Every layer is a collection of the same name, declaring one geometry type, except the layers
+whose rows may hold points, lines or polygons (water facilities, PV projects, projects): they
+are listed as one collection per geometry type instead (``water_facilities_points``,
+``_lines``, ``_polygons``; PV projects are points or polygons), because QGIS and GDAL give a
+layer the one geometry type of its first features and cannot draw the others. The mixed
+collection is not listed but still answers at its old address (scripts, rows without
+geometry).
 
 Scoping
 -------
@@ -74,17 +76,24 @@ class Collection:
         return None if self.geometry_type is None else GEOMETRY_TYPES[self.geometry_type][2]
 
 
+#: The geometry types a mixed layer's rows take (DESIGN.md's data model); all three otherwise.
+MIXED_TYPES: dict[str, tuple[GeometryType, ...]] = {"pv_projects": ("point", "polygon")}
+
+
 def _collections() -> dict[str, Collection]:
     out = {}
     for spec in LAYERS.values():
         out[spec.name] = Collection(spec.name, spec)
         if spec.geometry_kind == "any":
-            for kind, (suffix, _, _) in GEOMETRY_TYPES.items():
-                out[f"{spec.name}_{suffix}"] = Collection(f"{spec.name}_{suffix}", spec, kind)
+            for kind in MIXED_TYPES.get(spec.name, tuple(GEOMETRY_TYPES)):
+                name = f"{spec.name}_{GEOMETRY_TYPES[kind][0]}"
+                out[name] = Collection(name, spec, kind)
     return out
 
 
 COLLECTIONS = _collections()
+#: The collections listed at ``/collections``: each of one geometry type (or none).
+LISTED = [c for c in COLLECTIONS.values() if c.geometry_kind != "any"]
 
 
 def get_collection(collection_id: str) -> Collection:
