@@ -34,7 +34,7 @@ from geo import crs as crs_mod
 from geo import storage
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS, LayerSpec
-from geo.storage.cql import CqlFilter, bbox_as_geojson
+from geo.storage.cql import CqlFilter, cql2_json_for_pygeofilter
 
 GeometryType = Literal["point", "line", "polygon"]
 
@@ -165,7 +165,7 @@ def parse_filter(collection: Collection, text: str, *, lang: str | None, filter_
         elif lang == "cql2-json":
             from pygeofilter.parsers.cql2_json import parse as parse_json
 
-            node = parse_json(bbox_as_geojson(json.loads(text)))
+            node = parse_json(cql2_json_for_pygeofilter(json.loads(text)))
         else:
             raise ValidationError(f"filter-lang {lang[:40]!r} is not supported; use cql2-text or cql2-json")
     except ValidationError:

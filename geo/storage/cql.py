@@ -70,15 +70,20 @@ def bbox_polygon(numbers) -> BaseGeometry:
     return shapely.box(minx, miny, maxx, maxy)
 
 
-def bbox_as_geojson(document: Any) -> Any:
-    """A CQL2 JSON document with each ``{"bbox": [...]}`` literal as a GeoJSON polygon
-    (pygeofilter 0.4 reads bbox literals with their numbers in the wrong places)."""
+def cql2_json_for_pygeofilter(document: Any) -> Any:
+    """A CQL2 JSON document (version 1.0) in the shape pygeofilter 0.4's JSON parser reads:
+    each ``{"bbox": [...]}`` literal as a GeoJSON polygon (the parser puts its numbers in the
+    wrong places) and ``between``'s three arguments as ``[property, [low, high]]``."""
     if isinstance(document, dict):
         if set(document) == {"bbox"} and isinstance(document["bbox"], list) and len(document["bbox"]) in (4, 6):
             return shapely.geometry.mapping(bbox_polygon(document["bbox"]))
-        return {key: bbox_as_geojson(value) for key, value in document.items()}
+        out = {key: cql2_json_for_pygeofilter(value) for key, value in document.items()}
+        args = out.get("args")
+        if out.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+            out["args"] = [args[0], [args[1], args[2]]]
+        return out
     if isinstance(document, list):
-        return [bbox_as_geojson(item) for item in document]
+        return [cql2_json_for_pygeofilter(item) for item in document]
     return document
 
 
