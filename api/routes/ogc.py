@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import EngineDep, LayerReader, Principal, TownshipParam, check_layer
 from api.geojson import GEOJSON, JSON, GeoJSON, frame_features, page_links
@@ -26,6 +26,7 @@ from api.params import (
 )
 from api.schemas.common import problem_responses
 from geo import crs as crs_mod
+from geo import tiles
 from geo.errors import ValidationError
 from geo.layers import LayerSpec
 from geo.services import ogc
@@ -52,6 +53,13 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 #: Query parameters of the items operation that are not queryables.
 ITEM_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "f", "township",
@@ -84,6 +92,8 @@ def landing(request: Request, user: LayerReader) -> JSON:
              "title": "conformance classes implemented"},
             {"href": _url(request, "collections"), "rel": "data", "type": "application/json",
              "title": "the feature collections"},
+            {"href": _url(request, "tile_matrix_sets"), "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+             "type": "application/json", "title": "the tile matrix sets"},
         ],
     })
 
@@ -129,6 +139,9 @@ def _collection(request: Request, collection: ogc.Collection, extent, crs_list: 
     }
     if kind is not None:
         body["x-geometry-type"] = kind
+        body["links"].append({"href": _url(request, "collection_tilesets", collection_id=collection.id),
+                              "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                              "type": "application/json", "title": f"{collection.title} vector tiles"})
     if extent is not None:
         body["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
     if spec.geometry is None:
@@ -354,3 +367,89 @@ def item(collection_id: str, feature_id: str, request: Request, user: LayerReade
          "type": "application/json", "title": found.title},
     ]
     return GeoJSON(feature, headers=_content_crs(out_crs))
+
+
+# ---------------------------------------------------------------------- OGC API - Tiles
+
+MVT = "application/vnd.mapbox-vector-tile"
+TILE_TEMPLATE = "{tileMatrix}/{tileRow}/{tileCol}"
+
+
+@router.get("/tileMatrixSets", summary="The tile matrix sets (WebMercatorQuad)", response_class=JSON)
+def tile_matrix_sets(request: Request, user: LayerReader) -> JSON:
+    return JSON({"tileMatrixSets": [{
+        "id": "WebMercatorQuad", "title": "Google Maps Compatible for the World", "uri": tiles.TMS_URI,
+        "links": [{"href": _url(request, "tile_matrix_set", tile_matrix_set_id="WebMercatorQuad"),
+                   "rel": "self", "type": "application/json"}],
+    }]})
+
+
+@router.get("/tileMatrixSets/{tile_matrix_set_id}", summary="One tile matrix set", response_class=JSON,
+            name="tile_matrix_set", responses=problem_responses(404))
+def tile_matrix_set(tile_matrix_set_id: str, user: LayerReader) -> JSON:
+    _check_tms(tile_matrix_set_id)
+    return JSON(tiles.tile_matrix_set())
+
+
+def _check_tms(tile_matrix_set_id: str) -> None:
+    if tile_matrix_set_id != "WebMercatorQuad":
+        raise HTTPException(404, f"tile matrix set {tile_matrix_set_id[:40]!r} is not offered; use WebMercatorQuad")
+
+
+def _tileset(request: Request, found: ogc.Collection) -> dict:
+    tile_url = _url(request, "collection_tileset", collection_id=found.id, tile_matrix_set_id="WebMercatorQuad")
+    return {
+        "title": f"{found.title} vector tiles",
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": tiles.TMS_URI,
+        "links": [
+            {"href": tile_url, "rel": "self", "type": "application/json"},
+            {"href": _url(request, "tile_matrix_set", tile_matrix_set_id="WebMercatorQuad"),
+             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json"},
+            {"href": f"{tile_url}/{TILE_TEMPLATE}", "rel": "item", "type": MVT, "templated": True},
+        ],
+        "layers": [{"id": found.id, "dataType": "vector", "geometryType": found.geometry_kind}],
+    }
+
+
+@router.get("/collections/{collection_id}/tiles", summary="The collection's vector tilesets",
+            response_class=JSON, responses=problem_responses(404))
+def collection_tilesets(collection_id: str, request: Request, user: LayerReader) -> JSON:
+    found = _checked_tiled(user, collection_id)
+    return JSON({"links": [{"href": str(request.url.replace(query="")), "rel": "self", "type": "application/json"}],
+                 "tilesets": [_tileset(request, found)]})
+
+
+@router.get("/collections/{collection_id}/tiles/{tile_matrix_set_id}", summary="A vector tileset",
+            response_class=JSON, name="collection_tileset", responses=problem_responses(404))
+def collection_tileset(collection_id: str, tile_matrix_set_id: str, request: Request, user: LayerReader) -> JSON:
+    found = _checked_tiled(user, collection_id)
+    _check_tms(tile_matrix_set_id)
+    return JSON(_tileset(request, found))
+
+
+def _checked_tiled(user: Principal, collection_id: str) -> ogc.Collection:
+    found = _checked(user, collection_id)
+    if found.layer.geometry is None:
+        raise HTTPException(404, f"{collection_id} has no geometry and so no tiles")
+    return found
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tile_matrix_set_id}/{tile_matrix}/{tile_row}/{tile_col}",
+    summary="One vector tile (Mapbox Vector Tile); 204 when empty",
+    responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
+               **problem_responses(404)},
+)
+def collection_tile(collection_id: str, tile_matrix_set_id: str, tile_matrix: int, tile_row: int, tile_col: int,
+                    user: LayerReader, engine: EngineDep, township: TownshipParam) -> Response:
+    """The features in one tile, in the caller's townships, without personal fields; the MVT
+    layer is named after the collection and feature ids are the items' ids."""
+    found = _checked_tiled(user, collection_id)
+    _check_tms(tile_matrix_set_id)
+    data = ogc.vector_tile(engine, found, z=tile_matrix, row=tile_row, col=tile_col,
+                           township=user.township_filter(township))
+    if not data:
+        return Response(status_code=204)
+    return Response(data, media_type=MVT)
