@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from lark.exceptions import LarkError
 from shapely.geometry.base import BaseGeometry
@@ -171,6 +172,8 @@ def parse_filter(collection: Collection, text: str, *, lang: str | None, filter_
             raise ValidationError(f"filter-lang {lang[:40]!r} is not supported; use cql2-text or cql2-json")
     except ValidationError:
         raise
+    except RecursionError:
+        raise ValidationError("the filter nests too deeply; write it with fewer parentheses") from None
     except (LarkError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         # lark's parse errors, json's, and what pygeofilter's JSON walker meets in a bad document
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
@@ -178,7 +181,7 @@ def parse_filter(collection: Collection, text: str, *, lang: str | None, filter_
                               "population > 500 AND category = 'poor'") from None
 
     def to_storage(geom: BaseGeometry) -> BaseGeometry:
-        return crs_mod.to_crs84(geom, filter_crs)
+        return _finite(crs_mod.to_crs84(geom, filter_crs), "a geometry of the filter")
 
     return CqlFilter(node=node, queryables=tuple(queryables), to_storage=to_storage)
 
@@ -211,11 +214,29 @@ def bbox_area(bbox: tuple[float, float, float, float], code: int | None) -> Base
     if code is None:
         return None
     a, b, c, d = bbox
+    if max(abs(v) for v in bbox) > 1e9:
+        raise ValidationError("bbox numbers beyond 1e9 are no coordinates of any offered CRS")
     if not (a <= c and b <= d):
         raise ValidationError(f"bbox {bbox} needs its lower corner first (min <= max on both axes)")
     box = shapely.box(a, b, c, d)
     step = max(c - a, d - b) / 32 or 1.0
-    return crs_mod.to_crs84(shapely.segmentize(box, step), code)
+    return _finite(crs_mod.to_crs84(shapely.segmentize(box, step), code), "the bbox")
+
+
+def _finite(geom: BaseGeometry, what: str) -> BaseGeometry:
+    """``geom`` when its CRS84 coordinates are real longitudes and latitudes.
+
+    Raises
+    ------
+    ValidationError
+        When the transformation left the CRS's domain (infinite or out-of-range coordinates).
+    """
+    coords = shapely.get_coordinates(geom)
+    if not (len(coords) and np.isfinite(coords).all() and (np.abs(coords[:, 0]) <= 540).all()
+            and (np.abs(coords[:, 1]) <= 90).all()):
+        raise ValidationError(f"{what} lies outside the area its CRS can express; check the axis order "
+                              "(EPSG:4326 and 4490 are latitude first, the Gauss-Krüger zones northing first)")
+    return geom
 
 
 @dataclass(frozen=True)

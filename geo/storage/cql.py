@@ -248,7 +248,10 @@ def cql_clause(spec: LayerSpec, cql: CqlFilter, backend: str) -> sa.ColumnElemen
     ValidationError
         A name that is not a queryable, a value of the wrong type, or an unsupported construct.
     """
-    clause = _ToSQL(spec, cql, backend).evaluate(cql.node)
+    try:
+        clause = _ToSQL(spec, cql, backend).evaluate(cql.node)
+    except RecursionError:
+        raise ValidationError("the filter nests too deeply; write it with fewer parentheses") from None
     if isinstance(clause, (_Property, BaseGeometry)) or not isinstance(clause, sa.ColumnElement):
         raise ValidationError("the filter is not a condition; e.g. population > 500 AND category = 'poor'")
     return clause

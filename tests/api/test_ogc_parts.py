@@ -38,6 +38,10 @@ def items(site, collection: str, headers, **params):
     {"crs": "EPSG:3857"}, {"crs": "http://www.opengis.net/def/crs/EPSG/0/4491"}, {"bbox-crs": "nonsense"},
     {"filter": "population >"}, {"filter": "population > 1", "filter-lang": "sql"},
     {"sortby": "head_name"}, {"sortby": "name;DROP TABLE villages"},
+    {"bbox": "1e300,1e300,2e300,2e300", "bbox-crs": EPSG.format(4544)},
+    {"filter": "S_INTERSECTS(geometry, POINT(1e30 1e30))", "filter-crs": EPSG.format(4544)},
+    {"filter": "population + 1 > 5"}, {"filter": "CASEI(name) = 'a'"}, {"filter": "category = 'nonsense'"},
+    {"filter": "[]", "filter-lang": "cql2-json"}, {"filter": "{", "filter-lang": "cql2-json"},
 ])
 def test_invalid_parameters_are_400(demo_server, headers, params):
     response = items(demo_server, "villages", headers["leader"], **params)
