@@ -160,7 +160,9 @@ def parse_filter(collection: Collection, text: str, *, lang: str | None, filter_
     """
     lang = lang or "cql2-text"
     try:
-        if lang == "cql2-text":
+        if lang == "cql2-text" and text.strip().upper() in ("TRUE", "FALSE"):
+            node = text.strip().upper() == "TRUE"  # pygeofilter 0.4 reads no bare boolean
+        elif lang == "cql2-text":
             from pygeofilter.parsers.cql2_text import parse as parse_text
 
             node = parse_text(text)

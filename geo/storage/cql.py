@@ -252,6 +252,8 @@ def cql_clause(spec: LayerSpec, cql: CqlFilter, backend: str) -> sa.ColumnElemen
         clause = _ToSQL(spec, cql, backend).evaluate(cql.node)
     except RecursionError:
         raise ValidationError("the filter nests too deeply; write it with fewer parentheses") from None
+    if isinstance(clause, bool):  # a bare TRUE or FALSE is a whole CQL2 filter too
+        return sa.true() if clause else sa.false()
     if isinstance(clause, (_Property, BaseGeometry)) or not isinstance(clause, sa.ColumnElement):
         raise ValidationError("the filter is not a condition; e.g. population > 500 AND category = 'poor'")
     return clause
