@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.api_benchmark import WORK, create_postgis, drop_postgis, prepare  # noqa: E402
-from geo import storage  # noqa: E402
-from geo.db import make_engine  # noqa: E402
+from benchmarks.api_benchmark import WORK, create_postgis, drop_postgis, prepare
+from geo import storage
+from geo.db import make_engine
 
 ZOOM = 12
 
