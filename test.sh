@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
-# gdal-bin: Debian's own GDAL (3.6 on Debian 12) runs the README's ogrinfo recipe in tests/api/test_ogc_clients.py.
-ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin
+# gdal-bin and python3-qgis: Debian's own GDAL 3.6 and QGIS 3.22 (on Debian 12) run the README's
+# OGC recipes in tests/api/test_ogc_clients.py.
+ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin python3-qgis qgis-providers
 ensure_venv
 ensure_map_assets
 ensure_postgis

@@ -1,7 +1,8 @@
 """The README's recipes with real clients against a real ``atlas serve``: Debian's GDAL 3.6
 (``ogrinfo``, ``ogr2ogr``) with HTTP Basic (``GDAL_HTTP_USERPWD``, user and password or an API
-key as the password) and with ``GDAL_HTTP_HEADERS``, and OWSLib with Basic auth. Every
-collection reads with its one geometry type and exact counts, Chinese text intact."""
+key as the password) and with ``GDAL_HTTP_HEADERS``, Debian's QGIS 3.22 (python3-qgis) with a
+Basic authentication configuration, and OWSLib with Basic auth. Every collection reads with
+its one geometry type and exact counts, Chinese text intact."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from owslib.util import Authentication
 from geo import storage
 from geo.services import ogc
 from tests.api.accounts import CLIENT_TIMEOUT_S, PASSWORD, ensure_users, login
-from tests.conftest import Server
+from tests.conftest import ROOT, Server
+
+QGIS_PROBE = ROOT / "tests" / "api" / "clients" / "qgis_probe.py"
 
 
 class ClientServer(Server):
@@ -124,3 +127,25 @@ def test_owslib_reads_with_basic_auth(served):
                        timeout=CLIENT_TIMEOUT_S)
     with pytest.raises(Exception, match="401"):
         refused.collections()
+
+
+def test_qgis_322_loads_collections_with_a_basic_auth_config(served, tmp_path):
+    """Debian's own Python runs QGIS's OAPIF provider (python3-qgis is no PyPI package)."""
+    result = subprocess.run(
+        ["/usr/bin/python3", str(QGIS_PROBE), served.base, "t_leader", PASSWORD, "villages", "water_facilities_lines",
+         "households"],
+        check=False, capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S * 2, cwd=tmp_path,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QGIS_AUTH_DB_DIR_PATH": str(tmp_path),
+             "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["qgis"].startswith("3.") and seen["stored"]
+    layers = seen["layers"]
+    villages = storage.read_layer(served.engine, "villages")
+    assert layers["villages"] == {"valid": True, "geometry": "Point", "count": 45, "names": sorted(villages["name"])}
+    water = storage.read_layer(served.engine, "water_facilities")
+    lines = water[water.geometry.geom_type.isin(["LineString", "MultiLineString"])]
+    assert layers["water_facilities_lines"]["geometry"] in ("LineString", "MultiLineString")
+    assert layers["water_facilities_lines"]["count"] == len(lines)
+    assert layers["households"]["count"] == storage.count_layer(served.engine, "households")

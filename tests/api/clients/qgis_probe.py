@@ -7,9 +7,10 @@ Usage: python3 qgis_probe.py BASE_URL USER PASSWORD COLLECTION...
 """
 
 import json
+import os
 import sys
 
-from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsVectorLayer, QgsWkbTypes
+from qgis.core import Qgis, QgsApplication, QgsAuthMethodConfig, QgsVectorLayer, QgsWkbTypes
 
 
 def main() -> None:
@@ -27,10 +28,7 @@ def main() -> None:
     stored = manager.storeAuthenticationConfig(config)
     if isinstance(stored, tuple):  # newer QGIS returns (ok, config)
         stored, config = stored
-    out = {"qgis": app.QGIS_VERSION if hasattr(app, "QGIS_VERSION") else "", "stored": bool(stored), "layers": {}}
-    from qgis.core import Qgis
-
-    out["qgis"] = Qgis.QGIS_VERSION
+    out = {"qgis": Qgis.QGIS_VERSION, "stored": bool(stored), "layers": {}}
     for name in collections:
         uri = f"url='{base}/ogc' typename='{name}' authcfg='{config.id()}'"
         layer = QgsVectorLayer(uri, name, "OAPIF")
@@ -44,8 +42,10 @@ def main() -> None:
             "count": len(features),
             "names": sorted(str(f["name"]) for f in features if "name" in f.fields().names()),
         }
-    print(json.dumps(out, ensure_ascii=False))
-    app.exitQgis()
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+    # QGIS 3.22's exitQgis() may crash a headless interpreter on the way out; what was to be
+    # seen is printed, so leave without tearing QGIS down.
+    os._exit(0)
 
 
 if __name__ == "__main__":
