@@ -111,8 +111,11 @@ def encode_mvt(frame: gpd.GeoDataFrame, *, layer: str, z: int, row: int, col: in
     )
 
 
+_PLAIN = (bool, int, float, str)
+
+
 def _mvt_value(value):
-    if isinstance(value, (bool, int, float, str)) and not isinstance(value, np.generic):
+    if type(value) in _PLAIN:
         return value
     if isinstance(value, np.generic):
         return value.item()
