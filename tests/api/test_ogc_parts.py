@@ -269,7 +269,8 @@ def test_basic_auth_reads_and_follows_the_account_rules(scratch):
                          townships=(), actor=SYSTEM, source="test")
     good = basic("basic_reader", PASSWORD)
     first = scratch.get("/ogc/collections/villages/items", headers=good)
-    assert first.status_code == 200 and first.json()["numberMatched"] == 45
+    assert first.status_code == 200
+    assert first.json()["numberMatched"] == storage.count_layer(scratch.engine, "villages")
     assert scratch.get("/api/layers/villages", headers=good).status_code == 200
     assert scratch.get("/api/auth/me", headers=good).status_code == 401  # only the layer readers take Basic
     assert scratch.post("/api/registry/villages", json={}, headers=good).status_code == 401
