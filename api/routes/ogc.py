@@ -115,7 +115,6 @@ def ogc_openapi(request: Request) -> JSON:
 
 
 def _collection(request: Request, collection: ogc.Collection, extent, crs_list: list[int | None]) -> dict:
-    spec = collection.layer
     items = _url(request, "items", collection_id=collection.id)
     kind = collection.geometry_kind
     body = {
@@ -144,8 +143,6 @@ def _collection(request: Request, collection: ogc.Collection, extent, crs_list: 
                               "type": "application/json", "title": f"{collection.title} vector tiles"})
     if extent is not None:
         body["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
-    if spec.geometry is None:
-        body["crs"] = [CRS84]
     return body
 
 
@@ -310,7 +307,7 @@ def items(
     names = list(queryable_columns(spec))
     cql = None
     if filter is not None and filter.strip():
-        cql = ogc.parse_filter(found, filter, lang=filter_lang, queryables=names,
+        cql = ogc.parse_filter(filter, lang=filter_lang, queryables=names,
                                filter_crs=ogc.check_crs(engine, found, filter_crs, name="filter-crs"))
     page = ogc.read_items(engine, found, township=user.township_filter(township), bbox=_bbox(bbox, box_crs),
                           bbox_crs=box_crs, where=where, cql=cql, sortby=ogc.parse_sortby(sortby, names),

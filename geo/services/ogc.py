@@ -149,7 +149,7 @@ def check_crs(engine: Engine, collection: Collection, value: str | None, *, name
     return code
 
 
-def parse_filter(collection: Collection, text: str, *, lang: str | None, filter_crs: int | None,
+def parse_filter(text: str, *, lang: str | None, filter_crs: int | None,
                  queryables: Sequence[str]) -> CqlFilter:
     """A CQL2 filter (text or JSON) parsed by pygeofilter, with its geometries' CRS.
 
