@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
-ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei
+# gdal-bin and python3-qgis: Debian's own GDAL 3.6 and QGIS 3.22 (on Debian 12) run the README's
+# OGC recipes in tests/api/test_ogc_clients.py.
+ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin python3-qgis qgis-providers
 ensure_venv
 ensure_postgis
 if [ "${ATLAS_REQUIRE_POSTGIS:-}" = 1 ]; then ensure_postgres_ssl; fi

@@ -18,22 +18,32 @@ and a route that shows household names asks :func:`api.policy.can_see_names` (vi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Query, Request
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, HTTPBasic, OAuth2PasswordBearer
 from sqlalchemy.engine import Engine
 
 from api import security
-from api.policy import Permission, can_see_names, may_read_layer, may_record_findings, permissions_of
+from api.policy import (
+    Permission,
+    can_see_names,
+    may_read_layer,
+    may_record_findings,
+    permissions_of,
+)
 from geo import accounts, storage
 from geo.audit import Actor
 from geo.enums import Role
-from geo.errors import NotFound
+from geo.errors import AuthenticationFailed, NotFound
 from geo.layers import get_layer
+from geo.services import login
 from geo.settings import Settings
 
 SESSION_COOKIE = "atlas_session"
@@ -73,6 +83,10 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False,
                                description="Token from POST /api/auth/token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
                         description="API key for scripts: atlas_<prefix>_<secret>")
+_basic = HTTPBasic(auto_error=False, realm="atlas",
+                   description="User name and password, or any user name and an API key as the "
+                               "password; only for reading /ogc and /api/layers (GET), for clients "
+                               "without header authentication (QGIS 3.22, GDAL_HTTP_USERPWD)")
 
 
 @dataclass(frozen=True)
@@ -86,7 +100,7 @@ class Principal:
     name: str
     role: Role
     township_ids: tuple[int, ...] | None
-    via: str  # "token", "api_key", "session" or "anonymous"
+    via: str  # "token", "api_key", "session", "basic" or "anonymous"
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -218,6 +232,74 @@ def get_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+#: The challenge of the layer-reading routes: Bearer first, Basic for clients that only have it.
+BASIC_CHALLENGE = 'Bearer realm="atlas", Basic realm="atlas", charset="UTF-8"'
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``(user, password)`` of an ``Authorization: Basic`` header, None without one.
+
+    Raises
+    ------
+    HTTPException
+        401 for a Basic header that is not base64 of ``user:password`` in UTF-8.
+    """
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    name, colon, password = decoded.partition(":")
+    if not colon:
+        raise HTTPException(401, "the Basic credentials are malformed: send base64 of user:password",
+                            headers={"WWW-Authenticate": BASIC_CHALLENGE})
+    return name, password
+
+
+async def get_reader(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    client: ClientAddress,
+    bearer: Annotated[str | None, Depends(_bearer)] = None,
+    api_key: Annotated[str | None, Depends(_api_key)] = None,
+    _declared: Annotated[object, Depends(_basic)] = None,
+) -> Principal:
+    """Who is reading a layer (``/ogc``, ``/api/layers``): :func:`get_principal`, plus HTTP
+    Basic on GET and HEAD for clients without header authentication. The password goes
+    through the login rules (:func:`geo.services.login.check_basic`: lock-out per name,
+    slow-down per address); an API key may stand in the password with any user name.
+
+    Raises
+    ------
+    HTTPException
+        401 (challenging Bearer and Basic) as :func:`get_principal`; 429 for a locked-out name.
+    """
+    try:
+        basic = _basic_credentials(request) if request.method in COOKIE_METHODS else None
+        if basic is None:
+            return await anyio.to_thread.run_sync(
+                lambda: get_principal(request, engine, settings, bearer, api_key))
+        name, password = basic
+        if security.looks_like_api_key(password):
+            return await anyio.to_thread.run_sync(_from_api_key, engine, password)
+        try:
+            user = await login.check_basic(engine, name=name, password=password, client=client,
+                                           policy=login.LoginPolicy.from_settings(settings),
+                                           verify=security.verify_password)
+        except AuthenticationFailed as exc:
+            raise HTTPException(401, str(exc)) from None
+        return await anyio.to_thread.run_sync(lambda: _principal_for(engine, user["id"], "basic"))
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            exc.headers = {**(exc.headers or {}), "WWW-Authenticate": BASIC_CHALLENGE}
+        raise
+
+
+LayerReader = Annotated[Principal, Depends(get_reader)]
 
 
 def require(permission: Permission) -> Callable[..., Principal]:

@@ -46,6 +46,14 @@ TITLES = {
 }
 
 
+#: Paths under which invalid input answers 400 instead of 422 (OGC API - Features requires it).
+BAD_REQUEST_PREFIXES = ("/ogc",)
+
+
+def _bad_request_path(request: Request) -> bool:
+    return request.url.path.startswith(BAD_REQUEST_PREFIXES)
+
+
 def status_for(exc: errors.AtlasError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
@@ -83,18 +91,20 @@ def _fix(error: dict) -> str:
     return message
 
 
-def validation_problem(errs: list[dict]) -> JSONResponse:
+def validation_problem(errs: list[dict], *, status: int = 422) -> JSONResponse:
     fields = [{"field": _field(tuple(e.get("loc", ()))), "message": _fix(e)} for e in errs]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     if len(fields) > 5:
         detail += f"; and {len(fields) - 5} more"
-    return problem(422, TITLES[422], detail, "validation", errors=fields)
+    return problem(status, TITLES[status], detail, "validation", errors=fields)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.AtlasError)
     async def _atlas_error(request: Request, exc: errors.AtlasError) -> JSONResponse:
         status = status_for(exc)
+        if status == 422 and _bad_request_path(request):
+            status = 400
         extra, headers = {}, None
         if status == 401:
             headers = {"WWW-Authenticate": 'Bearer realm="atlas"'}
@@ -116,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return validation_problem(list(exc.errors()))
+        return validation_problem(list(exc.errors()), status=400 if _bad_request_path(request) else 422)
 
     app.add_middleware(CatchUnexpected)
 

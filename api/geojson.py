@@ -45,19 +45,22 @@ def page_links(request: Request, *, limit: int, offset: int, matched: int | None
     return links
 
 
-def frame_features(frame: gpd.GeoDataFrame, properties: list[str]) -> list[dict]:
-    """GeoJSON features of a layer frame with the given properties, ~6 decimals.
+def frame_features(frame: gpd.GeoDataFrame, properties: list[str], *, precision: int | None = None) -> list[dict]:
+    """GeoJSON features of a layer frame with the given properties, ~6 decimals (or
+    ``precision`` decimals for a frame in another CRS, e.g. 3 for metres).
 
     The same features as :func:`geo.geojson.features`, built in bulk for speed: the property
     table is converted once (NaN, NA and NaT become None), geometries go into the response as
     GeoJSON text (no parse and re-encode).
     """
     geometry = frame.geometry if frame._geometry_column_name in frame else None
-    if geometry is not None and geometry.crs is not None and geometry.crs.to_epsg() not in (4326, 4490):
+    if (precision is None and geometry is not None and geometry.crs is not None
+            and geometry.crs.to_epsg() not in (4326, 4490)):
         raise ValueError(f"GeoJSON needs EPSG:4326 coordinates; the frame is in {geometry.crs}")
     texts: list = [None] * len(frame)
     if geometry is not None:
-        array = shapely.set_precision(geometry.array.to_numpy(), 10.0 ** -DEFAULT_PRECISION, mode="pointwise")
+        digits = DEFAULT_PRECISION if precision is None else precision
+        array = shapely.set_precision(geometry.array.to_numpy(), 10.0 ** -digits, mode="pointwise")
         empty = shapely.is_empty(array) | shapely.is_missing(array)
         encoded = shapely.to_geojson(array)
         texts = [None if e else orjson.Fragment(t) for t, e in zip(encoded.tolist(), empty.tolist())]

@@ -17,6 +17,26 @@ RowId = Annotated[int, Path(ge=1, le=INT32_MAX, description="the row's id")]
 MAX_OFFSET = 10_000_000
 
 
+def bbox_numbers(bbox: str) -> list[float]:
+    """The four numbers of a ``bbox`` parameter (a 6-number 3D box loses its heights).
+
+    Raises
+    ------
+    ValidationError
+        Saying what a bbox looks like.
+    """
+    parts = bbox.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise ValidationError("bbox must be four numbers minx,miny,maxx,maxy, e.g. 105.0,37.3,105.4,37.6")
+    return numbers
+
+
 def bbox_param(
     bbox: Annotated[
         str | None,
@@ -34,15 +54,7 @@ def bbox_param(
     """
     if bbox is None or bbox == "":
         return None
-    parts = bbox.split(",")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        numbers = []
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise ValidationError("bbox must be four numbers minx,miny,maxx,maxy, e.g. 105.0,37.3,105.4,37.6")
+    numbers = bbox_numbers(bbox)
     minx, miny, maxx, maxy = numbers
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise ValidationError("bbox must be in WGS 84 degrees: longitude -180..180, latitude -90..90, "

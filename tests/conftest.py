@@ -385,11 +385,11 @@ class Server:
     """``atlas serve`` running in a subprocess on a free port (for tests of start-up and
     serving, the browser tests and schemathesis; everything else uses :class:`Site`)."""
 
-    def __init__(self, db_url: str, env: dict | None = None):
+    def __init__(self, db_url: str, env: dict | None = None, args: tuple[str, ...] = ()):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port)],
+            [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port), *args],
             cwd=ROOT, env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )

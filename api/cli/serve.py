@@ -47,9 +47,14 @@ def serve(
     db: DbOption = None,
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (uvicorn's; each builds the app "
+                                "from the settings and the --db given here). PostGIS scales out this way; "
+                                "SpatiaLite takes several readers but one writer at a time."),
 ) -> None:
     """Start the API server and print its address. The first start on a database without
     users creates the administrator 'admin' and prints its one-time password."""
+    import os
+
     import uvicorn
 
     from api.app import create_app
@@ -76,7 +81,16 @@ def serve(
                f"(database {engine.url.render_as_string(hide_password=True)}; Ctrl+C stops)")
     # proxy_headers=False: uvicorn would trust X-Forwarded-For from 127.0.0.1; the app trusts
     # only ATLAS_TRUSTED_PROXIES (see api.app.create_app).
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
+        return
+    # Each worker is a new process that imports the app factory and reads the settings from
+    # the environment: hand it the database chosen here. Caches stay correct across workers
+    # (the registry's state token fingerprints the database; accounts are re-read per request).
+    os.environ["ATLAS_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=host, port=port,
+                log_level="warning", proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

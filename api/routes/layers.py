@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import CurrentUser, EngineDep, TownshipParam, check_layer
+from api.deps import EngineDep, LayerReader, TownshipParam, check_layer
 from api.geojson import GEOJSON, GeoJSON, frame_features, page_links
 from api.params import BBoxParam, PropertiesParam, paging, select_properties
 from api.schemas.common import problem_responses
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/layers", tags=["layers"], responses=problem_resp
 
 
 @router.get("", summary="The layers you may read, with their row counts")
-def list_layers(user: CurrentUser, engine: EngineDep, request: Request) -> list[dict]:
+def list_layers(user: LayerReader, engine: EngineDep, request: Request) -> list[dict]:
     """Every layer the caller may read: name, Chinese label, geometry kind, rows in the
     caller's townships, and a link to its GeoJSON."""
     readable = [spec for spec in LAYERS.values() if user.can_read_layer(spec.name)]
@@ -40,7 +40,7 @@ def list_layers(user: CurrentUser, engine: EngineDep, request: Request) -> list[
 def layer_geojson(
     layer: str,
     request: Request,
-    user: CurrentUser,
+    user: LayerReader,
     engine: EngineDep,
     township: TownshipParam,
     bbox: BBoxParam,

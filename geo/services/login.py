@@ -13,6 +13,13 @@ The rules, in one place for the token and the browser-session logins:
 - Every attempt is recorded (name, address, success); a failure says only "wrong user name
   or password, or the account is deactivated" (:class:`~geo.errors.AuthenticationFailed`).
 
+- **HTTP Basic** (clients without header authentication: QGIS 3.22, GDAL's
+  ``GDAL_HTTP_USERPWD``) follows the same rules on every request (:func:`check_basic`): the
+  lock-out is checked each time, the slow-down applies, and a wrong password counts as a
+  failure. A right password is remembered for a few minutes, bound to the account's current
+  password hash, so a paging client does not pay an argon2 check per page, while a password
+  change, a deactivation or a lock-out takes effect at the next request.
+
 The wait is an asynchronous sleep and the database and password work run in worker
 threads, so a slowed-down login holds neither the event loop nor a thread. The password
 check itself is the caller's (``verify``): the hash scheme belongs to the API's security
@@ -22,6 +29,12 @@ module, which ``geo`` does not import.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -162,3 +175,83 @@ async def log_in(engine: Engine, *, name: str, password: str, client: str, polic
         await sleep(allowed.delay_s)
     return await anyio.to_thread.run_sync(
         partial(check_password, engine, name=name, password=password, client=client, verify=verify))
+
+
+#: How long a right HTTP Basic password is remembered [s] (bound to the password's hash).
+BASIC_REMEMBER_S = 300.0
+_BASIC_MAX_ENTRIES = 4096
+
+
+class _VerifiedPasswords:
+    """Recently verified ``(name, password)`` pairs, keyed by an HMAC under a key that lives
+    only in this process (never the password itself), each with the hash it matched."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _digest(self, name: str, password: str) -> bytes:
+        return hmac.new(self._key, name.encode() + b"\0" + password.encode(), hashlib.sha256).digest()
+
+    def matches(self, name: str, password: str, password_hash: str | None) -> bool:
+        if not password_hash:
+            return False
+        digest = self._digest(name, password)
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None or entry[1] < time.monotonic():
+                self._entries.pop(digest, None)
+                return False
+            return hmac.compare_digest(entry[0], password_hash)
+
+    def remember(self, name: str, password: str, password_hash: str) -> None:
+        digest = self._digest(name, password)
+        with self._lock:
+            self._entries[digest] = (password_hash, time.monotonic() + BASIC_REMEMBER_S)
+            self._entries.move_to_end(digest)
+            while len(self._entries) > _BASIC_MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+VERIFIED = _VerifiedPasswords()
+
+
+def _basic_known(engine: Engine, *, name: str, password: str) -> dict[str, Any] | None:
+    """The user when this name and password were verified recently against the account's
+    current hash and the account is still active; None when the password must be checked."""
+    try:
+        user = accounts.get_user(engine, name=name)
+    except NotFound:
+        return None
+    if user["is_active"] and VERIFIED.matches(name, password, user["password_hash"]):
+        return user
+    return None
+
+
+async def check_basic(engine: Engine, *, name: str, password: str, client: str, policy: LoginPolicy,
+                      verify: Verify, sleep: Sleep = anyio.sleep) -> dict[str, Any]:
+    """The login rules of :func:`log_in` for one request carrying HTTP Basic credentials.
+
+    Raises
+    ------
+    TooManyAttempts
+        The name is locked out (even with the right password).
+    AuthenticationFailed
+        Wrong name or password, or a deactivated account.
+    """
+    name = name[:NAME_CHARS]
+    allowed = await anyio.to_thread.run_sync(partial(gate, engine, name=name, client=client, policy=policy))
+    known = await anyio.to_thread.run_sync(partial(_basic_known, engine, name=name, password=password))
+    if known is not None:
+        return known
+    if allowed.delay_s > 0:
+        await sleep(allowed.delay_s)
+    user = await anyio.to_thread.run_sync(
+        partial(check_password, engine, name=name, password=password, client=client, verify=verify))
+    VERIFIED.remember(name, password, user["password_hash"])
+    return user

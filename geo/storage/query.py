@@ -20,6 +20,7 @@ from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS, LayerSpec, NameJoin, get_layer
+from geo.storage.cql import CqlFilter, cql_clause
 from geo.storage.types import (
     _ROW_COLUMNS,
     CRS,
@@ -38,6 +39,12 @@ class Query:
     bbox: BBox | None = None
     ids: Sequence[int] | None = None
     where: Mapping[str, Any] = field(default_factory=dict)
+    #: Keep rows whose primary geometry has this dimension (0 points, 1 lines, 2 polygons).
+    geometry_dimension: int | None = None
+    #: Keep rows whose primary geometry intersects this EPSG:4326 geometry.
+    intersects: BaseGeometry | None = None
+    #: A CQL2 filter (applied before the township scope, which always applies too).
+    cql: CqlFilter | None = None
 
 
 def resolve_township(bind: Bind, township: int | str) -> int:
@@ -77,11 +84,23 @@ def _envelope(conn: Connection, bbox: BBox):
 
 
 def _bbox_clause(conn: Connection, spec: LayerSpec, bbox: BBox):
+    return _intersects_clause(conn, spec, _envelope(conn, bbox))
+
+
+def _geometry_param(conn: Connection, geom: BaseGeometry):
+    wkb = sa.bindparam(None, shapely.to_wkb(geom), type_=sa.LargeBinary)
+    if _backend(conn) == "postgis":
+        return sa.func.ST_GeomFromWKB(wkb, models.SRID)
+    return sa.func.GeomFromWKB(wkb, models.SRID)
+
+
+def _intersects_clause(conn: Connection, spec: LayerSpec, area):
+    """Rows whose primary geometry intersects ``area`` (an SQL geometry), through the spatial
+    index on both backends."""
     table = spec.table
     geom = table.c[spec.geometry]
-    env = _envelope(conn, bbox)
     if _backend(conn) == "postgis":
-        return sa.func.ST_Intersects(geom, env)
+        return sa.func.ST_Intersects(geom, area)
     # SpatiaLite answers through its R*Tree only via the SpatialIndex virtual table.
     spatial_index = sa.table(
         "SpatialIndex",
@@ -93,9 +112,9 @@ def _bbox_clause(conn: Connection, spec: LayerSpec, bbox: BBox):
     candidates = sa.select(spatial_index.c.rowid).where(
         spatial_index.c.f_table_name == table.name,
         spatial_index.c.f_geometry_column == spec.geometry,
-        spatial_index.c.search_frame == env,
+        spatial_index.c.search_frame == area,
     )
-    return sa.and_(table.c.id.in_(candidates), sa.func.ST_Intersects(geom, env) == 1)
+    return sa.and_(table.c.id.in_(candidates), sa.func.ST_Intersects(geom, area) == 1)
 
 
 def resolve_townships(bind: Bind, township: int | str | Sequence[int | str]) -> list[int]:
@@ -162,6 +181,14 @@ def _filtered(conn: Connection, spec: LayerSpec, select: sa.Select, query: Query
         select = select.where(_bbox_clause(conn, spec, query.bbox))
     if query.ids is not None:
         select = select.where(table.c.id.in_([int(i) for i in query.ids]))
+    if (query.geometry_dimension is not None or query.intersects is not None) and spec.geometry is None:
+        raise ValidationError(f"layer {spec.name!r} has no geometry; a spatial filter cannot apply")
+    if query.geometry_dimension is not None:
+        select = select.where(sa.func.ST_Dimension(table.c[spec.geometry]) == int(query.geometry_dimension))
+    if query.intersects is not None:
+        select = select.where(_intersects_clause(conn, spec, _geometry_param(conn, query.intersects)))
+    if query.cql is not None:
+        select = select.where(cql_clause(spec, query.cql, _backend(conn)))
     for column, value in query.where.items():
         if column not in table.c or column in spec.pii_columns or column in spec.geometry_columns:
             allowed = [c.name for c in table.c if c.name not in spec.pii_columns + spec.geometry_columns]
@@ -203,6 +230,10 @@ def read_layer(
     names: Sequence[NameJoin] | None = None,
     limit: int | None = None,
     offset: int = 0,
+    geometry_dimension: int | None = None,
+    intersects: BaseGeometry | None = None,
+    cql: CqlFilter | None = None,
+    sortby: Sequence[tuple[str, bool]] = (),
 ) -> gpd.GeoDataFrame:
     """Read a layer into a GeoDataFrame in EPSG:4326.
 
@@ -231,7 +262,16 @@ def read_layer(
     names
         Join these labels instead of the layer's own (an export's parent names and codes).
     limit, offset
-        Paging, in id order.
+        Paging, in id order (or ``sortby``'s, then id). The page's ids are chosen first,
+        without the label joins, so a deep page joins names for its own rows only.
+    geometry_dimension
+        Keep rows whose primary geometry has this dimension (0 points, 1 lines, 2 polygons).
+    intersects
+        Keep rows whose primary geometry intersects this EPSG:4326 geometry.
+    cql
+        A CQL2 filter over the layer's queryables (:mod:`geo.storage.cql`).
+    sortby
+        ``(column, descending)`` pairs to order by before the id.
 
     Returns
     -------
@@ -250,7 +290,9 @@ def read_layer(
     spec = get_layer(layer)
     table = spec.table
     wanted = _wanted_columns(spec, columns, include_pii)
-    query = Query(township=township, bbox=bbox, ids=ids, where=dict(where or {}))
+    query = Query(township=township, bbox=bbox, ids=ids, where=dict(where or {}),
+                  geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
+    order = [*_sort_columns(spec, sortby), table.c.id]
     with connect(bind) as conn:
         require_schema(conn)
         exprs = []
@@ -266,14 +308,37 @@ def read_layer(
         joins = spec.names if names is None else tuple(names)
         if (with_names or names is not None) and joins:
             select = _name_joins(joins, select, table, spec)
-        select = _filtered(conn, spec, select, query).order_by(table.c.id)
-        if limit is not None:
-            select = select.limit(int(limit))
-        if offset:
-            select = select.offset(int(offset))
-        result = conn.execute(select)
+        if limit is not None or offset:
+            page = _filtered(conn, spec, sa.select(table.c.id), query).order_by(*order)
+            if limit is not None:
+                page = page.limit(int(limit))
+            if offset:
+                page = page.offset(int(offset))
+            select = select.where(table.c.id.in_(page.scalar_subquery()))
+        else:
+            select = _filtered(conn, spec, select, query)
+        result = conn.execute(select.order_by(*order))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return _to_geoframe(spec, frame)
+
+
+def _sort_columns(spec: LayerSpec, sortby: Sequence[tuple[str, bool]]) -> list:
+    """ORDER BY terms of ``(column, descending)`` pairs, over readable non-geometry columns only.
+
+    Raises
+    ------
+    ValidationError
+        Naming the column that cannot be sorted by and those that can.
+    """
+    table = spec.table
+    terms = []
+    for name, descending in sortby:
+        if name not in table.c or name in spec.pii_columns or name in spec.geometry_columns:
+            allowed = [c.name for c in table.c if c.name not in spec.pii_columns + spec.geometry_columns]
+            raise ValidationError(f"cannot sort {spec.name} by {name[:60]!r}; sortable fields: {', '.join(allowed)}")
+        column = table.c[name]
+        terms.append(column.desc() if descending else column.asc())
+    return terms
 
 
 def _wanted_columns(spec: LayerSpec, columns: Sequence[str] | None, include_pii: bool) -> list[str]:
@@ -315,14 +380,25 @@ def count_layer(
     township: int | str | Sequence[int | str] | None = None,
     bbox: BBox | None = None,
     where: Mapping[str, Any] | None = None,
-) -> int:
-    """Number of rows :func:`read_layer` would return with the same filters and no paging."""
+    geometry_dimension: int | None = None,
+    intersects: BaseGeometry | None = None,
+    cql: CqlFilter | None = None,
+    at_most: int | None = None,
+) -> int | None:
+    """Number of rows :func:`read_layer` would return with the same filters and no paging;
+    None when ``at_most`` is given and more rows match (the count stops there, so it stays
+    cheap on a large table)."""
     spec = get_layer(layer)
-    query = Query(township=township, bbox=bbox, where=dict(where or {}))
+    query = Query(township=township, bbox=bbox, where=dict(where or {}),
+                  geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
     with connect(bind) as conn:
         require_schema(conn)
-        select = _filtered(conn, spec, sa.select(sa.func.count()).select_from(spec.table), query)
-        return int(conn.execute(select).scalar_one())
+        if at_most is None:
+            select = _filtered(conn, spec, sa.select(sa.func.count()).select_from(spec.table), query)
+            return int(conn.execute(select).scalar_one())
+        rows = _filtered(conn, spec, sa.select(spec.table.c.id), query).limit(int(at_most) + 1).subquery()
+        counted = int(conn.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one())
+        return None if counted > at_most else counted
 
 
 def layer_counts(bind: Bind) -> dict[str, int]:
@@ -385,6 +461,7 @@ def layer_extent(
     layer: str,
     *,
     township: int | str | Sequence[int | str] | None = None,
+    geometry_dimension: int | None = None,
 ) -> BBox | None:
     """``(minx, miny, maxx, maxy)`` of the layer's primary geometry [degrees], computed by the
     database, or None for a layer without geometry or without rows."""
@@ -401,7 +478,7 @@ def layer_extent(
             box = sa.func.Extent(geom)
             exprs = [sa.func.MbrMinX(box), sa.func.MbrMinY(box), sa.func.MbrMaxX(box), sa.func.MbrMaxY(box)]
         select = _filtered(conn, spec, sa.select(*exprs).select_from(spec.table),
-                           Query(township=township))
+                           Query(township=township, geometry_dimension=geometry_dimension))
         row = conn.execute(select).first()
     if row is None or row[0] is None:
         return None

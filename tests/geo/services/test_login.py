@@ -146,3 +146,45 @@ def test_a_database_failure_is_not_a_wrong_password(databases):
         assert accounts.recent_failures(engine, name="l_carol", client=client, since=since) == (0, 0)
     finally:
         engine.dispose()
+
+
+def basic(engine, name: str, password: str, client: str, waits: Waits | None = None):
+    return run(login.check_basic(engine, name=name, password=password, client=client, policy=POLICY,
+                                 verify=verify_password, sleep=waits or Waits()))
+
+
+def test_basic_remembers_a_right_password_only_while_the_hash_and_account_stand(engine):
+    from geo.services import accounts as account_rules
+
+    user = accounts.create_user(engine, name="l_basic", role="viewer", password_hash=hash_password(PASSWORD),
+                                actor=SYSTEM, source="test")
+    client = _address()
+    checks = []
+
+    def counting(stored_hash, password):
+        checks.append(password)
+        return verify_password(stored_hash, password)
+
+    for _ in range(3):
+        assert run(login.check_basic(engine, name="l_basic", password=PASSWORD, client=client, policy=POLICY,
+                                     verify=counting, sleep=Waits()))["id"] == user["id"]
+    assert len(checks) == 1  # one argon2 check, then remembered
+    account_rules.set_password(engine, user["id"], hash_password("another-password-2"), actor=SYSTEM)
+    with pytest.raises(AuthenticationFailed):
+        basic(engine, "l_basic", PASSWORD, client)
+    assert basic(engine, "l_basic", "another-password-2", client)["id"] == user["id"]
+    accounts.update_user(engine, user["id"], {"is_active": False}, actor=SYSTEM, version=None)
+    with pytest.raises(AuthenticationFailed):
+        basic(engine, "l_basic", "another-password-2", client)
+
+
+def test_basic_counts_failures_and_locks_the_name_out(engine):
+    accounts.create_user(engine, name="l_basic_lock", role="viewer", password_hash=hash_password(PASSWORD),
+                         actor=SYSTEM, source="test")
+    client = _address()
+    assert basic(engine, "l_basic_lock", PASSWORD, client)  # remembered from now on
+    for _ in range(POLICY.max_failures):
+        with pytest.raises(AuthenticationFailed):
+            basic(engine, "l_basic_lock", "wrong-password-9", client)
+    with pytest.raises(TooManyAttempts):
+        basic(engine, "l_basic_lock", PASSWORD, client)

@@ -1,0 +1,312 @@
+"""OGC API - Features over the registry: which collections exist, their CRSs, and reading
+items with Part 2 (CRS) and Part 3 (CQL2 filters, sorting) parameters.
+
+Collections
+-----------
+Every layer is a collection of the same name, declaring one geometry type, except the layers
+whose rows may hold points, lines or polygons (water facilities, PV projects, projects): they
+are listed as one collection per geometry type instead (``water_facilities_points``,
+``_lines``, ``_polygons``; PV projects are points or polygons), because QGIS and GDAL give a
+layer the one geometry type of its first features and cannot draw the others. The mixed
+collection is not listed but still answers at its old address (scripts, rows without
+geometry).
+
+Scoping
+-------
+The caller's township scope and the personal-data rule are applied by the storage layer to
+every read, whatever the filter says: a CQL2 filter only ever narrows the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from lark.exceptions import LarkError
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Engine
+
+from geo import crs as crs_mod
+from geo import storage, tiles
+from geo.errors import NotFound, ValidationError
+from geo.layers import LAYERS, LayerSpec
+from geo.storage import tiles as storage_tiles
+from geo.storage.cql import CqlFilter, cql2_json_for_pygeofilter
+
+GeometryType = Literal["point", "line", "polygon"]
+
+#: Collection-name suffix, Chinese label and dimension of each geometry type.
+GEOMETRY_TYPES: dict[GeometryType, tuple[str, str, int]] = {
+    "point": ("points", "点", 0),
+    "line": ("lines", "线", 1),
+    "polygon": ("polygons", "面", 2),
+}
+#: Most rows counted for ``numberMatched``; beyond that it is left out (the count stays cheap).
+MAX_COUNT = 100_000
+#: Page size when the client gives none, and the largest one served (a larger limit is clamped).
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+FilterLang = Literal["cql2-text", "cql2-json"]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One OGC collection: a layer, or the rows of one geometry type of a mixed layer."""
+
+    id: str
+    layer: LayerSpec
+    geometry_type: GeometryType | None = None
+
+    @property
+    def title(self) -> str:
+        if self.geometry_type is None:
+            return self.layer.label
+        return f"{self.layer.label}（{GEOMETRY_TYPES[self.geometry_type][1]}）"
+
+    @property
+    def geometry_kind(self) -> str | None:
+        """``point``, ``line``, ``polygon``, ``any`` or None (no geometry)."""
+        return self.geometry_type or self.layer.geometry_kind
+
+    @property
+    def dimension(self) -> int | None:
+        return None if self.geometry_type is None else GEOMETRY_TYPES[self.geometry_type][2]
+
+
+#: The geometry types a mixed layer's rows take (DESIGN.md's data model); all three otherwise.
+MIXED_TYPES: dict[str, tuple[GeometryType, ...]] = {"pv_projects": ("point", "polygon")}
+
+
+def _collections() -> dict[str, Collection]:
+    out = {}
+    for spec in LAYERS.values():
+        out[spec.name] = Collection(spec.name, spec)
+        if spec.geometry_kind == "any":
+            for kind in MIXED_TYPES.get(spec.name, tuple(GEOMETRY_TYPES)):
+                name = f"{spec.name}_{GEOMETRY_TYPES[kind][0]}"
+                out[name] = Collection(name, spec, kind)
+    return out
+
+
+COLLECTIONS = _collections()
+#: The collections listed at ``/collections``: each of one geometry type (or none).
+LISTED = [c for c in COLLECTIONS.values() if c.geometry_kind != "any"]
+
+
+def get_collection(collection_id: str) -> Collection:
+    """The collection called ``collection_id``.
+
+    Raises
+    ------
+    NotFound
+        Naming the collections that exist.
+    """
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(f"there is no collection {collection_id[:60]!r}; collections: "
+                       f"{', '.join(COLLECTIONS)}") from None
+
+
+def collection_extent(engine: Engine, collection: Collection, *, township=None):
+    """``(minx, miny, maxx, maxy)`` [degrees] of the collection's rows in scope, or None."""
+    return storage.layer_extent(engine, collection.layer.name, township=township,
+                                geometry_dimension=collection.dimension)
+
+
+def collection_crs(engine: Engine, collection: Collection) -> list[int | None]:
+    """The CRSs a collection is served in (None = CRS84): CRS84, EPSG:4326, EPSG:4490 and
+    the CGCS2000 Gauss-Krüger zones whose area meets the layer's data (the townships' when
+    the layer is empty). A layer without geometry is served in CRS84 only."""
+    if collection.layer.geometry is None:
+        return [None]
+    bounds = storage.layer_extent(engine, collection.layer.name) or storage.layer_extent(engine, "townships")
+    return [None, *crs_mod.GEOGRAPHIC_CODES, *crs_mod.gauss_kruger_codes(bounds)]
+
+
+def check_crs(engine: Engine, collection: Collection, value: str | None, *, name: str) -> int | None:
+    """The EPSG code (None: CRS84) a ``crs``/``bbox-crs``/``filter-crs`` parameter names.
+
+    Raises
+    ------
+    ValidationError
+        An unknown CRS, or one the collection is not served in (naming those it is).
+    """
+    if value is None or value == "":
+        return None
+    code = crs_mod.parse_crs(value, name=name)
+    if code is None:
+        return None
+    offered = collection_crs(engine, collection)
+    if code not in offered:
+        raise ValidationError(f"{name} EPSG:{code} is not offered for {collection.id}; offered: "
+                              + ", ".join(crs_mod.crs_uri(c) for c in offered))
+    return code
+
+
+def parse_filter(text: str, *, lang: str | None, filter_crs: int | None,
+                 queryables: Sequence[str]) -> CqlFilter:
+    """A CQL2 filter (text or JSON) parsed by pygeofilter, with its geometries' CRS.
+
+    Raises
+    ------
+    ValidationError
+        An unknown ``filter-lang`` or a filter that does not parse (saying where).
+    """
+    lang = lang or "cql2-text"
+    try:
+        if lang == "cql2-text" and text.strip().upper() in ("TRUE", "FALSE"):
+            node = text.strip().upper() == "TRUE"  # pygeofilter 0.4 reads no bare boolean
+        elif lang == "cql2-text":
+            from pygeofilter.parsers.cql2_text import parse as parse_text
+
+            node = parse_text(text)
+        elif lang == "cql2-json":
+            from pygeofilter.parsers.cql2_json import parse as parse_json
+
+            node = parse_json(cql2_json_for_pygeofilter(json.loads(text)))
+        else:
+            raise ValidationError(f"filter-lang {lang[:40]!r} is not supported; use cql2-text or cql2-json")
+    except ValidationError:
+        raise
+    except RecursionError:
+        raise ValidationError("the filter nests too deeply; write it with fewer parentheses") from None
+    except (LarkError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # lark's parse errors, json's, and what pygeofilter's JSON walker meets in a bad document
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ValidationError(f"the filter is not valid {lang}: {reason}. Example: "
+                              "population > 500 AND category = 'poor'") from None
+
+    def to_storage(geom: BaseGeometry) -> BaseGeometry:
+        return _finite(crs_mod.to_crs84(geom, filter_crs), "a geometry of the filter")
+
+    return CqlFilter(node=node, queryables=tuple(queryables), to_storage=to_storage)
+
+
+def parse_sortby(value: str | None, queryables: Sequence[str]) -> list[tuple[str, bool]]:
+    """``sortby=name,-population`` as ``(column, descending)`` pairs.
+
+    Raises
+    ------
+    ValidationError
+        Naming a property that is not a queryable.
+    """
+    if not value:
+        return []
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        if name not in queryables:
+            raise ValidationError(f"sortby names {name[:60]!r}, which is not a queryable; queryables: "
+                                  f"{', '.join(queryables)}")
+        out.append((name, descending))
+    return out
+
+
+def bbox_area(bbox: tuple[float, float, float, float], code: int | None) -> BaseGeometry | None:
+    """The bbox (given in ``code``'s axis order) as an EPSG:4326 polygon, edges densified so
+    the curved image of a projected box is followed; None for a CRS84 bbox."""
+    if code is None:
+        return None
+    a, b, c, d = bbox
+    if max(abs(v) for v in bbox) > 1e9:
+        raise ValidationError("bbox numbers beyond 1e9 are no coordinates of any offered CRS")
+    if not (a <= c and b <= d):
+        raise ValidationError(f"bbox {bbox} needs its lower corner first (min <= max on both axes)")
+    box = shapely.box(a, b, c, d)
+    step = max(c - a, d - b) / 32 or 1.0
+    return _finite(crs_mod.to_crs84(shapely.segmentize(box, step), code), "the bbox")
+
+
+def _finite(geom: BaseGeometry, what: str) -> BaseGeometry:
+    """``geom`` when its CRS84 coordinates are real longitudes and latitudes.
+
+    Raises
+    ------
+    ValidationError
+        When the transformation left the CRS's domain (infinite or out-of-range coordinates).
+    """
+    coords = shapely.get_coordinates(geom)
+    if not (len(coords) and np.isfinite(coords).all() and (np.abs(coords[:, 0]) <= 540).all()
+            and (np.abs(coords[:, 1]) <= 90).all()):
+        raise ValidationError(f"{what} lies outside the area its CRS can express; check the axis order "
+                              "(EPSG:4326 and 4490 are latitude first, the Gauss-Krüger zones northing first)")
+    return geom
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    frame: gpd.GeoDataFrame
+    matched: int | None
+    crs: int | None
+
+
+def read_items(
+    engine: Engine,
+    collection: Collection,
+    *,
+    township=None,
+    bbox: tuple[float, float, float, float] | None = None,
+    bbox_crs: int | None = None,
+    where: dict | None = None,
+    cql: CqlFilter | None = None,
+    sortby: Sequence[tuple[str, bool]] = (),
+    crs: int | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    ids: Sequence[int] | None = None,
+) -> ItemsPage:
+    """A page of the collection's features (no personal fields), in ``crs``.
+
+    ``numberMatched`` comes from the page itself when it is the last one, else from a
+    count that stops at :data:`MAX_COUNT` (None beyond).
+    """
+    spec = collection.layer
+    area = bbox_area(bbox, bbox_crs) if bbox is not None else None
+    filters = {"township": township, "bbox": bbox if area is None else None, "where": where or {},
+               "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    frame = storage.read_layer(engine, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
+                               **filters)
+    returned = len(frame)
+    if ids is not None or (returned < limit and (returned > 0 or offset == 0)):
+        matched = offset + returned
+    else:
+        matched = storage.count_layer(engine, spec.name, at_most=MAX_COUNT, **filters)
+    if crs is not None and spec.geometry is not None:
+        frame = frame.set_geometry(gpd.GeoSeries(crs_mod.from_crs84(frame.geometry.array.to_numpy(), crs),
+                                                 index=frame.index, crs=f"EPSG:{crs}"))
+    return ItemsPage(frame=frame, matched=matched, crs=crs)
+
+
+def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township=None) -> bytes:
+    """The collection's features in one WebMercatorQuad tile as a Mapbox Vector Tile (one
+    layer named after the collection; empty bytes for an empty tile): PostGIS makes it with
+    ``ST_AsMVT``, over SpatiaLite mapbox-vector-tile encodes the rows. The township scope and
+    the personal-data rule are the items'.
+
+    Raises
+    ------
+    NotFound
+        A tile outside the grid, or a collection without geometry.
+    """
+    tiles.check_tile(z, row, col)
+    spec = collection.layer
+    if spec.geometry is None:
+        raise NotFound(f"{collection.id} has no geometry and so no tiles")
+    if storage.backend_name(engine) == "postgis":
+        return storage_tiles.postgis_mvt(engine, spec.name, name=collection.id, z=z, row=row, col=col,
+                                         township=township, geometry_dimension=collection.dimension)
+    frame = storage_tiles.tile_rows(engine, spec.name, z=z, row=row, col=col, township=township,
+                                    geometry_dimension=collection.dimension)
+    if frame.empty:
+        return b""
+    return tiles.encode_mvt(frame, layer=collection.id, z=z, row=row, col=col,
+                            properties=storage_tiles.tile_columns(spec))
