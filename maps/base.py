@@ -263,6 +263,23 @@ class SearchBox(folium.MacroElement):
         self.spec = js_json({"overlays": self.overlays, "placeholder": placeholder})
 
 
+class Selectors(folium.MacroElement):
+    """The page's selectors (year, township, unit): choosing one reloads the page with that
+    value in the URL's query, so a link or a bookmark gives the same map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.selectors({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, fields: Sequence[Mapping[str, Any]]):
+        super().__init__()
+        self._name = "AtlasSelectors"
+        self.fields = [dict(f) for f in fields]
+        self.spec = js_json({"fields": self.fields})
+
+
 # ------------------------------------------------------------------ building
 
 

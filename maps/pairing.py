@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.enums import UnitKind, UnitLevel, VillageCategory
+from geo.enums import POOR_VILLAGE_CATEGORIES, UnitKind, UnitLevel, VillageCategory
 from geo.errors import NotFound
 from maps import base as mb
 
@@ -29,7 +29,6 @@ CATEGORY_COLORS = {
     VillageCategory.EXITED: "#27ae60",
     VillageCategory.NON_POOR: "#7f8c8d",
 }
-POOR = (VillageCategory.KEY_POOR.value, VillageCategory.POOR.value)
 UNIT_COLOR = "#2c3e50"
 LEADER_COLOR = "#8e44ad"
 GAP_STYLE = {"radius": 11, "color": "#111111", "weight": 4, "dashArray": "4 3"}
@@ -242,7 +241,7 @@ def _village_properties(villages: gpd.GeoDataFrame, pairings: pd.DataFrame,
     rows, gaps = [], []
     for v in villages.itertuples():
         warn = []
-        poor = v.category in POOR
+        poor = v.category in POOR_VILLAGE_CATEGORIES
         if poor and not by_village.get(v.id):
             warn.append("贫困村无帮扶单位")
         if poor and v.id not in has_team:

@@ -37,6 +37,8 @@ def map_command(
     township: Annotated[str | None, typer.Option(help="Township name, 9-digit code or id.")] = None,
     unit: Annotated[str | None, typer.Option(help="Assistance unit name or id (pairing map).")] = None,
     plan: Annotated[str | None, typer.Option(help="Inspection plan id or name (inspection map).")] = None,
+    year: Annotated[int | None, typer.Option(help="Pairing year (pairing and coverage maps; default: the "
+                                             "latest year with pairings).")] = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Inspection map: household heads' names "
                                              "(authorised inspectors only); hidden otherwise.")] = False,
     candidates: Annotated[int | None, typer.Option(help="PV map: siting candidates drawn, best first "
@@ -54,7 +56,7 @@ def map_command(
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".png"):
         raise ValidationError(f"output {str(output)!r} must end in .html or .png")
-    spec, m = load_map(engine_for(db), name, township=township, unit=unit, plan=plan,
+    spec, m = load_map(engine_for(db), name, township=township, unit=unit, plan=plan, year=year,
                        candidates=candidates, cell_size=cell_size,
                        base="blank" if offline and base is None else base,
                        tianditu_key=get_settings().tianditu_key,

@@ -28,12 +28,14 @@ from geo.services.maps import MAP_CANDIDATES, MAP_CELL_M, MAX_MAP_CANDIDATES, MA
 from maps import catalog
 from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
 from maps.base import BASES, render_map
-from maps.landing import landing_html, map_headlines
+from maps.landing import landing_html, map_headlines, plan_chooser_html
 from maps.pages import landing_figures, load_map
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
 PlanQuery = Annotated[str | None, Query(description="督查方案: inspection plan id or name (inspection map)")]
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100, description="年度: pairing year (maps that take it; "
+                                       "default: the latest year with pairings)")]
 BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
 
 CandidatesQuery = Annotated[int | None, Query(
@@ -126,26 +128,32 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
 def _map_handler(name: str):
     spec = catalog.MAPS[name]
 
-    def serve(user: Principal, engine: Engine, settings, township, **options) -> HTMLResponse:
+    def serve(request: Request, user: Principal, engine: Engine, settings, township, **options) -> HTMLResponse:
+        if spec.source == "inspection_plan" and not (options.get("plan") or "").strip() and _wants_html(request):
+            plans = list_plans(engine) if user.can_read_layer("households") else []
+            return HTMLResponse(plan_chooser_html(spec, plans))
         requested = storage.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
-        spec, m = load_map(engine, name, township=township if requested is not None else scope,
-                           tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
-                           can_read=user.can_read_layer,
-                           can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
-                           actor=user.actor, **options)
-        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec.title} · 村级帮扶地图"))
+        spec_, m = load_map(engine, name, township=township if requested is not None else scope,
+                            tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
+                            can_read=user.can_read_layer,
+                            can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
+                            actor=user.actor, choices_scope=user.township_filter(None), selectors=True,
+                            **options)
+        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图"))
 
     if "candidates" in spec.options:
-        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None,
-                    candidates: CandidatesQuery = None, cell_size: CellSizeQuery = None) -> HTMLResponse:
-            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, candidates=candidates,
-                         cell_size=cell_size)
+        def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
+                    township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
+                    base: BaseQuery = None, year: YearQuery = None, candidates: CandidatesQuery = None,
+                    cell_size: CellSizeQuery = None) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, unit=unit, plan=plan, base=base, year=year,
+                         candidates=candidates, cell_size=cell_size)
     else:
-        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:
-            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base)
+        def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
+                    township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
+                    base: BaseQuery = None, year: YearQuery = None) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, unit=unit, plan=plan, base=base, year=year)
 
     handler.__name__ = f"map_{name}"
     return handler

@@ -47,8 +47,8 @@ def test_poor_village_without_unit_or_team_stands_out(frames):
     two = villages["二村"]
     assert two["p"]["_warn"] == ["贫困村无帮扶单位", "贫困村无驻村工作队"]
     assert two["s"] == GAP_STYLE
-    # An exited village without a team is not a gap.
-    assert "s" not in villages[XSS] and "_warn" not in villages[XSS]["p"]
+    # An exited village (脱贫销号村) is a poor village too (脱贫不脱帮扶): without a team it is a gap.
+    assert villages[XSS]["p"]["_warn"] == ["贫困村无驻村工作队"] and villages[XSS]["s"] == GAP_STYLE
 
 
 def test_far_unit_is_placed_beside_its_villages(frames, villages):
