@@ -168,6 +168,29 @@ class BaseLayer(folium.map.Layer):
                              "fallback": fallback})
 
 
+@dataclass(frozen=True)
+class Names:
+    """Names drawn on the map beside (or, for areas, inside) every feature of an overlay.
+
+    Attributes
+    ----------
+    field
+        The property holding the name (text; never interpreted as HTML).
+    rank
+        A numeric property: where names would overlap, the higher rank is kept (poor villages
+        lacking a unit or a team before others); absent means 0.
+    min_zoom
+        Names are hidden below this zoom level (settlement names from 13).
+    placement
+        ``right`` of a point, or ``center`` of an area.
+    """
+
+    field: str = "name"
+    rank: str | None = None
+    min_zoom: int = 0
+    placement: Literal["right", "center"] = "right"
+
+
 class Overlay(JSCSSMixin, folium.map.Layer):
     """A layer of features drawn from a GeoDataFrame, toggled in the layer control.
 
@@ -194,7 +217,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
                  style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None,
                  popup_title: str | None, popup_rows: Sequence[tuple[str, str]],
                  tooltip: str | None, cluster: bool, search: str | None, show: bool,
-                 label: str | None = None):
+                 label: str | None = None, names: Names | None = None):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "Overlay"
         self.key = key
@@ -209,6 +232,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         self.cluster = cluster
         self.search = search
         self.label = label
+        self.name_labels = names
         if cluster:
             self.default_js = [("markercluster", asset_ref("markercluster", "leaflet.markercluster.js"))]
             self.default_css = [
@@ -222,6 +246,9 @@ class Overlay(JSCSSMixin, folium.map.Layer):
             "features": self.features, "gcj": self.gcj, "cluster": self.cluster,
             "tooltip": self.tooltip, "search": self.search, "label": self.label,
         }
+        if self.name_labels is not None:
+            spec["names"] = {"field": self.name_labels.field, "rank": self.name_labels.rank, "minZoom": self.name_labels.min_zoom,
+                             "placement": self.name_labels.placement}
         if self.style_by:
             spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
         if self.popup_title or self.popup_rows:
@@ -261,6 +288,31 @@ class SearchBox(folium.MacroElement):
         self._name = "AtlasSearch"
         self.overlays = list(overlays)
         self.spec = js_json({"overlays": self.overlays, "placeholder": placeholder})
+
+
+class Panel(folium.MacroElement):
+    """A side panel beside the map (the pairing map's list of who pairs with whom), built in
+    the page from ``spec`` with text nodes only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.panel({{ this._parent.get_name() }}, {{ this.spec_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: Mapping[str, Any]):
+        super().__init__()
+        self._name = "AtlasPanel"
+        self.spec = dict(spec)
+        self.spec_json = js_json(_clean_tree(self.spec))
+
+
+def _clean_tree(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_tree(v) for v in value]
+    return _clean(value)
 
 
 class Selectors(folium.MacroElement):
@@ -331,6 +383,7 @@ def overlay(
     show: bool = True,
     precision: int = 6,
     label: str | None = None,
+    names: Names | None = None,
 ) -> Overlay:
     """An :class:`Overlay` from a frame in EPSG:4326 (rows without geometry are skipped).
 
@@ -351,6 +404,9 @@ def overlay(
         Decimals kept in coordinates [degrees]; 6 is about 0.1 m, 5 about 1 m.
     label
         Property drawn as text inside ``marker`` icons (a visiting order number).
+    names
+        Names drawn on the map beside the features (replacing the hover tooltip), decluttered
+        by rank and zoom (:class:`Names`).
 
     Raises
     ------
@@ -365,20 +421,20 @@ def overlay(
     present = ~(pd.isna(np.asarray(geoms, dtype=object)) | frame.geometry.is_empty.to_numpy())
     wgs = geometry_dicts(geoms[present], precision)
     gcj = geometry_dicts(geometries_from_wgs84(np.asarray(geoms[present], dtype=object), "gcj02"), precision)
-    names = list(props.columns)
+    columns = list(props.columns)
     rows = props[present].itertuples(index=False, name=None)
     styles = list(feature_styles) if feature_styles is not None else None
     positions = np.flatnonzero(present)
     features = []
     for position, values, g in zip(positions, rows, wgs):
-        item: dict[str, Any] = {"g": g, "p": {n: _clean(v) for n, v in zip(names, values) if _clean(v) is not None}}
+        item: dict[str, Any] = {"g": g, "p": {n: _clean(v) for n, v in zip(columns, values) if _clean(v) is not None}}
         if styles is not None and styles[position]:
             item["s"] = dict(styles[position])
         features.append(item)
     return Overlay(key=key, name=name, features=features, gcj=gcj, kind=kind,
                    style=style or {}, style_by=style_by, popup_title=popup_title,
                    popup_rows=popup_rows, tooltip=tooltip, cluster=cluster, search=search,
-                   show=show, label=label)
+                   show=show, label=label, names=names)
 
 
 def _clean(value: Any) -> Any:
