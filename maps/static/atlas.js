@@ -522,7 +522,11 @@
           var mine = unitId === null || (key === "units" ? p.id : p.unit_id) === unitId;
           var node = layer.getElement && layer.getElement();
           if (node) node.style.display = mine ? "" : "none";
+          var tip = layer.getTooltip && layer.getTooltip();
+          var tipNode = tip && tip.getElement && tip.getElement();
+          if (tipNode) tipNode.style.display = mine ? "" : "none";
         });
+        atlas.declutter(map);
       });
     }
     function activate(selector, test) {
