@@ -355,6 +355,7 @@ def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> foli
     m = folium.Map(location=[37.5, 105.2], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=False)
     m.options["maxZoom"] = 18
+    m.atlas_base = chosen  # type: ignore[attr-defined]  # named on prints
     m.add_child(_Setup())
     for key in available_bases(tianditu_key=tianditu_key):
         # Only a base that needs the internet falls back; the blank one never fails.

@@ -34,6 +34,7 @@
     };
     map._atlas = state;
     atlas.maps.push(map);
+    atlas.printButton(map);
     map.on("layeradd", function (e) {
       var base = e.layer && e.layer.options && e.layer.options.atlasBase;
       if (base) atlas.setCrs(map, e.layer.options.atlasCrs || "wgs84");
@@ -394,6 +395,7 @@
    * villages. Clicking a unit highlights exactly its villages (and shows its lines); clicking
    * a village shows its units. Every value goes in as text. */
   atlas.panel = function (map, spec) {
+    if (document.body.classList.contains("atlas-print")) return null;  // the print has its table
     var container = map.getContainer();
     var panel = el("aside", "atlas-panel");
     panel.setAttribute("aria-label", spec.title);
@@ -580,6 +582,67 @@
     var state = { selectUnit: selectUnit, selectVillage: selectVillage, clear: clear, unit: null, village: null };
     map._atlas.panel = state;
     return state;
+  };
+
+  /* ------------------------------------------------------------------ print sheet */
+
+  /* The print layout (maps/printing.py): the whole legend beside the map, a north arrow,
+   * no controls. ``window.atlasPrintReady`` tells a printer the sheet is laid out. */
+  atlas.print = function (map, spec) {
+    document.body.classList.add("atlas-print");
+    var side = document.getElementById(spec.legendTarget);
+    var legend = map.getContainer().querySelector(".atlas-legend");
+    if (side && legend) {
+      side.appendChild(legend);
+      var details = legend.querySelector("details");
+      if (details) details.open = true;
+    }
+    var north = L.control({ position: "topleft" });
+    north.onAdd = function () {
+      var box = el("div", "atlas-north leaflet-control");
+      box.appendChild(el("div", "", "▲"));
+      box.appendChild(el("div", "", "北"));
+      box.setAttribute("title", "指北针");
+      return box;
+    };
+    north.addTo(map);
+    map.invalidateSize();
+    map.whenReady(function () {
+      setTimeout(function () {
+        if (spec.bounds) {
+          // Fill the sheet's frame: fractional zoom, not the next whole level down.
+          map.options.zoomSnap = 0.1;
+          map.fitBounds(spec.bounds, { padding: [12, 12], animate: false });
+        }
+        atlas.declutter(map);
+        window.atlasPrintReady = true;
+        if (new URLSearchParams(window.location.search).get("autoprint") === "1") {
+          setTimeout(function () { window.print(); }, 800);  // tiles a moment to arrive
+        }
+      }, 0);
+    });
+  };
+
+  /* A button on served maps: opens this map's print sheet (A3 landscape) and prints it. */
+  atlas.printButton = function (map) {
+    if (window.location.protocol === "file:" || document.body.classList.contains("atlas-print")) return null;
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      var box = el("div", "atlas-print-button leaflet-bar leaflet-control");
+      var link = el("a", "", "打印");
+      var params = new URLSearchParams(window.location.search);
+      params.set("print", "A3");
+      params.set("landscape", "true");
+      params.set("autoprint", "1");
+      link.href = window.location.pathname + "?" + params.toString();
+      link.target = "_blank";
+      link.title = "打印（A3 横向，含图例、比例尺、指北针）";
+      link.setAttribute("role", "button");
+      box.appendChild(link);
+      return box;
+    };
+    control.addTo(map);
+    return control;
   };
 
   /* ------------------------------------------------------------------ static boxes */
