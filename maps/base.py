@@ -183,12 +183,19 @@ class Names:
         Names are hidden below this zoom level (settlement names from 13).
     placement
         ``right`` of a point, or ``center`` of an area.
+    always
+        Never hidden by a name of higher rank (township names on their areas).
+    always_from_rank
+        Names of at least this rank are never hidden either (poor villages lacking a unit or
+        a team); they are placed on the side of their point where they overlap least.
     """
 
     field: str = "name"
     rank: str | None = None
     min_zoom: int = 0
     placement: Literal["right", "center"] = "right"
+    always: bool = False
+    always_from_rank: float | None = None
 
 
 class Overlay(JSCSSMixin, folium.map.Layer):
@@ -248,7 +255,8 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         }
         if self.name_labels is not None:
             spec["names"] = {"field": self.name_labels.field, "rank": self.name_labels.rank, "minZoom": self.name_labels.min_zoom,
-                             "placement": self.name_labels.placement}
+                             "placement": self.name_labels.placement, "always": self.name_labels.always,
+                             "alwaysFrom": self.name_labels.always_from_rank}
         if self.style_by:
             spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
         if self.popup_title or self.popup_rows:

@@ -61,7 +61,7 @@ def township_overlay(townships: gpd.GeoDataFrame | None, *, show: bool = True) -
         style={"color": "#555555", "weight": 1.5, "dashArray": "6 4", "fillColor": "#ffffff",
                "fillOpacity": 0.05},
         popup_title="name", popup_rows=[("统计代码", "code")], show=show,
-        names=mb.Names("name", rank="_rank", placement="center"),
+        names=mb.Names("name", rank="_rank", placement="center", always=True),
     )
 
 
@@ -176,7 +176,7 @@ def pairing_map(
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("户数", "households"),
                     ("建档立卡贫困户", "registered_poor_households"), ("帮扶单位", "units"),
                     ("任务资金合计", "funds"), ("工作队队长单位", "leader")],
-        tooltip="name", search="name", names=mb.Names("name", rank="_rank"),
+        tooltip="name", search="name", names=mb.Names("name", rank="_rank", always_from_rank=NAME_RANKS["gap"]),
     ))
     m.add_child(mb.Panel(pairing_panel(village_props, pairings, work_teams, units, unit_far=dict(
         zip(unit_props["id"], unit_far)), year=year, focus_unit=focus_unit)))

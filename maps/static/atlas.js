@@ -259,7 +259,11 @@
   /* ------------------------------------------------------------------ names on the map */
 
   /* Hide names that would overlap a name of higher rank (poor villages lacking a unit or a
-   * team first, then township names, then the rest), and names below their minimum zoom. */
+   * team first, then township names, then the rest), and names below their minimum zoom.
+   * Names marked ``always`` (townships; villages from rank ``alwaysFrom``) are never hidden,
+   * but still push lower ranks away. */
+  var SIDES = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
+
   atlas.declutter = function (map) {
     var zoom = map.getZoom();
     var labels = [];
@@ -268,21 +272,44 @@
       o.atlasChild().atlasLayers.forEach(function (layer) {
         var tip = layer.getTooltip && layer.getTooltip();
         var node = tip && tip.getElement && tip.getElement();
-        if (!node || !node.isConnected) return;
-        labels.push({ node: node, rank: layer.atlasRank || 0, minZoom: layer.atlasMinZoom || 0 });
+        if (!node || !node.isConnected || node.style.display === "none") return;
+        var names = o.atlasSpec.names, rank = layer.atlasRank || 0;
+        labels.push({ tip: tip, node: node, rank: rank, minZoom: layer.atlasMinZoom || 0,
+          always: !!names.always || (names.alwaysFrom !== null && names.alwaysFrom !== undefined &&
+            rank >= names.alwaysFrom),
+          center: names.placement === "center" });
       });
     });
     labels.sort(function (a, b) { return b.rank - a.rank; });
     var kept = [];
+    function clashes(r) {
+      return kept.some(function (k) {
+        return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom && r.bottom > k.top;
+      });
+    }
+    function place(label, side) {
+      label.tip.options.direction = side;
+      label.tip.options.offset = SIDES[side];
+      label.tip.update();
+      return label.node.getBoundingClientRect();
+    }
     labels.forEach(function (label) {
       label.node.style.visibility = "";
       if (zoom < label.minZoom) { label.node.style.visibility = "hidden"; return; }
-      var r = label.node.getBoundingClientRect();
-      var clash = kept.some(function (k) {
-        return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom && r.bottom > k.top;
-      });
-      if (clash) label.node.style.visibility = "hidden";
-      else kept.push(r);
+      if (label.center) {
+        var box = label.node.getBoundingClientRect();
+        if (clashes(box) && !label.always) label.node.style.visibility = "hidden"; else kept.push(box);
+        return;
+      }
+      // Beside the point: right, else left, above or below; hidden when every side is taken.
+      var sides = ["right", "left", "top", "bottom"];
+      for (var i = 0; i < sides.length; i++) {
+        var r = place(label, sides[i]);
+        if (!clashes(r)) { kept.push(r); return; }
+      }
+      place(label, "right");
+      if (label.always) kept.push(label.node.getBoundingClientRect());
+      else label.node.style.visibility = "hidden";
     });
   };
 
