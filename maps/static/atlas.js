@@ -318,7 +318,7 @@
   /* Year, township and unit selectors: a choice reloads the page with it in the URL. */
   atlas.selectors = function (map, spec) {
     if (window.location.protocol === "file:") return null;  // a saved file has no server to ask
-    var control = L.control({ position: "topright" });
+    var control = L.control({ position: "topleft" });
     control.onAdd = function () {
       var box = el("div", "atlas-selectors leaflet-control");
       spec.fields.forEach(function (field) {
