@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -540,6 +541,8 @@ class Classes:
     labels: tuple[str, ...]
     missing: str = "#bdbdbd"
     missing_label: str = "无数据"
+    #: How the breaks were chosen, stated in the legend (``自然断点法（Fisher-Jenks），据图中数据``).
+    method: str | None = None
 
     def __post_init__(self):
         if not (len(self.colors) == len(self.labels) == len(self.breaks) + 1):
@@ -562,7 +565,56 @@ class Classes:
         items = [LegendItem(label, color, shape) for label, color in zip(self.labels, self.colors)]
         if with_missing:
             items.append(LegendItem(self.missing_label, self.missing, shape))
-        return LegendSection(title, tuple(items))
+        return LegendSection(f"{title}；分级：{self.method}" if self.method else title, tuple(items))
+
+
+#: Classification schemes for :func:`classes_from_data` (mapclassify) and how a legend names them.
+SCHEMES = {"fisher_jenks": "自然断点法（Fisher-Jenks）", "quantiles": "分位数法"}
+
+
+def classes_from_data(values: Iterable[Any], *, colors: Sequence[str], unit: str,
+                      scheme: Literal["fisher_jenks", "quantiles"] = "fisher_jenks",
+                      decimals: int = 0) -> Classes:
+    """Graded classes whose breaks come from the data (mapclassify), so that seven townships
+    between 124 and 220 yuan a household are not one colour; the legend states the method.
+
+    Parameters
+    ----------
+    values
+        The numbers shown (missing values are left out of the classification).
+    colors
+        One colour per class, light to dark; fewer classes use colours spread over them.
+    unit
+        Unit in the labels (``元/户``).
+    scheme
+        ``fisher_jenks`` (natural breaks, exact and deterministic) or ``quantiles``.
+    decimals
+        Decimals in the labels.
+    """
+    import mapclassify
+
+    data = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float)
+    data = data[np.isfinite(data)].to_numpy()
+    method = f"{SCHEMES[scheme]}，据图中数据"
+    k = min(len(colors), len(np.unique(data)))
+    if k < 2:
+        label = f"{fmt_number(round(float(data[0]), decimals), unit, decimals=decimals)}" if len(data) else "无数据"
+        return Classes(breaks=(), colors=(colors[-1],), labels=(label,), method=method)
+    with warnings.catch_warnings():  # "Numba not installed": a few townships need no compiler
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = (mapclassify.FisherJenks(data, k=k) if scheme == "fisher_jenks"
+                      else mapclassify.Quantiles(data, k=k))
+    bins = [float(b) for b in classifier.bins]
+    k = len(bins)
+    picked = [colors[round(i * (len(colors) - 1) / (k - 1))] for i in range(k)]
+    lows = [float(data.min()), *bins[:-1]]
+
+    def text(value: float) -> str:
+        return f"{value:,.{decimals}f}"
+
+    labels = [f"{text(lo)}–{text(hi)} {unit}" if i == 0 else f"{text(lo)}（不含）–{text(hi)} {unit}"
+              for i, (lo, hi) in enumerate(zip(lows, bins))]
+    return Classes(breaks=tuple(bins[:-1]), colors=tuple(picked), labels=tuple(labels), method=method)
 
 
 def refuse_personal_fields(frame: pd.DataFrame | None, name: str, *, allowed: Iterable[str] = (),
