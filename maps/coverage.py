@@ -116,6 +116,7 @@ def coverage_map_from(result: AnalysisResult, *, demo_note: str | None = None, t
                             ("户均帮扶任务", "funds_per_household"), ("无帮扶责任人户数", "without_cadre"),
                             (f"联系超{limit}户的责任人", "cadres_over_limit")],
                 tooltip="township_name", show=show,
+                names=mb.Names("township_name", placement="center", always=True) if key == "coverage_share" else None,
             ))
         legend.sections.append(COVERED_CLASSES.legend("乡镇贫困村帮扶全覆盖率（单位和工作队齐全）"))
         legend.sections.append(funds_classes.legend("户均帮扶任务资金（按建档立卡户）"))
@@ -132,7 +133,7 @@ def coverage_map_from(result: AnalysisResult, *, demo_note: str | None = None, t
                     ("帮扶任务资金", "funds"), ("驻村工作队队长单位", "leader"), ("第一书记", "secretary"),
                     ("建档立卡户", "registered"), ("户均帮扶任务", "funds_per_household"),
                     ("无帮扶责任人户数", "without_cadre")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name"),
     ))
     legend.sections.insert(0, mb.LegendSection("行政村帮扶覆盖", tuple(
         mb.LegendItem(label, color, "circle") for label, color in VILLAGE_STATUS.values())))

@@ -30,7 +30,7 @@ PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 
 PAPERS = tuple(PAPER_MM)
 #: Heights of the sheet's title block and footer, and width of the legend column [mm].
 HEADER_MM = 17.0
-FOOTER_MM = 13.0
+FOOTER_MM = 16.0
 LEGEND_MM = 68.0
 #: Where the figures come from; the base map's own attribution is added on the sheet.
 DATA_SOURCES = ("数据来源：村级帮扶地图登记库（帮扶结对、任务资金和驻村工作队据各单位填报的附件1导入；"

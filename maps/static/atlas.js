@@ -623,6 +623,13 @@
       side.appendChild(legend);
       var details = legend.querySelector("details");
       if (details) details.open = true;
+      // The whole legend on the sheet: a smaller type, then two columns, never cut.
+      var size = 8;
+      while (legend.scrollHeight > side.clientHeight && size > 5.5) {
+        size -= 0.5;
+        legend.style.fontSize = size + "pt";
+      }
+      if (legend.scrollHeight > side.clientHeight) legend.style.columnCount = 2;
     }
     var north = L.control({ position: "topleft" });
     north.onAdd = function () {
