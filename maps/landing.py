@@ -22,7 +22,6 @@ from maps.base import DEMO_NOTE, demo_flag
 from maps.catalog import MapSpec
 
 
-
 @dataclass
 class KeyFigures:
     """Figures on the landing page (counts [1], funds [万元], capacity [kW], length [km])."""

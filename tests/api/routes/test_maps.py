@@ -181,7 +181,7 @@ def test_year_selects_the_pairings_shown_and_the_page_says_which(demo_server):
 
 
 def test_print_sheet_is_served_with_its_table(demo_server):
-    page = get(demo_server, "/maps/pairing", **{"print": "A3", "landscape": "true"}).text
+    page = get(demo_server, "/maps/pairing", print="A3", landscape="true").text
     assert "@page { size: 420.0mm 297.0mm" in page and 'class="atlas-print"' in page
     assert "驻村工作队队长单位" in page and "数据来源" in page and "atlas.print(" in page
     assert "atlas.selectors(" not in page
