@@ -708,6 +708,7 @@ def finish_map(
         m.add_child(SearchBox(search, placeholder="搜索村名"))
     m.add_child(Box(legend.html(), position="bottomright", class_name="atlas-legend"))
     m.atlas_legend = legend  # type: ignore[attr-defined]
+    m.atlas_subtitle = subtitle  # type: ignore[attr-defined]  # the print sheet repeats it
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     bounds = _bounds(bounds_from)
     if bounds is not None:

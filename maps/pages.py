@@ -69,6 +69,7 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
             allowed=can_read is None or can_read("townships"))
     m = catalog.build(spec, frames, options=options)
     m.atlas_year = year  # type: ignore[attr-defined]
+    m.atlas_township = label if township else None  # type: ignore[attr-defined]
     m.atlas_year_note = year_note  # type: ignore[attr-defined]
     if selectors and choices is not None:
         add_selectors(m, spec, choices, year=year, township=label if township else None, unit=unit,

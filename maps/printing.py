@@ -29,7 +29,7 @@ Paper = Literal["A4", "A3"]
 PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 PAPERS = tuple(PAPER_MM)
 #: Heights of the sheet's title block and footer, and width of the legend column [mm].
-HEADER_MM = 17.0
+HEADER_MM = 21.0
 FOOTER_MM = 16.0
 LEGEND_MM = 68.0
 #: Where the figures come from; the base map's own attribution is added on the sheet.
@@ -185,8 +185,10 @@ body.atlas-print .leaflet-tooltip.atlas-label {{ text-shadow: none; background: 
 #atlas-table .town td {{ background: #eee; font-weight: 600; }}
 #atlas-table .gap td {{ color: #b00020; }}
 """
+    subtitle = getattr(m, "atlas_subtitle", None)
     header = (f'<div id="atlas-sheet"><header><h1>{e(title)}</h1><p>{e(" · ".join(f for f in facts if f))}</p>'
-              f'</header><div id="atlas-side"></div><footer><p>{e(DATA_SOURCES)}</p>'
+              + (f'<p class="atlas-subtitle">{e(subtitle)}</p>' if subtitle else "") + '</header>'
+              f<div id="atlas-side"></div><footer><p>{e(DATA_SOURCES)}</p>'
               + (f"<p>{e(base_text)}</p>" if base_text else "")
               + (f'<p class="atlas-demo-note">{e(demo)}</p>' if demo else "")
               + "</footer></div>")

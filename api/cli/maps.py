@@ -75,7 +75,7 @@ def map_command(
                           encoding="utf-8")
     else:
         page = print_page(m, sheet=sheet, title=spec.title, year_note=getattr(m, "atlas_year_note", None),
-                          township=township)
+                          township=getattr(m, "atlas_township", None))
         if suffix == ".png":
             screenshot(page, output, width=sheet.page_px[0], height=sheet.page_px[1], offline=offline)
         else:

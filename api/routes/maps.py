@@ -148,7 +148,7 @@ def _map_handler(name: str):
         if paper is not None:
             return HTMLResponse(print_page(m, sheet=layout(paper, landscape=landscape), title=spec_.title,
                                            assets="served", year_note=getattr(m, "atlas_year_note", None),
-                                           township=township))
+                                           township=getattr(m, "atlas_township", None)))
         return HTMLResponse(render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图"))
 
     if "candidates" in spec.options:

@@ -116,3 +116,16 @@ def test_a4_portrait_pdf_of_a_township(demo_url, tmp_path):
     text = pdf_text(out)
     assert "村级帮扶总览图" in text and "乡镇：兴仁镇" in text and "纸张：A4 纵向" in text
     assert "兴仁镇" in text.split("图例")[1]  # the township's name drawn on the map, not only in the title
+
+
+def test_pdf_of_one_unit_names_it_and_its_township(demo_url, demo_engine, tmp_path):
+    from geo import storage
+
+    town = storage.read_layer(demo_engine, "townships").iloc[0]
+    pairings = storage.read_layer(demo_engine, "pairings")
+    unit = pairings.loc[pairings["township_name"] == town["name"], "unit_name"].iloc[0]
+    out = tmp_path / "unit.pdf"
+    run_cli("map", "pairing", "-o", str(out), "--township", str(town["id"]), "--unit", unit, "--year", "2019",
+            "--offline", "--db", demo_url, check=True)
+    text = pdf_text(out)
+    assert f"乡镇：{town['name']}" in text and f"帮扶单位：{unit}" in text and "年度：2019年" in text
