@@ -187,8 +187,8 @@ body.atlas-print .leaflet-tooltip.atlas-label {{ text-shadow: none; background: 
 """
     subtitle = getattr(m, "atlas_subtitle", None)
     header = (f'<div id="atlas-sheet"><header><h1>{e(title)}</h1><p>{e(" · ".join(f for f in facts if f))}</p>'
-              + (f'<p class="atlas-subtitle">{e(subtitle)}</p>' if subtitle else "") + '</header>'
-              f<div id="atlas-side"></div><footer><p>{e(DATA_SOURCES)}</p>'
+              + (f'<p class="atlas-subtitle">{e(subtitle)}</p>' if subtitle else "")
+              + f'</header><div id="atlas-side"></div><footer><p>{e(DATA_SOURCES)}</p>'
               + (f"<p>{e(base_text)}</p>" if base_text else "")
               + (f'<p class="atlas-demo-note">{e(demo)}</p>' if demo else "")
               + "</footer></div>")
