@@ -705,7 +705,7 @@ def finish_map(
     """Add title, legend, search box and layer control; fit the view to the data."""
     m.add_child(Box(title_html(title, subtitle), position="topright", class_name="atlas-title"))
     if search:
-        m.add_child(SearchBox(search, placeholder="搜索村名"))
+        m.add_child(SearchBox(search, placeholder="搜索村名或帮扶单位" if "units" in search else "搜索村名"))
     m.add_child(Box(legend.html(), position="bottomright", class_name="atlas-legend"))
     m.atlas_legend = legend  # type: ignore[attr-defined]
     m.atlas_subtitle = subtitle  # type: ignore[attr-defined]  # the print sheet repeats it
