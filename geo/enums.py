@@ -52,6 +52,16 @@ class VillageCategory(LabeledEnum):
     NON_POOR = "non_poor", "非贫困村"
 
 
+#: The registered poor villages (建档立卡贫困村): 重点贫困村, 贫困村 and 脱贫销号村, which keep
+#: their pairing units and work teams after exit (脱贫不脱帮扶). The one definition every map,
+#: landing card and analysis counts as "poor village"; seed 000 pairs all 45 demo villages.
+POOR_VILLAGE_CATEGORIES: tuple[str, ...] = (VillageCategory.KEY_POOR.value, VillageCategory.POOR.value,
+                                            VillageCategory.EXITED.value)
+#: How that definition reads in a legend or a table note.
+POOR_VILLAGE_LABEL = "贫困村（重点贫困村、贫困村、脱贫销号村）"
+
+
+
 class HouseholdStatus(LabeledEnum):
     REGISTERED = "registered", "建档立卡未脱贫"
     EXITED = "exited", "已脱贫"

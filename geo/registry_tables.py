@@ -14,6 +14,9 @@ from geo.enums import UnitKind, UnitLevel, VillageCategory
 from geo.errors import ValidationError
 
 #: Header cells of seed 000's 附件1 (帮扶贫困村安排表), whitespace removed.
+#: First cells of a total row, which the parser passes over.
+TOTAL_LABELS = ("合计", "总计")
+
 PAIRING_TABLE_HEADERS = {
     "seq": "帮扶单位序号",
     "unit": "帮扶部门（单位）",
@@ -135,6 +138,8 @@ def parse_pairing_table(
         if not filled:
             continue
         unit = get(row, "unit")
+        if filled[0] in TOTAL_LABELS and not unit:
+            continue  # a 合计 row sums the task funds; it names no pairing
         if len(filled) == 1 and not unit and not filled[0].isdigit():
             township = filled[0]
             if township in table.townships:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -168,6 +169,36 @@ class BaseLayer(folium.map.Layer):
                              "fallback": fallback})
 
 
+@dataclass(frozen=True)
+class Names:
+    """Names drawn on the map beside (or, for areas, inside) every feature of an overlay.
+
+    Attributes
+    ----------
+    field
+        The property holding the name (text; never interpreted as HTML).
+    rank
+        A numeric property: where names would overlap, the higher rank is kept (poor villages
+        lacking a unit or a team before others); absent means 0.
+    min_zoom
+        Names are hidden below this zoom level (settlement names from 13).
+    placement
+        ``right`` of a point, or ``center`` of an area.
+    always
+        Never hidden by a name of higher rank (township names on their areas).
+    always_from_rank
+        Names of at least this rank are never hidden either (poor villages lacking a unit or
+        a team); they are placed on the side of their point where they overlap least.
+    """
+
+    field: str = "name"
+    rank: str | None = None
+    min_zoom: int = 0
+    placement: Literal["right", "center"] = "right"
+    always: bool = False
+    always_from_rank: float | None = None
+
+
 class Overlay(JSCSSMixin, folium.map.Layer):
     """A layer of features drawn from a GeoDataFrame, toggled in the layer control.
 
@@ -194,7 +225,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
                  style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None,
                  popup_title: str | None, popup_rows: Sequence[tuple[str, str]],
                  tooltip: str | None, cluster: bool, search: str | None, show: bool,
-                 label: str | None = None):
+                 label: str | None = None, names: Names | None = None):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "Overlay"
         self.key = key
@@ -209,6 +240,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         self.cluster = cluster
         self.search = search
         self.label = label
+        self.name_labels = names
         if cluster:
             self.default_js = [("markercluster", asset_ref("markercluster", "leaflet.markercluster.js"))]
             self.default_css = [
@@ -222,6 +254,10 @@ class Overlay(JSCSSMixin, folium.map.Layer):
             "features": self.features, "gcj": self.gcj, "cluster": self.cluster,
             "tooltip": self.tooltip, "search": self.search, "label": self.label,
         }
+        if self.name_labels is not None:
+            spec["names"] = {"field": self.name_labels.field, "rank": self.name_labels.rank, "minZoom": self.name_labels.min_zoom,
+                             "placement": self.name_labels.placement, "always": self.name_labels.always,
+                             "alwaysFrom": self.name_labels.always_from_rank}
         if self.style_by:
             spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
         if self.popup_title or self.popup_rows:
@@ -263,6 +299,48 @@ class SearchBox(folium.MacroElement):
         self.spec = js_json({"overlays": self.overlays, "placeholder": placeholder})
 
 
+class Panel(folium.MacroElement):
+    """A side panel beside the map (the pairing map's list of who pairs with whom), built in
+    the page from ``spec`` with text nodes only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.panel({{ this._parent.get_name() }}, {{ this.spec_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: Mapping[str, Any]):
+        super().__init__()
+        self._name = "AtlasPanel"
+        self.spec = dict(spec)
+        self.spec_json = js_json(_clean_tree(self.spec))
+
+
+def _clean_tree(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_tree(v) for v in value]
+    return _clean(value)
+
+
+class Selectors(folium.MacroElement):
+    """The page's selectors (year, township, unit): choosing one reloads the page with that
+    value in the URL's query, so a link or a bookmark gives the same map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            atlas.selectors({{ this._parent.get_name() }}, {{ this.spec }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, fields: Sequence[Mapping[str, Any]]):
+        super().__init__()
+        self._name = "AtlasSelectors"
+        self.fields = [dict(f) for f in fields]
+        self.spec = js_json({"fields": self.fields})
+
+
 # ------------------------------------------------------------------ building
 
 
@@ -286,6 +364,7 @@ def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> foli
     m = folium.Map(location=[37.5, 105.2], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=False)
     m.options["maxZoom"] = 18
+    m.atlas_base = chosen  # type: ignore[attr-defined]  # named on prints
     m.add_child(_Setup())
     for key in available_bases(tianditu_key=tianditu_key):
         # Only a base that needs the internet falls back; the blank one never fails.
@@ -314,6 +393,7 @@ def overlay(
     show: bool = True,
     precision: int = 6,
     label: str | None = None,
+    names: Names | None = None,
 ) -> Overlay:
     """An :class:`Overlay` from a frame in EPSG:4326 (rows without geometry are skipped).
 
@@ -334,6 +414,9 @@ def overlay(
         Decimals kept in coordinates [degrees]; 6 is about 0.1 m, 5 about 1 m.
     label
         Property drawn as text inside ``marker`` icons (a visiting order number).
+    names
+        Names drawn on the map beside the features (replacing the hover tooltip), decluttered
+        by rank and zoom (:class:`Names`).
 
     Raises
     ------
@@ -348,20 +431,20 @@ def overlay(
     present = ~(pd.isna(np.asarray(geoms, dtype=object)) | frame.geometry.is_empty.to_numpy())
     wgs = geometry_dicts(geoms[present], precision)
     gcj = geometry_dicts(geometries_from_wgs84(np.asarray(geoms[present], dtype=object), "gcj02"), precision)
-    names = list(props.columns)
+    columns = list(props.columns)
     rows = props[present].itertuples(index=False, name=None)
     styles = list(feature_styles) if feature_styles is not None else None
     positions = np.flatnonzero(present)
     features = []
     for position, values, g in zip(positions, rows, wgs):
-        item: dict[str, Any] = {"g": g, "p": {n: _clean(v) for n, v in zip(names, values) if _clean(v) is not None}}
+        item: dict[str, Any] = {"g": g, "p": {n: _clean(v) for n, v in zip(columns, values) if _clean(v) is not None}}
         if styles is not None and styles[position]:
             item["s"] = dict(styles[position])
         features.append(item)
     return Overlay(key=key, name=name, features=features, gcj=gcj, kind=kind,
                    style=style or {}, style_by=style_by, popup_title=popup_title,
                    popup_rows=popup_rows, tooltip=tooltip, cluster=cluster, search=search,
-                   show=show, label=label)
+                   show=show, label=label, names=names)
 
 
 def _clean(value: Any) -> Any:
@@ -458,6 +541,8 @@ class Classes:
     labels: tuple[str, ...]
     missing: str = "#bdbdbd"
     missing_label: str = "无数据"
+    #: How the breaks were chosen, stated in the legend (``自然断点法（Fisher-Jenks），据图中数据``).
+    method: str | None = None
 
     def __post_init__(self):
         if not (len(self.colors) == len(self.labels) == len(self.breaks) + 1):
@@ -480,7 +565,56 @@ class Classes:
         items = [LegendItem(label, color, shape) for label, color in zip(self.labels, self.colors)]
         if with_missing:
             items.append(LegendItem(self.missing_label, self.missing, shape))
-        return LegendSection(title, tuple(items))
+        return LegendSection(f"{title}；分级：{self.method}" if self.method else title, tuple(items))
+
+
+#: Classification schemes for :func:`classes_from_data` (mapclassify) and how a legend names them.
+SCHEMES = {"fisher_jenks": "自然断点法（Fisher-Jenks）", "quantiles": "分位数法"}
+
+
+def classes_from_data(values: Iterable[Any], *, colors: Sequence[str], unit: str,
+                      scheme: Literal["fisher_jenks", "quantiles"] = "fisher_jenks",
+                      decimals: int = 0) -> Classes:
+    """Graded classes whose breaks come from the data (mapclassify), so that seven townships
+    between 124 and 220 yuan a household are not one colour; the legend states the method.
+
+    Parameters
+    ----------
+    values
+        The numbers shown (missing values are left out of the classification).
+    colors
+        One colour per class, light to dark; fewer classes use colours spread over them.
+    unit
+        Unit in the labels (``元/户``).
+    scheme
+        ``fisher_jenks`` (natural breaks, exact and deterministic) or ``quantiles``.
+    decimals
+        Decimals in the labels.
+    """
+    import mapclassify
+
+    data = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float)
+    data = data[np.isfinite(data)].to_numpy()
+    method = f"{SCHEMES[scheme]}，据图中数据"
+    k = min(len(colors), len(np.unique(data)))
+    if k < 2:
+        label = f"{fmt_number(round(float(data[0]), decimals), unit, decimals=decimals)}" if len(data) else "无数据"
+        return Classes(breaks=(), colors=(colors[-1],), labels=(label,), method=method)
+    with warnings.catch_warnings():  # "Numba not installed": a few townships need no compiler
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = (mapclassify.FisherJenks(data, k=k) if scheme == "fisher_jenks"
+                      else mapclassify.Quantiles(data, k=k))
+    bins = [float(b) for b in classifier.bins]
+    k = len(bins)
+    picked = [colors[round(i * (len(colors) - 1) / (k - 1))] for i in range(k)]
+    lows = [float(data.min()), *bins[:-1]]
+
+    def text(value: float) -> str:
+        return f"{value:,.{decimals}f}"
+
+    labels = [f"{text(lo)}–{text(hi)} {unit}" if i == 0 else f"{text(lo)}（不含）–{text(hi)} {unit}"
+              for i, (lo, hi) in enumerate(zip(lows, bins))]
+    return Classes(breaks=tuple(bins[:-1]), colors=tuple(picked), labels=tuple(labels), method=method)
 
 
 def refuse_personal_fields(frame: pd.DataFrame | None, name: str, *, allowed: Iterable[str] = (),
@@ -571,9 +705,10 @@ def finish_map(
     """Add title, legend, search box and layer control; fit the view to the data."""
     m.add_child(Box(title_html(title, subtitle), position="topright", class_name="atlas-title"))
     if search:
-        m.add_child(SearchBox(search, placeholder="搜索村名"))
+        m.add_child(SearchBox(search, placeholder="搜索村名或帮扶单位" if "units" in search else "搜索村名"))
     m.add_child(Box(legend.html(), position="bottomright", class_name="atlas-legend"))
     m.atlas_legend = legend  # type: ignore[attr-defined]
+    m.atlas_subtitle = subtitle  # type: ignore[attr-defined]  # the print sheet repeats it
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     bounds = _bounds(bounds_from)
     if bounds is not None:

@@ -87,7 +87,7 @@ MAPS: dict[str, MapSpec] = {
             "行政村按类别着色，连线至帮扶单位；弹窗列出帮扶单位、任务资金和驻村工作队队长单位；"
             "缺帮扶单位或工作队的贫困村突出显示。",
             {"villages": None, "pairings": None, "work_teams": None, "units": None, "townships": None},
-            pairing_map, options=("unit",),
+            pairing_map, options=("unit", "year"),
         ),
         MapSpec(
             "overview", "村级帮扶总览图", "全部",
@@ -103,7 +103,7 @@ MAPS: dict[str, MapSpec] = {
             "工作队、第一书记和无责任人户数。",
             {"townships": None, "villages": None, "pairings": None, "work_teams": None, "units": None,
              "cadres": None, "households": None},
-            coverage_map, source="analysis", analysis="coverage",
+            coverage_map, source="analysis", analysis="coverage", options=("year",),
             requires=("villages", "pairings", "work_teams", "units", "cadres", "households"),
         ),
         MapSpec(

@@ -26,11 +26,8 @@ COVERED_CLASSES = mb.Classes(
     colors=("#d7301f", "#fc8d59", "#fdcc8a", "#1a9850"),
     labels=("低于50%", "50%–80%", "80%–100%（不含）", "100%"),
 )
-FUNDS_CLASSES = mb.Classes(
-    breaks=(500, 1000, 2000),
-    colors=("#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"),
-    labels=("500元/户及以下", "500–1000元/户", "1000–2000元/户", "2000元/户以上"),
-)
+#: Colours of the funds choropleth, whose breaks come from the data (:func:`maps.base.classes_from_data`).
+FUNDS_COLORS = ("#eff3ff", "#bdd7e7", "#6baed6", "#2171b5")
 CADRE_CLASSES = mb.Classes(
     breaks=(0, 2, 5),
     colors=("#f7f7f7", "#fdd49e", "#fc8d59", "#b30000"),
@@ -102,9 +99,11 @@ def coverage_map_from(result: AnalysisResult, *, demo_note: str | None = None, t
 
     if len(towns):
         props = _township_properties(towns)
+        funds_classes = mb.classes_from_data(towns["funds_per_registered_household_yuan"], colors=FUNDS_COLORS,
+                                             unit="元/户")
         for key, name, column, classes, show in (
             ("coverage_share", "乡镇：贫困村帮扶全覆盖率", "covered_pct", COVERED_CLASSES, True),
-            ("coverage_funds", "乡镇：户均帮扶任务资金", "funds_per_registered_household_yuan", FUNDS_CLASSES, False),
+            ("coverage_funds", "乡镇：户均帮扶任务资金", "funds_per_registered_household_yuan", funds_classes, False),
             ("coverage_cadres", f"乡镇：联系超{limit}户的帮扶责任人", "cadres_over_limit", CADRE_CLASSES, False),
         ):
             m.add_child(mb.overlay(
@@ -117,9 +116,10 @@ def coverage_map_from(result: AnalysisResult, *, demo_note: str | None = None, t
                             ("户均帮扶任务", "funds_per_household"), ("无帮扶责任人户数", "without_cadre"),
                             (f"联系超{limit}户的责任人", "cadres_over_limit")],
                 tooltip="township_name", show=show,
+                names=mb.Names("township_name", placement="center", always=True) if key == "coverage_share" else None,
             ))
         legend.sections.append(COVERED_CLASSES.legend("乡镇贫困村帮扶全覆盖率（单位和工作队齐全）"))
-        legend.sections.append(FUNDS_CLASSES.legend("户均帮扶任务资金（按建档立卡户）"))
+        legend.sections.append(funds_classes.legend("户均帮扶任务资金（按建档立卡户）"))
         legend.sections.append(CADRE_CLASSES.legend(f"帮扶责任人负担（联系超过{limit}户的人数）"))
 
     status = _village_status(villages)
@@ -133,7 +133,7 @@ def coverage_map_from(result: AnalysisResult, *, demo_note: str | None = None, t
                     ("帮扶任务资金", "funds"), ("驻村工作队队长单位", "leader"), ("第一书记", "secretary"),
                     ("建档立卡户", "registered"), ("户均帮扶任务", "funds_per_household"),
                     ("无帮扶责任人户数", "without_cadre")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name"),
     ))
     legend.sections.insert(0, mb.LegendSection("行政村帮扶覆盖", tuple(
         mb.LegendItem(label, color, "circle") for label, color in VILLAGE_STATUS.values())))

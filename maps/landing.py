@@ -1,8 +1,9 @@
 """The landing page: the district's key figures and a link to every map.
 
-:func:`key_figures` is a pure function over registry frames. The analyses (issue 4: pairing
-coverage, road and water gaps) fill the ``coverage``, ``road_gaps`` and ``water_gaps`` fields
-when they land; until then the page shows those places as pending, never as zero.
+:func:`key_figures` is a pure function over registry frames; :func:`analysis_figures` fills
+the coverage, road-gap and water-gap cards from those analyses' district tables. A card the
+viewer may not read says so, never zero. Poor villages are those of
+:data:`geo.enums.POOR_VILLAGE_CATEGORIES`, as in every map and analysis.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.crs import to_metric
-from geo.enums import PVStatus, RoadSurface, VillageCategory
+from geo.enums import POOR_VILLAGE_CATEGORIES, PVStatus, RoadSurface, VillageCategory
 from maps.base import DEMO_NOTE, demo_flag
 from maps.catalog import MapSpec
-
-POOR = (VillageCategory.KEY_POOR.value, VillageCategory.POOR.value)
 
 
 @dataclass
@@ -43,11 +42,11 @@ class KeyFigures:
     pv_grid_connected_kw: float = 0.0
     road_km_by_surface: dict[str, float] = field(default_factory=dict)
     demo_note: str | None = None
-    #: Filled by the coverage analysis (issue 4): e.g. {"share_poor_villages_covered_pct": ...}.
+    #: From the coverage analysis (:func:`coverage_figures`): Chinese label -> text.
     coverage: Mapping[str, Any] | None = None
-    #: Filled by the road-gap analysis (issue 4): e.g. {"villages_without_hardened_road": ...}.
+    #: From the road analysis (:func:`road_gap_figures`).
     road_gaps: Mapping[str, Any] | None = None
-    #: Filled by the water analysis (issue 4): e.g. {"settlements_beyond_access": ...}.
+    #: From the water analysis (:func:`water_gap_figures`).
     water_gaps: Mapping[str, Any] | None = None
 
 
@@ -68,7 +67,7 @@ def key_figures(
     f.villages_by_category = {c.label: int(counts.get(c.value, 0)) for c in VillageCategory}
     f.townships = 0 if townships is None else len(townships)
     f.units = 0 if units is None else len(units)
-    poor_ids = set(villages.loc[villages["category"].isin(POOR), "id"])
+    poor_ids = set(villages.loc[villages["category"].isin(POOR_VILLAGE_CATEGORIES), "id"])
     f.poor_villages = len(poor_ids)
     if pairings is not None and len(pairings):
         f.pairing_year = int(pairings["year"].max())
@@ -99,6 +98,12 @@ def key_figures(
     return f
 
 
+#: The analyses whose district tables fill landing cards (map names of :mod:`maps.catalog`).
+LANDING_ANALYSES = ("coverage", "roads", "water")
+#: What the page says in a card whose analysis the viewer may not read (or that found no data).
+NOT_AVAILABLE = "无权查看或无数据"
+
+
 def coverage_figures(district: pd.DataFrame) -> dict[str, str]:
     """The landing page's coverage card from the coverage analysis' ``district`` table."""
     if district is None or district.empty:
@@ -109,6 +114,42 @@ def coverage_figures(district: pd.DataFrame) -> dict[str, str]:
             "单位和工作队齐全": f"{int(row['poor_villages_covered'])} 个"
                             + ("" if pd.isna(pct) else f"（{float(pct):.1f}%）"),
             "超5户责任人": f"{int(row['cadres_over_limit'])} 人"}
+
+
+def road_gap_figures(district: pd.DataFrame) -> dict[str, str]:
+    """The road-gap card from the road analysis' ``district`` table."""
+    if district is None or district.empty:
+        return {}
+    row = district.iloc[0]
+    joined = int(row["villages"]) - int(row["villages_joined_to_seat"])
+    out = {"未达标自然村": f"{int(row['settlement_road_gaps'])} 个（20户以上 {int(row['settlements_20plus'])} 个）",
+           "未经硬化路连通乡镇驻地的村": f"{joined} 个",
+           "待建连接线": f"{int(row['new_links'])} 条，{_fmt(float(row['new_link_km']))} 公里"}
+    if not pd.isna(row.get("new_link_cost_wan_yuan")):
+        out["估算造价"] = f"{_fmt(float(row['new_link_cost_wan_yuan']))} 万元"
+    return out
+
+
+def water_gap_figures(district: pd.DataFrame) -> dict[str, str]:
+    """The water-gap card from the water analysis' ``district`` table."""
+    if district is None or district.empty:
+        return {}
+    row = district.iloc[0]
+    return {"超出取水距离自然村": f"{int(row['settlements_beyond'])} 个，{int(row['population_beyond'])} 人",
+            "低于达标线行政村": f"{int(row['villages_below_threshold'])} 个",
+            "停用/损坏设施": f"{int(row['facilities_out_of_service'])} 处"}
+
+
+def analysis_figures(figures: KeyFigures, districts: Mapping[str, pd.DataFrame]) -> KeyFigures:
+    """``figures`` with the coverage, road-gap and water-gap cards filled from the analyses'
+    district tables (``districts``: analysis name -> table; absent when not readable)."""
+    if "coverage" in districts:
+        figures.coverage = coverage_figures(districts["coverage"])
+    if "roads" in districts:
+        figures.road_gaps = road_gap_figures(districts["roads"])
+    if "water" in districts:
+        figures.water_gaps = water_gap_figures(districts["water"])
+    return figures
 
 
 def map_headlines(figures: KeyFigures, *, plans: int | None = None) -> dict[str, str]:
@@ -126,6 +167,17 @@ def map_headlines(figures: KeyFigures, *, plans: int | None = None) -> dict[str,
     if plans is not None:
         lines["inspection"] = f"已抽样督查方案 {plans} 个（打开时加 ?plan=编号）"
     return lines
+
+
+def _first(figures: Mapping[str, Any], key: str) -> str:
+    """The leading count of a card's line (``3 个（...）`` -> ``3 个``)."""
+    return str(figures.get(key, "—")).split("（")[0].split("，")[0]
+
+
+def _covered_share(figures: Mapping[str, Any]) -> str:
+    """The covered share of poor villages (``37 个（92.5%）`` -> ``92.5%``)."""
+    text = str(figures.get("单位和工作队齐全", "—"))
+    return text.split("（")[1].rstrip("）") if "（" in text else text
 
 
 def _fmt(value: float, decimals: int = 1) -> str:
@@ -147,14 +199,14 @@ def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str 
         ("道路里程", f"{_fmt(sum(figures.road_km_by_surface.values()))} 公里",
          "，".join(f"{k} {_fmt(v)}" for k, v in figures.road_km_by_surface.items())),
     ]
-    pending = "待分析模块接入后显示"
-    for label, value in (("帮扶覆盖率", figures.coverage), ("道路缺口", figures.road_gaps),
-                         ("饮水缺口", figures.water_gaps)):
+    for label, value, headline in (("帮扶覆盖率", figures.coverage, _covered_share),
+                                   ("道路缺口", figures.road_gaps, lambda v: _first(v, "未达标自然村")),
+                                   ("饮水缺口", figures.water_gaps, lambda v: _first(v, "超出取水距离自然村"))):
         if value:
             detail = "，".join(f"{k} {v}" for k, v in value.items())
-            cards.append((label, "", detail))
+            cards.append((label, headline(value), detail))
         else:
-            cards.append((label, "—", pending))
+            cards.append((label, "—", NOT_AVAILABLE))
     card_html = "".join(
         f'<div class="card" data-figure="{e(label)}"><div class="label">{e(label)}</div>'
         f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>'
@@ -193,4 +245,23 @@ main {{ padding: 16px 24px; max-width: 1100px; }}
 · 图层 GeoJSON：<a href="/api/layers">/api/layers</a></p></main></body></html>"""
 
 
-__all__ = ["KeyFigures", "key_figures", "landing_html", "map_headlines", "coverage_figures", "DEMO_NOTE"]
+def plan_chooser_html(spec: MapSpec, plans: pd.DataFrame) -> str:
+    """The page ``/maps/inspection`` answers a browser that named no plan: the plans to choose
+    from (the newest first), each a link, or how to draw one; every value escaped."""
+    e = html.escape
+    rows = "".join(
+        f'<li><a href="/maps/{e(spec.name)}?plan={int(p.id)}">{e(str(p.name))}</a>'
+        + (f'<span class="who">（{e(str(p.year))}年）</span>' if "year" in plans and not pd.isna(p.year) else "")
+        + "</li>" for p in plans.itertuples()) if len(plans) else ""
+    body = (f'<p>请选择督查方案：</p><ul class="maps">{rows}</ul>' if rows else
+            "<p>尚无督查抽样方案。请先用 <code>atlas sample draw ...</code> 抽样，或联系督查组负责人。</p>")
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(spec.title)} · 村级帮扶地图</title>
+<style>body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 24px; color: #222; }}
+.who {{ color: #888; font-size: 13px; }} li {{ margin: 6px 0; }}</style></head>
+<body><h1>{e(spec.title)}</h1><p>督查路线图需要指定一个督查方案（地址加 ?plan=编号）。</p>{body}
+<p><a href="/">返回首页</a></p></body></html>"""
+
+
+__all__ = ["DEMO_NOTE", "LANDING_ANALYSES", "KeyFigures", "analysis_figures", "coverage_figures", "key_figures",
+           "landing_html", "map_headlines", "plan_chooser_html", "road_gap_figures", "water_gap_figures"]

@@ -252,7 +252,7 @@ def overview_map(
             style={"radius": 3.5, "weight": 1, "color": "#ffffff", "fillColor": SETTLEMENT_COLOR, "fillOpacity": 0.85},
             popup_title="name",
             popup_rows=[("行政村", "village_name"), ("户数", "households"), ("人口", "population")],
-            tooltip="name", show=False,
+            tooltip="name", show=False, names=mb.Names("name", min_zoom=13),
         ))
         legend.sections.append(mb.LegendSection("自然村", (mb.LegendItem("自然村", SETTLEMENT_COLOR, "circle", size_px=8),)))
     if present(households):
@@ -267,7 +267,7 @@ def overview_map(
                         "level": mb.labels(offices.get("level", [None] * len(offices)), UnitLevel)},
             style={"fillColor": UNIT_COLOR},
             popup_title="name", popup_rows=[("单位类型", "kind"), ("层级", "level")],
-            tooltip="name", show=False,
+            tooltip="name", show=False, names=mb.Names("name", min_zoom=12),
         ))
         legend.sections.append(mb.LegendSection("帮扶单位", (mb.LegendItem("帮扶单位办公地点", UNIT_COLOR, "square"),)))
     m.add_child(mb.overlay(
@@ -284,7 +284,7 @@ def overview_map(
         popup_title="name",
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("户数", "households"),
                     ("人口", "population"), ("建档立卡贫困户", "registered_poor_households")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name"),
     ))
     legend.sections.insert(0, village_category_legend())
     counts.insert(0, f"行政村 {len(villages)} 个")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.enums import UnitKind, UnitLevel, VillageCategory
+from geo.enums import POOR_VILLAGE_CATEGORIES, UnitKind, UnitLevel, VillageCategory
 from geo.errors import NotFound
 from maps import base as mb
 
@@ -29,11 +29,13 @@ CATEGORY_COLORS = {
     VillageCategory.EXITED: "#27ae60",
     VillageCategory.NON_POOR: "#7f8c8d",
 }
-POOR = (VillageCategory.KEY_POOR.value, VillageCategory.POOR.value)
 UNIT_COLOR = "#2c3e50"
 LEADER_COLOR = "#8e44ad"
 GAP_STYLE = {"radius": 11, "color": "#111111", "weight": 4, "dashArray": "4 3"}
 GAP_LABEL = "贫困村缺帮扶单位或驻村工作队"
+#: Which name wins where names would overlap: poor villages lacking a unit or a team, then
+#: township names, then other poor villages, then the rest (0).
+NAME_RANKS = {"gap": 30, "township": 20, "poor": 10}
 #: Offices farther than this outside the villages' extent are drawn beside the villages [km].
 DEFAULT_OFFICE_MARGIN_KM = 15.0
 
@@ -54,10 +56,12 @@ def township_overlay(townships: gpd.GeoDataFrame | None, *, show: bool = True) -
         return None
     return mb.overlay(
         townships, key="townships", name="乡镇界", kind="path",
-        properties={"name": townships["name"], "code": townships.get("code")},
+        properties={"name": townships["name"], "code": townships.get("code"),
+                    "_rank": [NAME_RANKS["township"]] * len(townships)},
         style={"color": "#555555", "weight": 1.5, "dashArray": "6 4", "fillColor": "#ffffff",
                "fillOpacity": 0.05},
-        popup_title="name", popup_rows=[("统计代码", "code")], tooltip="name", show=show,
+        popup_title="name", popup_rows=[("统计代码", "code")], show=show,
+        names=mb.Names("name", rank="_rank", placement="center", always=True),
     )
 
 
@@ -143,12 +147,15 @@ def pairing_map(
         shown, pairings, work_teams, units, focus_unit=focus_unit,
         margin_km=office_margin_km, townships=townships)
 
+    # Every unit's office lies in the city: drawn by default they pile up there. The panel
+    # lists them; the markers and lines appear for the unit chosen (here or in the panel).
+    focused = focus_unit is not None
     m.add_child(mb.overlay(
         links, key="pairing_links", name="结对连线", kind="path",
-        properties=links[["label"]],
+        properties=links[["label", "unit_id"]],
         style={"weight": 1.6, "opacity": 0.7, "color": UNIT_COLOR},
         feature_styles=links["style"].tolist(),
-        tooltip="label",
+        tooltip="label", show=focused,
     ))
     m.add_child(mb.overlay(
         unit_points, key="units", name="帮扶单位", kind="marker",
@@ -157,7 +164,7 @@ def pairing_map(
         popup_title="name",
         popup_rows=[("单位类型", "kind"), ("层级", "level"), ("位置", "where"),
                     ("帮扶村", "villages"), ("任务资金合计", "funds"), ("工作队队长单位", "leads")],
-        tooltip="name",
+        tooltip="name", show=focused, names=mb.Names("name", min_zoom=12),
     ))
     m.add_child(mb.overlay(
         shown, key="villages", name="行政村（按类别）", kind="circle",
@@ -169,14 +176,16 @@ def pairing_map(
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("户数", "households"),
                     ("建档立卡贫困户", "registered_poor_households"), ("帮扶单位", "units"),
                     ("任务资金合计", "funds"), ("工作队队长单位", "leader")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name", rank="_rank", always_from_rank=NAME_RANKS["gap"]),
     ))
+    m.add_child(mb.Panel(pairing_panel(village_props, pairings, work_teams, units, unit_far=dict(
+        zip(unit_props["id"], unit_far)), year=year, focus_unit=focus_unit)))
 
     legend = mb.Legend("图例", demo_note=mb.demo_flag(villages, units, townships, pairings))
     legend.sections.append(village_category_legend())
     legend.sections.append(mb.LegendSection("结对", (
         mb.LegendItem(GAP_LABEL, "#ffffff", "circle", border="#111111"),
-        mb.LegendItem("帮扶单位（办公地点）", UNIT_COLOR, "square"),
+        mb.LegendItem("帮扶单位（办公地点；在左侧列表点选单位后显示）", UNIT_COLOR, "square"),
         mb.LegendItem("帮扶单位（区外，标于帮扶村旁）", UNIT_COLOR, "square", border="#999999"),
         mb.LegendItem("结对连线：帮扶单位—村", UNIT_COLOR, "line"),
         mb.LegendItem("结对连线：区外单位（示意）", UNIT_COLOR, "dashed"),
@@ -189,8 +198,63 @@ def pairing_map(
              f"帮扶单位：{unit_names.get(focus_unit)}" if focus_unit is not None else None,
              f"{len(shown)} 个行政村，{int(sum(gaps))} 个贫困村缺帮扶单位或工作队"]
     return mb.finish_map(m, title="帮扶结对图", subtitle=" · ".join(p for p in parts if p),
-                         legend=legend, search=["villages"],
+                         legend=legend, search=["villages", "units"],
                          bounds_from=[shown, links, townships if focus_unit is None else None])
+
+
+def pairing_panel(village_props: pd.DataFrame, pairings: pd.DataFrame, work_teams: pd.DataFrame,
+                  units: pd.DataFrame, *, unit_far: dict[int, bool], year: int | None,
+                  focus_unit: int | None = None) -> dict[str, Any]:
+    """The side panel of the pairing map: per township, each village with its pairing units
+    (task funds) and work-team leader unit, poor villages lacking a unit or a team first;
+    and every unit with its villages, those whose office lies outside the district marked.
+
+    ``village_props`` are the village overlay's properties (``id``, ``name``, ``category``
+    label, ``township_name``, ``funds``, ``_warn``); ``pairings`` and ``work_teams`` those of
+    ``year``; ``unit_far`` tells, per unit id, whether its office lies outside the district.
+    Every value is plain text: the page puts it in text nodes.
+    """
+    names = dict(zip(units["id"], units["name"]))
+    shown = set(village_props["id"])
+    pair_rows = pairings[pairings["village_id"].isin(shown)]
+    if "seq" in pair_rows:
+        pair_rows = pair_rows.sort_values(["village_id", "seq"])
+    by_village: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    unit_villages: dict[int, list[int]] = defaultdict(list)
+    unit_funds: dict[int, float] = defaultdict(float)
+    for r in pair_rows.itertuples():
+        amount = getattr(r, "task_funds_wan_yuan", None)
+        has_amount = amount is not None and not pd.isna(amount)
+        by_village[int(r.village_id)].append({"id": int(r.unit_id), "name": names.get(r.unit_id, f"单位#{r.unit_id}"),
+                                              "funds": _funds_text(amount) if has_amount else None})
+        unit_villages[int(r.unit_id)].append(int(r.village_id))
+        unit_funds[int(r.unit_id)] += float(amount) if has_amount else 0.0
+    leaders: dict[int, dict[str, Any]] = {}
+    unit_leads: dict[int, list[int]] = defaultdict(list)
+    for r in work_teams[work_teams["village_id"].isin(shown) & work_teams["leader_unit_id"].notna()].itertuples():
+        leaders[int(r.village_id)] = {"id": int(r.leader_unit_id), "name": names.get(r.leader_unit_id)}
+        unit_leads[int(r.leader_unit_id)].append(int(r.village_id))
+
+    towns: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in village_props.to_dict("records"):
+        warn = list(v["_warn"]) if isinstance(v["_warn"], list) else []
+        town = v["township_name"] if isinstance(v["township_name"], str) else "未注明乡镇"
+        towns[town].append({
+            "id": int(v["id"]), "name": str(v["name"]), "category": v["category"], "warn": warn,
+            "units": by_village.get(int(v["id"]), []), "leader": leaders.get(int(v["id"])), "funds": v["funds"]})
+    townships = []
+    for town, rows in towns.items():
+        rows.sort(key=lambda r: (not r["warn"], r["name"]))
+        townships.append({"name": town, "villages": rows, "gaps": sum(1 for r in rows if r["warn"])})
+    townships.sort(key=lambda t: (-t["gaps"], t["name"]))
+    unit_list = [{"id": u, "name": names.get(u, f"单位#{u}"), "far": bool(unit_far.get(u, False)),
+                  "villages": unit_villages.get(u, []), "leads": unit_leads.get(u, []),
+                  "funds": _funds_text(unit_funds[u]) if unit_funds.get(u) else None}
+                 for u in sorted(set(unit_villages) | set(unit_leads), key=lambda u: str(names.get(u, u)))]
+    gaps = [r for t in townships for r in t["villages"] if r["warn"]]
+    return {"title": f"帮扶结对一览（{year}年）" if year else "帮扶结对一览", "townships": townships,
+            "units": unit_list, "gaps": [{"id": r["id"], "name": r["name"], "warn": r["warn"]} for r in gaps],
+            "focus": focus_unit, "gapLabel": GAP_LABEL}
 
 
 # ------------------------------------------------------------------ steps
@@ -242,14 +306,16 @@ def _village_properties(villages: gpd.GeoDataFrame, pairings: pd.DataFrame,
     rows, gaps = [], []
     for v in villages.itertuples():
         warn = []
-        poor = v.category in POOR
+        poor = v.category in POOR_VILLAGE_CATEGORIES
         if poor and not by_village.get(v.id):
             warn.append("贫困村无帮扶单位")
         if poor and v.id not in has_team:
             warn.append("贫困村无驻村工作队")
         gaps.append(bool(warn))
         rows.append({
+            "id": int(v.id),
             "name": v.name,
+            "_rank": NAME_RANKS["gap"] if warn else (NAME_RANKS["poor"] if poor else 0),
             "township_name": getattr(v, "township_name", None),
             "category": VillageCategory.labels().get(v.category, v.category),
             "households": mb.fmt_number(getattr(v, "households", None), "户"),
@@ -260,7 +326,7 @@ def _village_properties(villages: gpd.GeoDataFrame, pairings: pd.DataFrame,
             "_warn": warn or None,
         })
     return pd.DataFrame(rows, index=villages.index, columns=[
-        "name", "township_name", "category", "households", "registered_poor_households", "units",
+        "id", "name", "_rank", "township_name", "category", "households", "registered_poor_households", "units",
         "funds", "leader", "_warn"]), gaps
 
 
@@ -321,6 +387,7 @@ def _unit_links(villages, pairings, work_teams, units, *, focus_unit, margin_km,
         pair_villages = [names[v] for v in village_ids if "pair" in relations[unit_id][v]]
         lead_villages = [names[v] for v in village_ids if "lead" in relations[unit_id][v]]
         out_props.append({
+            "id": int(unit_id),
             "name": row["name"],
             "kind": UnitKind.labels().get(row.get("kind"), row.get("kind")) if "kind" in row else None,
             "level": UnitLevel.labels().get(row.get("level"), row.get("level")) if "level" in row else None,
@@ -341,10 +408,10 @@ def _unit_links(villages, pairings, work_teams, units, *, focus_unit, margin_km,
                 if "lead" in roles:
                     label += "（结对并任工作队队长单位）"
             link_geoms.append(line)
-            link_props.append({"label": label, "style": style or None})
+            link_props.append({"label": label, "unit_id": int(unit_id), "style": style or None})
     unit_frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries(out_points, crs="EPSG:4326"))
-    prop_frame = pd.DataFrame(out_props, columns=["name", "kind", "level", "where", "villages", "funds", "leads"])
-    links = gpd.GeoDataFrame(link_props or {"label": [], "style": []},
+    prop_frame = pd.DataFrame(out_props, columns=["id", "name", "kind", "level", "where", "villages", "funds", "leads"])
+    links = gpd.GeoDataFrame(link_props or {"label": [], "unit_id": [], "style": []},
                              geometry=gpd.GeoSeries(link_geoms, crs="EPSG:4326"))
     return links, unit_frame, prop_frame, far_flags
 

@@ -126,7 +126,7 @@ def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships
         popup_title="name",
         popup_rows=[("行政村", "village_name"), ("户数", "households"), ("距硬化路", "hardened"),
                     ("距达标道路", "qualifying"), ("道路达标", "gap"), ("新建连接线", "link"), ("说明", "reason")],
-        tooltip="name", cluster=len(settlements) > 500,
+        tooltip="name", cluster=len(settlements) > 500, names=mb.Names("name", min_zoom=13),
     ))
     villages = result.tables["villages"]
     m.add_child(mb.overlay(
@@ -138,7 +138,7 @@ def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("通路状况", "status"),
                     ("距硬化路", "hardened"), ("至乡镇驻地", "seat"), ("农村可达性指数", "rai"),
                     ("未达标自然村", "gaps"), ("新建连接线", "link"), ("说明", "reason")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name"),
     ))
 
     legend.sections.append(classes.legend("行政村、自然村：距硬化路", shape="circle"))

@@ -124,7 +124,7 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
         popup_title="name",
         popup_rows=[("行政村", "village_name"), ("户数", "households"), ("人口", "population"),
                     ("距正常供水点", "distance"), ("最近供水点", "nearest"), ("说明", "reason")],
-        tooltip="name", cluster=len(settlements) > 500,
+        tooltip="name", cluster=len(settlements) > 500, names=mb.Names("name", min_zoom=13),
     ))
     villages = result.tables["villages"]
     below = [_yes(b) for b in villages["below_threshold"]]
@@ -141,7 +141,7 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
                     ("比例来源", "source"), ("距正常供水点", "distance"), ("正常饮水设施", "working"),
                     ("停用/损坏设施", "broken"), ("超距自然村", "beyond"), ("超距人口", "population_beyond"),
                     ("疑点", "conflict"), ("说明", "reason")],
-        tooltip="name", search="name",
+        tooltip="name", search="name", names=mb.Names("name"),
     ))
 
     legend.sections.insert(0, mb.LegendSection("行政村", (

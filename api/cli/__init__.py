@@ -35,7 +35,7 @@ def _root() -> None:
 #: seconds per start). A test checks this table against what the modules register.
 COMMAND_MODULES = {
     "analyze": "analyze", "db": "db", "layers": "db", "demo": "demo", "finding": "finding",
-    "import": "io", "export": "io", "fields": "io", "map": "maps", "maps": "maps", "pv": "pv",
+    "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps", "maps": "maps", "pv": "pv",
     "sample": "sample", "serve": "serve", "user": "user",
 }
 
@@ -48,11 +48,12 @@ SUMMARIES = {
     "demo": "The Shapotou District demo dataset.",
     "export": "Export a layer with Chinese headers (CSV, XLSX) or field names (GeoPackage, GeoJSON, Shapefile).",
     "fields": "The fields of a layer: Chinese header, Shapefile (DBF) name and the headers imports accept.",
+    "forms": "Seed 000's forms (附件1) written from the registry, laid out as the seed lays them out.",
     "finding": "Inspection findings (督查发现问题) and their rectification.",
     "import": "Import a file into a layer in one transaction: every row checked, upsert by natural key; "
               "refused rows are listed with the reason and skipped (with --strict nothing is written).",
     "layers": "Row counts of every layer.",
-    "map": "Write map NAME to FILE.html (self-contained) or FILE.png (headless Chromium).",
+    "map": "Write map NAME to FILE.html (self-contained), FILE.pdf or FILE.png (print sheet, headless Chromium).",
     "maps": "List the maps with their Chinese titles.",
     "pv": "光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.",
     "sample": "Inspection samples: reproducible stratified draws, routes and forms.",

@@ -9,7 +9,7 @@ builders in ``maps/``), as ``atlas map`` does; no SQL here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -28,12 +28,18 @@ from geo.services.maps import MAP_CANDIDATES, MAP_CELL_M, MAX_MAP_CANDIDATES, MA
 from maps import catalog
 from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
 from maps.base import BASES, render_map
-from maps.landing import landing_html, map_headlines
+from maps.landing import landing_html, map_headlines, plan_chooser_html
 from maps.pages import landing_figures, load_map
+from maps.printing import layout, print_page
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
 PlanQuery = Annotated[str | None, Query(description="督查方案: inspection plan id or name (inspection map)")]
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100, description="年度: pairing year (maps that take it; "
+                                       "default: the latest year with pairings)")]
+PrintQuery = Annotated[Literal["A4", "A3"] | None, Query(
+    alias="print", description="打印: the print sheet on this paper (title, legend, scale bar, north arrow)")]
+LandscapeQuery = Annotated[bool, Query(description="print sheet in landscape")]
 BaseQuery = Annotated[str | None, Query(description=f"base map shown first: {', '.join(BASES)}")]
 TeamQuery = Annotated[int | None, Query(ge=1, le=20, description="检查组: only this team (inspection map)")]
 DayQuery = Annotated[int | None, Query(ge=1, le=366, description="第几天: only this day of the schedule (inspection map)")]
@@ -98,7 +104,7 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     def list_maps() -> list[dict[str, Any]]:
         """Every map with its Chinese title, audience and URL."""
         return [{"name": s.name, "title": s.title, "audience": s.audience, "url": f"/maps/{s.name}",
-                 "options": ["township", "base", *s.options]} for s in catalog.MAPS.values()]
+                 "options": ["township", "base", "print", "landscape", *s.options]} for s in catalog.MAPS.values()]
 
     @router.get(SERVED_PREFIX + "/{package}/{path:path}", include_in_schema=False)
     def asset(package: str, path: str) -> FileResponse:
@@ -128,31 +134,47 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
 def _map_handler(name: str):
     spec = catalog.MAPS[name]
 
-    def serve(user: Principal, engine: Engine, settings, township, **options) -> HTMLResponse:
+    def serve(request: Request, user: Principal, engine: Engine, settings, township, paper=None, landscape=False,
+              **options) -> HTMLResponse:
+        if spec.source == "inspection_plan" and not (options.get("plan") or "").strip() and _wants_html(request):
+            plans = list_plans(engine) if user.can_read_layer("households") else []
+            return HTMLResponse(plan_chooser_html(spec, plans))
         requested = storage.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
-        spec, m = load_map(engine, name, township=township if requested is not None else scope,
-                           tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
-                           can_read=user.can_read_layer,
-                           can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
-                           actor=user.actor, **options)
-        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec.title} · 村级帮扶地图"))
+        spec_, m = load_map(engine, name, township=township if requested is not None else scope,
+                            tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
+                            can_read=user.can_read_layer,
+                            can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
+                            actor=user.actor, choices_scope=user.township_filter(None), selectors=paper is None,
+                            **options)
+        if paper is not None:
+            return HTMLResponse(print_page(m, sheet=layout(paper, landscape=landscape), title=spec_.title,
+                                           assets="served", year_note=getattr(m, "atlas_year_note", None),
+                                           township=getattr(m, "atlas_township", None)))
+        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图"))
 
     if "candidates" in spec.options:
-        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None,
-                    candidates: CandidatesQuery = None, cell_size: CellSizeQuery = None) -> HTMLResponse:
-            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, candidates=candidates,
-                         cell_size=cell_size)
+        def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
+                    township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
+                    base: BaseQuery = None, year: YearQuery = None, candidates: CandidatesQuery = None,
+                    cell_size: CellSizeQuery = None, paper: PrintQuery = None,
+                    landscape: LandscapeQuery = False) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                         base=base, year=year, candidates=candidates, cell_size=cell_size)
     elif "team" in spec.options:
-        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None,
-                    team: TeamQuery = None, day: DayQuery = None) -> HTMLResponse:
-            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base, team=team, day=day)
+        def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
+                    township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
+                    base: BaseQuery = None, year: YearQuery = None, team: TeamQuery = None, day: DayQuery = None,
+                    paper: PrintQuery = None, landscape: LandscapeQuery = False) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                         base=base, year=year, team=team, day=day)
     else:
-        def handler(user: MapViewer, engine: EngineDep, settings: SettingsDep, township: TownshipQuery = None,
-                    unit: UnitQuery = None, plan: PlanQuery = None, base: BaseQuery = None) -> HTMLResponse:
-            return serve(user, engine, settings, township, unit=unit, plan=plan, base=base)
+        def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
+                    township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
+                    base: BaseQuery = None, year: YearQuery = None, paper: PrintQuery = None,
+                    landscape: LandscapeQuery = False) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                         base=base, year=year)
 
     handler.__name__ = f"map_{name}"
     return handler

@@ -24,14 +24,13 @@ from shapely.geometry import LineString
 
 from geo.analysis import _frames as F
 from geo.analysis.result import AnalysisResult, Threshold
-from geo.enums import CadreRank, UnitKind, UnitLevel, VillageCategory
+from geo.enums import POOR_VILLAGE_CATEGORIES, CadreRank, UnitKind, UnitLevel, VillageCategory
 from geo.errors import ValidationError
 
 #: Most registered households one cadre may carry (seed 001 (四): 帮扶不超过5户贫困户).
 DEFAULT_MAX_HOUSEHOLDS_PER_CADRE = 5
-#: Village categories counted as poor villages (建档立卡贫困村, including those already
-#: exited, which keep their pairing: 脱贫不脱帮扶).
-DEFAULT_POOR_CATEGORIES = ("key_poor", "poor", "exited")
+#: Village categories counted as poor villages: the one definition, :data:`geo.enums.POOR_VILLAGE_CATEGORIES`.
+DEFAULT_POOR_CATEGORIES = POOR_VILLAGE_CATEGORIES
 
 SOURCES = {
     "max_households_per_cadre": "seed 001（四）：确保每人帮扶不超过5户贫困户",

@@ -139,26 +139,59 @@ def map_siting(bind: Bind, township, *, candidates: int | None = None, cell_size
         return None, str(exc)
 
 
-def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], coverage: MapSource,
-                    summarize: Callable[[dict[str, Any], pd.DataFrame | None], T]) -> T:
+def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], analyses: Mapping[str, MapSource],
+                    summarize: Callable[[dict[str, Any], dict[str, pd.DataFrame]], T]) -> T:
     """The landing page's figures for the caller's townships and readable layers: the
-    :data:`LANDING_LAYERS` frames, and the coverage analysis's district table when they may
-    read its inputs (``coverage``: the coverage map's entry), through ``summarize``; kept per
-    database state (the coverage analysis takes most of a second)."""
+    :data:`LANDING_LAYERS` frames, and the district table of each analysis in ``analyses``
+    (map entries: coverage, roads, water) whose inputs they may read, through ``summarize``;
+    kept per database state (the analyses take a second or two)."""
     readable = tuple(layer for layer in LANDING_LAYERS if can_read(layer))
-    with_coverage = all(can_read(layer) for layer in coverage.requires)
+    allowed = tuple(name for name, spec in analyses.items() if all(can_read(layer) for layer in spec.requires))
 
     def compute() -> T:
         frames = {layer: storage.read_layer(bind, layer, township=scope) for layer in readable}
-        district = None
-        if with_coverage:
-            inputs = _analysis_frames(bind, coverage, scope)
-            district = analyze(inputs, "coverage").tables["district"]
-        return summarize(frames, district)
+        districts = {name: analyze(_analysis_frames(bind, analyses[name], scope), analyses[name].analysis)
+                     .tables["district"] for name in allowed}
+        return summarize(frames, districts)
 
-    key = (*storage.state_key(bind), repr(scope), readable, with_coverage,
+    key = (*storage.state_key(bind), repr(scope), readable, allowed,
            f"{summarize.__module__}.{summarize.__qualname__}")
     return _LANDING_FIGURES.get_or_compute(key, compute)
+
+
+@dataclasses.dataclass(frozen=True)
+class MapChoices:
+    """What a map page's selectors offer: pairing years (latest first), township names and
+    the names of units paired with or leading a village in the caller's townships."""
+
+    years: tuple[int, ...]
+    townships: tuple[str, ...]
+    units: tuple[str, ...]
+
+    @property
+    def latest_year(self) -> int | None:
+        return self.years[0] if self.years else None
+
+
+def map_choices(bind: Bind, scope, *, can_read: Callable[[str], bool] | None = None) -> MapChoices:
+    """The selectors' choices for a caller limited to ``scope`` (None: the whole district);
+    layers the caller may not read offer nothing."""
+    def readable(layer: str) -> bool:
+        return can_read is None or can_read(layer)
+
+    years: set[int] = set()
+    unit_ids: set[int] = set()
+    for layer, column in (("pairings", "unit_id"), ("work_teams", "leader_unit_id")):
+        if readable(layer):
+            frame = storage.read_layer(bind, layer, township=scope, with_names=False)
+            years |= {int(y) for y in frame["year"].dropna()}
+            unit_ids |= {int(u) for u in frame[column].dropna()}
+    towns = storage.read_layer(bind, "townships", township=scope, columns=["name"], with_names=False) \
+        if readable("townships") else pd.DataFrame({"name": []})
+    units = storage.read_layer(bind, "units", ids=sorted(unit_ids), columns=["name"], with_names=False) \
+        if unit_ids and readable("units") else pd.DataFrame({"name": []})
+    return MapChoices(years=tuple(sorted(years, reverse=True)), townships=tuple(towns["name"]),
+                      units=tuple(sorted(units["name"])))
 
 
 def _layer_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:

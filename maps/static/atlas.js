@@ -34,6 +34,7 @@
     };
     map._atlas = state;
     atlas.maps.push(map);
+    atlas.printButton(map);
     map.on("layeradd", function (e) {
       var base = e.layer && e.layer.options && e.layer.options.atlasBase;
       if (base) atlas.setCrs(map, e.layer.options.atlasCrs || "wgs84");
@@ -177,7 +178,17 @@
       layer.feature = feature;
       layer.atlasIndex = i;
       if (spec.popup) layer.bindPopup(function () { return popupContent(spec, props); }, { maxWidth: 360 });
-      if (spec.tooltip && props[spec.tooltip] !== undefined && props[spec.tooltip] !== null) {
+      var names = spec.names;
+      if (names && props[names.field] !== undefined && props[names.field] !== null) {
+        // A name drawn on the map (text, never HTML); decluttered by rank on every zoom.
+        layer.bindTooltip(el("span", "", props[names.field]), {
+          permanent: true, interactive: false, opacity: 1,
+          direction: names.placement || "right", offset: names.placement === "center" ? [0, 0] : [6, 0],
+          className: "atlas-label atlas-label-" + spec.key + (props._warn ? " atlas-label-warn" : ""),
+        });
+        layer.atlasRank = Number(props[names.rank] || 0);
+        layer.atlasMinZoom = names.minZoom || 0;
+      } else if (spec.tooltip && props[spec.tooltip] !== undefined && props[spec.tooltip] !== null) {
         layer.bindTooltip(function () { return el("span", "", props[spec.tooltip]); }, { sticky: spec.kind === "path" });
       }
       layers.push(layer);
@@ -236,7 +247,110 @@
   });
 
   atlas.overlay = function (map, spec) {
+    if (spec.names && !map._atlas.declutterHooked) {
+      map._atlas.declutterHooked = true;
+      var run = function () { atlas.declutter(map); };
+      map.on("zoomend moveend overlayadd overlayremove resize", run);
+      map.whenReady(function () { setTimeout(run, 0); });
+    }
     return new atlas.Overlay(map, spec);
+  };
+
+  /* ------------------------------------------------------------------ names on the map */
+
+  /* Hide names that would overlap a name of higher rank (poor villages lacking a unit or a
+   * team first, then township names, then the rest), and names below their minimum zoom.
+   * Names marked ``always`` (townships; villages from rank ``alwaysFrom``) are never hidden,
+   * but still push lower ranks away. */
+  var SIDES = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
+
+  atlas.declutter = function (map) {
+    var zoom = map.getZoom();
+    var labels = [];
+    map._atlas.overlays.forEach(function (o) {
+      if (!o.atlasSpec.names || !map.hasLayer(o)) return;
+      o.atlasChild().atlasLayers.forEach(function (layer) {
+        var tip = layer.getTooltip && layer.getTooltip();
+        var node = tip && tip.getElement && tip.getElement();
+        if (!node || !node.isConnected || node.style.display === "none") return;
+        var names = o.atlasSpec.names, rank = layer.atlasRank || 0;
+        labels.push({ tip: tip, node: node, rank: rank, minZoom: layer.atlasMinZoom || 0,
+          always: !!names.always || (names.alwaysFrom !== null && names.alwaysFrom !== undefined &&
+            rank >= names.alwaysFrom),
+          center: names.placement === "center" });
+      });
+    });
+    labels.sort(function (a, b) { return b.rank - a.rank; });
+    var kept = [];
+    function clashes(r) {
+      return kept.some(function (k) {
+        return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom && r.bottom > k.top;
+      });
+    }
+    function place(label, side) {
+      label.tip.options.direction = side;
+      label.tip.options.offset = SIDES[side];
+      label.tip.update();
+      return label.node.getBoundingClientRect();
+    }
+    labels.forEach(function (label) {
+      label.node.style.visibility = "";
+      if (zoom < label.minZoom) { label.node.style.visibility = "hidden"; return; }
+      if (label.center) {
+        var box = label.node.getBoundingClientRect();
+        if (clashes(box) && !label.always) label.node.style.visibility = "hidden"; else kept.push(box);
+        return;
+      }
+      // Beside the point: right, else left, above or below; hidden when every side is taken.
+      var sides = ["right", "left", "top", "bottom"];
+      for (var i = 0; i < sides.length; i++) {
+        var r = place(label, sides[i]);
+        if (!clashes(r)) { kept.push(r); return; }
+      }
+      place(label, "right");
+      if (label.always) kept.push(label.node.getBoundingClientRect());
+      else label.node.style.visibility = "hidden";
+    });
+  };
+
+  /* ------------------------------------------------------------------ selectors */
+
+  /* Year, township and unit selectors: a choice reloads the page with it in the URL. */
+  atlas.selectors = function (map, spec) {
+    if (window.location.protocol === "file:") return null;  // a saved file has no server to ask
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      var box = el("div", "atlas-selectors leaflet-control");
+      spec.fields.forEach(function (field) {
+        var label = el("label", "atlas-selector");
+        label.appendChild(el("span", "", field.label));
+        var select = el("select");
+        select.name = field.name;
+        select.setAttribute("aria-label", field.label);
+        field.options.forEach(function (pair) {
+          var option = el("option", "", pair[1]);
+          option.value = pair[0];
+          if ((field.value || "") === pair[0]) option.selected = true;
+          select.appendChild(option);
+        });
+        select.addEventListener("change", function () {
+          var params = new URLSearchParams(window.location.search);
+          if (select.value) params.set(field.name, select.value); else params.delete(field.name);
+          // A unit of another township would show nothing: choosing a township drops the unit.
+          if (field.name === "township") params.delete("unit");
+          var query = params.toString();
+          window.location.assign(window.location.pathname + (query ? "?" + query : ""));
+        });
+        label.appendChild(select);
+        box.appendChild(label);
+        if (field.note) box.appendChild(el("div", "atlas-selector-note", "当前年度：" + field.note));
+      });
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    return control;
   };
 
   /* ------------------------------------------------------------------ search */
@@ -296,6 +410,269 @@
       box.appendChild(message);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    return control;
+  };
+
+  /* ------------------------------------------------------------------ side panel */
+
+  /* The pairing map's panel: per township, each village with its units; every unit with its
+   * villages. Clicking a unit highlights exactly its villages (and shows its lines); clicking
+   * a village shows its units. Every value goes in as text. */
+  atlas.panel = function (map, spec) {
+    if (document.body.classList.contains("atlas-print")) return null;  // the print has its table
+    var container = map.getContainer();
+    var panel = el("aside", "atlas-panel");
+    panel.setAttribute("aria-label", spec.title);
+    container.parentNode.insertBefore(panel, container);
+    document.body.classList.add("atlas-with-panel");
+    map.invalidateSize();
+    L.DomEvent.disableScrollPropagation(panel);
+
+    var units = {};
+    spec.units.forEach(function (u) { units[u.id] = u; });
+    var villageNames = {};
+    spec.townships.forEach(function (t) { t.villages.forEach(function (v) { villageNames[v.id] = v; }); });
+
+    panel.appendChild(el("h2", "", spec.title));
+    var status = el("div", "atlas-panel-status", "点选单位查看其帮扶村；点选村名查看其帮扶单位。");
+    var reset = el("button", "atlas-panel-reset", "显示全部");
+    reset.type = "button";
+    panel.appendChild(status);
+    panel.appendChild(reset);
+
+    function unitChip(unit, extra) {
+      var chip = el("button", "atlas-unit-chip" + (unit && units[unit.id] && units[unit.id].far ? " far" : ""),
+        unit ? unit.name : "");
+      chip.type = "button";
+      chip.setAttribute("data-unit", unit.id);
+      chip.addEventListener("click", function () { selectUnit(unit.id); });
+      var wrap = el("span", "atlas-unit");
+      wrap.appendChild(chip);
+      if (extra) wrap.appendChild(el("span", "atlas-funds", extra));
+      return wrap;
+    }
+    function villageButton(v) {
+      var b = el("button", "atlas-village-name", v.name);
+      b.type = "button";
+      b.setAttribute("data-village", v.id);
+      b.addEventListener("click", function () { selectVillage(v.id); });
+      return b;
+    }
+
+    if (spec.gaps.length) {
+      var gapBox = el("section", "atlas-panel-gaps");
+      gapBox.appendChild(el("h3", "", spec.gapLabel + "（" + spec.gaps.length + " 个）"));
+      var gapList = el("ul");
+      spec.gaps.forEach(function (g) {
+        var li = el("li");
+        li.appendChild(villageButton(g));
+        li.appendChild(el("span", "atlas-warn-text", g.warn.join("，")));
+        gapList.appendChild(li);
+      });
+      gapBox.appendChild(gapList);
+      panel.appendChild(gapBox);
+    }
+    spec.townships.forEach(function (t) {
+      var section = el("section", "atlas-panel-town");
+      section.appendChild(el("h3", "", t.name + "（" + t.villages.length + " 个村）"));
+      var list = el("ul");
+      t.villages.forEach(function (v) {
+        var li = el("li", "atlas-panel-village" + (v.warn.length ? " gap" : ""));
+        li.setAttribute("data-village", v.id);
+        var head = el("div", "atlas-village-head");
+        head.appendChild(villageButton(v));
+        head.appendChild(el("span", "atlas-category", v.category));
+        if (v.funds) head.appendChild(el("span", "atlas-funds", "任务资金 " + v.funds));
+        li.appendChild(head);
+        if (v.warn.length) li.appendChild(el("div", "atlas-warn-text", v.warn.join("，")));
+        var row = el("div", "atlas-units-row");
+        if (v.units.length) {
+          row.appendChild(el("span", "atlas-k", "帮扶单位："));
+          v.units.forEach(function (u) { row.appendChild(unitChip(u, u.funds ? "（" + u.funds + "）" : null)); });
+        } else {
+          row.appendChild(el("span", "atlas-warn-text", "无帮扶单位"));
+        }
+        li.appendChild(row);
+        var lead = el("div", "atlas-units-row");
+        lead.appendChild(el("span", "atlas-k", "工作队队长单位："));
+        if (v.leader) lead.appendChild(unitChip(v.leader));
+        else lead.appendChild(el("span", "atlas-warn-text", "无驻村工作队"));
+        li.appendChild(lead);
+        list.appendChild(li);
+      });
+      section.appendChild(list);
+      panel.appendChild(section);
+    });
+    var unitBox = el("section", "atlas-panel-units");
+    var far = spec.units.filter(function (u) { return u.far; }).length;
+    unitBox.appendChild(el("h3", "", "帮扶单位（" + spec.units.length + " 个" +
+      (far ? "，其中区外或未登记办公地点 " + far + " 个" : "") + "）"));
+    var unitList = el("ul");
+    spec.units.forEach(function (u) {
+      var li = el("li");
+      li.appendChild(unitChip(u));
+      var n = {};
+      u.villages.concat(u.leads).forEach(function (id) { n[id] = true; });
+      li.appendChild(el("span", "atlas-k", " " + Object.keys(n).length + " 个村" + (u.funds ? "，" + u.funds : "") +
+        (u.far ? "（区外）" : "")));
+      unitList.appendChild(li);
+    });
+    unitBox.appendChild(unitList);
+    panel.appendChild(unitBox);
+
+    function overlayLayers(key) {
+      var o = map._atlas.byKey[key];
+      return o ? o.atlasChild().atlasLayers : [];
+    }
+    function mark(ids) {
+      var hit = [];
+      overlayLayers("villages").forEach(function (layer) {
+        var node = layer.getElement && layer.getElement();
+        var on = ids === null || ids[layer.feature.properties.id];
+        if (node) {
+          node.classList.toggle("atlas-hl", ids !== null && !!on);
+          node.classList.toggle("atlas-dim", !on);
+        }
+        if (ids !== null && on) hit.push(layer.getLatLng());
+      });
+      return hit;
+    }
+    function showLinks(unitId) {
+      ["pairing_links", "units"].forEach(function (key) {
+        var o = map._atlas.byKey[key];
+        if (!o) return;
+        if (unitId !== null && !map.hasLayer(o)) { map.addLayer(o); o.atlasAddedByPanel = true; }
+        if (unitId === null && o.atlasAddedByPanel) { map.removeLayer(o); o.atlasAddedByPanel = false; }
+        o.atlasChild().atlasLayers.forEach(function (layer) {
+          var p = layer.feature.properties;
+          var mine = unitId === null || (key === "units" ? p.id : p.unit_id) === unitId;
+          var node = layer.getElement && layer.getElement();
+          if (node) node.style.display = mine ? "" : "none";
+          var tip = layer.getTooltip && layer.getTooltip();
+          var tipNode = tip && tip.getElement && tip.getElement();
+          if (tipNode) tipNode.style.display = mine ? "" : "none";
+        });
+        atlas.declutter(map);
+      });
+    }
+    function activate(selector, test) {
+      panel.querySelectorAll(selector).forEach(function (node) { node.classList.toggle("active", test(node)); });
+    }
+    function selectUnit(unitId) {
+      var unit = units[unitId];
+      if (!unit) return;
+      var ids = {};
+      unit.villages.concat(unit.leads).forEach(function (id) { ids[id] = true; });
+      var hit = mark(ids);
+      showLinks(unitId);
+      activate("[data-unit]", function (n) { return Number(n.getAttribute("data-unit")) === unitId; });
+      activate("li[data-village]", function (n) { return !!ids[n.getAttribute("data-village")]; });
+      var names = Object.keys(ids).map(function (id) { return villageNames[id] ? villageNames[id].name : id; });
+      status.textContent = unit.name + "：" + names.length + " 个村（" + names.join("、") + "）" +
+        (unit.far ? "；办公地点在区外或未登记" : "");
+      state.unit = unitId;
+      if (hit.length) map.fitBounds(L.latLngBounds(hit).pad(0.3), { maxZoom: 12 });
+    }
+    function selectVillage(villageId) {
+      var v = villageNames[villageId];
+      if (!v) return;
+      var ids = {};
+      ids[villageId] = true;
+      mark(ids);
+      showLinks(null);
+      var mine = {};
+      v.units.forEach(function (u) { mine[u.id] = true; });
+      if (v.leader) mine[v.leader.id] = true;
+      activate("[data-unit]", function (n) { return !!mine[n.getAttribute("data-unit")]; });
+      activate("li[data-village]", function (n) { return Number(n.getAttribute("data-village")) === villageId; });
+      status.textContent = v.name + "：帮扶单位 " + (v.units.map(function (u) { return u.name; }).join("、") || "无") +
+        "；工作队队长单位 " + (v.leader ? v.leader.name : "无");
+      state.village = villageId;
+      overlayLayers("villages").forEach(function (layer) {
+        if (layer.feature.properties.id === villageId) {
+          map.setView(layer.getLatLng(), Math.max(map.getZoom(), 11));
+          layer.openPopup();
+        }
+      });
+    }
+    function clear() {
+      mark(null);
+      showLinks(null);
+      activate("[data-unit], li[data-village]", function () { return false; });
+      status.textContent = "点选单位查看其帮扶村；点选村名查看其帮扶单位。";
+      state.unit = state.village = null;
+    }
+    reset.addEventListener("click", clear);
+    var state = { selectUnit: selectUnit, selectVillage: selectVillage, clear: clear, unit: null, village: null };
+    map._atlas.panel = state;
+    return state;
+  };
+
+  /* ------------------------------------------------------------------ print sheet */
+
+  /* The print layout (maps/printing.py): the whole legend beside the map, a north arrow,
+   * no controls. ``window.atlasPrintReady`` tells a printer the sheet is laid out. */
+  atlas.print = function (map, spec) {
+    document.body.classList.add("atlas-print");
+    var side = document.getElementById(spec.legendTarget);
+    var legend = map.getContainer().querySelector(".atlas-legend");
+    if (side && legend) {
+      side.appendChild(legend);
+      var details = legend.querySelector("details");
+      if (details) details.open = true;
+      // The whole legend on the sheet: a smaller type, then two columns, never cut.
+      var size = 8;
+      while (legend.scrollHeight > side.clientHeight && size > 5.5) {
+        size -= 0.5;
+        legend.style.fontSize = size + "pt";
+      }
+      if (legend.scrollHeight > side.clientHeight) legend.style.columnCount = 2;
+    }
+    var north = L.control({ position: "topleft" });
+    north.onAdd = function () {
+      var box = el("div", "atlas-north leaflet-control");
+      box.appendChild(el("div", "", "▲"));
+      box.appendChild(el("div", "", "北"));
+      box.setAttribute("title", "指北针");
+      return box;
+    };
+    north.addTo(map);
+    map.invalidateSize();
+    map.whenReady(function () {
+      setTimeout(function () {
+        if (spec.bounds) {
+          // Fill the sheet's frame: fractional zoom, not the next whole level down.
+          map.options.zoomSnap = 0.1;
+          map.fitBounds(spec.bounds, { padding: [12, 12], animate: false });
+        }
+        atlas.declutter(map);
+        window.atlasPrintReady = true;
+        if (new URLSearchParams(window.location.search).get("autoprint") === "1") {
+          setTimeout(function () { window.print(); }, 800);  // tiles a moment to arrive
+        }
+      }, 0);
+    });
+  };
+
+  /* A button on served maps: opens this map's print sheet (A3 landscape) and prints it. */
+  atlas.printButton = function (map) {
+    if (window.location.protocol === "file:" || document.body.classList.contains("atlas-print")) return null;
+    var control = L.control({ position: "topleft" });
+    control.onAdd = function () {
+      var box = el("div", "atlas-print-button leaflet-bar leaflet-control");
+      var link = el("a", "", "打印");
+      var params = new URLSearchParams(window.location.search);
+      params.set("print", "A3");
+      params.set("landscape", "true");
+      params.set("autoprint", "1");
+      link.href = window.location.pathname + "?" + params.toString();
+      link.target = "_blank";
+      link.title = "打印（A3 横向，含图例、比例尺、指北针）";
+      link.setAttribute("role", "button");
+      box.appendChild(link);
       return box;
     };
     control.addTo(map);

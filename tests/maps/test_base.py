@@ -85,3 +85,24 @@ def test_fmt_number_keeps_whole_numbers_whole():
     assert fmt_number(2000.0, "元/年", decimals=0) == "2,000 元/年"
     assert fmt_number(1.50, "万元", decimals=2) == "1.5 万元"
     assert fmt_number(float("nan"), "人") is None
+
+
+def test_classes_from_data_follow_the_data_and_say_how():
+    from maps.base import classes_from_data
+
+    colors = ("#eff3ff", "#bdd7e7", "#6baed6", "#2171b5")
+    # Three clear groups: natural breaks put them apart, at 3 and 12 (by hand).
+    classes = classes_from_data([1, 2, 3, 10, 11, 12, 20, 21, 22], colors=colors[:3], unit="元/户")
+    assert classes.breaks == (3.0, 12.0)
+    assert classes.labels == ("1–3 元/户", "3（不含）–12 元/户", "12（不含）–22 元/户")
+    assert [classes.color(v) for v in (2, 11, 21)] == list(colors[:3])
+    assert "自然断点法（Fisher-Jenks）" in classes.legend("户均帮扶任务资金").title
+    # Seven townships between 124 and 220 yuan a household get four colours, not one.
+    funds = [124, 131, 150, 162, 180, 204, 220]
+    classes = classes_from_data(funds, colors=colors, unit="元/户")
+    assert len(set(classes.colors_of(funds))) == 4
+    quantiles = classes_from_data(funds, colors=colors, unit="元/户", scheme="quantiles")
+    assert "分位数法" in quantiles.legend("x").title
+    # One value or none: one class, said plainly; a missing value keeps the missing colour.
+    assert classes_from_data([150.0, None], colors=colors, unit="元/户").labels == ("150 元/户",)
+    assert classes_from_data([], colors=colors, unit="元/户").color(None) == "#bdbdbd"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from maps.catalog import MAPS
-from maps.landing import KeyFigures, key_figures, landing_html
+from maps.landing import NOT_AVAILABLE, KeyFigures, key_figures, landing_html
 from tests.maps.conftest import XSS
 
 
@@ -14,7 +14,8 @@ def test_key_figures(villages, townships, units, pairings, work_teams, pv, roads
     assert f.villages_by_category == {"重点贫困村": 1, "贫困村": 1, "脱贫销号村": 1, "非贫困村": 1}
     assert (f.units, f.units_paired, f.pairings, f.pairing_year) == (3, 2, 3, 2019)
     assert f.task_funds_wan_yuan == 4.0
-    assert (f.poor_villages, f.poor_villages_without_unit, f.poor_villages_without_work_team) == (2, 1, 1)
+    # Poor villages are 重点贫困村, 贫困村 and 脱贫销号村 (one, two and three): two lack a team.
+    assert (f.poor_villages, f.poor_villages_without_unit, f.poor_villages_without_work_team) == (3, 1, 2)
     assert (f.pv_projects, f.pv_capacity_kw, f.pv_grid_connected_kw) == (2, 20003.0, 3.0)
     # 0.1 and 0.05 degrees of latitude: about 11.1 and 5.55 km.
     assert abs(f.road_km_by_surface["硬化路"] - 11.1) < 0.1
@@ -23,20 +24,20 @@ def test_key_figures(villages, townships, units, pairings, work_teams, pv, roads
     assert f.coverage is None and f.demo_note is None
 
 
-def test_landing_page_links_every_map_and_leaves_analysis_places_pending():
+def test_landing_page_links_every_map_and_says_which_analysis_cards_are_unavailable():
     page = landing_html(KeyFigures(villages=45, villages_by_category={"重点贫困村": 23}), MAPS.values())
     for name in MAPS:
         assert f'href="/maps/{name}"' in page
     for label in ("帮扶覆盖率", "道路缺口", "饮水缺口"):
         assert f'data-figure="{label}"' in page
-    assert page.count("待分析模块接入后显示") == 3
+    assert page.count(NOT_AVAILABLE) == 3
 
 
 def test_landing_page_escapes_and_shows_analysis_figures():
     figures = KeyFigures(coverage={"覆盖率": XSS}, demo_note="演示数据")
     page = landing_html(figures, MAPS.values(), district=XSS)
     assert XSS not in page and "&lt;img src=x" in page
-    assert page.count("待分析模块接入后显示") == 2
+    assert page.count(NOT_AVAILABLE) == 2
     assert "演示数据" in page
 
 
@@ -58,4 +59,4 @@ def test_headlines_per_map_and_coverage_card():
     assert "inspection" not in map_headlines(figures)  # a viewer is not told about plans
     page = landing_html(figures, MAPS.values(), headlines={**lines, "water": XSS})
     assert '<p class="headline" data-map="pv">65 个项目，1,234.5 千瓦</p>' in page
-    assert XSS not in page and page.count("待分析模块接入后显示") == 2
+    assert XSS not in page and page.count(NOT_AVAILABLE) == 2

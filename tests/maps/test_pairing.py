@@ -47,8 +47,8 @@ def test_poor_village_without_unit_or_team_stands_out(frames):
     two = villages["二村"]
     assert two["p"]["_warn"] == ["贫困村无帮扶单位", "贫困村无驻村工作队"]
     assert two["s"] == GAP_STYLE
-    # An exited village without a team is not a gap.
-    assert "s" not in villages[XSS] and "_warn" not in villages[XSS]["p"]
+    # An exited village (脱贫销号村) is a poor village too (脱贫不脱帮扶): without a team it is a gap.
+    assert villages[XSS]["p"]["_warn"] == ["贫困村无驻村工作队"] and villages[XSS]["s"] == GAP_STYLE
 
 
 def test_far_unit_is_placed_beside_its_villages(frames, villages):
@@ -119,3 +119,35 @@ def test_data_is_escaped_in_the_page(frames):
     page = render_map(pairing_map(**frames))
     assert XSS not in page
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+
+
+def test_panel_lists_each_townships_villages_with_units_and_gaps_first(frames):
+    from maps.base import Panel
+
+    m = pairing_map(**frames)
+    panel = next(c for c in m._children.values() if isinstance(c, Panel)).spec
+    assert panel["title"] == "帮扶结对一览（2019年）"
+    # Poor villages lacking a unit or a team head the panel (二村 lacks both, the exited XSS village a team).
+    assert {g["name"] for g in panel["gaps"]} == {"二村", XSS}
+    (town,) = panel["townships"]
+    assert town["name"] == "甲镇" and town["gaps"] == 2
+    assert [v["name"] for v in town["villages"]][2:] == ["一村", "四村"]  # gaps first, then by name
+    one = next(v for v in town["villages"] if v["name"] == "一村")
+    assert [(u["id"], u["funds"]) for u in one["units"]] == [(10, "1.5 万元"), (11, "2 万元")]
+    assert one["leader"] == {"id": 12, "name": "市某局"}
+    units = {u["id"]: u for u in panel["units"]}
+    assert units[10]["villages"] == [1, 3] and units[10]["funds"] == "2 万元"
+    assert units[12]["leads"] == [1] and units[12]["villages"] == []
+    assert units[11]["far"] is True and units[10]["far"] is False  # the region's office is 150 km away
+    # The page gets the names as JSON text, never as markup.
+    assert XSS not in render_map(m) and "\\u003cimg" in render_map(m)
+
+
+def test_names_are_drawn_with_ranks(frames):
+    layers = overlays_of(pairing_map(**frames))
+    villages = props_by_name(layers["villages"])
+    assert villages["二村"]["p"]["_rank"] > layers["townships"].features[0]["p"]["_rank"] > villages["一村"]["p"]["_rank"] \
+        or villages["一村"]["p"]["_rank"] == villages["二村"]["p"]["_rank"]
+    assert layers["villages"].name_labels.always_from_rank == villages["二村"]["p"]["_rank"]
+    assert layers["townships"].name_labels.always and layers["townships"].name_labels.placement == "center"
+    assert not layers["units"].show and not layers["pairing_links"].show  # drawn for a chosen unit only

@@ -33,9 +33,13 @@ def test_landing_page_shows_key_figures_and_links(demo_server, demo_engine):
     assert "重点贫困村 23，贫困村 17，脱贫销号村 5" in page
     assert "任务资金 89 万元" in page  # seed 000's total
     assert "演示数据" in page
-    # The coverage card comes from the coverage analysis; road and water gaps stay pending.
-    assert page.count("待分析模块接入后显示") == 2
-    assert 'data-figure="帮扶覆盖率"' in page and "单位和工作队齐全" in page
+    # Every card shows a figure: coverage, road and water gaps come from their analyses.
+    values = dict(re.findall(r'data-figure="([^"]+)"><div class="label">[^<]*</div><div class="value">([^<]*)</div>',
+                             page))
+    assert len(values) == 9 and all(v not in ("", "—") for v in values.values()), values
+    assert "单位和工作队齐全" in page and "未达标自然村" in page and "超出取水距离自然村" in page
+    # One definition of poor village (重点贫困村, 贫困村, 脱贫销号村): 45 everywhere, never 40.
+    assert "贫困村 45 个" in page and "贫困村 40" not in page
     assert '<p class="headline" data-map="pv">65 个项目' in page
 
 
@@ -159,6 +163,28 @@ def test_a_viewer_gets_only_the_maps_of_public_data(demo_server, headers, name, 
         assert "your role may not read" in response.json()["detail"]
     else:  # without the households layer: no household overlay
         assert '"key":"water_households"' not in response.text
+
+
+def test_inspection_map_without_a_plan_lets_a_browser_choose_one_in_chinese(demo_server):
+    response = demo_server.get("/maps/inspection", headers={**LEADER, "Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "督查路线图需要指定一个督查方案" in response.text and "needs plan" not in response.text
+
+
+def test_year_selects_the_pairings_shown_and_the_page_says_which(demo_server):
+    page = get(demo_server, "/maps/pairing").text
+    assert "2019年（结对数据最近年度）" in page and '"name":"year"' in page
+    assert "2019年" in get(demo_server, "/maps/coverage", year="2019").text
+    response = get(demo_server, "/maps/pairing", year="2020")
+    assert response.status_code == 422 and "years with data: 2019" in response.json()["detail"]
+    assert get(demo_server, "/maps/overview", year="2019").status_code == 422  # no pairings drawn
+
+
+def test_print_sheet_is_served_with_its_table(demo_server):
+    page = get(demo_server, "/maps/pairing", print="A3", landscape="true").text
+    assert "@page { size: 420.0mm 297.0mm" in page and 'class="atlas-print"' in page
+    assert "驻村工作队队长单位" in page and "数据来源" in page and "atlas.print(" in page
+    assert "atlas.selectors(" not in page
 
 
 def test_inspection_map_needs_a_plan(demo_server):
