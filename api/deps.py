@@ -6,7 +6,7 @@ Later routers (analyses, PV, sampling, imports, maps) plug in the same way::
     @router.get("/api/analyses/road-gaps")
     def road_gaps(user: Reader, engine: EngineDep, township: TownshipParam = None):
         scope = user.township_filter(township)     # 403 outside the user's townships
-        frame = storage.read_layer(engine, "roads", township=scope)
+        result = analyses.run(engine, "roads", township=scope)  # a service, never storage
         ...
 
     @router.post("/api/inspections/{plan_id}/findings")
@@ -38,12 +38,11 @@ from api.policy import (
     may_record_findings,
     permissions_of,
 )
-from geo import accounts, storage
 from geo.audit import Actor
 from geo.enums import Role
 from geo.errors import AuthenticationFailed, NotFound
 from geo.layers import get_layer
-from geo.services import login
+from geo.services import accounts, login, registry
 from geo.settings import Settings
 
 SESSION_COOKIE = "atlas_session"
@@ -186,7 +185,7 @@ def _from_api_key(engine: Engine, key: str) -> Principal:
     except security.InvalidCredentials:
         raise _unauthorized("the API key is malformed; it looks like atlas_<prefix>_<secret>") from None
     stored = accounts.find_api_key(engine, prefix)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if (
         stored is None
         or not security.key_matches(stored["key_hash"], secret)
@@ -344,7 +343,7 @@ def township_param(
     """Parse the ``township`` query parameter into a township id (404 naming the townships)."""
     if township is None or township == "":
         return None
-    return storage.resolve_township(engine, township)
+    return registry.resolve_township(engine, township)
 
 
 TownshipParam = Annotated[int | None, Depends(township_param)]

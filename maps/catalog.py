@@ -110,7 +110,8 @@ MAPS: dict[str, MapSpec] = {
             "roads", "道路通达图", "规划人员",
             "道路按路面和宽度显示；行政村、自然村按距硬化路远近着色；待建连接线以虚线标注长度和造价；"
             "全天候道路2公里范围。",
-            {"townships": None, "villages": None, "settlements": None, "roads": None, "households": None},
+            {"townships": None, "villages": None, "settlements": None, "roads": None, "households": None,
+             "projects": None},
             roads_map, source="analysis", analysis="roads",
             requires=("townships", "villages", "settlements", "roads"),
         ),
@@ -118,7 +119,7 @@ MAPS: dict[str, MapSpec] = {
             "water", "饮水安全图", "规划人员",
             "水利设施按类型和状态显示；超出取水距离的自然村突出显示；安全饮水比例低于达标线的行政村加圈提示。",
             {"townships": None, "villages": None, "settlements": None, "water_facilities": None,
-             "water_facility_villages": None, "households": None},
+             "water_facility_villages": None, "households": None, "projects": None},
             water_map, source="analysis", analysis="water",
             requires=("villages", "settlements", "water_facilities"),
         ),

@@ -44,6 +44,7 @@ def roads_map(
     roads: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame,
     households: gpd.GeoDataFrame | None = None,
+    projects: gpd.GeoDataFrame | None = None,
     access_tolerance_m: float = DEFAULT_ACCESS_TOLERANCE_M,
     all_season_surfaces: Sequence[str] = DEFAULT_ALL_SEASON_SURFACES,
     rai_distance_m: float = DEFAULT_RAI_DISTANCE_M,
@@ -56,9 +57,9 @@ def roads_map(
 
     Parameters
     ----------
-    villages, settlements, roads, townships, households
+    villages, settlements, roads, townships, households, projects
         Registry layers as :func:`geo.analysis.roads.analyze_roads` takes them (households
-        optional, without personal fields).
+        optional, without personal fields; completed road projects join the network).
     access_tolerance_m, all_season_surfaces, rai_distance_m, cost_yuan_per_km
         The analysis' rules [m, -, m, yuan/km].
     township
@@ -71,7 +72,7 @@ def roads_map(
     ValidationError
         A frame without a column the analysis needs, or a bad rule.
     """
-    result = analyze_roads(villages, settlements, roads, townships, households=households,
+    result = analyze_roads(villages, settlements, roads, townships, households=households, projects=projects,
                            access_tolerance_m=access_tolerance_m, all_season_surfaces=all_season_surfaces,
                            rai_distance_m=rai_distance_m, cost_yuan_per_km=cost_yuan_per_km, band=True)
     return roads_map_from(result, roads=roads, townships=townships,

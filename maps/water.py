@@ -40,6 +40,7 @@ def water_map(
     townships: gpd.GeoDataFrame | None = None,
     water_facility_villages: pd.DataFrame | None = None,
     households: gpd.GeoDataFrame | None = None,
+    projects: gpd.GeoDataFrame | None = None,
     supply_distance_m: float = DEFAULT_SUPPLY_DISTANCE_M,
     safe_water_threshold_pct: float = DEFAULT_SAFE_WATER_THRESHOLD_PCT,
     out_of_service_statuses: Sequence[str] = DEFAULT_OUT_OF_SERVICE_STATUSES,
@@ -51,10 +52,10 @@ def water_map(
 
     Parameters
     ----------
-    villages, settlements, water_facilities, townships, water_facility_villages, households
+    villages, settlements, water_facilities, townships, water_facility_villages, households, projects
         Registry layers and the facility-village link table, as
         :func:`geo.analysis.water.analyze_water` takes them (households optional, without
-        personal fields).
+        personal fields; completed well projects count as supply points).
     supply_distance_m, safe_water_threshold_pct, out_of_service_statuses
         The analysis' rules [m, %, -].
     township
@@ -69,7 +70,8 @@ def water_map(
     """
     mb.refuse_personal_fields(households, "household")
     result = analyze_water(villages, settlements, water_facilities, links=water_facility_villages,
-                           households=households, townships=townships, supply_distance_m=supply_distance_m,
+                           households=households, townships=townships, projects=projects,
+                           supply_distance_m=supply_distance_m,
                            safe_water_threshold_pct=safe_water_threshold_pct,
                            out_of_service_statuses=out_of_service_statuses)
     return water_map_from(result, facilities=water_facilities, townships=townships,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for, upgrade_schema
-from geo import migrate, storage
+from geo import migrate
 from geo.layers import LAYERS
 
 db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
@@ -31,7 +31,9 @@ def layers(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object of row counts.")] = False,
 ) -> None:
     """Row counts of every layer."""
-    counts = storage.layer_counts(engine_for(db))
+    from geo.services import registry
+
+    counts = registry.layer_counts(engine_for(db))
     if as_json:
         echo_json(counts)
         return

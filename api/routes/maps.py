@@ -20,13 +20,19 @@ from sqlalchemy.engine import Engine
 
 from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal
 from api.policy import Permission
-from geo import storage
 from geo.errors import NotFound
+from geo.services import registry
 from geo.services.inspections import list_plans
-from geo.services.maps import MAP_CANDIDATES, MAP_CELL_M, MAX_MAP_CANDIDATES, MAX_MAP_CELL_M, MAX_MAP_CELLS, \
-    MIN_MAP_CELL_M
+from geo.services.maps import (
+    MAP_CANDIDATES,
+    MAP_CELL_M,
+    MAX_MAP_CANDIDATES,
+    MAX_MAP_CELL_M,
+    MAX_MAP_CELLS,
+    MIN_MAP_CELL_M,
+)
 from maps import catalog
-from maps.assets import SERVED_PREFIX, SERVABLE, AssetError, asset_file
+from maps.assets import SERVABLE, SERVED_PREFIX, AssetError, asset_file
 from maps.base import BASES, render_map
 from maps.landing import landing_html, map_headlines, plan_chooser_html
 from maps.pages import landing_figures, load_map
@@ -139,7 +145,7 @@ def _map_handler(name: str):
         if spec.source == "inspection_plan" and not (options.get("plan") or "").strip() and _wants_html(request):
             plans = list_plans(engine) if user.can_read_layer("households") else []
             return HTMLResponse(plan_chooser_html(spec, plans))
-        requested = storage.resolve_township(engine, township) if township else None
+        requested = registry.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
         spec_, m = load_map(engine, name, township=township if requested is not None else scope,
                             tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,

@@ -23,13 +23,16 @@ from geo.storage import Bind, accounts, now_utc
 from geo.storage.accounts import (
     count_users,
     create_user,
+    find_api_key,
     get_user,
     list_users,
     revoke_api_key,
+    touch_api_key,
 )
 
-__all__ = ["add_api_key", "count_users", "create_user", "delete_user", "get_user", "list_api_keys",
-           "list_users", "revoke_api_key", "revoke_tokens", "revoking", "set_password", "update_user"]
+__all__ = ["add_api_key", "count_users", "create_user", "delete_user", "find_api_key", "get_user",
+           "list_api_keys", "list_users", "revoke_api_key", "revoke_tokens", "revoking", "set_password",
+           "touch_api_key", "update_user"]
 
 #: Changing any of these revokes every token issued to the user until now.
 REVOKING_FIELDS = frozenset({"password_hash", "is_active", "role"})

@@ -17,8 +17,15 @@ import geopandas as gpd
 from geo import storage
 from geo.audit import Actor
 from geo.layers import LAYERS
-from geo.storage import BBox, Bind
+from geo.storage import (  # plain reads, the routes' and commands' too
+    BBox,
+    Bind,
+    layer_counts,
+    resolve_township,
+)
 
+__all__ = ["Page", "counts", "create", "delete", "layer_counts", "matched_rows", "page", "read",
+           "resolve_township", "update"]
 Township = Sequence[int] | None
 
 
