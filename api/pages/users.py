@@ -35,10 +35,8 @@ def _townships(text: str) -> list[str]:
 
 
 def _page(request: Request, engine, settings, admin: Principal, **notice) -> HTMLResponse:
-    return render(request, "users.html", users=accounts.list_users(engine), roles=list(Role),
-                  csrf_token=token_for(request, settings), me=admin.user_id,
-                  account=f"{admin.name}（{admin.role.label}）",
-                  may_manage_users=admin.can(Permission.MANAGE_USERS), **notice)
+    return render(request, "users.html", admin, users=accounts.list_users(engine), roles=list(Role),
+                  csrf_token=token_for(request, settings), me=admin.user_id, **notice)
 
 
 @router.get("/users", response_class=HTMLResponse)
