@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import imports, inspections, users
+from api.pages import analyses, imports, inspections, users
 from api.pages.errors import BrowserErrorPages
 
 
@@ -20,6 +20,7 @@ def install_pages(app: FastAPI) -> None:
     router = APIRouter(include_in_schema=False)
     router.include_router(inspections.router)
     router.include_router(imports.router)
+    router.include_router(analyses.router)
     router.include_router(users.router)
     app.include_router(router)
     app.add_middleware(BrowserErrorPages)
