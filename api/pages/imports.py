@@ -112,18 +112,18 @@ def upload(request: Request, user: FormUser, engine: EngineDep, settings: Settin
     name = display_name(file.filename)
     _suffix(name)
     item = service.stage(importer.user_id, name)
-    try:
+    try:  # a file that cannot even be checked is not kept: the error page says why, upload it again
         save_upload(file, item.path, IMPORT_LIMIT, settings, name=name)
+        guess = service.guess_layer(item.path)
+        if layer == "auto":
+            if guess.layer is None:
+                return _page(request, engine, settings, importer, staged=item, guess=guess, options=options,
+                             status_code=422, choose=True)
+            layer = guess.layer
+        return _checked(request, engine, settings, importer, item, layer, options, guess)
     except BaseException:
         service.discard(item)
         raise
-    guess = service.guess_layer(item.path)
-    if layer == "auto":
-        if guess.layer is None:
-            return _page(request, engine, settings, importer, staged=item, guess=guess, options=options,
-                         status_code=422, choose=True)
-        layer = guess.layer
-    return _checked(request, engine, settings, importer, item, layer, options, guess)
 
 
 @router.post("/imports/{token}/check", response_class=HTMLResponse)
