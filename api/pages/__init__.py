@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import inspections, users
+from api.pages import analyses, imports, inspections, registry, users
 from api.pages.errors import BrowserErrorPages
 
 
@@ -19,6 +19,9 @@ def install_pages(app: FastAPI) -> None:
     """Add the page routes and the browser error pages to ``app``."""
     router = APIRouter(include_in_schema=False)
     router.include_router(inspections.router)
+    router.include_router(imports.router)
+    router.include_router(analyses.router)
+    router.include_router(registry.router)
     router.include_router(users.router)
     app.include_router(router)
     app.add_middleware(BrowserErrorPages)

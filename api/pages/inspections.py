@@ -31,10 +31,8 @@ def _page(request: Request, engine, settings, user: Principal, **notice) -> HTML
     if not user.can(Permission.READ_ALL):
         raise HTTPException(403, f"your role ({user.role.value}) may not see inspection plans")
     plans = [{**p, "route_km": _number(p.get("route_km"))} for p in plans_in_scope(engine, user.township_ids)]
-    return render(request, "inspections.html", plans=plans, formats=[(f, FORMAT_LABELS[f]) for f in EXPORT_FORMATS],
-                  may_draw=user.can(Permission.INSPECT), presets=list(PRESETS), csrf_token=token_for(request, settings),
-                  account=f"{user.name}（{user.role.label}）",
-                  may_manage_users=user.can(Permission.MANAGE_USERS), **notice)
+    return render(request, "inspections.html", user, plans=plans, formats=[(f, FORMAT_LABELS[f]) for f in EXPORT_FORMATS],
+                  may_draw=user.can(Permission.INSPECT), presets=list(PRESETS), csrf_token=token_for(request, settings), **notice)
 
 
 def _inspector(user: Principal) -> Principal:

@@ -34,10 +34,8 @@ def _townships(text: str) -> list[str]:
 
 
 def _page(request: Request, engine, settings, admin: Principal, **notice) -> HTMLResponse:
-    return render(request, "users.html", users=accounts.list_users(engine), roles=list(Role),
-                  csrf_token=token_for(request, settings), me=admin.user_id,
-                  account=f"{admin.name}（{admin.role.label}）",
-                  may_manage_users=admin.can(Permission.MANAGE_USERS), **notice)
+    return render(request, "users.html", admin, users=accounts.list_users(engine), roles=list(Role),
+                  csrf_token=token_for(request, settings), me=admin.user_id, **notice)
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -83,3 +81,40 @@ def change_user(request: Request, user_id: RowId, user: FormUser, engine: Engine
                                                           "townships": _townships(townships) or None},
                                         actor=admin.actor, version=version, acting_user_id=admin.user_id)
     return _page(request, engine, settings, admin, changed=changed)
+
+
+def _keys_page(request: Request, engine, settings, admin: Principal, user_id: int, **notice) -> HTMLResponse:
+    return render(request, "user_keys.html", admin, account_row=accounts.get_user(engine, user_id=user_id),
+                  keys=accounts.list_api_keys(engine, user_id), csrf_token=token_for(request, settings), **notice)
+
+
+@router.get("/users/{user_id}/keys", response_class=HTMLResponse)
+def keys_page(request: Request, user_id: RowId, user: PageUser, engine: EngineDep,
+              settings: SettingsDep) -> HTMLResponse:
+    """An account's API keys (for scripts and QGIS): label, prefix, dates; never the keys."""
+    return _keys_page(request, engine, settings, _admin(user), user_id)
+
+
+@router.post("/users/{user_id}/keys", response_class=HTMLResponse)
+def add_key(request: Request, user_id: RowId, user: FormUser, engine: EngineDep, settings: SettingsDep,
+            label: Annotated[str, Form(min_length=1, max_length=100)],
+            expires_in_days: Annotated[str, Form(max_length=5)] = "") -> HTMLResponse:
+    """A new API key for the account, shown once on the answer page (stored hashed)."""
+    admin = _admin(user)
+    days = expires_in_days.strip()
+    if days and not (days.isdigit() and 1 <= int(days) <= 3650):
+        raise HTTPException(422, f"expires_in_days {days!r}: give a number of days from 1 to 3650, or leave it "
+                                 "empty for a key that does not expire")
+    new = security.new_api_key()
+    added = account_rules.add_api_key(engine, user_id, label=label.strip(), prefix=new.prefix, key_hash=new.key_hash,
+                                      actor=admin.actor, expires_in_days=int(days) if days else None)
+    return _keys_page(request, engine, settings, admin, user_id, added=added, key=new.key)
+
+
+@router.post("/users/{user_id}/keys/{key_id}/revoke", response_class=HTMLResponse)
+def revoke_key(request: Request, user_id: RowId, key_id: RowId, user: FormUser, engine: EngineDep,
+               settings: SettingsDep) -> HTMLResponse:
+    """Revoke one of the account's keys: scripts using it are refused from now on."""
+    admin = _admin(user)
+    accounts.revoke_api_key(engine, key_id, user_id=user_id, actor=admin.actor)
+    return _keys_page(request, engine, settings, admin, user_id, revoked=key_id)

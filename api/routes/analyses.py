@@ -96,7 +96,8 @@ def _run(engine, user: Principal, analysis: str, township: int | None, output: O
     options = analysis_options(analysis, **given)
     scope = user.township_filter(township)
     result = run_analysis(engine, analysis, township=scope, reuse=True, **options)
-    return _answer(result, output, f"t{township}" if township is not None else None)
+    render = getattr(output, "render", None)  # the 分析 page's output (api.pages.analyses) renders HTML
+    return render(result) if render else _answer(result, output, f"t{township}" if township is not None else None)
 
 
 def _parameters(analysis: str) -> list[dict]:

@@ -83,3 +83,26 @@ def test_accounts_are_for_administrators_only(guarded, demo_server):
     assert response.status == 403
     assert page.inner_text("#error h1").startswith("无权访问") and "管理员" in page.inner_text("#error")
     assert guard.blocked == [] and guard.errors == []
+
+
+def test_an_administrator_makes_an_api_key_and_a_bad_expiry_is_a_chinese_page(guarded, demo_server):
+    page, guard = guarded(demo_server.base, login_as="t_admin")
+    page.goto(f"{demo_server.base}/users")
+    page.click("tr[data-user=t_viewer] a.keys")
+    page.fill("#add-key input[name=label]", "浏览器测试密钥")
+    page.fill("#add-key input[name=expires_in_days]", "1")
+    page.click("#add-key button")
+    page.wait_for_selector("#added-key")
+    key = page.inner_text("#key")
+    me = httpx.get(f"{demo_server.base}/api/auth/me", headers={"X-API-Key": key}, timeout=CLIENT_TIMEOUT_S)
+    assert me.json()["name"] == "t_viewer"
+    page.click("#keys tr:first-child form.revoke button")
+    page.wait_for_selector("#revoked")
+    assert httpx.get(f"{demo_server.base}/api/auth/me", headers={"X-API-Key": key},
+                     timeout=CLIENT_TIMEOUT_S).status_code == 401
+    page.fill("#add-key input[name=label]", "坏的")
+    page.fill("#add-key input[name=expires_in_days]", "永久")
+    page.click("#add-key button")
+    page.wait_for_selector("#error")
+    assert page.inner_text("#error h1").startswith("参数不正确") and "expires_in_days" in page.inner_text("#detail")
+    assert guard.blocked == [] and guard.errors == []

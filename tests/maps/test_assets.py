@@ -76,17 +76,23 @@ def test_embedded_script_cannot_end_its_element(tmp_path):
 
 
 def test_no_node_modules_or_package_json_is_needed_at_run_time(tmp_path):
-    """A copy of the code without node_modules/ or any package.json renders an embedded map
-    with every packaged script and stylesheet: users need no Node.js."""
+    """A copy of the code as a clone has it (the files git tracks) without node_modules/ or any
+    package.json renders an embedded map with every packaged script and stylesheet: users need
+    no Node.js, and no vendored file is missing from the repository (an ignore rule once kept
+    Bootstrap's dist/ out of it)."""
     import shutil
     import subprocess
     import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "package.json", "package-lock.json")
-    for package in ("geo", "maps"):
-        shutil.copytree(root / package, tmp_path / package, ignore=ignore)
+    tracked = subprocess.run(["git", "ls-files", "-z", "geo", "maps"], cwd=root, check=True, capture_output=True,
+                             text=True, timeout=120).stdout.split("\0")
+    for name in filter(None, tracked):
+        if Path(name).name in ("package.json", "package-lock.json") or not (root / name).is_file():
+            continue
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, tmp_path / name)
     assert not list(tmp_path.rglob("node_modules")) and not list(tmp_path.rglob("package*.json"))
     script = """
 import folium, maps

@@ -144,3 +144,27 @@ def test_an_inspector_fixes_a_frame_then_draws_with_the_announced_seed(scratch):
                                                         "townships": "没有这个镇<script>alert(1)</script>"})
     assert wrong.status_code == 404 and "没有这个镇" in wrong.text and "找不到该内容" in wrong.text
     assert "<script>alert(1)" not in wrong.text and "&lt;script&gt;" in wrong.text  # escaped
+
+
+def test_an_administrator_makes_and_revokes_an_api_key_on_the_page(scratch):
+    admin = browser_session(scratch, "t_admin")
+    users = admin.get("/users").text
+    leader = next(u for u in scratch.get("/api/users", headers=scratch.headers["admin"]).json()
+                  if u["name"] == "t_leader")
+    assert f'href="/users/{leader["id"]}/keys"' in users
+    page = admin.get(f"/users/{leader['id']}/keys")
+    assert page.status_code == 200 and "生成密钥" in page.text
+    made = admin.post(f"/users/{leader['id']}/keys", data={"csrf_token": form_token(page.text), "label": "页面密钥",
+                                                           "expires_in_days": "30"})
+    assert made.status_code == 200 and "只显示这一次" in made.text
+    key = re.search(r'<code id="key">([^<]+)</code>', made.text).group(1)
+    assert scratch.get("/api/auth/me", headers={"X-API-Key": key}).json()["name"] == "t_leader"
+    key_id = re.search(r'action="/users/\d+/keys/(\d+)/revoke"', made.text).group(1)
+    revoked = admin.post(f"/users/{leader['id']}/keys/{key_id}/revoke", data={"csrf_token": form_token(made.text)})
+    assert revoked.status_code == 200 and 'id="revoked"' in revoked.text
+    assert scratch.get("/api/auth/me", headers={"X-API-Key": key}).status_code == 401
+    bad = admin.post(f"/users/{leader['id']}/keys", data={"csrf_token": form_token(made.text), "label": "x",
+                                                          "expires_in_days": "forever"})
+    assert bad.status_code == 422 and "参数不正确" in bad.text and "expires_in_days" in bad.text
+    assert browser_session(scratch, "t_planner").get(f"/users/{leader['id']}/keys").status_code == 403
+    assert admin.get("/users/999999/keys").status_code == 404
