@@ -265,11 +265,11 @@ def exit_scorecard(
         Threshold("tv_share_threshold_pct", "有电视看农户比例达标线（%）", tv_share_threshold_pct, _ASSUMED),
         Threshold("collective_income_min_wan_yuan", "村集体经济收入下限（万元）", collective_income_min_wan_yuan,
                   "默认不设下限：有集体经济即达标"),
-        Threshold("access_tolerance_m", "通路判定距离（米）", access_tolerance_m, "issue 4 默认值"),
+        Threshold("access_tolerance_m", "通路判定距离（米）", access_tolerance_m, "本系统默认值"),
         Threshold("snap_tolerance_m", "路网端点吸附容差（米）", snap_tolerance_m, "路网构建"),
         Threshold("settlement_min_households", "自然村通路户数下限（户）", settlement_min_households, "seed 003 村级调查表"),
         Threshold("settlement_min_width_m", "自然村道路最小路面宽（米）", settlement_min_width_m, "seed 003 村级调查表"),
-        Threshold("supply_distance_m", "取水距离上限（米）", supply_distance_m, "issue 4 默认1公里"),
+        Threshold("supply_distance_m", "取水距离上限（米）", supply_distance_m, "本系统默认1公里"),
         Threshold("year", "今年（计划脱贫年度）", year, "默认：所有计划脱贫户"),
     )
     notes.insert(0, "数据依次取自村级调查表指标、农户记录、道路/水利图层分析；都没有时记为无法判断，不推定达标")

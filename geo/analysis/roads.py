@@ -38,7 +38,7 @@ from geo.enums import RoadSurface, VillageCategory
 from geo.errors import ValidationError
 from geo.network import RoadNetwork, build_network
 
-#: A village or settlement is "on" a road within this distance [m] (issue 4 default).
+#: A village or settlement is "on" a road within this distance [m] (a project default).
 DEFAULT_ACCESS_TOLERANCE_M = 200.0
 #: Road endpoints closer than this are joined when building the network [m].
 DEFAULT_SNAP_TOLERANCE_M = 10.0
@@ -58,7 +58,7 @@ DEFAULT_RAI_DISTANCE_M = 2000.0
 DEFAULT_COST_YUAN_PER_KM = 650_000.0
 
 SOURCES = {
-    "access_tolerance_m": "issue 4 默认值：村委会/自然村距道路在此范围内视为通路",
+    "access_tolerance_m": "本系统默认值：村委会/自然村距道路在此范围内视为通路",
     "snap_tolerance_m": "路网构建：端点相距不超过此距离视为相连",
     "settlement_min_households": "seed 003 村级调查表：20户以上（含）的自然村",
     "settlement_min_width_m": "seed 003 村级调查表：路面宽3.5米以上（含）",

@@ -31,7 +31,7 @@ from geo.enums import FacilityStatus, HouseholdStatus, VillageCategory, WaterKin
 from geo.errors import ValidationError
 
 #: People beyond this distance of a working drinking-water facility lack a supply point [m]
-#: (issue 4 default; provincial exit standards: 人力取水半径不超过1公里).
+#: (a project default; provincial exit standards: 人力取水半径不超过1公里).
 DEFAULT_SUPPLY_DISTANCE_M = 1000.0
 #: Villages below this safe-water coverage fall short [%]. Seed 003's village form asks for
 #: the share (全村有安全饮水农户比例) without a pass mark: 90 % is an assumption.
@@ -45,7 +45,7 @@ DEFAULT_CONFLICT_POPULATION = 100.0
 DEFAULT_OUT_OF_SERVICE_STATUSES = ("damaged", "stopped")
 
 SOURCES = {
-    "supply_distance_m": "issue 4 默认1公里；贫困村退出标准：人力取水半径不超过1公里",
+    "supply_distance_m": "本系统默认1公里；贫困村退出标准：人力取水半径不超过1公里",
     "safe_water_threshold_pct": "假设：seed 003 村级调查表只问比例（全村有安全饮水农户比例），未给达标线",
     "out_of_service_statuses": "设施状态：损坏待修、停用",
     "drinking_kinds": "计为供水点的设施类型（默认：所有饮用水设施）",
