@@ -131,3 +131,17 @@ def xlsx_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
                                              index=values.index, dtype=values.dtype))
     out.columns = [xlsx_text(c) for c in out.columns]
     return out
+
+
+def print_a4(sheet: Any, *, title_rows: str, landscape: bool = False, margin_in: float = 0.5) -> None:
+    """Set an openpyxl worksheet up to print on A4 as the county's forms are printed: the
+    header rows ``title_rows`` (e.g. ``"1:3"``) repeated on every page, one page wide,
+    centred, ``margin_in`` inches left and right."""
+    sheet.print_title_rows = title_rows
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = margin_in

@@ -398,14 +398,7 @@ def write_forms(sheet, forms: list[dict], *, footer: str = "") -> None:
         if form.get("skip_note"):
             sheet.cell(row=row, column=1, value=form["skip_note"]).font = Font(italic=True, size=9)
             sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    tabular.print_a4(sheet, title_rows="1:1")
     sheet.oddFooter.center.text = (footer + "　" if footer else "") + "第 &P 页，共 &N 页"
 
 

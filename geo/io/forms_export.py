@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from geo.enums import VillageCategory
 from geo.registry_tables import PAIRING_TABLE_HEADERS
+from geo.tabular import print_a4
 
 #: Column order of seed 000's 附件1.
 ANNEX1_COLUMNS = ("seq", "unit", "funds", "leader", "village", "category", "village_seq")
@@ -109,14 +110,7 @@ def annex1_workbook(pairings: pd.DataFrame, work_teams: pd.DataFrame, villages: 
                                            else "center")
     for key, width in _WIDTHS.items():
         ws.column_dimensions[get_column_letter(col[key])].width = width
-    ws.print_title_rows = "3:3"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
+    print_a4(ws, title_rows="3:3")
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.print_options.horizontalCentered = True
     ws.freeze_panes = "A4"
     return wb
