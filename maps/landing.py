@@ -185,8 +185,10 @@ def _fmt(value: float, decimals: int = 1) -> str:
 
 
 def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str = "沙坡头区",
-                 account: str | None = None, headlines: Mapping[str, str] | None = None) -> str:
-    """The landing page (Chinese), every value escaped; ``account`` names who is logged in."""
+                 account: str | None = None, headlines: Mapping[str, str] | None = None,
+                 pages: Iterable[tuple[str, str]] = ()) -> str:
+    """The landing page (Chinese), every value escaped; ``account`` names who is logged in and
+    ``pages`` are the (path, title) of the work pages the visitor may open (the 工作页面 row)."""
     e = html.escape
     cards = [
         ("行政村", f"{figures.villages}", "，".join(f"{k} {v}" for k, v in figures.villages_by_category.items() if v)),
@@ -219,6 +221,8 @@ def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str 
     demo = f'<p class="demo">{e(figures.demo_note)}</p>' if figures.demo_note else ""
     nav = (f'<p class="account">当前用户：{e(account)} · <a href="/logout">退出登录</a></p>'
            if account else "")
+    work = "".join(f'<a href="{e(path)}">{e(title)}</a>' for path, title in pages)
+    work = f'<nav class="work" id="work-pages"><span>工作页面：</span>{work}</nav>' if work else ""
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -236,10 +240,11 @@ main {{ padding: 16px 24px; max-width: 1100px; }}
 .card .detail {{ font-size: 12px; color: #555; }}
 .maps li {{ margin: 8px 0; }} .maps a {{ font-size: 17px; }} .maps p {{ margin: 2px 0; color: #555; font-size: 13px; }}
 .who {{ color: #888; font-size: 13px; }} .maps p.headline {{ color: #8b1a1a; }}
+.work {{ margin: 0 0 12px; }} .work a {{ margin-right: 14px; font-size: 16px; }}
 .demo {{ background: #fff4d6; border: 1px solid #e0b64a; padding: 8px 12px; border-radius: 4px; color: #6b4e00; }}
 </style></head>
 <body><header><h1>{e(district)} 村级帮扶地图</h1><p>帮扶结对、基础设施与光伏项目登记与分析</p>{nav}</header>
-<main>{demo}<h2>主要指标</h2><div class="cards">{card_html}</div>
+<main>{work}{demo}<h2>主要指标</h2><div class="cards">{card_html}</div>
 <h2>地图</h2><ul class="maps">{links}</ul>
 <p class="who">接口文档：<a href="/docs">/docs</a> · OGC API - Features（QGIS / GDAL）：<a href="/ogc">/ogc</a>
 · 图层 GeoJSON：<a href="/api/layers">/api/layers</a></p></main></body></html>"""

@@ -27,6 +27,11 @@ NAVIGATION = (("/", "首页", None), ("/inspections", "督查", Permission.READ_
               ("/users", "用户", Permission.MANAGE_USERS))
 
 
+def navigation_for(user: Principal) -> tuple:
+    """The items of :data:`NAVIGATION` that ``user`` may open."""
+    return tuple(item for item in NAVIGATION if item[2] is None or user.can(item[2]))
+
+
 def render_html(name: str, *, status_code: int = 200, headers: dict[str, str] | None = None,
                 navigation: tuple = NAVIGATION[:1], **context: Any) -> HTMLResponse:
     """The template ``name`` rendered with ``context`` (the navigation: the landing page only)."""
@@ -37,6 +42,5 @@ def render_html(name: str, *, status_code: int = 200, headers: dict[str, str] | 
 def render(request: Request, name: str, user: Principal, **context: Any) -> HTMLResponse:
     """A page for ``request`` seen by ``user``: the template with the current path, the account
     and the pages of the navigation that ``user`` may open."""
-    navigation = tuple(item for item in NAVIGATION if item[2] is None or user.can(item[2]))
-    return render_html(name, path=request.url.path, navigation=navigation,
+    return render_html(name, path=request.url.path, navigation=navigation_for(user),
                        account=f"{user.name}（{user.role.label}）", **context)

@@ -106,8 +106,8 @@ def add_key(request: Request, user_id: RowId, user: FormUser, engine: EngineDep,
         raise HTTPException(422, f"expires_in_days {days!r}: give a number of days from 1 to 3650, or leave it "
                                  "empty for a key that does not expire")
     new = security.new_api_key()
-    added = account_rules.add_api_key(engine, user_id, label=label.strip(), prefix=new.prefix, key_hash=new.key_hash,
-                                      actor=admin.actor, expires_in_days=int(days) if days else None)
+    added = accounts.add_api_key(engine, user_id, label=label.strip(), prefix=new.prefix, key_hash=new.key_hash,
+                                 actor=admin.actor, expires_in_days=int(days) if days else None)
     return _keys_page(request, engine, settings, admin, user_id, added=added, key=new.key)
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy.engine import Engine
 
 from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal
+from api.pages.render import navigation_for
 from api.policy import Permission
 from geo.errors import NotFound
 from geo.services import registry
@@ -104,7 +105,8 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
         figures = landing_figures(engine, user.township_filter(None), can_read=user.can_read_layer)
         plans = len(list_plans(engine)) if user.can_read_layer("households") else None
         return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
-                                         headlines=map_headlines(figures, plans=plans)))
+                                         headlines=map_headlines(figures, plans=plans),
+                                         pages=[(path, title) for path, title, _ in navigation_for(user)[1:]]))
 
     @router.get("/maps", response_class=JSONResponse)
     def list_maps() -> list[dict[str, Any]]:

@@ -60,3 +60,11 @@ def test_headlines_per_map_and_coverage_card():
     page = landing_html(figures, MAPS.values(), headlines={**lines, "water": XSS})
     assert '<p class="headline" data-map="pv">65 个项目，1,234.5 千瓦</p>' in page
     assert XSS not in page and page.count(NOT_AVAILABLE) == 2
+
+
+def test_landing_page_links_the_work_pages_it_is_given_escaped_and_none_without():
+    figures = KeyFigures(villages=45, villages_by_category={"重点贫困村": 23})
+    page = landing_html(figures, MAPS.values(), pages=[("/inspections", "督查"), ("/registry", XSS)])
+    assert 'id="work-pages"' in page and "工作页面" in page and 'href="/inspections">督查</a>' in page
+    assert XSS not in page and "&lt;img src=x" in page
+    assert 'id="work-pages"' not in landing_html(figures, MAPS.values())

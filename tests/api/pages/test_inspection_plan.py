@@ -174,3 +174,15 @@ def test_recording_a_finding_refuses_with_a_chinese_page(scratch, plan, case):
     assert (response.status_code, expected[1] in response.text) == (expected[0], True), response.text
     after = len(scratch.get(f"/api/inspections/{plan}/findings", headers=scratch.headers["leader"]).json()["items"])
     assert after == before
+
+
+@pytest.mark.parametrize(("name", "shown", "hidden"), [
+    ("t_admin", ("/inspections", "/imports", "/registry", "/analyses", "/users"), ()),
+    ("t_planner", ("/inspections", "/imports", "/registry", "/analyses"), ("/users",)),
+    ("t_viewer", ("/registry",), ("/inspections", "/imports", "/analyses", "/users")),
+])
+def test_the_landing_page_links_the_work_pages_the_role_opens(scratch, name, shown, hidden):
+    page = browser_session(scratch, name).get("/")
+    assert page.status_code == 200 and 'id="work-pages"' in page.text
+    row = re.search(r'<nav class="work" id="work-pages">(.*?)</nav>', page.text).group(1)
+    assert all(f'href="{path}"' in row for path in shown) and not any(f'href="{path}"' in row for path in hidden)
