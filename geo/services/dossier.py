@@ -134,8 +134,7 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
                   for _, r in cadres.iterrows()]
 
     score = exits.tables["scorecard"]
-    score = score[score["village_id"] == vid]
-    score = score.iloc[score["item_no"].astype(int).argsort(kind="stable")]
+    score = score[score["village_id"] == vid]  # in the standard's item order
     overall = exits.tables["villages"]
     overall = overall[overall["village_id"] == vid]
 
