@@ -10,17 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from geo.analysis.exit_standards import RESULTS
 from geo.analysis.roads import ROAD_STATUS
-from geo.enums import CadreRank, PVKind, PVStatus, ProjectKind, ProjectStatus, VillageCategory
-from geo.services.dossier import Dossier
+from geo.enums import (
+    CadreRank,
+    ProjectKind,
+    ProjectStatus,
+    PVKind,
+    PVStatus,
+    VillageCategory,
+)
 from maps.base import DEMO_NOTE
 from maps.printing import DATA_SOURCES
+
+if TYPE_CHECKING:  # the service reads the database; this layout does not
+    from geo.services.dossier import Dossier
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
@@ -88,8 +97,8 @@ def village_svg(d: Dossier) -> Markup:
             return _ring([xy(*c[:2]) for c in geom.coords])
         return ""
 
-    parts = ['<rect x="0" y="0" width="%g" height="%g" fill="#fbfaf5" stroke="#555" stroke-width="0.3"/>'
-             % (MAP_W, MAP_H)]
+    frame = f'<rect x="0" y="0" width="{MAP_W:g}" height="{MAP_H:g}" fill="#fbfaf5" stroke="#555" stroke-width="0.3"/>'
+    parts = [frame]
     boundary = d.layers.get("boundary")
     if boundary is not None:
         parts.append(f'<path d="{path(boundary.geometry.iloc[0])}" fill="#f3e6c8" stroke="#8b1a1a" '
