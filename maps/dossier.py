@@ -19,6 +19,7 @@ from geo.analysis.exit_standards import RESULTS
 from geo.analysis.roads import ROAD_STATUS
 from geo.enums import (
     CadreRank,
+    HouseholdStatus,
     ProjectKind,
     ProjectStatus,
     PVKind,
@@ -46,7 +47,7 @@ INPUT_FIGURES = (
     ("warmth_money_yuan", "慰问金（元）"), ("labour_export_persons", "劳务输出人数"),
 )
 
-LABELS = {"category": VillageCategory.labels(), "rank": CadreRank.labels(), "result": RESULTS,
+LABELS = {"category": VillageCategory.labels(), "rank": CadreRank.labels(), "household_status": HouseholdStatus.labels(), "result": RESULTS,
           "road_status": ROAD_STATUS, "pv_kind": PVKind.labels(), "pv_status": PVStatus.labels(),
           "project_kind": ProjectKind.labels(), "project_status": ProjectStatus.labels()}
 

@@ -24,8 +24,8 @@ def dossier_command(
     year: Annotated[int | None, typer.Option(help="Pairing year (default: the village's latest).")] = None,
     township: Annotated[str | None, typer.Option(help="With --all: only this township (name, code or id).")] = None,
     all_villages: Annotated[bool, typer.Option("--all", help="One PDF per village, written into FILE.zip.")] = False,
-    show_names: Annotated[bool, typer.Option("--show-names", help="Cadres' names (authorised users only); "
-                                             "hidden otherwise.")] = False,
+    show_names: Annotated[bool, typer.Option("--show-names", help="Household heads' and cadres' names "
+                                             "(authorised users only); hidden otherwise.")] = False,
 ) -> None:
     """Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all)."""
     from api.cli.maps import print_pdf

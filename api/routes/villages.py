@@ -1,7 +1,8 @@
 """A village's dossier (一村一档) over HTTP: ``/api/villages/{id}/dossier.pdf``.
 
 Any reader of the public layers; a user limited to some townships gets only their villages
-(others answer 404, as if absent). Cadres' names only for roles that may see names.
+(others answer 404, as if absent). Household heads' and cadres' names only for roles that
+may see names (that read is audited).
 The handler calls :func:`geo.services.dossier.village_dossier` and prints the page as
 ``atlas dossier`` does.
 """
@@ -33,7 +34,8 @@ def dossier_pdf(user: Reader, engine: EngineDep,
     """一村一档: the village's dossier as PDF (map, pairing units with funds and inputs, work
     team, cadres' load, road and water status, exit-standard scorecard, PV, projects)."""
     d = village_dossier(engine, village_id, township=user.township_filter(None), year=year,
-                        show_names=user.can_see_names() and user.can_read_layer("cadres"))
+                        show_names=user.can_see_names() and user.can_read_layer("cadres") and user.can_read_layer("households"),
+                        actor=user.actor)
     with tempfile.TemporaryDirectory(prefix="atlas-dossier-") as tmp:
         pdf = Path(tmp) / "dossier.pdf"
         print_pdf(dossier_html(d), pdf, offline=True)

@@ -3,8 +3,10 @@ village, gathered for :mod:`maps.dossier` to lay out and print.
 
 Reads through :mod:`geo.storage` and the analyses of :mod:`geo.services.analyses`
 (coverage, roads, water, exit standards, each run for the village's township); no SQL and
-no layout here. Household heads' names are never read: the dossier names units, cadres'
-ranks and loads, never households. Cadres' names appear only when ``show_names``.
+no layout here. Household heads' and cadres' names are read only when ``show_names`` (the
+caller's role allows it: the command line's ``--show-names``, or a role that may see names over
+HTTP); the read of heads' names is audited as the caller (:func:`personal_read`). Otherwise the
+dossier names units, cadres' ranks and loads, and counts households.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import storage
+from geo.audit import Actor
+from geo.enums import HouseholdStatus
 from geo.errors import NotFound, ValidationError
 from geo.services.analyses import run_analysis
+from geo.services.personal import household_pii, personal_read
 from geo.storage import Bind
 
 #: The map around a village without a boundary: this far on each side of its point [m].
@@ -38,6 +43,8 @@ class Dossier:
     inputs: list[dict[str, Any]]
     work_team: dict[str, Any] | None
     cadres: list[dict[str, Any]]
+    households: list[dict[str, Any]] | None
+    households_without_cadre: int | None
     road: dict[str, Any] | None
     water: dict[str, Any] | None
     scorecard: list[dict[str, Any]]
@@ -91,9 +98,10 @@ def list_villages(bind: Bind, *, township: Any = None) -> list[int]:
 
 
 def village_dossier(bind: Bind, village: str | int, *, township: Any = None, year: int | None = None,
-                    show_names: bool = False) -> Dossier:
+                    show_names: bool = False, actor: Actor | None = None) -> Dossier:
     """Gather the dossier of ``village`` (see :func:`find_village`) for ``year`` (default: the
-    latest year with pairings or work teams for it).
+    latest year with pairings or work teams for it). With ``show_names``, the village's poor
+    households (not 非贫困户) with their heads' and cadres' names, read as ``actor`` (audited).
 
     Raises
     ------
@@ -133,6 +141,9 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
                    "here": row["name"] in str(r.get("village_names") or "")}
                   for _, r in cadres.iterrows()]
 
+    cov_village = _one(coverage.tables["villages"], vid)
+    households = _households(bind, vid, cadres=coverage.tables["cadres"], actor=actor) if show_names else None
+
     score = exits.tables["scorecard"]
     score = score[score["village_id"] == vid]  # in the standard's item order
     overall = exits.tables["villages"]
@@ -158,6 +169,8 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
         inputs=_records(inputs, [c for c in inputs.columns if c not in ("geometry", "created_at", "updated_at")]),
         work_team=_records(teams, ["leader_unit_name", "first_secretary", "member_count"])[0] if len(teams) else None,
         cadres=cadre_rows,
+        households=households,
+        households_without_cadre=_int(cov_village["households_without_cadre"]) if cov_village else None,
         road=_one(roads.tables["villages"], vid),
         water=_one(water.tables["villages"], vid),
         scorecard=_records(score, ["item_no", "item", "result", "figure_text", "standard", "reason"]),
@@ -173,6 +186,24 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
         bounds=bounds,
         demo=any(s.startswith(DEMO_PREFIXES) for s in sources),
     )
+
+
+def _households(bind: Bind, vid: int, *, cadres: pd.DataFrame, actor: Actor | None) -> list[dict[str, Any]]:
+    """The village's poor households (code, settlement, status, members, cadre) with their heads'
+    names (no ID numbers), read in one audited transaction."""
+    rows = storage.read_layer(bind, "households", where={"village_id": vid},
+                              columns=["code", "settlement_id", "status", "members", "cadre_id"])
+    rows = rows[rows["status"] != HouseholdStatus.NON_POOR.value].sort_values("code")
+    with personal_read(bind, actor=actor, layer="households", after={"village_id": vid, "purpose": "dossier",
+                                                                     "households": len(rows)}) as read:
+        pii = household_pii(read.conn, rows["id"].tolist())
+    heads = dict(zip(pii["id"], pii["head_name"], strict=True))
+    names = dict(zip(cadres["cadre_id"], cadres["cadre_name"], strict=True))
+    settlement = "settlement_name" if "settlement_name" in rows.columns else None
+    return [{"code": r["code"], "head_name": heads.get(r["id"]), "status": r["status"],
+             "members": _int(r["members"]), "settlement": r[settlement] if settlement else None,
+             "cadre": names.get(r["cadre_id"]) if not _missing(r["cadre_id"]) else None}
+            for _, r in rows.iterrows()]
 
 
 def _bounds(point, area) -> tuple[float, float, float, float]:

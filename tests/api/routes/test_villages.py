@@ -32,3 +32,18 @@ def test_unknown_or_out_of_scope_village_is_404(demo_server, demo_engine, header
     response = demo_server.get(f"/api/villages/{vid}/dossier.pdf", headers=headers["scoped"], timeout=300)
     assert response.status_code == 404
     assert demo_server.get(f"/api/villages/{vid}/dossier.pdf").status_code == 401
+
+
+def test_a_planner_sees_household_heads_and_the_read_is_audited(demo_server, demo_engine, headers, tmp_path):
+    vid = _village_id(demo_engine, "上石硼村")
+    response = demo_server.get(f"/api/villages/{vid}/dossier.pdf", headers=headers["planner"], timeout=300)
+    assert response.status_code == 200, response.text
+    out = tmp_path / "d.pdf"
+    out.write_bytes(response.content)
+    text = pdf_text(out)
+    heads = household_heads(demo_engine, vid)
+    assert "本村贫困户与帮扶责任人" in text and [n for n in heads if n in text]
+    log = demo_server.get("/api/audit", params={"action": "read_pii", "layer": "households", "user_name": "t_planner"},
+                          headers=headers["admin"]).json()
+    entries = [e for e in log["items"] if (e.get("after") or {}).get("purpose") == "dossier"]
+    assert entries and not [n for n in heads if n in str(log)]

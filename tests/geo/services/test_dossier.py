@@ -44,3 +44,11 @@ def test_dossier_gathers_pairings_inputs_team_analyses_pv_and_projects(demo_engi
 
 def test_every_village_listed(demo_engine):
     assert len(list_villages(demo_engine)) == len(storage.read_layer(demo_engine, "villages", columns=["name"]))
+
+
+def test_household_heads_only_with_show_names(demo_engine):
+    assert village_dossier(demo_engine, "上石硼村").households is None
+    named = village_dossier(demo_engine, "上石硼村", show_names=True)
+    assert named.households and all(h["head_name"] for h in named.households)
+    assert all(h["status"] != "non_poor" for h in named.households)
+    assert all(set(h) == {"code", "head_name", "status", "members", "settlement", "cadre"} for h in named.households)
