@@ -19,7 +19,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import storage
+from geo.analysis.result import AnalysisResult
 from geo.audit import Actor
+from geo.cache import BoundedCache
 from geo.enums import HouseholdStatus
 from geo.errors import NotFound, ValidationError
 from geo.services.analyses import run_analysis
@@ -31,6 +33,11 @@ SURROUNDINGS_M = 3_000.0
 
 #: Synthetic or approximate rows are marked with these ``source`` prefixes.
 DEMO_PREFIXES = ("demo:",)
+
+#: The township's analyses (coverage, roads, water, exit) kept per database state, township and
+#: year: the villages of a township (``atlas dossier --all``, or dossiers asked one after another
+#: over HTTP) share one run instead of four runs each.
+_ANALYSES: BoundedCache[tuple[AnalysisResult, ...]] = BoundedCache(8)
 
 
 @dataclasses.dataclass
@@ -126,10 +133,7 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
     inputs = storage.read_layer(bind, "unit_inputs", where={"village_id": vid})
     inputs = inputs[inputs["year"] == year] if year is not None else inputs.iloc[0:0]
 
-    coverage = run_analysis(bind, "coverage", township=tid, reuse=True, **({"year": year} if year else {}))
-    roads = run_analysis(bind, "roads", township=tid, reuse=True)
-    water = run_analysis(bind, "water", township=tid, reuse=True)
-    exits = run_analysis(bind, "exit", township=tid, reuse=True)
+    coverage, roads, water, exits = _township_analyses(bind, tid, year)
 
     unit_ids = {int(u) for u in pairings["unit_id"].dropna()}
     cadres = coverage.tables["cadres"]
@@ -186,6 +190,13 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
         bounds=bounds,
         demo=any(s.startswith(DEMO_PREFIXES) for s in sources),
     )
+
+
+def _township_analyses(bind: Bind, tid: int, year: int | None) -> tuple[AnalysisResult, ...]:
+    def run() -> tuple[AnalysisResult, ...]:
+        return (run_analysis(bind, "coverage", township=tid, reuse=True, **({"year": year} if year else {})),
+                *(run_analysis(bind, name, township=tid, reuse=True) for name in ("roads", "water", "exit")))
+    return _ANALYSES.get_or_compute((*storage.state_key(bind), tid, year), run)
 
 
 def _households(bind: Bind, vid: int, *, cadres: pd.DataFrame, actor: Actor | None) -> list[dict[str, Any]]:
