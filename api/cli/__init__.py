@@ -34,7 +34,7 @@ def _root() -> None:
 #: so a command does not pay for the imports of the others (pvlib, folium, the analyses:
 #: seconds per start). A test checks this table against what the modules register.
 COMMAND_MODULES = {
-    "analyze": "analyze", "db": "db", "layers": "db", "demo": "demo", "finding": "finding",
+    "analyze": "analyze", "db": "db", "dossier": "dossier", "layers": "db", "demo": "demo", "finding": "finding",
     "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps", "maps": "maps", "pv": "pv",
     "sample": "sample", "serve": "serve", "user": "user",
 }
@@ -46,6 +46,7 @@ SUMMARIES = {
     "analyze": "Gap analyses: pairing coverage, road and water access, exit-standard scorecards, project priority.",
     "db": "Create or upgrade the database schema.",
     "demo": "The Shapotou District demo dataset.",
+    "dossier": "Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all).",
     "export": "Export a layer with Chinese headers (CSV, XLSX) or field names (GeoPackage, GeoJSON, Shapefile).",
     "fields": "The fields of a layer: Chinese header, Shapefile (DBF) name and the headers imports accept.",
     "forms": "Seed 000's forms (附件1) written from the registry, laid out as the seed lays them out.",
