@@ -2,7 +2,7 @@
 drawn as SVG from the dossier's layers (no tiles, so it prints offline), then the tables.
 Data comes from :func:`geo.services.dossier.village_dossier`; the template is
 ``maps/templates/dossier.html`` (Jinja2, every value escaped). ``atlas dossier`` prints the
-page to PDF with headless Chromium (:func:`api.cli.maps.print_pdf`).
+page to PDF with headless Chromium (:func:`maps.chromium.print_pdf`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ year, date, the map with its scale bar and north arrow, the whole legend beside 
 sources and the demo-data notice; the pairing map adds its pairing table on the pages after.
 
 :func:`print_page` turns a built map into that page (HTML). ``atlas map NAME -o FILE.pdf``
-prints it with headless Chromium (``api/cli/maps.py``), and ``FILE.png`` is a screenshot of
+prints it with headless Chromium (:mod:`maps.chromium`), and ``FILE.png`` is a screenshot of
 the same sheet; a served map's print button opens it (``?print=A3``). Controls (zoom, layer
 switcher, search, selectors, panel) are not on the sheet.
 

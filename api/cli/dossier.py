@@ -1,6 +1,6 @@
 """``atlas dossier VILLAGE -o FILE.pdf``: a village's dossier (一村一档), and ``--all`` for one
 PDF per village in a zip. The page is :func:`maps.dossier.dossier_html`, printed to PDF by
-Debian's headless Chromium as ``atlas map`` prints (:func:`api.cli.maps.print_pdf`).
+Debian's headless Chromium as ``atlas map`` prints (:func:`maps.chromium.print_pdf`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def dossier_command(
                                              "(authorised users only); hidden otherwise.")] = False,
 ) -> None:
     """Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all)."""
-    from api.cli.maps import print_pdf
     from geo.services.dossier import list_villages, village_dossier
+    from maps.chromium import print_pdf
     from maps.dossier import dossier_html
 
     engine = engine_for(db)

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from api.cli.maps import print_pdf
 from api.deps import EngineDep, Reader
 from geo.services.dossier import village_dossier
+from maps.chromium import print_pdf
 from maps.dossier import dossier_html
 
 router = APIRouter(prefix="/api/villages", tags=["villages"])
