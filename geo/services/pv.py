@@ -14,7 +14,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import storage
+from geo import audit, storage
+from geo.audit import Actor
 from geo.enums import PVStatus
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
@@ -552,3 +553,78 @@ def run_ledger_check(bind: storage.Bind, ledger_file: str | Path, *, weather: We
     ledger = read_ledger_xlsx(ledger_file)
     review = run_review(bind, weather=weather)
     return check_ledger(ledger, pd.DataFrame(review.projects.drop(columns="geometry")), **options), review
+
+
+def record_ledger(bind: storage.Bind, ledger_file: str | Path, *, actor: Actor | None = None,
+                  source: str | None = None, weather: Weather | str | Path | None = None,
+                  **options: Any) -> tuple[pd.DataFrame, PVReview, list[dict[str, Any]]]:
+    """Check a station ledger (XLSX) as :func:`run_ledger_check` does, then record every year
+    of it in ``pv_ledger``: all or nothing, each change in the audit log in the same
+    transaction. A project's year recorded before is replaced (its version goes up; the audit
+    entry keeps the values before).
+
+    Returns
+    -------
+    tuple
+        The checked rows, the review they were checked against, and per row the write
+        (``id``, ``action`` create/update, ``version``).
+
+    Raises
+    ------
+    ValidationError
+        A bad file or row, rows for unknown projects (all named); nothing is written then.
+    """
+    path = Path(ledger_file)
+    with storage.connect(bind, write=True) as conn:
+        checked, review = run_ledger_check(conn, path, weather=weather, **options)
+        ids = storage.pv_ledger.project_ids(conn, checked["project_code"])
+        rows = [{"project_id": ids[code], "year": int(year),
+                 **{c: _plain(getattr(row, c)) for c in storage.pv_ledger.VALUE_COLUMNS if c != "note"}}
+                for row, code, year in zip(checked.itertuples(index=False), checked["project_code"], checked["year"])]
+        written = storage.pv_ledger.upsert_years(conn, rows, source=(source or f"ledger {path.name}")[:200])
+        if actor is not None:
+            for row, done in zip(rows, written):
+                audit.record(conn, actor=actor, action=done["action"], layer="pv_ledger", row_id=done["id"],
+                             before=audit.snapshot(done["before"]) if done["before"] else None,
+                             after=audit.snapshot(row))
+    return checked, review, written
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number the database driver takes."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def read_project_ledger(bind: storage.Bind, project_code: str, *, weather: Weather | str | Path | None = None,
+                        **options: Any) -> tuple[pd.DataFrame, PVReview]:
+    """A project's recorded ledger years checked against its model and distribution plan
+    (the columns of :func:`geo.pv.ledger.check_ledger` plus ``version`` and ``source``),
+    oldest year first; no row when nothing was recorded yet.
+
+    Raises
+    ------
+    NotFound
+        The registry holds no project of that code.
+    """
+    code = str(project_code).strip()
+    ids = storage.pv_ledger.project_ids(bind, [code])
+    if code not in ids:
+        raise NotFound(f"the registry holds no PV project with the code {code!r}; see atlas pv review for the codes")
+    review = run_review(bind, weather=weather)
+    stored = storage.pv_ledger.read_years(bind, [ids[code]])
+    return _check_stored(stored, review, **options), review
+
+
+def ledger_latest(bind: storage.Bind, review: PVReview, **options: Any) -> pd.DataFrame:
+    """Per project with a recorded ledger, its latest year checked (one row per project code;
+    the review's figures ``台账年度``, generation and household ratios, flags)."""
+    stored = storage.pv_ledger.read_years(bind)
+    if stored.empty:
+        return _check_stored(stored, review, **options)
+    latest = stored.sort_values(["project_code", "year"]).groupby("project_code", as_index=False).tail(1)
+    return _check_stored(latest.reset_index(drop=True), review, **options)
+
+
+def _check_stored(stored: pd.DataFrame, review: PVReview, **options: Any) -> pd.DataFrame:
+    projects = pd.DataFrame(review.projects.drop(columns="geometry"))
+    return check_ledger(stored.assign(row=range(1, len(stored) + 1)), projects, **options)
