@@ -204,6 +204,13 @@ def _print_review(result: PVReview, *, all_projects: bool) -> None:
         echo(f"  {row.code or '-'} {row.name} [{row.kind_label}/{row.status_label}] {row.capacity_kw:,.0f} kW "
              f"{row.township_name or ''}{row.village_name or ''}: 模型 {_fmt(row.modelled_income_yuan_per_year)} 元, "
              f"上报 {_fmt(row.reported_income_yuan_per_year)} 元 → {row.flag_labels or '无'}")
+    ledgers = result.projects[result.projects["ledger_year"].notna()]
+    if len(ledgers):
+        echo("")
+        echo("电站收益台账 station ledgers (最近年度 latest year): 发电量/模型 | 到户+公益岗位/方案 | 公益岗位 | 问题")
+        for row in ledgers.itertuples(index=False):
+            echo(f"  {row.code} {row.name} {row.ledger_year}年: {_fmt(row.ledger_generation_ratio, '.0%')} | "
+                 f"{_fmt(row.ledger_households_ratio, '.0%')} | {row.ledger_posts} | {row.ledger_flag_labels or '无'}")
     echo("")
     echo("乡镇 townships: 建档立卡户 | 已建kW | 已覆盖/未覆盖贫困户 | 非贫困受益户 | 户均上报收益 | 户均模型收益 (元/年)")
     for row in result.townships.itertuples(index=False):

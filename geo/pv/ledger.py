@@ -9,7 +9,8 @@ under-delivers: generation far below what its capacity yields, or less reaching 
 than its distribution plan promises.
 
 Pure functions: the registry's projects and their modelled yields come from
-:mod:`geo.services.pv`. Nothing is stored yet.
+:mod:`geo.services.pv`, which also stores checked ledgers (``pv_ledger``) and reads them back.
+:func:`with_latest_year` puts each project's latest recorded year beside the PV review.
 """
 
 from __future__ import annotations
@@ -185,4 +186,27 @@ def check_ledger(
         flags.append(row)
     out["flags"] = flags
     out["flag_labels"] = ["；".join(LEDGER_FLAGS[c] for c in row) for row in flags]
+    return out
+
+
+#: The latest ledger year's columns :func:`with_latest_year` adds to the review's projects.
+LATEST_COLUMNS = {"year": "ledger_year", "generation_ratio": "ledger_generation_ratio",
+                  "households_ratio": "ledger_households_ratio", "posts": "ledger_posts",
+                  "flag_labels": "ledger_flag_labels"}
+
+
+def with_latest_year(projects: pd.DataFrame, checked: pd.DataFrame) -> pd.DataFrame:
+    """``projects`` (the review's, by ``code``) with their latest checked ledger year:
+    ``ledger_year``, ``ledger_generation_ratio``, ``ledger_households_ratio``, ``ledger_posts``
+    and ``ledger_flag_labels`` (empty when the year is not flagged); missing (NaN / None) for a
+    project with no recorded year. ``checked`` is :func:`check_ledger` of recorded years."""
+    latest = (checked.sort_values(["project_code", "year"]).groupby("project_code").tail(1)
+              .set_index("project_code")[list(LATEST_COLUMNS)].rename(columns=LATEST_COLUMNS))
+    out = projects.copy()
+    codes = out["code"].astype(object).where(out["code"].notna(), None)
+    for column in LATEST_COLUMNS.values():
+        values = latest[column].reindex(codes.to_numpy())
+        out[column] = values.to_numpy(dtype=object if column == "ledger_flag_labels" else float)
+    for column in ("ledger_year", "ledger_posts"):
+        out[column] = pd.array(out[column].to_numpy(), dtype="Int64")
     return out

@@ -29,6 +29,8 @@ PROJECT_HEADERS = {
     "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型",
     "share_to_households": "到户比例(公益岗位+奖补)", "modelled_income_to_households_yuan_per_year": "模型到户收益(元)",
     "flag_labels": "问题",
+    "ledger_year": "台账年度", "ledger_generation_ratio": "台账发电量/模型",
+    "ledger_households_ratio": "台账到户(含公益岗位)/方案", "ledger_posts": "公益岗位数", "ledger_flag_labels": "台账问题",
 }
 VILLAGE_HEADERS = {
     "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from geo.enums import PVStatus
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
-from geo.pv.ledger import check_ledger, read_ledger_xlsx
+from geo.pv.ledger import check_ledger, read_ledger_xlsx, with_latest_year
 from geo.pv.review import PVReview, review_projects
 from geo.pv.siting import Exclusion, SitingResult, site_stations
 from geo.pv.sizing import StationSize, size_station
@@ -210,8 +210,9 @@ def run_review(bind: storage.Bind, *, township: Township = None, **options: Any)
         Bad options.
     """
     frames = load_review_frames(bind, township=township)
-    return review_projects(frames.projects, frames.households, frames.project_households,
-                           frames.project_villages, frames.villages, **options)
+    review = review_projects(frames.projects, frames.households, frames.project_households,
+                             frames.project_villages, frames.villages, **options)
+    return replace(review, projects=with_latest_year(review.projects, ledger_latest(bind, review)))
 
 
 #: Endings of land-cover files read as rasters (anything else is read as a vector layer).
@@ -616,9 +617,10 @@ def read_project_ledger(bind: storage.Bind, project_code: str, *, weather: Weath
 
 
 def ledger_latest(bind: storage.Bind, review: PVReview, **options: Any) -> pd.DataFrame:
-    """Per project with a recorded ledger, its latest year checked (one row per project code;
-    the review's figures ``台账年度``, generation and household ratios, flags)."""
+    """Per project of ``review`` with a recorded ledger, its latest year checked (one row per
+    project code; the review's figures: year, generation and household ratios, flags)."""
     stored = storage.pv_ledger.read_years(bind)
+    stored = stored[stored["project_code"].isin(review.projects["code"])]
     if stored.empty:
         return _check_stored(stored, review, **options)
     latest = stored.sort_values(["project_code", "year"]).groupby("project_code", as_index=False).tail(1)

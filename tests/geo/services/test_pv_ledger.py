@@ -10,6 +10,7 @@ from geo import storage
 from geo.audit import Actor
 from geo.errors import NotFound, ValidationError
 from geo.pv.ledger import LEDGER_HEADERS
+from geo.pv.output import review_table
 from geo.services.pv import ledger_latest, read_project_ledger, record_ledger, run_review
 from tests.conftest import rolled_back
 
@@ -62,6 +63,24 @@ def test_a_recorded_ledger_reads_back_with_its_flags_and_a_year_recorded_again_i
 
         latest = ledger_latest(conn, run_review(conn)).set_index("project_code")
         assert latest.loc[CODE, "year"] == 2025
+
+
+def test_the_review_shows_each_project_s_latest_ledger_year_and_its_flag(demo_engine, tmp_path):
+    book = _write(tmp_path / "台账.xlsx", [
+        [CODE, 2024, 400_000.0, 260_000.0, 30_000.0, 150_000.0, 20, 50_000.0, 30_000.0],
+        # 2025: less than half the plan reached households and posts
+        [CODE, 2025, 400_000.0, 260_000.0, 10_000.0, 50_000.0, 8, 170_000.0, 30_000.0],
+    ])
+    with rolled_back(demo_engine) as conn:
+        record_ledger(conn, book, actor=ACTOR)
+        projects = run_review(conn).projects.set_index("code")
+        row = projects.loc[CODE]
+        assert row["ledger_year"] == 2025 and row["ledger_posts"] == 8
+        assert row["ledger_households_ratio"] < 0.5
+        assert row["ledger_flag_labels"] == "到户收益（含公益岗位）低于分配方案"
+        assert pd.isna(projects.loc["DEMO-PV052", "ledger_year"])
+        table = review_table(run_review(conn), "projects").set_index("编号")
+        assert table.loc[CODE, "台账年度"] == 2025 and table.loc[CODE, "台账问题"] == row["ledger_flag_labels"]
 
 
 def test_a_bad_file_or_an_unknown_project_writes_nothing(demo_engine, tmp_path):
