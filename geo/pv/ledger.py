@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,17 +196,22 @@ LATEST_COLUMNS = {"year": "ledger_year", "generation_ratio": "ledger_generation_
                   "flag_labels": "ledger_flag_labels"}
 
 
-def with_latest_year(projects: pd.DataFrame, checked: pd.DataFrame) -> pd.DataFrame:
-    """``projects`` (the review's, by ``code``) with their latest checked ledger year:
-    ``ledger_year``, ``ledger_generation_ratio``, ``ledger_households_ratio``, ``ledger_posts``
-    and ``ledger_flag_labels`` (empty when the year is not flagged); missing (NaN / None) for a
-    project with no recorded year. ``checked`` is :func:`check_ledger` of recorded years."""
-    latest = (checked.sort_values(["project_code", "year"]).groupby("project_code").tail(1)
-              .set_index("project_code")[list(LATEST_COLUMNS)].rename(columns=LATEST_COLUMNS))
+def with_latest_year(projects: pd.DataFrame, recorded: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """``projects`` (the PV review's, by ``code``) with their latest recorded ledger year,
+    checked by :func:`check_ledger` (``options``): ``ledger_year``, ``ledger_generation_ratio``,
+    ``ledger_households_ratio``, ``ledger_posts`` and ``ledger_flag_labels`` (empty when the
+    year is not flagged); missing (NaN / None) for a project with no recorded year.
+    ``recorded`` holds stored ledger years (``project_code``, ``year`` and the value columns);
+    years of projects not in ``projects`` are left out."""
+    recorded = recorded[recorded["project_code"].isin(projects["code"].dropna())]
+    latest = recorded.sort_values(["project_code", "year"]).groupby("project_code").tail(1)
+    checked = check_ledger(latest.assign(row=range(1, len(latest) + 1)),
+                           pd.DataFrame(projects.drop(columns="geometry", errors="ignore")), **options)
+    figures = checked.set_index("project_code")[list(LATEST_COLUMNS)].rename(columns=LATEST_COLUMNS)
     out = projects.copy()
-    codes = out["code"].astype(object).where(out["code"].notna(), None)
+    codes = out["code"].astype(object).where(out["code"].notna(), None).to_numpy()
     for column in LATEST_COLUMNS.values():
-        values = latest[column].reindex(codes.to_numpy())
+        values = figures[column].reindex(codes)
         out[column] = values.to_numpy(dtype=object if column == "ledger_flag_labels" else float)
     for column in ("ledger_year", "ledger_posts"):
         out[column] = pd.array(out[column].to_numpy(), dtype="Int64")

@@ -212,7 +212,8 @@ def run_review(bind: storage.Bind, *, township: Township = None, **options: Any)
     frames = load_review_frames(bind, township=township)
     review = review_projects(frames.projects, frames.households, frames.project_households,
                              frames.project_villages, frames.villages, **options)
-    return replace(review, projects=with_latest_year(review.projects, ledger_latest(bind, review)))
+    recorded = storage.pv_ledger.read_years(bind, review.projects["id"].tolist())
+    return replace(review, projects=with_latest_year(review.projects, recorded))
 
 
 #: Endings of land-cover files read as rasters (anything else is read as a vector layer).
@@ -613,20 +614,5 @@ def read_project_ledger(bind: storage.Bind, project_code: str, *, weather: Weath
         raise NotFound(f"the registry holds no PV project with the code {code!r}; see atlas pv review for the codes")
     review = run_review(bind, weather=weather)
     stored = storage.pv_ledger.read_years(bind, [ids[code]])
-    return _check_stored(stored, review, **options), review
-
-
-def ledger_latest(bind: storage.Bind, review: PVReview, **options: Any) -> pd.DataFrame:
-    """Per project of ``review`` with a recorded ledger, its latest year checked (one row per
-    project code; the review's figures: year, generation and household ratios, flags)."""
-    stored = storage.pv_ledger.read_years(bind)
-    stored = stored[stored["project_code"].isin(review.projects["code"])]
-    if stored.empty:
-        return _check_stored(stored, review, **options)
-    latest = stored.sort_values(["project_code", "year"]).groupby("project_code", as_index=False).tail(1)
-    return _check_stored(latest.reset_index(drop=True), review, **options)
-
-
-def _check_stored(stored: pd.DataFrame, review: PVReview, **options: Any) -> pd.DataFrame:
     projects = pd.DataFrame(review.projects.drop(columns="geometry"))
-    return check_ledger(stored.assign(row=range(1, len(stored) + 1)), projects, **options)
+    return check_ledger(stored.assign(row=range(1, len(stored) + 1)), projects, **options), review

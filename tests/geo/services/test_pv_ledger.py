@@ -11,7 +11,7 @@ from geo.audit import Actor
 from geo.errors import NotFound, ValidationError
 from geo.pv.ledger import LEDGER_HEADERS
 from geo.pv.output import review_table
-from geo.services.pv import ledger_latest, read_project_ledger, record_ledger, run_review
+from geo.services.pv import read_project_ledger, record_ledger, run_review
 from tests.conftest import rolled_back
 
 ACTOR = Actor("test:ledger")
@@ -60,9 +60,7 @@ def test_a_recorded_ledger_reads_back_with_its_flags_and_a_year_recorded_again_i
         update = next(e for e in entries if e["action"] == "update")
         assert update["before"]["generation_kwh"] == 10.0 and update["after"]["generation_kwh"] == 420_000.0
         assert update["user_name"] == "test:ledger"
-
-        latest = ledger_latest(conn, run_review(conn)).set_index("project_code")
-        assert latest.loc[CODE, "year"] == 2025
+        assert run_review(conn).projects.set_index("code").loc[CODE, "ledger_year"] == 2025
 
 
 def test_the_review_shows_each_project_s_latest_ledger_year_and_its_flag(demo_engine, tmp_path):
