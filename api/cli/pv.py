@@ -15,18 +15,17 @@ from api.cli._common import DbOption, cli_actor, echo_json, engine_for
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
-from geo.pv.ledger import LEDGER_FLAGS, UNDER_DELIVERY_RATIO
+from geo.pv.ledger import UNDER_DELIVERY_RATIO
 from geo.pv.output import (
     REVIEW_TABLES,
     estimate_line,
+    ledger_json,
     projects_geojson,
-    records,
     review_json,
     review_table,
     review_xlsx,
     site_json,
     size_json,
-    weather_fields,
     yield_json,
 )
 from geo.pv.review import FLAGS, PVReview
@@ -455,9 +454,7 @@ def ledger(
         checked, review = run_ledger_check(engine, ledger_file, weather=weather, under_delivery_ratio=ratio)
         title = "光伏电站收益台账核查 PV station ledger check (nothing is stored; --record stores it)"
     if as_json:
-        echo_json({**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
-                   "rows": records(checked.assign(flags=checked["flags"].map(list))),
-                   **({"recorded": written} if record else {})})
+        echo_json(ledger_json(checked, review, written if record else None))
         return
     echo = typer.echo
     echo(title)

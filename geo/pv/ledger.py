@@ -51,8 +51,9 @@ LEDGER_FLAGS = {
 }
 
 
-def read_ledger_xlsx(path: str | Path) -> pd.DataFrame:
-    """The ledger rows of the first sheet of an XLSX file (headers :data:`LEDGER_HEADERS`).
+def read_ledger_xlsx(path: str | Path, *, name: str | None = None) -> pd.DataFrame:
+    """The ledger rows of the first sheet of an XLSX file (headers :data:`LEDGER_HEADERS`);
+    messages call the file ``name`` (default its file name: an upload's is given).
 
     Raises
     ------
@@ -63,21 +64,22 @@ def read_ledger_xlsx(path: str | Path) -> pd.DataFrame:
         every bad row (spreadsheet row numbers) and field. Nothing is returned then.
     """
     path = Path(path)
+    shown = name or str(path)
     try:
         raw = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except FileNotFoundError:
-        raise ValidationError(f"ledger file {path} does not exist; give an XLSX with the headers "
+        raise ValidationError(f"ledger file {shown} does not exist; give an XLSX with the headers "
                               f"{', '.join(LEDGER_HEADERS)}") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise ValidationError(f"{path} is not an XLSX workbook openpyxl reads ({type(exc).__name__}); save the "
+        raise ValidationError(f"{shown} is not an XLSX workbook openpyxl reads ({type(exc).__name__}); save the "
                               "ledger as .xlsx") from None
     missing = [h for h in LEDGER_HEADERS if h not in raw.columns]
     if missing:
-        raise ValidationError(f"{path.name}: no column {', '.join(missing)}; the ledger needs the headers "
+        raise ValidationError(f"{name or path.name}: no column {', '.join(missing)}; the ledger needs the headers "
                               f"{', '.join(LEDGER_HEADERS)}")
     frame = raw[list(LEDGER_HEADERS)].rename(columns=LEDGER_HEADERS)
     frame = frame.dropna(how="all")
-    return validate_ledger(frame, name=path.name, first_row=2)
+    return validate_ledger(frame, name=name or path.name, first_row=2)
 
 
 def validate_ledger(frame: pd.DataFrame, *, name: str = "ledger", first_row: int = 1) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
+from geo.pv.ledger import LEDGER_FLAGS
 from geo.pv.review import FLAGS, PVReview
 from geo.pv.siting import SitingResult
 from geo.pv.sizing import StationSize
@@ -96,6 +97,15 @@ def review_json(result: PVReview) -> dict:
         "villages": records(result.villages),
         "townships": records(result.townships),
     }
+
+
+def ledger_json(checked: pd.DataFrame, review: PVReview, recorded: list[dict] | None = None) -> dict:
+    """Checked ledger years (:func:`geo.pv.ledger.check_ledger`) as JSON: weather, flag labels,
+    the rows and, after recording, per row the write (``id``, ``action``, ``version``)."""
+    return {**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
+            "rows": records(checked.assign(flags=checked["flags"].map(list))),
+            **({} if recorded is None else {"recorded": [{k: w[k] for k in ("id", "action", "version")}
+                                                         for w in recorded]})}
 
 
 def projects_geojson(result: PVReview) -> dict:
