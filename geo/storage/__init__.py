@@ -83,6 +83,7 @@ __all__ = [
     "layer_extent",
     "lock_row",
     "now_utc",
+    "pv_ledger",
     "read_layer",
     "read_links",
     "read_record",
