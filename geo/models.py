@@ -356,6 +356,30 @@ class PVProject(RowMixin, Base):
     geom = mapped_column(geometry("GEOMETRY"), nullable=False)
 
 
+class PVLedgerYear(RowMixin, Base):
+    """电站收益台账: one PV project's recorded year (generation, income and its distribution),
+    written by ``atlas pv ledger FILE --record`` after the whole file was checked. Recording
+    the same project and year again replaces the row (its version goes up; the audit log keeps
+    the values before)."""
+
+    __tablename__ = "pv_ledger"
+    __natural_keys__ = (("project_id", "year"),)
+    __table_args__ = (UniqueConstraint("project_id", "year"),)
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("pv_projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    generation_kwh: Mapped[float] = mapped_column(Float, nullable=False, doc="发电量 [kWh]")
+    income_yuan: Mapped[float] = mapped_column(Float, nullable=False, doc="收益 [yuan]")
+    households_yuan: Mapped[float] = mapped_column(Float, nullable=False, doc="到户 [yuan]")
+    public_posts_yuan: Mapped[float] = mapped_column(Float, nullable=False, doc="公益岗位工资 [yuan]")
+    posts: Mapped[int] = mapped_column(Integer, nullable=False, doc="公益岗位数")
+    public_works_yuan: Mapped[float] = mapped_column(Float, nullable=False, doc="公益事业 [yuan]")
+    operator_yuan: Mapped[float] = mapped_column(Float, nullable=False, doc="运维及并网费 [yuan]")
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class Project(RowMixin, Base):
     """帮扶项目 (附件3/4): infrastructure and industry projects a unit funds or coordinates."""
 

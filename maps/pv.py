@@ -14,6 +14,8 @@ capacity, estimated yield and income, and its beneficiary villages and household
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -22,6 +24,7 @@ import shapely
 
 from geo.enums import VillageCategory
 from geo.pv import params
+from geo.pv.ledger import with_latest_year
 from geo.pv.review import LOW_INCOME_RATIO, PVReview, review_projects
 from geo.pv.siting import SitingResult
 from maps import base as mb
@@ -62,6 +65,7 @@ def pv_map(
     township: str | None = None,
     base: str | None = None,
     tianditu_key: str | None = None,
+    pv_ledger: pd.DataFrame | None = None,
 ) -> folium.Map:
     """The PV project map (光伏项目图).
 
@@ -85,10 +89,15 @@ def pv_map(
         Why there are no candidates when siting could not run (shown in the legend).
     township, base, tianditu_key
         See :func:`maps.pairing.pairing_map`.
+    pv_ledger
+        Recorded station ledger years (:func:`geo.storage.pv_ledger.read_years`); each
+        project's latest year, checked, shows in its popup.
     """
     review = review_projects(projects, households, project_households, project_villages, villages,
                              kwh_per_kwp=kwh_per_kwp, price_yuan_per_kwh=price_yuan_per_kwh,
                              low_income_ratio=low_income_ratio)
+    if pv_ledger is not None and len(pv_ledger):
+        review = replace(review, projects=with_latest_year(review.projects, pv_ledger))
     return pv_map_from(review, village_points=village_points, townships=townships,
                        demo_note=mb.demo_flag(projects, village_points, townships), siting=siting,
                        siting_note=siting_note, township=township, base=base, tianditu_key=tianditu_key)
@@ -131,7 +140,9 @@ def pv_map_from(review: PVReview, *, village_points: gpd.GeoDataFrame | None = N
         popup_rows=[("类型", "kind"), ("状态", "status"), ("装机容量", "capacity"), ("所在村", "village_name"),
                     ("并网日期", "grid_date"), ("模型年发电量", "modelled_kwh"), ("模型年收益", "modelled"),
                     ("上报年收益", "reported"), ("上报/模型", "ratio"), ("受益户（名单）", "households"),
-                    ("其中建档立卡户", "poor"), ("发电量依据", "basis")],
+                    ("其中建档立卡户", "poor"), ("发电量依据", "basis"), ("台账年度", "ledger_year"),
+                    ("台账发电量/模型", "ledger_generation"), ("台账到户(含公益岗位)/方案", "ledger_households"),
+                    ("公益岗位数", "ledger_posts"), ("台账问题", "ledger_flags")],
         tooltip="name", cluster=len(projects) > 300,
     ))
     legend.sections.extend(pv_legend())
@@ -279,4 +290,24 @@ def _project_properties(projects: pd.DataFrame, review: PVReview) -> pd.DataFram
         "poor": [mb.fmt_number(v, "户") for v in projects["linked_poor_households"]],
         "basis": ["晴空估算（非实测）" if review.is_estimate else review.weather_label] * len(projects),
         "_warn": [f.split("；") if isinstance(f, str) and f else None for f in projects["flag_labels"]],
+        **_ledger_properties(projects),
     }, index=projects.index)
+
+
+def _ledger_properties(projects: pd.DataFrame) -> dict[str, list]:
+    """The popup's rows of the latest recorded ledger year (none without a ledger)."""
+    if "ledger_year" not in projects:
+        return {}
+    has = projects["ledger_year"].notna().to_numpy()
+
+    def share(values) -> list:
+        return [f"{float(v) * 100:.0f}%" if h and pd.notna(v) and np.isfinite(float(v)) else None
+                for h, v in zip(has, values)]
+
+    return {
+        "ledger_year": [f"{int(v)}年" if h else None for h, v in zip(has, projects["ledger_year"])],
+        "ledger_generation": share(projects["ledger_generation_ratio"]),
+        "ledger_households": share(projects["ledger_households_ratio"]),
+        "ledger_posts": [mb.fmt_number(int(v), "个") if h else None for h, v in zip(has, projects["ledger_posts"])],
+        "ledger_flags": [(f or "无") if h else None for h, f in zip(has, projects["ledger_flag_labels"])],
+    }

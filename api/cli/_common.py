@@ -10,6 +10,8 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from geo.audit import Actor
+
 DbOption = Annotated[
     str | None,
     typer.Option(
@@ -20,6 +22,19 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def cli_actor() -> Actor:
+    """Who runs the command, for the audit log: ``cli:<login name>``."""
+    import getpass
+
+    from geo.audit import Actor
+
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container's unnamed uid)
+        who = "unknown"
+    return Actor(f"cli:{who}")
 
 
 def engine_for(db: str | None) -> Engine:

@@ -11,22 +11,21 @@ import geopandas as gpd
 import pandas as pd
 import typer
 
-from api.cli._common import DbOption, echo_json, engine_for
+from api.cli._common import DbOption, cli_actor, echo_json, engine_for
 from geo.errors import ValidationError
 from geo.geojson import feature_collection
 from geo.pv import params
-from geo.pv.ledger import LEDGER_FLAGS, UNDER_DELIVERY_RATIO
+from geo.pv.ledger import UNDER_DELIVERY_RATIO
 from geo.pv.output import (
     REVIEW_TABLES,
     estimate_line,
+    ledger_json,
     projects_geojson,
-    records,
     review_json,
     review_table,
     review_xlsx,
     site_json,
     size_json,
-    weather_fields,
     yield_json,
 )
 from geo.pv.review import FLAGS, PVReview
@@ -41,6 +40,8 @@ from geo.pv.yield_model import YieldResult, estimate_yield
 from geo.services.pv import (
     parse_buffer,
     parse_climate,
+    read_project_ledger,
+    record_ledger,
     run_ledger_check,
     run_review,
     run_siting,
@@ -202,6 +203,13 @@ def _print_review(result: PVReview, *, all_projects: bool) -> None:
         echo(f"  {row.code or '-'} {row.name} [{row.kind_label}/{row.status_label}] {row.capacity_kw:,.0f} kW "
              f"{row.township_name or ''}{row.village_name or ''}: 模型 {_fmt(row.modelled_income_yuan_per_year)} 元, "
              f"上报 {_fmt(row.reported_income_yuan_per_year)} 元 → {row.flag_labels or '无'}")
+    ledgers = result.projects[result.projects["ledger_year"].notna()]
+    if len(ledgers):
+        echo("")
+        echo("电站收益台账 station ledgers (最近年度 latest year): 发电量/模型 | 到户+公益岗位/方案 | 公益岗位 | 问题")
+        for row in ledgers.itertuples(index=False):
+            echo(f"  {row.code} {row.name} {row.ledger_year}年: {_fmt(row.ledger_generation_ratio, '.0%')} | "
+                 f"{_fmt(row.ledger_households_ratio, '.0%')} | {row.ledger_posts} | {row.ledger_flag_labels or '无'}")
     echo("")
     echo("乡镇 townships: 建档立卡户 | 已建kW | 已覆盖/未覆盖贫困户 | 非贫困受益户 | 户均上报收益 | 户均模型收益 (元/年)")
     for row in result.townships.itertuples(index=False):
@@ -413,28 +421,55 @@ def size(
 
 @pv_app.command("ledger")
 def ledger(
-    ledger_file: Annotated[Path, typer.Argument(help="Station ledger XLSX: 项目编号, 年度, 发电量(kWh), 收益(元), "
-                                                "到户(元), 公益岗位工资(元), 公益岗位数, 公益事业(元), 运维及并网费(元).")],
+    ledger_file: Annotated[Path | None, typer.Argument(
+        help="Station ledger XLSX: 项目编号, 年度, 发电量(kWh), 收益(元), 到户(元), 公益岗位工资(元), 公益岗位数, "
+             "公益事业(元), 运维及并网费(元).", show_default=False)] = None,
+    record: Annotated[bool, typer.Option("--record", help="After the whole file passed the check, store its years "
+                                         "(a project's year recorded before is replaced, its version goes up). "
+                                         "Without it nothing is stored.")] = False,
+    show: Annotated[str | None, typer.Option("--show", metavar="PROJECT_CODE", help="Show a project's recorded "
+                                             "ledger, checked, instead of reading a file.", show_default=False)] = None,
     db: DbOption = None,
     weather: WeatherOption = None,
     ratio: Annotated[float, typer.Option("--ratio", help="Flag a year below this share of the model or the "
                                          "plan.")] = UNDER_DELIVERY_RATIO,
     as_json: JsonOption = False,
 ) -> None:
-    """电站收益台账核查 Check a station ledger: generation against the model, household income against the plan."""
-    checked, review = run_ledger_check(engine_for(db), ledger_file, weather=weather, under_delivery_ratio=ratio)
+    """电站收益台账 Check a station ledger (generation against the model, household income against the plan),
+    record it (--record) or show a project's recorded years (--show)."""
+    if (ledger_file is None) == (show is None):
+        raise ValidationError("give either a ledger XLSX file or --show PROJECT_CODE")
+    if show is not None and record:
+        raise ValidationError("--record takes a ledger file, not --show")
+    engine = engine_for(db)
+    written: list[dict] = []
+    if show is not None:
+        checked, review = read_project_ledger(engine, show, weather=weather, under_delivery_ratio=ratio)
+        title = f"光伏电站收益台账 PV station ledger of {show} (recorded)"
+    elif record:
+        checked, review, written = record_ledger(engine, ledger_file, actor=cli_actor(), weather=weather,
+                                                 under_delivery_ratio=ratio)
+        title = "光伏电站收益台账 PV station ledger recorded"
+    else:
+        checked, review = run_ledger_check(engine, ledger_file, weather=weather, under_delivery_ratio=ratio)
+        title = "光伏电站收益台账核查 PV station ledger check (nothing is stored; --record stores it)"
     if as_json:
-        echo_json({**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
-                   "rows": records(checked.assign(flags=checked["flags"].map(list)))})
+        echo_json(ledger_json(checked, review, written if record else None))
         return
     echo = typer.echo
-    echo("光伏电站收益台账核查 PV station ledger check (nothing is stored)")
+    echo(title)
     echo(estimate_line(review.is_estimate, review.weather_label))
+    if checked.empty:
+        echo(f"项目 {show} 尚无台账记录 no ledger recorded yet: atlas pv ledger FILE.xlsx --record")
+        return
     echo("行 | 项目 | 年度 | 发电量/模型 | 到户+公益岗位/方案 | 公益岗位 | 问题")
     for row in checked.itertuples(index=False):
         echo(f"{row.row:>3} | {row.project_code} {row.name} | {row.year} | {_fmt(row.generation_ratio, '.0%')} | "
              f"{_fmt(row.households_ratio, '.0%')} | {row.posts} | {row.flag_labels or '无'}")
     echo(f"{len(checked)} 行, {int((checked['flags'].map(len) > 0).sum())} 行有问题")
+    if written:
+        replaced = sum(w["action"] == "update" for w in written)
+        echo(f"已记录 recorded {len(written) - replaced} 新年度, {replaced} 年度已替换 replaced (version +1)")
 
 
 def register(app: typer.Typer) -> None:

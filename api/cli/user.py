@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import secrets
 import sys
 from typing import Annotated
@@ -11,8 +10,8 @@ import typer
 
 from api import security
 from api.cli._common import DbOption, echo_json, engine_for, upgrade_schema
+from api.cli._common import cli_actor as _actor
 from geo import migrate
-from geo.audit import Actor
 from geo.enums import Role
 from geo.errors import ValidationError
 from geo.services import accounts
@@ -30,14 +29,6 @@ TownshipOption = Annotated[
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from "
                                              "standard input (for scripts) instead of prompting.")]
 Generate = Annotated[bool, typer.Option("--generate-password", help="Make a random password and print it once.")]
-
-
-def _actor() -> Actor:
-    try:
-        who = getpass.getuser()
-    except Exception:
-        who = "unknown"
-    return Actor(f"cli:{who}")
 
 
 def _password(*, from_stdin: bool, generate: bool) -> str:

@@ -15,6 +15,10 @@ declared length says so, else as soon as it passes), a DEM over ``ATLAS_DEM_MAX_
 a DEM without a CRS or away from the area sited (422 naming the file). They are copied to a
 private temporary folder removed after the request, and never logged.
 
+``POST /ledger`` records a station ledger XLSX (multipart ``file``, as ``atlas pv ledger FILE
+--record``: checked whole, then stored and audited; planners and administrators, only projects
+of their townships); ``GET /ledger/{project}`` reads a project's recorded years back, checked.
+
 The review and siting read households (their status only, never names), so they need the
 permission to read the households layer, checked before any upload is read; ``yield`` and
 ``size`` at a position read nothing.
@@ -34,6 +38,7 @@ from sqlalchemy.engine import Engine
 
 from api.deps import (
     CurrentUser,
+    Editor,
     EngineDep,
     Principal,
     Reader,
@@ -56,9 +61,11 @@ from geo.errors import ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
 from geo.pv.dem import check_dem
+from geo.pv.ledger import UNDER_DELIVERY_RATIO
 from geo.pv.output import (
     REVIEW_TABLES,
     candidates_geojson,
+    ledger_json,
     projects_geojson,
     review_csv,
     review_json,
@@ -79,6 +86,8 @@ from geo.pv.yield_model import estimate_yield
 from geo.services.pv import (
     parse_buffer,
     parse_climate,
+    read_project_ledger,
+    record_ledger,
     run_review,
     run_siting,
     run_sizing,
@@ -100,6 +109,7 @@ MAX_DISTANCE_M = 200_000.0
 
 WEATHER_LIMIT = UploadLimit("weather_max_mb", "weather file", "a typical-year file is 1-3 MiB: upload one year "
                             "of hourly data")
+LEDGER_LIMIT = UploadLimit("max_upload_mb", "ledger XLSX", "a county's yearly ledger is small: split it by year")
 DEM_LIMIT = UploadLimit("dem_max_mb", "DEM", "crop the DEM to the area sited (gdal_translate -projwin) or resample "
                         "it coarser (gdalwarp -tr)")
 
@@ -446,3 +456,38 @@ def pv_size(
         household_share=household_share)
     return JSON(size_json(result, modelled, village=name, latitude=modelled.latitude,
                           longitude=modelled.longitude))
+
+
+# ------------------------------------------------------------------------------ ledger
+
+LedgerRatio = Annotated[float, Query(ge=0, le=1, description="flag a year below this share of the model or the "
+                                     "distribution plan")]
+
+
+@upload_post(router, "/ledger", LEDGER_LIMIT, response_class=JSON,
+             summary="电站收益台账记录 Record a station ledger (XLSX), checked whole first")
+def pv_ledger_record(user: Editor, engine: EngineDep, settings: SettingsDep,
+                     file: Annotated[UploadFile, File(description="station ledger XLSX: 项目编号, 年度, 发电量(kWh), "
+                                                      "收益(元), 到户(元), 公益岗位工资(元), 公益岗位数, 公益事业(元), "
+                                                      "运维及并网费(元)")],
+                     ratio: LedgerRatio = UNDER_DELIVERY_RATIO) -> Response:
+    """Same as ``atlas pv ledger FILE --record``: every row checked (422 naming each bad row,
+    nothing stored), then stored; a project's year recorded before is replaced (version + 1)."""
+    _check_reads(user, REVIEW_LAYERS)
+    name = display_name(file.filename)
+    with upload_folder() as folder:
+        path = folder / "ledger.xlsx"
+        save_upload(file, path, LEDGER_LIMIT, settings, name=name)
+        with named_errors(path, name):
+            checked, review, written = record_ledger(engine, path, actor=user.actor, name=name,
+                                                     township=user.township_filter(None), under_delivery_ratio=ratio)
+    return JSON(ledger_json(checked, review, written))
+
+
+@router.get("/ledger/{project}", response_class=JSON, summary="电站收益台账 A project's recorded ledger, checked")
+def pv_ledger_show(user: HouseholdReader, engine: EngineDep, project: str, ratio: LedgerRatio = UNDER_DELIVERY_RATIO
+                   ) -> Response:
+    """Same as ``atlas pv ledger --show PROJECT``: the recorded years, oldest first (none yet: no rows)."""
+    checked, review = read_project_ledger(engine, project, township=user.township_filter(None),
+                                          under_delivery_ratio=ratio)
+    return JSON(ledger_json(checked, review))

@@ -9,13 +9,15 @@ under-delivers: generation far below what its capacity yields, or less reaching 
 than its distribution plan promises.
 
 Pure functions: the registry's projects and their modelled yields come from
-:mod:`geo.services.pv`. Nothing is stored yet.
+:mod:`geo.services.pv`, which also stores checked ledgers (``pv_ledger``) and reads them back.
+:func:`with_latest_year` puts each project's latest recorded year beside the PV review.
 """
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,8 +51,9 @@ LEDGER_FLAGS = {
 }
 
 
-def read_ledger_xlsx(path: str | Path) -> pd.DataFrame:
-    """The ledger rows of the first sheet of an XLSX file (headers :data:`LEDGER_HEADERS`).
+def read_ledger_xlsx(path: str | Path, *, name: str | None = None) -> pd.DataFrame:
+    """The ledger rows of the first sheet of an XLSX file (headers :data:`LEDGER_HEADERS`);
+    messages call the file ``name`` (default its file name: an upload's is given).
 
     Raises
     ------
@@ -61,21 +64,22 @@ def read_ledger_xlsx(path: str | Path) -> pd.DataFrame:
         every bad row (spreadsheet row numbers) and field. Nothing is returned then.
     """
     path = Path(path)
+    shown = name or str(path)
     try:
         raw = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except FileNotFoundError:
-        raise ValidationError(f"ledger file {path} does not exist; give an XLSX with the headers "
+        raise ValidationError(f"ledger file {shown} does not exist; give an XLSX with the headers "
                               f"{', '.join(LEDGER_HEADERS)}") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise ValidationError(f"{path} is not an XLSX workbook openpyxl reads ({type(exc).__name__}); save the "
+        raise ValidationError(f"{shown} is not an XLSX workbook openpyxl reads ({type(exc).__name__}); save the "
                               "ledger as .xlsx") from None
     missing = [h for h in LEDGER_HEADERS if h not in raw.columns]
     if missing:
-        raise ValidationError(f"{path.name}: no column {', '.join(missing)}; the ledger needs the headers "
+        raise ValidationError(f"{name or path.name}: no column {', '.join(missing)}; the ledger needs the headers "
                               f"{', '.join(LEDGER_HEADERS)}")
     frame = raw[list(LEDGER_HEADERS)].rename(columns=LEDGER_HEADERS)
     frame = frame.dropna(how="all")
-    return validate_ledger(frame, name=path.name, first_row=2)
+    return validate_ledger(frame, name=name or path.name, first_row=2)
 
 
 def validate_ledger(frame: pd.DataFrame, *, name: str = "ledger", first_row: int = 1) -> pd.DataFrame:
@@ -185,4 +189,32 @@ def check_ledger(
         flags.append(row)
     out["flags"] = flags
     out["flag_labels"] = ["；".join(LEDGER_FLAGS[c] for c in row) for row in flags]
+    return out
+
+
+#: The latest ledger year's columns :func:`with_latest_year` adds to the review's projects.
+LATEST_COLUMNS = {"year": "ledger_year", "generation_ratio": "ledger_generation_ratio",
+                  "households_ratio": "ledger_households_ratio", "posts": "ledger_posts",
+                  "flag_labels": "ledger_flag_labels"}
+
+
+def with_latest_year(projects: pd.DataFrame, recorded: pd.DataFrame, **options: Any) -> pd.DataFrame:
+    """``projects`` (the PV review's, by ``code``) with their latest recorded ledger year,
+    checked by :func:`check_ledger` (``options``): ``ledger_year``, ``ledger_generation_ratio``,
+    ``ledger_households_ratio``, ``ledger_posts`` and ``ledger_flag_labels`` (empty when the
+    year is not flagged); missing (NaN / None) for a project with no recorded year.
+    ``recorded`` holds stored ledger years (``project_code``, ``year`` and the value columns);
+    years of projects not in ``projects`` are left out."""
+    recorded = recorded[recorded["project_code"].isin(projects["code"].dropna())]
+    latest = recorded.sort_values(["project_code", "year"]).groupby("project_code").tail(1)
+    checked = check_ledger(latest.assign(row=range(1, len(latest) + 1)),
+                           pd.DataFrame(projects.drop(columns="geometry", errors="ignore")), **options)
+    figures = checked.set_index("project_code")[list(LATEST_COLUMNS)].rename(columns=LATEST_COLUMNS)
+    out = projects.copy()
+    codes = out["code"].astype(object).where(out["code"].notna(), None).to_numpy()
+    for column in LATEST_COLUMNS.values():
+        values = figures[column].reindex(codes)
+        out[column] = values.to_numpy(dtype=object if column == "ledger_flag_labels" else float)
+    for column in ("ledger_year", "ledger_posts"):
+        out[column] = pd.array(out[column].to_numpy(), dtype="Int64")
     return out

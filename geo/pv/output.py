@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo.errors import ValidationError
 from geo.geojson import feature_collection, json_value
+from geo.pv.ledger import LEDGER_FLAGS
 from geo.pv.review import FLAGS, PVReview
 from geo.pv.siting import SitingResult
 from geo.pv.sizing import StationSize
@@ -29,6 +30,8 @@ PROJECT_HEADERS = {
     "reported_income_yuan_per_year": "上报年收益(元)", "income_ratio": "上报/模型",
     "share_to_households": "到户比例(公益岗位+奖补)", "modelled_income_to_households_yuan_per_year": "模型到户收益(元)",
     "flag_labels": "问题",
+    "ledger_year": "台账年度", "ledger_generation_ratio": "台账发电量/模型",
+    "ledger_households_ratio": "台账到户(含公益岗位)/方案", "ledger_posts": "公益岗位数", "ledger_flag_labels": "台账问题",
 }
 VILLAGE_HEADERS = {
     "township_name": "乡镇", "village_name": "行政村", "registered_poor_households": "建档立卡户",
@@ -94,6 +97,15 @@ def review_json(result: PVReview) -> dict:
         "villages": records(result.villages),
         "townships": records(result.townships),
     }
+
+
+def ledger_json(checked: pd.DataFrame, review: PVReview, recorded: list[dict] | None = None) -> dict:
+    """Checked ledger years (:func:`geo.pv.ledger.check_ledger`) as JSON: weather, flag labels,
+    the rows and, after recording, per row the write (``id``, ``action``, ``version``)."""
+    return {**weather_fields(review.is_estimate, review.weather_label), "flags": LEDGER_FLAGS,
+            "rows": records(checked.assign(flags=checked["flags"].map(list))),
+            **({} if recorded is None else {"recorded": [{k: w[k] for k in ("id", "action", "version")}
+                                                         for w in recorded]})}
 
 
 def projects_geojson(result: PVReview) -> dict:

@@ -228,7 +228,8 @@ def _pv_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
         return {**{f.name: getattr(review, f.name) for f in dataclasses.fields(review)},
                 "village_points": storage.read_layer(bind, "villages", township=t,
                                                      columns=["name", "township_id", "category", "source"]),
-                "townships": storage.read_layer(bind, "townships", township=t)}
+                "townships": storage.read_layer(bind, "townships", township=t),
+                "pv_ledger": storage.pv_ledger.read_years(bind, review.projects["id"].tolist())}
     return _each_township(read, township)
 
 

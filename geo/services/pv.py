@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from geo import storage
+from geo import audit, storage
+from geo.audit import Actor
 from geo.enums import PVStatus
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS
 from geo.pv import params
-from geo.pv.ledger import check_ledger, read_ledger_xlsx
+from geo.pv.ledger import check_ledger, read_ledger_xlsx, with_latest_year
 from geo.pv.review import PVReview, review_projects
 from geo.pv.siting import Exclusion, SitingResult, site_stations
 from geo.pv.sizing import StationSize, size_station
@@ -209,8 +210,10 @@ def run_review(bind: storage.Bind, *, township: Township = None, **options: Any)
         Bad options.
     """
     frames = load_review_frames(bind, township=township)
-    return review_projects(frames.projects, frames.households, frames.project_households,
-                           frames.project_villages, frames.villages, **options)
+    review = review_projects(frames.projects, frames.households, frames.project_households,
+                             frames.project_villages, frames.villages, **options)
+    recorded = storage.pv_ledger.read_years(bind, review.projects["id"].tolist())
+    return replace(review, projects=with_latest_year(review.projects, recorded))
 
 
 #: Endings of land-cover files read as rasters (anything else is read as a vector layer).
@@ -534,10 +537,12 @@ def parse_climate(temp_air_c: str | None = None, wind_speed_m_s: str | None = No
 
 
 def run_ledger_check(bind: storage.Bind, ledger_file: str | Path, *, weather: Weather | str | Path | None = None,
+                     township: Township = None, name: str | None = None,
                      **options: Any) -> tuple[pd.DataFrame, PVReview]:
     """Check a station ledger (XLSX) against the registry's projects, their modelled yields
     and their distribution plans (:func:`geo.pv.ledger.check_ledger` with ``options``).
-    Reads the file whole before anything else; nothing is written.
+    Reads the file whole before anything else; nothing is written. ``township`` limits the
+    projects a row may name (a caller's scope); ``name`` is the file's name in messages.
 
     Returns
     -------
@@ -549,6 +554,70 @@ def run_ledger_check(bind: storage.Bind, ledger_file: str | Path, *, weather: We
     ValidationError
         A bad file or row (all named), rows for unknown projects.
     """
-    ledger = read_ledger_xlsx(ledger_file)
-    review = run_review(bind, weather=weather)
+    ledger = read_ledger_xlsx(ledger_file, name=name)
+    review = run_review(bind, weather=weather, township=township)
     return check_ledger(ledger, pd.DataFrame(review.projects.drop(columns="geometry")), **options), review
+
+
+def record_ledger(bind: storage.Bind, ledger_file: str | Path, *, actor: Actor | None = None,
+                  weather: Weather | str | Path | None = None, township: Township = None,
+                  name: str | None = None, **options: Any) -> tuple[pd.DataFrame, PVReview, list[dict[str, Any]]]:
+    """Check a station ledger (XLSX) as :func:`run_ledger_check` does, then record every year
+    of it in ``pv_ledger``: all or nothing, each change in the audit log in the same
+    transaction. A project's year recorded before is replaced (its version goes up; the audit
+    entry keeps the values before). ``township`` and ``name`` as for :func:`run_ledger_check`;
+    the rows' source is ``ledger <file name>``.
+
+    Returns
+    -------
+    tuple
+        The checked rows, the review they were checked against, and per row the write
+        (``id``, ``action`` create/update, ``version``).
+
+    Raises
+    ------
+    ValidationError
+        A bad file or row, rows for unknown projects (all named); nothing is written then.
+    """
+    path = Path(ledger_file)
+    with storage.connect(bind, write=True) as conn:
+        checked, review = run_ledger_check(conn, path, weather=weather, township=township, name=name, **options)
+        ids = storage.pv_ledger.project_ids(conn, checked["project_code"])
+        rows = [{"project_id": ids[code], "year": int(year),
+                 **{c: _plain(getattr(row, c)) for c in storage.pv_ledger.VALUE_COLUMNS if c != "note"}}
+                for row, code, year in zip(checked.itertuples(index=False), checked["project_code"], checked["year"])]
+        written = storage.pv_ledger.upsert_years(conn, rows, source=f"ledger {name or path.name}"[:200])
+        if actor is not None:
+            for row, done in zip(rows, written):
+                audit.record(conn, actor=actor, action=done["action"], layer="pv_ledger", row_id=done["id"],
+                             before=audit.snapshot(done["before"]) if done["before"] else None,
+                             after=audit.snapshot(row))
+    return checked, review, written
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number the database driver takes."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def read_project_ledger(bind: storage.Bind, project_code: str, *, weather: Weather | str | Path | None = None,
+                        township: Township = None, **options: Any) -> tuple[pd.DataFrame, PVReview]:
+    """A project's recorded ledger years checked against its model and distribution plan
+    (the columns of :func:`geo.pv.ledger.check_ledger` plus ``version`` and ``source``),
+    oldest year first; no row when nothing was recorded yet.
+
+    Raises
+    ------
+    NotFound
+        The registry holds no project of that code (in ``township``, a caller's scope).
+    """
+    code = str(project_code).strip()
+    ids = storage.pv_ledger.project_ids(bind, [code])
+    review = run_review(bind, weather=weather, township=township)
+    if code not in ids or code not in set(review.projects["code"]):
+        where = "" if township is None else " in your townships"
+        raise NotFound(f"the registry holds no PV project with the code {code!r}{where}; see atlas pv review "
+                       "for the codes")
+    stored = storage.pv_ledger.read_years(bind, [ids[code]])
+    projects = pd.DataFrame(review.projects.drop(columns="geometry"))
+    return check_ledger(stored.assign(row=range(1, len(stored) + 1)), projects, **options), review

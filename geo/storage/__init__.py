@@ -16,13 +16,14 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.audit`: the audit log's entries.
 - :mod:`~geo.storage.accounts`: users, scopes, API keys, login attempts.
 - :mod:`~geo.storage.inspection`: inspection plans, draws, samples, findings, assignments.
+- :mod:`~geo.storage.pv_ledger`: the PV stations' yearly ledgers.
 """
 
 from __future__ import annotations
 
 from geo.db import Bind, backend_name, connect, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, audit, inspection
+from geo.storage import accounts, audit, inspection, pv_ledger
 from geo.storage.query import (
     Query,
     count_layer,
@@ -82,6 +83,7 @@ __all__ = [
     "layer_extent",
     "lock_row",
     "now_utc",
+    "pv_ledger",
     "read_layer",
     "read_links",
     "read_record",

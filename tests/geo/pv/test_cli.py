@@ -158,3 +158,25 @@ def test_ledger_check_of_demo_stations(demo_url, tmp_path):
     pd.DataFrame([dict(zip(LEDGER_HEADERS, ["NOPE", *values[1:]]))]).to_excel(unknown, index=False)
     result = run_cli("pv", "ledger", str(unknown), "--db", demo_url)
     assert result.returncode == 1 and "row 2 (NOPE)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ledger_record_then_show(databases, tmp_path):
+    import pandas as pd
+
+    from geo.pv.ledger import LEDGER_HEADERS
+
+    url = databases.demo_url()  # a copy of its own: this test writes
+    book = tmp_path / "台账.xlsx"
+    values = ["DEMO-PV051", 2025, 10.0, 1_000.0, 100.0, 600.0, 2, 200.0, 100.0]
+    pd.DataFrame([dict(zip(LEDGER_HEADERS, values))]).to_excel(book, index=False)
+    checked = run_cli("pv", "ledger", str(book), "--db", url, check=True).stdout
+    assert "nothing is stored" in checked
+    shown = run_cli("pv", "ledger", "--show", "DEMO-PV051", "--db", url, check=True).stdout
+    assert "尚无台账记录" in shown
+    recorded = run_cli("pv", "ledger", str(book), "--record", "--db", url, check=True).stdout
+    assert "已记录 recorded 1 新年度" in recorded
+    data = json.loads(run_cli("pv", "ledger", "--show", "DEMO-PV051", "--db", url, "--json", check=True).stdout)
+    assert [(r["year"], r["posts"], r["flags"], r["version"]) for r in data["rows"]] == [
+        (2025, 2, ["generation_below_model"], 1)]
+    both = run_cli("pv", "ledger", str(book), "--show", "DEMO-PV051", "--db", url)
+    assert both.returncode != 0 and "either a ledger XLSX file or --show" in both.stderr
