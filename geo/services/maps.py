@@ -128,7 +128,8 @@ def map_siting(bind: Bind, township, *, candidates: int | None = None, cell_size
     if top == 0 or not allowed:
         return None, None
     scope = tuple(township) if isinstance(township, (list, tuple)) else township
-    key = (*storage.state_key(bind), repr(scope), whole_district, float(cell), int(top))
+    # the cell cap belongs in the key: a run kept under another cap must not answer for this one
+    key = (*storage.state_key(bind), repr(scope), whole_district, float(cell), int(top), MAX_MAP_CELLS)
     try:
         return _SITING_RUNS.get_or_compute(key, lambda: run_siting(
             bind, township=township, whole_district=whole_district, allow_files=False, cell_size_m=float(cell),
