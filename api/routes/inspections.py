@@ -59,15 +59,11 @@ def _check_plan_scope(user: Principal, engine, plan_id: int) -> None:
 # ---------------------------------------------------------------------- plans
 
 
-class FrameRequest(BaseModel):
-    """The options of ``atlas sample frame``."""
+class SampleScope(BaseModel):
+    """The plan year and scope options that ``atlas sample frame`` and ``draw`` share."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"preset": "seed003", "year": 2019, "townships": "宣和镇,永康镇"}]})
+    model_config = ConfigDict(extra="forbid")
 
-    preset: Literal[PRESETS] = Field(description="seed003 (10 households in every village in scope) or "
-                                                 "county-spot (3 villages by PPS, 8-10 poor and 3-5 non-poor)")
-    name: text(200) | None = Field(None, description="frame name (unique); default from year, preset and frame hash")
     year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
     townships: text(1000) | None = Field(None, description="comma-separated townships in scope (name, code or id)")
     categories: text(200) | None = Field(None, description="comma-separated village categories in scope")
@@ -76,7 +72,18 @@ class FrameRequest(BaseModel):
     select: Literal["all", "random", "pps"] | None = Field(None, description="village selection")
 
 
-class DrawRequest(BaseModel):
+class FrameRequest(SampleScope):
+    """The options of ``atlas sample frame``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"preset": "seed003", "year": 2019, "townships": "宣和镇,永康镇"}]})
+
+    preset: Literal[PRESETS] = Field(description="seed003 (10 households in every village in scope) or "
+                                                 "county-spot (3 villages by PPS, 8-10 poor and 3-5 non-poor)")
+    name: text(200) | None = Field(None, description="frame name (unique); default from year, preset and frame hash")
+
+
+class DrawRequest(SampleScope):
     """The options of ``atlas sample draw``: a preset and scope, or a recorded frame."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -92,12 +99,6 @@ class DrawRequest(BaseModel):
                                                  "changed since; registry_changes in the answer say what changed")
     seed: text(200) = Field(description="the seed string announced for this draw")
     name: text(200) | None = Field(None, description="plan name (unique); default from year, preset and seed")
-    year: int | None = Field(None, ge=1990, le=2100, description="the plan's year ('this year'); default: now")
-    townships: text(1000) | None = Field(None, description="comma-separated townships in scope (name, code or id)")
-    categories: text(200) | None = Field(None, description="comma-separated village categories in scope")
-    exclude: text(2000) | None = Field(None, description="comma-separated villages to leave out")
-    villages: int | None = Field(None, ge=1, le=10_000, description="draw K villages (at random unless select=pps)")
-    select: Literal["all", "random", "pps"] | None = Field(None, description="village selection")
     teams: int = Field(1, ge=1, le=20, description="number of inspection teams")
     start: text(60) | None = Field(None, description="start LON,LAT in degrees; default the county seat",
                                    examples=["105.19,37.51"])

@@ -848,6 +848,17 @@ def _stored_differences(record: PlanRecord) -> list[str]:
     return out
 
 
+def _id_differences(kind: str, stored: pd.DataFrame, framed: pd.DataFrame, *, key: str, id_column: str) -> list[str]:
+    """Sampled rows whose stored registry id is not the one the frame gives for their key."""
+    expected_ids = dict(zip(framed[key], framed[id_column]))
+    out = []
+    for k, stored_id in zip(stored[key], stored[id_column]):
+        expected = expected_ids.get(k)
+        if expected is not None and (pd.isna(stored_id) or int(stored_id) != int(expected)):
+            out.append(f"sampled {kind} {k}: registry id {stored_id}, the frame says {int(expected)}")
+    return out
+
+
 def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[str]:
     out = []
     villages = record.villages
@@ -856,11 +867,7 @@ def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[s
         out.append(f"village {key} of the stored result is missing from the sampled villages")
     for key in sorted(set(stored_keys) - set(result.villages)):
         out.append(f"sampled village {key} is not in the stored result")
-    frame_village_id = dict(zip(frame.villages["village_key"], frame.villages["village_id"]))
-    for key, vid in zip(villages["village_key"], villages["village_id"]):
-        expected = frame_village_id.get(key)
-        if expected is not None and (pd.isna(vid) or int(vid) != int(expected)):
-            out.append(f"sampled village {key}: registry id {vid}, the frame says {int(expected)}")
+    out += _id_differences("village", villages, frame.villages, key="village_key", id_column="village_id")
     want = {c: (v, st, None if f is None or pd.isna(f) else f) for c, v, st, f in result.households[
         ["household_code", "village_key", "stratum", "filled_for"]].itertuples(index=False)}
     rows = record.households
@@ -878,11 +885,7 @@ def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[s
         for name, stored, wanted in zip(names, have[code], want[code]):
             if stored != wanted:
                 out.append(f"sampled household {code}: stored {name} {stored}, the result says {wanted}")
-    frame_household_id = dict(zip(frame.households["household_code"], frame.households["household_id"]))
-    for code, hid in zip(rows["household_code"], rows["household_id"]):
-        expected = frame_household_id.get(code)
-        if expected is not None and (pd.isna(hid) or int(hid) != int(expected)):
-            out.append(f"sampled household {code}: registry id {hid}, the frame says {int(expected)}")
+    out += _id_differences("household", rows, frame.households, key="household_code", id_column="household_id")
     return out
 
 
