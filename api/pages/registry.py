@@ -27,8 +27,7 @@ from api.policy import Permission
 from api.schemas.registry import SCHEMAS
 from geo.io.fields import label
 from geo.layers import LAYERS, get_layer
-from geo.services import personal
-from geo.services import registry_pages as registry
+from geo.services import personal, registry
 
 router = APIRouter()
 

@@ -16,7 +16,7 @@ import geopandas as gpd
 
 from geo import storage
 from geo.audit import Actor
-from geo.layers import LAYERS
+from geo.layers import LAYERS, get_layer
 from geo.storage import (  # plain reads, the routes' and commands' too
     BBox,
     Bind,
@@ -25,8 +25,10 @@ from geo.storage import (  # plain reads, the routes' and commands' too
 )
 
 __all__ = ["Page", "counts", "create", "delete", "layer_counts", "matched_rows", "page", "read",
-           "resolve_township", "update"]
+           "resolve_township", "search_page", "update"]
 Township = Sequence[int] | None
+#: Columns a search looks in, when the layer has them (besides the joined label columns).
+SEARCHED = ("code", "name", "short_name", "kind", "category", "status")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,27 @@ def page(bind: Bind, layer: str, *, township: Township, limit: int, offset: int,
     matched = matched_rows(bind, layer, returned=len(frame), limit=limit, offset=offset,
                            township=township, bbox=bbox, where=where)
     return Page(frame, matched)
+
+
+def search_page(bind: Bind, layer: str, *, township: Township, limit: int, offset: int,
+                search: str | None = None) -> Page:
+    """A :func:`page` (the 登记簿 page's); with ``search``, only rows whose code, name or a
+    joined label (village, township ...) contains it."""
+    text = (search or "").strip()
+    if not text:
+        return page(bind, layer, township=township, limit=limit, offset=offset)
+    spec = get_layer(layer)
+    columns = ["id", *(c for c in SEARCHED if c in spec.table.c)]
+    found = storage.read_layer(bind, layer, township=township, columns=columns)
+    labels = [join.label for join in spec.names if join.label in found.columns]
+    hit = None
+    for column in [c for c in columns if c != "id"] + labels:
+        match = found[column].astype("string").str.contains(text, case=False, regex=False, na=False)
+        hit = match if hit is None else hit | match
+    ids = sorted(int(i) for i in found.loc[hit, "id"]) if hit is not None else []
+    chosen = ids[offset:offset + limit]
+    frame = storage.read_layer(bind, layer, ids=chosen, township=township) if chosen else found.iloc[0:0]
+    return Page(frame, len(ids))
 
 
 def counts(bind: Bind, layers: Sequence[str], *, township: Township) -> dict[str, int]:
