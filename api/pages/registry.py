@@ -6,16 +6,20 @@ form that changes it. The form carries the version it showed: a change someone m
 is refused (reload and change again), as ``PATCH /api/registry`` does. Household heads' names
 and ID numbers never appear in the lists or the form; roles that may see them open them one
 household at a time, and each such view is audited (:mod:`geo.services.personal`).
-Geometry is changed by importing a file or in QGIS, not here.
+Roles that may both see and change them change a head's name and ID number on that same
+audited view. A point's position is changed as longitude and latitude (CGCS2000 / WGS 84
+degrees), a line's or an area's as GeoJSON; whole files still go through 数据导入.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pydantic
+import shapely.geometry
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
@@ -34,9 +38,11 @@ router = APIRouter()
 PAGE_ROWS = 50
 #: Columns a list shows at most (the record page shows all).
 LIST_COLUMNS = 9
-#: Fields the form never offers: geometry (import or QGIS), personal fields, bookkeeping.
+#: Fields the record form never offers as text: geometry (its own fields below), personal fields
+#: (on the audited personal view), bookkeeping.
 NOT_EDITED = {"geometry", "boundary", "version", "source", "head_name", "id_number"}
 HIDDEN = {"geometry", "boundary"}
+PERSONAL = ("head_name", "id_number")
 
 
 def _layer(user: Principal, layer: str) -> str:
@@ -107,7 +113,48 @@ def _record_page(request, engine, settings, user: Principal, layer: str, row_id:
              for c, v in record.items() if c not in HIDDEN]
     return render(request, "registry.html", user, layers=[], layer=layer, layer_label=LAYERS[layer].label,
                   record=record, items=items, editable=editable, csrf_token=token_for(request, settings),
+                  place=_place(layer, record.get("geometry")) if "geometry" in fields else None,
                   may_see_names=layer == "households" and user.can_see_names(), **notice)
+
+
+def _place(layer: str, geometry: Any) -> dict[str, str]:
+    """The record's position as the form shows it: a point as longitude and latitude, any other
+    geometry as GeoJSON text."""
+    if get_layer(layer).geometry_kind == "point":
+        empty = geometry is None or geometry.is_empty
+        return {"kind": "point", "lon": "" if empty else f"{geometry.x:.6f}", "lat": "" if empty else f"{geometry.y:.6f}"}
+    text = "" if geometry is None or geometry.is_empty else json.dumps(
+        shapely.geometry.mapping(geometry), ensure_ascii=False)
+    return {"kind": get_layer(layer).geometry_kind or "any", "geojson": text}
+
+
+def _place_change(form, layer: str) -> dict[str, Any]:
+    """``{"geometry": GeoJSON}`` when the form's position differs from the one it showed."""
+    if "lon" in form and "was_lon" in form:
+        shown = (str(form["was_lon"]), str(form["was_lat"]))
+        new = (str(form["lon"]).strip(), str(form["lat"]).strip())
+        if new == shown:
+            return {}
+        try:
+            lon, lat = float(new[0]), float(new[1])
+        except ValueError:
+            raise HTTPException(422, f"经度、纬度 (lon, lat) = {new[0]!r}, {new[1]!r}: 请填十进制度数，"
+                                     "例如 105.19 和 37.51") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise HTTPException(422, f"经度、纬度 (lon, lat) = {lon}, {lat}: 经度在 -180 到 180 之间，"
+                                     "纬度在 -90 到 90 之间（先经度后纬度）")
+        return {"geometry": {"type": "Point", "coordinates": [lon, lat]}}
+    if "geojson" in form and "was_geojson" in form:
+        new = str(form["geojson"]).strip()
+        if new == str(form["was_geojson"]).strip():
+            return {}
+        try:
+            return {"geometry": json.loads(new)}
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"位置 (geometry): 不是有效的 GeoJSON（第 {exc.lineno} 行第 {exc.colno} 列："
+                                     f"{exc.msg}）；请粘贴一个几何对象，如 "
+                                     '{"type": "LineString", "coordinates": [[105.1, 37.5], [105.2, 37.5]]}') from None
+    return {}
 
 
 @router.get("/registry/{layer}/{row_id}", response_class=HTMLResponse)
@@ -135,6 +182,8 @@ async def change_record(request: Request, layer: str, row_id: RowId, user: FormU
         new, old = str(form[name]).strip(), str(form[f"was_{name}"])
         if new != old:
             changes[name] = new if new != "" else None
+    if "geometry" in fields:
+        changes.update(_place_change(form, layer))
     try:
         checked = SCHEMAS[layer].update.model_validate(changes).model_dump(include=set(changes))
     except pydantic.ValidationError as exc:
@@ -148,10 +197,39 @@ async def change_record(request: Request, layer: str, row_id: RowId, user: FormU
 
 
 @router.get("/registry/households/{row_id}/personal", response_class=HTMLResponse)
-def household_personal(request: Request, row_id: RowId, user: PageUser, engine: EngineDep) -> HTMLResponse:
+def household_personal(request: Request, row_id: RowId, user: PageUser, engine: EngineDep,
+                       settings: SettingsDep) -> HTMLResponse:
     """A household head's name and ID number, for roles that may see them; audited."""
     if not user.can_see_names():
         raise HTTPException(403, "your role may not see household heads' names or ID numbers")
+    return _personal_page(request, engine, settings, user, row_id)
+
+
+def _personal_page(request, engine, settings, user: Principal, row_id: int, **notice) -> HTMLResponse:
     shown = personal.household_personal(engine, row_id, township=user.township_filter(), actor=user.actor)
     return render(request, "registry.html", user, layers=[], layer="households", layer_label=LAYERS["households"].label,
-                  personal=shown, row_id=row_id)
+                  personal=shown, row_id=row_id, editable=user.can(Permission.WRITE),
+                  csrf_token=token_for(request, settings), **notice)
+
+
+@router.post("/registry/households/{row_id}/personal", response_class=HTMLResponse)
+async def change_personal(request: Request, row_id: RowId, user: FormUser, engine: EngineDep, settings: SettingsDep,
+                          version: Annotated[int, Form(ge=1, le=2**31 - 1)]) -> HTMLResponse:
+    """Change a head's name or ID number, if the household is still at the version shown; the
+    change is audited (the log keeps that the fields changed, never their values)."""
+    if not (user.can_see_names() and user.can(Permission.WRITE)):
+        raise HTTPException(403, "your role may not change household heads' names or ID numbers")
+    form = await request.form()
+    changes = {name: (str(form[name]).strip() or None) for name in PERSONAL
+               if name in form and f"was_{name}" in form and str(form[name]).strip() != str(form[f"was_{name}"])}
+    try:
+        checked = SCHEMAS["households"].update.model_validate(changes).model_dump(include=set(changes))
+    except pydantic.ValidationError as exc:
+        where = str(exc.errors()[0]["loc"][0])
+        raise HTTPException(422, f"{_head('households', where)} ({where}): "
+                                 + ("身份证号应为 18 位（末位可为 X）或 15 位数字" if where == "id_number"
+                                    else exc.errors()[0]["msg"])) from None
+    saved = registry.update(engine, "households", row_id, checked, version=version, actor=user.actor,
+                            township=user.write_scope) if checked else None
+    return _personal_page(request, engine, settings, user, row_id, saved=saved,
+                          changed=[_head("households", name) for name in sorted(checked)])

@@ -48,7 +48,8 @@ def personal_read(bind: Bind, *, actor: Actor | None, layer: str, row_id: int | 
 
 def household_personal(bind: Bind, row_id: int, *, township: Sequence[int] | None, actor: Actor | None
                        ) -> dict[str, Any]:
-    """A household's code, head's name and ID number, audited as ``actor``.
+    """A household's code, head's name and ID number (and the row's version, for a change),
+    audited as ``actor``.
 
     Raises
     ------
@@ -57,7 +58,8 @@ def household_personal(bind: Bind, row_id: int, *, township: Sequence[int] | Non
     """
     with personal_read(bind, actor=actor, layer="households", row_id=row_id) as read:
         row = storage.read_record(read.conn, "households", row_id, township=township, include_pii=True)
-    return {"id": row["id"], "code": row["code"], "head_name": row["head_name"], "id_number": row["id_number"]}
+    return {"id": row["id"], "code": row["code"], "head_name": row["head_name"], "id_number": row["id_number"],
+            "version": row["version"]}
 
 
 def household_pii(bind: Bind, household_ids: list[int]) -> pd.DataFrame:

@@ -3,6 +3,7 @@ version shown (a stale one refused), personal fields only for the roles allowed 
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.api.pages.test_pages import browser_session, form_token
@@ -70,3 +71,62 @@ def test_personal_fields_are_shown_to_planners_one_household_at_a_time_and_audit
     assert shown.status_code == 200 and "已记入审计日志" in shown.text
     entries = scratch.get("/api/audit?action=read_pii&layer=households", headers=scratch.headers["admin"]).json()
     assert any(e["row_id"] == int(row_id) and e["user_name"] == "t_planner" for e in entries["items"])
+
+
+def test_a_planner_moves_a_village_point_and_reshapes_a_road_and_bad_positions_are_refused(scratch):
+    planner = browser_session(scratch, "t_planner")
+    row_id = re.search(r'<tr data-id="(\d+)">', planner.get("/registry/villages?q=兴海").text).group(1)
+    form = _form(planner.get(f"/registry/villages/{row_id}").text)
+    lon, lat = float(form["lon"]), float(form["lat"])
+    moved = planner.post(f"/registry/villages/{row_id}", data={**form, "lon": f"{lon + 0.01:.6f}", "lat": form["lat"]})
+    assert moved.status_code == 200 and 'id="saved"' in moved.text and "geometry" in moved.text
+    api = scratch.get(f"/api/registry/villages/{row_id}", headers=scratch.headers["planner"]).json()
+    assert api["geometry"]["coordinates"] == [round(lon + 0.01, 6), lat]
+    again = _form(moved.text)
+    assert again["lon"] == f"{lon + 0.01:.6f}"
+    unchanged = planner.post(f"/registry/villages/{row_id}", data=again)
+    assert unchanged.status_code == 200 and 'id="unchanged"' in unchanged.text
+    for bad_lon, bad_lat, says in (("东经105", again["lat"], "十进制度数"), (again["lat"], "105.2", "纬度在 -90 到 90")):
+        refused = planner.post(f"/registry/villages/{row_id}", data={**again, "lon": bad_lon, "lat": bad_lat})
+        assert refused.status_code == 422 and says in refused.text
+    assert scratch.get(f"/api/registry/villages/{row_id}", headers=scratch.headers["planner"]).json()["version"] == \
+        api["version"]
+
+    road_id = re.search(r'<tr data-id="(\d+)">', planner.get("/registry/roads").text).group(1)
+    page = planner.get(f"/registry/roads/{road_id}").text
+    assert 'name="geojson"' in page
+    form = _form(page)
+    form["was_geojson"] = re.search(r'name="was_geojson" value="([^"]*)"', page).group(1).replace("&#34;", '"')
+    line = {"type": "LineString", "coordinates": [[105.2, 37.5], [105.21, 37.51]]}
+    reshaped = planner.post(f"/registry/roads/{road_id}", data={**form, "geojson": json.dumps(line)})
+    assert reshaped.status_code == 200 and 'id="saved"' in reshaped.text
+    stored = scratch.get(f"/api/registry/roads/{road_id}", headers=scratch.headers["planner"]).json()["geometry"]
+    assert stored["coordinates"] == [[[105.2, 37.5], [105.21, 37.51]]] or stored["coordinates"] == line["coordinates"]
+    broken = planner.post(f"/registry/roads/{road_id}", data={**_form(reshaped.text), "was_geojson": "",
+                                                                "geojson": '{"type": "LineString",'})
+    assert broken.status_code == 422 and "不是有效的 GeoJSON" in broken.text
+
+
+def test_a_planner_changes_a_head_name_and_id_number_on_the_audited_view_others_may_not(scratch):
+    planner = browser_session(scratch, "t_planner")
+    row_id = re.search(r'<tr data-id="(\d+)">', planner.get("/registry/households").text).group(1)
+    shown = planner.get(f"/registry/households/{row_id}/personal").text
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', shown))
+    form.update(re.findall(r'<input name="(\w+)" id="\w+" value="([^"]*)"', shown))
+    assert {"head_name", "id_number", "version", "csrf_token"} <= set(form)
+    bad = planner.post(f"/registry/households/{row_id}/personal", data={**form, "id_number": "64050219800101123"})
+    assert bad.status_code == 422 and "18 位" in bad.text and "64050219800101123" not in bad.text
+    saved = planner.post(f"/registry/households/{row_id}/personal",
+                         data={**form, "head_name": "测试改名", "id_number": "64050219800101123X"})
+    assert saved.status_code == 200 and 'id="saved"' in saved.text and "测试改名" in saved.text
+    api = scratch.get(f"/api/registry/households/{row_id}/personal", headers=scratch.headers["planner"]).json()
+    assert api["head_name"] == "测试改名" and api["id_number"] == "64050219800101123X"
+    stale = planner.post(f"/registry/households/{row_id}/personal", data={**form, "head_name": "又改"})
+    assert stale.status_code in (409, 412)
+    entries = scratch.get(f"/api/audit?layer=households&row_id={row_id}", headers=scratch.headers["admin"]).text
+    assert "测试改名" not in entries and "64050219800101123X" not in entries and "update" in entries
+    leader = browser_session(scratch, "t_leader")
+    forged = leader.post(f"/registry/households/{row_id}/personal",
+                         data={"csrf_token": form_token(leader.get(f"/registry/households/{row_id}").text),
+                               "version": "9", "head_name": "x", "was_head_name": ""})
+    assert forged.status_code == 403
