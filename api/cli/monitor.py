@@ -281,24 +281,16 @@ def report(
     db: DbOption = None,
 ) -> None:
     """Write a report as XLSX or PDF (A4, Chinese headers)."""
-    from geo.errors import ValidationError
-    from geo.monitoring.reports import report_html, write_xlsx
     from geo.services import monitoring
+    from maps.report_print import report_format, write_report
 
-    suffix = output.suffix.lower()
-    if suffix not in (".xlsx", ".pdf"):
-        raise ValidationError(f"--output {output.name}: write .xlsx or .pdf")
     engine = engine_for(db)
     settings = _settings()
+    report_format(output)  # a wrong suffix is refused before anything is read
     result = monitoring.report(engine, kind, year=year, month=month, quarter=quarter,
                                township=_scope(engine, township), reveal_names=names, actor=cli_actor(),
                                thresholds=monitoring.thresholds_from(settings), rules=monitoring.rules_from(settings))
-    if suffix == ".xlsx":
-        write_xlsx(output, title=result.title, note=result.note, sheets=result.sheets)
-    else:
-        from maps.chromium import print_pdf
-
-        print_pdf(report_html(title=result.title, note=result.note, sheets=result.sheets), output, offline=True)
+    write_report(result, output)
     rows = sum(len(f) for f in result.sheets.values())
     typer.echo(f"{output}: {result.title}, {rows} row(s)")
 
