@@ -49,7 +49,7 @@ def _line(row: dict) -> str:
         if row.get("due_on") is not None:
             due += f" 限 {str(row['due_on'])[:10]}"
         if row.get("overdue"):
-            due += f"  逾期{row['working_days_overdue']}个工作日"
+            due += f"  逾期{row['days_overdue']}天（{row['working_days_overdue']}个工作日）"
     return (f"{row['code']} [{CaseStatus(row['status']).label}] {row['township_name']}{row['village_name']} "
             f"{row['household_code']} {category} v{row['version']}{due}")
 
@@ -57,7 +57,7 @@ def _line(row: dict) -> str:
 _SHOWN = ("code", "status", "category", "risk_types", "household_code", "township_name", "village_name",
           "income_per_person_yuan", "out_of_pocket_yuan", "assured_education", "assured_medical", "assured_housing",
           "safe_water", "opened_on", "step_on", "posted_until", "identified_on", "removed_on", "cadre_name",
-          "unit_name", "version", "next_step", "due_on", "overdue", "working_days_overdue", "notes")
+          "unit_name", "version", "next_step", "due_on", "overdue", "days_overdue", "working_days_overdue", "notes")
 
 
 def _echo(row: dict, as_json: bool) -> None:

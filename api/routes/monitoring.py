@@ -33,7 +33,7 @@ _CASE_FIELDS = ("id", "code", "status", "category", "risk_types", "household_id"
                 "income_per_person_yuan", "out_of_pocket_yuan", "assured_education", "assured_medical",
                 "assured_housing", "safe_water", "opened_on", "step_on", "posted_until", "identified_on",
                 "removed_on", "cadre_id", "cadre_name", "unit_id", "unit_name", "source", "version", "next_step",
-                "due_on", "overdue", "working_days_overdue", "notes", "events", "measures", "leads")
+                "due_on", "overdue", "days_overdue", "working_days_overdue", "notes", "events", "measures", "leads")
 
 
 def _json(data: Any, *, version: int | None = None, status: int = 200) -> JSONResponse:

@@ -227,7 +227,7 @@ def _case_for_lead(conn, *, household_id: int, household, received_on: dt.date, 
 def record_lead(bind: Bind, *, household_code: str, channel: str, received_on: dt.date | None = None,
                 risk_type: str | None = None, out_of_pocket_yuan: float | None = None, department: str | None = None,
                 note: str | None = None, township: Township = None, actor: Actor,
-                today: dt.date | None = None) -> dict[str, Any]:
+                today: dt.date | None = None, source: str = "user") -> dict[str, Any]:
     """One lead (a visit or a household's own report) for a household by code; opens its case
     or joins the open one. Returns the case.
 
@@ -253,16 +253,16 @@ def record_lead(bind: Bind, *, household_code: str, channel: str, received_on: d
                            + "; give a household code (户编号) of the registry")
         household = found.iloc[0]
         code, _ = _case_for_lead(conn, household_id=int(household["id"]), household=household, received_on=day,
-                                 actor=actor, source="user", channel=kind)
+                                 actor=actor, source=source, channel=kind)
         store.insert_lead(conn, {"case_id": _case_id(conn, code), "household_id": int(household["id"]),
                                  "channel": kind, "received_on": day, "department": _text(department, 100),
                                  "risk_type": risk, "out_of_pocket_yuan": out_of_pocket_yuan,
                                  "fields_json": json.dumps({"note": note} if note else {}, ensure_ascii=False),
-                                 "source": "user"})
+                                 "source": source})
         audit.record(conn, actor=actor, action="create", layer="monitor_leads",
                      after={"case": code, "channel": kind.value, "received_on": day.isoformat()})
     storage.state._note_write()
-    return get_case(bind, code, township=township)
+    return get_case(bind, code, township=township, today=today)
 
 
 # ---------------------------------------------------------------------- cases
@@ -300,6 +300,7 @@ def _due(row: Mapping[str, Any], today: dt.date, rules: Rules) -> dict[str, Any]
     step, due = wf.next_due(status, _day(row["step_on"]), _day(row.get("posted_until")), rules=rules)
     overdue = due is not None and today > due
     return {"next_step": None if step is None else step.value, "due_on": due, "overdue": overdue,
+            "days_overdue": (today - due).days if overdue else 0,
             "working_days_overdue": wf.working_days_between(due, today, holidays=rules.holidays) if overdue else 0}
 
 
@@ -432,7 +433,7 @@ def _check_values(row, *, category, risk_types, income, costs, assured, threshol
 def add_measure(bind: Bind, case: str | int, *, kind: str, on: dt.date | str | None = None,
                 amount_yuan: float | None = None, by: str | None = None, note: str | None = None,
                 version: int | None = None, township: Township = None, actor: Actor,
-                rules: Rules = wf.DEFAULT_RULES, today: dt.date | None = None) -> dict[str, Any]:
+                rules: Rules = wf.DEFAULT_RULES, today: dt.date | None = None, source: str = "user") -> dict[str, Any]:
     """Record an assistance measure of an approved case; the first one takes the step 落实帮扶.
 
     Raises
@@ -465,7 +466,7 @@ def add_measure(bind: Bind, case: str | int, *, kind: str, on: dt.date | str | N
                                   f"({row['step_on']})")
         who = (str(by).strip() if by and str(by).strip() else (row.get("unit_name") or actor.name))[:200]
         store.insert_measure(conn, {"case_id": int(row["id"]), "kind": measure, "done_on": day,
-                                    "amount_yuan": amount_yuan, "by_whom": who, "note": note, "source": "user"})
+                                    "amount_yuan": amount_yuan, "by_whom": who, "note": note, "source": source})
         if status == S.APPROVED:
             wf.check_step(row["code"], status, S.ASSISTING, on=day, step_on=_day(row["step_on"]), posted_until=None,
                           measures=1, today=today, rules=rules)
@@ -493,7 +494,7 @@ def list_cases(bind: Bind, *, township: Township = None, status: str | None = No
             raise ValidationError(f"status: {exc}") from None
     frame = store.read_cases(bind, township_ids=township, statuses=statuses)
     due = [_due(r, today, rules) for r in frame.to_dict("records")]
-    for key in ("next_step", "due_on", "overdue", "working_days_overdue"):
+    for key in ("next_step", "due_on", "overdue", "days_overdue", "working_days_overdue"):
         frame[key] = [d[key] for d in due]
     if open_only:
         frame = frame[~frame["status"].isin([s.value for s in wf.CLOSED])]
