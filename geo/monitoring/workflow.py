@@ -121,7 +121,8 @@ class Thresholds:
 def working_days_after(start: dt.date, days: int, *, holidays: Sequence[dt.date] = ()) -> dt.date:
     """The date ``days`` working days after ``start`` (Monday-Friday, ``holidays`` excluded);
     a step done on that day is on time."""
-    return np.busday_offset(np.datetime64(start, "D"), int(days), roll="forward",
+    # a start on a weekend counts from the working day before it: Sunday + 1 is Monday
+    return np.busday_offset(np.datetime64(start, "D"), int(days), roll="backward",
                             holidays=[np.datetime64(h, "D") for h in holidays]).astype(dt.date)
 
 
@@ -182,6 +183,10 @@ def check_step(code: str, status: CaseStatus, to: CaseStatus, *, on: dt.date, st
     """
     if status in CLOSED:
         raise ValidationError(f"case {code} is {status.value} ({status.label}) and takes no further step")
+    if status != S.LEAD and to in (S.ASSISTING, S.REMOVAL_POSTED, S.REMOVED) and measures < 1:
+        raise ValidationError(f"case {code}: no assistance measure is recorded; record one first "
+                              "(atlas monitor case measure CODE --kind ...) before "
+                              f"{STEP_LABELS[to]}")
     if to not in NEXT[status]:
         allowed = ", ".join(f"{STEP_NAMES[s]} ({STEP_LABELS[s]})" for s in NEXT[status])
         missing = _missing_steps(status, to)
@@ -205,10 +210,6 @@ def check_step(code: str, status: CaseStatus, to: CaseStatus, *, on: dt.date, st
             raise ValidationError(f"case {code}: the posting from {on} to {until} lasts {days} day(s); "
                                   f"it must last at least {rules.min_posting_days} days (公示期), e.g. --until "
                                   f"{on + dt.timedelta(days=rules.min_posting_days - 1)}")
-    if to in (S.ASSISTING, S.REMOVAL_POSTED, S.REMOVED) and measures < 1:
-        raise ValidationError(f"case {code}: no assistance measure is recorded; record one first "
-                              "(atlas monitor case measure CODE --kind ...) before "
-                              f"{STEP_LABELS[to]}")
 
 
 def _missing_steps(status: CaseStatus, to: CaseStatus) -> list[CaseStatus]:
