@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         them every year, so there is no default: unset, the checks that need them do not run
         and every case and report says so. See docs/monitoring.md.
     monitor_posting_days
-        Shortest posting (公示) of a monitoring case [days] (default 5).
+        Shortest posting (公示) of a monitoring case [working days] (default 5: 公示5个工作日).
     """
 
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")

@@ -67,12 +67,12 @@ class Rules:
     due_working_days
         Step -> working days it may take after the previous step (after the end of the
         posting for the step following one). Defaults: home check 3, village appraisal and
-        posting 3, township review 4 after the posting's 5 days, county approval 5: about 20
-        working days from lead to approval; the first measure 10 after approval; the
+        posting 3, township review 4 after the posting's 5 working days, county approval 5: 20
+        working days from lead to approval (认定程序原则上在20个工作日内完成); the first measure 10 after approval; the
         risk-removal mark 5 after its posting. A step missing here has no deadline (the
         removal posting waits until the risk is gone).
     min_posting_days
-        Shortest posting (公示) [calendar days, first and last day included].
+        Shortest posting (公示) [working days, first and last day included] (公示5个工作日).
     holidays
         Public holidays that are not working days (``YYYY-MM-DD``).
     """
@@ -205,11 +205,11 @@ def check_step(code: str, status: CaseStatus, to: CaseStatus, *, on: dt.date, st
         if until is None:
             raise ValidationError(f"case {code}: a posting (公示) needs its last day (--until YYYY-MM-DD, "
                                   f"at least {rules.min_posting_days} days from {on})")
-        days = (until - on).days + 1
+        days = working_days_between(on - dt.timedelta(days=1), until, holidays=rules.holidays)
         if days < rules.min_posting_days:
-            raise ValidationError(f"case {code}: the posting from {on} to {until} lasts {days} day(s); "
-                                  f"it must last at least {rules.min_posting_days} days (公示期), e.g. --until "
-                                  f"{on + dt.timedelta(days=rules.min_posting_days - 1)}")
+            raise ValidationError(f"case {code}: the posting from {on} to {until} lasts {days} working day(s); "
+                                  f"it must last at least {rules.min_posting_days} working days (公示期), e.g. "
+                                  f"--until {working_days_after(on, rules.min_posting_days - 1, holidays=rules.holidays)}")
 
 
 def _missing_steps(status: CaseStatus, to: CaseStatus) -> list[CaseStatus]:

@@ -38,8 +38,9 @@ def test_each_status_has_its_deadline_and_identification_takes_about_twenty_work
     assert wf.next_due(S.ASSISTING, MON, None) == (S.REMOVAL_POSTED, None)
     assert wf.next_due(S.REMOVED, MON, None) == (None, None)
     rules = wf.DEFAULT_RULES.due_working_days
-    total = sum(rules[s] for s in (S.CHECKED, S.POSTED, S.TOWNSHIP_REVIEWED, S.APPROVED)) + 4  # ~5-day posting
-    assert 18 <= total <= 22
+    total = sum(rules[s] for s in (S.CHECKED, S.POSTED, S.TOWNSHIP_REVIEWED, S.APPROVED)) + \
+        wf.DEFAULT_RULES.min_posting_days
+    assert total == 20  # 认定程序原则上在20个工作日内完成
 
 
 def test_the_path_is_taken_in_order():
@@ -74,8 +75,12 @@ def test_no_step_goes_back_or_follows_a_closed_case():
 
 
 def test_a_posting_needs_its_minimum_days_and_the_next_step_waits_for_its_end():
-    with pytest.raises(ValidationError, match="lasts 4 day.*at least 5 days.*--until 2026-11-06"):
+    with pytest.raises(ValidationError, match="lasts 4 working day.*at least 5 working days.*--until 2026-11-06"):
         step(S.CHECKED, S.POSTED, until=MON + dt.timedelta(days=3))
+    # five working days, counted without the weekend: Thursday to the next Wednesday
+    step(S.CHECKED, S.POSTED, on=dt.date(2026, 11, 5), until=dt.date(2026, 11, 11))
+    with pytest.raises(ValidationError, match="lasts 4 working day"):
+        step(S.CHECKED, S.POSTED, on=dt.date(2026, 11, 5), until=dt.date(2026, 11, 10))
     with pytest.raises(ValidationError, match="needs its last day"):
         step(S.CHECKED, S.POSTED)
     with pytest.raises(ValidationError, match="runs until 2026-11-06.*2026-11-07 at the earliest"):

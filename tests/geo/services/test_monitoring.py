@@ -125,7 +125,7 @@ def test_refused_steps_write_nothing(tx):
         step("dismiss", on="2026-11-03", income_per_person_yuan=9000)
     assert monitoring.get_case(tx, c, today=TODAY)["version"] == 1
     row = step("check", on="2026-11-03", category="marginal", risk_types="因病", income_per_person_yuan=6000)
-    with pytest.raises(ValidationError, match="lasts 3 day.*at least 5 days"):
+    with pytest.raises(ValidationError, match="lasts 3 working day.*at least 5 working days"):
         step("post", on="2026-11-04", until="2026-11-06")
     with pytest.raises(StaleVersion, match=f"case {c} is at version 2, not 1"):
         step("post", on="2026-11-04", until="2026-11-10", version=1)
