@@ -503,6 +503,14 @@ def list_cases(bind: Bind, *, township: Township = None, status: str | None = No
     return frame.reset_index(drop=True)
 
 
+def headline(bind: Bind, *, township: Township = None, today: dt.date | None = None,
+             rules: Rules = wf.DEFAULT_RULES) -> tuple[int, int, int]:
+    """Monitored households, open cases and overdue steps (the landing page's line)."""
+    cases = list_cases(bind, township=township, open_only=True, today=today, rules=rules)
+    return (int(cases["status"].isin([s.value for s in wf.MONITORED]).sum()), len(cases),
+            int(cases["overdue"].astype(bool).sum()))
+
+
 def read_leads(bind: Bind, *, township: Township = None, since: dt.date | None = None,
                until: dt.date | None = None) -> pd.DataFrame:
     """Leads received (in the period), with their case's code and status."""

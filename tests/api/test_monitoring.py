@@ -132,3 +132,7 @@ def test_the_map_shows_points_only_to_roles_allowed(scratch):
     planner = scratch.get("/maps/monitoring", headers=scratch.headers["planner"])
     assert planner.status_code == 200 and all(code in planner.text for code in codes)
     assert scratch.get("/maps/monitoring", headers=scratch.headers["viewer"]).status_code == 403
+    overdue = sum(1 for c in _cases(scratch, "leader", open="true") if c["overdue"])
+    landing = scratch.get("/", headers=scratch.headers["leader"]).text
+    assert f"在办案件 {len(codes)} 件，逾期 {overdue} 件" in landing and 'href="/maps/monitoring"' in landing
+    assert "在办案件" not in scratch.get("/", headers=scratch.headers["viewer"]).text
