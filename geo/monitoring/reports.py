@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.analysis.coverage import DEFAULT_MAX_HOUSEHOLDS_PER_CADRE
 from geo.enums import CaseStatus, LeadChannel, MeasureKind, MonitorCategory, RiskType
 from geo.monitoring.workflow import CLOSED, MONITORED
 from geo.tabular import print_a4, safe_frame, xlsx_safe_frame
@@ -115,8 +116,11 @@ def township_table(cases: pd.DataFrame, leads: pd.DataFrame, townships: pd.DataF
     return pd.DataFrame(rows, columns=["乡镇", "预警线索", "在办案件", "监测对象", "逾期环节", "风险已消除"])
 
 
-def cadre_table(households: pd.DataFrame, cases: pd.DataFrame, cadres: pd.DataFrame) -> pd.DataFrame:
-    """Per cadre: households carried (建档立卡 pairing) plus open monitoring cases, overdue steps."""
+def cadre_table(households: pd.DataFrame, cases: pd.DataFrame, cadres: pd.DataFrame, *,
+                max_load: int = DEFAULT_MAX_HOUSEHOLDS_PER_CADRE) -> pd.DataFrame:
+    """Per cadre with an open case or a load above ``max_load`` (seed 001: at most 5 households
+    a cadre; the coverage analysis's default): households carried plus open monitoring cases,
+    overdue steps, heaviest first."""
     carried = households["cadre_id"].value_counts() if len(households) else pd.Series(dtype=int)
     open_ = cases[~cases["status"].isin([s.value for s in CLOSED])] if len(cases) else cases
     case_counts = open_["cadre_id"].value_counts() if len(open_) else pd.Series(dtype=int)
@@ -127,7 +131,8 @@ def cadre_table(households: pd.DataFrame, cases: pd.DataFrame, cadres: pd.DataFr
         "在办监测案件": cadres["id"].map(case_counts).fillna(0).astype(int),
         "逾期环节": cadres["id"].map(late).fillna(0).astype(int)})
     frame["合计负担"] = frame["结对户数"] + frame["在办监测案件"]
-    return frame[frame["合计负担"] > 0].sort_values(["合计负担", "帮扶责任人"], ascending=[False, True]) \
+    frame[f"超过{max_load}户"] = ["是" if n > max_load else "" for n in frame["合计负担"]]
+    return frame[(frame["在办监测案件"] > 0) | (frame["合计负担"] > max_load)].sort_values(["合计负担", "帮扶责任人"], ascending=[False, True]) \
         .reset_index(drop=True)
 
 
@@ -188,12 +193,45 @@ def report_html(*, title: str, note: str, sheets: Mapping[str, pd.DataFrame]) ->
         if frame.empty:
             parts.append(f"<tr><td colspan='{max(len(frame.columns), 1)}'>（无）</td></tr>")
         parts.append("</tbody></table>")
+        if "月份" in frame.columns and len(frame):
+            parts.append(month_chart_svg(frame))
     return ("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>" + html.escape(title)
             + "</title><style>@page{size:A4 landscape;margin:12mm}body{font-family:'WenQuanYi Micro Hei',"
               "'Noto Sans CJK SC',sans-serif;font-size:10pt}h1{font-size:15pt;text-align:center}"
               "h2{font-size:12pt}.note{color:#444}table{border-collapse:collapse;width:100%}"
               "th,td{border:1px solid #555;padding:2px 4px}th{background:#eee}</style></head><body>"
             + "".join(parts) + "</body></html>")
+
+
+#: Colours of the monthly chart's series (ColorBrewer Set1).
+CHART_COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3")
+
+
+def month_chart_svg(frame: pd.DataFrame, *, width_px: int = 900, height_px: int = 220) -> str:
+    """A grouped bar chart (inline SVG) of a by-month table: one group per 月份, one bar per
+    other column, with a legend; every label escaped."""
+    series = [c for c in frame.columns if c != "月份"]
+    values = frame[series].apply(pd.to_numeric, errors="coerce").fillna(0)
+    top = max(float(values.to_numpy().max()), 1.0)
+    left, bottom, plot_h = 30, 30, height_px - 60
+    group_w = (width_px - left - 10) / max(len(frame), 1)
+    bar_w = max(group_w * 0.8 / max(len(series), 1), 1)
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width_px}' height='{height_px}' class='chart'>",
+           f"<line x1='{left}' y1='{height_px - bottom}' x2='{width_px - 10}' y2='{height_px - bottom}' stroke='#555'/>",
+           f"<text x='2' y='{height_px - bottom - plot_h + 4}' font-size='10'>{_cell(top)}</text>"]
+    for i, (month, row) in enumerate(zip(frame["月份"], values.itertuples(index=False))):
+        x0 = left + i * group_w + group_w * 0.1
+        for j, value in enumerate(row):
+            h = plot_h * float(value) / top
+            out.append(f"<rect x='{x0 + j * bar_w:.1f}' y='{height_px - bottom - h:.1f}' width='{bar_w:.1f}' "
+                       f"height='{h:.1f}' fill='{CHART_COLORS[j % len(CHART_COLORS)]}'><title>"
+                       f"{html.escape(str(month))} {html.escape(str(series[j]))} {_cell(value)}</title></rect>")
+        out.append(f"<text x='{x0:.1f}' y='{height_px - bottom + 14}' font-size='10'>{html.escape(str(month))}</text>")
+    for j, name in enumerate(series):
+        out.append(f"<rect x='{left + j * 110}' y='4' width='10' height='10' fill='{CHART_COLORS[j % len(CHART_COLORS)]}'/>"
+                   f"<text x='{left + j * 110 + 14}' y='13' font-size='11'>{html.escape(str(name))}</text>")
+    out.append("</svg>")
+    return "".join(out)
 
 
 def _cell(value: object) -> str:
