@@ -113,7 +113,7 @@ def leads_list(
     columns = ["received_on", "channel", "department", "risk_type", "household_code", "township_name",
                "village_name", "case_code", "case_status"]
     if as_json:
-        echo_json(frame[columns].to_dict("records"))
+        echo_json(monitoring.plain_records(frame[columns]))
         return
     for row in frame[columns].to_dict("records"):
         typer.echo(f"{row['received_on']} {row['channel']:<12} {row['township_name']}{row['village_name']} "
@@ -156,7 +156,7 @@ def list_(
     engine = engine_for(db)
     frame = monitoring.list_cases(engine, township=_scope(engine, township), status=status, overdue=overdue,
                                   open_only=open_only, rules=monitoring.rules_from(_settings()))
-    rows = [monitoring._plain(r) for r in frame.drop(columns="geometry").to_dict("records")]
+    rows = monitoring.plain_records(frame)
     if as_json:
         echo_json([{k: r.get(k) for k in _SHOWN if k in r} for r in rows])
         return

@@ -105,7 +105,7 @@ def record_lead(user: Editor, engine: EngineDep, lead: LeadIn) -> JSONResponse:
 def list_leads(user: FullReader, engine: EngineDep, township: TownshipParam = None,
                since: dt.date | None = None, until: dt.date | None = None) -> JSONResponse:
     frame = monitoring.read_leads(engine, township=_scope(user, township), since=since, until=until)
-    return _json(frame.drop(columns=["fields_json"]).to_dict("records"))
+    return _json(monitoring.plain_records(frame.drop(columns=["fields_json"])))
 
 
 @router.get("/cases", summary="监测案件 Cases with their next step and due day")
@@ -115,7 +115,7 @@ def list_cases(user: FullReader, engine: EngineDep, settings: SettingsDep, towns
     """Cases in the caller's townships (no names), ``overdue=true`` for the overdue list."""
     frame = monitoring.list_cases(engine, township=_scope(user, township), status=status, overdue=overdue,
                                   open_only=open, rules=monitoring.rules_from(settings))
-    rows = [_case(monitoring._plain(r)) for r in frame.drop(columns="geometry").to_dict("records")]
+    rows = [_case(r) for r in monitoring.plain_records(frame)]
     return _json({"count": len(rows), "cases": rows})
 
 
@@ -195,7 +195,7 @@ def report(user: FullReader, engine: EngineDep, settings: SettingsDep,
                                rules=monitoring.rules_from(settings))
     if format == "json":
         return _json({"title": result.title, "note": result.note,
-                      "sheets": {k: v.to_dict("records") for k, v in result.sheets.items()}})
+                      "sheets": {k: monitoring.plain_records(v) for k, v in result.sheets.items()}})
     with scratch_folder("report") as folder:
         path = write_report(result, folder / f"report.{format}")
         content = path.read_bytes()

@@ -85,6 +85,11 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as plain dicts (NaN and NaT as None, no geometry), for JSON."""
+    return [_plain(r) for r in frame.to_dict("records")]
+
+
 # ---------------------------------------------------------------------- leads
 
 
