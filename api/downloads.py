@@ -15,6 +15,7 @@ MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "shp": "application/zip",
     "zip": "application/zip",
+    "pdf": "application/pdf",
 }
 
 #: What download responses look like in the OpenAPI document.

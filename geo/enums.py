@@ -229,3 +229,56 @@ class Role(LabeledEnum):
     LEADER = "leader", "领导"
     INSPECTOR = "inspector", "督查人员"
     VIEWER = "viewer", "访客"
+
+
+# --------------------------------------------------------------------------------------
+# 防止返贫动态监测 (since 2021): monitored households, their cases, leads and measures
+# --------------------------------------------------------------------------------------
+
+
+class MonitorCategory(LabeledEnum):
+    UNSTABLE_EXITED = "unstable_exited", "脱贫不稳定户"
+    MARGINAL = "marginal", "边缘易致贫户"
+    SUDDEN_HARDSHIP = "sudden_hardship", "突发严重困难户"
+
+
+class RiskType(LabeledEnum):
+    ILLNESS = "illness", "因病"
+    DISABILITY = "disability", "因残"
+    SCHOOLING = "schooling", "因学"
+    DISASTER = "disaster", "因灾"
+    EMPLOYMENT = "employment", "务工就业不稳"
+    BUSINESS = "business", "产业项目失败"
+    ACCIDENT = "accident", "因意外事故"
+    OTHER = "other", "其他"
+
+
+class CaseStatus(LabeledEnum):
+    LEAD = "lead", "线索待核实"
+    CHECKED = "checked", "已入户核实"
+    POSTED = "posted", "村级评议公示"
+    TOWNSHIP_REVIEWED = "township_reviewed", "乡镇已审核"
+    APPROVED = "approved", "县级已审定（纳入监测）"
+    ASSISTING = "assisting", "落实帮扶"
+    REMOVAL_POSTED = "removal_posted", "风险消除公示"
+    REMOVED = "removed", "风险已消除"
+    DISMISSED = "dismissed", "核实不纳入"
+
+
+class LeadChannel(LabeledEnum):
+    DEPARTMENT = "department", "部门筛查预警"
+    VISIT = "visit", "干部走访排查"
+    SELF_REPORT = "self_report", "农户自主申报"
+    LINKED = "linked", "系统关联监测"
+
+
+class MeasureKind(LabeledEnum):
+    INDUSTRY = "industry", "产业帮扶"
+    EMPLOYMENT = "employment", "就业帮扶"
+    PUBLIC_POST = "public_post", "公益岗位"
+    MINIMUM_INCOME = "minimum_income", "低保特困兜底"
+    MEDICAL = "medical", "健康帮扶（医疗救助）"
+    EDUCATION = "education", "教育帮扶"
+    HOUSING = "housing", "住房安全保障"
+    WATER = "water", "饮水安全保障"
+    OTHER = "other", "其他"

@@ -648,6 +648,113 @@ class Finding(RowMixin, Base):
         Text, nullable=False, default="[]", server_default="[]",
         doc="every status change with its date and note, as JSON",
     )
+
+
+# --------------------------------------------------------------------------------------
+# 防止返贫动态监测: monitoring cases per household, the leads that opened them, the
+# assistance measures and every dated step. Written and read by geo/storage/monitoring.py
+# through geo/services/monitoring.py; the rules are geo/monitoring/workflow.py. No personal
+# data is stored here: names and ID numbers stay on the household (a lead's source row is
+# kept without them).
+# --------------------------------------------------------------------------------------
+
+
+class MonitorCase(RowMixin, Base):
+    """监测对象 case: one household's path from a risk lead to 风险消除."""
+
+    __tablename__ = "monitor_cases"
+    __natural_keys__ = (("code",),)
+
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True, doc="监测编号 JC<year>-<n>")
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    status: Mapped[enums.CaseStatus] = mapped_column(
+        enum_column(enums.CaseStatus, name="case_status"), nullable=False,
+        default=enums.CaseStatus.LEAD, server_default="lead",
+    )
+    category: Mapped[enums.MonitorCategory | None] = mapped_column(
+        enum_column(enums.MonitorCategory, name="monitor_category"), doc="set at the home check"
+    )
+    risk_types: Mapped[str | None] = mapped_column(String(200), doc="风险类型 values, comma separated")
+    income_per_person_yuan: Mapped[float | None] = mapped_column(
+        Float, doc="家庭年人均纯收入, last 12 months [yuan/person/yr]")
+    out_of_pocket_yuan: Mapped[float | None] = mapped_column(
+        Float, doc="合规自付费用 (medical, schooling ...), last 12 months [yuan]")
+    assured_education: Mapped[bool | None] = mapped_column(Boolean, doc="义务教育有保障")
+    assured_medical: Mapped[bool | None] = mapped_column(Boolean, doc="基本医疗有保障")
+    assured_housing: Mapped[bool | None] = mapped_column(Boolean, doc="住房安全有保障")
+    safe_water: Mapped[bool | None] = mapped_column(Boolean, doc="饮水安全有保障")
+    opened_on: Mapped[dt.date] = mapped_column(Date, nullable=False, doc="first lead received")
+    step_on: Mapped[dt.date] = mapped_column(Date, nullable=False, doc="date of the current status's step")
+    posted_until: Mapped[dt.date | None] = mapped_column(Date, doc="last day of the current posting (公示)")
+    identified_on: Mapped[dt.date | None] = mapped_column(Date, doc="识别纳入 (county approval)")
+    removed_on: Mapped[dt.date | None] = mapped_column(Date, doc="风险消除")
+    cadre_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cadres.id", ondelete="SET NULL"), index=True, doc="帮扶责任人")
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assistance_units.id", ondelete="SET NULL"), index=True, doc="帮扶单位")
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitorLead(RowMixin, Base):
+    """风险线索: one row of a department list, a visit or a self-report, attached to a case."""
+
+    __tablename__ = "monitor_leads"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("monitor_cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="RESTRICT"), nullable=False, index=True)
+    channel: Mapped[enums.LeadChannel] = mapped_column(
+        enum_column(enums.LeadChannel, name="lead_channel"), nullable=False)
+    received_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    department: Mapped[str | None] = mapped_column(String(100), doc="预警部门 (department lists)")
+    risk_type: Mapped[enums.RiskType | None] = mapped_column(enum_column(enums.RiskType, name="risk_type"))
+    out_of_pocket_yuan: Mapped[float | None] = mapped_column(Float, doc="自付费用 the list reports [yuan]")
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    row_number: Mapped[int | None] = mapped_column(Integer, doc="spreadsheet row of the source file")
+    fields_json: Mapped[str] = mapped_column(
+        Text, nullable=False, default="{}", server_default="{}",
+        doc="the source row without names and ID numbers, as JSON")
+
+
+class MonitorMeasure(RowMixin, Base):
+    """帮扶措施 of a case: kind, date, amount and who delivered it."""
+
+    __tablename__ = "monitor_measures"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("monitor_cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[enums.MeasureKind] = mapped_column(
+        enum_column(enums.MeasureKind, name="measure_kind"), nullable=False)
+    done_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    amount_yuan: Mapped[float | None] = mapped_column(Float, doc="资金 [yuan]")
+    by_whom: Mapped[str] = mapped_column(String(200), nullable=False, doc="落实单位或责任人")
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitorEvent(Base):
+    """One dated step or change of a case, in order (the case's history)."""
+
+    __tablename__ = "monitor_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("monitor_cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(32), nullable=False, doc="step, lead, measure or update")
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    done_on: Mapped[dt.date] = mapped_column(Date, nullable=False, doc="the day the step was done")
+    posted_until: Mapped[dt.date | None] = mapped_column(Date)
+    by_whom: Mapped[str] = mapped_column(String(200), nullable=False, doc="who did the step")
+    actor: Mapped[str] = mapped_column(String(64), nullable=False, doc="the account that recorded it")
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# --------------------------------------------------------------------------------------
 # Accounts and the audit log (not registry layers: the API's users, keys and history)
 # --------------------------------------------------------------------------------------
 

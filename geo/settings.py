@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         default): the headers are ignored and the client is the connecting address. The
         environment variable takes a comma-separated list:
         ``ATLAS_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8``.
+    monitor_income_line_yuan, monitor_out_of_pocket_yuan, monitor_thresholds_source
+        防止返贫监测: the monitoring line (监测范围, 12-month net income per person
+        [yuan/person/yr]) and the compliant out-of-pocket costs above which a household is
+        flagged [yuan], with where they come from (the province's notice). Each province sets
+        them every year, so there is no default: unset, the checks that need them do not run
+        and every case and report says so. See docs/monitoring.md.
+    monitor_posting_days
+        Shortest posting (公示) of a monitoring case [working days] (default 5: 公示5个工作日).
     """
 
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
@@ -80,6 +88,10 @@ class Settings(BaseSettings):
     login_slowdown_after: int = Field(default=20, ge=1)
     login_max_delay_seconds: float = Field(default=4.0, ge=0, le=30)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    monitor_income_line_yuan: float | None = Field(default=None, gt=0, le=1_000_000)
+    monitor_out_of_pocket_yuan: float | None = Field(default=None, gt=0, le=10_000_000)
+    monitor_thresholds_source: str | None = Field(default=None, max_length=300)
+    monitor_posting_days: int = Field(default=5, ge=1, le=60)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

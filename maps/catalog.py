@@ -15,6 +15,7 @@ import folium
 from geo.errors import NotFound
 from maps.coverage import coverage_map
 from maps.inspection import inspection_map
+from maps.monitoring import monitoring_map
 from maps.overview import overview_map
 from maps.pairing import pairing_map
 from maps.pv import pv_map
@@ -27,8 +28,9 @@ from maps.water import water_map
 #: ``geo.services.pv.load_review_frames`` plus village points and townships, and the siting
 #: candidates (``geo.services.pv.run_siting`` on a coarse grid, options ``candidates`` and
 #: ``cell_size``); ``inspection_plan``: the sample of the plan named by the ``plan`` option
-#: (``geo.inspection.store``).
-Source = Literal["layers", "analysis", "pv_review", "inspection_plan"]
+#: (``geo.inspection.store``); ``monitoring``: the monitoring cases per village, with the
+#: households' points for roles allowed to see names (``geo.services.monitoring.map_frames``).
+Source = Literal["layers", "analysis", "pv_review", "inspection_plan", "monitoring"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,13 @@ MAPS: dict[str, MapSpec] = {
             inspection_map, source="inspection_plan", options=("plan", "team", "day"),
             requires=("villages", "households"),
             source_options=("plan",),
+        ),
+        MapSpec(
+            "monitoring", "防返贫监测图", "规划人员",
+            "各村监测对象、在办案件和逾期环节，叠加道路和饮水设施；超出1公里取水距离的监测户突出显示；"
+            "农户位置仅对可查看农户信息的角色显示，其余角色只见按村汇总。",
+            {"villages": None, "cases": None, "roads": None, "facilities": None},
+            monitoring_map, source="monitoring", requires=("households",),
         ),
     )
 }

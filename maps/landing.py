@@ -152,8 +152,11 @@ def analysis_figures(figures: KeyFigures, districts: Mapping[str, pd.DataFrame])
     return figures
 
 
-def map_headlines(figures: KeyFigures, *, plans: int | None = None) -> dict[str, str]:
-    """One line of headline figures per map name, from figures already computed (cheap)."""
+def map_headlines(figures: KeyFigures, *, plans: int | None = None,
+                  monitoring: tuple[int, int, int] | None = None) -> dict[str, str]:
+    """One line of headline figures per map name, from figures already computed (cheap);
+    ``monitoring``: monitored households, open cases and overdue steps, for a caller who may
+    read households."""
     lines = {
         "pairing": f"{figures.pairings} 对结对关系，任务资金 {_fmt(figures.task_funds_wan_yuan, 2)} 万元",
         "overview": f"{figures.villages} 个行政村，{figures.townships} 个乡镇",
@@ -166,6 +169,9 @@ def map_headlines(figures: KeyFigures, *, plans: int | None = None) -> dict[str,
         lines["coverage"] = f"贫困村缺工作队 {figures.poor_villages_without_work_team} 个"
     if plans is not None:
         lines["inspection"] = f"已抽样督查方案 {plans} 个（打开时加 ?plan=编号）"
+    if monitoring is not None:
+        monitored, open_cases, overdue = monitoring
+        lines["monitoring"] = f"监测对象 {monitored} 户，在办案件 {open_cases} 件，逾期 {overdue} 件"
     return lines
 
 

@@ -22,6 +22,7 @@ PURE = {
     "geo.analysis": (),
     "geo.pv": (),
     "geo.inspection": ("geo.inspection.store",),
+    "geo.monitoring": (),
     "maps": ("maps.pages",),
 }
 

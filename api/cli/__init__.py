@@ -35,7 +35,7 @@ def _root() -> None:
 #: seconds per start). A test checks this table against what the modules register.
 COMMAND_MODULES = {
     "analyze": "analyze", "db": "db", "dossier": "dossier", "layers": "db", "demo": "demo", "finding": "finding",
-    "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps", "maps": "maps", "pv": "pv",
+    "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps", "maps": "maps", "monitor": "monitor", "pv": "pv",
     "sample": "sample", "serve": "serve", "user": "user",
 }
 
@@ -56,6 +56,7 @@ SUMMARIES = {
     "layers": "Row counts of every layer.",
     "map": "Write map NAME to FILE.html (self-contained), FILE.pdf or FILE.png (print sheet, headless Chromium).",
     "maps": "List the maps with their Chinese titles.",
+    "monitor": "防止返贫动态监测: risk leads, monitoring cases and their steps, reports.",
     "pv": "光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.",
     "sample": "Inspection samples: reproducible stratified draws, routes and forms.",
     "serve": "Start the API server and print its address. The first start on a database without users "

@@ -22,7 +22,7 @@ from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_p
 from api.pages.render import navigation_for
 from api.policy import Permission
 from geo.errors import NotFound
-from geo.services import registry
+from geo.services import monitoring, registry
 from geo.services.inspections import list_plans
 from geo.services.maps import (
     MAP_CANDIDATES,
@@ -104,8 +104,10 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     def landing(request: Request, user: MapViewer, engine: EngineDep) -> HTMLResponse:
         figures = landing_figures(engine, user.township_filter(None), can_read=user.can_read_layer)
         plans = len(list_plans(engine)) if user.can_read_layer("households") else None
+        cases = monitoring.headline(engine, township=user.township_filter(None)) \
+            if user.can_read_layer("households") else None
         return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
-                                         headlines=map_headlines(figures, plans=plans),
+                                         headlines=map_headlines(figures, plans=plans, monitoring=cases),
                                          pages=[(path, title) for path, title, _ in navigation_for(user)[1:]]))
 
     @router.get("/maps", response_class=JSONResponse)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
 from geo import storage
+from geo.audit import Actor
 from geo.demo.build import Demo, build_demo
+from geo.demo.monitoring import SYNTHETIC, monitoring_plan
 from geo.layers import get_layer
 from geo.storage import Bind, WriteResult
 
@@ -98,4 +101,42 @@ def load_demo(bind: Bind, demo_dir: Path | None = None) -> dict[str, WriteResult
         inputs = demo.unit_inputs.assign(village_id=village_id(demo.unit_inputs),
                                          unit_id=demo.unit_inputs["unit_name"].map(unit_ids))
         write("unit_inputs", inputs)
+        load_monitoring(conn, households)
     return results
+
+
+def load_monitoring(bind: Bind, households: pd.DataFrame, *, today: dt.date | None = None) -> int:
+    """The demo's synthetic monitoring cases (:mod:`geo.demo.monitoring`), taken through the
+    workflow's service; none when the demo's cases are there already (a second load changes
+    nothing). Returns the number of cases written."""
+    from geo.services import monitoring
+
+    if (storage.monitoring.read_cases(bind)["source"] == SYNTHETIC).any():
+        return 0
+    today = today or dt.date.today()
+    actor = Actor("demo")
+    plan = monitoring_plan(households, today=today)
+    for case in plan:
+        row = monitoring.record_lead(bind, household_code=case.household_code, channel=case.channel,
+                                     received_on=case.received_on, risk_type=case.risk, actor=actor, today=today,
+                                     source=SYNTHETIC, note="演示用合成线索", department="医保局" if
+                                     case.channel == "department" else None,
+                                     out_of_pocket_yuan=case.out_of_pocket_yuan or None)
+        measures = list(case.measures)
+        for step, day, until in case.steps:
+            while measures and measures[0][1] <= day:
+                kind, on, amount = measures.pop(0)
+                monitoring.add_measure(bind, row["code"], kind=kind, on=on, amount_yuan=amount, actor=actor,
+                                       today=today, source=SYNTHETIC, note="演示用合成措施")
+            figures = {} if step != "check" else {
+                "category": case.category, "risk_types": [case.risk],
+                "income_per_person_yuan": case.income_per_person_yuan,
+                "out_of_pocket_yuan": case.out_of_pocket_yuan,
+                "assured": {"assured_education": True, "assured_medical": True, "assured_housing": case.risk != "disaster",
+                            "safe_water": True}}
+            monitoring.advance_case(bind, row["code"], step, on=day, until=until, by="演示数据", actor=actor,
+                                    today=today, note="演示用合成数据", **figures)
+        for kind, on, amount in measures:
+            monitoring.add_measure(bind, row["code"], kind=kind, on=on, amount_yuan=amount, actor=actor, today=today,
+                                   source=SYNTHETIC, note="演示用合成措施")
+    return len(plan)

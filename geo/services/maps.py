@@ -91,6 +91,8 @@ def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] |
         raise Forbidden(f"the {spec.name} map shows {', '.join(refused)}, which your role may not read")
     if spec.source == "inspection_plan":
         return _plan_frames(bind, plan, township=township, can_see_names=can_see_names, actor=actor)
+    if spec.source == "monitoring":
+        return _monitoring_frames(bind, township, can_see_names=can_see_names, actor=actor)
     if plan is not None:
         raise ValidationError(f"map {spec.name!r} does not take plan; only the inspection map does")
     readers = {"layers": _layer_frames, "analysis": _analysis_frames, "pv_review": _pv_frames}
@@ -264,3 +266,13 @@ def _plan_frames(bind: Bind, plan: str | None, *, township, can_see_names, actor
     return {"sampled_villages": villages, "sampled_households": households, "plan": row, "show_names": show,
             "teams": teams,
             "townships": storage.read_layer(bind, "townships", township=township), "villages": registry}
+
+
+def _monitoring_frames(bind: Bind, township, *, can_see_names, actor) -> dict[str, Any]:
+    """The monitoring map's frames; the cases' household points only for a caller who may see
+    households by name (``can_see_names`` of no plan: the personal-data roles)."""
+    from geo.services.monitoring import map_frames as monitoring_frames
+
+    scope = None if township is None else storage.resolve_townships(bind, township)
+    show = can_see_names is not None and can_see_names(())
+    return monitoring_frames(bind, township=scope, show_points=show, actor=actor)

@@ -17,13 +17,14 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.accounts`: users, scopes, API keys, login attempts.
 - :mod:`~geo.storage.inspection`: inspection plans, draws, samples, findings, assignments.
 - :mod:`~geo.storage.pv_ledger`: the PV stations' yearly ledgers.
+- :mod:`~geo.storage.monitoring`: monitoring cases, their leads, measures and events.
 """
 
 from __future__ import annotations
 
 from geo.db import Bind, backend_name, connect, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, audit, inspection, pv_ledger
+from geo.storage import accounts, audit, inspection, monitoring, pv_ledger
 from geo.storage.query import (
     Query,
     count_layer,
@@ -82,6 +83,7 @@ __all__ = [
     "layer_counts",
     "layer_extent",
     "lock_row",
+    "monitoring",
     "now_utc",
     "pv_ledger",
     "read_layer",
