@@ -17,7 +17,7 @@ from geo.services import maps as data
 from geo.storage import Bind
 from maps import base as mb
 from maps import catalog
-from maps.landing import LANDING_ANALYSES, KeyFigures, analysis_figures, key_figures
+from maps.landing import INPUTS_SOURCE, LANDING_ANALYSES, KeyFigures, analysis_figures, chart_figures, key_figures
 
 
 def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = None,
@@ -116,9 +116,12 @@ def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool]) -> Ke
     coverage, road-gap and water-gap cards when they may read those analyses' inputs (kept per
     database state)."""
     return data.landing_figures(bind, scope, can_read=can_read, summarize=_summarize,
-                                analyses={name: catalog.MAPS[name] for name in LANDING_ANALYSES})
+                                analyses={**{name: catalog.MAPS[name] for name in LANDING_ANALYSES},
+                                          "inputs": INPUTS_SOURCE})
 
 
-def _summarize(frames: dict[str, Any], districts: dict[str, Any]) -> KeyFigures:
+def _summarize(frames: dict[str, Any], tables: dict[str, Any]) -> KeyFigures:
+    households = frames.pop("households", None)
     figures = key_figures(**frames)
-    return analysis_figures(figures, districts)
+    figures = analysis_figures(figures, {name: t["district"] for name, t in tables.items() if name != "inputs"})
+    return chart_figures(figures, tables, households=households)

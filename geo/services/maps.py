@@ -31,7 +31,10 @@ from geo.storage import Bind
 T = TypeVar("T")
 
 #: Layers whose figures the landing page shows (each when the caller may read it).
-LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
+LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads", "households")
+#: The columns read of a landing layer (default: all non-personal ones): households only for
+#: the exits-by-year chart.
+LANDING_COLUMNS = {"households": ["status", "status_year"]}
 
 #: The PV map's siting candidates: how many by default, and at most.
 MAP_CANDIDATES = 10
@@ -143,17 +146,18 @@ def map_siting(bind: Bind, township, *, candidates: int | None = None, cell_size
 def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], analyses: Mapping[str, MapSource],
                     summarize: Callable[[dict[str, Any], dict[str, pd.DataFrame]], T]) -> T:
     """The landing page's figures for the caller's townships and readable layers: the
-    :data:`LANDING_LAYERS` frames, and the district table of each analysis in ``analyses``
-    (map entries: coverage, roads, water) whose inputs they may read, through ``summarize``;
-    kept per database state (the analyses take a second or two)."""
+    :data:`LANDING_LAYERS` frames, and the tables of each analysis in ``analyses`` (coverage,
+    roads, water, inputs) whose inputs they may read, through ``summarize``; kept per database
+    state (the analyses take a second or two)."""
     readable = tuple(layer for layer in LANDING_LAYERS if can_read(layer))
     allowed = tuple(name for name, spec in analyses.items() if all(can_read(layer) for layer in spec.requires))
 
     def compute() -> T:
-        frames = {layer: storage.read_layer(bind, layer, township=scope) for layer in readable}
-        districts = {name: analyze(_analysis_frames(bind, analyses[name], scope), analyses[name].analysis)
-                     .tables["district"] for name in allowed}
-        return summarize(frames, districts)
+        frames = {layer: storage.read_layer(bind, layer, township=scope, columns=LANDING_COLUMNS.get(layer))
+                  for layer in readable}
+        tables = {name: analyze(_analysis_frames(bind, analyses[name], scope), analyses[name].analysis).tables
+                  for name in allowed}
+        return summarize(frames, tables)
 
     key = (*storage.state_key(bind), repr(scope), readable, allowed,
            f"{summarize.__module__}.{summarize.__qualname__}")
