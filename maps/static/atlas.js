@@ -486,12 +486,18 @@
         head.appendChild(villageButton(v));
         head.appendChild(el("span", "atlas-category", v.category));
         if (v.funds) head.appendChild(el("span", "atlas-funds", "任务资金 " + v.funds));
+        if (v.input) head.appendChild(el("span", "atlas-funds atlas-input", "投入 " + v.input));
         li.appendChild(head);
         if (v.warn.length) li.appendChild(el("div", "atlas-warn-text", v.warn.join("，")));
         var row = el("div", "atlas-units-row");
         if (v.units.length) {
           row.appendChild(el("span", "atlas-k", "帮扶单位："));
-          v.units.forEach(function (u) { row.appendChild(unitChip(u, u.funds ? "（" + u.funds + "）" : null)); });
+          v.units.forEach(function (u) {
+            var parts = [];
+            if (u.funds) parts.push("任务 " + u.funds);
+            if (u.input) parts.push("投入 " + u.input);
+            row.appendChild(unitChip(u, parts.length ? "（" + parts.join("；") + "）" : null));
+          });
         } else {
           row.appendChild(el("span", "atlas-warn-text", "无帮扶单位"));
         }
@@ -516,8 +522,8 @@
       li.appendChild(unitChip(u));
       var n = {};
       u.villages.concat(u.leads).forEach(function (id) { n[id] = true; });
-      li.appendChild(el("span", "atlas-k", " " + Object.keys(n).length + " 个村" + (u.funds ? "，" + u.funds : "") +
-        (u.far ? "（区外）" : "")));
+      li.appendChild(el("span", "atlas-k", " " + Object.keys(n).length + " 个村" + (u.funds ? "，任务 " + u.funds : "") +
+        (u.input ? "；投入 " + u.input : "") + (u.far ? "（区外）" : "")));
       unitList.appendChild(li);
     });
     unitBox.appendChild(unitList);
