@@ -221,7 +221,7 @@
       if (!this.atlasBuilt[crs]) {
         var layers = buildLayers(this.atlasSpec, crs);
         var group = this.atlasSpec.cluster
-          ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 })
+          ? L.markerClusterGroup(clusterOptions(this.atlasSpec))
           : L.featureGroup();
         if (this.atlasSpec.cluster) group.addLayers(layers);
         else layers.forEach(function (l) { group.addLayer(l); });
@@ -415,6 +415,26 @@
     control.addTo(map);
     return control;
   };
+
+  /* Marker-cluster options: a cluster of counted things (spec.clusterUnit: 户) shows "12户" in a
+   * rounded box, so that its number reads as a count and never as a visiting order. */
+  function clusterOptions(spec) {
+    var options = { chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 };
+    if (spec.clusterUnit) {
+      options.iconCreateFunction = function (cluster) {
+        var n = cluster.getChildCount();
+        var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+        var box = el("div", "atlas-count");
+        box.appendChild(el("span", "", n + spec.clusterUnit));
+        box.title = "聚合 " + n + " " + spec.clusterUnit + "，放大查看";
+        var width = 20 + 8 * String(n).length + 14;
+        return L.divIcon({ html: box, className: "marker-cluster marker-cluster-" + size + " atlas-count-cluster",
+                           iconSize: L.point(width, 26) });
+      };
+    }
+    return options;
+  }
+  atlas.clusterOptions = clusterOptions;
 
   /* ------------------------------------------------------------------ side panel */
 
