@@ -347,6 +347,11 @@ class Selectors(folium.MacroElement):
 # ------------------------------------------------------------------ building
 
 
+#: The scripts and stylesheets of folium's defaults an atlas map loads (the rest are dropped).
+MAP_SCRIPTS = frozenset({"leaflet"})
+MAP_STYLES = frozenset({"leaflet_css"})
+
+
 def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> folium.Map:
     """An empty atlas map: base layers (the chosen one shown), scale bar and fullscreen.
 
@@ -366,6 +371,11 @@ def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> foli
     # maxZoom on the map itself: the blank base has no tiles to take it from (clustering needs it).
     m = folium.Map(location=[37.5, 105.2], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=False)
+    # Leaflet alone: folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers)
+    # serve folium.Icon markers and Bootstrap widgets, which no atlas map uses; they were five
+    # requests and about 1 MB to parse before the first layer was drawn.
+    m.default_js = [js for js in m.default_js if js[0] in MAP_SCRIPTS]
+    m.default_css = [css for css in m.default_css if css[0] in MAP_STYLES]
     m.options["maxZoom"] = 18
     m.atlas_base = chosen  # type: ignore[attr-defined]  # named on prints
     m.add_child(_Setup())

@@ -78,6 +78,28 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     return spec, m
 
 
+def map_page(bind: Bind, name: str, *, render: Callable[[catalog.MapSpec, folium.Map], str],
+             page_key: tuple, **options: Any) -> str:
+    """The page of map ``name``: :func:`load_map` with ``options``, turned into HTML by
+    ``render``, kept per database state and ``page_key`` (what besides ``options`` shapes the
+    page: the caller's permissions and townships, print settings) so that a map viewed again
+    is served without being rebuilt. The inspection map is built on every view (its reads of
+    household heads' names are audited per view).
+
+    Raises
+    ------
+    As :func:`load_map`.
+    """
+    def build() -> str:
+        return render(*load_map(bind, name, **options))
+
+    if catalog.get_map(name).source == "inspection_plan":
+        return build()
+    shaping = tuple(sorted((k, repr(v)) for k, v in options.items()
+                           if k not in ("can_read", "can_see_names", "actor")))
+    return data.kept_page(bind, ("map", name, shaping, page_key), build)
+
+
 def _year(year: int | None, choices) -> tuple[int | None, str | None]:
     """The year a map shows and what the page says of it.
 

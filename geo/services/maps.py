@@ -51,6 +51,9 @@ MAX_MAP_CELLS = 250_000
 #: and the options, so that a write is never followed by an old answer.
 _SITING_RUNS: BoundedCache[SitingResult] = BoundedCache(16)
 _LANDING_FIGURES: BoundedCache[Any] = BoundedCache(32)
+#: Served map pages (their HTML), keyed likewise by the map and every option and permission
+#: that shapes it; the inspection map (audited reads of names) is never kept.
+_PAGES: BoundedCache[Any] = BoundedCache(64)
 
 #: Frame names of the map builders that are not registry layer names, and the layer whose
 #: read permission they need.
@@ -162,6 +165,13 @@ def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], analy
     key = (*storage.state_key(bind), repr(scope), readable, allowed,
            f"{summarize.__module__}.{summarize.__qualname__}")
     return _LANDING_FIGURES.get_or_compute(key, compute)
+
+
+def kept_page(bind: Bind, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` (a map built and rendered), kept for the database's current state and
+    ``key`` (the map's name, options, the caller's townships and permissions): a map viewed
+    again is not rebuilt until the registry changes (:func:`geo.storage.state_key`)."""
+    return _PAGES.get_or_compute((*storage.state_key(bind), *key), compute)
 
 
 @dataclasses.dataclass(frozen=True)

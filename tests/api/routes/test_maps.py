@@ -265,3 +265,20 @@ def test_a_viewer_sees_no_input_charts(demo_server, headers):
     page = demo_server.get("/", headers=headers["viewer"]).text
     assert 'data-chart="inputs-by-unit"' not in page and 'id="chart-inputs-by-unit"' in page
     assert 'data-chart="exits-by-year"' not in page  # households are not a viewer's to read
+
+
+def test_a_served_map_is_kept_until_the_registry_changes_and_per_role(scratch):
+    """The page of a map viewed again comes from the kept copy, but a write shows at once, and a
+    viewer (no 附件2 inputs) never gets the leader's page."""
+    from geo.services import maps as service
+
+    leader, viewer = scratch.headers["leader"], scratch.headers["viewer"]
+    first = scratch.get("/maps/pairing", headers=leader)
+    assert first.status_code == 200 and "为任务的" in first.text
+    hits = service._PAGES.hits
+    assert scratch.get("/maps/pairing", headers=leader).text == first.text and service._PAGES.hits == hits + 1
+    assert "为任务的" not in scratch.get("/maps/pairing", headers=viewer).text
+    village = storage.read_layer(scratch.engine, "villages", where={"name": "高庄村"}, columns=["name"])
+    storage.write_layer(scratch.engine, "villages", village[["id"]].assign(name="高庄新村"))
+    after = scratch.get("/maps/pairing", headers=leader).text
+    assert "高庄新村" in after and "高庄新村" not in first.text
