@@ -249,9 +249,9 @@
   atlas.overlay = function (map, spec) {
     if (spec.names && !map._atlas.declutterHooked) {
       map._atlas.declutterHooked = true;
-      var run = function () { atlas.declutter(map); };
+      var run = function () { atlas.scheduleDeclutter(map); };
       map.on("zoomend moveend overlayadd overlayremove resize", run);
-      map.whenReady(function () { setTimeout(run, 0); });
+      map.whenReady(run);
     }
     return new atlas.Overlay(map, spec);
   };
@@ -264,6 +264,26 @@
    * but still push lower ranks away. */
   var SIDES = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
 
+  /* Leaflet's tooltip CSS adds a 6 px margin on the side of the point (for its arrow). */
+  var MARGIN = 6;
+  var SIDE_CLASSES = ["leaflet-tooltip-right", "leaflet-tooltip-left", "leaflet-tooltip-top",
+                      "leaflet-tooltip-bottom", "leaflet-tooltip-center"];
+
+  /* Where a label of size w x h sits on ``side`` of the point ``a`` (container pixels), as
+   * Leaflet's Tooltip._setPosition puts it: ``pos`` is the element's position before the CSS
+   * margin, ``box`` the rectangle it covers. */
+  function labelAt(a, w, h, side) {
+    var off = SIDES[side] || [0, 0], x, y, mx = 0, my = 0;
+    if (side === "right") { x = a.x + off[0]; y = a.y - h / 2; mx = MARGIN; }
+    else if (side === "left") { x = a.x - w + off[0]; y = a.y - h / 2; mx = -MARGIN; }
+    else if (side === "top") { x = a.x - w / 2; y = a.y - h + off[1]; my = -MARGIN; }
+    else if (side === "bottom") { x = a.x - w / 2; y = a.y + off[1]; my = MARGIN; }
+    else { x = a.x - w / 2; y = a.y - h / 2; }
+    return { pos: L.point(x, y), box: { left: x + mx, top: y + my, right: x + mx + w, bottom: y + my + h } };
+  }
+
+  /* Declutter in two passes, so that the browser lays the page out once, not once per label
+   * and side: read every label's size, place them all in memory, then write the positions. */
   atlas.declutter = function (map) {
     var zoom = map.getZoom();
     var labels = [];
@@ -280,6 +300,13 @@
           center: names.placement === "center" });
       });
     });
+    // Read: sizes (one layout for all) and anchor points (arithmetic, no layout).
+    labels.forEach(function (label) {
+      label.w = label.node.offsetWidth;
+      label.h = label.node.offsetHeight;
+      var extra = label.tip._getAnchor ? label.tip._getAnchor() : L.point(0, 0);  // a marker icon's tooltipAnchor
+      label.anchor = map.latLngToLayerPoint(label.tip.getLatLng()).add(extra);
+    });
     labels.sort(function (a, b) { return b.rank - a.rank; });
     var kept = [];
     function clashes(r) {
@@ -287,29 +314,45 @@
         return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom && r.bottom > k.top;
       });
     }
-    function place(label, side) {
-      label.tip.options.direction = side;
-      label.tip.options.offset = SIDES[side];
-      label.tip.update();
-      return label.node.getBoundingClientRect();
-    }
     labels.forEach(function (label) {
-      label.node.style.visibility = "";
-      if (zoom < label.minZoom) { label.node.style.visibility = "hidden"; return; }
+      label.visible = true;
+      label.side = label.center ? "center" : "right";
+      if (zoom < label.minZoom) { label.visible = false; return; }
       if (label.center) {
-        var box = label.node.getBoundingClientRect();
-        if (clashes(box) && !label.always) label.node.style.visibility = "hidden"; else kept.push(box);
+        var box = labelAt(label.anchor, label.w, label.h, "center").box;
+        if (clashes(box) && !label.always) label.visible = false; else kept.push(box);
         return;
       }
       // Beside the point: right, else left, above or below; hidden when every side is taken.
       var sides = ["right", "left", "top", "bottom"];
       for (var i = 0; i < sides.length; i++) {
-        var r = place(label, sides[i]);
-        if (!clashes(r)) { kept.push(r); return; }
+        var r = labelAt(label.anchor, label.w, label.h, sides[i]).box;
+        if (!clashes(r)) { kept.push(r); label.side = sides[i]; return; }
       }
-      place(label, "right");
-      if (label.always) kept.push(label.node.getBoundingClientRect());
-      else label.node.style.visibility = "hidden";
+      if (label.always) kept.push(labelAt(label.anchor, label.w, label.h, "right").box);
+      else label.visible = false;
+    });
+    // Write: sides, positions and visibility, with no read in between.
+    labels.forEach(function (label) {
+      label.node.style.visibility = label.visible ? "" : "hidden";
+      if (label.center) return;
+      if (label.tip.options.direction !== label.side || !label.node.classList.contains("leaflet-tooltip-" + label.side)) {
+        label.tip.options.direction = label.side;
+        label.tip.options.offset = SIDES[label.side];
+        SIDE_CLASSES.forEach(function (c) { label.node.classList.remove(c); });
+        label.node.classList.add("leaflet-tooltip-" + label.side);
+      }
+      L.DomUtil.setPosition(label.node, labelAt(label.anchor, label.w, label.h, label.side).pos);
+    });
+  };
+
+  /* One declutter per animation frame, however many events ask for it (a page adding ten
+   * overlays, a move and a zoom at once). */
+  atlas.scheduleDeclutter = function (map) {
+    if (map._atlas.declutterFrame) return;
+    map._atlas.declutterFrame = L.Util.requestAnimFrame(function () {
+      map._atlas.declutterFrame = null;
+      atlas.declutter(map);
     });
   };
 
