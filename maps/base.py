@@ -224,7 +224,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
                  kind: Literal["circle", "marker", "path"], style: Mapping[str, Any],
                  style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None,
                  popup_title: str | None, popup_rows: Sequence[tuple[str, str]],
-                 tooltip: str | None, cluster: bool, search: str | None, show: bool,
+                 tooltip: str | None, cluster: bool | str, search: str | None, show: bool,
                  label: str | None = None, names: Names | None = None):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "Overlay"
@@ -237,7 +237,10 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         self.popup_title = popup_title
         self.popup_rows = list(popup_rows)
         self.tooltip = tooltip
-        self.cluster = cluster
+        self.cluster = bool(cluster)
+        #: What a cluster's number counts (``户``): drawn as ``12户`` in a rounded box, so that it
+        #: reads as a count, never as a visiting order or a rank.
+        self.cluster_unit = cluster if isinstance(cluster, str) else None
         self.search = search
         self.label = label
         self.name_labels = names
@@ -252,7 +255,7 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         spec: dict[str, Any] = {
             "key": self.key, "name": self.layer_name, "kind": self.kind, "style": self.style,
             "features": self.features, "gcj": self.gcj, "cluster": self.cluster,
-            "tooltip": self.tooltip, "search": self.search, "label": self.label,
+            "clusterUnit": self.cluster_unit, "tooltip": self.tooltip, "search": self.search, "label": self.label,
         }
         if self.name_labels is not None:
             spec["names"] = {"field": self.name_labels.field, "rank": self.name_labels.rank, "minZoom": self.name_labels.min_zoom,
@@ -344,6 +347,11 @@ class Selectors(folium.MacroElement):
 # ------------------------------------------------------------------ building
 
 
+#: The scripts and stylesheets of folium's defaults an atlas map loads (the rest are dropped).
+MAP_SCRIPTS = frozenset({"leaflet"})
+MAP_STYLES = frozenset({"leaflet_css"})
+
+
 def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> folium.Map:
     """An empty atlas map: base layers (the chosen one shown), scale bar and fullscreen.
 
@@ -363,6 +371,11 @@ def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> foli
     # maxZoom on the map itself: the blank base has no tiles to take it from (clustering needs it).
     m = folium.Map(location=[37.5, 105.2], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=False)
+    # Leaflet alone: folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome-markers)
+    # serve folium.Icon markers and Bootstrap widgets, which no atlas map uses; they were five
+    # requests and about 1 MB to parse before the first layer was drawn.
+    m.default_js = [js for js in m.default_js if js[0] in MAP_SCRIPTS]
+    m.default_css = [css for css in m.default_css if css[0] in MAP_STYLES]
     m.options["maxZoom"] = 18
     m.atlas_base = chosen  # type: ignore[attr-defined]  # named on prints
     m.add_child(_Setup())
@@ -388,7 +401,7 @@ def overlay(
     popup_title: str | None = None,
     popup_rows: Sequence[tuple[str, str]] = (),
     tooltip: str | None = None,
-    cluster: bool = False,
+    cluster: bool | str = False,
     search: str | None = None,
     show: bool = True,
     precision: int = 6,
@@ -408,6 +421,9 @@ def overlay(
         ``(property, {value: Leaflet path options})``: a categorical style.
     feature_styles
         Per-row Leaflet path options overriding the others (``radius`` by capacity ...).
+    cluster
+        Gather nearby points into clusters; a text (``户``) is what their number counts and is
+        written after it (``12户``) in a rounded box unlike any numbered marker.
     popup_rows
         ``(Chinese label, property)`` pairs; empty values are left out of the popup.
     precision

@@ -88,7 +88,8 @@ MAPS: dict[str, MapSpec] = {
             "pairing", "帮扶结对图", "领导",
             "行政村按类别着色，连线至帮扶单位；弹窗列出帮扶单位、任务资金和驻村工作队队长单位；"
             "缺帮扶单位或工作队的贫困村突出显示。",
-            {"villages": None, "pairings": None, "work_teams": None, "units": None, "townships": None},
+            {"villages": None, "pairings": None, "work_teams": None, "units": None, "townships": None,
+             "unit_inputs": None},
             pairing_map, options=("unit", "year"),
         ),
         MapSpec(

@@ -132,7 +132,7 @@ def inspection_map(
         properties=props, label="order",
         feature_styles=[{"fillColor": team_color(t)} for t in households["team"]],
         popup_title="code", popup_rows=rows, tooltip="tip",
-        cluster=len(households) > 200, precision=5,
+        cluster="户" if len(households) > 200 else False, precision=5,
     ))
     villages = sampled_villages
     v_props = pd.DataFrame({

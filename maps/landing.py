@@ -16,8 +16,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.analysis.catalog import NEEDS
 from geo.crs import to_metric
 from geo.enums import POOR_VILLAGE_CATEGORIES, PVStatus, RoadSurface, VillageCategory
+from maps import charts
 from maps.base import DEMO_NOTE, demo_flag
 from maps.catalog import MapSpec
 
@@ -48,6 +50,25 @@ class KeyFigures:
     road_gaps: Mapping[str, Any] | None = None
     #: From the water analysis (:func:`water_gap_figures`).
     water_gaps: Mapping[str, Any] | None = None
+    #: The small charts' data (:func:`chart_figures`); a chart absent here says 无权查看或无数据.
+    charts: "ChartData" = field(default_factory=lambda: ChartData())
+
+
+@dataclass
+class ChartData:
+    """What the landing page's small charts draw (each None when the viewer may not read it)."""
+
+    #: (township, task funds [万元], inputs [万元]) from the inputs analysis.
+    funds_by_township: list[tuple[str, float | None, float | None]] | None = None
+    #: (unit, inputs as a share of the task [%]), lowest first, at most :data:`UNITS_SHOWN`.
+    inputs_by_unit: list[tuple[str, float | None]] | None = None
+    #: Units with a task, and those that met it.
+    units_with_task: int = 0
+    units_met: int = 0
+    #: (exit year, households exited that year) [households].
+    exits_by_year: list[tuple[str, float]] | None = None
+    #: (township, share of poor villages with unit and work team [%]) from the coverage analysis.
+    coverage_by_township: list[tuple[str, float | None]] | None = None
 
 
 def key_figures(
@@ -100,6 +121,89 @@ def key_figures(
 
 #: The analyses whose district tables fill landing cards (map names of :mod:`maps.catalog`).
 LANDING_ANALYSES = ("coverage", "roads", "water")
+#: Units drawn on the inputs-against-tasks chart (lowest shares first).
+UNITS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class AnalysisSource:
+    """An analysis the landing page runs that has no map of its own (inputs against tasks)."""
+
+    name: str
+    analysis: str
+    requires: tuple[str, ...]
+    source: str = "analysis"
+    layers: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: The inputs-against-tasks analysis, for the landing page's charts.
+INPUTS_SOURCE = AnalysisSource("inputs", "inputs", tuple(n for n in NEEDS["inputs"]))
+
+
+def chart_figures(figures: KeyFigures, tables: Mapping[str, Mapping[str, pd.DataFrame]], *,
+                  households: pd.DataFrame | None = None) -> KeyFigures:
+    """``figures`` with the small charts' data: from the inputs analysis' ``townships`` and
+    ``units`` tables, the coverage analysis' ``townships`` table and the households' exit
+    years (``status`` exited, ``status_year``); what the viewer may not read stays None."""
+    c = ChartData()
+    inputs = tables.get("inputs")
+    if inputs is not None:
+        towns = inputs["townships"]
+        c.funds_by_township = [(str(r.township_name), _num(r.task_funds_wan_yuan), _num(r.total_input_wan_yuan))
+                               for r in towns.itertuples() if isinstance(r.township_name, str)]
+        units = inputs["units"]
+        tasked = units[units["task_funds_wan_yuan"] > 0]
+        c.units_with_task = len(tasked)
+        c.units_met = int((tasked["total_input_wan_yuan"].fillna(0) >= tasked["task_funds_wan_yuan"]).sum())
+        lowest = tasked.sort_values("input_vs_task_pct", na_position="first").head(UNITS_SHOWN)
+        c.inputs_by_unit = [(str(r.unit_name), _num(r.input_vs_task_pct)) for r in lowest.itertuples()]
+    coverage = tables.get("coverage")
+    if coverage is not None:
+        c.coverage_by_township = [(str(r.township_name), _num(round(r.covered_pct, 1)) if pd.notna(r.covered_pct) else None)
+                                  for r in coverage["townships"].itertuples()]
+    if households is not None:
+        exited = households[(households["status"] == "exited") & households["status_year"].notna()]
+        counts = exited["status_year"].astype(int).value_counts().sort_index()
+        c.exits_by_year = [(f"{year}年", float(n)) for year, n in counts.items()]
+    figures.charts = c
+    return figures
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def charts_html(data: "ChartData") -> str:
+    """The landing page's four small charts (inline SVG, :mod:`maps.charts`), each in a card
+    titled in Chinese; a chart without data says so."""
+    e = html.escape
+    cards = []
+
+    def card(key: str, title: str, svg: str | None, note: str = "") -> None:
+        body = svg if svg else f'<p class="detail">{NOT_AVAILABLE}</p>'
+        cards.append(f'<figure class="chart-card" id="chart-{e(key)}"><figcaption>{e(title)}</figcaption>{body}'
+                     + (f'<p class="detail">{e(note)}</p>' if note else "") + "</figure>")
+
+    rows = data.funds_by_township
+    card("funds-by-township", "各乡镇帮扶任务与投入（万元）",
+         charts.paired_bars(rows, title="各乡镇帮扶任务与投入", names=("帮扶任务", "投入资金"), unit="万元",
+                            chart="funds-by-township") if rows else None,
+         "投入：附件2 投入资金共计（不含协调资金）")
+    units = data.inputs_by_unit
+    note = (f"{data.units_met}/{data.units_with_task} 个单位投入达到帮扶任务；图中为投入占比最低的 {len(units)} 个单位"
+            if units else "")
+    card("inputs-by-unit", "各帮扶单位投入/任务（%）",
+         charts.share_bars(units, title="各帮扶单位投入占帮扶任务的比例", chart="inputs-by-unit") if units else None,
+         note)
+    exits = data.exits_by_year
+    card("exits-by-year", "各年度脱贫户数",
+         charts.column_bars(exits, title="各年度脱贫户数", unit="户", chart="exits-by-year") if exits else None)
+    cover = data.coverage_by_township
+    card("coverage-by-township", "各乡镇贫困村帮扶覆盖率（%）",
+         charts.share_bars(cover, title="各乡镇贫困村单位和工作队齐全的比例", chart="coverage-by-township")
+         if cover else None, "覆盖：有帮扶单位且有驻村工作队")
+    return f'<div class="charts">{"".join(cards)}</div>'
+
 #: What the page says in a card whose analysis the viewer may not read (or that found no data).
 NOT_AVAILABLE = "无权查看或无数据"
 
@@ -247,10 +351,16 @@ main {{ padding: 16px 24px; max-width: 1100px; }}
 .maps li {{ margin: 8px 0; }} .maps a {{ font-size: 17px; }} .maps p {{ margin: 2px 0; color: #555; font-size: 13px; }}
 .who {{ color: #888; font-size: 13px; }} .maps p.headline {{ color: #8b1a1a; }}
 .work {{ margin: 0 0 12px; }} .work a {{ margin-right: 14px; font-size: 16px; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 12px; }}
+.chart-card {{ background: #fff; border-radius: 6px; padding: 10px 12px; margin: 0;
+  box-shadow: 0 1px 3px rgba(0,0,0,.15); }}
+.chart-card figcaption {{ color: #444; font-size: 14px; font-weight: 600; margin-bottom: 6px; }}
+.chart-card .detail {{ font-size: 12px; color: #555; margin: 4px 0 0; }}
 .demo {{ background: #fff4d6; border: 1px solid #e0b64a; padding: 8px 12px; border-radius: 4px; color: #6b4e00; }}
 </style></head>
 <body><header><h1>{e(district)} 村级帮扶地图</h1><p>帮扶结对、基础设施与光伏项目登记与分析</p>{nav}</header>
 <main>{work}{demo}<h2>主要指标</h2><div class="cards">{card_html}</div>
+<h2>图表</h2>{charts_html(figures.charts)}
 <h2>地图</h2><ul class="maps">{links}</ul>
 <p class="who">接口文档：<a href="/docs">/docs</a> · OGC API - Features（QGIS / GDAL）：<a href="/ogc">/ogc</a>
 · 图层 GeoJSON：<a href="/api/layers">/api/layers</a></p></main></body></html>"""
@@ -274,5 +384,6 @@ def plan_chooser_html(spec: MapSpec, plans: pd.DataFrame) -> str:
 <p><a href="/">返回首页</a></p></body></html>"""
 
 
-__all__ = ["DEMO_NOTE", "LANDING_ANALYSES", "KeyFigures", "analysis_figures", "coverage_figures", "key_figures",
+__all__ = ["DEMO_NOTE", "INPUTS_SOURCE", "LANDING_ANALYSES", "ChartData", "KeyFigures", "analysis_figures",
+           "chart_figures", "charts_html", "coverage_figures", "key_figures",
            "landing_html", "map_headlines", "plan_chooser_html", "road_gap_figures", "water_gap_figures"]

@@ -185,13 +185,17 @@ def households_overlay(households: gpd.GeoDataFrame, *, show: bool = False) -> m
         popup_title="code",
         popup_rows=[("状态", "status"), ("家庭人口", "members"), ("行政村", "village_name"),
                     ("自然村", "settlement_name")],
-        cluster=True, show=show, precision=5,
+        cluster="户", show=show, precision=5,
     )
 
 
 def households_legend() -> mb.LegendSection:
     return mb.LegendSection("农户状态（聚合显示）", tuple(
-        mb.LegendItem(s.label, c, "circle") for s, c in HOUSEHOLD_COLORS.items()))
+        mb.LegendItem(s.label, c, "circle") for s, c in HOUSEHOLD_COLORS.items()) + (CLUSTER_LEGEND,))
+
+
+#: How a cluster of households reads: a count of households, not a visit number.
+CLUSTER_LEGEND = mb.LegendItem("聚合：框中数字为该处农户数（如“12户”），放大后分开", "#ffffff", "square", border="#555555")
 
 
 def overview_map(

@@ -17,7 +17,7 @@ from geo.services import maps as data
 from geo.storage import Bind
 from maps import base as mb
 from maps import catalog
-from maps.landing import LANDING_ANALYSES, KeyFigures, analysis_figures, key_figures
+from maps.landing import INPUTS_SOURCE, LANDING_ANALYSES, KeyFigures, analysis_figures, chart_figures, key_figures
 
 
 def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = None,
@@ -78,6 +78,28 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     return spec, m
 
 
+def map_page(bind: Bind, name: str, *, render: Callable[[catalog.MapSpec, folium.Map], str],
+             page_key: tuple, **options: Any) -> str:
+    """The page of map ``name``: :func:`load_map` with ``options``, turned into HTML by
+    ``render``, kept per database state and ``page_key`` (what besides ``options`` shapes the
+    page: the caller's permissions and townships, print settings) so that a map viewed again
+    is served without being rebuilt. The inspection map is built on every view (its reads of
+    household heads' names are audited per view).
+
+    Raises
+    ------
+    As :func:`load_map`.
+    """
+    def build() -> str:
+        return render(*load_map(bind, name, **options))
+
+    if catalog.get_map(name).source == "inspection_plan":
+        return build()
+    shaping = tuple(sorted((k, repr(v)) for k, v in options.items()
+                           if k not in ("can_read", "can_see_names", "actor")))
+    return data.kept_page(bind, ("map", name, shaping, page_key), build)
+
+
 def _year(year: int | None, choices) -> tuple[int | None, str | None]:
     """The year a map shows and what the page says of it.
 
@@ -116,9 +138,12 @@ def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool]) -> Ke
     coverage, road-gap and water-gap cards when they may read those analyses' inputs (kept per
     database state)."""
     return data.landing_figures(bind, scope, can_read=can_read, summarize=_summarize,
-                                analyses={name: catalog.MAPS[name] for name in LANDING_ANALYSES})
+                                analyses={**{name: catalog.MAPS[name] for name in LANDING_ANALYSES},
+                                          "inputs": INPUTS_SOURCE})
 
 
-def _summarize(frames: dict[str, Any], districts: dict[str, Any]) -> KeyFigures:
+def _summarize(frames: dict[str, Any], tables: dict[str, Any]) -> KeyFigures:
+    households = frames.pop("households", None)
     figures = key_figures(**frames)
-    return analysis_figures(figures, districts)
+    figures = analysis_figures(figures, {name: t["district"] for name, t in tables.items() if name != "inputs"})
+    return chart_figures(figures, tables, households=households)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.inputs import inputs_against_tasks
 from geo.enums import POOR_VILLAGE_CATEGORIES, UnitKind, UnitLevel, VillageCategory
 from geo.errors import NotFound
 from maps import base as mb
@@ -76,6 +77,7 @@ def pairing_map(
     work_teams: pd.DataFrame,
     units: gpd.GeoDataFrame,
     townships: gpd.GeoDataFrame | None = None,
+    unit_inputs: pd.DataFrame | None = None,
     unit: str | int | None = None,
     year: int | None = None,
     township: str | None = None,
@@ -97,6 +99,9 @@ def pairing_map(
         ``units`` layer: ``name``, ``kind``, ``level``, office point (may be empty).
     townships
         Township areas, drawn as outlines (optional).
+    unit_inputs
+        ``unit_inputs`` layer (附件2 figures; absent for a role that may not read it): each
+        unit's input beside its task funds in the popups and the panel.
     unit
         Show only the villages this unit is paired with or leads the work team of
         (name or id); popups still list every unit of those villages.
@@ -142,10 +147,12 @@ def pairing_map(
     if town_layer is not None:
         m.add_child(town_layer)
 
-    village_props, gaps = _village_properties(shown, pairings, work_teams, unit_names)
+    given = _inputs(pairings, unit_inputs, villages, units, year)
+    village_props, gaps = _village_properties(shown, pairings, work_teams, unit_names, given)
     links, unit_points, unit_props, unit_far = _unit_links(
         shown, pairings, work_teams, units, focus_unit=focus_unit,
         margin_km=office_margin_km, townships=townships)
+    unit_props = _unit_inputs(unit_props, given)
 
     # Every unit's office lies in the city: drawn by default they pile up there. The panel
     # lists them; the markers and lines appear for the unit chosen (here or in the panel).
@@ -163,7 +170,8 @@ def pairing_map(
         feature_styles=[{"iconClass": "atlas-far"} if far else None for far in unit_far],
         popup_title="name",
         popup_rows=[("单位类型", "kind"), ("层级", "level"), ("位置", "where"),
-                    ("帮扶村", "villages"), ("任务资金合计", "funds"), ("工作队队长单位", "leads")],
+                    ("帮扶村", "villages"), ("任务资金合计", "funds"), ("投入资金（附件2）", "input"),
+                    ("包保干部", "cadres"), ("人均入户次数", "visits"), ("工作队队长单位", "leads")],
         tooltip="name", show=focused, names=mb.Names("name", min_zoom=12),
     ))
     m.add_child(mb.overlay(
@@ -175,11 +183,11 @@ def pairing_map(
         popup_title="name",
         popup_rows=[("乡镇", "township_name"), ("类别", "category"), ("户数", "households"),
                     ("建档立卡贫困户", "registered_poor_households"), ("帮扶单位", "units"),
-                    ("任务资金合计", "funds"), ("工作队队长单位", "leader")],
+                    ("任务资金合计", "funds"), ("投入资金（附件2）", "input"), ("工作队队长单位", "leader")],
         tooltip="name", search="name", names=mb.Names("name", rank="_rank", always_from_rank=NAME_RANKS["gap"]),
     ))
     m.add_child(mb.Panel(pairing_panel(village_props, pairings, work_teams, units, unit_far=dict(
-        zip(unit_props["id"], unit_far)), year=year, focus_unit=focus_unit)))
+        zip(unit_props["id"], unit_far)), year=year, focus_unit=focus_unit, inputs=given)))
 
     legend = mb.Legend("图例", demo_note=mb.demo_flag(villages, units, townships, pairings))
     legend.sections.append(village_category_legend())
@@ -204,16 +212,18 @@ def pairing_map(
 
 def pairing_panel(village_props: pd.DataFrame, pairings: pd.DataFrame, work_teams: pd.DataFrame,
                   units: pd.DataFrame, *, unit_far: dict[int, bool], year: int | None,
-                  focus_unit: int | None = None) -> dict[str, Any]:
+                  focus_unit: int | None = None, inputs: "Inputs | None" = None) -> dict[str, Any]:
     """The side panel of the pairing map: per township, each village with its pairing units
     (task funds) and work-team leader unit, poor villages lacking a unit or a team first;
     and every unit with its villages, those whose office lies outside the district marked.
 
     ``village_props`` are the village overlay's properties (``id``, ``name``, ``category``
     label, ``township_name``, ``funds``, ``_warn``); ``pairings`` and ``work_teams`` those of
-    ``year``; ``unit_far`` tells, per unit id, whether its office lies outside the district.
+    ``year``; ``unit_far`` tells, per unit id, whether its office lies outside the district;
+    ``inputs`` (:func:`_inputs`) adds each unit's 附件2 input beside its task funds.
     Every value is plain text: the page puts it in text nodes.
     """
+    inputs = inputs or Inputs()
     names = dict(zip(units["id"], units["name"]))
     shown = set(village_props["id"])
     pair_rows = pairings[pairings["village_id"].isin(shown)]
@@ -226,7 +236,8 @@ def pairing_panel(village_props: pd.DataFrame, pairings: pd.DataFrame, work_team
         amount = getattr(r, "task_funds_wan_yuan", None)
         has_amount = amount is not None and not pd.isna(amount)
         by_village[int(r.village_id)].append({"id": int(r.unit_id), "name": names.get(r.unit_id, f"单位#{r.unit_id}"),
-                                              "funds": _funds_text(amount) if has_amount else None})
+                                              "funds": _funds_text(amount) if has_amount else None,
+                                              "input": inputs.pairs.get((int(r.unit_id), int(r.village_id)))})
         unit_villages[int(r.unit_id)].append(int(r.village_id))
         unit_funds[int(r.unit_id)] += float(amount) if has_amount else 0.0
     leaders: dict[int, dict[str, Any]] = {}
@@ -241,7 +252,8 @@ def pairing_panel(village_props: pd.DataFrame, pairings: pd.DataFrame, work_team
         town = v["township_name"] if isinstance(v["township_name"], str) else "未注明乡镇"
         towns[town].append({
             "id": int(v["id"]), "name": str(v["name"]), "category": v["category"], "warn": warn,
-            "units": by_village.get(int(v["id"]), []), "leader": leaders.get(int(v["id"])), "funds": v["funds"]})
+            "units": by_village.get(int(v["id"]), []), "leader": leaders.get(int(v["id"])), "funds": v["funds"],
+            "input": v["input"]})
     townships = []
     for town, rows in towns.items():
         rows.sort(key=lambda r: (not r["warn"], r["name"]))
@@ -249,7 +261,8 @@ def pairing_panel(village_props: pd.DataFrame, pairings: pd.DataFrame, work_team
     townships.sort(key=lambda t: (-t["gaps"], t["name"]))
     unit_list = [{"id": u, "name": names.get(u, f"单位#{u}"), "far": bool(unit_far.get(u, False)),
                   "villages": unit_villages.get(u, []), "leads": unit_leads.get(u, []),
-                  "funds": _funds_text(unit_funds[u]) if unit_funds.get(u) else None}
+                  "funds": _funds_text(unit_funds[u]) if unit_funds.get(u) else None,
+                  "input": inputs.units.get(u, {}).get("input")}
                  for u in sorted(set(unit_villages) | set(unit_leads), key=lambda u: str(names.get(u, u)))]
     gaps = [r for t in townships for r in t["villages"] if r["warn"]]
     return {"title": f"帮扶结对一览（{year}年）" if year else "帮扶结对一览", "townships": townships,
@@ -288,18 +301,77 @@ def _funds_text(value: float) -> str:
     return mb.fmt_number(round(float(value), 2), "万元", decimals=2) or "0 万元"
 
 
+class Inputs:
+    """Each unit's 附件2 input against its task funds, as text for popups and the panel:
+    per (unit, village), per unit (input, cadres, visits) and per village (the sum)."""
+
+    def __init__(self, pairs: dict | None = None, units: dict | None = None, villages: dict | None = None):
+        self.pairs: dict[tuple[int, int], str] = pairs or {}
+        self.units: dict[int, dict[str, str | None]] = units or {}
+        self.villages: dict[int, str] = villages or {}
+
+
+def _input_text(given: float | None, share: float | None) -> str | None:
+    """``1.73 万元，为任务的 86.5%``; None when the unit reported no 附件2 figures."""
+    if given is None or pd.isna(given):
+        return None
+    text = _funds_text(given)
+    return text + (f"，为任务的 {float(share):g}%" if share is not None and not pd.isna(share) else "")
+
+
+def _inputs(pairings: pd.DataFrame, unit_inputs: pd.DataFrame | None, villages: pd.DataFrame,
+            units: pd.DataFrame, year: int | None) -> Inputs:
+    """The inputs-against-tasks analysis (:func:`geo.analysis.inputs.inputs_against_tasks`) of
+    ``year`` as popup and panel text; empty when the 附件2 rows are not readable."""
+    if unit_inputs is None or year is None or not {"unit_id", "village_id", "year"} <= set(unit_inputs):
+        return Inputs()
+    result = inputs_against_tasks(pairings, unit_inputs, villages, units=units, year=year)
+    pairs = {(int(r.unit_id), int(r.village_id)): _input_text(r.total_input_wan_yuan, r.input_vs_task_pct)
+             for r in result.tables["pairs"].itertuples()}
+    by_unit = {}
+    for r in result.tables["units"].itertuples():
+        cadres = None if pd.isna(r.cadres_total) else (
+            f"{int(r.cadres_total)} 人（处级 {_int(r.cadres_division)}、科级 {_int(r.cadres_section)}、"
+            f"一般 {_int(r.cadres_general)}）")
+        by_unit[int(r.unit_id)] = {"input": _input_text(r.total_input_wan_yuan, r.input_vs_task_pct),
+                                   "cadres": cadres,
+                                   "visits": None if pd.isna(r.visits_per_cadre) else f"{r.visits_per_cadre:g} 次"}
+    frame = result.tables["pairs"]
+    summed = frame.groupby("village_id")["total_input_wan_yuan"].sum(min_count=1)
+    tasks = frame.groupby("village_id")["task_funds_wan_yuan"].sum(min_count=1)
+    share = (summed / tasks * 100).round(1).where(tasks > 0)
+    return Inputs(pairs={k: v for k, v in pairs.items() if v}, units=by_unit,
+                  villages={int(v): t for v, t in ((v, _input_text(summed[v], share.get(v))) for v in summed.index) if t})
+
+
+def _int(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else str(int(value))
+
+
+def _unit_inputs(props: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """The unit overlay's properties with its 附件2 input, cadres and visits."""
+    out = props.copy()
+    for key in ("input", "cadres", "visits"):
+        out[key] = [inputs.units.get(int(u), {}).get(key) for u in out["id"]]
+    return out
+
+
 def _village_properties(villages: gpd.GeoDataFrame, pairings: pd.DataFrame,
-                        work_teams: pd.DataFrame, unit_names: dict) -> tuple[pd.DataFrame, list[bool]]:
+                        work_teams: pd.DataFrame, unit_names: dict,
+                        inputs: Inputs | None = None) -> tuple[pd.DataFrame, list[bool]]:
+    inputs = inputs or Inputs()
     by_village: dict[int, list[str]] = defaultdict(list)
     funds: dict[int, float] = defaultdict(float)
     for row in pairings.sort_values(["village_id", "seq"] if "seq" in pairings else ["village_id"]).itertuples():
         name = unit_names.get(row.unit_id, f"单位#{row.unit_id}")
         amount = getattr(row, "task_funds_wan_yuan", None)
+        given = inputs.pairs.get((int(row.unit_id), int(row.village_id)))
         if amount is not None and not pd.isna(amount):
             funds[row.village_id] += float(amount)
-            by_village[row.village_id].append(f"{name}（{_funds_text(amount)}）")
+            by_village[row.village_id].append(f"{name}（任务 {_funds_text(amount)}；投入 {given}）" if given
+                                              else f"{name}（{_funds_text(amount)}）")
         else:
-            by_village[row.village_id].append(name)
+            by_village[row.village_id].append(f"{name}（投入 {given}）" if given else name)
     leaders = {r.village_id: unit_names.get(r.leader_unit_id) for r in work_teams.itertuples()
                if r.leader_unit_id is not None and not pd.isna(r.leader_unit_id)}
     has_team = set(work_teams["village_id"])
@@ -322,12 +394,13 @@ def _village_properties(villages: gpd.GeoDataFrame, pairings: pd.DataFrame,
             "registered_poor_households": mb.fmt_number(getattr(v, "registered_poor_households", None), "户"),
             "units": by_village.get(v.id, []),
             "funds": _funds_text(funds[v.id]) if v.id in funds else None,
+            "input": inputs.villages.get(int(v.id)),
             "leader": leaders.get(v.id) or ("无驻村工作队" if v.id not in has_team else None),
             "_warn": warn or None,
         })
     return pd.DataFrame(rows, index=villages.index, columns=[
         "id", "name", "_rank", "township_name", "category", "households", "registered_poor_households", "units",
-        "funds", "leader", "_warn"]), gaps
+        "funds", "input", "leader", "_warn"]), gaps
 
 
 def _extent(villages: gpd.GeoDataFrame, townships: gpd.GeoDataFrame | None, margin_km: float):

@@ -214,7 +214,8 @@ def _pairing_table(m: folium.Map) -> str:
     for town in spec["townships"]:
         rows.append(f'<tr class="town"><td colspan="6">{e(town["name"])}（{len(town["villages"])} 个村）</td></tr>')
         for v in town["villages"]:
-            units = "；".join(u["name"] + (f"（{u['funds']}）" if u.get("funds") else "") for u in v["units"])
+            units = "；".join(u["name"] + (f"（{u['funds']}" + (f"，投入 {u['input']}" if u.get("input") else "") + "）"
+                                          if u.get("funds") else "") for u in v["units"])
             leader = v["leader"]["name"] if v.get("leader") else "无驻村工作队"
             rows.append(f'<tr class="{"gap" if v["warn"] else ""}"><td>{e(town["name"])}</td><td>{e(v["name"])}</td>'
                         f'<td>{e(str(v["category"] or ""))}</td><td>{e(units or "无帮扶单位")}</td>'

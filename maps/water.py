@@ -112,10 +112,10 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
             popup_title="code",
             popup_rows=[("农户类别", "status"), ("家庭人口", "members"), ("行政村", "village_name"),
                         ("距正常供水点", "distance")],
-            cluster=True, show=False, precision=5,
+            cluster="户", show=False, precision=5,
         ))
         legend.sections.append(mb.LegendSection("农户", (
-            mb.LegendItem("超出取水距离的农户（默认隐藏，聚合显示）", BEYOND_COLOR, "circle", size_px=8),)))
+            mb.LegendItem("超出取水距离的农户（默认隐藏，聚合显示为“N户”）", BEYOND_COLOR, "circle", size_px=8),)))
     settlements = result.tables["settlements"]
     m.add_child(mb.overlay(
         settlements, key="settlements", name="自然村（取水距离）", kind="circle",

@@ -211,5 +211,19 @@ def priority(
           cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)
 
 
+@analyze_app.command("inputs")
+def inputs(
+    db: DbOption = None,
+    township: TownshipOption = None,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    table: TableOption = None,
+    year: Annotated[int | None, typer.Option(help="Year (default: the latest year with pairings or inputs).")] = None,
+) -> None:
+    """Inputs against tasks: each unit's 附件2 figures (funds, cadres by rank, visits, projects) beside its
+    task funds (附件1), per village, unit, township and district."""
+    _emit("inputs", township, fmt, output, table, db, year=year)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(analyze_app, name="analyze")

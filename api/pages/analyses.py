@@ -49,7 +49,7 @@ CHOICES = {"road": "道路", "water": "饮水", "pv": "光伏", "settlements": "
            True: "是", False: "否"}
 #: The map of each analysis (priority: of its project kind).
 MAPS = {"coverage": "/maps/coverage", "roads": "/maps/roads", "water": "/maps/water", "exit": "/maps/overview",
-        "road": "/maps/roads", "pv": "/maps/pv"}
+        "road": "/maps/roads", "pv": "/maps/pv", "inputs": "/maps/pairing"}
 DOWNLOADS = (("xlsx", "全部表格 XLSX"), ("csv", "主表 CSV"), ("geojson", "GeoJSON"))
 
 

@@ -2,8 +2,9 @@
 
 Every map gets its own route, so a dependency (a role check) can be attached per map:
 ``maps_router(dependencies={"inspection": [Depends(require_role("inspector"))]})``.
-Handlers call :func:`maps.pages.load_map` (data from :mod:`geo.services.maps`, built by the
-builders in ``maps/``), as ``atlas map`` does; no SQL here.
+Handlers call :func:`maps.pages.map_page` (:func:`maps.pages.load_map`, as ``atlas map`` does:
+data from :mod:`geo.services.maps`, built by the builders in ``maps/``; the page kept per
+database state); no SQL here.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from maps import catalog
 from maps.assets import SERVABLE, SERVED_PREFIX, AssetError, asset_file
 from maps.base import BASES, render_map
 from maps.landing import landing_html, map_headlines, plan_chooser_html
-from maps.pages import landing_figures, load_map
+from maps.pages import landing_figures, map_page
 from maps.printing import layout, print_page
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
@@ -151,17 +152,21 @@ def _map_handler(name: str):
             return HTMLResponse(plan_chooser_html(spec, plans))
         requested = registry.resolve_township(engine, township) if township else None
         scope = user.township_filter(requested)
-        spec_, m = load_map(engine, name, township=township if requested is not None else scope,
-                            tianditu_key=settings.tianditu_key, whole_district=user.township_ids is None,
-                            can_read=user.can_read_layer,
-                            can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees),
-                            actor=user.actor, choices_scope=user.township_filter(None), selectors=paper is None,
-                            **options)
-        if paper is not None:
-            return HTMLResponse(print_page(m, sheet=layout(paper, landscape=landscape), title=spec_.title,
-                                           assets="served", year_note=getattr(m, "atlas_year_note", None),
-                                           township=getattr(m, "atlas_township", None)))
-        return HTMLResponse(render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图"))
+
+        def render(spec_, m) -> str:
+            if paper is not None:
+                return print_page(m, sheet=layout(paper, landscape=landscape), title=spec_.title, assets="served",
+                                  year_note=getattr(m, "atlas_year_note", None),
+                                  township=getattr(m, "atlas_township", None))
+            return render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图")
+
+        return HTMLResponse(map_page(
+            engine, name, render=render,
+            page_key=(tuple(sorted(map(str, user.permissions))), paper, bool(landscape)),
+            township=township if requested is not None else scope, tianditu_key=settings.tianditu_key,
+            whole_district=user.township_ids is None, can_read=user.can_read_layer,
+            can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor,
+            choices_scope=user.township_filter(None), selectors=paper is None, **options))
 
     if "candidates" in spec.options:
         def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from geo.analysis import coverage, exit_standards, priority, roads, water
+from geo.analysis import coverage, exit_standards, inputs, priority, roads, water
 from geo.analysis.coverage import analyze_coverage
 from geo.analysis.exit_standards import exit_scorecard
+from geo.analysis.inputs import inputs_against_tasks
 from geo.analysis.priority import prioritize
 from geo.analysis.result import AnalysisResult
 from geo.analysis.roads import analyze_roads
@@ -29,15 +30,17 @@ NEEDS: dict[str, tuple[str, ...]] = {
              "water_facility_villages"),
     "priority": ("townships", "villages", "settlements", "households", "roads", "water_facilities",
                  "water_facility_villages", "pv_projects", "pv_project_households", "projects"),
+    "inputs": ("townships", "villages", "units", "pairings", "unit_inputs", "projects"),
 }
 ANALYSES = tuple(NEEDS)
 TITLES = {"coverage": "帮扶覆盖分析", "roads": "道路通达分析", "water": "饮水安全分析", "exit": "贫困村退出标准核查",
-          "priority": "项目优先排序"}
+          "priority": "项目优先排序", "inputs": "帮扶投入与任务对照"}
 #: Every table each analysis can return (some only with some options: the roads band, the
 #: priority budget); a result holds a subset.
 TABLES: dict[str, tuple[str, ...]] = {
     "coverage": tuple(coverage.TABLES), "roads": tuple(roads.TABLES), "water": tuple(water.TABLES),
     "exit": tuple(exit_standards.TABLES), "priority": tuple(priority.TABLES),
+    "inputs": tuple(inputs.TABLES),
 }
 
 
@@ -77,6 +80,8 @@ def analyze(frames: Mapping[str, pd.DataFrame], analysis: str, **options: Any) -
             roads=f.get("roads"), facilities=f.get("water_facilities"),
             facility_links=f.get("water_facility_villages"), pv_projects=f.get("pv_projects"),
             pv_households=f.get("pv_project_households"), projects=f.get("projects"), **o),
+        "inputs": lambda f, **o: inputs_against_tasks(f["pairings"], f["unit_inputs"], f["villages"],
+                                                      units=f.get("units"), projects=f.get("projects"), **o),
     }
     if analysis not in runners:
         raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")

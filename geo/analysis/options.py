@@ -89,6 +89,7 @@ def _priority(*, kind: str = "road", budget_wan_yuan: float | None = None, rank:
 
 _BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "coverage": _coverage, "roads": _roads, "water": _water, "exit": _exit, "priority": _priority,
+    "inputs": lambda **given: given,
 }
 
 

@@ -64,7 +64,19 @@ def _threshold_value(value: Any) -> Any:
     return shown_places(value, None)
 
 
-def readable(result: AnalysisResult, table: str | None = None, *, view: bool = False) -> pd.DataFrame:
+#: The Chinese header of a database id column ends so (村ID, 单位ID); numbers the analysis
+#: gives its own rows (连接线编号) are not ids.
+DATABASE_ID_SUFFIX = "ID"
+
+
+def is_database_id(result: AnalysisResult, column: str) -> bool:
+    """Whether ``column`` holds registry ids (its header 村ID, 单位ID ...), which people never read:
+    every such column sits beside the name (or code) of what it points at."""
+    return result.labels.get(column, "").endswith(DATABASE_ID_SUFFIX)
+
+
+def readable(result: AnalysisResult, table: str | None = None, *, view: bool = False,
+             ids: bool = True) -> pd.DataFrame:
     """A table ready for people: Chinese headers, labelled codes, rounded numbers, 是/否, and
     point geometry as longitude/latitude columns (other geometry is left to GeoJSON).
 
@@ -72,6 +84,9 @@ def readable(result: AnalysisResult, table: str | None = None, *, view: bool = F
     ----------
     view
         Only the columns of the table's terminal view.
+    ids
+        Keep the registry id columns (:func:`is_database_id`); files for people leave them out
+        and name villages, units and cadres instead.
     """
     name = table or result.primary
     _check_table(result, name)
@@ -79,6 +94,8 @@ def readable(result: AnalysisResult, table: str | None = None, *, view: bool = F
     columns = [c for c in frame.columns if not isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
     if view and name in result.views:
         columns = [c for c in result.views[name] if c in frame.columns]
+    if not ids:
+        columns = [c for c in columns if not is_database_id(result, c)]
     out = pd.DataFrame(index=frame.index)
     for column in columns:
         labels = result.values.get(column)
@@ -206,7 +223,8 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def to_xlsx(result: AnalysisResult, *, table: str | None = None) -> bytes:
-    """Every table (or one) on its own sheet, plus a 说明 sheet with CRS, thresholds and notes."""
+    """Every table (or one) on its own sheet, plus a 说明 sheet with CRS, thresholds and notes;
+    villages, units and cadres by name, never by registry id."""
     buffer = io.BytesIO()
     used: set[str] = set()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -219,7 +237,7 @@ def to_xlsx(result: AnalysisResult, *, table: str | None = None) -> bytes:
         xlsx_safe_frame(pd.DataFrame(about, columns=["项目", "值", "依据"])).to_excel(
             writer, sheet_name=_sheet_name("说明", used), index=False)
         for name in _tables(result, table):
-            xlsx_safe_frame(readable(result, name)).to_excel(
+            xlsx_safe_frame(readable(result, name, ids=False)).to_excel(
                 writer, sheet_name=_sheet_name(xlsx_text(result.titles.get(name, name)), used), index=False)
     return buffer.getvalue()
 

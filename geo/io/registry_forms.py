@@ -287,7 +287,7 @@ def parse_unit_input_form(rows: Sequence[Sequence[Any]], *, sheet: str, source: 
         if value is not None:
             record[name] = value
     other = re.search(r"3\s*[、.]\s*其他\s*(.*?)\s*。", text)
-    tail = re.search(r"其他帮扶情况\s+(.+)$", text, flags=re.S)
+    tail = re.search(r"其他帮扶情况\s+(.+?)\s*(?:填报说明|$)", text, flags=re.S)
     texts = [t.group(1).strip() for t in (other, tail) if t and t.group(1).strip()]
     texts = [t for t in texts if not t.startswith("填报说明")]
     if texts:
@@ -486,6 +486,11 @@ def parse_funds_table(rows: Sequence[Sequence[Any]], *, source: str, year: int |
     year = _require_year(year if year is not None else year_from(rows, source), source)
     joined = " ".join(_compact(c) for row in rows[:6] for c in row if not _blank(c))
     mode = "coordinated" if ("协调项目" in joined or "附件4" in joined) else "self_raised"
+    if _find_row(rows, "项目帮扶") is None and _find_row(rows, "送温暖") is not None:
+        out = FormFrame("projects", pd.DataFrame(), [], [])  # 项目二 on a sheet of its own
+        out.notes.append(f"{source}: the 送温暖 table (项目二) has no projects and is not imported; enter its "
+                         "figures on the 附件2 form (unit_inputs)")
+        return out
     start, col = _table_columns(
         rows, form="附件3/4", source=source, needles=("帮扶村名称", "款物折合"), depth=3, merged=merged,
         first_row=first_row, required=("unit", "village", "infra_funds", "breeding_funds", "planting_funds"),

@@ -31,7 +31,10 @@ from geo.storage import Bind
 T = TypeVar("T")
 
 #: Layers whose figures the landing page shows (each when the caller may read it).
-LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads")
+LANDING_LAYERS = ("villages", "townships", "units", "pairings", "work_teams", "pv_projects", "roads", "households")
+#: The columns read of a landing layer (default: all non-personal ones): households only for
+#: the exits-by-year chart.
+LANDING_COLUMNS = {"households": ["status", "status_year"]}
 
 #: The PV map's siting candidates: how many by default, and at most.
 MAP_CANDIDATES = 10
@@ -48,6 +51,9 @@ MAX_MAP_CELLS = 250_000
 #: and the options, so that a write is never followed by an old answer.
 _SITING_RUNS: BoundedCache[SitingResult] = BoundedCache(16)
 _LANDING_FIGURES: BoundedCache[Any] = BoundedCache(32)
+#: Served map pages (their HTML), keyed likewise by the map and every option and permission
+#: that shapes it; the inspection map (audited reads of names) is never kept.
+_PAGES: BoundedCache[Any] = BoundedCache(64)
 
 #: Frame names of the map builders that are not registry layer names, and the layer whose
 #: read permission they need.
@@ -145,21 +151,29 @@ def map_siting(bind: Bind, township, *, candidates: int | None = None, cell_size
 def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool], analyses: Mapping[str, MapSource],
                     summarize: Callable[[dict[str, Any], dict[str, pd.DataFrame]], T]) -> T:
     """The landing page's figures for the caller's townships and readable layers: the
-    :data:`LANDING_LAYERS` frames, and the district table of each analysis in ``analyses``
-    (map entries: coverage, roads, water) whose inputs they may read, through ``summarize``;
-    kept per database state (the analyses take a second or two)."""
+    :data:`LANDING_LAYERS` frames, and the tables of each analysis in ``analyses`` (coverage,
+    roads, water, inputs) whose inputs they may read, through ``summarize``; kept per database
+    state (the analyses take a second or two)."""
     readable = tuple(layer for layer in LANDING_LAYERS if can_read(layer))
     allowed = tuple(name for name, spec in analyses.items() if all(can_read(layer) for layer in spec.requires))
 
     def compute() -> T:
-        frames = {layer: storage.read_layer(bind, layer, township=scope) for layer in readable}
-        districts = {name: analyze(_analysis_frames(bind, analyses[name], scope), analyses[name].analysis)
-                     .tables["district"] for name in allowed}
-        return summarize(frames, districts)
+        frames = {layer: storage.read_layer(bind, layer, township=scope, columns=LANDING_COLUMNS.get(layer))
+                  for layer in readable}
+        tables = {name: analyze(_analysis_frames(bind, analyses[name], scope), analyses[name].analysis).tables
+                  for name in allowed}
+        return summarize(frames, tables)
 
     key = (*storage.state_key(bind), repr(scope), readable, allowed,
            f"{summarize.__module__}.{summarize.__qualname__}")
     return _LANDING_FIGURES.get_or_compute(key, compute)
+
+
+def kept_page(bind: Bind, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` (a map built and rendered), kept for the database's current state and
+    ``key`` (the map's name, options, the caller's townships and permissions): a map viewed
+    again is not rebuilt until the registry changes (:func:`geo.storage.state_key`)."""
+    return _PAGES.get_or_compute((*storage.state_key(bind), *key), compute)
 
 
 @dataclasses.dataclass(frozen=True)

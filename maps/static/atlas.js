@@ -221,7 +221,7 @@
       if (!this.atlasBuilt[crs]) {
         var layers = buildLayers(this.atlasSpec, crs);
         var group = this.atlasSpec.cluster
-          ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 })
+          ? L.markerClusterGroup(clusterOptions(this.atlasSpec))
           : L.featureGroup();
         if (this.atlasSpec.cluster) group.addLayers(layers);
         else layers.forEach(function (l) { group.addLayer(l); });
@@ -249,9 +249,9 @@
   atlas.overlay = function (map, spec) {
     if (spec.names && !map._atlas.declutterHooked) {
       map._atlas.declutterHooked = true;
-      var run = function () { atlas.declutter(map); };
+      var run = function () { atlas.scheduleDeclutter(map); };
       map.on("zoomend moveend overlayadd overlayremove resize", run);
-      map.whenReady(function () { setTimeout(run, 0); });
+      map.whenReady(run);
     }
     return new atlas.Overlay(map, spec);
   };
@@ -264,6 +264,26 @@
    * but still push lower ranks away. */
   var SIDES = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
 
+  /* Leaflet's tooltip CSS adds a 6 px margin on the side of the point (for its arrow). */
+  var MARGIN = 6;
+  var SIDE_CLASSES = ["leaflet-tooltip-right", "leaflet-tooltip-left", "leaflet-tooltip-top",
+                      "leaflet-tooltip-bottom", "leaflet-tooltip-center"];
+
+  /* Where a label of size w x h sits on ``side`` of the point ``a`` (container pixels), as
+   * Leaflet's Tooltip._setPosition puts it: ``pos`` is the element's position before the CSS
+   * margin, ``box`` the rectangle it covers. */
+  function labelAt(a, w, h, side) {
+    var off = SIDES[side] || [0, 0], x, y, mx = 0, my = 0;
+    if (side === "right") { x = a.x + off[0]; y = a.y - h / 2; mx = MARGIN; }
+    else if (side === "left") { x = a.x - w + off[0]; y = a.y - h / 2; mx = -MARGIN; }
+    else if (side === "top") { x = a.x - w / 2; y = a.y - h + off[1]; my = -MARGIN; }
+    else if (side === "bottom") { x = a.x - w / 2; y = a.y + off[1]; my = MARGIN; }
+    else { x = a.x - w / 2; y = a.y - h / 2; }
+    return { pos: L.point(x, y), box: { left: x + mx, top: y + my, right: x + mx + w, bottom: y + my + h } };
+  }
+
+  /* Declutter in two passes, so that the browser lays the page out once, not once per label
+   * and side: read every label's size, place them all in memory, then write the positions. */
   atlas.declutter = function (map) {
     var zoom = map.getZoom();
     var labels = [];
@@ -280,6 +300,13 @@
           center: names.placement === "center" });
       });
     });
+    // Read: sizes (one layout for all) and anchor points (arithmetic, no layout).
+    labels.forEach(function (label) {
+      label.w = label.node.offsetWidth;
+      label.h = label.node.offsetHeight;
+      var extra = label.tip._getAnchor ? label.tip._getAnchor() : L.point(0, 0);  // a marker icon's tooltipAnchor
+      label.anchor = map.latLngToLayerPoint(label.tip.getLatLng()).add(extra);
+    });
     labels.sort(function (a, b) { return b.rank - a.rank; });
     var kept = [];
     function clashes(r) {
@@ -287,29 +314,45 @@
         return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom && r.bottom > k.top;
       });
     }
-    function place(label, side) {
-      label.tip.options.direction = side;
-      label.tip.options.offset = SIDES[side];
-      label.tip.update();
-      return label.node.getBoundingClientRect();
-    }
     labels.forEach(function (label) {
-      label.node.style.visibility = "";
-      if (zoom < label.minZoom) { label.node.style.visibility = "hidden"; return; }
+      label.visible = true;
+      label.side = label.center ? "center" : "right";
+      if (zoom < label.minZoom) { label.visible = false; return; }
       if (label.center) {
-        var box = label.node.getBoundingClientRect();
-        if (clashes(box) && !label.always) label.node.style.visibility = "hidden"; else kept.push(box);
+        var box = labelAt(label.anchor, label.w, label.h, "center").box;
+        if (clashes(box) && !label.always) label.visible = false; else kept.push(box);
         return;
       }
       // Beside the point: right, else left, above or below; hidden when every side is taken.
       var sides = ["right", "left", "top", "bottom"];
       for (var i = 0; i < sides.length; i++) {
-        var r = place(label, sides[i]);
-        if (!clashes(r)) { kept.push(r); return; }
+        var r = labelAt(label.anchor, label.w, label.h, sides[i]).box;
+        if (!clashes(r)) { kept.push(r); label.side = sides[i]; return; }
       }
-      place(label, "right");
-      if (label.always) kept.push(label.node.getBoundingClientRect());
-      else label.node.style.visibility = "hidden";
+      if (label.always) kept.push(labelAt(label.anchor, label.w, label.h, "right").box);
+      else label.visible = false;
+    });
+    // Write: sides, positions and visibility, with no read in between.
+    labels.forEach(function (label) {
+      label.node.style.visibility = label.visible ? "" : "hidden";
+      if (label.center) return;
+      if (label.tip.options.direction !== label.side || !label.node.classList.contains("leaflet-tooltip-" + label.side)) {
+        label.tip.options.direction = label.side;
+        label.tip.options.offset = SIDES[label.side];
+        SIDE_CLASSES.forEach(function (c) { label.node.classList.remove(c); });
+        label.node.classList.add("leaflet-tooltip-" + label.side);
+      }
+      L.DomUtil.setPosition(label.node, labelAt(label.anchor, label.w, label.h, label.side).pos);
+    });
+  };
+
+  /* One declutter per animation frame, however many events ask for it (a page adding ten
+   * overlays, a move and a zoom at once). */
+  atlas.scheduleDeclutter = function (map) {
+    if (map._atlas.declutterFrame) return;
+    map._atlas.declutterFrame = L.Util.requestAnimFrame(function () {
+      map._atlas.declutterFrame = null;
+      atlas.declutter(map);
     });
   };
 
@@ -416,6 +459,26 @@
     return control;
   };
 
+  /* Marker-cluster options: a cluster of counted things (spec.clusterUnit: 户) shows "12户" in a
+   * rounded box, so that its number reads as a count and never as a visiting order. */
+  function clusterOptions(spec) {
+    var options = { chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50 };
+    if (spec.clusterUnit) {
+      options.iconCreateFunction = function (cluster) {
+        var n = cluster.getChildCount();
+        var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+        var box = el("div", "atlas-count");
+        box.appendChild(el("span", "", n + spec.clusterUnit));
+        box.title = "聚合 " + n + " " + spec.clusterUnit + "，放大查看";
+        var width = 20 + 8 * String(n).length + 14;
+        return L.divIcon({ html: box, className: "marker-cluster marker-cluster-" + size + " atlas-count-cluster",
+                           iconSize: L.point(width, 26) });
+      };
+    }
+    return options;
+  }
+  atlas.clusterOptions = clusterOptions;
+
   /* ------------------------------------------------------------------ side panel */
 
   /* The pairing map's panel: per township, each village with its units; every unit with its
@@ -486,12 +549,18 @@
         head.appendChild(villageButton(v));
         head.appendChild(el("span", "atlas-category", v.category));
         if (v.funds) head.appendChild(el("span", "atlas-funds", "任务资金 " + v.funds));
+        if (v.input) head.appendChild(el("span", "atlas-funds atlas-input", "投入 " + v.input));
         li.appendChild(head);
         if (v.warn.length) li.appendChild(el("div", "atlas-warn-text", v.warn.join("，")));
         var row = el("div", "atlas-units-row");
         if (v.units.length) {
           row.appendChild(el("span", "atlas-k", "帮扶单位："));
-          v.units.forEach(function (u) { row.appendChild(unitChip(u, u.funds ? "（" + u.funds + "）" : null)); });
+          v.units.forEach(function (u) {
+            var parts = [];
+            if (u.funds) parts.push("任务 " + u.funds);
+            if (u.input) parts.push("投入 " + u.input);
+            row.appendChild(unitChip(u, parts.length ? "（" + parts.join("；") + "）" : null));
+          });
         } else {
           row.appendChild(el("span", "atlas-warn-text", "无帮扶单位"));
         }
@@ -516,8 +585,8 @@
       li.appendChild(unitChip(u));
       var n = {};
       u.villages.concat(u.leads).forEach(function (id) { n[id] = true; });
-      li.appendChild(el("span", "atlas-k", " " + Object.keys(n).length + " 个村" + (u.funds ? "，" + u.funds : "") +
-        (u.far ? "（区外）" : "")));
+      li.appendChild(el("span", "atlas-k", " " + Object.keys(n).length + " 个村" + (u.funds ? "，任务 " + u.funds : "") +
+        (u.input ? "；投入 " + u.input : "") + (u.far ? "（区外）" : "")));
       unitList.appendChild(li);
     });
     unitBox.appendChild(unitList);

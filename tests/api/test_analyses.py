@@ -173,3 +173,30 @@ def test_the_planner_options_over_http(demo_server, demo_engine, headers):
     water = _get(demo_server, "/water", headers["leader"], conflict_population=100).json()
     district = water["tables"]["district"][0]
     assert district["villages_evidence_conflict"] == sum(v["evidence_conflict"] for v in water["tables"]["villages"])
+
+
+def test_inputs_against_tasks_for_one_unit_checked_by_hand_and_its_xlsx_names_no_ids(demo_server, demo_engine,
+                                                                                      headers):
+    """自治区统计局 pairs with two villages in seed 000 (泰和村, 高庄村, 2 万元 each): its row sums the
+    registry's 附件2 rows of those two villages, and the XLSX names units and villages, never ids."""
+    body = _get(demo_server, "/inputs", headers["leader"]).json()
+    unit = next(u for u in body["tables"]["units"] if u["unit_name"] == "自治区统计局")
+    given = storage.read_layer(demo_engine, "unit_inputs")
+    given = given[given["unit_name"] == "自治区统计局"]
+    assert sorted(given["village_name"]) == ["泰和村", "高庄村"]
+    assert unit["villages"] == 2 and unit["task_funds_wan_yuan"] == 4.0
+    assert unit["total_input_wan_yuan"] == pytest.approx(given["total_input_wan_yuan"].sum())
+    assert unit["input_vs_task_pct"] == pytest.approx(given["total_input_wan_yuan"].sum() / 4 * 100, abs=0.05)
+    cadres = given[["cadres_division", "cadres_section", "cadres_general"]].sum().sum()
+    assert unit["cadres_total"] == cadres
+    pairs = [p for p in body["tables"]["pairs"] if p["unit_name"] == "自治区统计局"]
+    assert {p["village_name"] for p in pairs} == {"泰和村", "高庄村"}
+    assert body["tables"]["district"][0]["task_funds_wan_yuan"] == 89  # seed 000's total
+
+    xlsx = _get(demo_server, "/inputs", headers["leader"], format="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    headers_of = {s.title: [c.value for c in next(s.iter_rows())] for s in book if s.title != "说明"}
+    assert headers_of["单位与村投入对照"][:3] == ["乡镇", "行政村", "帮扶单位"]
+    assert not [h for row in headers_of.values() for h in row if str(h).endswith("ID")]
+    values = {c.value for s in book for row in s.iter_rows() for c in row}
+    assert "自治区统计局" in values and "高庄村" in values

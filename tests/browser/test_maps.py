@@ -119,6 +119,11 @@ def test_households_cluster(guarded, demo_server, demo_engine):
     shown = page.evaluate("""() => { let n = 0; document.querySelectorAll('.marker-cluster span')
         .forEach(s => n += parseInt(s.textContent)); return n; }""")
     assert 0 < shown <= storage.count_layer(demo_engine, "households")
+    # A cluster reads as a count of households ("12户" in a rounded box), never as a visit number.
+    texts = page.evaluate("() => [...document.querySelectorAll('.marker-cluster span')].map(s => s.textContent)")
+    assert texts and all(t.endswith("户") and t[:-1].isdigit() for t in texts), texts
+    assert count(page, ".atlas-count-cluster") == len(texts)
+    assert "框中数字为该处农户数" in page.locator(".atlas-legend").inner_text()
 
 
 def test_amap_base_shifts_overlays_by_gcj02(guarded, demo_server, demo_engine):

@@ -30,14 +30,14 @@ def test_landing_page_links_every_map_and_says_which_analysis_cards_are_unavaila
         assert f'href="/maps/{name}"' in page
     for label in ("帮扶覆盖率", "道路缺口", "饮水缺口"):
         assert f'data-figure="{label}"' in page
-    assert page.count(NOT_AVAILABLE) == 3
+    assert page.count(f'<div class="detail">{NOT_AVAILABLE}</div>') == 3
 
 
 def test_landing_page_escapes_and_shows_analysis_figures():
     figures = KeyFigures(coverage={"覆盖率": XSS}, demo_note="演示数据")
     page = landing_html(figures, MAPS.values(), district=XSS)
     assert XSS not in page and "&lt;img src=x" in page
-    assert page.count(NOT_AVAILABLE) == 2
+    assert page.count(f'<div class="detail">{NOT_AVAILABLE}</div>') == 2
     assert "演示数据" in page
 
 
@@ -59,7 +59,7 @@ def test_headlines_per_map_and_coverage_card():
     assert "inspection" not in map_headlines(figures)  # a viewer is not told about plans
     page = landing_html(figures, MAPS.values(), headlines={**lines, "water": XSS})
     assert '<p class="headline" data-map="pv">65 个项目，1,234.5 千瓦</p>' in page
-    assert XSS not in page and page.count(NOT_AVAILABLE) == 2
+    assert XSS not in page and page.count(f'<div class="detail">{NOT_AVAILABLE}</div>') == 2
 
 
 def test_landing_page_links_the_work_pages_it_is_given_escaped_and_none_without():
@@ -68,3 +68,19 @@ def test_landing_page_links_the_work_pages_it_is_given_escaped_and_none_without(
     assert 'id="work-pages"' in page and "工作页面" in page and 'href="/inspections">督查</a>' in page
     assert XSS not in page and "&lt;img src=x" in page
     assert 'id="work-pages"' not in landing_html(figures, MAPS.values())
+
+
+def test_charts_escape_names_and_load_nothing():
+    import re
+
+    from maps.landing import ChartData, charts_html
+
+    data = ChartData(funds_by_township=[(XSS, 2.0, None)], inputs_by_unit=[(XSS, 80.0), ("审计局", None)],
+                     units_with_task=2, units_met=0, exits_by_year=[(XSS, 3.0)], coverage_by_township=[(XSS, 50.0)])
+    page = landing_html(KeyFigures(charts=data), MAPS.values())
+    assert XSS not in page and page.count("&lt;img src=x") >= 4
+    assert len(re.findall(r'<svg class="chart"', page)) == 4 and "<script" not in page
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page)
+    assert "无数据" in page and "0/2 个单位投入达到帮扶任务" in page
+    empty = charts_html(ChartData())
+    assert "<svg" not in empty and empty.count(NOT_AVAILABLE) == 4

@@ -151,3 +151,36 @@ def test_names_are_drawn_with_ranks(frames):
     assert layers["villages"].name_labels.always_from_rank == villages["二村"]["p"]["_rank"]
     assert layers["townships"].name_labels.always and layers["townships"].name_labels.placement == "center"
     assert not layers["units"].show and not layers["pairing_links"].show  # drawn for a chosen unit only
+
+
+def test_inputs_against_tasks_in_popups_and_panel(frames, units):
+    """区财政局 pairs with 一村 (1.5 万元) and the XSS village (0.5 万元); its 附件2 rows put 1.2 and
+    1.0 万元 into them: 2.2 of 2.0 万元 = 110 %. A unit name that is markup stays text."""
+    import pandas as pd
+
+    from maps.base import Panel
+
+    units = units.copy()
+    units.loc[units["id"] == 11, "name"] = XSS
+    inputs = pd.DataFrame({"unit_id": [10, 10], "village_id": [1, 3], "year": [2019, 2019],
+                           "total_input_wan_yuan": [1.2, 1.0], "cadres_division": [1, 0], "cadres_section": [2, 1],
+                           "cadres_general": [3, 4], "visits_per_cadre": [6.0, 11.0]})
+    m = pairing_map(**{**frames, "units": units, "unit_inputs": inputs})
+    layers = overlays_of(m)
+    village = props_by_name(layers["villages"])["一村"]["p"]
+    assert village["units"][0] == "区财政局（任务 1.5 万元；投入 1.2 万元，为任务的 80%）"
+    assert village["units"][1] == f"{XSS}（2 万元）"  # no 附件2 row: the task alone
+    assert village["input"] == "1.2 万元，为任务的 34.3%"  # of 3.5 万元 of task funds
+    unit = props_by_name(layers["units"])["区财政局"]["p"]
+    assert unit["input"] == "2.2 万元，为任务的 110%"
+    assert unit["cadres"] == "11 人（处级 1、科级 3、一般 7）" and unit["visits"] == "8.3 次"  # (6*6 + 5*11) / 11 cadres
+    panel = next(c for c in m._children.values() if isinstance(c, Panel)).spec
+    chips = {u["name"]: u for t in panel["townships"] for v in t["villages"] for u in v["units"]}
+    assert chips["区财政局"]["input"] == "1.2 万元，为任务的 80%" and chips[XSS]["input"] is None
+    listed = {u["name"]: u for u in panel["units"]}
+    assert listed["区财政局"]["input"] == "2.2 万元，为任务的 110%"
+    html = render_map(m)
+    assert XSS not in html  # names travel as JSON text and go into text nodes
+    # without the 附件2 layer (a viewer) there is no input anywhere
+    plain = props_by_name(overlays_of(pairing_map(**frames))["villages"])["一村"]["p"]
+    assert "input" not in plain and plain["units"][0] == "区财政局（1.5 万元）"

@@ -239,3 +239,46 @@ def test_inspection_map_keeps_a_scoped_user_to_their_townships(scratch, drawn_pl
                          headers=scratch.headers["scoped"])
     assert scoped.status_code == 200
     assert "郝集村" in scoped.text and "上石硼村" not in scoped.text
+
+
+def test_landing_page_draws_its_four_charts_from_local_svg(demo_server, demo_engine):
+    """Task funds and inputs by township, inputs against tasks by unit, exits by year and coverage
+    by township: inline SVG, no script, no external URL; the figures are the registry's."""
+    page = get(demo_server, "/").text
+    charts = set(re.findall(r'<svg class="chart" data-chart="([a-z-]+)"', page))
+    assert charts == {"funds-by-township", "inputs-by-unit", "exits-by-year", "coverage-by-township"}
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page) and "<script" not in page
+    pairings = storage.read_layer(demo_engine, "pairings")
+    inputs = storage.read_layer(demo_engine, "unit_inputs")
+    for township in ("兴仁镇", "香山乡"):
+        task = pairings.loc[pairings["township_name"] == township, "task_funds_wan_yuan"].sum()
+        given = inputs.loc[inputs["village_id"].isin(pairings.loc[pairings["township_name"] == township,
+                                                                   "village_id"]), "total_input_wan_yuan"].sum()
+        assert f"<title>{township} 帮扶任务 {task:g} 万元</title>" in page
+        assert f"<title>{township} 投入资金 {round(given, 2):g} 万元</title>" in page
+    households = storage.read_layer(demo_engine, "households", columns=["status", "status_year"])
+    exited_2016 = int(((households["status"] == "exited") & (households["status_year"] == 2016)).sum())
+    assert f"<title>2016年 {exited_2016} 户</title>" in page
+
+
+def test_a_viewer_sees_no_input_charts(demo_server, headers):
+    page = demo_server.get("/", headers=headers["viewer"]).text
+    assert 'data-chart="inputs-by-unit"' not in page and 'id="chart-inputs-by-unit"' in page
+    assert 'data-chart="exits-by-year"' not in page  # households are not a viewer's to read
+
+
+def test_a_served_map_is_kept_until_the_registry_changes_and_per_role(scratch):
+    """The page of a map viewed again comes from the kept copy, but a write shows at once, and a
+    viewer (no 附件2 inputs) never gets the leader's page."""
+    from geo.services import maps as service
+
+    leader, viewer = scratch.headers["leader"], scratch.headers["viewer"]
+    first = scratch.get("/maps/pairing", headers=leader)
+    assert first.status_code == 200 and "为任务的" in first.text
+    hits = service._PAGES.hits
+    assert scratch.get("/maps/pairing", headers=leader).text == first.text and service._PAGES.hits == hits + 1
+    assert "为任务的" not in scratch.get("/maps/pairing", headers=viewer).text
+    village = storage.read_layer(scratch.engine, "villages", where={"name": "高庄村"}, columns=["name"])
+    storage.write_layer(scratch.engine, "villages", village[["id"]].assign(name="高庄新村"))
+    after = scratch.get("/maps/pairing", headers=leader).text
+    assert "高庄新村" in after and "高庄新村" not in first.text

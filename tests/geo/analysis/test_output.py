@@ -64,7 +64,19 @@ def test_xlsx_has_every_table_and_an_explanation_sheet(result, tmp_path):
     assert ["距离量算坐标系", "EPSG:32648", None] in about
     assert any(row[0] == "自然村道路最小路面宽（米）" and row[1] == 3.5 and "seed 003" in row[2] for row in about)
     header = [c.value for c in next(book["行政村通路"].iter_rows())]
-    assert header[:3] == ["村ID", "行政村", "乡镇"]
+    assert header[:2] == ["行政村", "乡镇"]
+
+
+def test_xlsx_names_villages_and_roads_never_registry_ids(result, tmp_path):
+    """People read names: no sheet has a 村ID, 自然村ID, 最近道路ID ... column; the analysis' own
+    link numbers (连接线编号) stay."""
+    book = openpyxl.load_workbook(write(result, "xlsx", tmp_path / "roads.xlsx"))
+    headers = {sheet.title: [c.value for c in next(sheet.iter_rows())] for sheet in book if sheet.title != "说明"}
+    assert not [h for row in headers.values() for h in row if str(h).endswith("ID")], headers
+    assert "行政村" in headers["自然村通路"] and "自然村" in headers["自然村通路"]
+    assert "连接线编号" in headers["待建连接线"]
+    # the CSV and JSON keep the ids for programs
+    assert "村ID" in render(result, "csv") and "village_id" in render(result, "json")
 
 
 def test_csv_file_opens_in_excel(result, tmp_path):
