@@ -112,8 +112,8 @@ def visit_area(stops: gpd.GeoDataFrame, route: gpd.GeoDataFrame | None, *, margi
     if points.empty:
         raise ValidationError("none of the team's villages or households has a position; nothing to map")
     crs = metric_crs_for(points)
-    parts = list(points.to_crs(crs).buffer(margin_m, resolution=8))
+    parts = list(points.to_crs(crs).buffer(margin_m, quad_segs=8))
     if route is not None and len(route):
-        parts += list(route.geometry.to_crs(crs).buffer(corridor_m, resolution=4))
+        parts += list(route.geometry.to_crs(crs).buffer(corridor_m, quad_segs=4))
     area = gpd.GeoSeries([shapely.union_all(parts)], crs=crs).to_crs(4326).iloc[0]
     return shapely.make_valid(area)

@@ -22,11 +22,12 @@ import pandas as pd
 from geo import storage
 from geo.audit import Actor
 from geo.enums import FacilityStatus, RoadClass, RoadSurface, VillageCategory, WaterKind
-from geo.errors import NotFound
+from geo.errors import NotFound, ValidationError
 from geo.inspection import field_map
 from geo.inspection import store
 from geo.io import mbtiles
 from geo.io.mbtiles import TileLayer
+from geo.services.exports import write_download
 from geo.storage import Bind
 
 #: Attribution of every package; the demo notice follows when rows are synthetic.
@@ -83,10 +84,33 @@ def team_mbtiles(bind: Bind, plan_id: int, *, team: int | None, raster: bool = F
 
 def export_mbtiles(bind: Bind, plan: int | str, path, *, team: int | None = None, raster: bool = False) -> dict[str, Any]:
     """Write :func:`team_mbtiles` to ``path``; returns ``path`` and the package's summary
-    (tiles per zoom, bytes, layers, bounds)."""
+    (tiles per zoom, bytes, layers, bounds).
+
+    Raises
+    ------
+    ValidationError
+        The folder of ``path`` does not exist, or as :func:`team_mbtiles`.
+    """
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ValidationError(f"-o {path}: the folder {folder} does not exist")
     package = build_package(bind, plan, team=team, raster=raster)
     Path(path).write_bytes(package.data)
     return {"path": str(path), **package.summary()}
+
+
+def mbtiles_download(bind: Bind, plan_id: int, *, team: int | None = None, raster: bool = False
+                     ) -> tuple[Path, dict[str, Any]]:
+    """:func:`export_mbtiles` into a temporary folder (remove it with
+    :func:`geo.services.exports.remove_download`), named ``plan-ID[-team-N][-raster].mbtiles``.
+
+    Raises
+    ------
+    NotFound, ValidationError
+        As :func:`team_mbtiles`.
+    """
+    name = f"plan-{plan_id}" + (f"-team-{team}" if team is not None else "") + ("-raster" if raster else "")
+    return write_download(f"{name}.mbtiles", lambda path: export_mbtiles(bind, plan_id, path, team=team, raster=raster))
 
 
 def build_package(bind: Bind, plan: int | str, *, team: int | None, raster: bool) -> Package:
