@@ -264,3 +264,18 @@ def _plan_frames(bind: Bind, plan: str | None, *, township, can_see_names, actor
     return {"sampled_villages": villages, "sampled_households": households, "plan": row, "show_names": show,
             "teams": teams,
             "townships": storage.read_layer(bind, "townships", township=township), "villages": registry}
+
+
+#: The layers the blank (offline) base draws on every map, and the columns it reads.
+OFFLINE_BASE_LAYERS = {"townships": ("name",), "villages": ("name",), "settlements": ("name",),
+                       "roads": ("name", "surface")}
+
+
+def offline_base_frames(bind: Bind, *, township: str | int | list[int] | None = None,
+                        can_read: Callable[[str], bool] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """What the blank base map draws so that a map stays readable without network: township
+    areas and names, village and settlement names, roads by surface with names, in
+    ``township`` (the map's, or the caller's townships) and only of layers the caller may read.
+    No personal field is read."""
+    return {layer: storage.read_layer(bind, layer, township=township, columns=list(columns), with_names=False)
+            for layer, columns in OFFLINE_BASE_LAYERS.items() if can_read is None or can_read(layer)}
