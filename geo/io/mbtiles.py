@@ -170,9 +170,11 @@ def vector_layers_json(layers: Sequence[TileLayer], *, max_zoom: int = MAX_ZOOM)
 
 
 def _field_type(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
+    # from the values present: a column of numbers with gaps is an object column
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "boolean":
         return "Boolean"
-    if pd.api.types.is_numeric_dtype(values):
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
         return "Number"
     return "String"
 
