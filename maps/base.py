@@ -91,7 +91,7 @@ BASES: dict[str, BaseSpec] = {
         BaseSpec("amap", "高德地图（GCJ-02）", "gcj02", (
             Tiles("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
                   "&style=8&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", subdomains="1234"),)),
-        BaseSpec("blank", "空白底图（离线）", "wgs84", ()),
+        BaseSpec("blank", "离线底图（乡镇、村名、道路）", "wgs84", ()),
     )
 }
 
@@ -165,8 +165,17 @@ class BaseLayer(folium.map.Layer):
             if t.subdomains:
                 options["subdomains"] = t.subdomains
             tiles.append({"url": t.url.replace("{key}", tianditu_key or ""), "options": options})
-        self.spec = js_json({"key": spec.key, "crs": spec.crs, "tiles": tiles,
-                             "fallback": fallback})
+        self._spec = {"key": spec.key, "crs": spec.crs, "tiles": tiles, "fallback": fallback}
+        self.spec = js_json(self._spec)
+
+    def set_vector(self, payload: Mapping[str, Any]) -> None:
+        """Features and names drawn with this base (the blank base's offline layers)."""
+        self._spec["vector"] = dict(payload)
+        self.spec = js_json(self._spec)
+
+    @property
+    def vector(self) -> dict[str, Any] | None:
+        return self._spec.get("vector")
 
 
 @dataclass(frozen=True)
@@ -386,6 +395,65 @@ def new_map(*, base: str | None = None, tianditu_key: str | None = None) -> foli
                               fallback=fallback))
     Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏").add_to(m)
     return m
+
+
+#: Simplification of the offline base's lines and areas [degrees; 0.0002 is about 20 m] and
+#: the decimals kept (5: about 1 m): the whole demo district is some 40 KB of JSON.
+OFFLINE_TOLERANCE_DEG = 0.0002
+OFFLINE_PRECISION = 5
+
+
+def offline_base_payload(frames: Mapping[str, gpd.GeoDataFrame | None]) -> dict[str, Any]:
+    """The blank base's own layers, drawn when no tile can load: township outlines, roads
+    (``s``: surface) and village and settlement points, each with its name (``n``), and the
+    names' positions (``labels``: township names inside their areas, road names at the
+    middle of the road; ``k`` the kind, ``t`` the text, ``p`` ``[lat, lon]``)."""
+    payload: dict[str, Any] = {"townships": [], "roads": [], "villages": [], "settlements": [], "labels": []}
+
+    def geoms(frame: gpd.GeoDataFrame, simplify: bool) -> tuple[gpd.GeoDataFrame, list]:
+        frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+        values = frame.geometry.values
+        if simplify:
+            values = frame.geometry.simplify(OFFLINE_TOLERANCE_DEG, preserve_topology=True).values
+        return frame, geometry_dicts(values, OFFLINE_PRECISION)
+
+    def label(kind: str, text: Any, point) -> None:
+        text = _clean(text)
+        if text not in (None, "") and point is not None and not point.is_empty:
+            payload["labels"].append({"k": kind, "t": str(text),
+                                      "p": [round(point.y, OFFLINE_PRECISION), round(point.x, OFFLINE_PRECISION)]})
+
+    towns = frames.get("townships")
+    if towns is not None and len(towns):
+        towns, shapes = geoms(towns, True)
+        payload["townships"] = [{"g": g} for g in shapes]
+        for name, point in zip(towns["name"], towns.geometry.representative_point()):
+            label("township", name, point)
+    roads = frames.get("roads")
+    if roads is not None and len(roads):
+        roads, shapes = geoms(roads, True)
+        payload["roads"] = [{"g": g, "s": _clean(s)} for g, s in zip(shapes, roads["surface"].astype(str))]
+        middles = roads.geometry.apply(lambda g: g.interpolate(0.5, normalized=True) if g.geom_type == "LineString"
+                                       else max(g.geoms, key=lambda p: p.length).interpolate(0.5, normalized=True))
+        for name, point in zip(roads["name"], middles):
+            label("road", name, point)
+    for key in ("villages", "settlements"):
+        frame = frames.get(key)
+        if frame is not None and len(frame):
+            frame, shapes = geoms(frame, False)
+            payload[key] = [{"g": g} for g in shapes]
+            for name, point in zip(frame["name"], frame.geometry):
+                label(key[:-1], name, point)
+    return payload
+
+
+def add_offline_base(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame | None]) -> None:
+    """Give the map's blank base the registry's township areas and names, village and
+    settlement names and roads (:func:`offline_base_payload`), so that a map whose online
+    base cannot load (no network in the field) is still readable."""
+    for child in m._children.values():
+        if isinstance(child, BaseLayer) and child.base.key == "blank":
+            child.set_vector(offline_base_payload(frames))
 
 
 def overlay(

@@ -69,6 +69,7 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
             bind, township, candidates=candidates, cell_size_m=cell_size, whole_district=whole_district,
             allowed=can_read is None or can_read("townships"))
     m = catalog.build(spec, frames, options=options)
+    mb.add_offline_base(m, data.offline_base_frames(bind, township=township, can_read=can_read))
     m.atlas_year = year  # type: ignore[attr-defined]
     m.atlas_township = label if township else None  # type: ignore[attr-defined]
     m.atlas_year_note = year_note  # type: ignore[attr-defined]

@@ -199,15 +199,30 @@ def verify(
 @sample_app.command("export")
 def export(
     plan: Annotated[str, typer.Argument(help="Plan id or name.")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson or gpx.")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson, gpx or mbtiles (offline map).")],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write.")],
     db: DbOption = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Household heads' names and ID numbers in full (authorised inspectors only); masked otherwise.")] = False,
     table: Annotated[str, typer.Option(help="For csv: households, villages, strata or frame.")] = "households",
-    team: Annotated[int | None, typer.Option(help="For gpx: only this team.")] = None,
+    team: Annotated[int | None, typer.Option(help="For gpx and mbtiles: only this team (mbtiles: its area).")] = None,
+    raster: Annotated[bool, typer.Option("--raster", help="For mbtiles: PNG tiles with the names drawn in, for apps "
+                                                          "that read only raster maps (default: vector tiles).")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the sample as printable forms (XLSX/CSV), GeoJSON or GPX."""
+    """Write the sample as printable forms (XLSX/CSV), GeoJSON, GPX, or an offline map (MBTiles)."""
+    if fmt == "mbtiles":
+        from geo.services import field_maps
+
+        result = field_maps.export_mbtiles(engine_for(db), plan, output, team=team, raster=raster)
+        if as_json:
+            echo_json(result)
+        else:
+            zooms = ", ".join(f"{z}: {n}" for z, n in result["tiles_per_zoom"].items())
+            typer.echo(f"wrote {result['path']} ({result['tile_format']} tiles {result['tiles']} ({zooms}), "
+                       f"{result['bytes'] / 1e6:.1f} MB, layers {', '.join(result['layers'])})")
+        return
+    if raster:
+        raise ValidationError("--raster is an option of --format mbtiles only")
     from geo.services import inspections as service
 
     result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team)

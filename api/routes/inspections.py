@@ -25,9 +25,11 @@ from api.deps import Editor, EngineDep, FullReader, Inspector, Principal
 from api.geojson import JSON
 from api.params import IF_MATCH_HELP, INT32_MAX, expected_version
 from api.schemas.common import problem_responses, text
+from geo.errors import ValidationError
 from geo.inspection.findings import SHOWN_FIELDS, table3
 from geo.inspection.plans import PRESETS, parse_date, parse_start, plan_from_options
 from geo.inspection.tours import DayRules
+from geo.services import field_maps
 from geo.services import findings as domain
 from geo.services import inspections as service
 from geo.services.exports import remove_download
@@ -46,6 +48,7 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
     "gpx": "application/gpx+xml",
+    "mbtiles": "application/vnd.sqlite3",
 }
 
 
@@ -196,7 +199,7 @@ def verify_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
 
 @router.get(
     PREFIX + "/{plan_id}/export",
-    summary="The sample as printable forms, GeoJSON or GPX (atlas sample export)",
+    summary="The sample as printable forms, GeoJSON, GPX or an offline map (atlas sample export)",
     response_class=Response,
     responses={200: {"description": "the file", "content": {m.split(";")[0]: {} for m in MEDIA.values()}}},
 )
@@ -204,18 +207,27 @@ def export_plan(
     plan_id: PlanId,
     user: FullReader,
     engine: EngineDep,
-    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx"], Query(description="xlsx, csv, geojson or gpx")],
+    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx", "mbtiles"],
+                      Query(description="xlsx, csv, geojson, gpx or mbtiles (an offline map of the team's area "
+                                        "for ODK Collect, QField, QGIS)")],
     table: Annotated[Literal["households", "villages", "strata", "frame"],
                      Query(description="for csv: households, villages, strata or frame")] = "households",
-    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx: only this team")] = None,
+    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx and mbtiles: only this team")] = None,
+    raster: Annotated[bool, Query(description="for mbtiles: PNG tiles with the names drawn in (default: vector "
+                                              "tiles)")] = False,
     show_names: Annotated[bool, Query(description="household heads' names and ID numbers in full (only for "
                                                   "roles allowed, e.g. inspectors assigned to the plan; "
-                                                  "audited); masked otherwise")] = False,
+                                                  "audited); masked otherwise; an offline map never holds them")] = False,
 ) -> Response:
+    if raster and format != "mbtiles":
+        raise ValidationError("raster is an option of format=mbtiles only")
     _check_plan_scope(user, engine, plan_id)
-    path, result = service.export_plan_download(
-        engine, plan_id, fmt=format, table=table, team=team, show_names=show_names,
-        may_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor)
+    if format == "mbtiles":
+        path, result = field_maps.mbtiles_download(engine, plan_id, team=team, raster=raster)
+    else:
+        path, result = service.export_plan_download(
+            engine, plan_id, fmt=format, table=table, team=team, show_names=show_names,
+            may_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor)
     headers = {"X-Atlas-Export": json.dumps({k: v for k, v in result.items() if k != "path"}, ensure_ascii=True)}
     return FileResponse(path, media_type=MEDIA[format], filename=path.name, headers=headers,
                         background=BackgroundTask(remove_download, path))

@@ -290,3 +290,18 @@ def _monitoring_frames(bind: Bind, township, *, can_see_names, actor) -> dict[st
     scope = None if township is None else storage.resolve_townships(bind, township)
     show = can_see_names is not None and can_see_names(())
     return monitoring_frames(bind, township=scope, show_points=show, actor=actor)
+
+
+#: The layers the blank (offline) base draws on every map, and the columns it reads.
+OFFLINE_BASE_LAYERS = {"townships": ("name",), "villages": ("name",), "settlements": ("name",),
+                       "roads": ("name", "surface")}
+
+
+def offline_base_frames(bind: Bind, *, township: str | int | list[int] | None = None,
+                        can_read: Callable[[str], bool] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """What the blank base map draws so that a map stays readable without network: township
+    areas and names, village and settlement names, roads by surface with names, in
+    ``township`` (the map's, or the caller's townships) and only of layers the caller may read.
+    No personal field is read."""
+    return {layer: storage.read_layer(bind, layer, township=township, columns=list(columns), with_names=False)
+            for layer, columns in OFFLINE_BASE_LAYERS.items() if can_read is None or can_read(layer)}

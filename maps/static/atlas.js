@@ -55,10 +55,77 @@
       atlasBlank: tiles.length === 0,
     });
     group.atlasTiles = tiles;
+    if (spec.vector) group.addLayer(offlineLayers(map, spec.vector));
     map._atlas.bases[spec.key] = group;
     if (spec.fallback) watchTiles(map, group, spec.fallback);
     return group;
   };
+
+  /* The blank base's own layers, from the registry (no network needed): township outlines,
+   * roads by surface, village and settlement points and their names, drawn in panes below
+   * every overlay. Names appear from a zoom on (villages 11, settlements 13, roads 14); the
+   * names of townships, villages or settlements are left to a shown overlay that names them. */
+  var BASE_ROAD_COLORS = { hardened: "#34495e", gravel: "#a0522d", earth: "#c8a165" };
+  var BASE_LABEL_ZOOM = { township: 0, village: 11, settlement: 13, road: 14 };
+
+  function offlineLayers(map, vector) {
+    if (!map.getPane("atlasBase")) {
+      map.createPane("atlasBase").style.zIndex = 250;
+      var labelPane = map.createPane("atlasBaseLabels");
+      labelPane.style.zIndex = 260;
+      labelPane.style.pointerEvents = "none";
+    }
+    var group = L.featureGroup();
+    function shape(item, style) {
+      var layer = L.GeoJSON.geometryToLayer({ type: "Feature", geometry: item.g, properties: {} },
+        Object.assign({ pane: "atlasBase", interactive: false }, style));
+      group.addLayer(layer);
+    }
+    (vector.townships || []).forEach(function (t) {
+      shape(t, { color: "#6a3d9a", weight: 1.5, dashArray: "6 4", fill: true, fillColor: "#ffffff",
+        fillOpacity: 0.35, className: "atlas-base-township" });
+    });
+    (vector.roads || []).forEach(function (r) {
+      shape(r, { color: BASE_ROAD_COLORS[r.s] || "#888888", weight: r.s === "hardened" ? 2.5 : 1.5,
+        opacity: 0.9, className: "atlas-base-road" });
+    });
+    [["settlements", 2, "#8c8c8c"], ["villages", 3, "#5a5a5a"]].forEach(function (kind) {
+      (vector[kind[0]] || []).forEach(function (p) {
+        var c = p.g.coordinates;
+        group.addLayer(L.circleMarker([c[1], c[0]], { pane: "atlasBase", interactive: false, radius: kind[1],
+          color: "#ffffff", weight: 1, fillColor: kind[2], fillOpacity: 1,
+          className: "atlas-base-" + kind[0].slice(0, -1) }));
+      });
+    });
+    var labels = (vector.labels || []).map(function (item) {
+      var span = el("span", "", item.t);
+      var marker = L.marker(item.p, {
+        pane: "atlasBaseLabels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "atlas-base-label atlas-base-label-" + item.k, html: span,
+          iconSize: null, iconAnchor: item.k === "township" || item.k === "road" ? [0, 0] : [-6, 0] }),
+      });
+      marker.atlasKind = item.k;
+      group.addLayer(marker);
+      return marker;
+    });
+    function update() {
+      if (!map.hasLayer(group)) return;
+      var zoom = map.getZoom();
+      var named = {};
+      map._atlas.overlays.forEach(function (o) {
+        if (o.atlasSpec.names && map.hasLayer(o)) named[o.atlasSpec.key] = true;
+      });
+      labels.forEach(function (marker) {
+        var node = marker.getElement();
+        if (!node) return;
+        var shown = zoom >= BASE_LABEL_ZOOM[marker.atlasKind] && !named[marker.atlasKind + "s"];
+        node.style.display = shown ? "" : "none";
+      });
+    }
+    group.on("add", function () { setTimeout(update, 0); });
+    map.on("zoomend overlayadd overlayremove", update);
+    return group;
+  }
 
   function watchTiles(map, group, fallbackKey) {
     var loaded = 0, failed = 0, done = false;
@@ -72,7 +139,7 @@
         if (!blank) return;
         map.removeLayer(group);
         map.addLayer(blank);
-        atlas.notice(map, "在线底图无法加载（离线或网络受限），已切换为空白底图；专题图层不受影响。");
+        atlas.notice(map, "在线底图无法加载（离线或网络受限），已切换为离线底图（乡镇界、村名、道路来自登记簿）；专题图层不受影响。");
       });
     });
   }

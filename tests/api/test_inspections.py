@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 
 import gpxpy
 import openpyxl
@@ -128,6 +129,24 @@ def test_every_export_format(scratch, plan):
     assert 0 < len(gpx.waypoints) < plan["households"] + plan["villages"] + 1
     frame = _get(scratch, "leader", path, format="csv", table="frame")
     assert frame.status_code == 200 and SEED not in frame.headers.get("x-atlas-export", "")
+
+
+def test_the_offline_map_of_a_team_over_http(scratch, plan, tmp_path):
+    path = f"/api/inspections/{plan['plan_id']}/export"
+    answer = _get(scratch, "leader", path, format="mbtiles", team=1)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/vnd.sqlite3"
+    assert 'filename="plan-' in answer.headers["content-disposition"]
+    summary = json.loads(answer.headers["x-atlas-export"])
+    assert summary["teams"] == [1] and summary["tile_format"] == "pbf" and summary["bytes"] == len(answer.content)
+    file = tmp_path / "team1.mbtiles"
+    file.write_bytes(answer.content)
+    db = sqlite3.connect(file)
+    assert dict(db.execute("SELECT name, value FROM metadata"))["format"] == "pbf"
+    assert {z for (z,) in db.execute("SELECT DISTINCT zoom_level FROM tiles")} == set(range(10, 18))
+    db.close()
+    assert _get(scratch, "leader", path, format="mbtiles", team=9).status_code == 422
+    assert _get(scratch, "leader", path, format="gpx", raster=True).status_code == 422
+    assert _get(scratch, "scoped", path, format="mbtiles", team=1).status_code == 403
 
 
 def test_findings_by_assigned_inspectors_with_versions_and_audit(scratch, plan):

@@ -249,3 +249,32 @@ def test_every_new_map_loads_with_its_legend_and_escapes_names(guarded, xss_serv
         screenshot(page, f"new-{name}")
     page.wait_for_timeout(300)
     assert guard.dialogs == []
+
+
+def _shown_base_labels(page, kind: str) -> list[str]:
+    return page.evaluate("""(k) => [...document.querySelectorAll('.atlas-base-label-' + k)]
+        .filter(n => n.style.display !== 'none' && n.getBoundingClientRect().width > 0)
+        .map(n => n.textContent)""", kind)
+
+
+def test_the_offline_base_shows_township_village_and_road_names_without_network(guarded, demo_server, demo_engine):
+    page, guard = guarded(demo_server.base)
+    page.goto(f"{demo_server.base}/maps/overview?base=blank")
+    wait_for_map(page)
+    assert page.evaluate("() => atlas.maps[0].hasLayer(atlas.maps[0]._atlas.bases.blank)")
+    assert count(page, "path.atlas-base-township") == 7 and count(page, "path.atlas-base-road") > 0
+    # the overlay of township outlines names them: the base leaves its own names hidden...
+    assert _shown_base_labels(page, "township") == []
+    page.locator(".leaflet-control-layers-overlays label", has_text="乡镇界").locator("input").click()
+    # ... and shows them, as text, once that overlay is off
+    towns = set(storage.read_layer(demo_engine, "townships", columns=["name"])["name"])
+    page.wait_for_function("() => document.querySelectorAll('.atlas-base-label-township').length > 0")
+    assert set(_shown_base_labels(page, "township")) == towns
+    # road names from zoom 14, around a village committee
+    village = storage.read_layer(demo_engine, "villages", where={"name": "长流水村"}).geometry.iloc[0]
+    page.evaluate("([lat, lon]) => atlas.maps[0].setView([lat, lon], 15, {animate: false})", [village.y, village.x])
+    page.wait_for_function("() => [...document.querySelectorAll('.atlas-base-label-road')]"
+                           ".some(n => n.style.display !== 'none')")
+    assert any("长流水村" in name for name in _shown_base_labels(page, "road"))
+    assert guard.non_tile_requests() == [] and guard.errors == []
+    screenshot(page, "offline-base")

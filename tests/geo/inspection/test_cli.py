@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import gpxpy
 import pandas as pd
@@ -56,6 +57,16 @@ def test_draw_verify_export_show_list_and_a_changed_frame(cli_db, tmp_path):
     xlsx = tmp_path / "plan.xlsx"
     text = atlas("sample", "export", plan, "--db", url, "--format", "xlsx", "-o", str(xlsx)).stdout
     assert xlsx.stat().st_size > 0 and "wrote" in text
+    package = tmp_path / "第2组.mbtiles"
+    text = atlas("sample", "export", plan, "--db", url, "--format", "mbtiles", "--team", "2", "--raster",
+                 "-o", str(package)).stdout
+    assert "wrote" in text and "png tiles" in text and "17: " in text
+    db = sqlite3.connect(package)
+    assert dict(db.execute("SELECT name, value FROM metadata"))["format"] == "png"
+    db.close()
+    bad = atlas("sample", "export", plan, "--db", url, "--format", "mbtiles", "--team", "5", "-o", str(package),
+                check=False)
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: --team 5: the plan has teams 1, 2"
     shown = atlas("sample", "show", plan, "--db", url).stdout
     assert "2.抽查村总数 12个" in shown and "第1组" in shown and "随机种子: 2019-11-05 第37号" in shown
     listed = json.loads(atlas("sample", "list", "--db", url, "--json").stdout)
