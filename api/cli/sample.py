@@ -199,18 +199,20 @@ def verify(
 @sample_app.command("export")
 def export(
     plan: Annotated[str, typer.Argument(help="Plan id or name.")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson or gpx.")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson or gpx; the field kit: xlsform, xform (ODK/Kobo forms) or package (a team's zip).")],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write.")],
     db: DbOption = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Household heads' names and ID numbers in full (authorised inspectors only); masked otherwise.")] = False,
     table: Annotated[str, typer.Option(help="For csv: households, villages, strata or frame.")] = "households",
-    team: Annotated[int | None, typer.Option(help="For gpx: only this team.")] = None,
+    team: Annotated[int | None, typer.Option(help="For gpx and package: only this team.")] = None,
+    form: Annotated[str, typer.Option("--form", help="For xlsform and xform: household (附件1 农户调查表) or village (附件2 村级调查表).")] = "household",
     as_json: JsonOption = False,
 ) -> None:
-    """Write the sample as printable forms (XLSX/CSV), GeoJSON or GPX."""
+    """Write the sample as printable forms (XLSX/CSV), GeoJSON, GPX, phone forms (XLSForm/XForm) or a team's package."""
     from geo.services import inspections as service
 
-    result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team)
+    result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team,
+                                 form=form)
     if as_json:
         echo_json(result)
     else:

@@ -46,6 +46,9 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
     "gpx": "application/gpx+xml",
+    "xlsform": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xform": "application/xml",
+    "package": "application/zip",
 }
 
 
@@ -196,7 +199,7 @@ def verify_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
 
 @router.get(
     PREFIX + "/{plan_id}/export",
-    summary="The sample as printable forms, GeoJSON or GPX (atlas sample export)",
+    summary="The sample as printable forms, GeoJSON, GPX or the field kit (atlas sample export)",
     response_class=Response,
     responses={200: {"description": "the file", "content": {m.split(";")[0]: {} for m in MEDIA.values()}}},
 )
@@ -204,17 +207,21 @@ def export_plan(
     plan_id: PlanId,
     user: FullReader,
     engine: EngineDep,
-    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx"], Query(description="xlsx, csv, geojson or gpx")],
+    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx", "xlsform", "xform", "package"],
+                      Query(description="xlsx, csv, geojson or gpx; the field kit: xlsform, xform (ODK/Kobo forms) "
+                                        "or package (a team's zip: forms, preload CSVs, GPX)")],
     table: Annotated[Literal["households", "villages", "strata", "frame"],
                      Query(description="for csv: households, villages, strata or frame")] = "households",
-    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx: only this team")] = None,
+    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx and package: only this team")] = None,
+    form: Annotated[Literal["household", "village"], Query(description="for xlsform and xform: household (附件1) or "
+                                                                      "village (附件2)")] = "household",
     show_names: Annotated[bool, Query(description="household heads' names and ID numbers in full (only for "
                                                   "roles allowed, e.g. inspectors assigned to the plan; "
                                                   "audited); masked otherwise")] = False,
 ) -> Response:
     _check_plan_scope(user, engine, plan_id)
     path, result = service.export_plan_download(
-        engine, plan_id, fmt=format, table=table, team=team, show_names=show_names,
+        engine, plan_id, fmt=format, table=table, team=team, form=form, show_names=show_names,
         may_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor)
     headers = {"X-Atlas-Export": json.dumps({k: v for k, v in result.items() if k != "path"}, ensure_ascii=True)}
     return FileResponse(path, media_type=MEDIA[format], filename=path.name, headers=headers,
