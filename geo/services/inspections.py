@@ -1104,10 +1104,7 @@ def export_plan(
         return {"path": str(path), "format": fmt, "waypoints": count}
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
-    flags, cards = _exit_figures(bind, record)
-    full = table4_full(record.villages, record.households, sample.tallies, plan_year=record.spec.year,
-                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
-                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+    full = plan_table4(bind, record, findings)
     villages_list = exports.village_table(record.villages)
     sheets = {
         "村级调查表": villages_list,
@@ -1254,6 +1251,16 @@ def write_field_kit(bind: Bind, record: PlanRecord, rows: pd.DataFrame, path: Pa
         path.write_text(xml, encoding="utf-8")
     return {"path": str(path), "format": fmt, "form": form, **meta, "villages": len(villages),
             "households": len(households) if form == "household" else 0}
+
+
+def plan_table4(bind: Bind, record: PlanRecord, findings: pd.DataFrame) -> pd.DataFrame:
+    """表4 as the registry fills it: the sample, the registry's household flags and village
+    scorecard, the findings (:func:`geo.inspection.findings.table4_full`)."""
+    labels = {s.key: s.label for s in record.spec.strata}
+    flags, cards = _exit_figures(bind, record)
+    return table4_full(record.villages, record.households, record.sample.tallies, plan_year=record.spec.year,
+                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
+                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
 
 
 def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:

@@ -17,13 +17,14 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.accounts`: users, scopes, API keys, login attempts.
 - :mod:`~geo.storage.inspection`: inspection plans, draws, samples, findings, assignments.
 - :mod:`~geo.storage.pv_ledger`: the PV stations' yearly ledgers.
+- :mod:`~geo.storage.answers`: submissions of the phone forms and their photos.
 """
 
 from __future__ import annotations
 
 from geo.db import Bind, backend_name, connect, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, audit, inspection, pv_ledger
+from geo.storage import accounts, answers, audit, inspection, pv_ledger
 from geo.storage.query import (
     Query,
     count_layer,
