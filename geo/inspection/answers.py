@@ -112,7 +112,11 @@ def _unsafe(name: str) -> bool:
 def _table_rows(data: bytes, suffix: str, name: str) -> list[dict[str, str]]:
     if suffix == ".csv":
         text = data.decode("utf-8-sig", errors="strict") if data else ""
-        return [{(k or "").strip(): (v or "") for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
+        header = text.split("\n", 1)[0]
+        # KoboToolbox writes its CSV with ";" by default; ODK Central with ",".
+        delimiter = ";" if header.count(";") > header.count(",") else ","
+        return [{(k or "").strip(): (v or "") for k, v in row.items()}
+                for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
     if suffix in (".xlsx", ".xlsm"):
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
         rows = []

@@ -268,6 +268,17 @@ def test_a_kobo_export_with_labels_fills_table4_the_same(tx, plan, sample, tmp_p
     _check_table4(result["table4"], _expected_table4(members))
 
 
+def test_a_kobo_csv_with_semicolons_is_read(tx, plan, sample, tmp_path):
+    record, households, members, version = sample
+    rows, _, _ = _rows(record, households, members, version)
+    xlsx = tmp_path / "kobo.xlsx"
+    kobo_xlsx(rows[:2], xlsx)
+    path = tmp_path / "kobo.csv"
+    pd.read_excel(xlsx, dtype=object).to_csv(path, sep=";", index=False)
+    report = service.import_answers(tx, plan, path)
+    assert report.refused == [] and report.inserted == [rows[0]["instance"], rows[1]["instance"]]
+
+
 def test_bad_rows_are_refused_naming_instance_and_field_and_strict_writes_nothing(tx, plan, sample, tmp_path):
     record, households, members, version = sample
     rows, _, h = _rows(record, households, members, version)
