@@ -39,6 +39,8 @@ FAR_M = 1000.0
 #: The largest photo kept [bytes]: the forms ask phones for 1600 px (~0.5 MB); 5 MiB leaves room.
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 #: Image formats a photo may be in (as Pillow names them) and their media types.
+#: The largest table of submissions read from a zip once unpacked [bytes] (a zip bomb stops here).
+MAX_TABLE_BYTES = 200 * 1024 * 1024
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heif"}
 _INSTANCE = ("instanceID", "KEY", "_uuid")
 _SUBMITTED = ("SubmissionDate", "_submission_time", "end")
@@ -171,6 +173,9 @@ def read_submission_file(path: Path, *, name: str | None = None) -> SubmissionFi
         media.setdefault(base, (lambda i=info: archive.read(i)))
         sizes.setdefault(base, info.file_size)
     for info in sorted(tables, key=lambda i: (i.filename.count("/"), i.filename)):
+        if info.file_size > MAX_TABLE_BYTES:
+            raise ValidationError(f"{name}: {info.filename} unpacks to {info.file_size / 1048576:.0f} MiB, more than "
+                                  f"{MAX_TABLE_BYTES // 1048576} MiB; export fewer submissions at a time")
         data = archive.read(info)
         try:
             rows = _table_rows(data, PurePosixPath(info.filename).suffix.lower(), f"{name}:{info.filename}")

@@ -6,25 +6,10 @@ from __future__ import annotations
 import json
 import zipfile
 
-import pytest
-
-from geo.db import make_engine
 from geo.inspection import xlsform
 from geo.services import inspections as service
-from tests.conftest import run_cli
+from tests.geo.inspection.test_cli import atlas, cli_db  # noqa: F401 (the fixture: a demo database of its own)
 from tests.geo.services.test_answers import _rows, central_csv
-
-
-@pytest.fixture(scope="module")
-def cli_db(databases):
-    url = databases.demo_url()
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-
-
-def atlas(*args, check=True):
-    return run_cli(*args, check=check)
 
 
 def test_forms_out_answers_in_results_and_a_confirmed_finding(cli_db, tmp_path):
