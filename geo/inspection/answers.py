@@ -117,10 +117,16 @@ def _table_rows(data: bytes, suffix: str, name: str) -> list[dict[str, str]]:
         header = text.split("\n", 1)[0]
         # KoboToolbox writes its CSV with ";" by default; ODK Central with ",".
         delimiter = ";" if header.count(";") > header.count(",") else ","
-        return [{(k or "").strip(): (v or "") for k, v in row.items()}
-                for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
+        try:
+            return [{(k or "").strip(): (v if isinstance(v, str) else "") for k, v in row.items() if isinstance(k, str)}
+                    for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
+        except csv.Error as exc:
+            raise ValidationError(f"{name}: not a readable CSV ({exc}); export it again from the server") from None
     if suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
+        try:
+            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
+        except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile):
+            raise ValidationError(f"{name}: not a readable XLSX workbook; export it again from the server") from None
         rows = []
         for record in frame.to_dict("records"):
             rows.append({str(k).strip(): _cell(v) for k, v in record.items()})
