@@ -25,9 +25,8 @@ from geo.audit import Actor
 from geo.errors import Conflict, Forbidden, NotFound
 from geo.inspection import answers as reader
 from geo.inspection import results, store, xlsform
-from geo.inspection.findings import table5
 from geo.services.findings import add_finding, list_findings
-from geo.services.inspections import PlanRecord, load_record, plan_table4
+from geo.services.inspections import PlanRecord, answered_tables, load_record
 from geo.storage import Bind, connect
 from geo.storage import answers as sql
 
@@ -184,7 +183,8 @@ def _current(bind: Bind, plan_id: int) -> pd.DataFrame:
 
 def answer_results(bind: Bind, plan: int | str) -> dict[str, Any]:
     """表4 with the result blocks filled from the latest answers, and 表5 with the spot check
-    of each finding's rectification from its village's answer.
+    of each finding's rectification from its village's answer
+    (:func:`geo.services.inspections.answered_tables`).
 
     Returns
     -------
@@ -192,21 +192,7 @@ def answer_results(bind: Bind, plan: int | str) -> dict[str, Any]:
         ``table4``, ``table5`` (DataFrames), ``households`` and ``villages`` answered.
     """
     record = load_record(bind, plan)
-    plan_id = int(record.plan["id"])
-    answers = _current(bind, plan_id)
-    household = answers[answers["form"] == "household"] if len(answers) else answers
-    village = answers[answers["form"] == "village"] if len(answers) else answers
-    registry = storage.read_layer(bind, "households", ids=[int(i) for i in record.households["household_id"].dropna()],
-                                  columns=["members"], with_names=False) if len(record.households) else None
-    by_id = dict(zip(record.households["household_id"], record.households["household_code"]))
-    members = {by_id.get(i): m for i, m in zip(registry["id"], registry["members"])} if registry is not None else {}
-    rows = results.household_rows(list(household["answers"]) if len(household) else [], members)
-    rows |= results.village_rows(list(village["answers"]) if len(village) else [])
-    findings = list_findings(bind, plan=plan_id)
-    table4 = results.fill_table4(plan_table4(bind, record, findings), rows)
-    by_village = {r.village_name: r.answers for r in village.itertuples()} if len(village) else {}
-    return {"table4": table4, "table5": results.table5_checks(table5(findings), findings, by_village),
-            "households": len(household), "villages": len(village)}
+    return answered_tables(bind, record, list_findings(bind, plan=int(record.plan["id"])))
 
 
 def _proposals(record: PlanRecord, answers: pd.DataFrame) -> list[results.Proposal]:

@@ -24,7 +24,7 @@ from geo import accounts, audit, storage
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
 from geo.errors import Conflict, Forbidden, NotFound, ValidationError
-from geo.inspection import exports, store, xlsform
+from geo.inspection import exports, results, store, xlsform
 from geo.inspection.draw import (
     ALGORITHM,
     ALGORITHMS,
@@ -1104,7 +1104,7 @@ def export_plan(
         return {"path": str(path), "format": fmt, "waypoints": count}
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
-    full = plan_table4(bind, record, findings)
+    answered = answered_tables(bind, record, findings)
     villages_list = exports.village_table(record.villages)
     sheets = {
         "村级调查表": villages_list,
@@ -1114,10 +1114,10 @@ def export_plan(
         "日程": exports.schedule_table(record.teams),
         "表4抽查情况": summary["counts"],
         "表4未达标": summary["unmet"],
-        "表4督查任务完成情况汇总表": full,
+        "表4督查任务完成情况汇总表": answered["table4"],
         "表3问题汇总": table3(findings),
         "表3问题清单": table3_items(findings),
-        "表5反馈问题整改情况抽查汇总表": table5(findings),
+        "表5反馈问题整改情况抽查汇总表": answered["table5"],
     }
     forms = {"附件1农户调查表": exports.household_forms(rows), "附件2村级调查表": exports.village_forms(villages_list)}
     exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM,
@@ -1261,6 +1261,35 @@ def plan_table4(bind: Bind, record: PlanRecord, findings: pd.DataFrame) -> pd.Da
     return table4_full(record.villages, record.households, record.sample.tallies, plan_year=record.spec.year,
                        labels=labels, findings=findings, household_flags=flags, village_results=cards,
                        inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+
+
+def answered_tables(bind: Bind, record: PlanRecord, findings: pd.DataFrame) -> dict[str, Any]:
+    """表4 (:func:`plan_table4`) with the rows the latest answers of the phone forms give
+    replaced, and 表5 with each finding's spot check from its village's answer; without
+    answers of a form its rows stay as the registry fills them.
+
+    Returns
+    -------
+    dict
+        ``table4``, ``table5`` (DataFrames), ``households`` and ``villages`` answered.
+    """
+    answers = storage.answers.read_answers(bind, int(record.plan["id"]), current_only=True)
+    answers["answers"] = [json.loads(t) for t in answers["answers_json"]] if len(answers) else []
+    household = answers[answers["form"] == "household"] if len(answers) else answers
+    village = answers[answers["form"] == "village"] if len(answers) else answers
+    rows: dict[str, results.Row] = {}
+    if len(household):
+        ids = [int(i) for i in record.households["household_id"].dropna()]
+        registry = storage.read_layer(bind, "households", ids=ids, columns=["members"], with_names=False)
+        codes = dict(zip(record.households["household_id"], record.households["household_code"]))
+        rows |= results.household_rows(list(household["answers"]),
+                                       {codes.get(i): m for i, m in zip(registry["id"], registry["members"])})
+    if len(village):
+        rows |= results.village_rows(list(village["answers"]))
+    by_village = {r.village_name: r.answers for r in village.itertuples()} if len(village) else {}
+    return {"table4": results.fill_table4(plan_table4(bind, record, findings), rows),
+            "table5": results.table5_checks(table5(findings), findings, by_village),
+            "households": len(household), "villages": len(village)}
 
 
 def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:

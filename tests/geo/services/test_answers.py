@@ -255,6 +255,11 @@ def test_an_odk_central_export_fills_table4_as_worked_out_by_hand(tx, plan, samp
     listed = service.list_answers(tx, plan)
     assert set(listed["instance_id"]) == {r["instance"] for r in rows} | {vrow["instance"]}
     assert listed["distance_m"].max() < 1.0 and not listed["far"].any()
+    # the printable workbook's 表4 is the same, filled from the answers
+    workbook = tmp_path / "plan.xlsx"
+    inspections.export_plan(tx, plan, workbook, fmt="xlsx")
+    sheet = pd.read_excel(workbook, sheet_name="表4督查任务完成情况汇总表")
+    _check_table4(sheet.astype({"数量": object}).where(sheet.notna(), None), _expected_table4(members))
 
 
 def test_a_kobo_export_with_labels_fills_table4_the_same(tx, plan, sample, tmp_path):
