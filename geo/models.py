@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     JSON,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -752,6 +753,66 @@ class MonitorEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class InspectionAnswer(RowMixin, Base):
+    """A submission of a phone form (附件1 or 附件2) for a sampled household or village: the
+    answers as JSON, where it was filled in and how far from the registered position. Every
+    submission is kept; ``current`` marks the latest one of its household or village (the one
+    the results count), and a submission imported again with other answers keeps the earlier
+    answers in ``history_json``."""
+
+    __tablename__ = "inspection_answers"
+    __table_args__ = (UniqueConstraint("plan_id", "instance_id"),)
+    __natural_keys__ = (("plan_id", "instance_id"),)
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection_plans.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    form: Mapped[str] = mapped_column(String(20), nullable=False, doc="household or village")
+    instance_id: Mapped[str] = mapped_column(String(120), nullable=False, doc="meta/instanceID (uuid:...)")
+    form_version: Mapped[str] = mapped_column(String(60), nullable=False)
+    sample_village_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection_villages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    sample_household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspection_households.id", ondelete="CASCADE"), index=True
+    )
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    answers_json: Mapped[str] = mapped_column(Text, nullable=False, doc="field name -> answer")
+    distance_m: Mapped[float | None] = mapped_column(
+        Float, doc="geodesic distance from the registered position [m]"
+    )
+    far: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default="0",
+        doc="filled in more than 1 km from the registered position",
+    )
+    current: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default="1",
+        doc="the latest submission of its household or village",
+    )
+    history_json: Mapped[str] = mapped_column(
+        Text, nullable=False, default="[]", server_default="[]", doc="earlier answers of this submission"
+    )
+    geom = mapped_column(geometry("POINT"), nullable=True, doc="where it was filled in")
+
+
+class InspectionAnswerPhoto(RowMixin, Base):
+    """A photo of a submission (checked to be an image within the size limit); shown only to
+    callers who may see the household."""
+
+    __tablename__ = "inspection_answer_photos"
+    __table_args__ = (UniqueConstraint("answer_id", "field"),)
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection_answers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    field: Mapped[str] = mapped_column(String(40), nullable=False, doc="photo_1, photo_2 or photo_3")
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    media_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 # --------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli._common import DbOption, echo_json, engine_for
+from api.cli._common import DbOption, cli_actor, echo_json, engine_for
+from geo.errors import ValidationError
 from geo.enums import FindingCategory, FindingKind, FindingStatus
 from geo.inspection.findings import SHOWN_FIELDS, table3
 from geo.services import findings as domain
@@ -37,9 +38,10 @@ def _line(row: dict) -> str:
 @finding_app.command("add")
 def add(
     plan: Annotated[str, typer.Option("--plan", help="Plan id or name.")],
-    description: Annotated[str, typer.Option("--description", "-m", help="The problem, concrete (见事见人).")],
     unit: Annotated[str, typer.Option("--unit", help="Unit responsible for rectification.")],
     deadline: Annotated[str, typer.Option("--deadline", help="Rectification deadline YYYY-MM-DD.")],
+    description: Annotated[str | None, typer.Option("--description", "-m", help="The problem, concrete (见事见人); with --from-answer it replaces the proposal's.")] = None,
+    from_answer: Annotated[str | None, typer.Option("--from-answer", help="Confirm a proposal of the answers (KEY from atlas sample answers proposals): its category, kind, household or village and description.")] = None,
     category: Annotated[str | None, typer.Option(help="精准识别, 精准帮扶, 精准脱贫 or 其他 (or identification, assistance, exit, other).")] = None,
     kind: Annotated[str | None, typer.Option(help="表3 row: 漏评, 措施制定, 项目实施, 资金使用, 政策保障, 驻村帮扶, 错退 ...")] = None,
     household: Annotated[str | None, typer.Option(help="Sampled household code.")] = None,
@@ -48,7 +50,20 @@ def add(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a finding against a sampled household or village."""
+    """Record a finding against a sampled household or village, or confirm one an answer suggests."""
+    if from_answer is not None:
+        given = [o for o, v in (("--category", category), ("--kind", kind), ("--household", household),
+                                ("--village", village)) if v is not None]
+        if given:
+            raise ValidationError(f"--from-answer takes them from the proposal; drop {', '.join(given)}")
+        from geo.services.answers import add_finding_from_answer
+
+        row = add_finding_from_answer(engine_for(db), plan, from_answer, responsible_unit=unit, deadline=deadline,
+                                      description=description, found_on=found_on, actor=cli_actor())
+        _echo_finding(row, as_json)
+        return
+    if description is None:
+        raise ValidationError("describe the problem with --description (or confirm a proposal with --from-answer KEY)")
     row = domain.add_finding(engine_for(db), plan, description=description, responsible_unit=unit,
                              deadline=deadline, category=category, kind=kind, household=household,
                              village=village, found_on=found_on)

@@ -199,17 +199,18 @@ def verify(
 @sample_app.command("export")
 def export(
     plan: Annotated[str, typer.Argument(help="Plan id or name.")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson, gpx or mbtiles (offline map).")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, geojson or gpx; the field kit: xlsform, xform (ODK/Kobo forms), package (a team's zip) or mbtiles (offline map).")],
     output: Annotated[str, typer.Option("-o", "--output", help="File to write.")],
     db: DbOption = None,
     show_names: Annotated[bool, typer.Option("--show-names", help="Household heads' names and ID numbers in full (authorised inspectors only); masked otherwise.")] = False,
     table: Annotated[str, typer.Option(help="For csv: households, villages, strata or frame.")] = "households",
-    team: Annotated[int | None, typer.Option(help="For gpx and mbtiles: only this team (mbtiles: its area).")] = None,
+    team: Annotated[int | None, typer.Option(help="For gpx, package and mbtiles: only this team (mbtiles: its area).")] = None,
+    form: Annotated[str, typer.Option("--form", help="For xlsform and xform: household (附件1 农户调查表) or village (附件2 村级调查表).")] = "household",
     raster: Annotated[bool, typer.Option("--raster", help="For mbtiles: PNG tiles with the names drawn in, for apps "
                                                           "that read only raster maps (default: vector tiles).")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the sample as printable forms (XLSX/CSV), GeoJSON, GPX, or an offline map (MBTiles)."""
+    """Write the sample as printable forms (XLSX/CSV), GeoJSON, GPX, phone forms (XLSForm/XForm), a team's package or an offline map (MBTiles)."""
     if fmt == "mbtiles":
         from geo.services import field_maps
 
@@ -225,7 +226,8 @@ def export(
         raise ValidationError("--raster is an option of --format mbtiles only")
     from geo.services import inspections as service
 
-    result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team)
+    result = service.export_plan(engine_for(db), plan, output, fmt=fmt, show_names=show_names, table=table, team=team,
+                                 form=form)
     if as_json:
         echo_json(result)
     else:
@@ -299,6 +301,117 @@ def assign(
         return
     where = f"team {team}" if team else "every team"
     typer.echo(f"{user} {'assigned to' if result['changed'] else 'now in'} plan {label} ({where})")
+
+
+answers_app = typer.Typer(help="Answers of the phone forms (ODK Central / KoboToolbox exports): import, list, results, proposals.",
+                          no_args_is_help=True)
+sample_app.add_typer(answers_app, name="answers")
+
+
+@answers_app.command("import")
+def answers_import(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    file: Annotated[Path, typer.Argument(help="ODK Central export (CSV, or its zip with media/) or KoboToolbox export (XLSX or CSV, or a zip with the photos).")],
+    strict: Annotated[bool, typer.Option("--strict", help="Write nothing when any row is refused.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import submissions: accepted rows written, refused rows listed (exit code 1 when any is refused)."""
+    from api.cli._common import cli_actor
+    from geo.services import answers as service
+
+    if not file.is_file():
+        raise ValidationError(f"{file}: no such file")
+    report = service.import_answers(engine_for(db), plan, file, strict=strict, source=f"file:{file.name}"[:200],
+                                    actor=cli_actor())
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        state = "written" if report.written else "NOT written (--strict and rows refused)"
+        typer.echo(f"plan {report.plan_id}: {report.file}: {report.accepted} accepted ({len(report.inserted)} new, "
+                   f"{len(report.updated)} changed, {len(report.unchanged)} unchanged), {len(report.refused)} refused; "
+                   f"{state}; {report.photos} photo(s) kept")
+        for far in report.far:
+            typer.echo(f"  far: submission {far['instance_id']} ({far['target']}) was filled in "
+                       f"{far['distance_m'] / 1000:.1f} km from the registered position")
+        if report.photos_missing:
+            typer.echo(f"  {len(report.photos_missing)} photo(s) named but not in the file (import the zip with media)")
+        for problem in report.refused:
+            typer.echo(f"  refused: {problem.text()}")
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@answers_app.command("list")
+def answers_list(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A plan's submissions: instance id, household or village, submitted, distance from the registry."""
+    from geo.services import answers as service
+
+    frame = service.list_answers(engine_for(db), plan)
+    if as_json:
+        echo_json(frame.to_dict("records"))
+        return
+    if frame.empty:
+        typer.echo("no answers yet; import an export with: atlas sample answers import PLAN FILE")
+    for r in frame.itertuples():
+        where = r.household_code if isinstance(r.household_code, str) else r.village_name
+        distance = "" if r.distance_m is None or pd_isna(r.distance_m) else f" {r.distance_m / 1000:.2f} km"
+        typer.echo(f"{r.instance_id}  {r.form}  {where}  {r.submitted_at}{distance}{'  FAR' if r.far else ''}"
+                   f"{'' if r.current else '  (superseded)'}  photos {r.photos}")
+
+
+def pd_isna(value) -> bool:
+    import math
+
+    return isinstance(value, float) and math.isnan(value)
+
+
+@answers_app.command("results")
+def answers_results(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Also write 表4 and 表5 as XLSX.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """表4 with its result blocks filled from the answers, and 表5's spot check."""
+    from geo.services import answers as service
+
+    result = service.answer_results(engine_for(db), plan)
+    if output:
+        service.write_results(result, output)
+    if as_json:
+        echo_json({"households": result["households"], "villages": result["villages"],
+                   "table4": result["table4"].to_dict("records"), "table5": result["table5"].to_dict("records")})
+        return
+    typer.echo(f"答卷：{result['households']}户，{result['villages']}个村")
+    for r in result["table4"].itertuples():
+        value = "" if r.数量 is None or pd_isna(r.数量) else r.数量
+        typer.echo(f"{r.类别} | {r.项目} {value}{r.单位}  {r.备注}")
+    if output:
+        typer.echo(f"wrote {output}")
+
+
+@answers_app.command("proposals")
+def answers_proposals(
+    plan: Annotated[str, typer.Argument(help="Plan id or name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Findings the answers suggest, not yet confirmed; confirm one with atlas finding add --from-answer KEY."""
+    from geo.services import answers as service
+
+    items = service.answer_proposals(engine_for(db), plan)
+    if as_json:
+        echo_json(items)
+        return
+    if not items:
+        typer.echo("no proposals")
+    for p in items:
+        typer.echo(f"{p['key']}  {p['category_label']}/{p['kind_label']}  {p['description']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,11 +22,22 @@ from geo.inspection.findings import SHOWN_FIELDS
 from geo.inspection.plans import PRESETS, plan_from_options
 from geo.services import findings
 from geo.services import inspections as service
-from geo.services.inspections import EXPORT_FORMATS, plans_in_scope
+from geo.services.inspections import EXPORT_FORMATS, FIELD_FORMATS, plans_in_scope
 
 router = APIRouter()
 
 FORMAT_LABELS = {"xlsx": "调查表 XLSX", "csv": "农户 CSV", "geojson": "GeoJSON", "gpx": "路线 GPX"}
+#: The printed downloads of a plan; the field kit's (phone forms, team packages) are listed on
+#: the plan's page (docs/field-kit.md).
+PAGE_FORMATS = [f for f in EXPORT_FORMATS if f not in FIELD_FORMATS]
+
+
+def _field_kit(summary: dict) -> list[tuple[str, str]]:
+    """The plan page's field-kit links: both XLSForms, then one package per team."""
+    links = [("format=xlsform&form=household", "附件1 农户调查表 XLSForm（ODK/Kobo）"),
+             ("format=xlsform&form=village", "附件2 村级调查表 XLSForm（ODK/Kobo）")]
+    teams = sorted({int(t["team"]) for t in summary["teams"]})
+    return links + [(f"format=package&team={t}", f"第{t}组外业任务包 ZIP") for t in teams]
 
 
 def _number(value) -> float | None:
@@ -39,7 +50,7 @@ def _page(request: Request, engine, settings, user: Principal, **notice) -> HTML
     if not user.can(Permission.READ_ALL):
         raise HTTPException(403, f"your role ({user.role.value}) may not see inspection plans")
     plans = [{**p, "route_km": _number(p.get("route_km"))} for p in plans_in_scope(engine, user.township_ids)]
-    return render(request, "inspections.html", user, plans=plans, formats=[(f, FORMAT_LABELS[f]) for f in EXPORT_FORMATS],
+    return render(request, "inspections.html", user, plans=plans, formats=[(f, FORMAT_LABELS[f]) for f in PAGE_FORMATS],
                   may_draw=user.can(Permission.INSPECT), presets=list(PRESETS), csrf_token=token_for(request, settings), **notice)
 
 
@@ -120,7 +131,8 @@ def _plan_page(request: Request, engine, settings, user: Principal, plan_id: int
     assignments = service.plan_assignments(engine, plan_id).to_dict("records")
     assignees = [int(a["user_id"]) for a in assignments]
     return render(request, "inspection_plan.html", user, plan_id=plan_id, summary=summary, assignments=assignments,
-                  findings=_finding_rows(engine, plan_id), formats=[(f, FORMAT_LABELS[f]) for f in EXPORT_FORMATS],
+                  findings=_finding_rows(engine, plan_id), formats=[(f, FORMAT_LABELS[f]) for f in PAGE_FORMATS],
+                  field_kit=_field_kit(summary),
                   may_assign=user.can(Permission.WRITE), may_record=user.can_record_findings(plan_assignees=assignees),
                   kinds=[(c.label, [(m.value, m.label) for m in ms]) for c, ms in FINDING_KINDS.items()],
                   today=dt.date.today().isoformat(), csrf_token=token_for(request, settings), **notice)

@@ -15,20 +15,22 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, File, Header, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam  # pathlib's Path is used for files
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 
-from api.deps import Editor, EngineDep, FullReader, Inspector, Principal
+from api.deps import Editor, EngineDep, FullReader, Inspector, Principal, SettingsDep
 from api.geojson import JSON
 from api.params import IF_MATCH_HELP, INT32_MAX, expected_version
 from api.schemas.common import problem_responses, text
+from api.uploads import UploadLimit, display_name, named_errors, save_upload, upload_folder, upload_post
 from geo.errors import ValidationError
 from geo.inspection.findings import SHOWN_FIELDS, table3
 from geo.inspection.plans import PRESETS, parse_date, parse_start, plan_from_options
 from geo.inspection.tours import DayRules
+from geo.services import answers as answers_service
 from geo.services import field_maps
 from geo.services import findings as domain
 from geo.services import inspections as service
@@ -49,6 +51,9 @@ MEDIA = {
     "geojson": "application/geo+json",
     "gpx": "application/gpx+xml",
     "mbtiles": "application/vnd.sqlite3",
+    "xlsform": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xform": "application/xml",
+    "package": "application/zip",
 }
 
 
@@ -199,7 +204,7 @@ def verify_plan(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
 
 @router.get(
     PREFIX + "/{plan_id}/export",
-    summary="The sample as printable forms, GeoJSON, GPX or an offline map (atlas sample export)",
+    summary="The sample as printable forms, GeoJSON, GPX, the field kit or an offline map (atlas sample export)",
     response_class=Response,
     responses={200: {"description": "the file", "content": {m.split(";")[0]: {} for m in MEDIA.values()}}},
 )
@@ -207,12 +212,15 @@ def export_plan(
     plan_id: PlanId,
     user: FullReader,
     engine: EngineDep,
-    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx", "mbtiles"],
-                      Query(description="xlsx, csv, geojson, gpx or mbtiles (an offline map of the team's area "
-                                        "for ODK Collect, QField, QGIS)")],
+    format: Annotated[Literal["xlsx", "csv", "geojson", "gpx", "xlsform", "xform", "package", "mbtiles"],
+                      Query(description="xlsx, csv, geojson or gpx; the field kit: xlsform, xform (ODK/Kobo forms), "
+                                        "package (a team's zip: forms, preload CSVs, GPX, offline map) or mbtiles "
+                                        "(an offline map of the team's area for ODK Collect, QField, QGIS)")],
     table: Annotated[Literal["households", "villages", "strata", "frame"],
                      Query(description="for csv: households, villages, strata or frame")] = "households",
-    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx and mbtiles: only this team")] = None,
+    team: Annotated[int | None, Query(ge=1, le=20, description="for gpx, package and mbtiles: only this team")] = None,
+    form: Annotated[Literal["household", "village"], Query(description="for xlsform and xform: household (附件1) or "
+                                                                      "village (附件2)")] = "household",
     raster: Annotated[bool, Query(description="for mbtiles: PNG tiles with the names drawn in (default: vector "
                                               "tiles)")] = False,
     show_names: Annotated[bool, Query(description="household heads' names and ID numbers in full (only for "
@@ -226,7 +234,7 @@ def export_plan(
         path, result = field_maps.mbtiles_download(engine, plan_id, team=team, raster=raster)
     else:
         path, result = service.export_plan_download(
-            engine, plan_id, fmt=format, table=table, team=team, show_names=show_names,
+            engine, plan_id, fmt=format, table=table, team=team, form=form, show_names=show_names,
             may_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor)
     headers = {"X-Atlas-Export": json.dumps({k: v for k, v in result.items() if k != "path"}, ensure_ascii=True)}
     return FileResponse(path, media_type=MEDIA[format], filename=path.name, headers=headers,
@@ -306,7 +314,11 @@ class FindingCreate(BaseModel):
         {"description": "帮扶措施与致贫原因不一致", "responsible_unit": "兴仁镇人民政府", "deadline": "2019-12-31",
          "kind": "措施制定", "village": "兴仁镇/郝集村"}]})
 
-    description: text(4000) = Field(description="the problem, concrete (见事见人)")
+    description: text(4000) | None = Field(None, description="the problem, concrete (见事见人); required unless "
+                                                           "from_answer (then it replaces the proposal's)")
+    from_answer: text(200) | None = Field(None, description="confirm a proposal of the answers (its key from GET "
+                                                            ".../answers/proposals): category, kind, household or "
+                                                            "village and description come from it")
     responsible_unit: text(200) = Field(description="unit responsible for rectification")
     deadline: text(10) = Field(description="rectification deadline YYYY-MM-DD")
     category: text(20) | None = Field(None, description="精准识别, 精准帮扶, 精准脱贫 or 其他 (or identification, "
@@ -315,6 +327,16 @@ class FindingCreate(BaseModel):
     household: text(40) | None = Field(None, description="sampled household code")
     village: text(200) | None = Field(None, description="sampled village (name or township/name)")
     found_on: text(10) | None = Field(None, description="date found YYYY-MM-DD (default today)")
+
+    @model_validator(mode="after")
+    def _described_or_proposed(self) -> FindingCreate:
+        if self.from_answer is not None:
+            given = [k for k in ("category", "kind", "household", "village") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"from_answer takes them from the proposal; drop {', '.join(given)}")
+        elif self.description is None:
+            raise ValueError("give description (or confirm a proposal with from_answer)")
+        return self
 
 
 class FindingUpdate(BaseModel):
@@ -361,6 +383,11 @@ def add_finding(plan_id: PlanId, user: Inspector, engine: EngineDep,
     plan and administrators only; audited."""
     _check_plan_scope(user, engine, plan_id)
     _may_record(user, engine, plan_id)
+    if body.from_answer is not None:
+        row = answers_service.add_finding_from_answer(
+            engine, plan_id, body.from_answer, responsible_unit=body.responsible_unit, deadline=body.deadline,
+            description=body.description, found_on=body.found_on, actor=user.actor)
+        return _finding_response(row, status_code=201)
     row = domain.add_finding(engine, plan_id, description=body.description, responsible_unit=body.responsible_unit,
                              deadline=body.deadline, category=body.category, kind=body.kind,
                              household=body.household, village=body.village, found_on=body.found_on,
@@ -400,3 +427,72 @@ def close_finding(
     finding_id, version = _changeable(user, engine, plan_id, finding, if_match, body.version)
     return _finding_response(domain.close_finding(engine, finding_id, note=body.note, version=version,
                                                   actor=user.actor))
+
+
+# ---------------------------------------------------------------------- answers of the phone forms
+
+ANSWERS = PREFIX + "/{plan_id}/answers"
+ANSWERS_LIMIT = UploadLimit("max_upload_mb", "submissions export", "export the photos in several zips, or import "
+                            "on the server with atlas sample answers import")
+
+
+@upload_post(router, ANSWERS, ANSWERS_LIMIT, response_class=JSON,
+             summary="Import an ODK Central or KoboToolbox export (atlas sample answers import)")
+def import_answers(plan_id: PlanId, user: Inspector, engine: EngineDep, settings: SettingsDep,
+                   file: Annotated[UploadFile, File(description="ODK Central CSV or its zip with media/; KoboToolbox "
+                                                                "XLSX or CSV (or a zip with the photos)")],
+                   strict: Annotated[bool, Query(description="write nothing when any row is refused")] = False,
+                   ) -> Response:
+    """Accepted rows are written, refused rows listed (each naming the instance id and field);
+    ``strict`` writes nothing when any is refused. Inspectors assigned to the plan and
+    administrators only; audited."""
+    _check_plan_scope(user, engine, plan_id)
+    _may_record(user, engine, plan_id)
+    name = display_name(file.filename)
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ".csv"
+    with upload_folder() as folder:
+        path = folder / f"answers{suffix if suffix in ('.csv', '.xlsx', '.zip') else '.csv'}"
+        save_upload(file, path, ANSWERS_LIMIT, settings, name=name)
+        with named_errors(path, name):
+            report = answers_service.import_answers(engine, plan_id, path, strict=strict, name=name,
+                                                    source=f"api:{user.name}"[:200], actor=user.actor)
+    return JSON(report.as_dict(), status_code=200 if report.written else 422)
+
+
+@router.get(ANSWERS, summary="Submissions of a plan's phone forms (atlas sample answers list)")
+def list_answers(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    """Instance id, form, household code or village, submitted, distance from the registered
+    position and whether over 1 km, current or superseded, number of photos (never answers'
+    free text or names)."""
+    _check_plan_scope(user, engine, plan_id)
+    items = answers_service.list_answers(engine, plan_id).to_dict("records")
+    return JSON({"items": items, "numberReturned": len(items)})
+
+
+@router.get(ANSWERS + "/results", summary="表4 and 表5 from the answers (atlas sample answers results)")
+def answer_results(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    _check_plan_scope(user, engine, plan_id)
+    result = answers_service.answer_results(engine, plan_id)
+    return JSON({"households": result["households"], "villages": result["villages"],
+                 "table4": result["table4"].to_dict("records"), "table5": result["table5"].to_dict("records")})
+
+
+@router.get(ANSWERS + "/proposals", summary="Findings the answers suggest (atlas sample answers proposals)")
+def answer_proposals(plan_id: PlanId, user: FullReader, engine: EngineDep) -> Any:
+    """Not recorded until an inspector confirms one: POST .../findings with ``from_answer``."""
+    _check_plan_scope(user, engine, plan_id)
+    items = answers_service.answer_proposals(engine, plan_id)
+    return JSON({"items": items, "numberReturned": len(items)})
+
+
+@router.get(ANSWERS + "/{answer_id}/photos/{field}", summary="A photo of a submission",
+            response_class=Response, responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
+def answer_photo(plan_id: PlanId, answer_id: Annotated[int, PathParam(ge=1, le=INT32_MAX)],
+                 field: Annotated[Literal["photo_1", "photo_2", "photo_3"], PathParam()],
+                 user: FullReader, engine: EngineDep) -> Response:
+    """Only for callers who may see the plan's households (as for their names)."""
+    _check_plan_scope(user, engine, plan_id)
+    photo = answers_service.answer_photo(engine, plan_id, answer_id, field,
+                                         may_see=lambda assignees: user.can_see_names(plan_assignees=assignees))
+    return Response(photo["content"], media_type=photo["media_type"],
+                    headers={"Cache-Control": "private, no-store"})

@@ -24,7 +24,7 @@ from geo import accounts, audit, storage
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
 from geo.errors import Conflict, Forbidden, NotFound, ValidationError
-from geo.inspection import exports, store
+from geo.inspection import exports, results, store, xlsform
 from geo.inspection.draw import (
     ALGORITHM,
     ALGORITHMS,
@@ -50,6 +50,7 @@ from geo.inspection.tours import (
     village_visit,
 )
 from geo.network import build_network
+from geo.services import field_maps
 from geo.services.exports import write_download
 from geo.services.findings import list_findings
 from geo.services.personal import personal_read
@@ -1017,7 +1018,9 @@ def list_plans(bind: Bind) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------- exports
 
-EXPORT_FORMATS = ("xlsx", "csv", "geojson", "gpx")
+EXPORT_FORMATS = ("xlsx", "csv", "geojson", "gpx", "xlsform", "xform", "package")
+#: The field kit's formats (docs/field-kit.md): phone forms and the team's assignment zip.
+FIELD_FORMATS = ("xlsform", "xform", "package")
 
 
 def _registry_rows(bind: Bind, households: pd.DataFrame) -> pd.DataFrame:
@@ -1039,8 +1042,10 @@ def export_plan(
     show_names: bool = False,
     table: str = "households",
     team: int | None = None,
+    form: str = "household",
 ) -> dict[str, Any]:
-    """Write a recorded sample to ``path`` as XLSX, CSV, GeoJSON or GPX.
+    """Write a recorded sample to ``path`` as XLSX, CSV, GeoJSON, GPX, or the field kit's
+    XLSForm, XForm or team package (:func:`write_field_kit`).
 
     Parameters
     ----------
@@ -1054,7 +1059,9 @@ def export_plan(
         For CSV: ``households``, ``villages``, ``strata`` or ``frame`` (the sampling frame with
         every household's ordering key, for third-party verification).
     team
-        For GPX: one team only.
+        For GPX and the package: one team only.
+    form
+        For XLSForm and XForm: ``household`` (附件1 农户调查表) or ``village`` (附件2 村级调查表).
 
     Returns
     -------
@@ -1075,6 +1082,8 @@ def export_plan(
     registry = _registry_rows(bind, record.households)
     rows = exports.household_table(record.villages, record.households, registry,
                                    plan_year=record.spec.year, show_names=show_names)
+    if fmt in FIELD_FORMATS:
+        return write_field_kit(bind, record, rows, path, fmt=fmt, form=form, team=team, show_names=show_names)
     labels = {s.key: s.label for s in record.spec.strata}
     sample = record.sample
     if fmt == "csv":
@@ -1096,10 +1105,7 @@ def export_plan(
         return {"path": str(path), "format": fmt, "waypoints": count}
     findings = list_findings(bind, plan=record.plan["id"])
     summary = table4(record.villages, record.households, sample.tallies, plan_year=record.spec.year, labels=labels)
-    flags, cards = _exit_figures(bind, record)
-    full = table4_full(record.villages, record.households, sample.tallies, plan_year=record.spec.year,
-                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
-                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+    answered = answered_tables(bind, record, findings)
     villages_list = exports.village_table(record.villages)
     sheets = {
         "村级调查表": villages_list,
@@ -1109,10 +1115,10 @@ def export_plan(
         "日程": exports.schedule_table(record.teams),
         "表4抽查情况": summary["counts"],
         "表4未达标": summary["unmet"],
-        "表4督查任务完成情况汇总表": full,
+        "表4督查任务完成情况汇总表": answered["table4"],
         "表3问题汇总": table3(findings),
         "表3问题清单": table3_items(findings),
-        "表5反馈问题整改情况抽查汇总表": table5(findings),
+        "表5反馈问题整改情况抽查汇总表": answered["table5"],
     }
     forms = {"附件1农户调查表": exports.household_forms(rows), "附件2村级调查表": exports.village_forms(villages_list)}
     exports.write_xlsx(sheets, path, blank_columns={"村级调查表": exports.VILLAGE_FORM, "农户调查表": exports.HOUSEHOLD_FORM,
@@ -1120,6 +1126,174 @@ def export_plan(
                        notes=plan_notes(record, show_names=show_names), forms=forms,
                        footer=f"{record.plan['name']}（演示数据为合成数据）")
     return {"path": str(path), "format": fmt, "sheets": list(sheets), "households": len(rows)}
+
+
+# ---------------------------------------------------------------------- the field kit
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a team's package: its name in the zip and its bytes."""
+
+    name: str
+    content: bytes
+
+
+def _team_checked(record: PlanRecord, team: int | None) -> None:
+    teams = sorted({int(t) for t in record.villages["team"]})
+    if team is not None and team not in teams:
+        raise ValidationError(f"--team {team}: the plan has teams {', '.join(map(str, teams))}")
+
+
+def _village_facts(bind: Bind, villages: pd.DataFrame) -> pd.DataFrame:
+    ids = [int(i) for i in villages["village_id"].dropna()]
+    if not ids:
+        return pd.DataFrame(columns=["id"])
+    frame = storage.read_layer(bind, "villages", ids=ids, columns=["population", "registered_poor_households"],
+                               with_names=False)
+    return pd.DataFrame(frame.drop(columns="geometry"))
+
+
+def field_forms(bind: Bind, record: PlanRecord, rows: pd.DataFrame, *, team: int | None, show_names: bool,
+                preload: xlsform.Preload) -> dict[str, tuple[Any, pd.DataFrame, pd.DataFrame]]:
+    """Both XLSForms of a plan (``form`` -> (workbook, villages list, households list)), the
+    lists limited to ``team``; names in the lists as ``rows`` has them."""
+    _team_checked(record, team)
+    villages = xlsform.preload_villages(record.villages, _village_facts(bind, record.villages), team=team)
+    households = xlsform.preload_households(record.households, rows, team=team)
+    out = {}
+    for form in xlsform.FORMS:
+        meta = xlsform.FormMeta(int(record.plan["id"]), record.plan["name"], record.draw["result_hash"], form,
+                                show_names=show_names, team=team)
+        out[form] = (xlsform.build_xlsform(meta, villages, households, preload=preload), villages, households)
+    return out
+
+
+def package_parts(bind: Bind, record: PlanRecord, rows: pd.DataFrame, *, team: int | None,
+                  show_names: bool) -> list[Part]:
+    """The files of a team's assignment package, in the order a coordinator reads them: both
+    forms (preloading from the CSVs beside them), the two preload CSVs, the team's GPX and a
+    note, the team's offline map (MBTiles, vector tiles: :mod:`geo.services.field_maps`) and a note."""
+    import io
+    import tempfile
+
+    forms = field_forms(bind, record, rows, team=team, show_names=show_names, preload="csv")
+    parts = []
+    for form, (book, _, _) in forms.items():
+        buffer = io.BytesIO()
+        book.save(buffer)
+        parts.append(Part(f"{xlsform.form_id(int(record.plan['id']), form)}.xlsx", buffer.getvalue()))
+    _, villages, households = forms["household"]
+    parts.append(Part(f"{xlsform.VILLAGE_LIST}.csv", xlsform.preload_csv(villages)))
+    parts.append(Part(f"{xlsform.HOUSEHOLD_LIST}.csv", xlsform.preload_csv(households)))
+    with tempfile.TemporaryDirectory() as folder:
+        gpx = Path(folder) / "route.gpx"
+        exports.write_gpx(record.villages, record.households, rows, record.teams, record.plan["start"], gpx,
+                          plan_name=record.plan["name"], team=team)
+        parts.append(Part(f"{_kit_name(record, team)}.gpx", gpx.read_bytes()))
+    parts.append(Part(f"{_kit_name(record, team)}.mbtiles",
+                      field_maps.team_mbtiles(bind, int(record.plan["id"]), team=team)))
+    parts.append(Part("说明.txt", _kit_readme(record, team, show_names, villages, households).encode("utf-8")))
+    return parts
+
+
+def _kit_name(record: PlanRecord, team: int | None) -> str:
+    return f"plan{int(record.plan['id'])}-" + (f"team{team}" if team is not None else "all-teams")
+
+
+def _kit_readme(record: PlanRecord, team: int | None, show_names: bool, villages: pd.DataFrame,
+                households: pd.DataFrame) -> str:
+    who = f"第{team}组" if team is not None else "全部检查组"
+    version = xlsform.form_version(record.draw["result_hash"])
+    return "\n".join([
+        f"督查任务包：{record.plan['name']}（方案 {record.plan['id']}）{who}",
+        f"走访 {len(villages)} 个村、{len(households)} 户；表单版本 {version}；抽样结果哈希 {record.draw['result_hash']}",
+        "1. 在 ODK Central 或 KoboToolbox 上传两个表单（.xlsx），并把 villages.csv、households.csv 作为表单附件上传；",
+        "2. 在 ODK Collect / KoboCollect 下载表单，离线填写；GPX 文件导入手机地图应用查看走访顺序；"
+        ".mbtiles 离线地图（乡镇、村、自然村、道路、水源和走访顺序）可在 ODK Collect、QField、QGIS 中离线打开；",
+        "3. 回收后导出提交数据（CSV/XLSX，或带照片的 zip），用 atlas sample answers import 导入。",
+        "户主姓名已完整显示（仅限有权限人员，妥善保管）" if show_names else "户主姓名已脱敏",
+        "演示数据（demo:synthetic / demo:approximate）为合成数据，不是实地调查结果",
+    ]) + "\n"
+
+
+def write_field_kit(bind: Bind, record: PlanRecord, rows: pd.DataFrame, path: Path, *, fmt: str, form: str,
+                    team: int | None, show_names: bool) -> dict[str, Any]:
+    """The field kit's files: one XLSForm (choices preloaded, self-contained), its XForm XML
+    (converted by pyxform), or a team's package zip (:func:`package_parts`).
+
+    Raises
+    ------
+    ValidationError
+        Unknown form or team; pyxform refusing the form.
+    """
+    import zipfile
+
+    if form not in xlsform.FORMS:
+        raise ValidationError(f"unknown form {form!r}; use one of {', '.join(xlsform.FORMS)}")
+    meta = {"form_id": xlsform.form_id(int(record.plan["id"]), form),
+            "version": xlsform.form_version(record.draw["result_hash"])}
+    if fmt == "package":
+        parts = package_parts(bind, record, rows, team=team, show_names=show_names)
+        folder = _kit_name(record, team)
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for part in parts:
+                archive.writestr(f"{folder}/{part.name}", part.content)
+        return {"path": str(path), "format": fmt, "team": team, "files": [p.name for p in parts],
+                "version": meta["version"]}
+    book, villages, households = field_forms(bind, record, rows, team=team, show_names=show_names,
+                                             preload="choices")[form]
+    if fmt == "xlsform":
+        xlsform.write_xlsform(book, path)
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            source = Path(folder) / f"{meta['form_id']}.xlsx"
+            xlsform.write_xlsform(book, source)
+            xml, _ = xlsform.convert_xlsform(source)
+        path.write_text(xml, encoding="utf-8")
+    return {"path": str(path), "format": fmt, "form": form, **meta, "villages": len(villages),
+            "households": len(households) if form == "household" else 0}
+
+
+def plan_table4(bind: Bind, record: PlanRecord, findings: pd.DataFrame) -> pd.DataFrame:
+    """表4 as the registry fills it: the sample, the registry's household flags and village
+    scorecard, the findings (:func:`geo.inspection.findings.table4_full`)."""
+    labels = {s.key: s.label for s in record.spec.strata}
+    flags, cards = _exit_figures(bind, record)
+    return table4_full(record.villages, record.households, record.sample.tallies, plan_year=record.spec.year,
+                       labels=labels, findings=findings, household_flags=flags, village_results=cards,
+                       inspectors=len(store.read_assignments(bind, plan_id=int(record.plan["id"]))) or None)
+
+
+def answered_tables(bind: Bind, record: PlanRecord, findings: pd.DataFrame) -> dict[str, Any]:
+    """表4 (:func:`plan_table4`) with the rows the latest answers of the phone forms give
+    replaced, and 表5 with each finding's spot check from its village's answer; without
+    answers of a form its rows stay as the registry fills them.
+
+    Returns
+    -------
+    dict
+        ``table4``, ``table5`` (DataFrames), ``households`` and ``villages`` answered.
+    """
+    answers = storage.answers.read_answers(bind, int(record.plan["id"]), current_only=True)
+    answers["answers"] = [json.loads(t) for t in answers["answers_json"]] if len(answers) else []
+    household = answers[answers["form"] == "household"] if len(answers) else answers
+    village = answers[answers["form"] == "village"] if len(answers) else answers
+    rows: dict[str, results.Row] = {}
+    if len(household):
+        ids = [int(i) for i in record.households["household_id"].dropna()]
+        registry = storage.read_layer(bind, "households", ids=ids, columns=["members"], with_names=False)
+        codes = dict(zip(record.households["household_id"], record.households["household_code"]))
+        rows |= results.household_rows(list(household["answers"]),
+                                       {codes.get(i): m for i, m in zip(registry["id"], registry["members"])})
+    if len(village):
+        rows |= results.village_rows(list(village["answers"]))
+    by_village = {r.village_name: r.answers for r in village.itertuples()} if len(village) else {}
+    return {"table4": results.fill_table4(plan_table4(bind, record, findings), rows),
+            "table5": results.table5_checks(table5(findings), findings, by_village),
+            "households": len(household), "villages": len(village)}
 
 
 def _exit_figures(bind: Bind, record: PlanRecord) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
@@ -1294,7 +1468,7 @@ def plan_assignments(bind: Bind, plan_id: int) -> pd.DataFrame:
 
 
 def export_plan_download(bind: Bind, plan_id: int, *, fmt: str, table: str = "households", team: int | None = None,
-                         show_names: bool = False, may_see_names: Callable[[Collection[int]], bool],
+                         form: str = "household", show_names: bool = False, may_see_names: Callable[[Collection[int]], bool],
                          actor: Actor | None = None) -> tuple[Path, dict[str, Any]]:
     """:func:`export_plan` into a temporary folder (remove it with
     :func:`geo.services.exports.remove_download`), names only for a caller
@@ -1314,13 +1488,16 @@ def export_plan_download(bind: Bind, plan_id: int, *, fmt: str, table: str = "ho
     if show_names and not may_see_names(store.plan_assignees(bind, plan_id)):
         raise Forbidden("your account may not see household heads' names or ID numbers of this plan "
                         "(inspectors: only of plans assigned to you); export without show_names for masked names")
-    name = f"plan-{plan_id}.{fmt}"
+    name = {"xlsform": f"plan-{plan_id}-{form}-xlsform.xlsx", "xform": f"plan-{plan_id}-{form}.xml",
+            "package": f"plan-{plan_id}-{'team-' + str(team) if team is not None else 'all-teams'}-field-kit.zip",
+            }.get(fmt, f"plan-{plan_id}.{fmt}")
     if not show_names:
-        return write_download(name, lambda path: export_plan(bind, plan_id, path, fmt=fmt, table=table, team=team))
+        return write_download(name, lambda path: export_plan(bind, plan_id, path, fmt=fmt, table=table, team=team,
+                                                             form=form))
     after = {"export": fmt, "table": table if fmt == "csv" else None, "plan": row["name"]}
 
     def write(path: Path) -> dict[str, Any]:
         with personal_read(bind, actor=actor, layer="inspection_plans", row_id=plan_id, after=after) as read:
-            return export_plan(read.conn, plan_id, path, fmt=fmt, show_names=True, table=table, team=team)
+            return export_plan(read.conn, plan_id, path, fmt=fmt, show_names=True, table=table, team=team, form=form)
 
     return write_download(name, write)

@@ -31,8 +31,10 @@ HOUSEHOLDS = models.SampledHousehold.__table__
 FINDINGS = models.Finding.__table__
 ASSIGNMENTS = models.InspectionAssignment.__table__
 FRAMES = models.InspectionFrame.__table__
+ANSWERS = models.InspectionAnswer.__table__
 #: Geometry columns per table; the first is the frames' active geometry.
-_GEOMETRY = {PLANS.name: ("start",), VILLAGES.name: ("geom", "leg"), HOUSEHOLDS.name: ("geom",)}
+_GEOMETRY = {PLANS.name: ("start",), VILLAGES.name: ("geom", "leg"), HOUSEHOLDS.name: ("geom",),
+             ANSWERS.name: ("geom",)}
 
 
 def _wkb(geom: BaseGeometry | None) -> bytes | None:

@@ -1,7 +1,7 @@
 """monitoring: 防止返贫动态监测 cases per household, their leads, measures and dated steps
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-06 16:44:40
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -40,6 +40,18 @@ def test_the_plan_page_shows_the_plan_and_links_the_tables_3_4_5(scratch, plan):
     assert f'href="/inspections/{plan}/verify"' in listed.text
 
 
+def test_the_plan_page_links_the_field_kit_forms_and_each_teams_package(scratch, plan):
+    page = browser_session(scratch, "t_leader").get(f"/inspections/{plan}").text
+    links = re.findall(r'href="(/api/inspections/\d+/export\?format=(?:xlsform|package)[^"]*)"', page)
+    assert [link.replace("&amp;", "&").split("?")[1] for link in links] == [
+        "format=xlsform&form=household", "format=xlsform&form=village", "format=package&team=1",
+        "format=package&team=2"]
+    package = scratch.get(links[-1].replace("&amp;", "&"), headers=scratch.headers["leader"])
+    assert package.status_code == 200 and package.content[:2] == b"PK"
+    listed = browser_session(scratch, "t_leader").get("/inspections").text
+    assert "format=xlsform" not in listed  # the list keeps the printed downloads
+
+
 def test_plan_page_errors_are_chinese_pages(scratch, plan):
     missing = browser_session(scratch, "t_leader").get("/inspections/999999")
     assert missing.status_code == 404 and "找不到该内容" in missing.text
