@@ -318,8 +318,9 @@ def items(
     chosen = select_properties(available, properties)
     returned = len(frame)
     served_limit = min(limit, ogc.MAX_LIMIT)
-    links = page_links(request, limit=served_limit, offset=offset, matched=page.matched, returned=returned,
-                       media_type=GEOJSON)
+    # an estimated total never decides whether a next page exists (a full page always has one)
+    links = page_links(request, limit=served_limit, offset=offset, returned=returned, media_type=GEOJSON,
+                       matched=None if page.estimated else page.matched)
     links.append({"href": _url(request, "collection", collection_id=found.id), "rel": "collection",
                   "type": "application/json", "title": found.title})
     body = {

@@ -401,6 +401,48 @@ def count_layer(
         return None if counted > at_most else counted
 
 
+def matched_rows(
+    bind: Bind,
+    layer: str,
+    *,
+    at_most: int,
+    estimate_above: int | None = None,
+    township: int | str | Sequence[int | str] | None = None,
+    bbox: BBox | None = None,
+    where: Mapping[str, Any] | None = None,
+    geometry_dimension: int | None = None,
+    intersects: BaseGeometry | None = None,
+    cql: CqlFilter | None = None,
+) -> tuple[int | None, bool]:
+    """``(rows, estimated)``: as :func:`count_layer` with ``at_most``, except that an
+    unfiltered read of a PostGIS table the planner estimates (``pg_class.reltuples``, as fresh
+    as the last ANALYZE) above ``estimate_above`` rows answers that estimate without scanning
+    the table. One statement either way (the count runs only when the estimate is not taken).
+    """
+    spec = get_layer(layer)
+    query = Query(township=township, bbox=bbox, where=dict(where or {}),
+                  geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
+    unfiltered = query == Query()
+    with connect(bind) as conn:
+        require_schema(conn)
+        rows = _filtered(conn, spec, sa.select(spec.table.c.id), query).limit(int(at_most) + 1).subquery()
+        counted = sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+        if estimate_above is None or not unfiltered or _backend(conn) != "postgis":
+            value, estimated = int(conn.execute(sa.select(counted)).scalar_one()), False
+        else:
+            pg_class = sa.table("pg_class", sa.column("reltuples"), sa.column("oid"), schema="pg_catalog")
+            reltuples = sa.select(pg_class.c.reltuples).where(
+                pg_class.c.oid == sa.func.to_regclass(spec.table.name)).scalar_subquery()
+            # the count is an InitPlan of the ELSE branch: PostgreSQL runs it only when reached
+            value, estimated = conn.execute(sa.select(
+                sa.case((reltuples > estimate_above, sa.cast(reltuples, sa.BigInteger)), else_=counted),
+                reltuples > estimate_above)).one()
+            value, estimated = int(value), bool(estimated)
+    if not estimated and value > at_most:
+        return None, False
+    return value, estimated
+
+
 def layer_counts(bind: Bind) -> dict[str, int]:
     """Row count of every layer, in registry order."""
     with connect(bind) as conn:
