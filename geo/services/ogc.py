@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from lark.exceptions import LarkError
@@ -247,11 +246,21 @@ def _finite(geom: BaseGeometry, what: str) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class ItemsPage:
-    frame: gpd.GeoDataFrame
+    """A page of items as plain rows (no pandas: a page is answered many times a second)."""
+
+    ids: list[int]
+    #: Shapely geometries in ``crs`` (None where a row has none), aligned with ``ids``.
+    geometry: np.ndarray
+    #: The properties each row holds (no id, no geometry, no personal field), and the rows.
+    columns: list[str]
+    rows: list[tuple]
     matched: int | None
     crs: int | None
     #: ``matched`` is the planner's estimate (an unfiltered large table), not a count.
     estimated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 def read_items(
@@ -282,9 +291,9 @@ def read_items(
                "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
     limit = max(1, min(int(limit), MAX_LIMIT))
     with storage.connect(storage.read_only(engine)) as conn:
-        frame = storage.read_layer(conn, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
-                                   **filters)
-        returned = len(frame)
+        names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
+                                       **filters)
+        returned = len(raw)
         if ids is not None or (returned < limit and (returned > 0 or offset == 0)):
             matched, estimated = offset + returned, False
         else:
@@ -292,10 +301,18 @@ def read_items(
                                                       estimate_above=ESTIMATE_ABOVE, **filters)
             if matched is not None:
                 matched = max(matched, offset + returned)
-    if crs is not None and spec.geometry is not None:
-        frame = frame.set_geometry(gpd.GeoSeries(crs_mod.from_crs84(frame.geometry.array.to_numpy(), crs),
-                                                 index=frame.index, crs=f"EPSG:{crs}"))
-    return ItemsPage(frame=frame, matched=matched, crs=crs, estimated=estimated)
+    id_at = names.index("id")
+    if spec.geometry is not None:
+        at = names.index(spec.geometry)
+        geometry = shapely.from_wkb(np.array([None if r[at] is None else bytes(r[at]) for r in raw], dtype=object))
+        if crs is not None:
+            geometry = crs_mod.from_crs84(geometry, crs)
+    else:
+        geometry = np.array([None] * returned, dtype=object)
+    hidden = {"id", *spec.geometry_columns}
+    keep = [i for i, name in enumerate(names) if name not in hidden]
+    return ItemsPage(ids=[r[id_at] for r in raw], geometry=geometry, columns=[names[i] for i in keep],
+                     rows=[tuple(r[i] for i in keep) for r in raw], matched=matched, crs=crs, estimated=estimated)
 
 
 #: Tiles kept per process (each at most ~200 KB: a zoom-12 tile of 2,500 households).
