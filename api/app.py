@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
@@ -19,9 +20,9 @@ from api.pages import install_pages
 from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, meta, monitoring, ogc, pv,
                         registry, users, villages)
 from api.routes.maps import maps_router
-from geo.db import make_engine
 from geo import scratch
-from geo.errors import ValidationError
+from geo.db import REQUEST_THREADS, check_schema, make_engine
+from geo.errors import SchemaMissing, ValidationError
 from geo.settings import Settings, get_settings
 
 DESCRIPTION = """Registry, layers and maps for county-level rural assistance work (村级帮扶).
@@ -46,11 +47,18 @@ log = logging.getLogger("atlas.api")
 
 
 def _lifespan(started_s: float):
-    """Start-up work: remove the upload folders a killed server left behind (older than this
-    application and not in use by a live process; see :mod:`geo.scratch`)."""
+    """Start-up work: as many handler threads as the engine pools connections
+    (:data:`geo.db.REQUEST_THREADS`), the schema checked once (not per request; see
+    :func:`geo.db.require_schema`), and the upload folders a killed server left behind removed
+    (older than this application and not in use by a live process; see :mod:`geo.scratch`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+        try:
+            await anyio.to_thread.run_sync(check_schema, app.state.engine)
+        except SchemaMissing as exc:  # the server still starts: `atlas db upgrade` may follow
+            log.warning("%s", exc)
         removed = scratch.remove_stale(older_than_s=started_s)
         if removed:
             log.warning("removed %d upload folder(s) left behind by an earlier server", len(removed))

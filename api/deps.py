@@ -171,15 +171,25 @@ def _principal_for(engine: Engine, user_id: int, via: str, *, issued_s: float | 
     )
 
 
+#: Who each token and API key belongs to, kept briefly (no account query per request) and
+#: forgotten at every account change (:class:`geo.services.accounts.CredentialCache`).
+PRINCIPALS: accounts.CredentialCache[Principal] = accounts.CredentialCache()
+
+
 def _from_token(engine: Engine, settings: Settings, token: str, via: str) -> Principal:
     try:
-        user_id, issued_s = security.read_token(settings, token)
+        user_id, issued_s = security.read_token(settings, token)  # signature and expiry: every time
     except security.InvalidCredentials:
         raise _unauthorized("the token is invalid or expired; log in again (POST /api/auth/token)") from None
-    return _principal_for(engine, user_id, via, issued_s=issued_s)
+    return PRINCIPALS.get(engine, f"{via}:{token}",
+                          lambda: (_principal_for(engine, user_id, via, issued_s=issued_s), None))
 
 
 def _from_api_key(engine: Engine, key: str) -> Principal:
+    return PRINCIPALS.get(engine, f"api_key:{key}", lambda: _load_api_key(engine, key))
+
+
+def _load_api_key(engine: Engine, key: str) -> tuple[Principal, dt.datetime | None]:
     try:
         prefix, secret = security.split_api_key(key)
     except security.InvalidCredentials:
@@ -196,7 +206,7 @@ def _from_api_key(engine: Engine, key: str) -> Principal:
     last = stored["last_used_at"]
     if last is None or now - last > dt.timedelta(minutes=5):  # not a write on every request
         accounts.touch_api_key(engine, stored["id"])
-    return _principal_for(engine, stored["user_id"], "api_key")
+    return _principal_for(engine, stored["user_id"], "api_key"), stored["expires_at"]
 
 
 def get_principal(

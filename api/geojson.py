@@ -59,11 +59,7 @@ def frame_features(frame: gpd.GeoDataFrame, properties: list[str], *, precision:
         raise ValueError(f"GeoJSON needs EPSG:4326 coordinates; the frame is in {geometry.crs}")
     texts: list = [None] * len(frame)
     if geometry is not None:
-        digits = DEFAULT_PRECISION if precision is None else precision
-        array = shapely.set_precision(geometry.array.to_numpy(), 10.0 ** -digits, mode="pointwise")
-        empty = shapely.is_empty(array) | shapely.is_missing(array)
-        encoded = shapely.to_geojson(array)
-        texts = [None if e else orjson.Fragment(t) for t, e in zip(encoded.tolist(), empty.tolist())]
+        texts = geometry_texts(geometry.array.to_numpy(), precision=precision)
     table = pd.DataFrame(frame[properties])
     rows = table.astype(object).where(table.notna(), None).to_numpy().tolist()
     ids = frame["id"].tolist() if "id" in frame.columns else None
@@ -76,6 +72,28 @@ def frame_features(frame: gpd.GeoDataFrame, properties: list[str], *, precision:
         feature["properties"] = dict(zip(properties, rows[position]))
         out.append(feature)
     return out
+
+
+def geometry_texts(geometries, *, precision: int | None = None) -> list:
+    """GeoJSON geometries of a shapely array as ``orjson.Fragment`` text (None where missing
+    or empty), rounded to ``precision`` decimals (default ~0.1 m in degrees)."""
+    digits = DEFAULT_PRECISION if precision is None else precision
+    array = shapely.set_precision(geometries, 10.0 ** -digits, mode="pointwise")
+    empty = shapely.is_empty(array) | shapely.is_missing(array)
+    encoded = shapely.to_geojson(array)
+    return [None if e else orjson.Fragment(t) for t, e in zip(encoded.tolist(), empty.tolist())]
+
+
+def row_features(ids: list, geometries, columns: list[str], rows: list[tuple], properties: list[str], *,
+                 precision: int | None = None) -> list[dict]:
+    """GeoJSON features of plain rows (:func:`geo.storage.read_rows`): ``ids``, a shapely
+    array of ``geometries``, and ``rows`` of ``columns`` of which ``properties`` are kept.
+    The same features as :func:`frame_features`, without pandas."""
+    texts = geometry_texts(geometries, precision=precision) if len(ids) else []
+    positions = [columns.index(name) for name in properties]
+    return [{"type": "Feature", "id": feature_id, "geometry": text,
+             "properties": {name: row[i] for name, i in zip(properties, positions)}}
+            for feature_id, text, row in zip(ids, texts, rows)]
 
 
 def frame_records(frame: gpd.GeoDataFrame, *, geometry_name: str | None) -> list[dict]:

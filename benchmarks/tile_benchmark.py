@@ -1,9 +1,11 @@
 """Vector tiles of households at zoom 12 over 50,000 households (the API benchmark's data:
 the Shapotou demo topped up with synthetic rows), on SpatiaLite and PostGIS: every zoom-12
 tile holding households, requested over HTTP to the app in this process (one client), with
-p50/p95 latency per backend. The issue's target: p95 under 50 ms.
+p50/p95 latency per backend: for the first pass (every tile made) and the later passes (the
+tiles the server keeps per registry stamp). The issue's target: p95 under 50 ms.
 
 Usage: ATLAS_TEST_POSTGRES_URL=... python benchmarks/tile_benchmark.py [--rounds 3]
+[--backend postgis --db URL]
 """
 
 from __future__ import annotations
@@ -47,34 +49,52 @@ def run(url: str, key: str, rounds: int) -> dict:
     engine = make_engine(url)
     client = TestClient(create_app(engine=engine, settings=Settings(database_url=url)))
     client.headers["X-API-Key"] = key
-    times_ms, sizes = [], []
+    passes: list[list[float]] = []
+    sizes = []
     for _ in range(rounds):
+        times_ms = []
         for row, col in cells:
             started = time.perf_counter()
             response = client.get(f"/ogc/collections/households/tiles/WebMercatorQuad/{ZOOM}/{row}/{col}")
             times_ms.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.text
             sizes.append(len(response.content))
+        passes.append(times_ms)
     engine.dispose()
-    times_ms.sort()
-    return {"tiles": len(cells), "requests": len(times_ms), "p50_ms": round(statistics.median(times_ms), 1),
-            "p95_ms": round(times_ms[int(0.95 * (len(times_ms) - 1))], 1),
-            "median_kb": round(statistics.median(sizes) / 1024, 1)}
+
+    def stats(values: list[float]) -> dict:
+        values = sorted(values)
+        return {"requests": len(values), "p50_ms": round(statistics.median(values), 1),
+                "p95_ms": round(values[int(0.95 * (len(values) - 1))], 1)}
+
+    # the first pass makes every tile (nothing kept yet); later passes get the kept tiles
+    return {"tiles": len(cells), "median_kb": round(statistics.median(sizes) / 1024, 1),
+            "made (first pass)": stats(passes[0]),
+            "kept (later passes)": stats([t for p in passes[1:] for t in p]) if rounds > 1 else None}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="both")
+    parser.add_argument("--db", help="an existing PostGIS URL to use (kept); default: a new database, dropped")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    sqlite_url = f"sqlite:///{WORK / 'bench.sqlite'}"
-    postgis_url = create_postgis()
+    urls = {}
+    if args.backend in ("spatialite", "both"):
+        urls["spatialite"] = f"sqlite:///{WORK / 'bench.sqlite'}"
+    if args.backend in ("postgis", "both"):
+        urls["postgis"] = args.db or create_postgis()
     try:
-        keys = {"spatialite": prepare(sqlite_url), "postgis": prepare(postgis_url)}
-        for backend, url in (("spatialite", sqlite_url), ("postgis", postgis_url)):
+        keys = {backend: prepare(url) for backend, url in urls.items()}
+        print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]} (2 cores shared "
+              "with other work)", flush=True)
+        for backend, url in urls.items():
             print(backend, run(url, keys[backend], args.rounds), flush=True)
+        print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
     finally:
-        drop_postgis(postgis_url)
+        if "postgis" in urls and not args.db:
+            drop_postgis(urls["postgis"])
 
 
 if __name__ == "__main__":

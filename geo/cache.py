@@ -8,6 +8,7 @@ key and an old entry is simply never asked for again, then dropped as least rece
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
@@ -74,3 +75,46 @@ class BoundedCache(Generic[T]):
 
     def __contains__(self, key: Any) -> bool:
         return key in self._entries
+
+
+class StampedCache(Generic[T]):
+    """A :class:`BoundedCache` whose entries hold only while a stamp is unchanged and for at
+    most ``ttl_s`` seconds: for answers that must follow changes at once (a stamp such as
+    :func:`geo.storage.registry_stamp` says there was one, at no cost) and within a bounded
+    time those the stamp cannot see.
+
+    Parameters
+    ----------
+    size
+        Most entries kept [1].
+    ttl_s
+        Longest an entry is served [s].
+    """
+
+    def __init__(self, size: int, *, ttl_s: float):
+        self._entries: BoundedCache[tuple[Hashable, float, T]] = BoundedCache(size)
+        self.ttl_s = float(ttl_s)
+
+    def get_or_compute(self, key: Hashable, stamp: Hashable, compute: Callable[[], T],
+                       *, life_of: Callable[[T], float | None] | None = None) -> T:
+        """The entry under ``key`` if it was computed under ``stamp`` and is not too old; else
+        ``compute()``, kept under ``stamp`` (read the stamp *before* reading the data, so a
+        change meanwhile leaves a stale entry that is never served). ``life_of(value)`` may
+        shorten an entry's life [s] (e.g. to an API key's expiry). An exception keeps nothing."""
+        now = time.monotonic()
+        found = self._entries.get(key)
+        if found is not None and found[0] == stamp and now < found[1]:
+            return found[2]
+        value = compute()
+        life = self.ttl_s
+        shorter = life_of(value) if life_of is not None else None
+        if shorter is not None:
+            life = min(life, shorter)
+        self._entries.put(key, (stamp, now + life, value))
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

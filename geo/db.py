@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +47,20 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: default thread pool, which runs the API's handlers, has 40 threads).
 SQLITE_POOL_SIZE = 10
 SQLITE_POOL_OVERFLOW = 40
+#: Threads that run the API's request handlers, and connections kept per PostGIS engine: as
+#: many as there are threads, so a handler never waits for a connection (the app sets AnyIO's
+#: thread limiter to this; a few more connections may open for work outside requests).
+REQUEST_THREADS = 16
+PG_POOL_OVERFLOW = 4
+#: A pooled PostgreSQL connection idle longer than this is pinged before use [s]; a busy one is
+#: not (no round trip per checkout under load), and one the driver knows is broken is replaced.
+PG_PING_IDLE_S = 10.0
+#: Settings of every PostgreSQL session, sent with the connection (no round trip). The
+#: application's statements are short and interactive: the planner's high cost estimates of
+#: PostGIS functions (ST_AsMVTGeom, ST_Transform) made a vector tile of 2,000 households
+#: JIT-compile (20-90 ms) and start a parallel worker (a process; tens of ms on a busy
+#: machine) for a query that runs in 10 ms without them.
+PG_SESSION_OPTIONS = "-c jit=off -c max_parallel_workers_per_gather=0"
 #: How long a write transaction keeps asking for the write lock before it gives up [s]: several
 #: busy timeouts, because SQLite's busy handler is not first come, first served (a waiter can
 #: lose the race to newer ones many times in a row under many writers).
@@ -162,13 +178,59 @@ def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
         engine = _sqlite_engine(parsed)
     else:
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+            options = " ".join(filter(None, [parsed.query.get("options"), PG_SESSION_OPTIONS]))
+            engine = sa.create_engine(parsed.difference_update_query(["options"]), hide_parameters=True,
+                                      pool_size=REQUEST_THREADS, max_overflow=PG_POOL_OVERFLOW,
+                                      connect_args={"options": options})
         except NoSuchModuleError:
             raise DatabaseError(f"no driver for {parsed.drivername}; {URL_HINT}") from None
+        sa.event.listen(engine, "checkout", _check_pg_connection)
+        sa.event.listen(engine, "checkin", _note_checkin)
     sa.event.listen(engine, "handle_error", _busy_error)
+    sa.event.listen(engine, "checkin", _run_after_release)
     if check:
         check_engine(engine)
     return engine
+
+
+def _note_checkin(dbapi_conn, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _run_after_release(dbapi_conn, record) -> None:
+    for callback in record.info.pop("after_release", {}).values():
+        callback()
+
+
+def after_release(conn: Connection, name: str, callback) -> None:
+    """Call ``callback()`` when ``conn`` goes back to its pool, that is after its transaction
+    ended (once per ``name``)."""
+    conn.info.setdefault("after_release", {})[name] = callback
+
+
+def _check_pg_connection(dbapi_conn, record, proxy) -> None:
+    """Instead of ``pool_pre_ping`` (a round trip at every checkout): replace a connection
+    psycopg knows is closed or broken, and ping only one that sat idle for
+    :data:`PG_PING_IDLE_S` (the server may have closed it meanwhile). A connection that dies
+    while in use still fails its statement, and SQLAlchemy then discards the whole pool."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise sa.exc.DisconnectionError("the connection was closed")
+    idle_since = record.info.get("idle_since")
+    if idle_since is not None and time.monotonic() - idle_since > PG_PING_IDLE_S:
+        try:
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as exc:  # any driver error: the connection is unusable
+            raise sa.exc.DisconnectionError(str(exc)) from None
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for reads that need no transaction of their own: on PostGIS each statement
+    runs on its own (autocommit), saving the BEGIN and COMMIT round trips; SQLite (in process)
+    is returned as is."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -352,9 +414,37 @@ def _begin_sqlite(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+#: Connection pools of engines whose database was seen to have the atlas tables: the check is
+#: made once per engine (at the server's start or its first use, and by ``atlas db upgrade``),
+#: not per request. Tables are never dropped by the application (a downgrade forgets it).
+_schema_seen: weakref.WeakSet = weakref.WeakSet()
+_schema_lock = threading.Lock()
+
+
 def require_schema(conn: sa.Connection) -> None:
-    """Raise :class:`SchemaMissing` when the tables were never created."""
+    """Raise :class:`SchemaMissing` when the tables were never created (checked once per
+    engine; see :func:`schema_changed`)."""
+    pool = conn.engine.pool
+    if pool in _schema_seen:
+        return
     if not sa.inspect(conn).has_table("villages"):
         raise SchemaMissing(
             "the database has no atlas tables yet; run: atlas db upgrade (or atlas demo load)"
         )
+    with _schema_lock:
+        _schema_seen.add(pool)
+
+
+def check_schema(engine: Engine) -> None:
+    """:func:`require_schema` on a connection of its own (a server's start-up check)."""
+    with engine.connect() as conn:
+        require_schema(conn)
+
+
+def schema_changed(engine: Engine, *, present: bool) -> None:
+    """Tell :func:`require_schema` that the schema was just created (``present``) or removed."""
+    with _schema_lock:
+        if present:
+            _schema_seen.add(engine.pool)
+        else:
+            _schema_seen.discard(engine.pool)

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Engine
 
+from geo.db import schema_changed
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -41,6 +43,7 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+    schema_changed(engine, present=True)
     return current_revision(engine)
 
 
@@ -49,6 +52,7 @@ def downgrade(engine: Engine, revision: str) -> str:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+    schema_changed(engine, present=False)
     return current_revision(engine)
 
 

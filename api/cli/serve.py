@@ -43,6 +43,10 @@ def bootstrap_admin(engine) -> str | None:
     return password
 
 
+#: Seconds a server worker may take to start before uvicorn replaces it.
+WORKER_START_S = 120
+
+
 def serve(
     db: DbOption = None,
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every interface)."),
@@ -86,11 +90,14 @@ def serve(
         return
     # Each worker is a new process that imports the app factory and reads the settings from
     # the environment: hand it the database chosen here. Caches stay correct across workers
-    # (the registry's state token fingerprints the database; accounts are re-read per request).
+    # (the registry's state token fingerprints the database; the accounts cache obeys a stamp
+    # file every account change touches, see geo.storage.accounts.accounts_generation).
     os.environ["ATLAS_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     engine.dispose()
+    # A worker has WORKER_START_S to start (import, build the app) before uvicorn kills and
+    # replaces it: uvicorn's 5 s made workers on a busy machine restart one another forever.
     uvicorn.run("api.app:create_app", factory=True, workers=workers, host=host, port=port,
-                log_level="warning", proxy_headers=False)
+                log_level="warning", proxy_headers=False, timeout_worker_healthcheck=WORKER_START_S)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import EngineDep, LayerReader, Principal, TownshipParam, check_layer
-from api.geojson import GEOJSON, JSON, GeoJSON, frame_features, page_links
+from api.geojson import GEOJSON, JSON, GeoJSON, page_links, row_features
 from api.params import (
     MAX_OFFSET,
     PropertiesParam,
@@ -312,19 +312,18 @@ def items(
     page = ogc.read_items(engine, found, township=user.township_filter(township), bbox=_bbox(bbox, box_crs),
                           bbox_crs=box_crs, where=where, cql=cql, sortby=ogc.parse_sortby(sortby, names),
                           crs=out_crs, limit=limit, offset=offset)
-    frame = page.frame
-    available = [c for c in frame.columns if c not in (frame.geometry.name, "id")
-                 and c not in spec.secondary_geometries]
-    chosen = select_properties(available, properties)
-    returned = len(frame)
+    chosen = select_properties(page.columns, properties)
+    returned = len(page)
     served_limit = min(limit, ogc.MAX_LIMIT)
-    links = page_links(request, limit=served_limit, offset=offset, matched=page.matched, returned=returned,
-                       media_type=GEOJSON)
+    # an estimated total never decides whether a next page exists (a full page always has one)
+    links = page_links(request, limit=served_limit, offset=offset, returned=returned, media_type=GEOJSON,
+                       matched=None if page.estimated else page.matched)
     links.append({"href": _url(request, "collection", collection_id=found.id), "rel": "collection",
                   "type": "application/json", "title": found.title})
     body = {
         "type": "FeatureCollection",
-        "features": frame_features(frame, chosen, precision=_precision(out_crs)),
+        "features": row_features(page.ids, page.geometry, page.columns, page.rows, chosen,
+                                 precision=_precision(out_crs)),
         "numberReturned": returned,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
@@ -345,19 +344,16 @@ def item(collection_id: str, feature_id: str, request: Request, user: LayerReade
          crs: Annotated[str | None, Query(max_length=200, description="CRS of the returned coordinates")] = None,
          ) -> GeoJSON:
     found = _checked(user, collection_id)
-    spec = found.layer
     if not feature_id.isdigit() or len(feature_id) > 9:
         raise HTTPException(404, f"there is no feature {feature_id[:20]!r} in {collection_id}; "
                                  "feature ids are whole numbers")
     out_crs = ogc.check_crs(engine, found, crs, name="crs")
     page = ogc.read_items(engine, found, ids=[int(feature_id)], township=user.township_filter(), crs=out_crs,
                           limit=1)
-    frame = page.frame
-    if frame.empty:
+    if not len(page):
         raise HTTPException(404, f"there is no feature {feature_id} in {collection_id}")
-    names = [c for c in frame.columns if c not in (frame.geometry.name, "id")
-             and c not in spec.secondary_geometries]
-    feature = frame_features(frame, names, precision=_precision(out_crs))[0]
+    feature = row_features(page.ids, page.geometry, page.columns, page.rows, page.columns,
+                           precision=_precision(out_crs))[0]
     feature["links"] = [
         {"href": str(request.url.replace(query="")), "rel": "self", "type": GEOJSON},
         {"href": _url(request, "collection", collection_id=found.id), "rel": "collection",

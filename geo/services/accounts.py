@@ -3,7 +3,9 @@
 - a new password, a deactivation or a role change revokes the user's tokens (they must log in
   again): :func:`revoking`, applied by :func:`update_user` and :func:`set_password`;
 - an administrator cannot deactivate, demote or remove their own account;
-- an API key's expiry from a number of days.
+- an API key's expiry from a number of days;
+- who a credential (token, API key) belongs to, kept briefly per credential
+  (:class:`CredentialCache`) and forgotten at once when any account changes.
 
 Passwords and keys are hashed by the caller (``api.security``); only hashes reach here. The
 accounts are stored through :mod:`geo.storage.accounts`, whose plain reads and writes (no rule
@@ -14,13 +16,18 @@ one module.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.engine import Engine
 
 from geo.audit import Actor
+from geo.cache import StampedCache
 from geo.errors import Conflict
 from geo.storage import Bind, accounts, now_utc
 from geo.storage.accounts import (
+    accounts_generation,
     count_users,
     create_user,
     find_api_key,
@@ -30,7 +37,7 @@ from geo.storage.accounts import (
     touch_api_key,
 )
 
-__all__ = ["add_api_key", "count_users", "create_user", "delete_user", "find_api_key", "get_user",
+__all__ = ["CredentialCache", "accounts_generation", "add_api_key", "count_users", "create_user", "delete_user", "find_api_key", "get_user",
            "list_api_keys", "list_users", "revoke_api_key", "revoke_tokens", "revoking", "set_password",
            "touch_api_key", "update_user"]
 
@@ -131,3 +138,46 @@ def list_api_keys(bind: Bind, user_id: int) -> list[dict[str, Any]]:
     """
     get_user(bind, user_id=user_id)
     return accounts.list_api_keys(bind, user_id)
+
+
+T = TypeVar("T")
+
+#: How long the account behind a credential is kept [s]: the bound on how late a change made
+#: outside this host's atlas processes (SQL by hand, another host on the same PostGIS) is seen.
+CREDENTIAL_CACHE_S = 30.0
+#: Credentials kept at most (the least recently used goes first).
+CREDENTIAL_CACHE_SIZE = 4096
+
+
+class CredentialCache(Generic[T]):
+    """Who a credential (a token, an API key) belongs to, kept for :data:`CREDENTIAL_CACHE_S`
+    so that a request costs no account queries.
+
+    An answer is served only while :func:`accounts_generation` is what it was when the answer
+    was read: every change of a user, a township scope or a key through
+    :mod:`geo.storage.accounts` (revocation, logout, deactivation, a new role or scope), by
+    this process or another atlas process on this host, is obeyed from the next request on.
+    Failures are never kept (each wrong credential is checked again). Credentials are kept as
+    their BLAKE2 digests, never in clear.
+    """
+
+    def __init__(self, *, ttl_s: float = CREDENTIAL_CACHE_S, size: int = CREDENTIAL_CACHE_SIZE):
+        self._entries: StampedCache[tuple[T, dt.datetime | None]] = StampedCache(size, ttl_s=ttl_s)
+
+    def get(self, bind: Bind, credential: str, load: Callable[[], tuple[T, dt.datetime | None]]) -> T:
+        """The answer for ``credential``: kept, or ``load()``'s (an answer and the time it
+        stops being valid, e.g. the key's expiry, or None), which is then kept.
+
+        Raises
+        ------
+        Exception
+            Whatever ``load`` raises (nothing is kept then).
+        """
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        key = (str(engine.url), hashlib.blake2b(credential.encode(), digest_size=16).digest())
+
+        def life_s(loaded: tuple[T, dt.datetime | None]) -> float | None:
+            until = loaded[1]
+            return None if until is None else (until - dt.datetime.now(dt.UTC)).total_seconds()
+
+        return self._entries.get_or_compute(key, accounts_generation(bind), load, life_of=life_s)[0]

@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from lark.exceptions import LarkError
@@ -33,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from geo import crs as crs_mod
 from geo import storage, tiles
+from geo.cache import StampedCache
 from geo.errors import NotFound, ValidationError
 from geo.layers import LAYERS, LayerSpec
 from geo.storage import tiles as storage_tiles
@@ -48,6 +48,9 @@ GEOMETRY_TYPES: dict[GeometryType, tuple[str, str, int]] = {
 }
 #: Most rows counted for ``numberMatched``; beyond that it is left out (the count stays cheap).
 MAX_COUNT = 100_000
+#: An unfiltered read of a PostGIS table the planner estimates above this many rows gives the
+#: estimate as ``numberMatched`` (no count of the table per page).
+ESTIMATE_ABOVE = 10_000
 #: Page size when the client gives none, and the largest one served (a larger limit is clamped).
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -243,9 +246,21 @@ def _finite(geom: BaseGeometry, what: str) -> BaseGeometry:
 
 @dataclass(frozen=True)
 class ItemsPage:
-    frame: gpd.GeoDataFrame
+    """A page of items as plain rows (no pandas: a page is answered many times a second)."""
+
+    ids: list[int]
+    #: Shapely geometries in ``crs`` (None where a row has none), aligned with ``ids``.
+    geometry: np.ndarray
+    #: The properties each row holds (no id, no geometry, no personal field), and the rows.
+    columns: list[str]
+    rows: list[tuple]
     matched: int | None
     crs: int | None
+    #: ``matched`` is the planner's estimate (an unfiltered large table), not a count.
+    estimated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 def read_items(
@@ -263,27 +278,49 @@ def read_items(
     offset: int = 0,
     ids: Sequence[int] | None = None,
 ) -> ItemsPage:
-    """A page of the collection's features (no personal fields), in ``crs``.
+    """A page of the collection's features (no personal fields), in ``crs``, read over one
+    connection (outside a transaction on PostGIS: no BEGIN/COMMIT round trips).
 
-    ``numberMatched`` comes from the page itself when it is the last one, else from a
-    count that stops at :data:`MAX_COUNT` (None beyond).
+    ``numberMatched`` comes from the page itself when it is the last one; for an unfiltered
+    PostGIS table larger than :data:`ESTIMATE_ABOVE` rows it is the planner's estimate
+    (``estimated``); else a count that stops at :data:`MAX_COUNT` (None beyond).
     """
     spec = collection.layer
     area = bbox_area(bbox, bbox_crs) if bbox is not None else None
     filters = {"township": township, "bbox": bbox if area is None else None, "where": where or {},
                "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
     limit = max(1, min(int(limit), MAX_LIMIT))
-    frame = storage.read_layer(engine, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
-                               **filters)
-    returned = len(frame)
-    if ids is not None or (returned < limit and (returned > 0 or offset == 0)):
-        matched = offset + returned
+    with storage.connect(storage.read_only(engine)) as conn:
+        names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
+                                       **filters)
+        returned = len(raw)
+        if ids is not None or (returned < limit and (returned > 0 or offset == 0)):
+            matched, estimated = offset + returned, False
+        else:
+            matched, estimated = storage.matched_rows(conn, spec.name, at_most=MAX_COUNT,
+                                                      estimate_above=ESTIMATE_ABOVE, **filters)
+            if matched is not None:
+                matched = max(matched, offset + returned)
+    id_at = names.index("id")
+    if spec.geometry is not None:
+        at = names.index(spec.geometry)
+        geometry = shapely.from_wkb(np.array([None if r[at] is None else bytes(r[at]) for r in raw], dtype=object))
+        if crs is not None:
+            geometry = crs_mod.from_crs84(geometry, crs)
     else:
-        matched = storage.count_layer(engine, spec.name, at_most=MAX_COUNT, **filters)
-    if crs is not None and spec.geometry is not None:
-        frame = frame.set_geometry(gpd.GeoSeries(crs_mod.from_crs84(frame.geometry.array.to_numpy(), crs),
-                                                 index=frame.index, crs=f"EPSG:{crs}"))
-    return ItemsPage(frame=frame, matched=matched, crs=crs)
+        geometry = np.array([None] * returned, dtype=object)
+    hidden = {"id", *spec.geometry_columns}
+    keep = [i for i, name in enumerate(names) if name not in hidden]
+    return ItemsPage(ids=[r[id_at] for r in raw], geometry=geometry, columns=[names[i] for i in keep],
+                     rows=[tuple(r[i] for i in keep) for r in raw], matched=matched, crs=crs, estimated=estimated)
+
+
+#: Tiles kept per process (each at most ~200 KB: a zoom-12 tile of 2,500 households).
+TILE_CACHE_SIZE = 512
+#: Longest a tile is served from the cache [s]: the bound on how late a write the registry
+#: stamp cannot see (another host, SQL by hand) shows in the tiles; atlas's own writes show at once.
+TILE_CACHE_S = 60.0
+_TILES: StampedCache[bytes] = StampedCache(TILE_CACHE_SIZE, ttl_s=TILE_CACHE_S)
 
 
 def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township=None) -> bytes:
@@ -291,6 +328,10 @@ def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col
     layer named after the collection; empty bytes for an empty tile): PostGIS makes it with
     ``ST_AsMVT``, over SpatiaLite mapbox-vector-tile encodes the rows. The township scope and
     the personal-data rule are the items'.
+
+    Tiles are kept per database, collection, tile and township scope while the registry's
+    stamp (:func:`geo.storage.registry_stamp`: any atlas write on this host) is unchanged,
+    for at most :data:`TILE_CACHE_S` seconds.
 
     Raises
     ------
@@ -301,9 +342,17 @@ def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col
     spec = collection.layer
     if spec.geometry is None:
         raise NotFound(f"{collection.id} has no geometry and so no tiles")
+    scope = None if township is None else tuple(sorted(township)) if isinstance(township, list) else township
+    key = (storage.stamps.database_of(engine), collection.id, z, row, col, scope)
+    return _TILES.get_or_compute(key, storage.registry_stamp(engine),
+                                 lambda: _make_tile(engine, collection, z=z, row=row, col=col, township=township))
+
+
+def _make_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township) -> bytes:
+    spec = collection.layer
     if storage.backend_name(engine) == "postgis":
-        return storage_tiles.postgis_mvt(engine, spec.name, name=collection.id, z=z, row=row, col=col,
-                                         township=township, geometry_dimension=collection.dimension)
+        return storage_tiles.postgis_mvt(storage.read_only(engine), spec.name, name=collection.id, z=z, row=row,
+                                         col=col, township=township, geometry_dimension=collection.dimension)
     frame = storage_tiles.tile_rows(engine, spec.name, z=z, row=row, col=col, township=township,
                                     geometry_dimension=collection.dimension)
     if frame.empty:

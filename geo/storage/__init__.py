@@ -23,16 +23,18 @@ Modules, one concern each (their public names are re-exported here):
 
 from __future__ import annotations
 
-from geo.db import Bind, backend_name, connect, require_schema, transaction
+from geo.db import Bind, backend_name, connect, read_only, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, answers, audit, inspection, monitoring, pv_ledger
+from geo.storage import accounts, answers, audit, inspection, monitoring, pv_ledger, stamps
 from geo.storage.query import (
     Query,
     count_layer,
     distance_m,
+    matched_rows,
     layer_counts,
     layer_extent,
     read_layer,
+    read_rows,
     resolve_township,
     resolve_townships,
     villages_in_townships,
@@ -45,7 +47,7 @@ from geo.storage.records import (
     update_record,
     versioned_update,
 )
-from geo.storage.state import state_key, state_token
+from geo.storage.state import registry_stamp, state_key, state_token
 from geo.storage.types import ACCEPTED_CRS, CRS, MANAGED, BBox, as_utc, now_utc
 from geo.storage.write import (
     DELETE_CHUNK,
@@ -69,14 +71,17 @@ __all__ = [
     "Query",
     "WriteResult",
     "accounts",
+    "stamps",
     "as_utc",
     "audit",
     "backend_name",
     "connect",
+    "read_only",
     "count_layer",
     "delete_record",
     "delete_rows",
     "distance_m",
+    "matched_rows",
     "existing_ids",
     "get_layer",
     "insert_record",
@@ -88,11 +93,13 @@ __all__ = [
     "now_utc",
     "pv_ledger",
     "read_layer",
+    "read_rows",
     "read_links",
     "read_record",
     "require_schema",
     "resolve_township",
     "resolve_townships",
+    "registry_stamp",
     "state_key",
     "state_token",
     "transaction",

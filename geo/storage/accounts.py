@@ -8,6 +8,7 @@ in the same transaction; hashes are never written to the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from geo import models
+from geo.storage import stamps
 from geo.db import Bind, connect, require_schema
 from geo.enums import Role
 from geo.errors import Conflict, NotFound, ValidationError
@@ -38,6 +40,34 @@ USER_FIELDS = ("display_name", "role", "password_hash", "is_active", "tokens_val
 
 
 _now = now_utc
+
+# ---------------------------------------------------------------------- change stamp
+
+
+def accounts_generation(bind: Bind) -> tuple[int, int]:
+    """A value that changes whenever a user, a township scope or an API key of this database is
+    changed through this module, by this process or another atlas process on this host
+    (:mod:`geo.storage.stamps`): caches of who a credential belongs to compare it before
+    answering. Reading it costs no SQL."""
+    return stamps.read(bind, "accounts")
+
+
+def _changes_accounts(func):
+    """Decorate a write of users, scopes or keys: the accounts stamp changes once it is done."""
+
+    @functools.wraps(func)
+    def write(bind, *args, **kwargs):
+        try:
+            return func(bind, *args, **kwargs)
+        finally:
+            # after the commit of an engine's own transaction; a caller's connection bumps
+            # again when it goes back to the pool (after the caller's commit)
+            if isinstance(bind, Connection):
+                stamps.bump_after_release(bind, "accounts")
+            else:
+                stamps.bump(bind, "accounts")
+
+    return write
 
 
 def _role(value: Any) -> Role:
@@ -120,6 +150,7 @@ def _check_name(name: str) -> str:
     return name
 
 
+@_changes_accounts
 def create_user(
     bind: Bind,
     *,
@@ -157,6 +188,7 @@ def create_user(
         return user
 
 
+@_changes_accounts
 def update_user(
     bind: Bind,
     user_id: int,
@@ -203,6 +235,7 @@ def update_user(
         return after
 
 
+@_changes_accounts
 def delete_user(bind: Bind, user_id: int, *, actor: Actor, version: int | None) -> None:
     """Remove a user and its API keys (audit entries keep the name).
 
@@ -230,6 +263,7 @@ def _key_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return aware_row(key, ("created_at", "last_used_at", "expires_at", "revoked_at"))
 
 
+@_changes_accounts
 def add_api_key(
     bind: Bind,
     user_id: int,
@@ -281,6 +315,7 @@ def list_api_keys(bind: Bind, user_id: int) -> list[dict[str, Any]]:
     return [_key_row(r) for r in rows]
 
 
+@_changes_accounts
 def revoke_api_key(bind: Bind, key_id: int, *, user_id: int | None, actor: Actor) -> dict[str, Any]:
     """Revoke a key (of ``user_id`` only, unless None).
 

@@ -287,39 +287,69 @@ def read_layer(
     ValidationError
         Bad filter column, value or bbox.
     """
+    options = {name: value for name, value in locals().items() if name not in ("bind", "layer")}
     spec = get_layer(layer)
-    table = spec.table
-    wanted = _wanted_columns(spec, columns, include_pii)
-    query = Query(township=township, bbox=bbox, ids=ids, where=dict(where or {}),
-                  geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
-    order = [*_sort_columns(spec, sortby), table.c.id]
     with connect(bind) as conn:
-        require_schema(conn)
-        exprs = []
-        for name in wanted:
-            col = table.c[name]
-            if name in spec.geometry_columns:
-                exprs.append(sa.func.ST_AsBinary(col).label(name))
-            elif getattr(col.type, "enum_class", None) is not None:
-                exprs.append(sa.type_coerce(col, sa.String).label(name))  # plain values, not members
-            else:
-                exprs.append(col)
-        select = sa.select(*exprs)
-        joins = spec.names if names is None else tuple(names)
-        if (with_names or names is not None) and joins:
-            select = _name_joins(joins, select, table, spec)
-        if limit is not None or offset:
-            page = _filtered(conn, spec, sa.select(table.c.id), query).order_by(*order)
-            if limit is not None:
-                page = page.limit(int(limit))
-            if offset:
-                page = page.offset(int(offset))
-            select = select.where(table.c.id.in_(page.scalar_subquery()))
-        else:
-            select = _filtered(conn, spec, select, query)
-        result = conn.execute(select.order_by(*order))
+        result = conn.execute(_layer_statement(conn, spec, options))
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     return _to_geoframe(spec, frame)
+
+
+def read_rows(bind: Bind, layer: str, **options) -> tuple[list[str], list[tuple]]:
+    """What :func:`read_layer` reads (same options), as column names and plain rows: the
+    primary and secondary geometries as WKB, enumerations as their stored values. No pandas:
+    for answers of a few rows served many times a second (an OGC item, a page).
+
+    Raises
+    ------
+    NotFound, ValidationError
+        As :func:`read_layer`.
+    """
+    spec = get_layer(layer)
+    with connect(bind) as conn:
+        result = conn.execute(_layer_statement(conn, spec, options))
+        return list(result.keys()), [tuple(row) for row in result.fetchall()]
+
+
+def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> sa.Select:
+    """The SELECT of :func:`read_layer` and :func:`read_rows` (``options``: their keyword
+    arguments; those left out take read_layer's defaults)."""
+    known = {"township", "bbox", "ids", "where", "columns", "include_pii", "with_names", "names", "limit",
+             "offset", "geometry_dimension", "intersects", "cql", "sortby"}
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"unknown read option(s): {', '.join(sorted(unknown))}")
+    get = options.get
+    table = spec.table
+    wanted = _wanted_columns(spec, get("columns"), bool(get("include_pii", False)))
+    query = Query(township=get("township"), bbox=get("bbox"), ids=get("ids"), where=dict(get("where") or {}),
+                  geometry_dimension=get("geometry_dimension"), intersects=get("intersects"), cql=get("cql"))
+    order = [*_sort_columns(spec, get("sortby") or ()), table.c.id]
+    limit, offset, names = get("limit"), get("offset") or 0, get("names")
+    require_schema(conn)
+    exprs = []
+    for name in wanted:
+        col = table.c[name]
+        if name in spec.geometry_columns:
+            exprs.append(sa.func.ST_AsBinary(col).label(name))
+        elif getattr(col.type, "enum_class", None) is not None:
+            exprs.append(sa.type_coerce(col, sa.String).label(name))  # plain values, not members
+        else:
+            exprs.append(col)
+    select = sa.select(*exprs)
+    joins = spec.names if names is None else tuple(names)
+    if (get("with_names", True) or names is not None) and joins:
+        select = _name_joins(joins, select, table, spec)
+    if limit is not None or offset:
+        page = _filtered(conn, spec, sa.select(table.c.id), query).order_by(*order)
+        if limit is not None:
+            page = page.limit(int(limit))
+        if offset:
+            page = page.offset(int(offset))
+        select = select.where(table.c.id.in_(page.scalar_subquery()))
+    else:
+        select = _filtered(conn, spec, select, query)
+    return select.order_by(*order)
 
 
 def _sort_columns(spec: LayerSpec, sortby: Sequence[tuple[str, bool]]) -> list:
@@ -399,6 +429,48 @@ def count_layer(
         rows = _filtered(conn, spec, sa.select(spec.table.c.id), query).limit(int(at_most) + 1).subquery()
         counted = int(conn.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one())
         return None if counted > at_most else counted
+
+
+def matched_rows(
+    bind: Bind,
+    layer: str,
+    *,
+    at_most: int,
+    estimate_above: int | None = None,
+    township: int | str | Sequence[int | str] | None = None,
+    bbox: BBox | None = None,
+    where: Mapping[str, Any] | None = None,
+    geometry_dimension: int | None = None,
+    intersects: BaseGeometry | None = None,
+    cql: CqlFilter | None = None,
+) -> tuple[int | None, bool]:
+    """``(rows, estimated)``: as :func:`count_layer` with ``at_most``, except that an
+    unfiltered read of a PostGIS table the planner estimates (``pg_class.reltuples``, as fresh
+    as the last ANALYZE) above ``estimate_above`` rows answers that estimate without scanning
+    the table. One statement either way (the count runs only when the estimate is not taken).
+    """
+    spec = get_layer(layer)
+    query = Query(township=township, bbox=bbox, where=dict(where or {}),
+                  geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
+    unfiltered = query == Query()
+    with connect(bind) as conn:
+        require_schema(conn)
+        rows = _filtered(conn, spec, sa.select(spec.table.c.id), query).limit(int(at_most) + 1).subquery()
+        counted = sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+        if estimate_above is None or not unfiltered or _backend(conn) != "postgis":
+            value, estimated = int(conn.execute(sa.select(counted)).scalar_one()), False
+        else:
+            pg_class = sa.table("pg_class", sa.column("reltuples"), sa.column("oid"), schema="pg_catalog")
+            reltuples = sa.select(pg_class.c.reltuples).where(
+                pg_class.c.oid == sa.func.to_regclass(spec.table.name)).scalar_subquery()
+            # the count is an InitPlan of the ELSE branch: PostgreSQL runs it only when reached
+            value, estimated = conn.execute(sa.select(
+                sa.case((reltuples > estimate_above, sa.cast(reltuples, sa.BigInteger)), else_=counted),
+                reltuples > estimate_above)).one()
+            value, estimated = int(value), bool(estimated)
+    if not estimated and value > at_most:
+        return None, False
+    return value, estimated
 
 
 def layer_counts(bind: Bind) -> dict[str, int]:

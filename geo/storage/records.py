@@ -242,8 +242,8 @@ def insert_record(
     if missing:
         raise ValidationError(f"{layer}: required field(s) {', '.join(missing)} missing or empty")
     _check_count_order(spec, record)
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         require_schema(conn)
         for key in spec.natural_keys:
             value = _key_of(record, key)
@@ -337,8 +337,8 @@ def update_record(
     if bad:
         raise ValidationError(f"{layer}: {', '.join(bad)} cannot be changed; leave it out")
     record = _one_record(spec, changes)
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         before = _locked_at_version(conn, spec, row_id, version, township=township)
         own = _own_fields(spec, before)
         stored = _stored_values(conn, spec, [int(row_id)], sorted(record))[int(row_id)] if record else {}
@@ -391,8 +391,8 @@ def delete_record(
         Other rows still refer to it.
     """
     spec = get_layer(layer)
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         before = _locked_at_version(conn, spec, row_id, version, township=township)
         table = spec.table
         try:

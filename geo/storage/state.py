@@ -11,6 +11,7 @@ import threading
 import sqlalchemy as sa
 
 from geo.db import Bind, connect, require_schema
+from geo.storage import stamps
 from geo.layers import LAYERS, LINKS
 
 # --------------------------------------------------------------------------------------
@@ -22,10 +23,30 @@ _writes = 0
 _writes_lock = threading.Lock()
 
 
-def _note_write() -> None:
+def _note_write(conn: sa.Connection) -> None:
+    """Count a registry write this process starts on ``conn`` (:func:`state_token`), and
+    change the registry's stamp (:func:`registry_stamp`) now and after its transaction ends."""
     global _writes
     with _writes_lock:
         _writes += 1
+    stamps.bump_after_release(conn, "registry")
+
+
+def note_committed_write(bind: Bind) -> None:
+    """Count a registry write that has committed on ``bind`` (written outside the layer
+    writers, e.g. monitoring cases), so caches keyed by the registry's state drop it."""
+    global _writes
+    with _writes_lock:
+        _writes += 1
+    stamps.bump(bind, "registry")
+
+
+def registry_stamp(bind: Bind) -> tuple[int, int]:
+    """A value that changes whenever an atlas process on this host writes the registry (at
+    once, costing no SQL: :mod:`geo.storage.stamps`). Cheaper than :func:`state_token`, but
+    blind to writes by other hosts or by hand: a cache keyed by it keeps answers for a
+    bounded time only."""
+    return stamps.read(bind, "registry")
 
 
 def state_token(bind: Bind) -> str:

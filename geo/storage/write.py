@@ -4,6 +4,7 @@ rows deleted by id, link tables read and written.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.errors import Conflict, NotFound, ValidationError
 from geo.layers import LINKS, LayerSpec, get_layer
@@ -229,7 +231,7 @@ def _match_rows(conn: Connection, spec: LayerSpec, records: list[dict[str, Any]]
 
 
 def _apply(conn, spec, records, targets, result: WriteResult) -> None:
-    _note_write()
+    _note_write(conn)
     table = spec.table
     geometry_columns = set(spec.geometry_columns)
     inserts = [(i, r) for i, (r, t) in enumerate(zip(records, targets)) if t is None]
@@ -254,8 +256,7 @@ def _apply(conn, spec, records, targets, result: WriteResult) -> None:
                 row["p_id"] = new_id
             conn.execute(table.insert().values(values), params)
         else:
-            statement = table.insert().values(values).returning(table.c.id, sort_by_parameter_order=True)
-            new_ids = conn.execute(statement, params).scalars().all()
+            new_ids = _copy_rows(conn, spec, names, [r for _, r in inserts])
         for (position, _), new_id in zip(inserts, new_ids):
             ids[position] = new_id
         result.inserted = len(inserts)
@@ -286,6 +287,57 @@ def _apply(conn, spec, records, targets, result: WriteResult) -> None:
         result.updated = len(changed)
         result.unchanged = len(updates) - len(changed)
     result.ids = [int(i) for i in ids]
+
+
+def _ewkb_hex(wkb: bytes | None) -> str | None:
+    """PostGIS's text input of a geometry: WKB with the SRID (EWKB) as hexadecimal."""
+    if wkb is None:
+        return None
+    order = "<" if wkb[0] == 1 else ">"
+    (kind,) = struct.unpack(order + "I", wkb[1:5])
+    return (wkb[:1] + struct.pack(order + "I", kind | 0x20000000) + struct.pack(order + "I", models.SRID)
+            + wkb[5:]).hex()
+
+
+def _copy_rows(conn: Connection, spec: LayerSpec, names: list[str], records: list[dict[str, Any]]) -> list[int]:
+    """Insert rows on PostGIS with ``COPY ... FROM STDIN`` (psycopg 3's ``cursor.copy``), ids
+    drawn from the table's sequence first (one statement), so each row's id is known without
+    ``RETURNING`` and the rows stream in one command instead of one ``INSERT`` each. The
+    table's rules (unique keys, references, checks) apply as to an ``INSERT``; a refused row
+    fails the whole COPY, inside the caller's transaction."""
+    table = spec.table
+    new_ids = list(conn.execute(
+        sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
+        .select_from(sa.func.generate_series(1, len(records)))).scalars())
+    geometry = set(spec.geometry_columns)
+    # each value as SQLAlchemy would bind it (an enum member as its stored text ...)
+    processors = [_ewkb_hex if n in geometry else table.c[n].type._cached_bind_processor(conn.dialect)
+                  for n in names]
+    columns = ", ".join(f'"{n}"' for n in ["id", *names])
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for new_id, record in zip(new_ids, records):
+                row = [new_id]
+                for name, process in zip(names, processors):
+                    value = record.get(name)
+                    row.append(process(value) if process is not None and value is not None else value)
+                copy.write_row(row)
+    except Exception as exc:  # psycopg's own errors: as SQLAlchemy would raise them
+        raise _as_sqlalchemy_error(conn, exc) from None
+    finally:
+        cursor.close()
+    return [int(i) for i in new_ids]
+
+
+def _as_sqlalchemy_error(conn: Connection, exc: Exception) -> Exception:
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.IntegrityError):
+        return IntegrityError("COPY", None, exc)
+    if isinstance(exc, psycopg.Error):
+        return sa.exc.DBAPIError.instance("COPY", None, exc, psycopg.Error, hide_parameters=True)
+    return exc
 
 
 def _stored_values(conn, spec: LayerSpec, ids: list[int], names: list[str]) -> dict[int, dict]:
@@ -323,8 +375,8 @@ def delete_rows(bind: Bind, layer: str, ids: Sequence[int]) -> int:
     spec = get_layer(layer)
     ids = list(ids)
     deleted = 0
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         require_schema(conn)
         # In chunks: SQLite takes at most 32,766 bound values a statement, PostgreSQL 65,535.
         for start in range(0, len(ids), DELETE_CHUNK):
@@ -411,8 +463,8 @@ def write_links(bind: Bind, name: str, frame: pd.DataFrame, *, replace: bool = T
     if missing:
         raise ValidationError(f"{name} rows need the fields {owner} and {other}; missing: {missing}")
     pairs = {(int(a), int(b)) for a, b in frame[[owner, other]].itertuples(index=False, name=None)}
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         require_schema(conn)
         owners = sorted({a for a, _ in pairs})
         present = set()

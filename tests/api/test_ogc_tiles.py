@@ -90,3 +90,23 @@ def test_geometry_type_tiles_and_the_edges_of_the_grid(demo_server, demo_engine,
     tileset = demo_server.get("/ogc/collections/villages/tiles/WebMercatorQuad", headers=auth).json()
     template = next(link["href"] for link in tileset["links"] if link["rel"] == "item")
     assert template.endswith("/{tileMatrix}/{tileRow}/{tileCol}")
+
+
+def test_a_kept_tile_follows_a_registry_write_at_once(scratch):
+    """Tiles are kept per registry stamp: a write (here through the storage layer, as an import
+    or another server worker writes) shows in the next tile, never the kept one."""
+    auth = scratch.headers["leader"]
+    villages = storage.read_layer(scratch.engine, "villages").set_index("id")
+    village_id = int(villages.index[0])
+    point = villages.geometry.iloc[0]
+    z = 12
+    row, col = tile_of(point.x, point.y, z)
+    url = TILE.format("villages", z, row, col)
+    before = {f["id"]: f["properties"] for f in decode(scratch.get(url, headers=auth), "villages")}
+    assert before[village_id]["population"] == villages.loc[village_id, "population"]
+    assert scratch.get(url, headers=auth).content == scratch.get(url, headers=auth).content  # kept
+    new_population = int(villages.loc[village_id, "population"]) + 7
+    storage.write_layer(scratch.engine, "villages", villages.loc[[village_id], ["population"]]
+                        .assign(population=new_population).reset_index())
+    after = {f["id"]: f["properties"] for f in decode(scratch.get(url, headers=auth), "villages")}
+    assert after[village_id]["population"] == new_population

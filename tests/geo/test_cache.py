@@ -43,3 +43,37 @@ def test_computes_once_and_keeps_no_failure():
 def test_size_must_be_positive():
     with pytest.raises(ValueError, match="1 or more"):
         BoundedCache(0)
+
+
+def test_a_stamped_entry_holds_only_under_its_stamp_and_its_life():
+    from geo.cache import StampedCache
+
+    cache: StampedCache[int] = StampedCache(8, ttl_s=3600)
+    calls = []
+
+    def compute(value):
+        def run():
+            calls.append(value)
+            return value
+        return run
+
+    assert cache.get_or_compute("k", 1, compute(10)) == 10
+    assert cache.get_or_compute("k", 1, compute(11)) == 10  # same stamp: kept
+    assert cache.get_or_compute("k", 2, compute(12)) == 12  # the stamp changed: computed again
+    assert cache.get_or_compute("k", 2, compute(13), life_of=lambda v: 0.0) == 12
+    assert cache.get_or_compute("x", 2, compute(14), life_of=lambda v: -1.0) == 14  # born expired
+    assert cache.get_or_compute("x", 2, compute(15)) == 15
+    assert calls == [10, 12, 14, 15]
+
+
+def test_a_stamped_cache_keeps_no_failure():
+    from geo.cache import StampedCache
+
+    cache: StampedCache[int] = StampedCache(8, ttl_s=3600)
+
+    def fail():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_compute("k", 1, fail)
+    assert len(cache) == 0

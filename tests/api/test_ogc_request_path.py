@@ -1,0 +1,103 @@
+"""The request path of ``/ogc`` reads: how many SQL statements a request costs once the server
+is warm (schema checked at start-up, the caller's account cached by credential), and that the
+cache never outlives a revocation made through the server's own accounts service."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from api import security
+from geo import accounts
+from geo.audit import SYSTEM
+
+
+@contextlib.contextmanager
+def counted(engine):
+    """The SQL statements ``engine`` runs inside the block, at the driver (so every one counts),
+    but for SQLite's BEGIN and COMMIT (SQLite runs in process: no round trip; psycopg's own
+    BEGIN never reaches this hook, and a PostGIS read runs outside a transaction)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.strip().upper() not in ("BEGIN", "COMMIT", "BEGIN IMMEDIATE"):
+            statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture()
+def api_key(scratch):
+    new = security.new_api_key()
+    user_id = scratch.user_ids["t_leader"]
+    stored = accounts.add_api_key(scratch.engine, user_id, label=f"path {uuid.uuid4().hex[:6]}",
+                                  prefix=new.prefix, key_hash=new.key_hash, actor=SYSTEM)
+    return new.key, stored
+
+
+def _warm(site, url, headers):
+    assert site.get(url, headers=headers).status_code == 200  # fills the caches
+
+
+@pytest.mark.parametrize("path, most", [
+    ("/ogc/collections/households/items/1", 1),
+    ("/ogc/collections/households/items?limit=10", 2),
+    ("/ogc/collections/households/items?bbox=104,36,106,38&limit=10", 2),
+])
+def test_statements_per_warm_request(scratch, api_key, path, most):
+    key, _ = api_key
+    auth = {"X-API-Key": key}
+    _warm(scratch, path, auth)
+    with counted(scratch.engine) as statements:
+        response = scratch.get(path, headers=auth)
+    assert response.status_code == 200, response.text
+    assert len(statements) <= most, statements
+
+
+def test_statements_per_warm_request_with_a_token(scratch):
+    auth = scratch.headers["leader"]
+    path = "/ogc/collections/villages/items?limit=5"
+    _warm(scratch, path, auth)
+    with counted(scratch.engine) as statements:
+        assert scratch.get(path, headers=auth).status_code == 200
+    assert len(statements) <= 2, statements
+
+
+def test_revoked_key_stops_at_once_though_cached(scratch, api_key):
+    key, stored = api_key
+    path = "/ogc/collections/villages/items?limit=1"
+    _warm(scratch, path, {"X-API-Key": key})
+    accounts.revoke_api_key(scratch.engine, stored["id"], user_id=None, actor=SYSTEM)
+    assert scratch.get(path, headers={"X-API-Key": key}).status_code == 401
+
+
+def test_deactivated_user_stops_at_once_though_cached(scratch):
+    name = f"t_cache_{uuid.uuid4().hex[:6]}"
+    user = accounts.create_user(scratch.engine, name=name, role="leader", password_hash=None, actor=SYSTEM)
+    new = security.new_api_key()
+    accounts.add_api_key(scratch.engine, user["id"], label="cache", prefix=new.prefix, key_hash=new.key_hash,
+                         actor=SYSTEM)
+    path = "/ogc/collections/villages/items?limit=1"
+    _warm(scratch, path, {"X-API-Key": new.key})
+    accounts.update_user(scratch.engine, user["id"], {"is_active": False}, actor=SYSTEM, version=None)
+    assert scratch.get(path, headers={"X-API-Key": new.key}).status_code == 401
+
+
+def test_township_change_applies_at_once_though_cached(scratch):
+    name = f"t_scope_{uuid.uuid4().hex[:6]}"
+    user = accounts.create_user(scratch.engine, name=name, role="leader", password_hash=None, actor=SYSTEM)
+    new = security.new_api_key()
+    accounts.add_api_key(scratch.engine, user["id"], label="cache", prefix=new.prefix, key_hash=new.key_hash,
+                         actor=SYSTEM)
+    path = "/ogc/collections/villages/items?limit=1000"
+    everything = scratch.get(path, headers={"X-API-Key": new.key}).json()["numberReturned"]
+    accounts.update_user(scratch.engine, user["id"], {"townships": ["兴仁镇"]}, actor=SYSTEM, version=None)
+    scoped = scratch.get(path, headers={"X-API-Key": new.key}).json()["numberReturned"]
+    assert 0 < scoped < everything
