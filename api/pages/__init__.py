@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import analyses, imports, inspections, registry, users
+from api.pages import analyses, imports, inspections, monitoring, registry, users
 from api.pages.errors import BrowserErrorPages
 
 
@@ -21,6 +21,7 @@ def install_pages(app: FastAPI) -> None:
     router.include_router(inspections.router)
     router.include_router(imports.router)
     router.include_router(analyses.router)
+    router.include_router(monitoring.router)
     router.include_router(registry.router)
     router.include_router(users.router)
     app.include_router(router)

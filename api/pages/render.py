@@ -24,6 +24,7 @@ _env.filters["role_label"] = lambda role: Role.parse(role).label
 #: The navigation bar: (path, title, the permission the page needs).
 NAVIGATION = (("/", "首页", None), ("/inspections", "督查", Permission.READ_ALL), ("/imports", "数据导入", Permission.WRITE),
               ("/registry", "登记簿", Permission.READ_PUBLIC), ("/analyses", "分析", Permission.READ_ALL),
+              ("/monitoring", "防返贫监测", Permission.READ_ALL),
               ("/users", "用户", Permission.MANAGE_USERS))
 
 
