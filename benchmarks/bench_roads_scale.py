@@ -6,7 +6,7 @@ the code before issue 19 (``benchmarks/anchor``), on the same data.
 Each (scale, code) runs in a fresh process: the county is generated (``synthetic_county``),
 then the analysis is timed (CPU seconds of the process, steadier than wall-clock on a shared
 machine; wall-clock beside it) and the process's peak resident memory is read at the end
-(``ru_maxrss``: frames included). The growth exponent between two scales is
+(``ru_maxrss``: the frames, loaded from a pickle made once per scale, included). The growth exponent between two scales is
 ``log(t2 / t1) / log(s2 / s1)``. The machine's load (``os.getloadavg``) is printed with each
 figure. Without ``--old`` only today's code runs (the old code takes minutes at 100x).
 """
@@ -17,10 +17,12 @@ import argparse
 import json
 import math
 import os
+import pickle
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,13 +31,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _child(scale: int, code: str, runs: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from benchmarks.synthetic_county import synthetic_county
-
     if code == "old":
         from benchmarks.anchor.roads_v0 import analyze_roads
     else:
         from geo.analysis.roads import analyze_roads
-    f = synthetic_county(scale)
+    cached = Path(tempfile.gettempdir()) / f"atlas-synthetic-county-x{scale}.pickle"
+    if not cached.exists():  # generated once, in a process of its own (its peak is not the analysis's)
+        subprocess.run([sys.executable, "-c", "import pickle, sys; sys.path.insert(0, sys.argv[1]); "
+                        "from benchmarks.synthetic_county import synthetic_county; "
+                        "pickle.dump(synthetic_county(int(sys.argv[2])), open(sys.argv[3], 'wb'))",
+                        str(ROOT), str(scale), str(cached)], check=True)
+    with cached.open("rb") as stream:
+        f = pickle.load(stream)
     args = (f["villages"], f["settlements"], f["roads"], f["townships"])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     cpu, wall = [], []
