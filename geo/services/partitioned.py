@@ -24,7 +24,11 @@ county or nothing.
 from __future__ import annotations
 
 import logging
+import threading
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from geo import storage
@@ -191,3 +195,88 @@ def _run(client, url: str, analysis: str, parts: dict[str, list[int]], options: 
     if missing:  # never reached: as_completed yields every future or raises
         raise PartitionFailed(f"counties without a result: {', '.join(missing)}; no result is returned")
     return results
+
+
+# ------------------------------------------------------------------------------ background jobs
+
+#: Jobs kept (finished ones are dropped oldest first beyond this).
+JOBS_KEPT = 16
+
+
+@dataclass
+class Job:
+    """A ``--by county`` run in the background of the server: its state and, once done, its
+    result (kept in this process's memory; a restart forgets it)."""
+
+    id: str
+    analysis: str
+    state: str = "queued"  # queued, running, done, failed
+    done: int = 0
+    total: int | None = None
+    error: str | None = None
+    result: AnalysisResult | None = field(default=None, repr=False)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished: datetime | None = None
+
+    def status(self) -> dict[str, Any]:
+        """JSON-ready state (without the result)."""
+        return {"id": self.id, "analysis": self.analysis, "state": self.state, "counties_done": self.done,
+                "counties": self.total, "error": self.error, "created": self.created.isoformat(),
+                "finished": self.finished.isoformat() if self.finished else None}
+
+
+_JOBS: dict[str, Job] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def start_job(url: str, analysis: str, *, workers: int | None = None, scheduler: str | None = None,
+              **options: Any) -> Job:
+    """Start :func:`run_by_county` in a background thread and return its job at once.
+
+    The job fails (state ``failed``, ``error`` the message) on any :class:`AtlasError`; it
+    never holds part of a result.
+    """
+    job = Job(id=uuid.uuid4().hex, analysis=analysis)
+
+    def work() -> None:
+        job.state = "running"
+
+        def progress(done: int, total: int, _county: str) -> None:
+            job.done, job.total = done, total
+
+        try:
+            job.result = run_by_county(url, analysis, workers=workers, scheduler=scheduler, progress=progress,
+                                       **options)
+            job.state = "done"
+        except AtlasError as exc:
+            job.error, job.state = str(exc), "failed"
+        except Exception:  # noqa: BLE001 - the job says it failed; the log keeps the rest
+            logging.getLogger("atlas.jobs").exception("by-county job %s failed", job.id)
+            job.error, job.state = "internal error; see the server log", "failed"
+        finally:
+            job.finished = datetime.now(UTC)
+
+    with _JOBS_LOCK:
+        finished = [j for j in _JOBS.values() if j.finished is not None]
+        for old in sorted(finished, key=lambda j: j.created)[:max(0, len(_JOBS) + 1 - JOBS_KEPT)]:
+            _JOBS.pop(old.id, None)
+        _JOBS[job.id] = job
+    threading.Thread(target=work, name=f"atlas-job-{job.id[:8]}", daemon=True).start()
+    return job
+
+
+def get_job(job_id: str, analysis: str | None = None) -> Job:
+    """The job with this id (of this analysis).
+
+    Raises
+    ------
+    NotFound
+        No such job (never started, or forgotten: a restart, or more than :data:`JOBS_KEPT`).
+    """
+    from geo.errors import NotFound
+
+    job = _JOBS.get(job_id)
+    if job is None or (analysis is not None and job.analysis != analysis):
+        raise NotFound(f"no job {job_id!r}{' of the ' + analysis + ' analysis' if analysis else ''}; jobs are "
+                       f"kept in the server's memory until it restarts (the last {JOBS_KEPT})")
+    return job
