@@ -1,5 +1,5 @@
 """The roads analysis on synthetic counties 10, 30 and 100 times the demo: today's code against
-the code before issue 19 (``benchmarks/anchor``), on the same data.
+the code before issue 19 (read from git by ``benchmarks/anchor``), on the same data.
 
     .venv/bin/python benchmarks/bench_roads_scale.py [--scales 10 30 100] [--runs 1] [--old]
 
@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def _child(scale: int, code: str, runs: int) -> None:
     sys.path.insert(0, str(ROOT))
     if code == "old":
-        from benchmarks.anchor.roads_v0 import analyze_roads
+        from benchmarks.anchor import old_roads
+
+        analyze_roads = old_roads().analyze_roads
     else:
         from geo.analysis.roads import analyze_roads
     cached = Path(tempfile.gettempdir()) / f"atlas-synthetic-county-x{scale}.pickle"
