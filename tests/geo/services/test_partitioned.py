@@ -147,3 +147,14 @@ def test_a_task_whose_worker_keeps_dying_fails_the_run_instead_of_returning_part
                     run_by_county(two_counties, "water", scheduler=local.scheduler_address)
                 killer.join()
     assert killed
+
+
+def test_the_command_runs_by_county_with_a_progress_bar(two_counties):
+    done = run_cli("analyze", "roads", "--db", two_counties, "--by", "county", "--workers", "2",
+                   "-f", "csv", "--table", "district")
+    assert done.returncode == 0, done.stderr
+    rows = done.stdout.strip().splitlines()
+    assert rows[0].lstrip("\ufeff").startswith("区县代码,") and [r.split(",")[0] for r in rows[1:]] == ["640502", "640521"]
+    assert "2/2" in done.stderr  # the bar counted both counties
+    refused = run_cli("analyze", "roads", "--db", two_counties, "--workers", "2")
+    assert refused.returncode == 1 and "--workers and --scheduler go with --by county" in refused.stderr
