@@ -579,6 +579,61 @@ def _cut(line: LineString, positions: list[float]) -> list[LineString]:
     return pieces
 
 
+def _cut_many(lines: np.ndarray, positions: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every line cut at its distances along it [m], all at once (:func:`_cut` for many
+    lines): the position in ``lines`` of each piece, and the pieces, in line order."""
+    if len(lines) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    n = len(lines)
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    step[owner[1:] != owner[:-1]] = 0.0
+    first = np.searchsorted(owner, np.arange(n))
+    last = np.append(first[1:], len(coords)) - 1
+    along = np.empty(len(coords))
+    for j in range(n):  # per line, as _cut measures it (no sums carried across lines)
+        along[first[j]:last[j] + 1] = np.concatenate([[0.0], np.cumsum(step[first[j]:last[j]])])
+    # a key that increases over all vertices: the line's number plus the distance along it,
+    # scaled into [0, 0.5) so that lines never overlap
+    length = along[last]
+    scale = 0.5 / np.maximum(length, 1e-9)
+    key = owner + along * scale[owner]
+    piece_line, a, b = [], [], []
+    for j, cut in enumerate(positions):
+        stops = [0.0, *sorted(set(cut)), float(length[j])]
+        for lo, hi in zip(stops[:-1], stops[1:]):
+            if hi - lo > 0:
+                piece_line.append(j)
+                a.append(lo)
+                b.append(hi)
+    piece_line, a, b = np.array(piece_line), np.array(a), np.array(b)
+
+    def point_at(at: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(key, piece_line + at * scale[piece_line], side="right") - 1
+        k = np.clip(k, first[piece_line], np.maximum(last[piece_line] - 1, first[piece_line]))
+        span = along[k + 1] - along[k]
+        t = np.where(span > 0, (at - along[k]) / np.where(span > 0, span, 1.0), 0.0)
+        out = coords[k] + t[:, None] * (coords[k + 1] - coords[k])
+        end = at >= length[piece_line]
+        out[end] = coords[last[piece_line[end]]]
+        return out
+
+    starts, ends = point_at(a), point_at(b)
+    lo = np.searchsorted(key, piece_line + a * scale[piece_line], side="right")
+    hi = np.searchsorted(key, piece_line + b * scale[piece_line], side="left")
+    inner = np.maximum(hi - lo, 0)
+    counts = inner + 2
+    row_piece = np.repeat(np.arange(len(piece_line)), counts)
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    r = np.arange(int(counts.sum())) - offset[row_piece]
+    flat = coords[np.clip(lo[row_piece] + r - 1, 0, len(coords) - 1)]
+    is_start = r == 0
+    is_end = r == counts[row_piece] - 1
+    flat[is_start] = starts[row_piece[is_start]]
+    flat[is_end] = ends[row_piece[is_end]]
+    return piece_line, shapely.linestrings(flat, indices=row_piece)
+
+
 def build_network(
     roads: gpd.GeoDataFrame,
     *,
@@ -627,15 +682,14 @@ def build_network(
     cuts = _split_points(lines, snap_tolerance_m, split_at_crossings)
     columns = [c for c in keep if c in lines.columns]
     geoms = lines.geometry.to_numpy()
-    source, pieces = [], []
-    for i in range(len(geoms)):
-        if i in cuts:
-            cut = _cut(geoms[i], cuts[i])
-            source += [i] * len(cut)
-            pieces += cut
-        else:
-            source.append(i)
-            pieces.append(geoms[i])
+    cut_ids = np.array(sorted(cuts), dtype=np.int64)
+    cut_of, cut_pieces = _cut_many(geoms[cut_ids], [cuts[i] for i in cut_ids.tolist()])
+    whole = np.setdiff1d(np.arange(len(geoms)), cut_ids)
+    # every piece after its line's earlier pieces, lines in their order (a stable sort by line)
+    source_all = np.concatenate([whole, cut_ids[cut_of]])
+    pieces_all = np.concatenate([geoms[whole], cut_pieces])
+    order = np.argsort(source_all, kind="stable")
+    source, pieces = source_all[order], pieces_all[order]
     taken = lines.iloc[source]
     edges = gpd.GeoDataFrame({"road_index": taken["road_index"].to_numpy(),
                               **{c: taken[c].to_numpy() for c in columns}},
