@@ -15,7 +15,9 @@ then puts the counties' tables one after the other, each row labelled with its
   the loads are summed over the counties by cadre id and the limit checked on the sum.
 
 Every other table is per place (village, settlement, link, facility) or per county (the
-``district`` / ``summary`` rows: one per county) and is concatenated as it is.
+``district`` / ``summary`` rows, and coverage's ``units``: one row per county a unit pairs
+villages in) and is concatenated as it is; ids numbered per run (``link_id``) restart in
+each county, so ``county_code`` with the id names a row.
 
 Pure: frames in, frames out; no database.
 """
