@@ -227,20 +227,32 @@ class Job:
 
 _JOBS: dict[str, Job] = {}
 _JOBS_LOCK = threading.Lock()
+#: One job computes at a time (each starts its own cluster of worker processes); the others
+#: wait as ``queued``.
+_RUNNING = threading.Semaphore(1)
 
 
 def start_job(url: str, analysis: str, *, workers: int | None = None, scheduler: str | None = None,
               **options: Any) -> Job:
-    """Start :func:`run_by_county` in a background thread and return its job at once.
+    """Start :func:`run_by_county` in a background thread and return its job at once (it
+    waits as ``queued`` while another job computes).
 
     The job fails (state ``failed``, ``error`` the message) on any :class:`AtlasError`; it
     never holds part of a result.
+
+    Raises
+    ------
+    PartitionFailed
+        :data:`JOBS_KEPT` jobs are already queued or running.
     """
     job = Job(id=uuid.uuid4().hex, analysis=analysis)
 
     def work() -> None:
-        job.state = "running"
+        with _RUNNING:
+            job.state = "running"
+            _work()
 
+    def _work() -> None:
         def progress(done: int, total: int, _county: str) -> None:
             job.done, job.total = done, total
 
@@ -257,6 +269,10 @@ def start_job(url: str, analysis: str, *, workers: int | None = None, scheduler:
             job.finished = datetime.now(UTC)
 
     with _JOBS_LOCK:
+        waiting = sum(j.finished is None for j in _JOBS.values())
+        if waiting >= JOBS_KEPT:
+            raise PartitionFailed(f"{waiting} by-county jobs are queued or running; start another when one "
+                                  "has finished")
         finished = [j for j in _JOBS.values() if j.finished is not None]
         for old in sorted(finished, key=lambda j: j.created)[:max(0, len(_JOBS) + 1 - JOBS_KEPT)]:
             _JOBS.pop(old.id, None)
