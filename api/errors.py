@@ -34,6 +34,7 @@ STATUS = {
     errors.SchemaMissing: 503,
     errors.DatabaseBusy: 503,
     errors.DatabaseError: 503,
+    errors.PartitionFailed: 503,
     errors.AtlasError: 400,
 }
 

@@ -54,23 +54,30 @@ def _mst(points: np.ndarray) -> list[tuple[int, int]]:
     return edges
 
 
-def synthetic_county(scale: int = 10, *, seed: int = SEED) -> dict[str, pd.DataFrame]:
+def synthetic_county(scale: int = 10, *, seed: int = SEED, origin: tuple[float, float] = ORIGIN,
+                     county_code: str | None = None) -> dict[str, pd.DataFrame]:
     """Layer frames (and link tables) of a synthetic county, keyed like the registry.
 
-    Ids are assigned here (1..n per layer), as read_layer would return them.
+    Ids are assigned here (1..n per layer), as read_layer would return them. ``origin`` is
+    the south-west corner [m, UTM 48N]; with a six-digit ``county_code`` the townships get
+    nine-digit codes under it (GB/T 2260 layout) and every name starts with the code, so
+    counties of one province never share a name (the synthetic province,
+    ``benchmarks/synthetic_province.py``).
     """
     rng = np.random.default_rng(seed)
     n_towns = 7 * scale
     cols = int(math.ceil(math.sqrt(n_towns * 1.3)))
     rows = int(math.ceil(n_towns / cols))
     cell_w, cell_h = 14_000.0, 14_000.0
-    x0, y0 = ORIGIN
+    x0, y0 = origin
+    tag = "" if county_code is None else f"{county_code}"
 
     town_rows, town_areas, seats = [], [], []
     for t in range(n_towns):
         cx = x0 + (t % cols + 0.5) * cell_w
         cy = y0 + (t // cols + 0.5) * cell_h
-        town_rows.append({"id": t + 1, "code": None, "name": f"合成{t + 1:03d}镇", "source": SOURCE})
+        town_rows.append({"id": t + 1, "code": None if county_code is None else f"{county_code}{t + 1:03d}",
+                          "name": f"合成{tag}{t + 1:03d}镇", "source": SOURCE})
         town_areas.append(MultiPolygon([box(cx - cell_w / 2, cy - cell_h / 2, cx + cell_w / 2, cy + cell_h / 2)]))
         seats.append((cx, cy))
     townships = gpd.GeoDataFrame(town_rows, geometry=_to_wgs(town_areas), crs=4326)
@@ -88,7 +95,7 @@ def synthetic_county(scale: int = 10, *, seed: int = SEED) -> dict[str, pd.DataF
             households = int(rng.integers(200, 700))
             population = int(households * rng.uniform(2.9, 3.6))
             village_rows.append({
-                "id": vid, "name": f"合成{vid:04d}村", "township_id": t + 1,
+                "id": vid, "name": f"合成{tag}{vid:04d}村", "township_id": t + 1,
                 "category": str(rng.choice(categories, p=[0.5, 0.38, 0.12])), "population": population,
                 "households": households, "registered_poor_households": None, "poor_population": None,
                 "has_feature_industry": bool(rng.random() < 0.8), "stable_housing_share_pct": float(rng.uniform(85, 100)),
@@ -164,7 +171,7 @@ def synthetic_county(scale: int = 10, *, seed: int = SEED) -> dict[str, pd.DataF
     cadre = np.where(poor & (rng.random(n_h) > 0.02), rng.integers(1, n_cadres + 1, n_h), -1)
     village_of = np.array([settlement_rows[i]["village_id"] for i in settlement_of])
     households = gpd.GeoDataFrame({
-        "id": np.arange(1, n_h + 1), "code": [f"B-{i:06d}" for i in range(1, n_h + 1)],
+        "id": np.arange(1, n_h + 1), "code": [f"B-{tag}{i:06d}" for i in range(1, n_h + 1)],
         "village_id": village_of, "settlement_id": settlement_of + 1, "status": status,
         "status_year": np.where(status == "planned_exit", 2019, np.where(status == "exited", 2017, np.nan)),
         "members": rng.integers(1, 7, n_h), "income_per_person_yuan": rng.uniform(2_000, 20_000, n_h),
@@ -184,13 +191,13 @@ def synthetic_county(scale: int = 10, *, seed: int = SEED) -> dict[str, pd.DataF
     villages = gpd.GeoDataFrame(village_rows, geometry=_to_wgs([Point(p) for p in village_pts]), crs=4326)
 
     n_units = 66 * scale
-    units = gpd.GeoDataFrame({"id": np.arange(1, n_units + 1), "name": [f"合成单位{i:04d}" for i in range(1, n_units + 1)],
+    units = gpd.GeoDataFrame({"id": np.arange(1, n_units + 1), "name": [f"合成{tag}单位{i:04d}" for i in range(1, n_units + 1)],
                               "kind": "party_government", "level": "district", "source": SOURCE},
                              geometry=_to_wgs([Point(x0 + rng.uniform(0, cols * cell_w), y0 + rng.uniform(0, rows * cell_h))
                                                for _ in range(n_units)]), crs=4326)
     cadres = pd.DataFrame({"id": np.arange(1, n_cadres + 1), "code": None,
                            "unit_id": rng.integers(1, n_units + 1, n_cadres),
-                           "name": [f"合成某{i:05d}" for i in range(1, n_cadres + 1)], "rank": "general",
+                           "name": [f"合成{tag}某{i:05d}" for i in range(1, n_cadres + 1)], "rank": "general",
                            "source": SOURCE})
     pair_village = np.concatenate([np.arange(1, len(village_rows) + 1),
                                    rng.integers(1, len(village_rows) + 1, 69 * scale - len(village_rows))])
@@ -228,7 +235,7 @@ def synthetic_county(scale: int = 10, *, seed: int = SEED) -> dict[str, pd.DataF
     n_pv = 65 * scale
     pv_village = rng.integers(1, len(village_rows) + 1, n_pv)
     pv = gpd.GeoDataFrame({
-        "id": np.arange(1, n_pv + 1), "code": None, "name": [f"合成光伏{i:04d}" for i in range(1, n_pv + 1)],
+        "id": np.arange(1, n_pv + 1), "code": None, "name": [f"合成{tag}光伏{i:04d}" for i in range(1, n_pv + 1)],
         "kind": "village_station", "capacity_kw": rng.choice([100.0, 200.0, 300.0], n_pv),
         "status": rng.choice(["grid_connected", "building", "stopped"], n_pv, p=[0.8, 0.15, 0.05]),
         "investment_wan_yuan": None, "village_id": pv_village, "annual_income_yuan": rng.uniform(0, 200_000, n_pv),

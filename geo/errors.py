@@ -54,6 +54,13 @@ class ValidationError(AtlasError):
     kind = "validation"
 
 
+class PartitionFailed(AtlasError):
+    """A partitioned run could not finish every partition (its worker died too often, the
+    scheduler went away); nothing is returned rather than part of the answer. HTTP 503."""
+
+    kind = "partition-failed"
+
+
 class TooLarge(ValidationError):
     """Input beyond a size limit (an archive expanding too far, too many members); the
     message names the limit. HTTP 413."""

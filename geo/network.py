@@ -14,6 +14,11 @@ tolerance used is part of the result, so reports can say it.
 
 Shortest paths use SciPy's sparse-graph Dijkstra. Everything here is a pure function of the
 input frame (no global state), so it can run partition by partition.
+
+Growth: :meth:`RoadNetwork.distances_from` runs Dijkstra on the part of the network around the
+origin (a disc of nodes taken from a KD-tree, widened until the answer is proven exact), so
+one call costs what its neighbourhood costs, not what the whole network costs; the component
+of every edge and the edges of every component are computed once per network.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
@@ -54,6 +59,10 @@ class LocatedPoints:
     @property
     def on_network(self) -> np.ndarray:
         return self.edge >= 0
+
+    def take(self, rows) -> LocatedPoints:
+        """The located points at positions ``rows``."""
+        return LocatedPoints(edge=self.edge[rows], distance_m=self.distance_m[rows], along_m=self.along_m[rows])
 
 
 @dataclass(frozen=True)
@@ -98,9 +107,28 @@ class RoadNetwork:
 
     def component_labels(self) -> np.ndarray:
         """Connected-component label of every node."""
+        return self._labels().copy()
+
+    def _labels(self) -> np.ndarray:
         if "components" not in self._cache:
             _, self._cache["components"] = connected_components(self._matrix("length_m"), directed=False)
-        return self._cache["components"].copy()
+        return self._cache["components"]
+
+    def edge_components(self) -> np.ndarray:
+        """Connected-component label of every edge (the label of its ``u`` node)."""
+        if "edge_components" not in self._cache:
+            self._cache["edge_components"] = self._labels()[self.edges["u"].to_numpy()]
+        return self._cache["edge_components"].copy()
+
+    def component_edges(self, component: int) -> np.ndarray:
+        """Positions of the edges of one component, in edge order (empty for an unknown label)."""
+        if "component_edges" not in self._cache:
+            labels = self._labels()[self.edges["u"].to_numpy()]
+            order = np.argsort(labels, kind="stable")
+            bounds = np.flatnonzero(np.diff(labels[order])) + 1
+            groups = np.split(order, bounds)
+            self._cache["component_edges"] = {int(labels[g[0]]): g for g in groups if len(g)}
+        return self._cache["component_edges"].get(int(component), np.empty(0, dtype=np.int64))
 
     def locate(self, points: gpd.GeoSeries | gpd.GeoDataFrame, *, max_distance_m: float = np.inf
                ) -> LocatedPoints:
@@ -108,7 +136,9 @@ class RoadNetwork:
 
         Points farther than ``max_distance_m`` from every edge get edge -1.
         """
-        geoms = _geoseries(points).to_crs(self.crs)
+        geoms = _geoseries(points)
+        if geoms.crs is None or not geoms.crs.equals(self.crs):
+            geoms = geoms.to_crs(self.crs)  # raises on a missing CRS, as before
         n = len(geoms)
         edge = np.full(n, -1, dtype=np.int64)
         distance = np.full(n, np.inf)
@@ -349,6 +379,12 @@ class RoadNetwork:
             raise ValidationError(f"weight must be 'length_m' or 'time_s', not {weight!r}")
         start = self.locate(_geoseries(origin).iloc[:1], max_distance_m=max_access_m)
         located = self.locate(points, max_distance_m=max_access_m)
+        return self.distances_between(start, located, weight=weight, include_access=include_access)
+
+    def distances_between(self, start: LocatedPoints, located: LocatedPoints, *, weight: str = "length_m",
+                          include_access: bool = True) -> np.ndarray:
+        """:meth:`distances_from` for points already located (``start``: the origin, its first
+        entry used), so a caller with many origins locates every point once."""
         result = np.full(len(located.edge), np.inf)
         on = np.flatnonzero(located.on_network)
         if not start.on_network[0] or len(on) == 0:
@@ -361,24 +397,89 @@ class RoadNetwork:
         o_scale = scale_all[o_edge]
         o_to_u = start.along_m[0] * o_scale
         o_to_v = (e["length_m"].to_numpy()[o_edge] - start.along_m[0]) * o_scale
-        table = dijkstra(self._matrix(weight), directed=False, indices=[o_u, o_v])
         edge = located.edge[on]
         u, v = e["u"].to_numpy()[edge], e["v"].to_numpy()[edge]
         scale = scale_all[edge]
         to_u = located.along_m[on] * scale
         to_v = (e["length_m"].to_numpy()[edge] - located.along_m[on]) * scale
-        best = np.minimum.reduce([
-            o_to_u + table[0][u] + to_u,
-            o_to_u + table[0][v] + to_v,
-            o_to_v + table[1][u] + to_u,
-            o_to_v + table[1][v] + to_v,
-        ])
         same = edge == o_edge
-        best[same] = np.minimum(best[same], np.abs(located.along_m[on][same] - start.along_m[0]) * o_scale)
+        along_same = np.abs(located.along_m[on][same] - start.along_m[0]) * o_scale
+
+        def combine(table_u, table_v) -> np.ndarray:
+            best = np.minimum.reduce([o_to_u + table_u(u) + to_u, o_to_u + table_u(v) + to_v,
+                                      o_to_v + table_v(u) + to_u, o_to_v + table_v(v) + to_v])
+            best[same] = np.minimum(best[same], along_same)
+            return best
+
+        best = self._near_distances(weight, o_u, o_v, u, v, combine)
         if include_access:
             best = best + (located.distance_m[on] + start.distance_m[0]) * leg
         result[on] = best
         return result
+
+    def _near_distances(self, weight: str, o_u: int, o_v: int, u: np.ndarray, v: np.ndarray, combine
+                        ) -> np.ndarray:
+        """``combine(table_u, table_v)`` over shortest distances from nodes ``o_u`` and ``o_v``,
+        computed on a disc of the network around ``o_u`` that grows until the result is exact.
+
+        Dijkstra runs on the subgraph of the nodes within a radius of ``o_u`` (first twice the
+        farthest target node plus 1 km). Let ``B`` be the smallest distance, inside the
+        subgraph, of a node with an edge leaving it: a shorter path that leaves the subgraph
+        costs at least ``B``, so every combined value not above ``B`` is exact. Targets above
+        ``B`` are recomputed on a disc twice as wide, until none is left or the disc holds
+        whole components (no edge leaves it: ``B`` is infinite).
+        """
+        matrix = self._symmetric(weight)
+        tree = self._node_tree()
+        centre = self.nodes[o_u]
+        targets = np.concatenate([u, v])
+        reach = float(np.max(np.hypot(*(self.nodes[targets] - centre).T))) if len(targets) else 0.0
+        reach = max(reach, float(np.hypot(*(self.nodes[o_v] - centre))))
+        radius = 2.0 * reach + 1000.0
+        result = np.full(len(u), np.inf)
+        todo = np.arange(len(u))
+        while len(todo):
+            inside = np.sort(np.asarray(tree.query_ball_point(centre, radius), dtype=np.int64))
+            sub, leaving = _subgraph(matrix, inside)
+            table = dijkstra(sub, directed=False, indices=np.searchsorted(inside, [o_u, o_v]))
+            bound = float(table[0][leaving].min(initial=np.inf))
+            bound = min(bound, float(table[1][leaving].min(initial=np.inf)))
+
+            def lookup(row):
+                def at(nodes):
+                    pos = np.minimum(np.searchsorted(inside, nodes), len(inside) - 1)
+                    return np.where(inside[pos] == nodes, table[row][pos], np.inf)
+                return at
+
+            best = combine(lookup(0), lookup(1))[todo]
+            exact = best <= bound
+            result[todo[exact]] = best[exact]
+            if np.isinf(bound):
+                result[todo[~exact]] = best[~exact]
+                break
+            todo = todo[~exact]
+            radius *= 2.0
+        return result
+
+    def _symmetric(self, weight: str):
+        """The cheapest edge between each pair of nodes, stored both ways (so a node's row
+        lists all its neighbours)."""
+        key = ("symmetric", weight)
+        if key not in self._cache:
+            e = self.edges
+            a, b = e["u"].to_numpy(), e["v"].to_numpy()
+            pairs = pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b), "w": e[weight].to_numpy()})
+            cheapest = pairs.groupby(["a", "b"], sort=False)["w"].min().reset_index()
+            rows = np.concatenate([cheapest["a"].to_numpy(), cheapest["b"].to_numpy()])
+            cols = np.concatenate([cheapest["b"].to_numpy(), cheapest["a"].to_numpy()])
+            data = np.concatenate([cheapest["w"].to_numpy(), cheapest["w"].to_numpy()])
+            self._cache[key] = coo_matrix((data, (rows, cols)), shape=(self.node_count,) * 2).tocsr()
+        return self._cache[key]
+
+    def _node_tree(self) -> cKDTree:
+        if "node_tree" not in self._cache:
+            self._cache["node_tree"] = cKDTree(self.nodes)
+        return self._cache["node_tree"]
 
     def _matrix(self, weight: str):
         key = ("matrix", weight)
@@ -392,6 +493,20 @@ class RoadNetwork:
                 shape=(n, n),
             ).tocsr()
         return self._cache[key]
+
+
+def _subgraph(matrix, inside: np.ndarray):
+    """The CSR matrix restricted to the sorted node positions ``inside`` and the positions
+    (in the subgraph) of the nodes with an edge to a node outside it."""
+    rows = matrix[inside]
+    pos = np.minimum(np.searchsorted(inside, rows.indices), len(inside) - 1)
+    kept = inside[pos] == rows.indices
+    row_of = np.repeat(np.arange(len(inside)), np.diff(rows.indptr))
+    counts = np.bincount(row_of[kept], minlength=len(inside))
+    leaving = np.unique(row_of[~kept])
+    sub = csr_matrix((rows.data[kept], pos[kept], np.concatenate([[0], np.cumsum(counts)])),
+                     shape=(len(inside), len(inside)))
+    return sub, leaving
 
 
 def _geoseries(points) -> gpd.GeoSeries:
@@ -464,6 +579,61 @@ def _cut(line: LineString, positions: list[float]) -> list[LineString]:
     return pieces
 
 
+def _cut_many(lines: np.ndarray, positions: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every line cut at its distances along it [m], all at once (:func:`_cut` for many
+    lines): the position in ``lines`` of each piece, and the pieces, in line order."""
+    if len(lines) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    n = len(lines)
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    step[owner[1:] != owner[:-1]] = 0.0
+    first = np.searchsorted(owner, np.arange(n))
+    last = np.append(first[1:], len(coords)) - 1
+    along = np.empty(len(coords))
+    for j in range(n):  # per line, as _cut measures it (no sums carried across lines)
+        along[first[j]:last[j] + 1] = np.concatenate([[0.0], np.cumsum(step[first[j]:last[j]])])
+    # a key that increases over all vertices: the line's number plus the distance along it,
+    # scaled into [0, 0.5) so that lines never overlap
+    length = along[last]
+    scale = 0.5 / np.maximum(length, 1e-9)
+    key = owner + along * scale[owner]
+    piece_line, a, b = [], [], []
+    for j, cut in enumerate(positions):
+        stops = [0.0, *sorted(set(cut)), float(length[j])]
+        for lo, hi in zip(stops[:-1], stops[1:]):
+            if hi - lo > 0:
+                piece_line.append(j)
+                a.append(lo)
+                b.append(hi)
+    piece_line, a, b = np.array(piece_line), np.array(a), np.array(b)
+
+    def point_at(at: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(key, piece_line + at * scale[piece_line], side="right") - 1
+        k = np.clip(k, first[piece_line], np.maximum(last[piece_line] - 1, first[piece_line]))
+        span = along[k + 1] - along[k]
+        t = np.where(span > 0, (at - along[k]) / np.where(span > 0, span, 1.0), 0.0)
+        out = coords[k] + t[:, None] * (coords[k + 1] - coords[k])
+        end = at >= length[piece_line]
+        out[end] = coords[last[piece_line[end]]]
+        return out
+
+    starts, ends = point_at(a), point_at(b)
+    lo = np.searchsorted(key, piece_line + a * scale[piece_line], side="right")
+    hi = np.searchsorted(key, piece_line + b * scale[piece_line], side="left")
+    inner = np.maximum(hi - lo, 0)
+    counts = inner + 2
+    row_piece = np.repeat(np.arange(len(piece_line)), counts)
+    offset = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    r = np.arange(int(counts.sum())) - offset[row_piece]
+    flat = coords[np.clip(lo[row_piece] + r - 1, 0, len(coords) - 1)]
+    is_start = r == 0
+    is_end = r == counts[row_piece] - 1
+    flat[is_start] = starts[row_piece[is_start]]
+    flat[is_end] = ends[row_piece[is_end]]
+    return piece_line, shapely.linestrings(flat, indices=row_piece)
+
+
 def build_network(
     roads: gpd.GeoDataFrame,
     *,
@@ -512,15 +682,14 @@ def build_network(
     cuts = _split_points(lines, snap_tolerance_m, split_at_crossings)
     columns = [c for c in keep if c in lines.columns]
     geoms = lines.geometry.to_numpy()
-    source, pieces = [], []
-    for i in range(len(geoms)):
-        if i in cuts:
-            cut = _cut(geoms[i], cuts[i])
-            source += [i] * len(cut)
-            pieces += cut
-        else:
-            source.append(i)
-            pieces.append(geoms[i])
+    cut_ids = np.array(sorted(cuts), dtype=np.int64)
+    cut_of, cut_pieces = _cut_many(geoms[cut_ids], [cuts[i] for i in cut_ids.tolist()])
+    whole = np.setdiff1d(np.arange(len(geoms)), cut_ids)
+    # every piece after its line's earlier pieces, lines in their order (a stable sort by line)
+    source_all = np.concatenate([whole, cut_ids[cut_of]])
+    pieces_all = np.concatenate([geoms[whole], cut_pieces])
+    order = np.argsort(source_all, kind="stable")
+    source, pieces = source_all[order], pieces_all[order]
     taken = lines.iloc[source]
     edges = gpd.GeoDataFrame({"road_index": taken["road_index"].to_numpy(),
                               **{c: taken[c].to_numpy() for c in columns}},

@@ -39,20 +39,59 @@ TableOption = Annotated[
                                              "first table, other formats to all.")]
 
 
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="county: run each county (first 6 digits of the township code) as a "
+                                          "Dask task, results concatenated, rankings sorted over all counties.")]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="With --by county: worker processes of the local cluster "
+                                               "(default 2).")]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="With --by county: address of a running Dask scheduler "
+                                                 "(tcp://HOST:8786) instead of a local cluster.")]
+
+
 def _emit(name: str, township: str | None, fmt: str, output: Path | None, table: str | None, db: str | None,
-          **options) -> None:
+          partition: tuple[str | None, int | None, str | None], **options) -> None:
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if fmt == "xlsx" and output is None:
         raise ValidationError("xlsx is a binary file: give -o FILE.xlsx")
     check_table(name, table)
-    result = run_analysis(engine_for(db), name, township=township, **analysis_options(name, **options))
+    by, workers, scheduler = partition
+    if by is None:
+        if workers is not None or scheduler is not None:
+            raise ValidationError("--workers and --scheduler go with --by county")
+        result = run_analysis(engine_for(db), name, township=township, **analysis_options(name, **options))
+    else:
+        result = _by_county(name, by, township, db, workers, scheduler, analysis_options(name, **options))
     if output is not None:
         write(result, fmt, output, table=table)
         shown = table or ("全部" if fmt != "csv" else result.primary)
         typer.echo(f"{result.title}：已写入 {output}（{fmt}，表 {shown}；距离坐标系 {result.crs or '—'}）", err=True)
         return
     typer.echo(render(result, fmt, table=table), nl=fmt != "table")
+
+
+def _by_county(name: str, by: str, township: str | None, db: str | None, workers: int | None,
+               scheduler: str | None, options: dict):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from geo.services.partitioned import run_by_county
+
+    if by != "county":
+        raise ValidationError(f"--by must be 'county', not {by!r}")
+    if township is not None:
+        raise ValidationError("--township and --by county do not go together: one township is one partition")
+    url = engine_for(db).url.render_as_string(hide_password=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(f"{name} 按区县计算", total=None)
+
+        def advance(done: int, total: int, county: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{name} 按区县计算（{county} 完成）")
+
+        return run_by_county(url, name, workers=workers, scheduler=scheduler, progress=advance, **options)
 
 
 @analyze_app.command("coverage")
@@ -62,6 +101,9 @@ def coverage(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     table: TableOption = None,
+    by: ByOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     year: Annotated[int | None, typer.Option(help="Pairing year (default: the latest in the data).")] = None,
     max_households_per_cadre: Annotated[int, typer.Option(
         help="Households one cadre may carry (seed 001).")] = coverage_mod.DEFAULT_MAX_HOUSEHOLDS_PER_CADRE,
@@ -70,7 +112,7 @@ def coverage(
         coverage_mod.DEFAULT_POOR_CATEGORIES),
 ) -> None:
     """Pairing coverage: units, funds, work teams and cadres per village, township and district."""
-    _emit("coverage", township, fmt, output, table, db, year=year, max_households_per_cadre=max_households_per_cadre,
+    _emit("coverage", township, fmt, output, table, db, (by, workers, scheduler), year=year, max_households_per_cadre=max_households_per_cadre,
           poor_categories=poor_categories)
 
 
@@ -81,6 +123,9 @@ def roads(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     table: TableOption = None,
+    by: ByOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     access_tolerance_m: Annotated[float, typer.Option(
         help="A place this close to a road is on it (m).")] = roads_mod.DEFAULT_ACCESS_TOLERANCE_M,
     snap_tolerance_m: Annotated[float, typer.Option(
@@ -107,7 +152,7 @@ def roads(
     band: Annotated[bool, typer.Option(help="Include the all-season road band polygon.")] = True,
 ) -> None:
     """Road access: distances, seat connection, settlement gaps, RAI and the links still to build."""
-    _emit("roads", township, fmt, output, table, db, access_tolerance_m=access_tolerance_m,
+    _emit("roads", township, fmt, output, table, db, (by, workers, scheduler), access_tolerance_m=access_tolerance_m,
           snap_tolerance_m=snap_tolerance_m, settlement_min_households=settlement_min_households,
           settlement_min_width_m=settlement_min_width_m,
           all_season_surfaces=all_season_surfaces,
@@ -122,6 +167,9 @@ def water(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     table: TableOption = None,
+    by: ByOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     supply_distance_m: Annotated[float, typer.Option(
         help="Farther than this from a working supply point is beyond supply (m).")] =
     water_mod.DEFAULT_SUPPLY_DISTANCE_M,
@@ -138,7 +186,7 @@ def water(
                                   "with geometry always count).")] = False,
 ) -> None:
     """Drinking water: distances to working supply points, coverage, facilities out of service."""
-    _emit("water", township, fmt, output, table, db, supply_distance_m=supply_distance_m,
+    _emit("water", township, fmt, output, table, db, (by, workers, scheduler), supply_distance_m=supply_distance_m,
           safe_water_threshold_pct=safe_water_threshold_pct,
           out_of_service_statuses=out_of_service_statuses, conflict_population=conflict_population,
           include_planned=include_planned)
@@ -151,6 +199,9 @@ def exit_(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     table: TableOption = None,
+    by: ByOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     year: Annotated[int | None, typer.Option(help="This year, for 今年计划脱贫户 (default: every year).")] = None,
     incidence_threshold_pct: Annotated[float, typer.Option(
         help="Poverty incidence must be below this (%) (seed 003).")] = exit_mod.DEFAULT_INCIDENCE_THRESHOLD_PCT,
@@ -165,7 +216,7 @@ def exit_(
     supply_distance_m: Annotated[float, typer.Option(help="Water rule (m).")] = water_mod.DEFAULT_SUPPLY_DISTANCE_M,
 ) -> None:
     """Exit standards (seed 003 village form): pass / fail / unknown per village, and 表4."""
-    _emit("exit", township, fmt, output, table, db, year=year, incidence_threshold_pct=incidence_threshold_pct,
+    _emit("exit", township, fmt, output, table, db, (by, workers, scheduler), year=year, incidence_threshold_pct=incidence_threshold_pct,
           housing_m2_per_person=housing_m2_per_person, collective_income_min_wan_yuan=collective_income_min_wan_yuan,
           access_tolerance_m=access_tolerance_m, supply_distance_m=supply_distance_m,
           share_threshold_pct=share_threshold_pct)
@@ -178,6 +229,9 @@ def priority(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     table: TableOption = None,
+    by: ByOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     kind: Annotated[str, typer.Option(help="Project kind: road, water or pv.")] = "road",
     budget_wan_yuan: Annotated[float | None, typer.Option(
         "--budget", help="Money available (万元); the result says what it buys.")] = None,
@@ -204,7 +258,7 @@ def priority(
     """Where the next road, water or PV project should go, with the score's components."""
     if kind not in priority_mod.KINDS:
         raise ValidationError(f"--kind must be one of {', '.join(priority_mod.KINDS)}, not {kind!r}")
-    _emit("priority", township, fmt, output, table, db, kind=kind, budget_wan_yuan=budget_wan_yuan, rank=rank,
+    _emit("priority", township, fmt, output, table, db, (by, workers, scheduler), kind=kind, budget_wan_yuan=budget_wan_yuan, rank=rank,
           optimise=optimise,
           poor_weight=poor_weight, population_weight=population_weight, cost_yuan_per_km=cost_yuan_per_km,
           cost_wan_yuan_per_supply_point=cost_wan_yuan_per_supply_point, kw_per_household=kw_per_household,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import Response
 
 from api.deps import CurrentUser, EngineDep, Principal, TownshipParam, check_layer
@@ -31,7 +32,9 @@ from geo.analysis.options import analysis_options
 from geo.analysis.output import to_csv, to_geojson, to_json, to_xlsx
 from geo.analysis.result import AnalysisResult
 from geo.layers import LAYERS
+from geo.errors import Conflict
 from geo.services.analyses import run_analysis
+from geo.services.partitioned import get_job, start_job
 
 router = APIRouter(prefix="/api/analyses", tags=["analyses"], responses=problem_responses(401, 403, 404, 422))
 
@@ -272,12 +275,55 @@ def priority(
                 cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)
 
 
-@router.get("/inputs", name="analysis_inputs", response_class=JSON, responses=_RESPONSES,
-            summary="帮扶投入与任务对照 Inputs (附件2) against task funds (附件1) per unit and village")
-def inputs(
-    user: CurrentUser, engine: EngineDep, township: TownshipParam, output: OutputParam,
-    year: Annotated[int | None, Query(ge=1949, le=2100, description="the year (default: the latest year with "
-                                                                   "pairings or inputs)")] = None,
+# ------------------------------------------------------------------------------ by-county jobs
+
+AnalysisName = Annotated[Literal["coverage", "roads", "water", "exit", "priority"], FastAPIPath(
+    description="the analysis to run county by county")]
+
+
+@router.post("/{analysis}/jobs", name="analysis_job_start", status_code=202, response_class=JSON,
+             summary="按区县后台计算 Start an analysis county by county (Dask tasks) in the background")
+def start_by_county_job(
+    analysis: AnalysisName, user: CurrentUser, engine: EngineDep, request: Request,
+    by: Annotated[Literal["county"], Query(description="partition: county (first 6 digits of the township "
+                                                       "code)")] = "county",
+    kind: Annotated[Literal["road", "water", "pv"], Query(description="priority: the project kind")] = "road",
 ) -> Response:
-    """Same as ``atlas analyze inputs``."""
-    return _run(engine, user, "inputs", township, output, year=year)
+    """202 with the job's status and its link (``Location``); poll it, then fetch the result.
+
+    The run reads the whole registry, so only accounts that may read every township start one.
+    """
+    _check_inputs(user, analysis)
+    if user.township_filter(None) is not None:
+        raise HTTPException(403, "a by-county run reads every township; your account may read some townships only")
+    options = analysis_options(analysis, **({"kind": kind} if analysis == "priority" else {}))
+    job = start_job(engine.url.render_as_string(hide_password=False), analysis, **options)
+    href = str(request.url_for("analysis_job", analysis=analysis, job_id=job.id))
+    return JSON({**job.status(), "by": by, "href": href,
+                 "result_href": str(request.url_for("analysis_job_result", analysis=analysis, job_id=job.id))},
+                status_code=202, headers={"Location": href})
+
+
+@router.get("/{analysis}/jobs/{job_id}", name="analysis_job", response_class=JSON,
+            summary="Status of a by-county job: queued, running (counties done), done or failed")
+def by_county_job(analysis: AnalysisName, job_id: Annotated[str, FastAPIPath(max_length=64)], user: CurrentUser,
+                  request: Request) -> Response:
+    _check_inputs(user, analysis)
+    job = get_job(job_id, analysis)
+    return JSON({**job.status(),
+                 "result_href": str(request.url_for("analysis_job_result", analysis=analysis, job_id=job.id))})
+
+
+@router.get("/{analysis}/jobs/{job_id}/result", name="analysis_job_result", response_class=JSON,
+            responses=_RESPONSES, summary="The result of a finished by-county job (409 until it is done)")
+def by_county_job_result(analysis: AnalysisName, job_id: Annotated[str, FastAPIPath(max_length=64)],
+                         user: CurrentUser, output: OutputParam) -> Response:
+    _check_inputs(user, analysis)
+    job = get_job(job_id, analysis)
+    if job.state == "failed":
+        raise Conflict(f"job {job_id} failed: {job.error}")
+    if job.result is None:
+        raise Conflict(f"job {job_id} is {job.state} ({job.done} of {job.total or '?'} counties done); "
+                       "ask its status again later")
+    check_table(analysis, output.table)
+    return _answer(job.result, output, "by_county")

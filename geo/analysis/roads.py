@@ -253,11 +253,15 @@ def seat_connections(
         on = has_point & (component >= 0) & known_seat
         joined[on] = (component[on] == seat_of[on]).astype(float)
         if with_distance:
-            town = township_ids.to_numpy()
-            for township_id in pd.unique(town[joined == 1.0]):
-                rows = np.flatnonzero((town == township_id) & (joined == 1.0))
-                origin = gpd.GeoSeries([seats[township_id]], crs=network.crs)
-                metres = network.distances_from(origin, points.iloc[rows], max_access_m=access_tolerance_m)
+            # every point and seat located once; one bounded shortest-path run per seat
+            on_seat = np.flatnonzero(joined == 1.0)
+            groups = pd.Series(on_seat).groupby(township_ids.to_numpy()[on_seat], sort=False).indices
+            wanted = list(groups)
+            seat_at = network.locate(gpd.GeoSeries([seats[t] for t in wanted], crs=seats.crs),
+                                     max_distance_m=access_tolerance_m)
+            for k, township_id in enumerate(wanted):
+                rows = on_seat[groups[township_id]]
+                metres = network.distances_between(seat_at.take([k]), located.take(rows))
                 distance[rows] = np.where(np.isfinite(metres), metres / 1000.0, np.nan)
     flags = pd.array([pd.NA if np.isnan(j) else bool(j) for j in joined], dtype="boolean")
     return pd.DataFrame({"component": component, "joined_to_seat": flags, "seat_road_distance_km": distance},
@@ -265,14 +269,21 @@ def seat_connections(
 
 
 def seat_components(network: RoadNetwork, seats: gpd.GeoSeries, *, access_tolerance_m: float) -> dict:
-    """Township id -> network component of its seat (seats off the network are left out)."""
+    """Township id -> network component of its seat (seats off the network are left out).
+
+    Kept with the network (keyed by the seats and the tolerance), so the several steps of one
+    analysis locate the seats once.
+    """
     valid = seats[seats.notna() & ~seats.is_empty]
     if valid.empty or network.edges.empty:
         return {}
-    labels = network.component_labels()
-    located = network.locate(valid, max_distance_m=access_tolerance_m)
-    edge_u = network.edges["u"].to_numpy()
-    return {tid: int(labels[edge_u[e]]) for tid, e in zip(valid.index, located.edge) if e >= 0}
+    key = ("seat_components", float(access_tolerance_m), str(valid.crs), tuple(valid.index.tolist()),
+           shapely.get_coordinates(valid.to_numpy()).tobytes())
+    if key not in network._cache:
+        located = network.locate(valid, max_distance_m=access_tolerance_m)
+        edge_component = network.edge_components()
+        network._cache[key] = {tid: int(edge_component[e]) for tid, e in zip(valid.index, located.edge) if e >= 0}
+    return dict(network._cache[key])
 
 
 def rural_access(
@@ -367,14 +378,16 @@ def new_links(
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     edges = network.edges
     edge_geoms = edges.geometry.to_numpy()
-    edge_component = network.component_labels()[edges["u"].to_numpy()]
+    edge_component = network.edge_components()
     seat_of = seat_components(network, seats, access_tolerance_m=access_tolerance_m)
     all_seats = frozenset(seat_of.values())
     lengths = pd.Series(edges["length_m"].to_numpy()).groupby(edge_component).sum()
     largest = frozenset([int(lengths.idxmax())])
     width = F.as_number(edges["width_m"]) if "width_m" in edges else pd.Series(np.nan, index=edges.index)
     wide = (width >= settlement_min_width_m).to_numpy()
-    trees: dict = {}  # one spatial index per target set, shared by every link that uses it
+    # one spatial index per target set of seats (a seat's component, all seats' components, the
+    # largest) and per component a place's own links join, each built once
+    trees: dict = {}
 
     def targets(township_id) -> tuple[frozenset, str]:
         if township_id in seat_of:
@@ -386,10 +399,10 @@ def new_links(
     def index(components: frozenset, wide_only: bool):
         key = (components, wide_only)
         if key not in trees:
-            mask = np.isin(edge_component, list(components))
+            chosen = np.sort(np.concatenate([network.component_edges(c) for c in components]))
             if wide_only:
-                mask &= wide
-            geoms = edge_geoms[mask]
+                chosen = chosen[wide[chosen]]
+            geoms = edge_geoms[chosen]
             trees[key] = (shapely.STRtree(geoms), geoms) if len(geoms) else None
         return trees[key]
 
@@ -438,7 +451,7 @@ def new_links(
         township_name = group["township_name"].iloc[0]
         if component >= 0:
             linked_components.setdefault(township_id, set()).add(int(component))
-            chunks = [(group, list(edge_geoms[edge_component == component]) + list(group.geometry),
+            chunks = [(group, list(edge_geoms[network.component_edges(component)]) + list(group.geometry),
                        f"所在硬化路段与乡镇驻地不连通，连接到{target_text}")]
         else:
             chunks = [(group.iloc[[k]], [geom], f"{access_tolerance_m:g}米内无硬化路，连接到{target_text}")
@@ -447,26 +460,27 @@ def new_links(
             line, length = shortest(sources, [index(components, False)])
             if line is not None:
                 add("village", township_id, township_name, served_by(rows), line, length, why)
-    planned = pd.DataFrame({"township_id": [r["township_id"] for r in records], "geometry": geoms_out})
+    planned = pd.Series(geoms_out, index=[r["township_id"] for r in records], dtype=object)
+    planned_by_town = {t: group.to_numpy() for t, group in planned.groupby(level=0, sort=False)}
 
     # settlements join the network as it will be once the village links are built
     gaps = settlements[(settlements["road_gap"] == True) & settlements.geometry.notna()  # noqa: E712
                        & ~settlements.geometry.is_empty]
     for township_id, group in gaps.groupby("township_id", sort=True):
         components, target_text = targets(township_id)
-        components = components | frozenset(linked_components.get(township_id, ()))
-        mine = planned.loc[planned["township_id"] == township_id, "geometry"].to_numpy()
+        linked = [frozenset([c]) for c in sorted(linked_components.get(township_id, ())) if c not in components]
+        mine = planned_by_town.get(township_id, np.empty(0, dtype=object))
         planned_index = (shapely.STRtree(mine), mine) if len(mine) else None
-        network_index = index(components, True)
+        wide_only = any(index(c, True) is not None for c in [components, *linked])
+        network_indexes = [index(c, wide_only) for c in [components, *linked]]
         why = f"连接到{target_text}中{settlement_min_width_m:g}米以上的路段或规划连接线"
-        if network_index is None:
-            network_index = index(components, False)
+        if not wide_only:
             why = f"连接到{target_text}（其中无{settlement_min_width_m:g}米以上路段）或规划连接线"
         columns_of = {c: group[c].to_numpy(dtype=object) for c in (
             "settlement_id", "settlement_name", "village_id", "village_name", "township_name", "households",
             "population", "registered_poor_households")}
         for k, geometry in enumerate(group.geometry.to_numpy()):
-            line, length = shortest([geometry], [network_index, planned_index])
+            line, length = shortest([geometry], [*network_indexes, planned_index])
             if line is None:
                 continue
             served = {"village_ids": [int(columns_of["village_id"][k])],
@@ -562,7 +576,7 @@ def plan_links(
     names = township_names or {}
     edges = network.edges
     edge_geoms = edges.geometry.to_numpy()
-    edge_component = network.component_labels()[edges["u"].to_numpy()]
+    edge_component = network.edge_components()
     seat_of = seat_components(network, seats, access_tolerance_m=access_tolerance_m)
     seat_towns: dict[int, list] = {}
     for township_id, component in seat_of.items():
@@ -588,7 +602,7 @@ def plan_links(
             return "本乡镇驻地连通的硬化路网"
         return f"{F.join_names(names.get(t, t) for t in towns)}驻地连通的硬化路网"
 
-    terminals = _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, access_tolerance_m)
+    terminals = _plan_terminals(villages, settlements, network, wide, access_tolerance_m)
     n = len(terminals)
     if n == 0:
         return empty
@@ -678,10 +692,11 @@ _PLACE_COLUMNS = ("village_id", "village_name", "township_id", "township_name", 
                   "registered_poor_households")
 
 
-def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tolerance_m) -> list[_Terminal]:
+def _plan_terminals(villages, settlements, network, wide, tolerance_m) -> list[_Terminal]:
     """The places a plan must join: cut-off pieces with their villages, villages on no road,
     settlement gaps."""
     out: list[_Terminal] = []
+    edge_geoms = network.edges.geometry.to_numpy()
     cut_off = villages[(villages["joined_to_seat"] == False) & villages.geometry.notna()
                        & ~villages.geometry.is_empty]
     records = cut_off[list(_PLACE_COLUMNS)].to_dict("records")
@@ -691,8 +706,8 @@ def _plan_terminals(villages, settlements, edge_geoms, edge_component, wide, tol
         at = np.flatnonzero(components == component)
         rows = [records[k] for k in at]
         if component >= 0:
-            mine = edge_component == component
-            wide_edges = list(edge_geoms[mine & wide])
+            mine = network.component_edges(component)
+            wide_edges = list(edge_geoms[mine[wide[mine]]])
             towns = pd.Series([r["township_id"] for r in rows])
             town = towns.mode().iloc[0]
             name = next(r["township_name"] for r in rows if r["township_id"] == town)
@@ -1099,7 +1114,8 @@ def _seat_notes(villages, townships, seats, network, tolerance_m: float) -> list
         return [f"乡镇驻地位置缺失（{F.join_names(missing)}）：其行政村是否连通驻地记为未知"]
     if network is None:
         return []
-    off = [t for t in seats.index if t not in seat_components(network, seats, access_tolerance_m=tolerance_m)]
+    on_network = seat_components(network, seats, access_tolerance_m=tolerance_m)
+    off = [t for t in seats.index if t not in on_network]
     if off:
         return [f"乡镇驻地{tolerance_m:g}米内无硬化路（{F.join_names(names.get(t) for t in off)}）："
                 "其行政村是否连通驻地记为未知"]

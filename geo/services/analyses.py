@@ -42,6 +42,7 @@ def load_inputs(
     township: int | str | Sequence[int | str] | None = None,
     kind: str | None = None,
     reuse: bool = False,
+    cadre_households: str = "all",
 ) -> dict[str, pd.DataFrame]:
     """Read the layers ``analysis`` needs, for one township or the whole registry.
 
@@ -62,6 +63,10 @@ def load_inputs(
         registry has not changed since (copies: the caller may change them), and keep them
         for the next call. For a server, where the same analysis is asked again with other
         thresholds; a one-off command gains nothing from it.
+    cadre_households
+        ``all``: the coverage analysis reads every household (a cadre's load counts them
+        all); ``area``: only the townships' (a county partition, whose cadre loads are summed
+        over the counties afterwards: :func:`geo.analysis.partitions.combine_results`).
 
     Returns
     -------
@@ -78,17 +83,19 @@ def load_inputs(
         raise NotFound(f"unknown analysis {analysis!r}; analyses: {', '.join(ANALYSES)}")
     wanted = _wanted(analysis, kind)
     township_ids = storage.resolve_townships(bind, township) if township is not None else None
+    whole = cadre_households == "all"
     if not reuse:
-        return _load(bind, analysis, wanted, township_ids)
-    key = (*storage.state_key(bind), analysis, wanted, None if township_ids is None else tuple(sorted(township_ids)))
-    frames = _INPUTS.get_or_compute(key, lambda: _load(bind, analysis, wanted, township_ids))
+        return _load(bind, analysis, wanted, township_ids, whole)
+    key = (*storage.state_key(bind), analysis, wanted, None if township_ids is None else tuple(sorted(township_ids)),
+           whole)
+    frames = _INPUTS.get_or_compute(key, lambda: _load(bind, analysis, wanted, township_ids, whole))
     return {name: frame.copy() for name, frame in frames.items()}
 
 
-def _load(bind: Bind, analysis: str, wanted: tuple[str, ...], township_ids: list[int] | None
-          ) -> dict[str, pd.DataFrame]:
+def _load(bind: Bind, analysis: str, wanted: tuple[str, ...], township_ids: list[int] | None,
+          whole_cadre_loads: bool = True) -> dict[str, pd.DataFrame]:
     with storage.connect(bind) as conn:
-        return {name: _read(conn, name, analysis, township_ids) for name in wanted}
+        return {name: _read(conn, name, analysis, township_ids, whole_cadre_loads) for name in wanted}
 
 
 def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:
@@ -101,7 +108,8 @@ def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:
     return tuple(n for n in layers if n not in skip)
 
 
-def _read(conn, name: str, analysis: str, township_ids: list[int] | None) -> pd.DataFrame:
+def _read(conn, name: str, analysis: str, township_ids: list[int] | None, whole_cadre_loads: bool = True
+          ) -> pd.DataFrame:
     if name in ("water_facility_villages", "pv_project_households"):
         return storage.read_links(conn, name)
     if township_ids is None:
@@ -113,7 +121,7 @@ def _read(conn, name: str, analysis: str, township_ids: list[int] | None) -> pd.
         near = storage.read_layer(conn, name, bbox=_area_near(conn, township_ids))
         both = pd.concat([own, near[~near["id"].isin(own["id"])]], ignore_index=True)
         return gpd.GeoDataFrame(both.sort_values("id").reset_index(drop=True), geometry="geometry", crs=4326)
-    if name == "households" and analysis == "coverage":
+    if name == "households" and analysis == "coverage" and whole_cadre_loads:
         return storage.read_layer(conn, name)  # cadre loads need every household a cadre carries
     if name == "townships":
         return storage.read_layer(conn, name, ids=township_ids)
@@ -139,7 +147,7 @@ def _area_near(conn, township_ids: list[int]) -> tuple[float, float, float, floa
 
 
 def run_analysis(bind: Bind, analysis: str, *, township: int | str | Sequence[int | str] | None = None,
-                 reuse: bool = False, **options: Any) -> AnalysisResult:
+                 reuse: bool = False, cadre_households: str = "all", **options: Any) -> AnalysisResult:
     """Load what ``analysis`` needs from the registry and run it.
 
     Parameters
@@ -153,6 +161,8 @@ def run_analysis(bind: Bind, analysis: str, *, township: int | str | Sequence[in
     reuse
         Reuse the input frames of an earlier run on the same registry state (see
         :func:`load_inputs`).
+    cadre_households
+        See :func:`load_inputs`.
     **options
         Keyword options of the analysis function (thresholds; ``kind`` for ``priority``).
 
@@ -163,5 +173,6 @@ def run_analysis(bind: Bind, analysis: str, *, township: int | str | Sequence[in
     ValidationError
         Bad options.
     """
-    frames = load_inputs(bind, analysis, township=township, kind=options.get("kind"), reuse=reuse)
+    frames = load_inputs(bind, analysis, township=township, kind=options.get("kind"), reuse=reuse,
+                         cadre_households=cadre_households)
     return analyze(frames, analysis, **options)
