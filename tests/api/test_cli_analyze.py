@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import run_cli
 
 
-@pytest.mark.parametrize("name", ["coverage", "roads", "water", "exit", "priority"])
+@pytest.mark.parametrize("name", ["coverage", "roads", "water", "exit", "priority", "inputs"])
 def test_every_analysis_prints_a_table(demo_url, name):
     result = run_cli("analyze", name, "--db", demo_url, "--township", "东园镇", check=True)
     assert "金沙村" in result.stdout
