@@ -575,6 +575,13 @@ def solve_orders(
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, int((solver_seconds(n) if seconds is None else seconds) * 1000)))
     solution = routing.SolveWithParameters(params)
+    if solution is None and routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT:
+        # The time ran out before the first solution (a loaded machine): search again without
+        # a clock, to the first local optimum, so that the answer never depends on speed.
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        solution = routing.SolveWithParameters(params)
     if solution is None:
         return None
     orders = []

@@ -266,3 +266,14 @@ def test_linear_partition_keeps_runs_short_enough():
     assert linear_partition([10, 1, 1, 1, 1], 2, max_len=3) == [0, 2]
     with pytest.raises(ValidationError, match="at most 2"):
         linear_partition([1, 1, 1, 1, 1], 2, max_len=2)
+
+
+def test_a_clock_that_runs_out_before_the_first_solution_still_gives_routes():
+    """On a loaded machine the search time can end before the first solution: the solver then
+    searches again without a clock, so that a plan never fails for want of speed."""
+    rng = np.random.default_rng(3)
+    points = rng.uniform(0, 50_000, size=(61, 2))
+    time_s = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1)) / 10.0
+    service_s = np.full(60, 1800.0)
+    orders = solve_orders(time_s, service_s, teams=3, day_s=8 * 3600.0, seconds=1e-6)
+    assert orders is not None and sorted(itertools.chain(*orders)) == list(range(1, 61))
