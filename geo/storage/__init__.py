@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from geo.db import Bind, backend_name, connect, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, audit, inspection, pv_ledger
+from geo.storage import accounts, audit, inspection, library, pv_ledger
 from geo.storage.query import (
     Query,
     count_layer,
