@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
 from api.pages import install_pages
-from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, meta, ogc, pv, registry,
-                        users, villages)
+from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, library, meta, ogc, pv,
+                        registry, users, villages)
 from api.routes.maps import maps_router
 from geo.db import make_engine
 from geo import scratch
@@ -95,6 +95,7 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
         app.include_router(router)
     app.include_router(imports.router)
     app.include_router(inspections.router)
+    app.include_router(library.router)
     app.include_router(villages.router)
     app.include_router(maps_router())
     install_pages(app)

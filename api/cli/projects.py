@@ -171,7 +171,7 @@ def list_(
 
     engine = engine_for(db)
     frame = library.list_projects(engine, stage=stage, kind=kind, township=_scope(engine, township))
-    rows = [{k: library._plain(r.get(k)) for k in library.SHOWN if k in r} for r in frame.to_dict("records")]
+    rows = library.project_records(frame)
     if as_json:
         echo_json(rows)
         return
@@ -242,7 +242,7 @@ def assets_list(township: TownshipOption = None, db: DbOption = None, as_json: J
 
     engine = engine_for(db)
     frame = library.list_assets(engine, township=_scope(engine, township))
-    rows = [{k: library._plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    rows = library.asset_records(frame)
     if as_json:
         echo_json(rows)
         return

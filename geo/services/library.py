@@ -75,6 +75,16 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def project_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :func:`list_projects` as plain dicts of the :data:`SHOWN` fields (JSON-ready)."""
+    return [{k: _plain(r.get(k)) for k in SHOWN if k in r} for r in frame.to_dict("records")]
+
+
+def asset_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :func:`list_assets` as plain dicts (JSON-ready)."""
+    return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
 # ------------------------------------------------------------------------------ reading
 
 
