@@ -108,6 +108,6 @@ def pv_station_table(stations: pd.DataFrame, assets: pd.DataFrame, years: pd.Dat
                         "capacity_kw": stations["capacity_kw"].to_numpy(), "grid_date": stations["grid_date"].to_numpy(),
                         "source": stations["source"].to_numpy()})
     out = out.merge(linked, on="station_id", how="left")
-    out["asset_code"] = out["asset_code"].fillna(NOT_AN_ASSET)
+    out["asset_code"] = out["asset_code"].astype(object).where(out["asset_code"].notna(), NOT_AN_ASSET)
     out = _with_ledger(out, "station_id", years)
     return pd.DataFrame({header: out[column] for column, header in PV_HEADERS.items()})
