@@ -17,6 +17,7 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.accounts`: users, scopes, API keys, login attempts.
 - :mod:`~geo.storage.inspection`: inspection plans, draws, samples, findings, assignments.
 - :mod:`~geo.storage.pv_ledger`: the PV stations' yearly ledgers.
+- :mod:`~geo.storage.library`: the project pipeline's events and the assets.
 """
 
 from __future__ import annotations
