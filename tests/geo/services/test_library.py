@@ -159,3 +159,16 @@ def test_the_asset_ledger_xlsx_has_its_chinese_headers_and_every_row(engine):
     assert all(r[list(PV_HEADERS).index("asset_code")] == NOT_AN_ASSET for r in unlinked)
     notes = [r[0] for r in book["说明"].iter_rows(values_only=True)]
     assert any("合成数据" in str(n) for n in notes)  # the demo's stations are synthetic, and say so
+
+
+def test_the_village_dossier_shows_each_projects_stage(engine):
+    from geo.services.dossier import village_dossier
+    from maps.dossier import dossier_html
+
+    _propose(engine, "档案阶段测试", code="T-DOS-1")
+    library.advance(engine, "T-DOS-1", "review", on="2026-03-09", actor=ACTOR)
+    dossier = village_dossier(engine, "常乐镇/罗泉村")
+    mine = {p["name"]: p for p in dossier.projects}
+    assert (mine["档案阶段测试"]["stage_label"], str(mine["档案阶段测试"]["stage_date"])[:10]) == ("乡镇审核", "2026-03-09")
+    html = dossier_html(dossier)
+    assert "项目库阶段" in html and "乡镇审核（2026-03-09）" in html
