@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -25,6 +25,7 @@ from geo.analysis.catalog import analyze
 from geo.audit import Actor
 from geo.enums import ProjectKind, ProjectStage, ProjectStatus
 from geo.errors import Conflict, Forbidden, NotFound, ValidationError
+from geo.inspection.findings import parse_choice, parse_day
 from geo.library import assets as asset_tables
 from geo.library import candidates as cand
 from geo.library.pipeline import (
@@ -54,17 +55,9 @@ _AUDITED = ("code", "name", "kind", "village_id", "status", "stage", "funds_wan_
             "benefit_mechanism", "version")
 
 
-def _day(value: dt.date | str | None, field_name: str = "date") -> dt.date:
-    if value is None:
-        return dt.date.today()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{field_name}: {value!r} is not a date; use YYYY-MM-DD") from None
+def _day(value: dt.date | str | None, field_name: str = "on") -> dt.date:
+    """The day of a step: ``value`` (a date or YYYY-MM-DD), default today."""
+    return parse_day(dt.date.today() if value is None else value, field_name)
 
 
 def _plain(value: Any) -> Any:
@@ -115,17 +108,10 @@ def list_projects(bind: Bind, *, township: Township = None, stage: str | None = 
         events = storage.library.read_events(conn, [int(i) for i in frame["id"]])
     frame = with_stages(frame, events)
     if stage is not None:
-        frame = frame[frame["stage"] == _parse(ProjectStage, stage, "stage").value]
+        frame = frame[frame["stage"] == parse_choice(ProjectStage, stage, "stage").value]
     if kind is not None:
-        frame = frame[frame["kind"] == _parse(ProjectKind, kind, "kind").value]
+        frame = frame[frame["kind"] == parse_choice(ProjectKind, kind, "kind").value]
     return frame.sort_values(["code", "id"], na_position="last").reset_index(drop=True)
-
-
-def _parse(enum_cls, text, field_name: str):
-    try:
-        return enum_cls.parse(text)
-    except ValueError as exc:
-        raise ValidationError(f"{field_name}: {exc}") from None
 
 
 def get_project(bind: Bind, project: int | str, *, township: Township = None) -> dict[str, Any]:
@@ -213,7 +199,7 @@ def propose(bind: Bind, *, name: str, kind: str, village: str | int, year: int |
     values = check_targets(targets or {})
     if not str(name or "").strip():
         raise ValidationError("a proposal needs the project's name (--name)")
-    kind_value = _parse(ProjectKind, kind, "kind").value
+    kind_value = parse_choice(ProjectKind, kind, "kind").value
     with storage.connect(bind, write=True) as conn:
         place = find_village(conn, village, township=township)
         year = int(year or day.year)
@@ -243,7 +229,6 @@ class AssetInput:
     code: str | None = None
     pv_station: str | None = None
     note: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def advance(bind: Bind, project: int | str, step: str, *, on: dt.date | str | None = None,
