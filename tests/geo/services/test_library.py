@@ -21,6 +21,7 @@ from geo.services.library import AssetInput
 
 ACTOR = Actor("t_planner", None)
 STATION = "DEMO-PV051"  # 罗泉村村级光伏电站
+SEAT_GAP = "行政村未经硬化路连通乡镇驻地"
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,23 @@ def test_priority_candidates_are_proposed_once(engine):
     assert library.propose_from_priority(engine, kind="water", top=2, actor=ACTOR).created == []
     with pytest.raises(ValidationError, match="road or water"):
         library.propose_from_priority(engine, kind="pv", actor=ACTOR)
+
+
+def test_a_completed_candidate_closes_the_villages_seat_connection_gap(engine):
+    from geo.services.analyses import run_analysis
+
+    candidates = library.list_projects(engine)
+    candidates = candidates[candidates["source"] == "priority:road"]
+    chosen = [c for c in candidates["code"] if SEAT_GAP in library.get_project(engine, c)["history"][0]["note"]]
+    assert chosen, "the top road candidates of the demo include a village not joined to its seat"
+    code = chosen[0]
+    village = int(candidates.set_index("code").at[code, "village_id"])
+    before = run_analysis(engine, "priority", kind="road").tables["ranking"].set_index("village_id").loc[village]
+    assert SEAT_GAP in before["reason"]
+    for step in ("review", "approve", "start", "complete"):
+        library.advance(engine, code, step, actor=ACTOR)
+    after = run_analysis(engine, "priority", kind="road").tables["ranking"].set_index("village_id").loc[village]
+    assert SEAT_GAP not in after["reason"] and after["unmet_population"] < before["unmet_population"]
 
 
 def test_the_asset_ledger_xlsx_has_its_chinese_headers_and_every_row(engine):
