@@ -1,6 +1,6 @@
 """``/api/projects`` and ``/api/assets`` on the scratch copy of the demo: the pipeline over
 HTTP with its version checks, roles and township scope, refusals that write nothing, the
-ranking's candidates added once, and the 资产台账 download."""
+ranking's candidates added once and drawn on the road map by stage, and the 资产台账 download."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ def test_candidates_and_the_asset_ledger_download(scratch):
     again = scratch.post("/api/projects/propose-from-priority", headers=scratch.headers["planner"],
                          json={"kind": "road", "top": 1}).json()
     assert again["created"] == [] and len(again["skipped"]) == 1
+    roads_map = scratch.get("/maps/roads", headers=scratch.headers["planner"])
+    assert roads_map.status_code == 200, roads_map.text[:500]
+    assert "项目库道路项目（按阶段）" in roads_map.text and "村级申报" in roads_map.text
     assert scratch.get("/api/assets", headers=scratch.headers["viewer"]).status_code == 403
     assets = scratch.get("/api/assets", headers=scratch.headers["leader"]).json()
     download = scratch.get("/api/assets.xlsx", headers=scratch.headers["leader"])
