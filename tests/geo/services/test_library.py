@@ -145,6 +145,7 @@ def test_priority_candidates_are_proposed_once(engine):
 def test_a_completed_candidate_closes_the_villages_seat_connection_gap(engine):
     from geo.services.analyses import run_analysis
 
+    library.propose_from_priority(engine, kind="road", top=3, actor=ACTOR)  # the tests share no state
     candidates = library.list_projects(engine)
     candidates = candidates[candidates["source"] == "priority:road"]
     chosen = [c for c in candidates["code"] if SEAT_GAP in library.get_project(engine, c)["history"][0]["note"]]
@@ -160,21 +161,35 @@ def test_a_completed_candidate_closes_the_villages_seat_connection_gap(engine):
 
 
 def test_the_asset_ledger_xlsx_has_its_chinese_headers_and_every_row(engine):
+    station = "DEMO-PV054"  # 新水村村级光伏电站
+    storage.pv_ledger.upsert_years(engine, [
+        {"project_id": storage.pv_ledger.project_ids(engine, [station])[station], "year": year,
+         "generation_kwh": 400_000.0 + year, "income_yuan": 260_000.0, "households_yuan": 26_000.0,
+         "public_posts_yuan": 156_000.0, "posts": 26, "public_works_yuan": 52_000.0, "operator_yuan": 26_000.0,
+         "note": None} for year in (2024, 2025)], source="test")
+    library.propose(engine, name="新水村村级光伏电站（项目库）", kind="other", village="新水村", code="T-XL-1",
+                    funds_wan_yuan=150.0, targets={"performance_targets": "建成村级光伏电站"}, on="2026-03-01",
+                    actor=ACTOR)
+    for step in ("review", "approve", "start", "complete"):
+        library.advance(engine, "T-XL-1", step, on="2026-04-01", actor=ACTOR)
+    library.advance(engine, "T-XL-1", "handover", on="2026-05-01", actor=ACTOR, asset=AssetInput(
+        asset_class="经营性", owner="新水村股份经济合作社", maintainer="新水村村委会", pv_station=station))
     book = openpyxl.load_workbook(io.BytesIO(library.asset_ledger_xlsx(engine)))
     assert book.sheetnames == ["资产台账", "光伏电站资产", "说明"]
     assets = list(book["资产台账"].iter_rows(values_only=True))
     assert list(assets[0]) == list(ASSET_HEADERS.values())
-    listed = library.list_assets(engine)
-    assert len(assets) - 1 == len(listed) >= 1
-    by_code = {r[0]: dict(zip(assets[0], r)) for r in assets[1:]}
-    pv = [r for r in by_code.values() if r["光伏电站编号"] == STATION]
-    if pv:
-        assert (pv[0]["资产类别"], pv[0]["台账年度"], pv[0]["公益岗位数"], pv[0]["收益(元)"]) == ("经营性", 2025, 27, 273000)
+    assert len(assets) - 1 == len(library.list_assets(engine))
+    mine = {r[0]: dict(zip(assets[0], r)) for r in assets[1:]}["ZC-T-XL-1"]
+    assert (mine["资产类别"], mine["所有权人"], mine["资产价值(万元)"], str(mine["移交日期"])[:10]) == \
+        ("经营性", "新水村股份经济合作社", 150, "2026-05-01")
+    assert (mine["光伏电站编号"], mine["台账年度"], mine["发电量(kWh)"], mine["公益岗位数"]) == (station, 2025, 402025, 26)
     stations = list(book["光伏电站资产"].iter_rows(values_only=True))
     assert list(stations[0]) == list(PV_HEADERS.values())
     assert len(stations) - 1 == len(storage.read_layer(engine, "pv_projects"))
-    unlinked = [r for r in stations[1:] if r[0] != STATION]
-    assert all(r[list(PV_HEADERS).index("asset_code")] == NOT_AN_ASSET for r in unlinked)
+    by_station = {r[0]: dict(zip(PV_HEADERS, r)) for r in stations[1:]}
+    assert (by_station[station]["asset_code"], by_station[station]["ledger_year"]) == ("ZC-T-XL-1", 2025)
+    linked = set(library.list_assets(engine)["pv_code"].dropna())
+    assert all(row["asset_code"] == NOT_AN_ASSET for code, row in by_station.items() if code not in linked)
     notes = [r[0] for r in book["说明"].iter_rows(values_only=True)]
     assert any("合成数据" in str(n) for n in notes)  # the demo's stations are synthetic, and say so
 
