@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
 from api.pages import install_pages
-from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, meta, monitoring, ogc, pv,
-                        registry, users, villages)
+from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, library, meta, monitoring, ogc,
+                        pv, registry, users, villages)
 from api.routes.maps import maps_router
 from geo import scratch
 from geo.db import REQUEST_THREADS, check_schema, make_engine
@@ -103,6 +103,7 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
         app.include_router(router)
     app.include_router(imports.router)
     app.include_router(inspections.router)
+    app.include_router(library.router)
     app.include_router(villages.router)
     app.include_router(monitoring.router)
     app.include_router(maps_router())

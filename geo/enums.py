@@ -155,6 +155,26 @@ class ProjectStatus(LabeledEnum):
     COMPLETED = "completed", "已完成"
 
 
+class ProjectStage(LabeledEnum):
+    """项目库: where a project stands, from the village's proposal to the asset it leaves
+    (:mod:`geo.library.pipeline` holds the order and the rules of each step)."""
+
+    PROPOSED = "proposed", "村级申报"
+    REVIEWED = "reviewed", "乡镇审核"
+    APPROVED = "approved", "县级审批入库"
+    IN_PROGRESS = "in_progress", "实施中"
+    COMPLETED = "completed", "已竣工"
+    HANDED_OVER = "handed_over", "已移交资产"
+
+
+class AssetClass(LabeledEnum):
+    """资产类别 of what a completed project leaves (扶贫项目资产: 经营性 / 公益性 / 到户)."""
+
+    OPERATING = "operating", "经营性"
+    PUBLIC_WELFARE = "public_welfare", "公益性"
+    HOUSEHOLD = "household", "到户"
+
+
 class FundingMode(LabeledEnum):
     SELF_RAISED = "self_raised", "自筹项目"
     COORDINATED = "coordinated", "协调项目"

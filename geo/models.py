@@ -409,6 +409,68 @@ class Project(RowMixin, Base):
         enum_column(enums.FundingMode, name="funding_mode")
     )
     geom = mapped_column(geometry("GEOMETRY"), nullable=True)
+    # 项目库 (migration 0010): the performance targets the county approves, and how farmers
+    # benefit (联农带农). The pipeline stage itself lives in ``project_events``.
+    performance_targets: Mapped[str | None] = mapped_column(Text, doc="绩效目标")
+    benefit_households: Mapped[int | None] = mapped_column(Integer, doc="联农带农：带动农户 [户]")
+    benefit_jobs: Mapped[int | None] = mapped_column(Integer, doc="联农带农：带动就业 [人]")
+    benefit_income_yuan: Mapped[float | None] = mapped_column(Float, doc="联农带农：带动增收 [元/年]")
+    benefit_mechanism: Mapped[str | None] = mapped_column(Text, doc="联农带农机制 (务工、分红、订单 ...)")
+
+
+class ProjectEvent(Base):
+    """项目库流程记录: one step of a project's pipeline (proposed by the village, reviewed by
+    the township, approved by the county, started, completed, handed over), dated, with who
+    did it. The latest event gives the project's stage (:mod:`geo.library.pipeline`).
+    Written only by :mod:`geo.services.library`; never changed afterwards."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    step: Mapped[str] = mapped_column(String(20), nullable=False, doc="propose, review, ... or migrate")
+    stage: Mapped[enums.ProjectStage] = mapped_column(
+        enum_column(enums.ProjectStage, name="project_stage"), nullable=False, doc="the stage after the step"
+    )
+    event_date: Mapped[dt.date] = mapped_column(Date, nullable=False, doc="the day the step was taken")
+    actor: Mapped[str] = mapped_column(String(64), nullable=False, doc="account that recorded it")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    office: Mapped[str | None] = mapped_column(String(200), doc="on whose behalf: 村委会, 乡镇人民政府, 县 ...")
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class Asset(RowMixin, Base):
+    """资产 (扶贫项目资产): what a completed project leaves, handed over to an owner who keeps
+    it and a maintainer who looks after it (确权、管护). A PV station's asset names the
+    station of the PV ledger (``pv_projects``), whose yearly figures the asset ledger shows."""
+
+    __tablename__ = "assets"
+    __natural_keys__ = (("code",),)
+
+    code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True, doc="资产编号")
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    asset_class: Mapped[enums.AssetClass] = mapped_column(
+        enum_column(enums.AssetClass, name="asset_class"), nullable=False
+    )
+    owner: Mapped[str] = mapped_column(String(200), nullable=False, doc="所有权人 (村集体 ...)")
+    maintainer: Mapped[str] = mapped_column(String(200), nullable=False, doc="管护主体")
+    value_wan_yuan: Mapped[float | None] = mapped_column(Float, doc="资产价值 [万元]")
+    handover_date: Mapped[dt.date] = mapped_column(Date, nullable=False, doc="移交日期")
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="RESTRICT"), nullable=False, unique=True
+    )
+    pv_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pv_projects.id", ondelete="RESTRICT"), unique=True, doc="the PV station (ledger)"
+    )
+    village_id: Mapped[int | None] = mapped_column(
+        ForeignKey("villages.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class UnitInput(RowMixin, Base):

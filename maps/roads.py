@@ -20,6 +20,7 @@ from geo.analysis.roads import (DEFAULT_ACCESS_TOLERANCE_M, DEFAULT_ALL_SEASON_S
 from geo.analysis.result import AnalysisResult
 from geo.enums import RoadSurface, VillageCategory
 from maps import base as mb
+from maps.library import library_legend, library_overlay
 from maps.overview import roads_legend, roads_overlay
 from maps.pairing import township_legend, township_overlay
 
@@ -77,13 +78,14 @@ def roads_map(
                            rai_distance_m=rai_distance_m, cost_yuan_per_km=cost_yuan_per_km, band=True)
     return roads_map_from(result, roads=roads, townships=townships,
                           demo_note=mb.demo_flag(villages, settlements, roads, townships),
-                          township=township, base=base, tianditu_key=tianditu_key)
+                          township=township, base=base, tianditu_key=tianditu_key, projects=projects)
 
 
 def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships: gpd.GeoDataFrame | None = None,
                    demo_note: str | None = None, township: str | None = None, base: str | None = None,
-                   tianditu_key: str | None = None) -> folium.Map:
-    """The road access map from a roads :class:`~geo.analysis.result.AnalysisResult`."""
+                   tianditu_key: str | None = None, projects: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """The road access map from a roads :class:`~geo.analysis.result.AnalysisResult`; with
+    ``projects``, the project library's road projects in the colour of their stage."""
     m = mb.new_map(base=base, tianditu_key=tianditu_key)
     rules = {t.name: t.value for t in result.thresholds}
     tolerance = float(rules.get("access_tolerance_m", DEFAULT_ACCESS_TOLERANCE_M))
@@ -116,6 +118,9 @@ def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships
                     ("受益户", "households"), ("长度", "km"), ("估算造价", "cost"), ("说明", "reason")],
         tooltip="label",
     ))
+    library = library_overlay(projects, kinds=("road",), key="library_projects", name="项目库道路项目（按阶段）")
+    if library is not None:
+        m.add_child(library)
     settlements = result.tables["settlements"]
     m.add_child(mb.overlay(
         settlements, key="settlements", name="自然村（按距硬化路）", kind="circle",
@@ -149,6 +154,8 @@ def roads_map_from(result: AnalysisResult, *, roads: gpd.GeoDataFrame, townships
         mb.LegendItem(f"全天候道路{rai_m / 1000:g}公里范围", BAND_COLOR, "area"),
     )))
     legend.sections.append(roads_legend())
+    if library is not None:
+        legend.sections.append(library_legend())
     if town_layer is not None:
         legend.sections.append(mb.LegendSection("行政区", (township_legend(),)))
 

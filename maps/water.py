@@ -18,6 +18,7 @@ from geo.analysis.water import (COVERAGE_SOURCE, DEFAULT_OUT_OF_SERVICE_STATUSES
                                 DEFAULT_SUPPLY_DISTANCE_M, analyze_water)
 from geo.enums import HouseholdStatus, VillageCategory
 from maps import base as mb
+from maps.library import library_legend, library_overlay
 from maps.overview import water_legend, water_overlay
 from maps.pairing import township_legend, township_overlay
 
@@ -76,14 +77,15 @@ def water_map(
                            out_of_service_statuses=out_of_service_statuses)
     return water_map_from(result, facilities=water_facilities, townships=townships,
                           demo_note=mb.demo_flag(villages, settlements, water_facilities, townships, households),
-                          township=township, base=base, tianditu_key=tianditu_key)
+                          township=township, base=base, tianditu_key=tianditu_key, projects=projects)
 
 
 def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
                    townships: gpd.GeoDataFrame | None = None, demo_note: str | None = None,
                    township: str | None = None, base: str | None = None,
-                   tianditu_key: str | None = None) -> folium.Map:
-    """The drinking-water map from a water :class:`~geo.analysis.result.AnalysisResult`."""
+                   tianditu_key: str | None = None, projects: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """The drinking-water map from a water :class:`~geo.analysis.result.AnalysisResult`; with
+    ``projects``, the project library's well projects in the colour of their stage."""
     m = mb.new_map(base=base, tianditu_key=tianditu_key)
     rules = {t.name: t.value for t in result.thresholds}
     distance_m = float(rules.get("supply_distance_m", DEFAULT_SUPPLY_DISTANCE_M))
@@ -159,6 +161,10 @@ def water_map_from(result: AnalysisResult, *, facilities: gpd.GeoDataFrame,
         mb.LegendItem("无位置", UNKNOWN_COLOR, "circle", size_px=10),
     )))
     legend.sections.extend(water_legend())
+    library = library_overlay(projects, kinds=("well",), key="library_projects", name="项目库打井项目（按阶段）")
+    if library is not None:
+        m.add_child(library)
+        legend.sections.append(library_legend(shape="circle"))
     if town_layer is not None:
         legend.sections.append(mb.LegendSection("行政区", (township_legend(),)))
 

@@ -21,6 +21,7 @@ DATABASE_AND_WEB = ("sqlalchemy", "geoalchemy2", "geo.storage", "geo.db", "fasta
 PURE = {
     "geo.analysis": (),
     "geo.pv": (),
+    "geo.library": (),
     "geo.inspection": ("geo.inspection.store",),
     "geo.monitoring": (),
     "maps": ("maps.pages",),

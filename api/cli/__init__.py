@@ -34,8 +34,9 @@ def _root() -> None:
 #: so a command does not pay for the imports of the others (pvlib, folium, the analyses:
 #: seconds per start). A test checks this table against what the modules register.
 COMMAND_MODULES = {
-    "analyze": "analyze", "db": "db", "dossier": "dossier", "layers": "db", "demo": "demo", "finding": "finding",
-    "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps", "maps": "maps", "monitor": "monitor", "pv": "pv",
+    "analyze": "analyze", "assets": "projects", "db": "db", "dossier": "dossier", "layers": "db", "demo": "demo",
+    "finding": "finding", "import": "io", "export": "io", "fields": "io", "forms": "forms", "map": "maps",
+    "maps": "maps", "monitor": "monitor", "projects": "projects", "pv": "pv",
     "sample": "sample", "serve": "serve", "user": "user",
 }
 
@@ -44,6 +45,7 @@ COMMAND_MODULES = {
 #: A test checks it against the commands' own help.
 SUMMARIES = {
     "analyze": "Gap analyses: pairing coverage, road and water access, exit-standard scorecards, project priority.",
+    "assets": "资产台账: the assets completed projects left, PV stations with their ledger.",
     "db": "Create or upgrade the database schema.",
     "demo": "The Shapotou District demo dataset.",
     "dossier": "Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all).",
@@ -57,6 +59,8 @@ SUMMARIES = {
     "map": "Write map NAME to FILE.html (self-contained), FILE.pdf or FILE.png (print sheet, headless Chromium).",
     "maps": "List the maps with their Chinese titles.",
     "monitor": "防止返贫动态监测: risk leads, monitoring cases and their steps, reports.",
+    "projects": "项目库: projects from the village's proposal through township review and county approval to "
+                "completion and hand-over as an asset.",
     "pv": "光伏扶贫 Photovoltaic projects: yield, review, siting and sizing.",
     "sample": "Inspection samples: reproducible stratified draws, routes and forms.",
     "serve": "Start the API server and print its address. The first start on a database without users "

@@ -24,6 +24,7 @@ from geo.audit import Actor
 from geo.cache import BoundedCache
 from geo.enums import HouseholdStatus
 from geo.errors import NotFound, ValidationError
+from geo.library.pipeline import with_stages
 from geo.services.analyses import run_analysis
 from geo.services.personal import household_pii, personal_read
 from geo.storage import Bind
@@ -164,6 +165,7 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
     }
     pv = layers["pv"]
     projects = storage.read_layer(bind, "projects", where={"village_id": vid})
+    projects = with_stages(projects, storage.library.read_events(bind, [int(i) for i in projects["id"]]))
     sources = [str(s) for f in (pairings, inputs, pv, projects, layers["settlements"]) for s in f.get("source", [])]
     sources.append(str(row.get("source") or ""))
     return Dossier(
@@ -183,7 +185,7 @@ def village_dossier(bind: Bind, village: str | int, *, township: Any = None, yea
                          "annual_income_yuan", "investment_wan_yuan"]),
         projects=_records(projects.sort_values(["year", "id"]), ["name", "kind", "unit_name", "year",
                                                                   "funds_wan_yuan", "quantity", "quantity_unit",
-                                                                  "status"]),
+                                                                  "status", "stage_label", "stage_date"]),
         layers={**layers, "village": gpd.GeoDataFrame({"name": [row["name"]]}, geometry=[full.geometry], crs=4326),
                 "boundary": gpd.GeoDataFrame({"name": [row["name"]]}, geometry=[area], crs=4326)
                 if area is not None else None},

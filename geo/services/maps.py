@@ -22,6 +22,7 @@ from geo.audit import Actor
 from geo.cache import BoundedCache
 from geo.errors import Forbidden, NotFound, ValidationError
 from geo.inspection import store as inspection_store
+from geo.library.pipeline import with_stages
 from geo.pv.siting import SitingResult
 from geo.services.analyses import load_inputs
 from geo.services.personal import household_pii, personal_read
@@ -236,7 +237,11 @@ def _each_township(read: Callable[[Any], dict[str, Any]], township) -> dict[str,
 
 def _analysis_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
     # The same loader as ``atlas analyze`` (roads and water read with a margin around the township).
-    return _each_township(lambda t: load_inputs(bind, spec.analysis, township=t, reuse=True), township)
+    frames = _each_township(lambda t: load_inputs(bind, spec.analysis, township=t, reuse=True), township)
+    if "projects" in frames:  # the project library's stage of each project, for its colour on the map
+        projects = frames["projects"]
+        frames["projects"] = with_stages(projects, storage.library.read_events(bind, [int(i) for i in projects["id"]]))
+    return frames
 
 
 def _pv_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:

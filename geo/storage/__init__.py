@@ -19,13 +19,14 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.pv_ledger`: the PV stations' yearly ledgers.
 - :mod:`~geo.storage.monitoring`: monitoring cases, their leads, measures and events.
 - :mod:`~geo.storage.answers`: submissions of the phone forms and their photos.
+- :mod:`~geo.storage.library`: the project pipeline's events and the assets.
 """
 
 from __future__ import annotations
 
 from geo.db import Bind, backend_name, connect, read_only, require_schema, transaction
 from geo.layers import LAYERS, LINKS, get_layer
-from geo.storage import accounts, answers, audit, inspection, monitoring, pv_ledger, stamps
+from geo.storage import accounts, answers, audit, inspection, library, monitoring, pv_ledger, stamps
 from geo.storage.query import (
     Query,
     count_layer,

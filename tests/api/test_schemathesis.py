@@ -28,11 +28,12 @@ GENERATED = "examples,fuzzing,stateful"
 #: pytest worker runs it beside the generated requests; marked ``boundaries``.
 COVERAGE = "coverage"
 #: Operations that compute over the whole district on every request (an analysis, a PV model
-#: run, a map, an inspection draw or export: 0.3-1.5 s each). In the coverage phase they get
+#: run, a map, an inspection draw or export, the ranking behind propose-from-priority: 0.3-1.5 s
+#: each). In the coverage phase they get
 #: the invalid boundary values only (answered before any computing); their valid values come
 #: from the examples and fuzzing phases on both backends. Valid boundaries of every
 #: parameter of them would be about 600 computations, two thirds of the suite's longest test.
-HEAVY_PATHS = r"^/(api/analyses/.+|api/pv/.+|maps/.+|api/inspections.*)$"
+HEAVY_PATHS = r"^/(api/analyses/.+|api/pv/.+|maps/.+|api/inspections.*|api/projects/propose-from-priority)$"
 CONFIG = f"""
 [[operations]]
 include-path-regex = '{HEAVY_PATHS}'
