@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import storage
-from geo.demo.build import Demo, build_demo
+from geo.demo.build import COUNTY, Demo, build_demo
 from geo.layers import get_layer
 from geo.storage import Bind, WriteResult
 
@@ -48,7 +48,9 @@ def load_demo(bind: Bind, demo_dir: Path | None = None) -> dict[str, WriteResult
             results[layer] = storage.write_layer(conn, layer, frame)
             return results[layer]
 
-        towns = _ids(demo.townships, write("townships", demo.townships), "name")
+        county = _ids(demo.areas, write("areas", demo.areas), "code")[COUNTY[0]]
+        townships = demo.townships.assign(county_id=county)
+        towns = _ids(townships, write("townships", townships), "name")
         villages = demo.villages.assign(township_id=demo.villages["township_name"].map(towns))
         village_ids = _ids(villages, write("villages", villages), "township_name", "name")
 
