@@ -22,10 +22,11 @@ from geo.storage import (  # plain reads, the routes' and commands' too
     Bind,
     layer_counts,
     resolve_township,
+    resolve_townships,
 )
 
 __all__ = ["Page", "counts", "create", "delete", "layer_counts", "matched_rows", "page", "read",
-           "resolve_township", "search_page", "update"]
+           "resolve_township", "resolve_townships", "search_page", "update"]
 Township = Sequence[int] | None
 #: Columns a search looks in, when the layer has them (besides the joined label columns).
 SEARCHED = ("code", "name", "short_name", "kind", "category", "status")

@@ -180,21 +180,35 @@ def resolve_townships(bind: Bind, township: int | str | Sequence[int | str]) -> 
         return sorted(ids)
 
 
-def _resolve_one_area(conn: Connection, key: int | str) -> list[int]:
+def classify_area(bind: Bind, key: int | str) -> tuple[str, int]:
+    """``("area", id)`` when ``key`` names a province, prefecture or county (six-digit code or
+    name), else ``("township", id)`` for a township (id, 9-digit code or name).
+
+    Raises
+    ------
+    NotFound
+        Nothing has this key; the message lists the townships and the areas.
+    """
     text = str(key).strip()
     six_digits = text.isascii() and text.isdigit() and len(text) == 6
-    area_id = resolve_area(conn, text) if six_digits or not isinstance(key, int) else None
-    if area_id is not None and (six_digits or not _names_township(conn, text)):
-        return area_townships(conn, [area_id])
-    try:
-        return [resolve_township(conn, key)]
-    except NotFound as exc:
-        if area_id is not None:
-            return area_townships(conn, [area_id])
-        a = models.Area.__table__
-        areas = conn.execute(sa.select(a.c.name, a.c.code).order_by(a.c.code)).all()
-        listed = f"; areas: {', '.join(f'{r.name} {r.code}' for r in areas)}" if areas else ""
-        raise NotFound(f"{exc}{listed}") from None
+    with connect(bind) as conn:
+        area_id = resolve_area(conn, text) if six_digits or not isinstance(key, int) else None
+        if area_id is not None and (six_digits or not _names_township(conn, text)):
+            return "area", area_id
+        try:
+            return "township", resolve_township(conn, key)
+        except NotFound as exc:
+            if area_id is not None:
+                return "area", area_id
+            a = models.Area.__table__
+            areas = conn.execute(sa.select(a.c.name, a.c.code).order_by(a.c.code)).all()
+            listed = f"; areas: {', '.join(f'{r.name} {r.code}' for r in areas)}" if areas else ""
+            raise NotFound(f"{exc}{listed}") from None
+
+
+def _resolve_one_area(conn: Connection, key: int | str) -> list[int]:
+    kind, found = classify_area(conn, key)
+    return area_townships(conn, [found]) if kind == "area" else [found]
 
 
 def _names_township(conn: Connection, text: str) -> bool:
