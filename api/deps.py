@@ -349,7 +349,7 @@ def township_param(
 ) -> int | list[int] | None:
     """Parse the ``township`` and ``area`` query parameters into a township id, or the ids of
     the townships inside an area (404 naming the townships and areas). Both given: the
-    townships of both."""
+    townships of ``township`` inside ``area``."""
     if township and not area:
         try:
             return registry.resolve_township(engine, township)  # one township: as before

@@ -22,6 +22,7 @@ from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_p
 from api.pages.render import navigation_for
 from api.policy import Permission
 from geo.errors import NotFound
+from geo.services import registry
 from geo.services.inspections import list_plans
 from geo.services.maps import (
     MAP_CANDIDATES,
@@ -105,10 +106,14 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     dependencies = dependencies or {}
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing(request: Request, user: MapViewer, engine: EngineDep) -> HTMLResponse:
-        figures = landing_figures(engine, user.township_filter(None), can_read=user.can_read_layer)
+    def landing(request: Request, user: MapViewer, engine: EngineDep, area: AreaQuery = None) -> HTMLResponse:
+        scope = user.township_filter(township_param(engine, None, area) if area else None)
+        figures = landing_figures(engine, scope, can_read=user.can_read_layer)
         plans = len(list_plans(engine)) if user.can_read_layer("households") else None
+        title = registry.area_title(engine, area)
         return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
+                                         district=title[0] if title else "沙坡头区",
+                                         area=(title[1] or area) if area and title else None,
                                          headlines=map_headlines(figures, plans=plans),
                                          pages=[(path, title) for path, title, _ in navigation_for(user)[1:]]))
 

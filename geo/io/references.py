@@ -267,7 +267,15 @@ class Resolver:
 
         if ref.parent == "areas":
             code, name = ref.fields
-            return map_unique(pd.DataFrame({"c": column(code), "n": column(name)}), self.area)
+            keys = pd.DataFrame({"c": column(code), "n": column(name)})
+            if layer == "areas":  # a parent in the same file is written first (provinces, prefectures, counties)
+                own = set(frame["code"].dropna().astype(str)) if "code" in frame.columns else set()
+                own_names = set(frame["name"].dropna().astype(str)) if "name" in frame.columns else set()
+                in_file = keys["c"].astype("string").isin(own).fillna(False) | (
+                    keys["c"].isna() & keys["n"].astype("string").isin(own_names).fillna(False))
+                keys = keys.astype(object)
+                keys.loc[in_file.to_numpy(), :] = None
+            return map_unique(keys, self.area)
         if ref.parent == "townships":
             keys = pd.DataFrame({"c": column("township_code"), "n": column("township_name"),
                                  "cc": column("county_code"), "cn": column("county_name")})

@@ -26,6 +26,7 @@ from geo.layers import LAYERS, LINKS, get_layer
 from geo.storage import accounts, audit, inspection, pv_ledger
 from geo.storage.query import (
     Query,
+    area_title,
     area_townships,
     count_layer,
     distance_m,
@@ -69,6 +70,7 @@ __all__ = [
     "Query",
     "WriteResult",
     "accounts",
+    "area_title",
     "area_townships",
     "as_utc",
     "audit",

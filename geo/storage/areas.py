@@ -48,9 +48,9 @@ def _digits(value: Any, length: int) -> bool:
 
 
 def frame_levels(frame: pd.DataFrame) -> pd.Series | None:
-    """The level each row's code names, when a frame of areas mixes levels and names no
-    parents itself (so the rows must be written level by level); else None."""
-    if "code" not in frame.columns or "parent_id" in frame.columns or len(frame) < 2:
+    """The level each row's code names, when a frame of areas mixes levels (so the rows are
+    written level by level, each finding its parent by its code); else None."""
+    if "code" not in frame.columns or len(frame) < 2:
         return None
     codes = frame["code"].astype("string").str.strip()
     if not codes.map(lambda c: _digits(c, 6) if isinstance(c, str) else False).all():
@@ -109,7 +109,7 @@ def _prepare_areas(conn: Connection, columns: list[str], records: list[dict[str,
             raise ValidationError(
                 f"{label}: code {code} is a {_LEVEL_LABEL[implied]} ({implied}) code but the level says "
                 f"{level!r}; a province ends in 0000, a prefecture in 00, a county otherwise")
-        if record.get("parent_id") is None and "parent_id" not in record:
+        if record.get("parent_id") is None:
             parents = [code[:4] + "00", code[:2] + "0000"] if implied == "county" else [code[:2] + "0000"]
             for parent in parents:
                 if parent == code:

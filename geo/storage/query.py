@@ -206,6 +206,39 @@ def classify_area(bind: Bind, key: int | str) -> tuple[str, int]:
             raise NotFound(f"{exc}{listed}") from None
 
 
+def area_title(bind: Bind, key: int | str | None = None) -> tuple[str, str | None] | None:
+    """``(name, code)`` of the area or township ``key`` names; without a key, of what the
+    registry holds: its one county, else the one area above all its counties (a prefecture
+    or province), else ``("N 个区县", None)``; None for a registry without areas.
+
+    Raises
+    ------
+    NotFound
+        As :func:`classify_area`.
+    """
+    a = models.Area.__table__
+    t = models.Township.__table__
+    with connect(bind) as conn:
+        require_schema(conn)
+        if key is not None:
+            kind, found = classify_area(conn, key)
+            table = a if kind == "area" else t
+            row = conn.execute(sa.select(table.c.name, table.c.code).where(table.c.id == found)).one()
+            return row.name, row.code
+        rows = {r.id: r for r in conn.execute(sa.select(a.c.id, a.c.name, a.c.code, a.c.level, a.c.parent_id))}
+    counties = [r for r in rows.values() if r.level == "county"]
+    if not counties:
+        return None
+    if len(counties) == 1:
+        return counties[0].name, counties[0].code
+    for parent_of in (lambda r: r.parent_id, lambda r: rows[r.parent_id].parent_id if r.parent_id in rows else None):
+        parents = {parent_of(r) for r in counties}
+        if len(parents) == 1 and None not in parents and next(iter(parents)) in rows:
+            top = rows[next(iter(parents))]
+            return top.name, top.code
+    return f"{len(counties)} 个区县", None
+
+
 def _resolve_one_area(conn: Connection, key: int | str) -> list[int]:
     kind, found = classify_area(conn, key)
     return area_townships(conn, [found]) if kind == "area" else [found]

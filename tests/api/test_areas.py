@@ -114,3 +114,14 @@ def test_county_choropleth_is_served(two_counties):
     # a user scoped to one county sees one county
     page = site.get("/maps/counties", headers=site.zhongning).text
     assert "1 个区县" in page and not re.search(r"沙坡头区", page)
+
+
+def test_landing_page_shows_a_prefecture_or_a_county(two_counties):
+    site = two_counties
+    page = site.get("/", headers=site.admin).text
+    assert "中卫市 村级帮扶地图" in page  # two counties under one prefecture
+    assert 'href="/maps/counties"' in page
+    county = site.get("/", params={"area": "中宁县"}, headers=site.admin).text
+    assert "中宁县 村级帮扶地图" in county
+    assert re.search(r'data-figure="行政村">.*?<div class="value">1</div>', county)
+    assert 'href="/maps/counties?area=640521"' in county
