@@ -38,6 +38,10 @@ class Writer(RowChecks):
         """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused)."""
         spec = get_layer(layer)
         frame = self._with_fixed(spec.name, frame.reset_index(drop=True))
+        if spec.name == "areas" and "code" in frame.columns and "level" not in frame.columns:
+            # 级别 may be left out: a GB/T 2260 code says its level (a bad code is refused later)
+            frame = frame.assign(level=[code_level(str(c).strip()) if isinstance(c, str) and len(c.strip()) == 6
+                                        else None for c in frame["code"]])
         frame, code_reasons = self._check_codes(spec.name, frame)
         sheets = list(sheets) if sheets is not None else [None] * len(frame)
         out = pd.DataFrame(index=frame.index)
