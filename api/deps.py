@@ -346,14 +346,42 @@ def township_param(
     engine: EngineDep,
     township: Annotated[
         str | None,
-        Query(description="township name (e.g. 兴仁镇), 9-digit code or id", max_length=100,
-              examples=["兴仁镇"]),
+        Query(description="township name (e.g. 兴仁镇), 9-digit code or id; an area above it is "
+                          "taken too (as `area`)", max_length=100, examples=["兴仁镇"]),
     ] = None,
-) -> int | None:
-    """Parse the ``township`` query parameter into a township id (404 naming the townships)."""
-    if township is None or township == "":
+    area: Annotated[
+        str | None,
+        Query(description="an area at any level by GB/T 2260 code or name: a province (640000, "
+                          "宁夏回族自治区), prefecture (640500, 中卫市), county (640502, 沙坡头区) or "
+                          "township (640502100, 兴仁镇); keeps the rows of the townships inside",
+              max_length=100, examples=["640502"]),
+    ] = None,
+) -> int | list[int] | None:
+    """Parse the ``township`` and ``area`` query parameters into a township id, or the ids of
+    the townships inside an area (404 naming the townships and areas). Both given: the
+    townships of ``township`` inside ``area``."""
+    if township and not area:
+        try:
+            return registry.resolve_township(engine, township)  # one township: as before
+        except NotFound:
+            return registry.resolve_townships(engine, township)  # an area (or a clearer 404)
+    if township and area:
+        within = set(registry.resolve_townships(engine, area))
+        return [t for t in registry.resolve_townships(engine, township) if t in within]
+    if area:
+        return registry.resolve_townships(engine, area)
+    return None
+
+
+TownshipParam = Annotated[int | list[int] | None, Depends(township_param)]
+
+
+def township_tag(township: int | Sequence[int] | None) -> str | None:
+    """A short tag of a township filter for file names: ``t3`` for one township, ``t3-7``
+    (first id, count) for the townships of an area."""
+    if township is None:
         return None
-    return registry.resolve_township(engine, township)
-
-
-TownshipParam = Annotated[int | None, Depends(township_param)]
+    if isinstance(township, int):
+        return f"t{township}"
+    ids = list(township)
+    return f"t{ids[0]}-{len(ids)}" if ids else "t0"

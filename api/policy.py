@@ -36,7 +36,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 #: Layers a viewer (and, when settings allow, an anonymous reader) may read.
 PUBLIC_LAYERS = frozenset({
-    "townships", "villages", "settlements", "units", "pairings", "work_teams", "roads",
+    "areas", "townships", "villages", "settlements", "units", "pairings", "work_teams", "roads",
     "water_facilities", "pv_projects", "projects",
 })
 

@@ -80,6 +80,14 @@ class UnitKind(LabeledEnum):
     OTHER = "other", "其他"
 
 
+class AreaLevel(LabeledEnum):
+    """Levels above the township (GB/T 2260 six-digit codes)."""
+
+    PROVINCE = "province", "省级"
+    PREFECTURE = "prefecture", "地级"
+    COUNTY = "county", "县级"
+
+
 class UnitLevel(LabeledEnum):
     CENTRAL = "central", "中央驻地单位"
     REGION = "region", "自治区级"

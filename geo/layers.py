@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from geo import models
 from geo.errors import NotFound
 
-TownshipVia = Literal["self", "township", "village", "village_or_spatial", "spatial", "unit", "cadre"]
+TownshipVia = Literal["self", "township", "village", "village_or_spatial", "spatial", "unit", "cadre", "area"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class LayerSpec:
         How a township filter applies: the row is the township (``self``); it has a
         ``township_id`` (``township``); through its ``village_id`` (``village``); the village,
         else its geometry (``village_or_spatial``); by geometry (``spatial``); units paired
-        with or leading a village of the township (``unit``); cadres of such units (``cadre``).
+        with or leading a village of the township (``unit``); cadres of such units (``cadre``);
+        the county of the township and the areas above it (``area``).
     names
         Readable label columns joined in on read (``township_name`` ...).
     category_column
@@ -86,10 +87,14 @@ _TOWNSHIP_OF_VILLAGE = NameJoin("township_name", ("village_id", "township_id"))
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
     for spec in (
+        LayerSpec("areas", models.Area, "行政区（区县、市、省）", "geom", "polygon", "area",
+                  names=(NameJoin("parent_name", ("parent_id",)),), category_column="level"),
         LayerSpec("townships", models.Township, "乡镇", "geom", "polygon", "self",
+                  names=(NameJoin("county_name", ("county_id",)),),
                   secondary_geometries=("seat",)),
         LayerSpec("villages", models.Village, "行政村", "geom", "point", "township",
-                  names=(NameJoin("township_name", ("township_id",)),),
+                  names=(NameJoin("township_name", ("township_id",)),
+                         NameJoin("county_name", ("township_id", "county_id"))),
                   category_column="category", secondary_geometries=("boundary",)),
         LayerSpec("settlements", models.Settlement, "自然村", "geom", "point", "village",
                   names=(_VILLAGE, _TOWNSHIP_OF_VILLAGE)),

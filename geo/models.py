@@ -95,14 +95,40 @@ class RowMixin:
     )
 
 
+class Area(RowMixin, Base):
+    """An administrative area above the township: province 省, prefecture 市/州/盟 or county
+    区县, by its GB/T 2260 six-digit code (``640000`` 宁夏回族自治区, ``640500`` 中卫市,
+    ``640502`` 沙坡头区). A county's parent is its prefecture (or, for a county the province
+    governs directly, its province); a prefecture's parent is its province."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    __natural_keys__ = (("code",),)
+
+    code: Mapped[str] = mapped_column(String(6), nullable=False, unique=True, doc="GB/T 2260 code")
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    level: Mapped[enums.AreaLevel] = mapped_column(
+        enum_column(enums.AreaLevel, name="area_level"), nullable=False
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    geom = mapped_column(geometry("MULTIPOLYGON"), nullable=True, doc="boundary")
+
+
 class Township(RowMixin, Base):
-    """乡镇."""
+    """乡镇. Its 9-digit code starts with its county's 6-digit code (checked on every write)."""
 
     __tablename__ = "townships"
-    __natural_keys__ = (("code",), ("name",))
+    __table_args__ = (UniqueConstraint("county_id", "name"),)
+    __natural_keys__ = (("code",), ("county_id", "name"))
 
     code: Mapped[str | None] = mapped_column(String(9), unique=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    county_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="RESTRICT"), nullable=True, index=True,
+        doc="the county (区县) the township belongs to",
+    )
     geom = mapped_column(geometry("MULTIPOLYGON"), nullable=True, doc="township area")
     seat = mapped_column(geometry("POINT"), nullable=True, doc="township government seat")
 
@@ -889,8 +915,17 @@ user_townships = Table(
 )
 
 
+user_areas = Table(
+    "user_areas",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class User(RowMixin, Base):
-    """An account. Limited to the townships in ``user_townships``; none listed = all."""
+    """An account. Limited to the townships in ``user_townships`` and those inside the areas
+    (county, prefecture, province) in ``user_areas``; none listed = all."""
 
     __tablename__ = "users"
     __natural_keys__ = (("name",),)

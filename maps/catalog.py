@@ -13,6 +13,7 @@ from typing import Any, Literal
 import folium
 
 from geo.errors import NotFound
+from maps.counties import counties_map
 from maps.coverage import coverage_map
 from maps.inspection import inspection_map
 from maps.monitoring import monitoring_map
@@ -99,6 +100,14 @@ MAPS: dict[str, MapSpec] = {
              "water_facilities": None, "pv_projects": None, "units": None,
              "households": ("code", "village_id", "settlement_id", "status", "members", "source")},
             overview_map,
+        ),
+        MapSpec(
+            "counties", "区县对比图", "领导",
+            "以区县为单元（市、州、盟或省内）分级着色：贫困村数、建档立卡贫困户、贫困村占比；"
+            "用 area= 选定市或省（如 640500 中卫市）。",
+            {"areas": None, "townships": ("id", "county_id", "name", "source"),
+             "villages": ("id", "township_id", "category", "registered_poor_households", "source")},
+            counties_map, requires=("areas", "townships", "villages"),
         ),
         MapSpec(
             "coverage", "帮扶覆盖图", "领导",

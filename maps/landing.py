@@ -12,6 +12,7 @@ import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -296,9 +297,10 @@ def _fmt(value: float, decimals: int = 1) -> str:
 
 def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str = "沙坡头区",
                  account: str | None = None, headlines: Mapping[str, str] | None = None,
-                 pages: Iterable[tuple[str, str]] = ()) -> str:
+                 pages: Iterable[tuple[str, str]] = (), area: str | None = None) -> str:
     """The landing page (Chinese), every value escaped; ``account`` names who is logged in and
-    ``pages`` are the (path, title) of the work pages the visitor may open (the 工作页面 row)."""
+    ``pages`` are the (path, title) of the work pages the visitor may open (the 工作页面 row);
+    ``area`` (a code) is carried into every map link, so the maps show the same area."""
     e = html.escape
     cards = [
         ("行政村", f"{figures.villages}", "，".join(f"{k} {v}" for k, v in figures.villages_by_category.items() if v)),
@@ -323,8 +325,9 @@ def landing_html(figures: KeyFigures, maps: Iterable[MapSpec], *, district: str 
         f'<div class="card" data-figure="{e(label)}"><div class="label">{e(label)}</div>'
         f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>'
         for label, value, detail in cards)
+    suffix = f"?area={quote(area)}" if area else ""
     links = "".join(
-        f'<li><a href="/maps/{e(s.name)}">{e(s.title)}</a> <span class="who">（{e(s.audience)}）</span>'
+        f'<li><a href="/maps/{e(s.name)}{e(suffix)}">{e(s.title)}</a> <span class="who">（{e(s.audience)}）</span>'
         f'<p>{e(s.description)}</p>'
         + (f'<p class="headline" data-map="{e(s.name)}">{e(headlines[s.name])}</p>' if s.name in (headlines or {}) else "")
         + '</li>' for s in maps)

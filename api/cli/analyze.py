@@ -30,7 +30,8 @@ analyze_app = typer.Typer(
 )
 
 TownshipOption = Annotated[
-    str | None, typer.Option("--township", "-t", help="Only this township (name, 9-digit code or id).")]
+    str | None, typer.Option("--township", "--area", "-t", help="Only this area: a township (name, 9-digit code or id) "
+                                                  "or a county, prefecture or province (GB/T 2260 six-digit code or name).")]
 FormatOption = Annotated[str, typer.Option("--format", "-f", help=f"Output format: {'|'.join(FORMATS)}.")]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to FILE instead of the terminal (required for xlsx).")]

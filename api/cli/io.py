@@ -140,7 +140,7 @@ def export_command(
     layer: Annotated[str, typer.Argument(help=f"Layer to export: {', '.join(LAYERS)}.", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .gpkg, .geojson, .zip (Shapefile), "
                                                                  ".csv or .xlsx.", show_default=False)],
-    township: Annotated[str | None, typer.Option("--township", help="Only this township (name, code or id).")] = None,
+    township: Annotated[str | None, typer.Option("--township", "--area", help="Only this area: a township (name, code or id) or a county, prefecture or province (six-digit code or name).")] = None,
     format: Annotated[str | None, typer.Option(
         "--format", help=f"One of {', '.join(FORMATS)}; default from the file name.")] = None,
     include_pii: Annotated[bool, typer.Option(

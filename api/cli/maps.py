@@ -27,7 +27,7 @@ def map_command(
     name: Annotated[str, typer.Argument(help=f"Map name: {', '.join(MAPS)}.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="FILE.html (works offline) or FILE.png.")],
     db: DbOption = None,
-    township: Annotated[str | None, typer.Option(help="Township name, 9-digit code or id.")] = None,
+    township: Annotated[str | None, typer.Option("--township", "--area", help="Township name, 9-digit code or id, or an area above it (six-digit code or name).")] = None,
     unit: Annotated[str | None, typer.Option(help="Assistance unit name or id (pairing map).")] = None,
     plan: Annotated[str | None, typer.Option(help="Inspection plan id or name (inspection map).")] = None,
     team: Annotated[int | None, typer.Option(help="Inspection map: only this team.")] = None,

@@ -136,7 +136,7 @@ def _print_yield(r: YieldResult) -> None:
 @pv_app.command("review")
 def review(
     db: DbOption = None,
-    township: Annotated[str | None, typer.Option("--township", help="Township name, code or id.",
+    township: Annotated[str | None, typer.Option("--township", "--area", help="Township name, code or id, or an area above it (six-digit code or name).",
                                                  show_default=False)] = None,
     fmt: Annotated[Literal["table", "json", "csv", "xlsx", "geojson"], typer.Option(
         "--format", help="table (screen), json, csv (three files), xlsx (three sheets), geojson (projects).")] = "table",

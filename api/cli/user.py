@@ -23,7 +23,8 @@ ROLE_HELP = "; ".join(f"{r.value} ({r.label})" for r in Role)
 RoleOption = Annotated[str, typer.Option("--role", "-r", help=f"One of: {ROLE_HELP}.")]
 TownshipOption = Annotated[
     list[str] | None,
-    typer.Option("--township", "-t", help="Limit the user to this township (name, code or id); "
+    typer.Option("--township", "--area", "-t", help="Limit the user to this township (name, code or id) or area (a county's, "
+                                          "prefecture's or province's six-digit code or name); "
                                           "repeat for several. Default: every township."),
 ]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from "

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as FastAPIPath
 from fastapi.responses import Response
 
-from api.deps import CurrentUser, EngineDep, Principal, TownshipParam, check_layer
+from api.deps import CurrentUser, EngineDep, Principal, TownshipParam, check_layer, township_tag
 from api.downloads import DOWNLOAD_CONTENT, attachment
 from api.geojson import GEOJSON, JSON, GeoJSON
 from api.schemas.common import problem_responses
@@ -93,14 +93,15 @@ def _answer(result: AnalysisResult, output: Output, township_label: str | None) 
     return attachment(to_xlsx(result, table=table), format="xlsx", filename=f"{stem}.xlsx", label=f"{label}.xlsx")
 
 
-def _run(engine, user: Principal, analysis: str, township: int | None, output: Output, **given: Any) -> Response:
+def _run(engine, user: Principal, analysis: str, township: int | list[int] | None, output: Output,
+         **given: Any) -> Response:
     _check_inputs(user, analysis)
     check_table(analysis, output.table)
     options = analysis_options(analysis, **given)
     scope = user.township_filter(township)
     result = run_analysis(engine, analysis, township=scope, reuse=True, **options)
     render = getattr(output, "render", None)  # the 分析 page's output (api.pages.analyses) renders HTML
-    return render(result) if render else _answer(result, output, f"t{township}" if township is not None else None)
+    return render(result) if render else _answer(result, output, township_tag(township))
 
 
 def _parameters(analysis: str) -> list[dict]:

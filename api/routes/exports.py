@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api.deps import CurrentUser, EngineDep, TownshipParam, check_layer
+from api.deps import CurrentUser, EngineDep, TownshipParam, check_layer, township_tag
 from api.downloads import MEDIA_TYPES, content_disposition
 from api.schemas.common import problem_responses
 from geo.layers import LAYERS
@@ -51,7 +51,7 @@ def export(
     scope = user.township_filter(township)
     path, _ = export_download(engine, layer, format=format, township=scope, include_pii=include_pii,
                               may_see_names=user.can_see_names(), actor=user.actor)
-    tag = f"_t{township}" if township is not None else ""
+    tag = f"_{township_tag(township)}" if township is not None else ""
     suffix = path.suffix
     disposition = content_disposition(f"{layer}{tag}{suffix}", f"{LAYERS[layer].label}{tag}{suffix}")
     return FileResponse(path, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition},

@@ -19,7 +19,7 @@ from fastapi.params import Depends
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy.engine import Engine
 
-from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal
+from api.deps import EngineDep, Principal, SettingsDep, _api_key, _bearer, get_principal, township_param
 from api.pages.render import navigation_for
 from api.policy import Permission
 from geo.errors import NotFound
@@ -40,7 +40,12 @@ from maps.landing import landing_html, map_headlines, plan_chooser_html
 from maps.pages import landing_figures, map_page
 from maps.printing import layout, print_page
 
-TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id")]
+TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id (an area above "
+                                                       "it is taken too, as area)")]
+AreaQuery = Annotated[str | None, Query(max_length=100, description="区划: an area at any level by GB/T 2260 code or "
+                                        "name (640000 宁夏回族自治区, 640500 中卫市, 640502 沙坡头区, or a township)")]
+LevelQuery = Annotated[Literal["county"] | None, Query(description="county: show the counties as the units (the "
+                                                       "区县对比图 of the area), whatever map was asked for")]
 UnitQuery = Annotated[str | None, Query(description="帮扶单位: unit name or id (maps that take it)")]
 PlanQuery = Annotated[str | None, Query(description="督查方案: inspection plan id or name (inspection map)")]
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100, description="年度: pairing year (maps that take it; "
@@ -102,12 +107,15 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     dependencies = dependencies or {}
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing(request: Request, user: MapViewer, engine: EngineDep) -> HTMLResponse:
-        figures = landing_figures(engine, user.township_filter(None), can_read=user.can_read_layer)
+    def landing(request: Request, user: MapViewer, engine: EngineDep, area: AreaQuery = None) -> HTMLResponse:
+        scope = user.township_filter(township_param(engine, None, area) if area else None)
+        figures = landing_figures(engine, scope, can_read=user.can_read_layer)
         plans = len(list_plans(engine)) if user.can_read_layer("households") else None
-        cases = monitoring.headline(engine, township=user.township_filter(None)) \
-            if user.can_read_layer("households") else None
+        cases = monitoring.headline(engine, township=scope) if user.can_read_layer("households") else None
+        title = registry.area_title(engine, area)
         return HTMLResponse(landing_html(figures, catalog.MAPS.values(), account=f"{user.name}（{user.role.label}）",
+                                         district=title[0] if title else "沙坡头区",
+                                         area=(title[1] or area) if area and title else None,
                                          headlines=map_headlines(figures, plans=plans, monitoring=cases),
                                          pages=[(path, title) for path, title, _ in navigation_for(user)[1:]]))
 
@@ -115,7 +123,7 @@ def maps_router(*, dependencies: Mapping[str, Sequence[Depends]] | None = None) 
     def list_maps() -> list[dict[str, Any]]:
         """Every map with its Chinese title, audience and URL."""
         return [{"name": s.name, "title": s.title, "audience": s.audience, "url": f"/maps/{s.name}",
-                 "options": ["township", "base", "print", "landscape", *s.options]} for s in catalog.MAPS.values()]
+                 "options": ["township", "area", "level", "base", "print", "landscape", *s.options]} for s in catalog.MAPS.values()]
 
     @router.get(SERVED_PREFIX + "/{package}/{path:path}", include_in_schema=False)
     def asset(package: str, path: str) -> FileResponse:
@@ -146,12 +154,17 @@ def _map_handler(name: str):
     spec = catalog.MAPS[name]
 
     def serve(request: Request, user: Principal, engine: Engine, settings, township, paper=None, landscape=False,
-              **options) -> HTMLResponse:
+              area=None, level=None, **options) -> HTMLResponse:
         if spec.source == "inspection_plan" and not (options.get("plan") or "").strip() and _wants_html(request):
             plans = list_plans(engine) if user.can_read_layer("households") else []
             return HTMLResponse(plan_chooser_html(spec, plans))
-        requested = registry.resolve_township(engine, township) if township else None
+        requested = township_param(engine, township, area)
         scope = user.township_filter(requested)
+        shown = name
+        if level == "county":
+            shown = "counties"
+            options = {k: v for k, v in options.items() if k == "base"}
+        key = (township if not area else area) if not (township and area) else scope
 
         def render(spec_, m) -> str:
             if paper is not None:
@@ -161,9 +174,9 @@ def _map_handler(name: str):
             return render_map(m, assets="served", page_title=f"{spec_.title} · 村级帮扶地图")
 
         return HTMLResponse(map_page(
-            engine, name, render=render,
+            engine, shown, render=render,
             page_key=(tuple(sorted(map(str, user.permissions))), paper, bool(landscape)),
-            township=township if requested is not None else scope, tianditu_key=settings.tianditu_key,
+            township=key if requested is not None else scope, tianditu_key=settings.tianditu_key,
             whole_district=user.township_ids is None, can_read=user.can_read_layer,
             can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor,
             choices_scope=user.township_filter(None), selectors=paper is None, **options))
@@ -173,22 +186,28 @@ def _map_handler(name: str):
                     township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
                     base: BaseQuery = None, year: YearQuery = None, candidates: CandidatesQuery = None,
                     cell_size: CellSizeQuery = None, paper: PrintQuery = None,
-                    landscape: LandscapeQuery = False) -> HTMLResponse:
-            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                    landscape: LandscapeQuery = False, area: AreaQuery = None,
+                    level: LevelQuery = None) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, area, level, unit=unit,
+                         plan=plan,
                          base=base, year=year, candidates=candidates, cell_size=cell_size)
     elif "team" in spec.options:
         def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
                     township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
                     base: BaseQuery = None, year: YearQuery = None, team: TeamQuery = None, day: DayQuery = None,
-                    paper: PrintQuery = None, landscape: LandscapeQuery = False) -> HTMLResponse:
-            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                    paper: PrintQuery = None, landscape: LandscapeQuery = False, area: AreaQuery = None,
+                    level: LevelQuery = None) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, area, level, unit=unit,
+                         plan=plan,
                          base=base, year=year, team=team, day=day)
     else:
         def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,
                     township: TownshipQuery = None, unit: UnitQuery = None, plan: PlanQuery = None,
                     base: BaseQuery = None, year: YearQuery = None, paper: PrintQuery = None,
-                    landscape: LandscapeQuery = False) -> HTMLResponse:
-            return serve(request, user, engine, settings, township, paper, landscape, unit=unit, plan=plan,
+                    landscape: LandscapeQuery = False, area: AreaQuery = None,
+                    level: LevelQuery = None) -> HTMLResponse:
+            return serve(request, user, engine, settings, township, paper, landscape, area, level, unit=unit,
+                         plan=plan,
                          base=base, year=year)
 
     handler.__name__ = f"map_{name}"

@@ -62,7 +62,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 #: Query parameters of the items operation that are not queryables.
-ITEM_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "f", "township",
+ITEM_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "f", "township", "area",
                    "filter", "filter-lang", "filter-crs", "sortby"}
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string",
                dt.date: "string", dt.datetime: "string"}

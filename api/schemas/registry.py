@@ -33,6 +33,7 @@ _GEOMETRY_TYPES = {
 
 #: A realistic example body per layer (Shapotou values), shown in /docs and tried by schemathesis.
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "areas": {"code": "640521", "name": "中宁县", "level": "county", "parent_id": 2},
     "townships": {"name": "示例镇", "code": "640502199",
                   "geometry": {"type": "Polygon", "coordinates": [[[105.0, 37.4], [105.1, 37.4],
                                                                    [105.1, 37.5], [105.0, 37.4]]]}},

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo import storage
 from geo.audit import Actor
-from geo.demo.build import Demo, build_demo
+from geo.demo.build import COUNTY, Demo, build_demo
 from geo.demo.monitoring import SYNTHETIC, monitoring_plan
 from geo.layers import get_layer
 from geo.storage import Bind, WriteResult
@@ -51,7 +51,9 @@ def load_demo(bind: Bind, demo_dir: Path | None = None) -> dict[str, WriteResult
             results[layer] = storage.write_layer(conn, layer, frame)
             return results[layer]
 
-        towns = _ids(demo.townships, write("townships", demo.townships), "name")
+        county = _ids(demo.areas, write("areas", demo.areas), "code")[COUNTY[0]]
+        townships = demo.townships.assign(county_id=county)
+        towns = _ids(townships, write("townships", townships), "name")
         villages = demo.villages.assign(township_id=demo.villages["township_name"].map(towns))
         village_ids = _ids(villages, write("villages", villages), "township_name", "name")
 

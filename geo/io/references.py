@@ -70,6 +70,9 @@ class Resolver:
 
     def invalidate(self, layer: str) -> None:
         self._cache.pop(layer, None)
+        if layer == "areas":
+            self._cache.pop("townships", None)
+            self._cache.pop("villages", None)
         if layer == "townships":
             self._cache.pop("villages", None)
         if layer == "units":
@@ -90,7 +93,29 @@ class Resolver:
         return self._cache[layer]
 
     def townships(self) -> pd.DataFrame:
-        return self._index("townships", ["code", "name"]).frame
+        return self._index("townships", ["code", "name", "county_id"]).frame
+
+    def area(self, code: Any, name: Any) -> tuple[int | None, str | None]:
+        """An area (county, prefecture, province) by its six-digit code, else its name."""
+        code, name = _text(code), _text(name)
+        index = self._index("areas", ["code", "name"])
+        if code is not None:
+            hit = index.lookup("code", code)
+            if len(hit) == 1:
+                return int(index.value(hit[0], "id")), None
+            return None, (f"区划代码 {code!r}: no county, prefecture or province has this code; import the "
+                          "areas (区县、市、省) first")
+        if name is None:
+            return None, None
+        hit = index.lookup("name", name)
+        if len(hit) == 1:
+            return int(index.value(hit[0], "id")), None
+        if len(hit) > 1:
+            codes = [str(index.value(p, "code")) for p in hit]
+            return None, f"区划 {name!r} is ambiguous ({'、'.join(codes)}); give 区县代码"
+        known = list(index.frame["name"])
+        return None, (f"区划 {name!r}: no such county, prefecture or province"
+                      + (f"; areas: {_listed(known)}" if known else "; import the areas (区县、市、省) first"))
 
     def villages(self) -> pd.DataFrame:
         return self._index("villages", ["code", "name", "township_id"]).frame
@@ -106,9 +131,10 @@ class Resolver:
 
     # ------------------------------------------------------------------ one parent each
 
-    def township(self, code: Any, name: Any) -> tuple[int | None, str | None]:
+    def township(self, code: Any, name: Any, county_code: Any = None,
+                 county_name: Any = None) -> tuple[int | None, str | None]:
         code, name = _text(code), _text(name)
-        index = self._index("townships", ["code", "name"])
+        index = self._index("townships", ["code", "name", "county_id"])
         if code is not None:
             hit = index.lookup("code", code)
             if len(hit) == 1:
@@ -118,8 +144,15 @@ class Resolver:
         if name is None:
             return None, None
         hit = index.lookup("name", name)
+        if _text(county_code) is not None or _text(county_name) is not None:
+            county_id, problem = self.area(county_code, county_name)
+            if problem:
+                return None, problem
+            hit = [p for p in hit if index.value(p, "county_id") == county_id]
         if len(hit) == 1:
             return int(index.value(hit[0], "id")), None
+        if len(hit) > 1:
+            return None, f"乡镇 {name!r} is in several counties; add a 区县 or 区县代码 column, or use 乡镇代码"
         known = list(index.frame["name"])
         return None, (f"乡镇 {name!r}: no such township; townships: {_listed(known)}" if known
                       else f"乡镇 {name!r}: no townships are registered yet; import the townships first")
@@ -232,8 +265,20 @@ class Resolver:
         def column(name: str) -> pd.Series:
             return frame[name] if name in frame.columns else pd.Series([None] * len(frame), index=frame.index)
 
+        if ref.parent == "areas":
+            code, name = ref.fields
+            keys = pd.DataFrame({"c": column(code), "n": column(name)})
+            if layer == "areas":  # a parent in the same file is written first (provinces, prefectures, counties)
+                own = set(frame["code"].dropna().astype(str)) if "code" in frame.columns else set()
+                own_names = set(frame["name"].dropna().astype(str)) if "name" in frame.columns else set()
+                in_file = keys["c"].astype("string").isin(own).fillna(False) | (
+                    keys["c"].isna() & keys["n"].astype("string").isin(own_names).fillna(False))
+                keys = keys.astype(object)
+                keys.loc[in_file.to_numpy(), :] = None
+            return map_unique(keys, self.area)
         if ref.parent == "townships":
-            keys = pd.DataFrame({"c": column("township_code"), "n": column("township_name")})
+            keys = pd.DataFrame({"c": column("township_code"), "n": column("township_name"),
+                                 "cc": column("county_code"), "cn": column("county_name")})
             return map_unique(keys, self.township)
         if ref.parent == "villages":
             keys = pd.DataFrame({"c": column("village_code"), "n": column("village_name"),

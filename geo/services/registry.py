@@ -20,12 +20,14 @@ from geo.layers import LAYERS, get_layer
 from geo.storage import (  # plain reads, the routes' and commands' too
     BBox,
     Bind,
+    area_title,
     layer_counts,
     resolve_township,
+    resolve_townships,
 )
 
-__all__ = ["Page", "counts", "create", "delete", "layer_counts", "matched_rows", "page", "read",
-           "resolve_township", "search_page", "update"]
+__all__ = ["Page", "area_title", "counts", "create", "delete", "layer_counts", "matched_rows", "page", "read",
+           "resolve_township", "resolve_townships", "search_page", "update"]
 Township = Sequence[int] | None
 #: Columns a search looks in, when the layer has them (besides the joined label columns).
 SEARCHED = ("code", "name", "short_name", "kind", "category", "status")

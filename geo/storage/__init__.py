@@ -29,6 +29,8 @@ from geo.layers import LAYERS, LINKS, get_layer
 from geo.storage import accounts, answers, audit, inspection, library, monitoring, pv_ledger, stamps
 from geo.storage.query import (
     Query,
+    area_title,
+    area_townships,
     count_layer,
     distance_m,
     matched_rows,
@@ -36,6 +38,7 @@ from geo.storage.query import (
     layer_extent,
     read_layer,
     read_rows,
+    resolve_area,
     resolve_township,
     resolve_townships,
     villages_in_townships,
@@ -73,6 +76,8 @@ __all__ = [
     "WriteResult",
     "accounts",
     "stamps",
+    "area_title",
+    "area_townships",
     "as_utc",
     "audit",
     "backend_name",
@@ -98,6 +103,7 @@ __all__ = [
     "read_links",
     "read_record",
     "require_schema",
+    "resolve_area",
     "resolve_township",
     "resolve_townships",
     "registry_stamp",

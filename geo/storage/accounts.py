@@ -22,7 +22,7 @@ from geo.db import Bind, connect, require_schema
 from geo.enums import Role
 from geo.errors import Conflict, NotFound, ValidationError
 from geo.storage.audit import record
-from geo.storage.query import resolve_townships
+from geo.storage.query import area_townships, classify_area
 from geo.storage.records import lock_row, stale, versioned_update
 from geo.storage.types import aware_row, now_utc
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 USERS = models.User.__table__
 SCOPES = models.user_townships
+AREA_SCOPES = models.user_areas
+AREAS = models.Area.__table__
 KEYS = models.ApiKey.__table__
 ATTEMPTS = models.LoginAttempt.__table__
 TOWNSHIPS = models.Township.__table__
@@ -87,8 +89,19 @@ def _user_row(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
         .where(SCOPES.c.user_id == user["id"])
         .order_by(TOWNSHIPS.c.name)
     ).all()
-    user["township_ids"] = [r.id for r in scoped]
-    user["township_names"] = [r.name for r in scoped]
+    areas = conn.execute(
+        sa.select(AREAS.c.id, AREAS.c.code, AREAS.c.name)
+        .select_from(AREA_SCOPES.join(AREAS, AREA_SCOPES.c.area_id == AREAS.c.id))
+        .where(AREA_SCOPES.c.user_id == user["id"])
+        .order_by(AREAS.c.code)
+    ).all()
+    # an area scope covers the townships inside it now, also those added after the grant
+    inside = area_townships(conn, [r.id for r in areas]) if areas else []
+    user["township_ids"] = sorted({r.id for r in scoped} | set(inside))
+    user["township_names"] = [f"{r.name}（{r.code}）" for r in areas] + [r.name for r in scoped]
+    user["area_codes"] = [r.code for r in areas]
+    if areas and not user["township_ids"]:
+        user["township_ids"] = [0]  # an area without townships yet: sees nothing, never everything
     return user
 
 
@@ -135,10 +148,17 @@ def _audit_view(user: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _set_scope(conn: Connection, user_id: int, townships: Sequence[int | str]) -> None:
-    ids = resolve_townships(conn, list(townships)) if townships else []
+    """The user's scope: townships (id, code, name) and areas above them (a county's,
+    prefecture's or province's code or name), each kept at its own level."""
+    found = [classify_area(conn, key) for key in townships or ()]
     conn.execute(SCOPES.delete().where(SCOPES.c.user_id == user_id))
-    if ids:
-        conn.execute(SCOPES.insert(), [{"user_id": user_id, "township_id": t} for t in ids])
+    conn.execute(AREA_SCOPES.delete().where(AREA_SCOPES.c.user_id == user_id))
+    town_ids = sorted({i for kind, i in found if kind == "township"})
+    area_ids = sorted({i for kind, i in found if kind == "area"})
+    if town_ids:
+        conn.execute(SCOPES.insert(), [{"user_id": user_id, "township_id": t} for t in town_ids])
+    if area_ids:
+        conn.execute(AREA_SCOPES.insert(), [{"user_id": user_id, "area_id": a} for a in area_ids])
 
 
 def _check_name(name: str) -> str:

@@ -45,8 +45,8 @@ def read_events(bind: Bind, project_ids: Sequence[int] | None = None) -> pd.Data
 
 def insert_event(bind: Bind, values: Mapping[str, Any]) -> int:
     """Record one step (``project_id, step, stage, event_date, actor, user_id, office, note``)."""
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         return int(conn.execute(EVENTS.insert().values(**values).returning(EVENTS.c.id)).scalar_one())
 
 
@@ -69,8 +69,8 @@ def existing_codes(bind: Bind, codes: Sequence[str]) -> set[str]:
 
 def insert_asset(bind: Bind, values: Mapping[str, Any]) -> int:
     """Insert one asset row; returns its id."""
-    _note_write()
     with connect(bind, write=True) as conn:
+        _note_write(conn)
         return int(conn.execute(ASSETS.insert().values(**values).returning(ASSETS.c.id)).scalar_one())
 
 

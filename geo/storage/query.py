@@ -36,6 +36,9 @@ class Query:
     """Filters shared by :func:`read_layer` and :func:`count_layer`."""
 
     township: int | str | Sequence[int | str] | None = None
+    #: An area at any level (province, prefecture, county, township) by code or name, or a
+    #: sequence of them; keeps the rows of the townships inside (:func:`resolve_townships`).
+    area: int | str | Sequence[int | str] | None = None
     bbox: BBox | None = None
     ids: Sequence[int] | None = None
     where: Mapping[str, Any] = field(default_factory=dict)
@@ -117,18 +120,133 @@ def _intersects_clause(conn: Connection, spec: LayerSpec, area):
     return sa.and_(table.c.id.in_(candidates), sa.func.ST_Intersects(geom, area) == 1)
 
 
-def resolve_townships(bind: Bind, township: int | str | Sequence[int | str]) -> list[int]:
-    """Ids of one township or of a sequence of them (each an id, 9-digit code or name).
+def resolve_area(bind: Bind, area: int | str) -> int | None:
+    """The id of the area (province, prefecture or county) of this GB/T 2260 six-digit code or
+    name, or None when no area has it.
 
     Raises
     ------
     NotFound
-        For the first township that does not exist, listing those that do.
+        A name several areas share (two counties called 城区), listing them with their codes.
     """
-    if isinstance(township, (str, int)):
-        return [resolve_township(bind, township)]
+    a = models.Area.__table__
+    key = str(area).strip()
     with connect(bind) as conn:
-        return sorted({resolve_township(conn, t) for t in township})
+        require_schema(conn)
+        found = conn.execute(
+            sa.select(a.c.id, a.c.code, a.c.name).where(sa.or_(a.c.code == key, a.c.name == key)).order_by(a.c.code)
+        ).all()
+    by_code = [r.id for r in found if r.code == key]
+    if by_code:
+        return by_code[0]
+    if len(found) > 1:
+        raise NotFound(f"{key!r} names several areas ({', '.join(f'{r.name} {r.code}' for r in found)}); "
+                       "give the six-digit code")
+    return found[0].id if found else None
+
+
+def area_townships(bind: Bind, area_ids: Sequence[int]) -> list[int]:
+    """Ids of the townships inside these areas (a county's own; a prefecture's or province's
+    through the counties below them, at any depth)."""
+    a = models.Area.__table__
+    t = models.Township.__table__
+    with connect(bind) as conn:
+        below = set(int(i) for i in area_ids)
+        frontier = set(below)
+        while frontier:  # three levels at most: province > prefecture > county
+            children = set(conn.execute(sa.select(a.c.id).where(a.c.parent_id.in_(frontier))).scalars())
+            frontier = children - below
+            below |= children
+        if not below:
+            return []
+        return sorted(conn.execute(sa.select(t.c.id).where(t.c.county_id.in_(below))).scalars())
+
+
+def resolve_townships(bind: Bind, township: int | str | Sequence[int | str]) -> list[int]:
+    """Ids of the townships of one area or of a sequence of them, each a township (id, 9-digit
+    code or name) or an area above it (a province's, prefecture's or county's six-digit
+    GB/T 2260 code or name: the townships inside).
+
+    Raises
+    ------
+    NotFound
+        For the first that names nothing, listing the townships and areas that exist.
+    """
+    keys = [township] if isinstance(township, (str, int)) else list(township)
+    with connect(bind) as conn:
+        ids: set[int] = set()
+        for key in keys:
+            ids.update(_resolve_one_area(conn, key))
+        return sorted(ids)
+
+
+def classify_area(bind: Bind, key: int | str) -> tuple[str, int]:
+    """``("area", id)`` when ``key`` names a province, prefecture or county (six-digit code or
+    name), else ``("township", id)`` for a township (id, 9-digit code or name).
+
+    Raises
+    ------
+    NotFound
+        Nothing has this key; the message lists the townships and the areas.
+    """
+    text = str(key).strip()
+    six_digits = text.isascii() and text.isdigit() and len(text) == 6
+    with connect(bind) as conn:
+        area_id = resolve_area(conn, text) if six_digits or not isinstance(key, int) else None
+        if area_id is not None and (six_digits or not _names_township(conn, text)):
+            return "area", area_id
+        try:
+            return "township", resolve_township(conn, key)
+        except NotFound as exc:
+            if area_id is not None:
+                return "area", area_id
+            a = models.Area.__table__
+            areas = conn.execute(sa.select(a.c.name, a.c.code).order_by(a.c.code)).all()
+            listed = f"; areas: {', '.join(f'{r.name} {r.code}' for r in areas)}" if areas else ""
+            raise NotFound(f"{exc}{listed}") from None
+
+
+def area_title(bind: Bind, key: int | str | None = None) -> tuple[str, str | None] | None:
+    """``(name, code)`` of the area or township ``key`` names; without a key, of what the
+    registry holds: its one county, else the one area above all its counties (a prefecture
+    or province), else ``("N 个区县", None)``; None for a registry without areas.
+
+    Raises
+    ------
+    NotFound
+        As :func:`classify_area`.
+    """
+    a = models.Area.__table__
+    t = models.Township.__table__
+    with connect(bind) as conn:
+        require_schema(conn)
+        if key is not None:
+            kind, found = classify_area(conn, key)
+            table = a if kind == "area" else t
+            row = conn.execute(sa.select(table.c.name, table.c.code).where(table.c.id == found)).one()
+            return row.name, row.code
+        rows = {r.id: r for r in conn.execute(sa.select(a.c.id, a.c.name, a.c.code, a.c.level, a.c.parent_id))}
+    counties = [r for r in rows.values() if r.level == "county"]
+    if not counties:
+        return None
+    if len(counties) == 1:
+        return counties[0].name, counties[0].code
+    for parent_of in (lambda r: r.parent_id, lambda r: rows[r.parent_id].parent_id if r.parent_id in rows else None):
+        parents = {parent_of(r) for r in counties}
+        if len(parents) == 1 and None not in parents and next(iter(parents)) in rows:
+            top = rows[next(iter(parents))]
+            return top.name, top.code
+    return f"{len(counties)} 个区县", None
+
+
+def _resolve_one_area(conn: Connection, key: int | str) -> list[int]:
+    kind, found = classify_area(conn, key)
+    return area_townships(conn, [found]) if kind == "area" else [found]
+
+
+def _names_township(conn: Connection, text: str) -> bool:
+    t = models.Township.__table__
+    return conn.execute(sa.select(t.c.id).where(sa.or_(t.c.name == text, t.c.code == text)).limit(1)).first() is not None
 
 
 def _township_clause(conn: Connection, spec: LayerSpec, township_ids: Sequence[int]):
@@ -150,6 +268,12 @@ def _township_clause(conn: Connection, spec: LayerSpec, township_ids: Sequence[i
     via = spec.township_via
     if via == "self":
         return t.c.id.in_(township_ids)
+    if via == "area":
+        counties = sa.select(towns.c.county_id).where(towns.c.id.in_(township_ids)).scalar_subquery()
+        parents = sa.select(t.c.parent_id).where(t.c.id.in_(counties)).scalar_subquery()
+        alias = t.alias("grand")
+        grandparents = sa.select(alias.c.parent_id).where(alias.c.id.in_(parents)).scalar_subquery()
+        return sa.or_(t.c.id.in_(counties), t.c.id.in_(parents), t.c.id.in_(grandparents))
     if via == "township":
         return t.c.township_id.in_(township_ids)
     if via == "village":
@@ -175,6 +299,8 @@ def _filtered(conn: Connection, spec: LayerSpec, select: sa.Select, query: Query
     table = spec.table
     if query.township is not None:
         select = select.where(_township_clause(conn, spec, resolve_townships(conn, query.township)))
+    if query.area is not None:
+        select = select.where(_township_clause(conn, spec, resolve_townships(conn, query.area)))
     if query.bbox is not None:
         if spec.geometry is None:
             raise ValidationError(f"layer {spec.name!r} has no geometry; a bbox filter cannot apply")
@@ -221,6 +347,7 @@ def read_layer(
     layer: str,
     *,
     township: int | str | Sequence[int | str] | None = None,
+    area: int | str | Sequence[int | str] | None = None,
     bbox: BBox | None = None,
     ids: Sequence[int] | None = None,
     where: Mapping[str, Any] | None = None,
@@ -245,7 +372,11 @@ def read_layer(
         Layer name (see :data:`geo.layers.LAYERS`).
     township
         Keep rows of this township (id, code or name), or of any of a sequence of them (an
-        empty sequence keeps nothing); how it applies depends on the layer.
+        empty sequence keeps nothing); how it applies depends on the layer. An area above
+        the township is taken too (as ``area``).
+    area
+        Keep rows of the townships inside this area: a province, prefecture or county by its
+        six-digit GB/T 2260 code or name, or a township; or any of a sequence of them.
     bbox
         ``(minx, miny, maxx, maxy)`` in degrees; keep rows whose geometry intersects it.
     ids
@@ -314,7 +445,7 @@ def read_rows(bind: Bind, layer: str, **options) -> tuple[list[str], list[tuple]
 def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> sa.Select:
     """The SELECT of :func:`read_layer` and :func:`read_rows` (``options``: their keyword
     arguments; those left out take read_layer's defaults)."""
-    known = {"township", "bbox", "ids", "where", "columns", "include_pii", "with_names", "names", "limit",
+    known = {"township", "area", "bbox", "ids", "where", "columns", "include_pii", "with_names", "names", "limit",
              "offset", "geometry_dimension", "intersects", "cql", "sortby"}
     unknown = set(options) - known
     if unknown:
@@ -322,7 +453,7 @@ def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, An
     get = options.get
     table = spec.table
     wanted = _wanted_columns(spec, get("columns"), bool(get("include_pii", False)))
-    query = Query(township=get("township"), bbox=get("bbox"), ids=get("ids"), where=dict(get("where") or {}),
+    query = Query(township=get("township"), area=get("area"), bbox=get("bbox"), ids=get("ids"), where=dict(get("where") or {}),
                   geometry_dimension=get("geometry_dimension"), intersects=get("intersects"), cql=get("cql"))
     order = [*_sort_columns(spec, get("sortby") or ()), table.c.id]
     limit, offset, names = get("limit"), get("offset") or 0, get("names")
@@ -408,6 +539,7 @@ def count_layer(
     layer: str,
     *,
     township: int | str | Sequence[int | str] | None = None,
+    area: int | str | Sequence[int | str] | None = None,
     bbox: BBox | None = None,
     where: Mapping[str, Any] | None = None,
     geometry_dimension: int | None = None,
@@ -419,7 +551,7 @@ def count_layer(
     None when ``at_most`` is given and more rows match (the count stops there, so it stays
     cheap on a large table)."""
     spec = get_layer(layer)
-    query = Query(township=township, bbox=bbox, where=dict(where or {}),
+    query = Query(township=township, area=area, bbox=bbox, where=dict(where or {}),
                   geometry_dimension=geometry_dimension, intersects=intersects, cql=cql)
     with connect(bind) as conn:
         require_schema(conn)
@@ -533,6 +665,7 @@ def layer_extent(
     layer: str,
     *,
     township: int | str | Sequence[int | str] | None = None,
+    area: int | str | Sequence[int | str] | None = None,
     geometry_dimension: int | None = None,
 ) -> BBox | None:
     """``(minx, miny, maxx, maxy)`` of the layer's primary geometry [degrees], computed by the
@@ -550,7 +683,7 @@ def layer_extent(
             box = sa.func.Extent(geom)
             exprs = [sa.func.MbrMinX(box), sa.func.MbrMinY(box), sa.func.MbrMaxX(box), sa.func.MbrMaxY(box)]
         select = _filtered(conn, spec, sa.select(*exprs).select_from(spec.table),
-                           Query(township=township, geometry_dimension=geometry_dimension))
+                           Query(township=township, area=area, geometry_dimension=geometry_dimension))
         row = conn.execute(select).first()
     if row is None or row[0] is None:
         return None

@@ -25,6 +25,7 @@ from geo.db import Bind, connect, require_schema
 from geo.errors import Conflict, NotFound, OutOfScope, StaleVersion, ValidationError
 from geo.layers import COUNT_ORDER, LayerSpec, count_order_problems, get_layer
 from geo.storage.audit import record as audit_record
+from geo.storage import areas
 from geo.storage.query import Query, _filtered, read_layer, resolve_townships
 from geo.storage.state import _note_write
 from geo.storage.types import MANAGED, _geometry_bind, _integrity_reason, _same
@@ -245,8 +246,10 @@ def insert_record(
     with connect(bind, write=True) as conn:
         _note_write(conn)
         require_schema(conn)
+        areas.prepare(conn, spec, list(record), [record])
+        areas.check(conn, spec, [record], [None])
         for key in spec.natural_keys:
-            value = _key_of(record, key)
+            value = _key_of(record, key, spec)
             if value is not None and _key_taken(conn, spec, key, value):
                 raise Conflict(
                     f"{layer} with {'+'.join(key)} = {', '.join(map(str, value))} exists already; "
@@ -345,6 +348,7 @@ def update_record(
         changed = {n: v for n, v in record.items() if not _same(stored.get(n), v)}
         if not changed:
             return _public(spec, before)
+        areas.check(conn, spec, [changed], [int(row_id)])
         _check_count_order(spec, {**{n: before.get(n) for pair in COUNT_ORDER for n in pair}, **record})
         geometry_columns = set(spec.geometry_columns)
         values = {n: (_geometry_bind(conn, f"p_{n}", v) if n in geometry_columns and v is not None

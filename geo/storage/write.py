@@ -4,21 +4,24 @@ rows deleted by id, link tables read and written.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from geo import models
-from geo.db import Bind, connect, require_schema
+from geo.db import Bind, connect, require_schema, transaction
 from geo.errors import Conflict, NotFound, ValidationError
 from geo.layers import LINKS, LayerSpec, get_layer
+from geo.storage import areas
 from geo.storage.state import _note_write
 from geo.storage.types import (
     ACCEPTED_CRS,
@@ -98,9 +101,17 @@ def _required(spec: LayerSpec) -> list[str]:
     ]
 
 
-def _key_of(record: Mapping[str, Any], key: Sequence[str]) -> tuple | None:
+def _key_of(record: Mapping[str, Any], key: Sequence[str], spec: LayerSpec | None = None) -> tuple | None:
+    """The record's value of a natural key, or None when it has none. A nullable scope column
+    (a township's ``county_id``) may be empty: the key is then the name among the rows
+    without a scope (a registry of one county that never named it)."""
     values = tuple(record.get(k) for k in key)
-    return None if any(v is None for v in values) else values
+    if values[-1] is None:
+        return None
+    for name, value in zip(key[:-1], values[:-1]):
+        if value is None and (spec is None or not spec.table.c[name].nullable):
+            return None
+    return values
 
 
 def _existing(conn: Connection, spec: LayerSpec, key: Sequence[str],
@@ -114,14 +125,19 @@ def _existing(conn: Connection, spec: LayerSpec, key: Sequence[str],
     else:
         rows = []
         wanted = list(values)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+        scoped = [v for v in wanted if all(x is not None for x in v)]
+        unscoped = [v for v in wanted if any(x is None for x in v)]
+        for start in range(0, len(scoped), 500):
+            chunk = scoped[start:start + 500]
             if len(columns) == 1:
                 clause = columns[0].in_([v[0] for v in chunk])
             else:
                 clause = sa.tuple_(*columns).in_(chunk)
             rows.extend(conn.execute(select.where(clause)).all())
-    return {tuple(r[1:]): r[0] for r in rows if all(v is not None for v in r[1:])}
+        for value in unscoped:  # a nullable scope left empty: matched by IS NULL
+            clause = sa.and_(*[(c.is_(None) if v is None else c == v) for c, v in zip(columns, value)])
+            rows.extend(conn.execute(select.where(clause)).all())
+    return {tuple(r[1:]): r[0] for r in rows if r[-1] is not None}
 
 
 def write_layer(
@@ -163,6 +179,10 @@ def write_layer(
     """
     spec = get_layer(layer)
     _check_crs(spec, frame)
+    if spec.name == "areas":
+        levels = areas.frame_levels(frame)
+        if levels is not None:
+            return _write_by_level(bind, frame, levels, source=source)
     columns, records = _frame_records(spec, frame)
     result = WriteResult(layer=spec.name)
     if not records:
@@ -175,11 +195,37 @@ def write_layer(
             columns.append("source")
     with connect(bind, write=True) as conn:
         require_schema(conn)
+        areas.prepare(conn, spec, columns, records)
         targets = _match_rows(conn, spec, records)
+        areas.check(conn, spec, records, targets)
         try:
             _apply(conn, spec, records, targets, result)
         except IntegrityError as exc:
             raise Conflict(f"the database refused the {spec.name} rows: {_integrity_reason(exc)}") from None
+    return result
+
+
+def _write_by_level(bind: Bind, frame: pd.DataFrame, levels: pd.Series, *, source: str | None) -> WriteResult:
+    """Areas of several levels in one frame: provinces first, then prefectures, then counties,
+    so that each finds its parent by its code (one transaction)."""
+    result = WriteResult(layer="areas", ids=[0] * len(frame))
+    with transaction(bind, write=True) as (conn, tx):
+        for level in ("province", "prefecture", "county"):
+            mask = (levels == level).to_numpy()
+            if not mask.any():
+                continue
+            positions = np.flatnonzero(mask)
+            try:
+                part = write_layer(conn, "areas", frame[mask], source=source)
+            except ValidationError as exc:  # row numbers of the part -> of the frame
+                raise ValidationError(re.sub(r"areas row (\d+)", lambda m: f"areas row {positions[int(m[1]) - 1] + 1}",
+                                             str(exc))) from None
+            result.inserted += part.inserted
+            result.updated += part.updated
+            result.unchanged += part.unchanged
+            for position, new_id in zip(positions, part.ids):
+                result.ids[position] = new_id
+        tx.commit()
     return result
 
 
@@ -201,7 +247,7 @@ def _match_rows(conn: Connection, spec: LayerSpec, records: list[dict[str, Any]]
             targets[position] = record["id"]
             continue
         for key in spec.natural_keys:
-            value = _key_of(record, key)
+            value = _key_of(record, key, spec)
             if value is None:
                 continue
             marker = (key, value)
@@ -423,11 +469,11 @@ def existing_ids(bind: Bind, layer: str, frame: pd.DataFrame) -> list[int | None
                 if record.get("id") in present:
                     targets[position] = record["id"]
         for key in keys:
-            values = {v for r in records if (v := _key_of(r, key)) is not None}
+            values = {v for r in records if (v := _key_of(r, key, spec)) is not None}
             found = _existing(conn, spec, key, values)
             for position, record in enumerate(records):
                 if targets[position] is None:
-                    value = _key_of(record, key)
+                    value = _key_of(record, key, spec)
                     if value is not None and value in found:
                         targets[position] = found[value]
     return targets

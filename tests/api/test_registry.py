@@ -15,14 +15,14 @@ from geo.layers import LAYERS
 
 #: The field each round trip changes, and its new value.
 CHANGE = {
-    "townships": ("name", "改名镇"), "villages": ("population", 4321), "settlements": ("households", 77),
+    "areas": ("name", "改名县"), "townships": ("name", "改名镇"), "villages": ("population", 4321), "settlements": ("households", 77),
     "households": ("members", 6), "units": ("level", "市级"), "pairings": ("task_funds_wan_yuan", 2.5),
     "work_teams": ("member_count", 5), "cadres": ("rank", "division"), "roads": ("width_m", 6.5),
     "water_facilities": ("capacity_m3_per_day", 120.0), "pv_projects": ("capacity_kw", 450.0),
     "projects": ("funds_wan_yuan", 20.0), "unit_inputs": ("cadres_general", 7),
 }
 
-OTHER = {"townships": "又改名镇", "units": "district", "cadres": "general"}
+OTHER = {"areas": "又改名县", "townships": "又改名镇", "units": "district", "cadres": "general"}
 
 
 def new_body(layer: str) -> dict:
@@ -32,7 +32,10 @@ def new_body(layer: str) -> dict:
     if "name" in body:
         body["name"] = f"{body['name']}{tag}"
     if "code" in body:
-        body["code"] = str(uuid.uuid4().int)[:9] if layer == "townships" else f"{body['code']}-{tag}"
+        if layer == "areas":  # a county code under the demo's 中卫市 (640500), never 640502
+            body["code"] = f"6405{10 + int(tag, 16) % 90:02d}"
+        else:
+            body["code"] = str(uuid.uuid4().int)[:9] if layer == "townships" else f"{body['code']}-{tag}"
     if "year" in body:
         body["year"] = 2031 + int(tag, 16) % 60
     return body

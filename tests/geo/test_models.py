@@ -17,6 +17,10 @@ SQUARE = Polygon([(105.0, 37.4), (105.2, 37.4), (105.2, 37.6), (105.0, 37.6)])
 
 def _parents(conn) -> dict[str, int]:
     ids = {}
+    areas = storage.write_layer(conn, "areas", gpd.GeoDataFrame(
+        {"code": ["640000", "640500", "640502"], "name": ["宁夏回族自治区", "中卫市", "沙坡头区"]},
+        geometry=[None, None, None], crs=4326)).ids
+    ids["prefecture"], ids["county"] = areas[1], areas[2]
     ids["township"] = storage.write_layer(conn, "townships", gpd.GeoDataFrame(
         {"name": ["测试镇"], "code": ["640502100"], "seat": gpd.GeoSeries([Point(105.1, 37.5)], crs=4326)},
         geometry=[SQUARE], crs=4326)).ids[0]
@@ -41,7 +45,9 @@ def _parents(conn) -> dict[str, int]:
 def _row(layer: str, ids: dict[str, int]) -> tuple[dict, object]:
     """A full row for each layer: every column gets a value (geometry separately)."""
     rows = {
-        "townships": ({"name": "另一镇", "code": "640502101",
+        "areas": ({"code": "640521", "name": "中宁县", "level": "县级", "parent_id": ids["prefecture"]},
+                  MultiPolygon([box(105.5, 37.4, 105.7, 37.6)])),
+        "townships": ({"name": "另一镇", "code": "640502101", "county_id": ids["county"],
                        "seat": Point(105.3, 37.5)}, MultiPolygon([box(105.2, 37.4, 105.4, 37.6)])),
         "villages": ({"name": "另一村", "code": "640502100201", "township_id": ids["township"],
                       "category": "脱贫销号村", "population": 3800, "households": 1286,

@@ -15,6 +15,7 @@ from geo.io.importer.checks import RowChecks
 from geo.io.importer.keys import KeyRegistry
 from geo.io.importer.report import ImportReport, LayerCounts
 from geo.io.references import Resolver
+from geo.storage.areas import code_level
 from geo.io.validate import combine
 from geo.layers import get_layer
 
@@ -37,6 +38,10 @@ class Writer(RowChecks):
         """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused)."""
         spec = get_layer(layer)
         frame = self._with_fixed(spec.name, frame.reset_index(drop=True))
+        if spec.name == "areas" and "code" in frame.columns and "level" not in frame.columns:
+            # 级别 may be left out: a GB/T 2260 code says its level (a bad code is refused later)
+            frame = frame.assign(level=[code_level(str(c).strip()) if isinstance(c, str) and len(c.strip()) == 6
+                                        else None for c in frame["code"]])
         frame, code_reasons = self._check_codes(spec.name, frame)
         sheets = list(sheets) if sheets is not None else [None] * len(frame)
         out = pd.DataFrame(index=frame.index)
@@ -64,7 +69,7 @@ class Writer(RowChecks):
         counts = self.report.layers.setdefault(spec.name, LayerCounts())
         if not ok.any():
             return ids
-        for part in self._parts(spec, out.loc[ok]):
+        for part in [p for level in self._levels(spec, out.loc[ok]) for p in self._parts(spec, level)]:
             result = storage.write_layer(self.conn, spec.name, self._storable(spec, part), source=self.source)
             counts.inserted += result.inserted
             counts.updated += result.updated
@@ -72,6 +77,16 @@ class Writer(RowChecks):
             ids.loc[part.index] = result.ids
         self.resolver.invalidate(spec.name)
         return ids
+
+    @staticmethod
+    def _levels(spec, frame: pd.DataFrame) -> list[pd.DataFrame]:
+        """Areas are written provinces first, then prefectures, then counties, so a county finds
+        a parent given in the same file; other layers in one piece."""
+        if spec.name != "areas" or "code" not in frame.columns:
+            return [frame]
+        rank = frame["code"].map(lambda c: ("province", "prefecture", "county").index(code_level(str(c)))
+                                 if isinstance(c, str) else 2)
+        return [frame[rank == r] for r in range(3) if (rank == r).any()]
 
     @staticmethod
     def _parts(spec, frame: pd.DataFrame) -> list[pd.DataFrame]:

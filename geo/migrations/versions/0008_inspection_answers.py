@@ -4,7 +4,7 @@ household and village, and their photos
 Written by ``atlas sample answers import`` / ``POST /api/inspections/{id}/answers``.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

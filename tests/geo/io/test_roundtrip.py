@@ -24,7 +24,7 @@ from geo.io.fields import DBF_NAMES, LABELS, field_labels, layer_fields
 from geo.layers import LAYERS
 
 #: Parents before children, as a clerk would load a new county.
-ORDER = ["townships", "villages", "settlements", "units", "cadres", "households", "pairings", "work_teams",
+ORDER = ["areas", "townships", "villages", "settlements", "units", "cadres", "households", "pairings", "work_teams",
          "roads", "water_facilities", "pv_projects", "projects", "unit_inputs"]
 SUFFIX = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".zip", "csv": ".csv", "xlsx": ".xlsx"}
 
@@ -108,9 +108,11 @@ def test_csv_and_xlsx_exports_have_chinese_headers_and_labels(demo_engine, tmp_p
     export_layer(demo_engine, "villages", tmp_path / "v.csv", township="兴仁镇")
     with open(tmp_path / "v.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0][:5] == ["行政区划代码", "村名", "乡镇", "贫困村类别", "人口"] and rows[0][-2:] == ["经度", "纬度"]
+    assert rows[0][:7] == ["行政区划代码", "村名", "乡镇", "区县代码", "区县", "贫困村类别", "人口"]
+    assert rows[0][-2:] == ["经度", "纬度"]
     assert {r[2] for r in rows[1:]} == {"兴仁镇"} and len(rows) - 1 == 11
-    assert {r[3] for r in rows[1:]} <= {"重点贫困村", "贫困村", "脱贫销号村"}
+    assert {(r[3], r[4]) for r in rows[1:]} == {("640502", "沙坡头区")}  # the village's county
+    assert {r[5] for r in rows[1:]} <= {"重点贫困村", "贫困村", "脱贫销号村"}
     export_layer(demo_engine, "roads", tmp_path / "r.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
