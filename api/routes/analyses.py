@@ -276,6 +276,17 @@ def priority(
                 cost_wan_yuan_per_kw=cost_wan_yuan_per_kw, pv_statuses=pv_statuses)
 
 
+@router.get("/inputs", name="analysis_inputs", response_class=JSON, responses=_RESPONSES,
+            summary="帮扶投入与任务对照 Inputs (附件2) against task funds (附件1) per unit and village")
+def inputs(
+    user: CurrentUser, engine: EngineDep, township: TownshipParam, output: OutputParam,
+    year: Annotated[int | None, Query(ge=1949, le=2100, description="the year (default: the latest year with "
+                                                                   "pairings or inputs)")] = None,
+) -> Response:
+    """Same as ``atlas analyze inputs``."""
+    return _run(engine, user, "inputs", township, output, year=year)
+
+
 # ------------------------------------------------------------------------------ by-county jobs
 
 AnalysisName = Annotated[Literal["coverage", "roads", "water", "exit", "priority"], FastAPIPath(
