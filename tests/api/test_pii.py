@@ -76,7 +76,8 @@ def test_planner_and_admin_see_names_through_the_audited_path(demo_server, demo_
     row = storage.read_record(demo_engine, "households", 1, include_pii=True)
     for role in ("planner", "admin"):
         body = demo_server.get("/api/registry/households/1/personal", headers=headers[role]).json()
-        assert body == {"id": 1, "code": row["code"], "head_name": row["head_name"], "id_number": row["id_number"]}
+        assert body == {"id": 1, "code": row["code"], "head_name": row["head_name"], "id_number": row["id_number"],
+                        "version": row["version"]}  # the version a change of these fields sends
     log = demo_server.get("/api/audit", params={"action": "read_pii", "row_id": 1},
                           headers=headers["admin"]).json()
     assert {e["user_name"] for e in log["items"]} >= {"t_planner", "t_admin"}
