@@ -44,6 +44,9 @@ COUNTY_LABEL = "区县代码"
 _TOWNSHIP_CODE = re.compile(r"^\d{9}$")
 
 
+_COUNTY_CODE = re.compile(r"^\d{6}$")
+
+
 def county_of(township_code: object) -> str:
     """The six-digit county code of a nine-digit township code (:data:`NO_COUNTY` when the
     code is missing or not nine digits)."""
@@ -59,12 +62,17 @@ def county_partitions(townships: pd.DataFrame) -> dict[str, list[int]]:
     Parameters
     ----------
     townships
-        ``id`` and ``code`` of every township.
+        ``id`` and ``code`` of every township; optionally ``county_code``, the six-digit code
+        of the county it is filed under, which places a township without a code of its own.
     """
     F.require(townships, "townships", ["id", "code"])
+    filed = townships["county_code"].tolist() if "county_code" in townships else [None] * len(townships)
     groups: dict[str, list[int]] = {}
-    for township_id, code in zip(townships["id"].tolist(), townships["code"].tolist()):
-        groups.setdefault(county_of(code), []).append(int(township_id))
+    for township_id, code, county in zip(townships["id"].tolist(), townships["code"].tolist(), filed):
+        key = county_of(code)
+        if key == NO_COUNTY and county is not None and _COUNTY_CODE.match(str(county)):
+            key = str(county)
+        groups.setdefault(key, []).append(int(township_id))
     order = sorted(groups, key=lambda c: (c == NO_COUNTY, c))
     return {c: sorted(groups[c]) for c in order}
 

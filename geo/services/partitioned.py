@@ -61,7 +61,9 @@ def county_task(url: str, analysis: str, township_ids: list[int], options: dict[
 
 def counties(bind: storage.Bind) -> dict[str, list[int]]:
     """County code -> township ids of the registry (see :func:`county_partitions`)."""
-    towns = storage.read_layer(bind, "townships", columns=["code"], with_names=False)
+    towns = storage.read_layer(bind, "townships", columns=["code", "county_id"], with_names=False)
+    areas = storage.read_layer(bind, "areas", columns=["code"], with_names=False)
+    towns["county_code"] = towns["county_id"].map(dict(zip(areas["id"], areas["code"])))
     return county_partitions(towns)
 
 

@@ -1,7 +1,8 @@
 """``POST /api/analyses/{name}/jobs?by=county``: a by-county run in the background, its status,
 and its result, on the demo application (real app in process, real Dask worker processes).
 
-The demo's townships carry no codes, so the demo is one partition (``no-county-code``);
+The demo's townships carry no codes of their own but are filed under 沙坡头区 (640502), so the
+demo is one partition, 640502;
 the partitioning itself is tested in ``tests/geo/services/test_partitioned.py``.
 """
 
@@ -39,7 +40,7 @@ def test_a_job_runs_in_the_background_and_gives_its_result(demo_server, demo_eng
     villages = result["tables"]["villages"]
     stored = storage.read_layer(demo_engine, "villages", columns=["name"])
     assert sorted(r["village_id"] for r in villages) == sorted(stored["id"])
-    assert {r["county_code"] for r in villages} == {"no-county-code"}
+    assert {r["county_code"] for r in villages} == {"640502"}
     csv = demo_server.get(body["result_href"], params={"format": "csv"}, headers=headers["leader"])
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").startswith("区县代码,")
 

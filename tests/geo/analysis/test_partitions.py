@@ -27,6 +27,13 @@ def _ranking(rows):
                                        "cost_wan_yuan", "county_code", "rank", "score"])
 
 
+def test_a_township_without_a_code_goes_with_the_county_it_is_filed_under():
+    towns = pd.DataFrame({"id": [1, 2, 3, 4], "code": ["640521100", None, None, "640502100"],
+                          "county_code": ["640502", "640502", None, "640502"]})
+    # a code of its own wins over the county it is filed under (the write checks make them agree)
+    assert county_partitions(towns) == {"640502": [2, 4], "640521": [1], NO_COUNTY: [3]}
+
+
 def test_the_ranking_is_redone_with_the_whole_areas_shares():
     # county A alone would give village 1 a score of 100; with county B's need beside it the
     # shares are of 30 poor households and 300 people

@@ -38,7 +38,10 @@ def two_counties(databases) -> str:
     half = len(towns) // 2
     codes = [f"640502{k + 100:03d}" if k < half else f"640521{k + 100:03d}" for k in range(len(towns))]
     with storage.connect(engine, write=True) as conn:
-        storage.write_layer(conn, "townships", pd.DataFrame({"id": towns["id"].to_numpy(), "code": codes}))
+        storage.write_layer(conn, "areas", pd.DataFrame({"code": ["640521"], "name": ["中宁县"]}))
+        counties = storage.read_layer(conn, "areas", with_names=False).set_index("code")["id"]
+        storage.write_layer(conn, "townships", pd.DataFrame({
+            "id": towns["id"].to_numpy(), "code": codes, "county_id": [int(counties[c[:6]]) for c in codes]}))
     engine.dispose()
     return url
 
