@@ -51,7 +51,7 @@ SUMMARIES = {
     "dossier": "Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all).",
     "export": "Export a layer with Chinese headers (CSV, XLSX) or field names (GeoPackage, GeoJSON, Shapefile).",
     "fields": "The fields of a layer: Chinese header, Shapefile (DBF) name and the headers imports accept.",
-    "forms": "Seed 000's forms (附件1) written from the registry, laid out as the seed lays them out.",
+    "forms": "Seed 000's forms (附件1-5) written from the registry, laid out as the seed lays them out.",
     "finding": "Inspection findings (督查发现问题) and their rectification.",
     "import": "Import a file into a layer in one transaction: every row checked, upsert by natural key; "
               "refused rows are listed with the reason and skipped (with --strict nothing is written).",

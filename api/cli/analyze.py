@@ -277,7 +277,7 @@ def inputs(
 ) -> None:
     """Inputs against tasks: each unit's 附件2 figures (funds, cadres by rank, visits, projects) beside its
     task funds (附件1), per village, unit, township and district."""
-    _emit("inputs", township, fmt, output, table, db, year=year)
+    _emit("inputs", township, fmt, output, table, db, (None, None, None), year=year)
 
 
 def register(app: typer.Typer) -> None:

@@ -286,7 +286,7 @@ def _village_table(v, paired, teams, households, unit_names, poor_categories) ->
                         "category": v["category"].astype(object).map(str).to_numpy() if "category" in v else None},
                        index=v.index)
     out["is_poor_village"] = out["category"].isin([str(c) for c in poor_categories])
-    out["pairing_units"] = out["village_id"].map(unit_lists).fillna("")
+    out["pairing_units"] = out["village_id"].map(unit_lists).astype(object).fillna("")
     out["pairing_unit_count"] = out["village_id"].map(by_village.size()).fillna(0).astype(int)
     out["task_funds_wan_yuan"] = out["village_id"].map(funds).astype(float)
     out["has_pairing_unit"] = out["pairing_unit_count"] > 0

@@ -42,6 +42,7 @@ from geo.library.pipeline import (
 from geo.services.analyses import load_inputs
 from geo.services.dossier import find_village
 from geo.storage import Bind
+from geo.storage.types import row_id
 from geo.tabular import xlsx_safe_frame
 
 Township = Sequence[int] | None
@@ -91,8 +92,8 @@ def _project_id(bind: Bind, project: int | str, township: Township) -> int:
     """
     key = str(project).strip()
     found = storage.read_layer(bind, "projects", where={"code": key}, township=township, columns=["code"])
-    if found.empty and key.isdigit():
-        found = storage.read_layer(bind, "projects", ids=[int(key)], township=township, columns=["code"])
+    if found.empty and row_id(key) is not None:
+        found = storage.read_layer(bind, "projects", ids=[row_id(key)], township=township, columns=["code"])
     if found.empty:
         where = "" if township is None else " in your townships"
         raise NotFound(f"no project {key!r}{where}; give its code or id (atlas projects list shows them)")

@@ -30,6 +30,7 @@ from geo.monitoring import workflow as wf
 from geo.monitoring.workflow import Rules, Thresholds
 from geo.services.personal import household_pii, personal_read
 from geo.storage import Bind, connect
+from geo.storage.types import row_id
 from geo.storage import monitoring as store
 
 Township = Sequence[int] | None
@@ -276,8 +277,8 @@ def record_lead(bind: Bind, *, household_code: str, channel: str, received_on: d
 def _find(conn, case: str | int, township: Township) -> dict[str, Any]:
     key = str(case).strip()
     frame = store.read_cases(conn, codes=[key], township_ids=township)
-    if frame.empty and key.isdigit():
-        frame = store.read_cases(conn, ids=[int(key)], township_ids=township)
+    if frame.empty and row_id(key) is not None:
+        frame = store.read_cases(conn, ids=[row_id(key)], township_ids=township)
     if frame.empty:
         raise NotFound(f"no monitoring case {key!r}" + (" in your townships" if township is not None else "")
                        + "; list them with atlas monitor case list")

@@ -46,12 +46,13 @@ _now = now_utc
 # ---------------------------------------------------------------------- change stamp
 
 
-def accounts_generation(bind: Bind) -> tuple[int, int]:
+def accounts_generation(bind: Bind) -> tuple[int, ...]:
     """A value that changes whenever a user, a township scope or an API key of this database is
-    changed through this module, by this process or another atlas process on this host
-    (:mod:`geo.storage.stamps`): caches of who a credential belongs to compare it before
-    answering. Reading it costs no SQL."""
-    return stamps.read(bind, "accounts")
+    changed through this module, or the registry is written (an account scoped to a county
+    reaches the townships the county holds now), by this process or another atlas process on
+    this host (:mod:`geo.storage.stamps`): caches of who a credential belongs to compare it
+    before answering. Reading it costs no SQL."""
+    return (*stamps.read(bind, "accounts"), *stamps.read(bind, "registry"))
 
 
 def _changes_accounts(func):

@@ -218,6 +218,17 @@ def _integrity_reason(exc: IntegrityError) -> str:
 # --------------------------------------------------------------------------------------
 
 
+#: The largest id a row has (ids are 32-bit integer columns).
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(key: object) -> int | None:
+    """The row id a key names when it is all digits and within the id columns' range, else
+    ``None`` (a code, or a number no row can have: never an overflow in the database)."""
+    text = str(key).strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_ROW_ID else None
+
+
 def now_utc() -> dt.datetime:
     """The current instant, in UTC with its zone."""
     return dt.datetime.now(dt.UTC)

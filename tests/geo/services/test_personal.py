@@ -20,7 +20,7 @@ def test_a_read_is_audited_with_it(tx):
     household = storage.read_layer(tx, "households", columns=["code"], limit=1, with_names=False).iloc[0]
     before = _entries(tx)
     row = household_personal(tx, int(household["id"]), township=None, actor=READER)
-    assert row["code"] == household["code"] and set(row) == {"id", "code", "head_name", "id_number"}
+    assert row["code"] == household["code"] and set(row) == {"id", "code", "head_name", "id_number", "version"}
     assert _entries(tx) == before + 1
     entry = audit.read_entries(tx, layer="households", action="read_pii", limit=1)[0][0]
     assert entry["row_id"] == int(household["id"]) and entry["user_name"] == "t_reader"
