@@ -15,7 +15,8 @@ DOCS = sorted((ROOT / "docs").glob("*.md"))
 GUIDES = [ROOT / "README.md", *(ROOT / "docs" / name for name in (
     "README.md", "install.md", "architecture.md", "data-model.md", "demo-data.md", "cli.md", "api.md",
     "import-export.md", "settings.md", "sources.md", "pages.md", "maps.md", "analyses.md", "pv.md",
-    "sampling.md", "ogc.md"))]
+    "sampling.md", "ogc.md", "field-kit.md", "field-kit-offline.md", "monitoring.md", "project-library.md",
+    "areas.md", "scale.md"))]
 #: Pages other work in progress adds; linked from docs/README.md already. A page that exists
 #: is checked like any other.
 PENDING: set[str] = set()
