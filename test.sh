@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/bootstrap.sh
 # gdal-bin and python3-qgis: Debian's own GDAL 3.6 and QGIS 3.22 (on Debian 12) run the README's
-# OGC recipes in tests/api/test_ogc_clients.py.
-ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin python3-qgis qgis-providers
+# OGC recipes in tests/api/test_ogc_clients.py; poppler-utils: pdftotext and pdfinfo read the printed PDFs.
+ensure_packages libsqlite3-mod-spatialite chromium fonts-wqy-microhei gdal-bin python3-qgis qgis-providers poppler-utils
 ensure_venv
 ensure_postgis
 if [ "${ATLAS_REQUIRE_POSTGIS:-}" = 1 ]; then ensure_postgres_ssl; fi
