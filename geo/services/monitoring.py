@@ -186,7 +186,6 @@ def import_leads(bind: Bind, path: str | Path, *, channel: str, name: str | None
         audit.record(conn, actor=actor, action="import", layer="monitor_leads",
                      after={"file": rows.name, "channel": kind.value, "leads": len(frame),
                             "cases_opened": opened, "cases_joined": joined})
-    storage.state.note_committed_write(bind)
     above = None
     if thresholds.out_of_pocket_yuan is not None:
         costs = pd.to_numeric(frame["out_of_pocket_yuan"], errors="coerce")
@@ -267,7 +266,6 @@ def record_lead(bind: Bind, *, household_code: str, channel: str, received_on: d
                                  "source": source})
         audit.record(conn, actor=actor, action="create", layer="monitor_leads",
                      after={"case": code, "channel": kind.value, "received_on": day.isoformat()})
-    storage.state.note_committed_write(bind)
     return get_case(bind, code, township=township, today=today)
 
 
@@ -388,7 +386,6 @@ def advance_case(bind: Bind, case: str | int, step: str, *, on: dt.date | str | 
         if to == S.REMOVED:
             values["removed_on"] = day
         after = _write(conn, row, values, action="step", to=to, day=day, until=last, by=by, note=note, actor=actor)
-    storage.state.note_committed_write(bind)
     after.update(_due(after, today, rules))
     if notes:
         after["notes"] = notes
@@ -482,7 +479,6 @@ def add_measure(bind: Bind, case: str | int, *, kind: str, on: dt.date | str | N
         else:
             after = _write(conn, row, {}, action="measure", to=None, day=day, until=None, by=who,
                            note=f"{measure.label}: {note or ''}".strip(), actor=actor)
-    storage.state.note_committed_write(bind)
     after.update(_due(after, today, rules))
     return after
 

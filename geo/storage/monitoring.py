@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.storage.records import lock_row, versioned_update
+from geo.storage.state import _note_write
 from geo.storage.types import _decode
 
 CASES = models.MonitorCase.__table__
@@ -77,13 +78,23 @@ def lock_case(conn: sa.Connection, case_id: int) -> int | None:
     return lock_row(conn, CASES, case_id)
 
 
+def _written(conn: sa.Connection) -> None:
+    """A monitoring write changes what the maps and the landing page show: note it once per
+    transaction, as the registry's writers do (:func:`geo.storage.state._note_write`, whose
+    stamp callback waits in ``conn.info`` until the connection goes back to its pool)."""
+    if "stamp:registry" not in conn.info.get("after_release", {}):
+        _note_write(conn)
+
+
 def insert_case(conn: sa.Connection, values: Mapping[str, Any]) -> int:
+    _written(conn)
     return int(conn.execute(CASES.insert().values(**values).returning(CASES.c.id)).scalar_one())
 
 
 def update_case(conn: sa.Connection, case_id: int, version: int | None, values: Mapping[str, Any], *,
                 what: str) -> None:
     """The one versioned write of a case (:func:`geo.storage.records.versioned_update`)."""
+    _written(conn)
     versioned_update(conn, CASES, case_id, version, {**values, "updated_at": sa.func.now()}, what=what)
 
 
@@ -94,14 +105,17 @@ def case_count(conn: sa.Connection, prefix: str) -> int:
 
 
 def insert_event(conn: sa.Connection, values: Mapping[str, Any]) -> None:
+    _written(conn)
     conn.execute(EVENTS.insert().values(**values))
 
 
 def insert_lead(conn: sa.Connection, values: Mapping[str, Any]) -> int:
+    _written(conn)
     return int(conn.execute(LEADS.insert().values(**values).returning(LEADS.c.id)).scalar_one())
 
 
 def insert_measure(conn: sa.Connection, values: Mapping[str, Any]) -> int:
+    _written(conn)
     return int(conn.execute(MEASURES.insert().values(**values).returning(MEASURES.c.id)).scalar_one())
 
 

@@ -32,15 +32,6 @@ def _note_write(conn: sa.Connection) -> None:
     stamps.bump_after_release(conn, "registry")
 
 
-def note_committed_write(bind: Bind) -> None:
-    """Count a registry write that has committed on ``bind`` (written outside the layer
-    writers, e.g. monitoring cases), so caches keyed by the registry's state drop it."""
-    global _writes
-    with _writes_lock:
-        _writes += 1
-    stamps.bump(bind, "registry")
-
-
 def registry_stamp(bind: Bind) -> tuple[int, int]:
     """A value that changes whenever an atlas process on this host writes the registry (at
     once, costing no SQL: :mod:`geo.storage.stamps`). Cheaper than :func:`state_token`, but
