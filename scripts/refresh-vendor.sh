@@ -60,6 +60,25 @@ IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
 CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 LICENSE
 copy leaflet.fullscreen fullscreen LICENSE Control.FullScreen.js Control.FullScreen.css icon-fullscreen.svg
+# Leaflet.VectorGrid draws the server's vector tiles (large layers on served maps). Its bundled
+# build includes pbf, vector-tile, point-geometry, ieee754, topojson-client and
+# whatwg-fetch; its npm package has no licence file (README: Beerware), so LICENSE gathers its
+# licence text and those of the bundled packages.
+copy leaflet.vectorgrid vectorgrid dist/Leaflet.VectorGrid.bundled.min.js
+{
+    echo "Leaflet.VectorGrid 1.3.0 (npm leaflet.vectorgrid), https://github.com/Leaflet/Leaflet.VectorGrid"
+    echo "Licence, from its README (package.json: \"Beerware\"):"
+    echo
+    sed -n '/^## Legalese/,$p' "$nm/leaflet.vectorgrid/README.md" | tail -n +2
+    for dep in pbf vector-tile @mapbox/point-geometry point-geometry ieee754 topojson-client whatwg-fetch; do
+        [ -d "$nm/$dep" ] || continue
+        echo
+        echo "----------------------------------------------------------------------"
+        echo "Bundled in the build: $dep (licence text from npm $dep $(node -p "require('$nm/$dep/package.json').version"))"
+        echo
+        cat "$nm/$dep"/LICEN[CS]E* 2>/dev/null || echo "licence: $(node -p "require('$nm/$dep/package.json').license")"
+    done
+} > "$vendor/vectorgrid/LICENSE"
 
 echo "vendored into $vendor:" >&2
 du -sh "$vendor"/*/ >&2
