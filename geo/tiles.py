@@ -8,6 +8,8 @@ A tile is named ``(z, row, col)`` as OGC API - Tiles names it (``{tileMatrix}/{t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -24,6 +26,47 @@ BUFFER = 64
 #: The OGC definition of the grid (tileMatrixSets/WebMercatorQuad).
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 _PIXEL_M = 0.00028  # the standardised rendering pixel [m]
+
+#: Registry layers a served map may draw from these tiles instead of embedding their features
+#: (those that grow to province scale and carry no names drawn on the map).
+MAP_TILED_LAYERS = ("households", "roads", "settlements")
+
+
+@dataclass(frozen=True)
+class TiledLayer:
+    """A layer a served map draws from ``/ogc`` vector tiles instead of embedding its rows
+    (more than the map's tile threshold of them).
+
+    Attributes
+    ----------
+    collection
+        The OGC collection (``households``).
+    rows
+        How many rows the map's township scope holds (at least this many: a count may stop at
+        the threshold).
+    synthetic
+        Some of them are demo rows (``source`` ``demo:...``): the legend says so.
+    township
+        The ``township`` query value the tiles are asked with (the map's own choice; the
+        caller's township limit is applied by the server in any case), or None.
+    """
+
+    collection: str
+    rows: int
+    synthetic: bool = False
+    township: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def url(self) -> str:
+        """The tiles' URL template on the serving host (Leaflet's ``{z}/{y}/{x}``: zoom, row, column)."""
+        path = f"/ogc/collections/{self.collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+        return path if self.township is None else f"{path}?township={quote(self.township, safe='')}"
 
 
 def check_tile(z: int, row: int, col: int) -> None:

@@ -9,7 +9,8 @@ folium 0.20 and the plugins we use emit, which installed package ships the same 
 - files vendored from npm under ``maps/static/vendor/`` (committed with their licences, so
   that users need no Node.js; ``scripts/refresh-vendor.sh`` refreshes them from the versions
   in ``maps/static/vendor/package.json``): Bootstrap 5.2.2 (the version folium pins),
-  Leaflet.fullscreen and Leaflet.awesome-markers;
+  Leaflet.fullscreen, Leaflet.awesome-markers and Leaflet.VectorGrid (served maps' large
+  layers drawn from the server's vector tiles);
 - ``maps/static/``: the atlas's own script and stylesheet.
 
 :func:`localize_html` rewrites a rendered map so that every asset is either served by the
@@ -108,6 +109,7 @@ PACKAGES: dict[str, AssetPackage] = {
         AssetPackage("awesome-markers", "2.0.2", "npm drmonty-leaflet-awesome-markers (vendored)",
                      "awesome-markers", "vendor"),
         AssetPackage("fullscreen", "3.0.0", "npm leaflet.fullscreen (vendored)", "fullscreen", "vendor"),
+        AssetPackage("vectorgrid", "1.3.0", "npm leaflet.vectorgrid (vendored)", "vectorgrid", "vendor"),
         AssetPackage("atlas", "0.1.0", "this repository (maps/static)", "", "own"),
     )
 }

@@ -22,7 +22,9 @@ import html
 import json
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,6 +39,7 @@ from folium.template import Template
 from geo.chinacrs import geometries_from_wgs84
 from geo.errors import ValidationError
 from geo.geojson import geometry_dicts, json_value
+from geo.tiles import TiledLayer
 from maps.assets import AssetMode, asset_ref, localize_html
 
 Crs = Literal["wgs84", "gcj02"]
@@ -275,6 +278,135 @@ class Overlay(JSCSSMixin, folium.map.Layer):
         if self.popup_title or self.popup_rows:
             spec["popup"] = {"title": self.popup_title, "rows": [list(r) for r in self.popup_rows]}
         return js_json(spec)
+
+
+# ------------------------------------------------------------------ large layers as vector tiles
+
+
+@dataclass(frozen=True)
+class TilePolicy:
+    """When a served map draws a layer from the server's vector tiles (``/ogc/.../tiles``)
+    rather than embedding its features: above ``above`` rows. ``township`` is the map's own
+    township choice, sent with the tile requests (the server applies the caller's township
+    limit in any case)."""
+
+    above: int
+    township: str | None = None
+
+
+_TILE_POLICY: ContextVar[TilePolicy | None] = ContextVar("atlas_tile_policy", default=None)
+
+
+@contextmanager
+def tile_policy(policy: TilePolicy | None) -> Iterator[None]:
+    """Builders called inside draw large layers as vector tiles (``None``: never, as in the
+    files ``atlas map`` writes, which no server backs)."""
+    token = _TILE_POLICY.set(policy)
+    try:
+        yield
+    finally:
+        _TILE_POLICY.reset(token)
+
+
+def tiled(frame: gpd.GeoDataFrame | TiledLayer | None, collection: str) -> TiledLayer | None:
+    """``frame`` as vector tiles of ``collection`` when the service gave a
+    :class:`geo.tiles.TiledLayer`, or when the current :func:`tile_policy` says the frame is
+    too large to embed; else None (embed it)."""
+    if isinstance(frame, TiledLayer):
+        return frame
+    policy = _TILE_POLICY.get()
+    if policy is None or frame is None or len(frame) <= policy.above:
+        return None
+    return TiledLayer(collection, len(frame), synthetic=demo_flag(frame) is not None, township=policy.township)
+
+
+@dataclass(frozen=True)
+class TileField:
+    """A property shown by a tiled layer, made in the page from the tile's ``source`` column
+    (Chinese ``labels`` of its values, a ``unit`` after a number); ``detail``: read from the
+    item (``/ogc/.../items/{id}``, names joined) when the feature is clicked."""
+
+    source: str
+    labels: Mapping[str, str] | None = None
+    unit: str | None = None
+    detail: bool = False
+
+
+@dataclass(frozen=True)
+class TileScale:
+    """A style option computed from a number of the tile: ``option = clip(field / divide,
+    low, high)``, ``default`` when missing (a road's line weight from its width)."""
+
+    field: str
+    option: str
+    divide: float
+    low: float
+    high: float
+    default: float
+
+
+#: What a tiled feature whose ``source`` starts with ``demo:`` says in its popup.
+TILE_DEMO_NOTE = "演示数据（近似位置或合成记录）"
+
+
+class TileOverlay(JSCSSMixin, folium.map.Layer):
+    """A layer drawn in the page from the server's vector tiles (Leaflet.VectorGrid, SVG):
+    the same styles, popups and tooltips as :class:`Overlay`, its properties made from the
+    tile's columns by :class:`TileField` rules. Tiles are asked with the page's session
+    cookie, so the server applies the viewer's role, townships and personal-data rules."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = atlas.tileOverlay({{ this._parent.get_name() }}, {{ this.payload() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer: TiledLayer, *, key: str, name: str, kind: Literal["circle", "path"],
+                 fields: Mapping[str, TileField], style: Mapping[str, Any],
+                 style_by: tuple[str, Mapping[str, Mapping[str, Any]]] | None, scale: Sequence[TileScale],
+                 popup_title: str | None, popup_rows: Sequence[tuple[str, str]], tooltip: str | None,
+                 min_zoom: int, show: bool):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "TileOverlay"
+        self.layer = layer
+        self.key = key
+        self.kind = kind
+        self.fields = dict(fields)
+        self.style = dict(style)
+        self.style_by = style_by
+        self.scale = list(scale)
+        self.popup_title = popup_title
+        self.popup_rows = list(popup_rows)
+        self.tooltip = tooltip
+        self.min_zoom = min_zoom
+        self.default_js = [("vectorgrid", asset_ref("vectorgrid", "dist/Leaflet.VectorGrid.bundled.min.js"))]
+
+    def payload(self) -> str:
+        spec: dict[str, Any] = {
+            "key": self.key, "name": self.layer_name, "kind": self.kind, "style": self.style,
+            "tooltip": self.tooltip, "rows": self.layer.rows,
+            "tiles": {
+                "url": self.layer.url(), "layer": self.layer.collection, "minZoom": self.min_zoom,
+                "item": f"/ogc/collections/{self.layer.collection}/items/",
+                "fields": {name: {"from": f.source, "labels": dict(f.labels) if f.labels else None,
+                                  "unit": f.unit, "detail": f.detail} for name, f in self.fields.items()},
+                "scale": [dict(vars(s)) for s in self.scale], "demoNote": TILE_DEMO_NOTE,
+            },
+        }
+        if self.style_by:
+            spec["styleBy"] = {"field": self.style_by[0], "values": self.style_by[1]}
+        if self.popup_title or self.popup_rows:
+            spec["popup"] = {"title": self.popup_title, "rows": [list(r) for r in self.popup_rows]}
+        return js_json(spec)
+
+    def note(self) -> str:
+        """What the legend says of the layer: its size, that it comes as tiles, from which zoom."""
+        return f"{self.layer_name}：{self.layer.rows:,} 个要素，以矢量瓦片显示，放大至 {self.min_zoom} 级及以上可见"
+
+
+def tile_overlays_of(m: folium.Map) -> dict[str, TileOverlay]:
+    """The map's tiled overlays by key (for tests)."""
+    return {child.key: child for child in m._children.values() if isinstance(child, TileOverlay)}
 
 
 class Box(folium.MacroElement):
@@ -764,6 +896,10 @@ DEMO_NOTE = ("演示数据：含近似位置或合成记录（来源 demo:approx
 def demo_flag(*frames: pd.DataFrame | None) -> str | None:
     """The legend's demo notice when any row's ``source`` starts with ``demo:``, else None."""
     for frame in frames:
+        if isinstance(frame, TiledLayer):
+            if frame.synthetic:
+                return DEMO_NOTE
+            continue
         if frame is None or "source" not in frame or frame.empty:
             continue
         if frame["source"].astype(str).str.startswith("demo:").any():
@@ -788,6 +924,11 @@ def finish_map(
 ) -> folium.Map:
     """Add title, legend, search box and layer control; fit the view to the data."""
     m.add_child(Box(title_html(title, subtitle), position="topright", class_name="atlas-title"))
+    tiled_layers = list(tile_overlays_of(m).values())
+    if tiled_layers:
+        legend.sections.append(LegendSection("矢量瓦片图层（数量大，按需加载）", tuple(
+            LegendItem(t.note(), "#dddddd", "square") for t in tiled_layers) + (
+            LegendItem("矢量瓦片按 WGS 84 绘制，高德底图上未作 GCJ-02 偏移", "#dddddd", "square"),)))
     if search:
         m.add_child(SearchBox(search, placeholder="搜索村名或帮扶单位" if "units" in search else "搜索村名"))
     m.add_child(Box(legend.html(), position="bottomright", class_name="atlas-legend"))
@@ -804,7 +945,7 @@ def finish_map(
 def _bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> tuple[float, float, float, float] | None:
     boxes = []
     for frame in frames:
-        if frame is None or frame.empty:
+        if frame is None or isinstance(frame, TiledLayer) or frame.empty:
             continue
         geoms = frame.geometry.dropna()
         geoms = geoms[~geoms.is_empty]

@@ -70,8 +70,35 @@ def pv_radius_px(capacity_kw: Any) -> float:
     return round(4.0 + 3.2 * math.log10(1.0 + kw), 1)
 
 
-def roads_overlay(roads: gpd.GeoDataFrame, *, show: bool = True) -> mb.Overlay:
-    """Roads styled by surface (colour, dashes) and width (line weight)."""
+#: Zoom from which a tiled layer is drawn [Leaflet zoom]: at lower zooms one tile would hold
+#: a whole county's roads or households. A zoom-12 tile is about 10 km wide.
+ROADS_TILE_ZOOM = 9
+SETTLEMENTS_TILE_ZOOM = 11
+HOUSEHOLDS_TILE_ZOOM = 12
+
+
+def _enum_labels(enum_cls) -> dict[str, str]:
+    return {str(k): v for k, v in enum_cls.labels().items()}
+
+
+def roads_overlay(roads: gpd.GeoDataFrame | mb.TiledLayer, *, show: bool = True) -> mb.Overlay | mb.TileOverlay:
+    """Roads styled by surface (colour, dashes) and width (line weight); drawn from the
+    vector tiles when too many to embed (:func:`maps.base.tiled`)."""
+    layer = mb.tiled(roads, "roads")
+    if layer is not None:
+        return mb.TileOverlay(
+            layer, key="roads", name="道路（按路面、宽度；矢量瓦片）", kind="path",
+            fields={"name": mb.TileField("name"), "road_class": mb.TileField("road_class", _enum_labels(RoadClass)),
+                    "surface": mb.TileField("surface", _enum_labels(RoadSurface)),
+                    "width": mb.TileField("width_m", unit="米"), "code": mb.TileField("code"),
+                    "source": mb.TileField("source")},
+            style={"opacity": 0.85},
+            style_by=("surface", {s.label: st for s, st in SURFACE_STYLES.items()}),
+            scale=[mb.TileScale("width_m", "weight", 1.5, 1.5, 6.0, 2.0)],
+            popup_title="name",
+            popup_rows=[("等级", "road_class"), ("路面", "surface"), ("路面宽度", "width"), ("编号", "code")],
+            tooltip="name", min_zoom=ROADS_TILE_ZOOM, show=show,
+        )
     return mb.overlay(
         roads, key="roads", name="道路（按路面、宽度）", kind="path",
         properties={
@@ -169,8 +196,26 @@ def pv_legend() -> list[mb.LegendSection]:
     ]
 
 
-def households_overlay(households: gpd.GeoDataFrame, *, show: bool = False) -> mb.Overlay:
-    """Households (clustered) by status. Never names: the frame must not carry PII columns."""
+def households_overlay(households: gpd.GeoDataFrame | mb.TiledLayer, *,
+                       show: bool = False) -> mb.Overlay | mb.TileOverlay:
+    """Households (clustered) by status, or from the vector tiles (not clustered) when too many
+    to embed. Never names: the frame must not carry PII columns, and tiles never do."""
+    layer = mb.tiled(households, "households")
+    if layer is not None:
+        return mb.TileOverlay(
+            layer, key="households", name="农户（矢量瓦片）", kind="circle",
+            fields={"code": mb.TileField("code"), "status": mb.TileField("status", _enum_labels(HouseholdStatus)),
+                    "members": mb.TileField("members", unit="人"),
+                    "village_name": mb.TileField("village_name", detail=True),
+                    "settlement_name": mb.TileField("settlement_name", detail=True),
+                    "source": mb.TileField("source")},
+            style={"radius": 5, "weight": 1, "color": "#ffffff", "fillOpacity": 0.9},
+            style_by=("status", {s.label: {"fillColor": c} for s, c in HOUSEHOLD_COLORS.items()}),
+            scale=[], popup_title="code",
+            popup_rows=[("状态", "status"), ("家庭人口", "members"), ("行政村", "village_name"),
+                        ("自然村", "settlement_name")],
+            tooltip="code", min_zoom=HOUSEHOLDS_TILE_ZOOM, show=show,
+        )
     mb.refuse_personal_fields(households, "household")
     return mb.overlay(
         households, key="households", name="农户（聚合）", kind="circle",
@@ -189,9 +234,11 @@ def households_overlay(households: gpd.GeoDataFrame, *, show: bool = False) -> m
     )
 
 
-def households_legend() -> mb.LegendSection:
-    return mb.LegendSection("农户状态（聚合显示）", tuple(
-        mb.LegendItem(s.label, c, "circle") for s, c in HOUSEHOLD_COLORS.items()) + (CLUSTER_LEGEND,))
+def households_legend(*, tiled: bool = False) -> mb.LegendSection:
+    statuses = tuple(mb.LegendItem(s.label, c, "circle") for s, c in HOUSEHOLD_COLORS.items())
+    if tiled:
+        return mb.LegendSection("农户状态", statuses)
+    return mb.LegendSection("农户状态（聚合显示）", statuses + (CLUSTER_LEGEND,))
 
 
 #: How a cluster of households reads: a count of households, not a visit number.
@@ -238,7 +285,7 @@ def overview_map(
     if present(roads):
         m.add_child(roads_overlay(roads))
         legend.sections.append(roads_legend())
-        counts.append(f"道路 {len(roads)} 条")
+        counts.append(f"道路 {len(roads):,} 条")
     if present(water_facilities):
         m.add_child(water_overlay(water_facilities))
         legend.sections.extend(water_legend())
@@ -247,7 +294,20 @@ def overview_map(
         m.add_child(pv_overlay(pv_projects))
         legend.sections.extend(pv_legend())
         counts.append(f"光伏项目 {len(pv_projects)} 个")
-    if present(settlements):
+    tiled_settlements = mb.tiled(settlements, "settlements") if present(settlements) else None
+    if tiled_settlements is not None:
+        m.add_child(mb.TileOverlay(
+            tiled_settlements, key="settlements", name="自然村（矢量瓦片）", kind="circle",
+            fields={"name": mb.TileField("name"), "village_name": mb.TileField("village_name", detail=True),
+                    "households": mb.TileField("households", unit="户"),
+                    "population": mb.TileField("population", unit="人"), "source": mb.TileField("source")},
+            style={"radius": 3.5, "weight": 1, "color": "#ffffff", "fillColor": SETTLEMENT_COLOR, "fillOpacity": 0.85},
+            style_by=None, scale=[], popup_title="name",
+            popup_rows=[("行政村", "village_name"), ("户数", "households"), ("人口", "population")],
+            tooltip="name", min_zoom=SETTLEMENTS_TILE_ZOOM, show=False,
+        ))
+        legend.sections.append(mb.LegendSection("自然村", (mb.LegendItem("自然村", SETTLEMENT_COLOR, "circle", size_px=8),)))
+    elif present(settlements):
         m.add_child(mb.overlay(
             settlements, key="settlements", name="自然村", kind="circle",
             properties={"name": settlements["name"], "village_name": settlements.get("village_name"),
@@ -260,9 +320,10 @@ def overview_map(
         ))
         legend.sections.append(mb.LegendSection("自然村", (mb.LegendItem("自然村", SETTLEMENT_COLOR, "circle", size_px=8),)))
     if present(households):
-        m.add_child(households_overlay(households))
-        legend.sections.append(households_legend())
-        counts.append(f"农户 {len(households)} 户")
+        drawn = households_overlay(households)
+        m.add_child(drawn)
+        legend.sections.append(households_legend(tiled=isinstance(drawn, mb.TileOverlay)))
+        counts.append(f"农户 {len(households):,} 户")
     if present(units):
         offices = units[units.geometry.notna() & ~units.geometry.is_empty]
         m.add_child(mb.overlay(

@@ -27,7 +27,7 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
              whole_district: bool = True, can_read: Callable[[str], bool] | None = None,
              can_see_names: Callable[[Collection[int]], bool] | None = None,
              actor: Actor | None = None, choices_scope: Any = None,
-             selectors: bool = False) -> tuple[catalog.MapSpec, folium.Map]:
+             selectors: bool = False, tile_above: int | None = None) -> tuple[catalog.MapSpec, folium.Map]:
     """Read the frames map ``name`` needs (filtered to ``township``) and build it.
 
     ``township``, ``can_read``, ``can_see_names`` and ``actor`` are those of
@@ -37,6 +37,8 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     limited to some townships). A map that takes ``year`` shows the latest year with pairings
     when none is given, and says so. ``selectors`` adds the page's year, township and unit
     selectors, offering what the caller may see (``choices_scope``: their townships).
+    ``tile_above`` (served maps only: a file has no server to ask) draws households, roads and
+    settlements from the server's vector tiles when a layer holds more rows than that.
 
     Raises
     ------
@@ -56,7 +58,7 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     if "year" in spec.options:
         year, year_note = _year(year, choices)
     frames = data.map_frames(bind, spec, township=township, plan=plan, can_read=can_read,
-                             can_see_names=can_see_names, actor=actor)
+                             can_see_names=can_see_names, actor=actor, tile_above=tile_above)
     label = township if isinstance(township, str) else None
     towns = frames.get("townships")
     if township and towns is not None and len(towns) == 1:
@@ -68,7 +70,12 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
         frames["siting"], frames["siting_note"] = data.map_siting(
             bind, township, candidates=candidates, cell_size_m=cell_size, whole_district=whole_district,
             allowed=can_read is None or can_read("townships"))
-    m = catalog.build(spec, frames, options=options)
+    policy = None
+    if tile_above:
+        asked = None if township is None or isinstance(township, (list, tuple)) else str(township)
+        policy = mb.TilePolicy(int(tile_above), township=asked)
+    with mb.tile_policy(policy):
+        m = catalog.build(spec, frames, options=options)
     mb.add_offline_base(m, data.offline_base_frames(bind, township=township, can_read=can_read))
     m.atlas_year = year  # type: ignore[attr-defined]
     m.atlas_township = label if township else None  # type: ignore[attr-defined]

@@ -179,7 +179,8 @@ def _map_handler(name: str):
             township=key if requested is not None else scope, tianditu_key=settings.tianditu_key,
             whole_district=user.township_ids is None, can_read=user.can_read_layer,
             can_see_names=lambda assignees: user.can_see_names(plan_assignees=assignees), actor=user.actor,
-            choices_scope=user.township_filter(None), selectors=paper is None, **options))
+            choices_scope=user.township_filter(None), selectors=paper is None,
+            tile_above=settings.map_tile_threshold or None, **options))
 
     if "candidates" in spec.options:
         def handler(request: Request, user: MapViewer, engine: EngineDep, settings: SettingsDep,

@@ -28,6 +28,7 @@ from geo.services.analyses import load_inputs
 from geo.services.personal import household_pii, personal_read
 from geo.services.pv import load_review_frames, run_siting
 from geo.storage import Bind
+from geo.tiles import MAP_TILED_LAYERS, TiledLayer
 
 T = TypeVar("T")
 
@@ -75,7 +76,7 @@ class MapSource(Protocol):
 def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] | None = None,
                plan: str | None = None, can_read: Callable[[str], bool] | None = None,
                can_see_names: Callable[[Collection[int]], bool] | None = None,
-               actor: Actor | None = None) -> dict[str, Any]:
+               actor: Actor | None = None, tile_above: int | None = None) -> dict[str, Any]:
     """Read the frames map ``spec`` needs, filtered to ``township``.
 
     ``township`` is a name, code or id, or a list of ids (a user limited to some townships);
@@ -83,6 +84,9 @@ def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] |
     households) and refuses a map whose required layers they may not read; ``can_see_names``
     decides, from a plan's assignees, whether the inspection map shows household heads'
     names (never when not given); such a read is audited as ``actor`` in its transaction.
+    With ``tile_above`` (a served map), a layer of :data:`geo.tiles.MAP_TILED_LAYERS` that a
+    map of registry layers takes and that holds more than ``tile_above`` rows is not read: its
+    frame is a :class:`geo.tiles.TiledLayer`, which the map draws from the vector tiles.
 
     Raises
     ------
@@ -103,7 +107,10 @@ def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] |
     if plan is not None:
         raise ValidationError(f"map {spec.name!r} does not take plan; only the inspection map does")
     readers = {"layers": _layer_frames, "analysis": _analysis_frames, "pv_review": _pv_frames}
-    frames = readers[spec.source](bind, spec, township)
+    if spec.source == "layers":
+        frames = _layer_frames(bind, spec, township, tile_above=tile_above)
+    else:
+        frames = readers[spec.source](bind, spec, township)
     frames = {k: (v if can_read is None or can_read(_FRAME_LAYERS.get(k, k)) else None) for k, v in frames.items()}
     if spec.source == "layers":
         frames = {k: v for k, v in frames.items() if v is not None}
@@ -212,9 +219,35 @@ def map_choices(bind: Bind, scope, *, can_read: Callable[[str], bool] | None = N
                       units=tuple(sorted(units["name"])))
 
 
-def _layer_frames(bind: Bind, spec: MapSource, township) -> dict[str, Any]:
-    return {layer: storage.read_layer(bind, layer, township=township, columns=list(columns) if columns else None)
-            for layer, columns in spec.layers.items()}
+def _layer_frames(bind: Bind, spec: MapSource, township, *, tile_above: int | None = None) -> dict[str, Any]:
+    frames: dict[str, Any] = {}
+    for layer, columns in spec.layers.items():
+        tiled = _tiled_layer(bind, layer, township, tile_above) if tile_above else None
+        frames[layer] = tiled if tiled is not None else storage.read_layer(
+            bind, layer, township=township, columns=list(columns) if columns else None)
+    return frames
+
+
+#: Rows whose ``source`` says they are demo rows (approximate or synthetic).
+_DEMO_ROWS = "source LIKE 'demo:%'"
+
+
+def _tiled_layer(bind: Bind, layer: str, township, tile_above: int) -> TiledLayer | None:
+    """The layer as vector tiles when it is one that may be tiled and holds more than
+    ``tile_above`` rows in ``township``; else None (the map embeds its rows)."""
+    if layer not in MAP_TILED_LAYERS:
+        return None
+    rows = storage.count_layer(bind, layer, township=township)
+    if rows <= tile_above:
+        return None
+    from pygeofilter.parsers.cql2_text import parse
+
+    from geo.storage.cql import CqlFilter
+
+    demo = CqlFilter(node=parse(_DEMO_ROWS), queryables=("source",))
+    synthetic = storage.count_layer(bind, layer, township=township, cql=demo, at_most=0) != 0
+    query = None if township is None or isinstance(township, (list, tuple)) else str(township)
+    return TiledLayer(layer, rows, synthetic=synthetic, township=query)
 
 
 def _each_township(read: Callable[[Any], dict[str, Any]], township) -> dict[str, Any]:

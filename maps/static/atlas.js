@@ -323,6 +323,108 @@
     return new atlas.Overlay(map, spec);
   };
 
+  /* ------------------------------------------------------------------ tiled overlays */
+
+  /* A large layer drawn from the server's vector tiles (Leaflet.VectorGrid, one SVG per tile,
+   * in the overlay pane). Its properties are made here from the tile's columns (Chinese
+   * labels, units), styled and shown as an overlay's; names joined on the server (village,
+   * settlement) are read from the item when a feature is clicked. Tiles and items are fetched
+   * with the page's own cookie: the server applies the viewer's role, townships and
+   * personal-data rules. Tiles are in WGS 84 / Web Mercator: on the Amap (GCJ-02) base they
+   * are not shifted, and the map says so. */
+  function tileProps(spec, raw, detail) {
+    var out = {};
+    var fields = spec.tiles.fields;
+    Object.keys(fields).forEach(function (name) {
+      var f = fields[name];
+      var value = f.detail ? (detail ? detail[f.from] : undefined) : raw[f.from];
+      if (value === null || value === undefined || value === "") return;
+      if (f.labels && f.labels[value] !== undefined) value = f.labels[value];
+      if (f.unit) value = formatValue(value) + " " + f.unit;
+      out[name] = value;
+    });
+    if (typeof raw.source === "string" && raw.source.indexOf("demo:") === 0) out._warn = [spec.tiles.demoNote];
+    return out;
+  }
+
+  function scaledStyle(rules, raw) {
+    var own = {};
+    (rules || []).forEach(function (r) {
+      var value = raw[r.field];
+      var number = Number(value);
+      own[r.option] = value === null || value === undefined || value === "" || isNaN(number)
+        ? r["default"] : Math.min(r.high, Math.max(r.low, number / r.divide));
+    });
+    return own;
+  }
+
+  atlas.tileOverlay = function (map, spec) {
+    var t = spec.tiles;
+    var styles = {};
+    styles[t.layer] = function (raw) {
+      var style = styleFor(spec, tileProps(spec, raw, null), scaledStyle(t.scale, raw));
+      style.className += " atlas-tiled";
+      return style;
+    };
+    var layer = L.vectorGrid.protobuf(t.url, {
+      rendererFactory: L.svg.tile, vectorTileLayerStyles: styles, interactive: true, pane: "overlayPane",
+      minZoom: t.minZoom, maxZoom: map.options.maxZoom || 18, fetchOptions: { credentials: "same-origin" },
+    });
+    // VectorGrid keeps a feature's id only for its own bookkeeping; the popup needs it to read
+    // the item (names joined on the server).
+    var create = layer._createLayer;
+    layer._createLayer = function (feat, pxPerExtent) {
+      var symbol = create.call(this, feat, pxPerExtent);
+      symbol.atlasId = feat.id;
+      return symbol;
+    };
+    var needsDetail = Object.keys(t.fields).some(function (k) { return t.fields[k].detail; });
+    if (spec.popup) {
+      layer.on("click", function (e) {
+        var raw = e.layer.properties || {};
+        var popup = L.popup({ maxWidth: 360 }).setLatLng(e.latlng)
+          .setContent(popupContent(spec, tileProps(spec, raw, null))).openOn(map);
+        var id = e.layer.atlasId;
+        if (!needsDetail || id === undefined || id === null) return;
+        fetch(t.item + encodeURIComponent(id), { credentials: "same-origin",
+                                                  headers: { Accept: "application/geo+json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (item) {
+            if (item && item.properties && map.hasLayer(popup)) {
+              popup.setContent(popupContent(spec, tileProps(spec, raw, item.properties)));
+            }
+          })
+          .catch(function () { /* the popup keeps what the tile had */ });
+      });
+    }
+    if (spec.tooltip) {
+      var tip = L.tooltip({ direction: "top", offset: [0, -6] });
+      layer.on("mouseover", function (e) {
+        var text = tileProps(spec, e.layer.properties || {}, null)[spec.tooltip];
+        if (text === undefined) return;
+        tip.setLatLng(e.latlng).setContent(el("span", "", text));
+        map.openTooltip(tip);
+      });
+      layer.on("mouseout", function () { map.closeTooltip(tip); });
+    }
+    layer.atlasSpec = spec;
+    layer.atlasTiled = true;
+    layer.atlasSync = function () {
+      if (map._atlas.crs === "gcj02" && map.hasLayer(layer)) {
+        atlas.notice(map, "矢量瓦片图层（" + spec.name + "）按 WGS 84 绘制，在高德底图上有数百米偏移；请改用其他底图核对位置。");
+      }
+    };
+    /* Features drawn from the tiles loaded so far (a feature crossing tiles counts in each). */
+    layer.atlasCount = function () {
+      var box = layer.getContainer && layer.getContainer();
+      return box ? box.querySelectorAll("path.atlas-" + spec.key).length : 0;
+    };
+    layer.on("add", function () { layer.atlasSync(); });
+    map._atlas.overlays.push(layer);
+    map._atlas.byKey[spec.key] = layer;
+    return layer;
+  };
+
   /* ------------------------------------------------------------------ names on the map */
 
   /* Hide names that would overlap a name of higher rank (poor villages lacking a unit or a
