@@ -364,6 +364,8 @@
     styles[t.layer] = function (raw) {
       var style = styleFor(spec, tileProps(spec, raw, null), scaledStyle(t.scale, raw));
       style.className += " atlas-tiled";
+      // VectorGrid starts from L.Path's options (no fill), not CircleMarker's.
+      if (spec.kind === "circle" && style.fill === undefined) style.fill = true;
       return style;
     };
     var layer = L.vectorGrid.protobuf(t.url, {
@@ -376,6 +378,9 @@
     layer._createLayer = function (feat, pxPerExtent) {
       var symbol = create.call(this, feat, pxPerExtent);
       symbol.atlasId = feat.id;
+      // A point symbolizer is a CircleMarker without a position (it knows tile pixels only):
+      // Leaflet would place the event at getLatLng() and fail; the mouse's position it is.
+      symbol.getLatLng = null;
       return symbol;
     };
     var needsDetail = Object.keys(t.fields).some(function (k) { return t.fields[k].detail; });
