@@ -8,6 +8,7 @@ A tile is named ``(z, row, col)`` as OGC API - Tiles names it (``{tileMatrix}/{t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -63,10 +64,16 @@ class TiledLayer:
     def __len__(self) -> int:
         return self.rows
 
-    def url(self) -> str:
-        """The tiles' URL template on the serving host (Leaflet's ``{z}/{y}/{x}``: zoom, row, column)."""
+    def url(self, properties: Sequence[str] | None = None) -> str:
+        """The tiles' URL template on the serving host (Leaflet's ``{z}/{y}/{x}``: zoom, row,
+        column), asking only ``properties`` when given."""
         path = f"/ogc/collections/{self.collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
-        return path if self.township is None else f"{path}?township={quote(self.township, safe='')}"
+        query = []
+        if self.township is not None:
+            query.append(f"township={quote(self.township, safe='')}")
+        if properties:
+            query.append("properties=" + ",".join(quote(p, safe="") for p in properties))
+        return path + ("?" + "&".join(query) if query else "")
 
 
 def check_tile(z: int, row: int, col: int) -> None:

@@ -436,13 +436,15 @@ def _checked_tiled(user: Principal, collection_id: str) -> ogc.Collection:
                **problem_responses(404)},
 )
 def collection_tile(collection_id: str, tile_matrix_set_id: str, tile_matrix: int, tile_row: int, tile_col: int,
-                    user: LayerReader, engine: EngineDep, township: TownshipParam) -> Response:
+                    user: LayerReader, engine: EngineDep, township: TownshipParam,
+                    properties: PropertiesParam = None) -> Response:
     """The features in one tile, in the caller's townships, without personal fields; the MVT
-    layer is named after the collection and feature ids are the items' ids."""
+    layer is named after the collection and feature ids are the items' ids. ``properties``
+    keeps only those fields (as tipg's tiles do)."""
     found = _checked_tiled(user, collection_id)
     _check_tms(tile_matrix_set_id)
     data = ogc.vector_tile(engine, found, z=tile_matrix, row=tile_row, col=tile_col,
-                           township=user.township_filter(township))
+                           township=user.township_filter(township), properties=properties)
     if not data:
         return Response(status_code=204)
     return Response(data, media_type=MVT)

@@ -323,39 +323,57 @@ TILE_CACHE_S = 60.0
 _TILES: StampedCache[bytes] = StampedCache(TILE_CACHE_SIZE, ttl_s=TILE_CACHE_S)
 
 
-def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township=None) -> bytes:
+def vector_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township=None,
+                properties: Sequence[str] | None = None) -> bytes:
     """The collection's features in one WebMercatorQuad tile as a Mapbox Vector Tile (one
     layer named after the collection; empty bytes for an empty tile): PostGIS makes it with
     ``ST_AsMVT``, over SpatiaLite mapbox-vector-tile encodes the rows. The township scope and
-    the personal-data rule are the items'.
+    the personal-data rule are the items'. ``properties`` keeps only those of the tile's
+    fields (a map asks for what it shows: a smaller tile, made faster).
 
-    Tiles are kept per database, collection, tile and township scope while the registry's
-    stamp (:func:`geo.storage.registry_stamp`: any atlas write on this host) is unchanged,
-    for at most :data:`TILE_CACHE_S` seconds.
+    Tiles are kept per database, collection, tile, township scope and properties while the
+    registry's stamp (:func:`geo.storage.registry_stamp`: any atlas write on this host) is
+    unchanged, for at most :data:`TILE_CACHE_S` seconds.
 
     Raises
     ------
     NotFound
         A tile outside the grid, or a collection without geometry.
+    ValidationError
+        A property that is not one of the tile's fields (personal fields never are).
     """
     tiles.check_tile(z, row, col)
     spec = collection.layer
     if spec.geometry is None:
         raise NotFound(f"{collection.id} has no geometry and so no tiles")
+    fields = _tile_fields(collection, properties)
     scope = None if township is None else tuple(sorted(township)) if isinstance(township, list) else township
-    key = (storage.stamps.database_of(engine), collection.id, z, row, col, scope)
+    key = (storage.stamps.database_of(engine), collection.id, z, row, col, scope, fields)
     return _TILES.get_or_compute(key, storage.registry_stamp(engine),
-                                 lambda: _make_tile(engine, collection, z=z, row=row, col=col, township=township))
+                                 lambda: _make_tile(engine, collection, z=z, row=row, col=col, township=township,
+                                                    properties=list(fields)))
 
 
-def _make_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township) -> bytes:
+def _tile_fields(collection: Collection, properties: Sequence[str] | None) -> tuple[str, ...]:
+    available = storage_tiles.tile_columns(collection.layer)
+    if properties is None:
+        return tuple(available)
+    unknown = [p for p in properties if p not in available]
+    if unknown:
+        raise ValidationError(f"unknown tile properties {', '.join(unknown)}; the tiles of {collection.id} carry: "
+                              f"{', '.join(available)}")
+    return tuple(dict.fromkeys(properties))
+
+
+def _make_tile(engine: Engine, collection: Collection, *, z: int, row: int, col: int, township,
+               properties: list[str]) -> bytes:
     spec = collection.layer
     if storage.backend_name(engine) == "postgis":
         return storage_tiles.postgis_mvt(storage.read_only(engine), spec.name, name=collection.id, z=z, row=row,
-                                         col=col, township=township, geometry_dimension=collection.dimension)
+                                         col=col, township=township, geometry_dimension=collection.dimension,
+                                         properties=properties)
     frame = storage_tiles.tile_rows(engine, spec.name, z=z, row=row, col=col, township=township,
-                                    geometry_dimension=collection.dimension)
+                                    geometry_dimension=collection.dimension, properties=properties)
     if frame.empty:
         return b""
-    return tiles.encode_mvt(frame, layer=collection.id, z=z, row=row, col=col,
-                            properties=storage_tiles.tile_columns(spec))
+    return tiles.encode_mvt(frame, layer=collection.id, z=z, row=row, col=col, properties=properties)

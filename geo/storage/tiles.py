@@ -28,10 +28,12 @@ def tile_columns(spec: LayerSpec) -> list[str]:
 
 
 def tile_rows(bind: Bind, layer: str, *, z: int, row: int, col: int, township=None,
-              geometry_dimension: int | None = None) -> gpd.GeoDataFrame:
-    """The rows whose geometry meets the tile (and its margin), EPSG:4326, without labels."""
+              geometry_dimension: int | None = None, properties: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """The rows whose geometry meets the tile (and its margin), EPSG:4326, without labels, with
+    ``properties`` (default: :func:`tile_columns`)."""
     spec = get_layer(layer)
-    return read_layer(bind, layer, columns=tile_columns(spec), with_names=False, township=township,
+    columns = list(properties) if properties is not None else tile_columns(spec)
+    return read_layer(bind, layer, columns=columns, with_names=False, township=township,
                       geometry_dimension=geometry_dimension, intersects=tile_area_lonlat(z, row, col))
 
 
@@ -54,13 +56,20 @@ def postgis_mvt(bind: Bind, layer: str, *, name: str, z: int, row: int, col: int
             pass
         plain = python_type in (int, float, bool) and getattr(col_.type, "enum_class", None) is None
         exprs.append(col_ if plain else sa.cast(col_, sa.Text).label(column))
+    # The rows' boxes meeting the tile and its margin (``&&``, the GiST index alone): for
+    # points that is the exact test, and a line or area whose box meets the tile but not its
+    # shape gets a NULL from ST_AsMVTGeom, which ST_AsMVT leaves out. ST_Intersects here and a
+    # ``mvt_geom IS NOT NULL`` filter (which made PostgreSQL compute ST_AsMVTGeom twice) cost
+    # about 40 % of the densest household tile (2,588 points) and changed no feature.
+    minx, miny, maxx, maxy = tile_area_lonlat(z, row, col).bounds
+    box = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
     with connect(bind) as conn:
         require_schema(conn)
-        query = Query(township=township, geometry_dimension=geometry_dimension,
-                      intersects=tile_area_lonlat(z, row, col))
-        inner = _filtered(conn, spec, sa.select(*exprs), query).subquery("tile")
+        query = Query(township=township, geometry_dimension=geometry_dimension)
+        inner = _filtered(conn, spec, sa.select(*exprs), query).where(
+            table.c[spec.geometry].op("&&")(box)).subquery("tile")
         assert _backend(conn) == "postgis"
         select = sa.select(sa.func.ST_AsMVT(sa.literal_column("tile"), name, EXTENT, "mvt_geom", "id")).select_from(
-            inner).where(inner.c.mvt_geom.is_not(None))
+            inner)
         data = conn.execute(select).scalar_one()
     return bytes(data or b"")

@@ -184,3 +184,28 @@ def test_load_map_without_tiles_embeds(demo_engine):
     assert mb.tile_overlays_of(m) == {}
     _, tiled = load_map(demo_engine, "overview", tile_above=THRESHOLD)
     assert set(mb.tile_overlays_of(tiled)) == {"households", "roads", "settlements"}
+
+
+def test_a_tile_with_properties_carries_those_alone(served, demo_engine):
+    point = storage.read_layer(demo_engine, "households", columns=["code"]).geometry.iloc[0]
+    row, col = _tile_of(point, 12)
+    path = f"/ogc/collections/households/tiles/WebMercatorQuad/12/{row}/{col}"
+    whole = mapbox_vector_tile.decode(served.site.get(path, headers=served.leader).content)["households"]
+    slim = served.site.get(path + "?properties=code,status,source", headers=served.leader)
+    assert slim.status_code == 200
+    slim_layer = mapbox_vector_tile.decode(slim.content)["households"]
+    assert sorted(f["id"] for f in slim_layer["features"]) == sorted(f["id"] for f in whole["features"])
+    assert {k for f in slim_layer["features"] for k in f["properties"]} == {"code", "status", "source"}
+    assert len(slim.content) < len(served.site.get(path, headers=served.leader).content)
+    refused = served.site.get(path + "?properties=code,head_name", headers=served.planner)
+    assert refused.status_code == 400
+    assert "head_name" in refused.text and "members" in refused.text  # names the bad one and those offered
+
+
+def test_the_map_asks_only_the_fields_it_shows(served):
+    payloads = tile_payloads(served.site.get("/maps/overview", headers=served.leader).text)
+    url = payloads["households"]["tiles"]["url"]
+    assert url.endswith("?properties=code,status,members,source")
+    assert payloads["roads"]["tiles"]["url"].endswith("?properties=name,road_class,surface,width_m,code,source")
+    tile = served.site.get(url.format(z=12, y=1581, x=3247), headers=served.leader)
+    assert tile.status_code in (200, 204)
