@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     map_tile_threshold
         A served map draws a large layer (households, roads, settlements) from the server's
         vector tiles instead of embedding it when it holds more than this many rows
-        [features] (default 20,000; 0: never). Files written by ``atlas map`` always embed.
+        [features] (default 10,000; 0: never). Files written by ``atlas map`` always embed.
     """
 
     model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     monitor_out_of_pocket_yuan: float | None = Field(default=None, gt=0, le=10_000_000)
     monitor_thresholds_source: str | None = Field(default=None, max_length=300)
     monitor_posting_days: int = Field(default=5, ge=1, le=60)
-    map_tile_threshold: int = Field(default=20_000, ge=0)
+    map_tile_threshold: int = Field(default=10_000, ge=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -76,7 +76,8 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
         policy = mb.TilePolicy(int(tile_above), township=asked)
     with mb.tile_policy(policy):
         m = catalog.build(spec, frames, options=options)
-    mb.add_offline_base(m, data.offline_base_frames(bind, township=township, can_read=can_read))
+    mb.add_offline_base(m, data.offline_base_frames(bind, township=township, can_read=can_read,
+                                                    tile_above=tile_above))
     m.atlas_year = year  # type: ignore[attr-defined]
     m.atlas_township = label if township else None  # type: ignore[attr-defined]
     m.atlas_year_note = year_note  # type: ignore[attr-defined]

@@ -336,10 +336,19 @@ OFFLINE_BASE_LAYERS = {"townships": ("name",), "villages": ("name",), "settlemen
 
 
 def offline_base_frames(bind: Bind, *, township: str | int | list[int] | None = None,
-                        can_read: Callable[[str], bool] | None = None) -> dict[str, gpd.GeoDataFrame]:
+                        can_read: Callable[[str], bool] | None = None,
+                        tile_above: int | None = None) -> dict[str, gpd.GeoDataFrame]:
     """What the blank base map draws so that a map stays readable without network: township
     areas and names, village and settlement names, roads by surface with names, in
     ``township`` (the map's, or the caller's townships) and only of layers the caller may read.
-    No personal field is read."""
+    No personal field is read. With ``tile_above`` (a served map), a layer of
+    :data:`geo.tiles.MAP_TILED_LAYERS` holding more rows is left out: the map draws it from
+    the vector tiles, which need the server, not the internet."""
+    def wanted(layer: str) -> bool:
+        if can_read is not None and not can_read(layer):
+            return False
+        return not (tile_above and layer in MAP_TILED_LAYERS
+                    and storage.count_layer(bind, layer, township=township, at_most=tile_above) is None)
+
     return {layer: storage.read_layer(bind, layer, township=township, columns=list(columns), with_names=False)
-            for layer, columns in OFFLINE_BASE_LAYERS.items() if can_read is None or can_read(layer)}
+            for layer, columns in OFFLINE_BASE_LAYERS.items() if wanted(layer)}

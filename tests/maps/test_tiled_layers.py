@@ -209,3 +209,16 @@ def test_the_map_asks_only_the_fields_it_shows(served):
     assert payloads["roads"]["tiles"]["url"].endswith("?properties=name,road_class,surface,width_m,code,source")
     tile = served.site.get(url.format(z=12, y=1581, x=3247), headers=served.leader)
     assert tile.status_code in (200, 204)
+
+
+@pytest.mark.parametrize("name", ["roads", "monitoring"])
+def test_analysis_maps_draw_their_large_roads_from_tiles(demo_engine, name):
+    """The road-access and monitoring maps read the roads for their analyses; above the
+    threshold they draw them from tiles, the layers the analyses compute stay embedded."""
+    roads = storage.count_layer(demo_engine, "roads")
+    _, tiled = load_map(demo_engine, name, tile_above=roads - 1)
+    assert set(mb.tile_overlays_of(tiled)) == {"roads"}
+    assert "roads" not in mb.overlays_of(tiled)
+    assert mb.overlays_of(tiled)  # the analysis's own layers
+    _, embedded = load_map(demo_engine, name, tile_above=roads)
+    assert mb.tile_overlays_of(embedded) == {} and "roads" in mb.overlays_of(embedded)
