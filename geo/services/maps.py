@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
 import pandas as pd
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geo import storage
 from geo.analysis.catalog import analyze
@@ -28,6 +29,7 @@ from geo.services.analyses import load_inputs
 from geo.services.personal import household_pii, personal_read
 from geo.services.pv import load_review_frames, run_siting
 from geo.storage import Bind
+from geo.storage.cql import CqlFilter
 from geo.tiles import MAP_TILED_LAYERS, TiledLayer
 
 T = TypeVar("T")
@@ -240,11 +242,7 @@ def _tiled_layer(bind: Bind, layer: str, township, tile_above: int) -> TiledLaye
     rows = storage.count_layer(bind, layer, township=township)
     if rows <= tile_above:
         return None
-    from pygeofilter.parsers.cql2_text import parse
-
-    from geo.storage.cql import CqlFilter
-
-    demo = CqlFilter(node=parse(_DEMO_ROWS), queryables=("source",))
+    demo = CqlFilter(node=parse_cql2_text(_DEMO_ROWS), queryables=("source",))
     synthetic = storage.count_layer(bind, layer, township=township, cql=demo, at_most=0) != 0
     query = None if township is None or isinstance(township, (list, tuple)) else str(township)
     return TiledLayer(layer, rows, synthetic=synthetic, township=query)
