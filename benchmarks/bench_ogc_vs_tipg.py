@@ -149,6 +149,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50, help="concurrent clients")
     parser.add_argument("--tipg-python", default=DEFAULT_TIPG_PYTHON, help="python of tipg's own venv")
     parser.add_argument("--db", help="an existing PostGIS URL to use (kept); default: a new database, dropped")
+    parser.add_argument("--kinds", default="item,bbox,page", help="scenarios to run, comma-separated")
+    parser.add_argument("--no-workers-2", action="store_true", help="leave out atlas --workers 2")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -164,7 +166,8 @@ def main() -> None:
         key = prepare(url)
         ranges = data_ranges(url)
         servers = {}
-        for name, workers in (("atlas", 1), ("atlas --workers 2", 2)):
+        kinds = [k for k in ("item", "bbox", "page") if k in args.kinds.split(",")]
+        for name, workers in (("atlas", 1), ("atlas --workers 2", 2))[:1 if args.no_workers_2 else 2]:
             process, base = start_atlas(url, workers)
             processes.append(process)
             servers[name] = (base, {"X-API-Key": key}, False)
@@ -180,7 +183,7 @@ def main() -> None:
         print(f"load average before: {load_average()}", flush=True)
         for round_ in range(args.rounds):
             order = names[round_ % len(names):] + names[:round_ % len(names)]
-            for kind in ("item", "bbox", "page"):
+            for kind in kinds:
                 for name in order:
                     base, headers, tipg = servers[name]
                     result = run_wrk(base, kind, ranges, tipg=tipg, seconds=args.seconds,
@@ -194,7 +197,7 @@ def main() -> None:
                    for name, results in runs.items()}
         print("\nmedians (ratios: ours / tipg requests per second; p95 ours / tipg)")
         summary = {}
-        for kind in ("item", "bbox", "page"):
+        for kind in kinds:
             tipg = medians[f"{kind} tipg"]
             for name in names:
                 m = medians[f"{kind} {name}"]
