@@ -18,9 +18,14 @@ CPU next to the servers), 2 threads, 50 connections, a Lua script drawing a rand
 or offset per request. Each round runs every scenario on every server, the server order
 rotating from round to round (interleaved), and the medians over rounds are reported.
 
-Usage::
+Usage (on a shared machine, under the benchmark lock and at top priority, so the servers and
+wrk it starts run ahead of other work)::
 
-    .venv/bin/python benchmarks/bench_ogc_vs_tipg.py [--seconds 10] [--rounds 3]
+    flock /tmp/bench.lock nice -n -15 .venv/bin/python benchmarks/bench_ogc_vs_tipg.py \
+        [--seconds 10] [--rounds 3] [--db URL] [--kinds item,bbox,page] [--no-workers-2]
+
+``--db`` keeps a prepared database between runs (the 50,000 households are loaded once,
+outside the lock).
 
 Results are printed and written to ``var/bench/ogc_vs_tipg.json``.
 """
