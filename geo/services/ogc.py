@@ -263,6 +263,15 @@ class ItemsPage:
         return len(self.ids)
 
 
+def _read_only(engine: Engine) -> Engine:
+    """:func:`geo.storage.read_only` of ``engine``, made once and kept on it (making it anew
+    cost a tenth of a single item's time)."""
+    found = engine.__dict__.get("_atlas_read_only")
+    if found is None:
+        found = engine.__dict__["_atlas_read_only"] = storage.read_only(engine)
+    return found
+
+
 def read_items(
     engine: Engine,
     collection: Collection,
@@ -290,7 +299,7 @@ def read_items(
     filters = {"township": township, "bbox": bbox if area is None else None, "where": where or {},
                "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
     limit = max(1, min(int(limit), MAX_LIMIT))
-    with storage.connect(storage.read_only(engine)) as conn:
+    with storage.connect(_read_only(engine)) as conn:
         names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
                                        **filters)
         returned = len(raw)

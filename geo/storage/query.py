@@ -5,6 +5,7 @@ spatial questions the database answers itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -250,6 +251,10 @@ def _names_township(conn: Connection, text: str) -> bool:
 
 
 def _township_clause(conn: Connection, spec: LayerSpec, township_ids: Sequence[int]):
+    return _township_clause_for(spec, township_ids, _backend(conn))
+
+
+def _township_clause_for(spec: LayerSpec, township_ids: Sequence[int], backend: str):
     t = spec.table
     if not township_ids:
         return sa.false()
@@ -262,7 +267,7 @@ def _township_clause(conn: Connection, spec: LayerSpec, township_ids: Sequence[i
         for township_id in township_ids:
             area = sa.select(towns.c.geom).where(towns.c.id == township_id).scalar_subquery()
             hit = sa.func.ST_Intersects(t.c[spec.geometry], area)
-            hits.append(hit if _backend(conn) == "postgis" else hit == 1)
+            hits.append(hit if backend == "postgis" else hit == 1)
         return sa.or_(*hits)
 
     via = spec.township_via
@@ -438,8 +443,85 @@ def read_rows(bind: Bind, layer: str, **options) -> tuple[list[str], list[tuple]
     """
     spec = get_layer(layer)
     with connect(bind) as conn:
+        hot = _hot_read(conn, spec, options)
+        if hot is not None:
+            return hot
         result = conn.execute(_layer_statement(conn, spec, options))
         return list(result.keys()), [tuple(row) for row in result.fetchall()]
+
+
+#: The options a hot read may have (an OGC item, a page, a bbox page); any other sends the
+#: read through :func:`_layer_statement` as usual.
+_HOT_OPTIONS = frozenset({"township", "bbox", "ids", "limit", "offset", "geometry_dimension", "where", "sortby",
+                          "intersects", "cql"})
+
+
+def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> tuple[list[str], list[tuple]] | None:
+    """:func:`read_rows` of the reads served many times a second, on PostGIS: one item by id,
+    a page, a page in a bbox (CRS84), in the caller's townships (given as ids), without any
+    other filter. The SELECT is :func:`_layer_statement`'s, written with named parameters,
+    compiled once per layer, shape and township scope (:func:`_hot_sql`) and sent as it is
+    (psycopg prepares it on the server after a few runs): no SQLAlchemy statement to build,
+    key and compile per request, which cost as much as the query. None when the read is not
+    one of these, or on SpatiaLite (whose driver returns dates as text that SQLAlchemy's
+    result types convert)."""
+    get = options.get
+    if (set(options) - _HOT_OPTIONS or get("where") or get("sortby") or get("intersects") is not None
+            or get("cql") is not None or _backend(conn) != "postgis"):
+        return None
+    township, ids, bbox, limit = get("township"), get("ids"), get("bbox"), get("limit")
+    if township is not None:
+        township = (township,) if isinstance(township, int) else tuple(township)
+        if not all(isinstance(t, int) and not isinstance(t, bool) for t in township):
+            return None  # names or codes: resolved by _layer_statement
+    if ids is not None and len(ids) != 1 or limit is None:
+        return None
+    params: dict[str, Any] = {"hot_limit": int(limit), "hot_offset": int(get("offset") or 0)}
+    if ids is not None:
+        params["hot_id"] = int(ids[0])
+    if bbox is not None:
+        if spec.geometry is None:
+            raise ValidationError(f"layer {spec.name!r} has no geometry; a bbox filter cannot apply")
+        minx, miny, maxx, maxy = (float(v) for v in bbox)
+        if not (minx <= maxx and miny <= maxy):
+            raise ValidationError(f"bbox {bbox} is not minx,miny,maxx,maxy with min <= max (longitude, latitude)")
+        params.update(hot_minx=minx, hot_miny=miny, hot_maxx=maxx, hot_maxy=maxy)
+    dimension = get("geometry_dimension")
+    if dimension is not None and spec.geometry is None:
+        raise ValidationError(f"layer {spec.name!r} has no geometry; a spatial filter cannot apply")
+    require_schema(conn)
+    sql, fixed = _hot_sql(conn.dialect, spec.name, ids is not None, bbox is not None,
+                          None if township is None else tuple(sorted(set(township))),
+                          None if dimension is None else int(dimension))
+    result = conn.exec_driver_sql(sql, {**fixed, **params})
+    return list(result.keys()), [tuple(row) for row in result.fetchall()]
+
+
+@functools.lru_cache(maxsize=512)
+def _hot_sql(dialect, layer: str, by_id: bool, in_bbox: bool, township: tuple[int, ...] | None,
+             dimension: int | None) -> tuple[str, dict[str, Any]]:
+    """``(sql, fixed parameters)`` of a hot read (:func:`_hot_read`), compiled
+    once: the page's ids first (without the label joins), then its rows with their labels."""
+    spec = get_layer(layer)
+    table = spec.table
+    base = _base_select(layer, tuple(_wanted_columns(spec, None, False)), spec.names)
+    page = sa.select(table.c.id)
+    if township is not None:
+        page = page.where(_township_clause_for(spec, township, "postgis"))
+    if in_bbox:
+        box = sa.func.ST_MakeEnvelope(*(sa.bindparam(f"hot_{n}", 0.0, type_=sa.Float) for n in ("minx", "miny", "maxx", "maxy")),
+                                      models.SRID)
+        page = page.where(sa.func.ST_Intersects(table.c[spec.geometry], box))
+    if by_id:
+        page = page.where(table.c.id == sa.bindparam("hot_id", 0, type_=sa.Integer))
+    if dimension is not None:
+        page = page.where(sa.func.ST_Dimension(table.c[spec.geometry]) == dimension)
+    page = (page.order_by(table.c.id).limit(sa.bindparam("hot_limit", 1, type_=sa.Integer))
+            .offset(sa.bindparam("hot_offset", 0, type_=sa.Integer)))
+    select = base.where(table.c.id.in_(page.scalar_subquery())).order_by(table.c.id)
+    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    fixed = {k: v for k, v in compiled.params.items() if not k.startswith("hot_")}
+    return compiled.string, fixed
 
 
 def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> sa.Select:
@@ -458,19 +540,10 @@ def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, An
     order = [*_sort_columns(spec, get("sortby") or ()), table.c.id]
     limit, offset, names = get("limit"), get("offset") or 0, get("names")
     require_schema(conn)
-    exprs = []
-    for name in wanted:
-        col = table.c[name]
-        if name in spec.geometry_columns:
-            exprs.append(sa.func.ST_AsBinary(col).label(name))
-        elif getattr(col.type, "enum_class", None) is not None:
-            exprs.append(sa.type_coerce(col, sa.String).label(name))  # plain values, not members
-        else:
-            exprs.append(col)
-    select = sa.select(*exprs)
     joins = spec.names if names is None else tuple(names)
-    if (get("with_names", True) or names is not None) and joins:
-        select = _name_joins(joins, select, table, spec)
+    if not ((get("with_names", True) or names is not None) and joins):
+        joins = ()
+    select = _base_select(spec.name, tuple(wanted), joins)
     if limit is not None or offset:
         page = _filtered(conn, spec, sa.select(table.c.id), query).order_by(*order)
         if limit is not None:
@@ -481,6 +554,28 @@ def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, An
     else:
         select = _filtered(conn, spec, select, query)
     return select.order_by(*order)
+
+
+@functools.lru_cache(maxsize=256)
+def _base_select(layer: str, wanted: tuple[str, ...], joins: tuple[NameJoin, ...]) -> sa.Select:
+    """The columns and label joins of a read, before its filters: built once per layer, columns
+    and joins (SQLAlchemy constructs are immutable). Aliasing the joined tables builds every
+    column of them anew, which was most of a single OGC item's time."""
+    spec = get_layer(layer)
+    table = spec.table
+    exprs = []
+    for name in wanted:
+        col = table.c[name]
+        if name in spec.geometry_columns:
+            exprs.append(sa.func.ST_AsBinary(col).label(name))
+        elif getattr(col.type, "enum_class", None) is not None:
+            exprs.append(sa.type_coerce(col, sa.String).label(name))  # plain values, not members
+        else:
+            exprs.append(col)
+    select = sa.select(*exprs)
+    if joins:
+        select = _name_joins(joins, select, table, spec)
+    return select
 
 
 def _sort_columns(spec: LayerSpec, sortby: Sequence[tuple[str, bool]]) -> list:
