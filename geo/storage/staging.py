@@ -25,6 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -56,7 +57,7 @@ def can_stage(layer: str, frame: pd.DataFrame) -> bool:
     spec = get_layer(layer)
     if spec.name in NOT_STAGED or "id" in frame.columns:
         return False
-    return all(c in spec.table.c for c in frame.columns)
+    return all(c in spec.table.c or c == "geometry" for c in frame.columns)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class StagedRows:
                 conn.exec_driver_sql(f"DELETE FROM {self.table} WHERE pos IN ({part})")
             kept = np.flatnonzero(keep)
             if not len(kept):
+                self.close()
                 return result
             _note_write(conn)
             targets = self.targets[kept]
@@ -111,9 +113,15 @@ class StagedRows:
             result.updated = self._updated
             result.unchanged = len(kept) - len(new) - result.updated
             result.ids = [int(i) for i in ids]
-            return result
-        finally:
-            self.close()
+        except BaseException:
+            # PostgreSQL refuses every statement after an error until the rollback, which
+            # drops the temporary table anyway; SQLite goes on, so drop it there
+            if backend_name(conn) == "spatialite":
+                self.close()
+            self.closed = True
+            raise
+        self.close()
+        return result
 
     def close(self) -> None:
         """Drop the temporary table (done by :meth:`write`)."""
@@ -155,16 +163,22 @@ class StagedRows:
         for name, _ in triggers:
             conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
         try:
-            returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
-            fresh = sorted(i for i in returned if i not in matched)
-            self._updated = len(returned) - len(fresh)
-            if len(fresh) != new_rows:  # pragma: no cover - the database broke its own rules
+            if postgis:  # the new ids are staged: only count what the statement wrote
+                written, self._updated = conn.exec_driver_sql(
+                    f"WITH w AS ({statement}) SELECT count(*), count(s.target) FROM w "
+                    f"LEFT JOIN {self.table} s ON s.target = w.id").one()
+                inserted = written - self._updated
+                fresh = _integers(conn.exec_driver_sql(
+                    f"SELECT string_agg(new_id::text, ',' ORDER BY pos) FROM {self.table} WHERE target IS NULL"
+                ).scalar()) if new_rows else []
+            else:
+                returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
+                fresh = sorted(i for i in returned if i not in matched)
+                inserted, self._updated = len(fresh), len(returned) - len(fresh)
+                if triggers and fresh:
+                    self._after_insert({name for name, _ in triggers}, fresh[0], fresh[-1])
+            if inserted != new_rows:  # pragma: no cover - the database broke its own rules
                 raise Conflict(f"the {spec.name} rows were not all written; nothing was written, import again")
-            if postgis:
-                by_pos = dict(conn.exec_driver_sql(f"SELECT pos, new_id FROM {self.table} WHERE target IS NULL").all())
-                fresh = [by_pos[p] for p in sorted(by_pos)]
-            elif triggers:
-                self._after_insert({name for name, _ in triggers}, fresh[0], fresh[-1])
         finally:
             for _, sql in triggers:
                 conn.exec_driver_sql(sql)
@@ -251,6 +265,10 @@ def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str
         A value the column cannot store (the message names the row and field).
     """
     spec = get_layer(layer)
+    if isinstance(frame, gpd.GeoDataFrame) and spec.geometry and frame._geometry_column_name in frame:
+        frame = frame.rename_geometry(spec.geometry) if frame.geometry.name != spec.geometry else frame
+    elif "geometry" in frame and spec.geometry:
+        frame = frame.rename(columns={"geometry": spec.geometry})
     frame = pd.DataFrame(frame)
     names = [c for c in frame.columns if c in spec.table.c and c not in MANAGED]
     postgis = backend_name(conn) == "postgis"
@@ -326,6 +344,12 @@ def _column_values(spec: LayerSpec, name: str, values: pd.Series, conn: Connecti
     process = column.type._cached_bind_processor(conn.dialect)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object)
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = None
+    if process is None and python_type in (str, float) and set(map(type, uniques.tolist())) <= {python_type}:
+        return np.append(uniques, None)[codes]  # what the converter passes through unchanged
     out = []
     for position, value in enumerate(uniques):
         try:
@@ -336,7 +360,7 @@ def _column_values(spec: LayerSpec, name: str, values: pd.Series, conn: Connecti
             raise
         out.append(process(stored) if process is not None and stored is not None else stored)
     out.append(None)
-    return np.asarray(out + [], dtype=object)[codes]
+    return np.asarray(out, dtype=object)[codes]
 
 
 def _geometry_values(column: sa.Column, values: pd.Series, postgis: bool) -> np.ndarray:
@@ -407,21 +431,36 @@ def _copy(conn: Connection, table: str, names: list[str], data: dict[str, np.nda
 
 
 def _copy_texts(values: np.ndarray) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values.tolist()):
-        if value is None:
-            out[i] = "\\N"
-        elif type(value) is str:
-            out[i] = value if not _SPECIAL.intersection(value) else _escape(value)
-        elif value is True or value is False:
-            out[i] = "t" if value else "f"
-        elif isinstance(value, float):
-            out[i] = repr(value)
-        elif hasattr(value, "isoformat"):
-            out[i] = value.isoformat()
-        else:
-            out[i] = _escape(str(value))
+    """COPY's text form of each value, column at a time (``\\N`` for NULL)."""
+    out = np.full(len(values), "\\N", dtype=object)
+    present = np.flatnonzero(pd.notna(values))
+    if not len(present):
+        return out
+    items = values[present].tolist()
+    kinds = set(map(type, items))
+    if kinds == {str}:
+        joined = "".join(items)
+        texts = items if not any(c in joined for c in _SPECIAL) else [_escape(v) for v in items]
+    elif kinds <= {int}:
+        texts = list(map(str, items))
+    elif kinds <= {float}:
+        texts = list(map(repr, items))
+    else:
+        texts = [_copy_text(v) for v in items]
+    out[present] = texts
     return out
+
+
+def _copy_text(value) -> str:
+    if type(value) is str:
+        return _escape(value)
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return _escape(str(value))
 
 
 _SPECIAL = frozenset("\\\t\n\r")
@@ -473,6 +512,19 @@ def _match(conn: Connection, spec: LayerSpec, table: str, names: list[str], n: i
                 f"UPDATE {table} AS s SET target = (SELECT max(t.id) FROM {stored} t WHERE {where}) "
                 "WHERE s.target IS NULL")
     targets = np.zeros(n, dtype=np.int64)
+    if postgis:  # two texts instead of a row each (psycopg's Python rows are slow to read)
+        positions, ids = conn.exec_driver_sql(
+            f"SELECT string_agg(pos::text, ',' ORDER BY pos), string_agg(target::text, ',' ORDER BY pos) "
+            f"FROM {table} WHERE target IS NOT NULL").one()
+        targets[_integers(positions)] = _integers(ids)
+        return targets
     for pos, target in conn.exec_driver_sql(f"SELECT pos, target FROM {table} WHERE target IS NOT NULL"):
         targets[pos] = target
     return targets
+
+
+def _integers(text: str | None) -> np.ndarray:
+    """Integers from a comma-separated text (``string_agg``); empty for NULL."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.array(text.split(","), dtype=np.int64)
