@@ -138,13 +138,12 @@ class StagedRows:
         postgis = backend_name(conn) == "postgis"
         geometry = set(spec.geometry_columns)
         names = self.columns
+        order = ""
         if postgis:
-            if new_rows:  # ids from the table's sequence, in the frame's order
-                conn.exec_driver_sql(
-                    f"UPDATE {self.table} s SET new_id = n.id FROM (SELECT pos, nextval(pg_get_serial_sequence("
-                    f"'{spec.table.name}', 'id')) AS id FROM (SELECT pos FROM {self.table} WHERE target IS NULL "
-                    "ORDER BY pos) o) n WHERE s.pos = n.pos")
-            new_id = "s.new_id"
+            # ids from the table's sequence; PostgreSQL evaluates a volatile output column after
+            # ORDER BY, so they rise in the frame's order (not necessarily one apart)
+            new_id = f"nextval(pg_get_serial_sequence('{spec.table.name}', 'id'))"
+            order = " ORDER BY s.pos"
         else:
             # after the largest id, read by the statement that holds the write lock
             new_id = (f"(SELECT coalesce(max(id), 0) FROM {table}) + "
@@ -156,21 +155,20 @@ class StagedRows:
         differs = " OR ".join(_differs(spec, n, table, postgis) for n in names if n != "source") or "false"
         statement = (
             f"INSERT INTO {table} (id, {', '.join(map(_quote, names))}) "
-            f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true "
+            f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true{order} "
             f"ON CONFLICT (id) DO UPDATE SET {', '.join(sets)} WHERE {differs} RETURNING id"
         )
         triggers = [] if postgis or not new_rows else _insert_triggers(conn, spec.table.name)
         for name, _ in triggers:
             conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
         try:
-            if postgis:  # the new ids are staged: only count what the statement wrote
-                written, self._updated = conn.exec_driver_sql(
-                    f"WITH w AS ({statement}) SELECT count(*), count(s.target) FROM w "
-                    f"LEFT JOIN {self.table} s ON s.target = w.id").one()
-                inserted = written - self._updated
-                fresh = _integers(conn.exec_driver_sql(
-                    f"SELECT string_agg(new_id::text, ',' ORDER BY pos) FROM {self.table} WHERE target IS NULL"
-                ).scalar()) if new_rows else []
+            if postgis:  # the new ids as one text (psycopg's Python rows are slow to read)
+                text, self._updated = conn.exec_driver_sql(
+                    f"WITH w AS ({statement}) SELECT string_agg(w.id::text, ',' ORDER BY w.id) FILTER "
+                    f"(WHERE s.target IS NULL), count(s.target) FROM w LEFT JOIN {self.table} s ON s.target = w.id"
+                ).one()
+                fresh = _integers(text)
+                inserted = len(fresh)
             else:
                 returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
                 fresh = sorted(i for i in returned if i not in matched)
@@ -400,8 +398,7 @@ def _create(conn: Connection, spec: LayerSpec, table: str, names: list[str], pos
     if postgis:
         columns = ", ".join(_quote(n) for n in names)
         conn.exec_driver_sql(f"CREATE TEMP TABLE {table} AS SELECT {columns} FROM {_quote(spec.table.name)} WITH NO DATA")
-        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN pos integer, ADD COLUMN target integer, "
-                             "ADD COLUMN new_id integer")
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN pos integer, ADD COLUMN target integer")
         return
     dialect = conn.dialect
     declared = []

@@ -125,7 +125,9 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
     width = max(positions, default=-1) + 1
     pick = itemgetter(*positions) if len(positions) > 1 else None
     for number, cells in rows_iter:
-        filled = next((c for c in cells if (c.strip() if type(c) is str else not is_blank(c))), None)
+        head = cells[0] if cells else None
+        filled = head if type(head) is str and head.strip() else \
+            next((c for c in cells if (c.strip() if type(c) is str else not is_blank(c))), None)
         if filled is None:
             continue
         first = str(filled).strip()
