@@ -158,7 +158,7 @@ class StagedRows:
             f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true{order} "
             f"ON CONFLICT (id) DO UPDATE SET {', '.join(sets)} WHERE {differs} RETURNING id"
         )
-        triggers = [] if postgis or not new_rows else _insert_triggers(conn, spec.table.name)
+        triggers = [] if postgis or not new_rows else _insert_triggers(conn, spec)
         for name, _ in triggers:
             conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
         try:
@@ -225,13 +225,14 @@ def _differs(spec: LayerSpec, name: str, table: str, postgis: bool) -> str:
     return f"({old} {distinct} {new})"
 
 
-def _insert_triggers(conn: Connection, table: str) -> list[tuple[str, str]]:
-    """SpatiaLite's per-row insert triggers of ``table``: name and the SQL that recreates it."""
-    rows = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-        "AND (name LIKE 'ggi\\_%' ESCAPE '\\' OR name LIKE 'tmi\\_%' ESCAPE '\\' OR name LIKE 'gii\\_%' ESCAPE '\\')",
-        (table,)).all()
-    return [(name, sql) for name, sql in rows if sql]
+def _insert_triggers(conn: Connection, spec: LayerSpec) -> list[tuple[str, str]]:
+    """SpatiaLite's per-row insert triggers of the layer's geometry columns (whose work
+    :meth:`StagedRows._after_insert` does): name and the SQL that recreates each."""
+    table = spec.table.name
+    names = {f"{kind}_{table}_{column}" for kind in ("ggi", "tmi", "gii") for column in spec.geometry_columns}
+    rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                (table,)).all()
+    return [(name, sql) for name, sql in rows if name in names and sql]
 
 
 def _quote(name: str) -> str:

@@ -1,5 +1,5 @@
-"""The import's transaction, and the writer that checks frames of canonical fields
-against a layer and upserts the rows that pass."""
+"""The writer that checks frames of canonical fields against a layer and upserts the rows
+that pass, through a staging table (:mod:`geo.storage.staging`) where the layer allows."""
 
 from __future__ import annotations
 
