@@ -22,7 +22,6 @@ writes meanwhile (SQLite has one writer at a time).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -277,7 +276,7 @@ def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str
         data["source"] = np.where(pd.isna(given), source or "user", given).astype(object)
         if "source" not in names:
             names.append("source")
-    table = f"atlas_stage_{uuid.uuid4().hex[:12]}"
+    table = _free_name(conn, spec, postgis)
     staged = StagedRows(conn, spec, table, names, np.zeros(len(frame), dtype=np.int64))
     _create(conn, spec, table, names, postgis)
     try:
@@ -293,6 +292,20 @@ def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str
         staged.close()
         raise
     return staged
+
+
+def _free_name(conn: Connection, spec: LayerSpec, postgis: bool) -> str:
+    """A name for the temporary table, the same chunk after chunk: SQLite keeps prepared
+    statements by their text, and a new name each chunk would keep a new set of large
+    multi-row INSERTs in that cache (memory growing with the rows imported)."""
+    for number in range(1, 1_000):
+        name = f"atlas_stage_{spec.name}_{number}"
+        taken = conn.exec_driver_sql(
+            f"SELECT to_regclass('pg_temp.{name}') IS NOT NULL" if postgis else
+            f"SELECT count(*) FROM sqlite_temp_master WHERE type = 'table' AND name = '{name}'").scalar()
+        if not taken:
+            return name
+    raise Conflict(f"too many {spec.name} imports at once on one connection")  # pragma: no cover
 
 
 def _keep_equal_geometries(conn: Connection, spec: LayerSpec, table: str, name: str, values: pd.Series,
