@@ -51,7 +51,14 @@ def _texts(values: pd.Series, *, nfkc: bool = True) -> pd.Series:
             return value.isoformat()
         return str(value)
 
-    texts = pd.Series([one(v) for v in values], index=values.index, dtype="string")
+    cells = values.to_numpy(dtype=object).tolist()
+    if set(map(type, cells)) <= {str, type(None)}:  # a CSV's cells: no conversion cell by cell
+        texts = [None if v is None else v.strip() for v in cells]
+        if not nfkc or "".join(t for t in texts if t is not None).isascii():  # ASCII is its own NFKC form
+            return pd.Series(texts, index=values.index, dtype="string")
+        texts = pd.Series(texts, index=values.index, dtype="string")
+    else:
+        texts = pd.Series([one(v) for v in cells], index=values.index, dtype="string")
     return (texts.str.normalize("NFKC") if nfkc else texts).str.strip()
 
 
@@ -97,10 +104,16 @@ def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = F
     """Numbers (integers with ``integer``), refusing what is not one, is not finite, or lies
     outside ``minimum``..``maximum`` (integers: also outside what the column type stores)."""
     texts = _texts(values)
-    missing = (texts.isna() | texts.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
-    cleaned = texts.str.replace(",", "", regex=False).str.rstrip("%")
-    numbers = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype(float)
-    array = numbers.to_numpy(dtype=float)
+    # most columns are plain numbers: parsed at once; the cleaning below only when one is not
+    plain = pd.to_numeric(texts.to_numpy(dtype=object, na_value=np.nan), errors="coerce").astype(float)
+    if not (texts.notna().to_numpy(dtype=bool) & np.isnan(plain)).any():
+        missing = texts.isna().to_numpy(dtype=bool)
+        array = plain
+    else:
+        missing = (texts.isna() | texts.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
+        cleaned = texts.str.replace(",", "", regex=False).str.rstrip("%")
+        numbers = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype(float)
+        array = numbers.to_numpy(dtype=float)
     reasons = [None] * len(values)
     bad = ~missing & np.isnan(array)
     for i in np.flatnonzero(bad):
@@ -179,27 +192,32 @@ def check_dates(values: pd.Series, *, label: str, pii: bool = False) -> Checked:
 
 def check_texts(values: pd.Series, *, label: str, max_length: int | None, pii: bool = False) -> Checked:
     texts = _texts(values, nfkc=False)
-    out: list = []
-    reasons: list = []
-    for original, text in zip(values.tolist(), texts.tolist()):
-        if text is pd.NA or text is None or text == "":
-            out.append(None)
-            reasons.append(None)
-            continue
-        out.append(text)
-        reason = None
-        control = control_character(text)
-        if control is not None:
-            reason = f"{label}: {control}"
-        elif isinstance(original, float) and abs(original) >= 1e11 and not original.is_integer():
-            reason = _message(label, text, "a long number Excel has rounded; format the column as text "
-                              "(文本) and type the code again", pii)
-        elif "e+" in text.lower() and re.fullmatch(r"\d(\.\d+)?e\+\d+", text, flags=re.I):
-            reason = _message(label, text, "a code Excel turned into scientific notation; format the "
-                              "column as text (文本) and type the code again", pii)
-        elif max_length is not None and len(text) > max_length:
-            reason = _message(label, text, f"longer than {max_length} characters", pii)
-        reasons.append(reason)
+    blank = (texts.isna() | (texts == "")).to_numpy(dtype=bool)
+    out = np.asarray(texts.astype(object).where(~blank, None), dtype=object)
+    reasons: list = [None] * len(values)
+    # the rows that may be refused, found column-wise; the reasons in the order of precedence
+    control = texts.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool)
+    scientific = texts.str.fullmatch(r"\d(\.\d+)?e\+\d+", case=False).fillna(False).to_numpy(dtype=bool)
+    long = (texts.str.len() > max_length).fillna(False).to_numpy(dtype=bool) if max_length is not None else \
+        np.zeros(len(values), dtype=bool)
+    originals = values.to_numpy(dtype=object)
+    rounded = np.zeros(len(values), dtype=bool)
+    if not set(map(type, originals.tolist())) <= {str, type(None)}:
+        rounded = np.array([isinstance(v, float) and abs(v) >= 1e11 and not v.is_integer() for v in originals],
+                           dtype=bool)
+    for i in np.flatnonzero(~blank & (control | rounded | scientific | long)):
+        text = out[i]
+        problem = control_character(text)
+        if problem is not None:
+            reasons[i] = f"{label}: {problem}"
+        elif rounded[i]:
+            reasons[i] = _message(label, text, "a long number Excel has rounded; format the column as text "
+                                  "(文本) and type the code again", pii)
+        elif scientific[i]:
+            reasons[i] = _message(label, text, "a code Excel turned into scientific notation; format the "
+                                  "column as text (文本) and type the code again", pii)
+        elif long[i]:
+            reasons[i] = _message(label, text, f"longer than {max_length} characters", pii)
     return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
 
 
@@ -213,14 +231,18 @@ def check_enum(values: pd.Series, enum_cls: type, *, label: str) -> Checked:
     choices = "、".join(f"{m.label}" if isinstance(m, LabeledEnum) else m.value for m in enum_cls)
     out: list = []
     reasons: list = []
-    for text in _texts(values).tolist():
+    codes, uniques = pd.factorize(_texts(values), use_na_sentinel=True)
+    decided: list[tuple] = []  # per distinct text: (value, reason)
+    for text in list(uniques):
         if text is pd.NA or text is None or str(text).lower() in MISSING_TOKENS:
-            out.append(None)
-            reasons.append(None)
+            decided.append((None, None))
             continue
         value = lookup.get(text) or lookup.get(str(text).lower())
-        out.append(value)
-        reasons.append(None if value is not None else f"{label} {text!r} is not one of: {choices}")
+        decided.append((value, None if value is not None else f"{label} {text!r} is not one of: {choices}"))
+    decided.append((None, None))  # missing cells
+    pairs = [decided[c] for c in codes.tolist()]
+    out = [v for v, _ in pairs]
+    reasons = [r for _, r in pairs]
     return Checked(pd.Series(out, index=values.index, dtype=object), pd.Series(reasons, index=values.index, dtype=object))
 
 

@@ -11,6 +11,7 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.types`: constants of stored rows, cell and geometry conversion, UTC.
 - :mod:`~geo.storage.query`: reading layers, counts, extents and their filters.
 - :mod:`~geo.storage.write`: upserting frames, deleting rows, link tables.
+- :mod:`~geo.storage.staging`: bulk upserts through a staging table (imports).
 - :mod:`~geo.storage.records`: one row at a time, with :func:`versioned_update`.
 - :mod:`~geo.storage.state`: the registry's state token for cache keys.
 - :mod:`~geo.storage.audit`: the audit log's entries.
@@ -53,6 +54,7 @@ from geo.storage.records import (
 )
 from geo.storage.state import registry_stamp, state_key, state_token
 from geo.storage.types import ACCEPTED_CRS, CRS, MANAGED, BBox, as_utc, now_utc
+from geo.storage.staging import StagedRows, can_stage, stage_rows
 from geo.storage.write import (
     DELETE_CHUNK,
     WriteResult,
@@ -64,6 +66,9 @@ from geo.storage.write import (
 )
 
 __all__ = [
+    "StagedRows",
+    "can_stage",
+    "stage_rows",
     "ACCEPTED_CRS",
     "CRS",
     "DELETE_CHUNK",

@@ -8,7 +8,11 @@ One import runs in one transaction (a savepoint when the caller passes its own c
 3. per chunk: coordinates to WGS 84 and inside China, geometry type and validity, field
    types and enums, parents resolved by code or name, required fields of new rows,
    natural keys repeated in the file;
-4. upsert the rows that pass with :func:`geo.storage.write_layer`.
+4. upsert the rows that pass: loaded into a staging table and matched to the stored rows
+   by natural key in one join before the required-field check, then written by one
+   ``INSERT ... ON CONFLICT (id) DO UPDATE`` (:func:`geo.storage.stage_rows`); areas,
+   townships and villages, whose hierarchy rules need the rows, with
+   :func:`geo.storage.write_layer`.
 
 Rows that fail are *refused* and listed with their row number and reason; the others are
 written. With ``strict`` any refused row (and any geometry that would need repair) rolls the
@@ -24,7 +28,7 @@ The parts, one concern each:
 - :mod:`.headers`: the header row and the columns' fields;
 - :mod:`.geometry`: geometry from 经度/纬度, X/Y or WKT columns;
 - :mod:`.placement`: the CRS, WGS 84 and the China check;
-- :mod:`.writer`: the transaction and the writer (checks, then upsert);
+- :mod:`.writer`: the writer (checks, staging, then upsert);
 - :mod:`.context`: one import's state and the writing of one chunk;
 - pipelines, one per file family: :mod:`.vectors` (GIS files), :mod:`.tables` (CSV, XLSX),
   :mod:`.forms` (seed 000's 附件1-5);

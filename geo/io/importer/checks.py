@@ -183,15 +183,20 @@ class RowChecks:
             out[name] = resolved[name]
         return reasons + ref_reasons
 
-    def _check_required(self, spec, frame: pd.DataFrame, out: pd.DataFrame, refused: pd.Series) -> pd.Series:
+    def _check_required(self, spec, frame: pd.DataFrame, out: pd.DataFrame, refused: pd.Series, *,
+                        targets: np.ndarray | None = None) -> pd.Series:
         """A required field left empty is refused; one the file lacks, only for new rows (an
-        update keeps the stored value)."""
+        update keeps the stored value). ``targets``: the stored row each row updates (0 for
+        a new row), when the rows are already staged and matched."""
         ok = refused.isna().to_numpy()
         if not ok.any():
             return refused
-        targets = storage.existing_ids(self.conn, spec.name, self._storable(spec, out.loc[ok]))
         new = np.zeros(len(frame), dtype=bool)
-        new[ok] = [t is None for t in targets]
+        if targets is not None:
+            new[ok] = targets[ok] == 0
+        else:
+            matched = storage.existing_ids(self.conn, spec.name, self._storable(spec, out.loc[ok]))
+            new[ok] = [t is None for t in matched]
         extra = []
         for column in spec.table.columns:
             name = column.name

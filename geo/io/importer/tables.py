@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -121,28 +122,39 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
             ctx.progress(done, None)
         batch_rows, batch_cells, batch_sections = [], [], []
 
+    width = max(positions, default=-1) + 1
+    pick = itemgetter(*positions) if len(positions) > 1 else None
     for number, cells in rows_iter:
-        filled = [c for c in cells if not is_blank(c)]
-        if not filled:
+        head = cells[0] if cells else None
+        filled = head if type(head) is str and head.strip() else \
+            next((c for c in cells if (c.strip() if type(c) is str else not is_blank(c))), None)
+        if filled is None:
             continue
-        first = str(filled[0]).strip()
-        if re.sub(r"\s+", "", first) in TOTAL_WORDS:
+        first = str(filled).strip()
+        if "计" in first and re.sub(r"\s+", "", first) in TOTAL_WORDS:
             continue
-        if len(filled) == 1 and isinstance(filled[0], str):
-            if any(first.startswith(w) for w in NOTE_WORDS):
-                continue
-            if TOWNSHIP_SECTION.match(first) and len(columns.headers) > 1:
-                section = first
-                sections_used += 1
+        if isinstance(filled, str):
+            note = first.startswith(NOTE_WORDS)
+            heading = not note and len(columns.headers) > 1 and TOWNSHIP_SECTION.match(first) is not None
+            if (note or heading) and _alone(cells):  # a row of one cell: a note, or a section naming a township
+                if heading:
+                    section = first
+                    sections_used += 1
                 continue
         batch_rows.append(number)
-        batch_cells.append([cells[p] if p < len(cells) else None for p in positions])
+        batch_cells.append(list(pick(cells)) if pick is not None and len(cells) >= width else
+                           [cells[p] if p < len(cells) else None for p in positions])
         batch_sections.append(section)
         if len(batch_rows) >= ctx.chunk_rows:
             flush()
     flush()
     if sections_used and section_field:
         report.warn(f"{sections_used} section row(s) naming a township (乡镇) were read as the 乡镇 of the rows below them")
+
+
+def _alone(cells: list[Any]) -> bool:
+    """Whether one cell of the row holds something (a note, or a township's section row)."""
+    return sum(1 for c in cells if (c.strip() if type(c) is str else not is_blank(c))) == 1
 
 
 def _references(layer: str):

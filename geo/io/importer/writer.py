@@ -1,5 +1,5 @@
-"""The import's transaction, and the writer that checks frames of canonical fields
-against a layer and upserts the rows that pass."""
+"""The writer that checks frames of canonical fields against a layer and upserts the rows
+that pass, through a staging table (:mod:`geo.storage.staging`) where the layer allows."""
 
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ class Writer(RowChecks):
         reasons += geometry_reasons
         reasons += self._resolve_parents(spec, frame, out)
         refused = combine(reasons, frame.index)
-        refused = self._check_required(spec, frame, out, refused)
+        staged = self._stage(spec, out, refused)
+        targets = None if staged is None else self._targets(staged, len(frame))
+        refused = self._check_required(spec, frame, out, refused, targets=targets)
         rows_array = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
         refused = self._repeated_keys(spec, out, rows_array, refused)
         ok = refused.isna().to_numpy()
@@ -62,11 +64,57 @@ class Writer(RowChecks):
             self.report.refuse(rows[i], refused.iat[i], layer=layer, sheet=sheets[i])
         for i in np.flatnonzero(ok & repaired.notna().to_numpy()):
             self.report.repair(rows[i], repaired.iat[i], layer=layer, sheet=sheets[i])
-        return self._upsert(spec, out, ok)
+        return self._upsert(spec, out, ok, staged)
 
-    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray) -> pd.Series:
+    def _stage(self, spec, out: pd.DataFrame, refused: pd.Series) -> list[tuple[pd.Index, storage.StagedRows]] | None:
+        """The rows that passed so far in staging tables (one per part, see :meth:`_parts`),
+        matched to the stored rows in one join; None where the layer is written row by row
+        (areas, townships and villages, whose hierarchy rules need the rows)."""
+        ok = refused.isna().to_numpy()
+        if not ok.any():
+            return None
+        parts = [self._storable(spec, part) for part in self._parts(spec, out.loc[ok])]
+        if not all(storage.can_stage(spec.name, part) for part in parts):
+            return None
+        staged = []
+        try:
+            for part in parts:
+                staged.append((part.index, storage.stage_rows(self.conn, spec.name, part, source=self.source)))
+        except BaseException:
+            for _, rows in staged:
+                rows.close()
+            raise
+        return staged
+
+    @staticmethod
+    def _targets(staged, size: int) -> np.ndarray:
+        """Per row of the frame: the stored row it updates, 0 where it is new (or refused)."""
+        targets = np.zeros(size, dtype=np.int64)
+        for index, rows in staged:
+            targets[index.to_numpy()] = rows.targets
+        return targets
+
+    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray, staged=None) -> pd.Series:
         ids = pd.Series(pd.array([None] * len(out), dtype="Int64"), index=out.index)
         counts = self.report.layers.setdefault(spec.name, LayerCounts())
+        if staged is not None:
+            matched = self._targets(staged, len(out))[ok]
+            matched = matched[matched != 0]
+            if len(np.unique(matched)) != len(matched):  # two rows update one stored row: in turn
+                for _, rows in staged:
+                    rows.close()
+                staged = None
+        if staged is not None:
+            for index, rows in staged:
+                keep = ok[index.to_numpy()]
+                result = rows.write(keep)
+                counts.inserted += result.inserted
+                counts.updated += result.updated
+                counts.unchanged += result.unchanged
+                ids.loc[index[keep]] = np.asarray(result.ids, dtype=np.int64)[keep]
+            if ok.any():
+                self.resolver.invalidate(spec.name)
+            return ids
         if not ok.any():
             return ids
         for part in [p for level in self._levels(spec, out.loc[ok]) for p in self._parts(spec, level)]:

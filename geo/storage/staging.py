@@ -1,0 +1,541 @@
+"""Bulk upserts through a staging table, for imports of many rows.
+
+:func:`stage_rows` loads a frame into a temporary table in one stream (``COPY ... FROM
+STDIN`` on PostGIS, multi-row ``INSERT`` statements on SpatiaLite) and matches every row to
+the stored row it updates with one join per natural key; :meth:`StagedRows.write` then
+upserts the rows the caller keeps with one ``INSERT ... SELECT ... ON CONFLICT (id) DO
+UPDATE ... WHERE <a value differs> RETURNING id``.
+
+The result is that of :func:`geo.storage.write_layer` (which stays the general writer):
+the same ids, the same counts of inserted, updated and unchanged rows, ``version`` + 1 and a
+new ``updated_at`` on changed rows only, a row's ``source`` kept where the frame gives none.
+Values are converted by the same converters as :func:`~geo.storage.write_layer`, once per
+distinct value of a column instead of once per cell.
+
+SpatiaLite runs three triggers per inserted row and geometry column (the geometry-type
+check, the ``geometry_columns_time`` stamp and the R*Tree insert); they take most of the
+time of a bulk insert. The write drops them for its one statement and does their work once
+for all the rows (one check, one stamp, one R*Tree insert), then recreates them from their
+stored SQL, inside the same transaction: a rollback restores them, and no other connection
+writes meanwhile (SQLite has one writer at a time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from geo import models
+from geo.db import backend_name
+from geo.errors import Conflict, ValidationError
+from geo.layers import LayerSpec, get_layer
+from geo.storage.state import _note_write
+from geo.storage.types import MANAGED, _converter, _geometry_wkb, _integrity_reason
+from geo.storage.write import WriteResult, _as_sqlalchemy_error
+
+#: Layers whose writes run hierarchy rules over Python records (codes, levels, parents):
+#: they go through :func:`geo.storage.write_layer`.
+NOT_STAGED = frozenset({"areas", "townships", "villages"})
+
+#: Bound values per multi-row INSERT on SQLite (it allows 32,766).
+_SQLITE_VALUES = 30_000
+
+_MULTI = {"MULTIPOLYGON": "Polygon", "MULTILINESTRING": "LineString", "MULTIPOINT": "Point"}
+
+
+def can_stage(layer: str, frame: pd.DataFrame) -> bool:
+    """Whether :func:`stage_rows` takes this frame (else use :func:`geo.storage.write_layer`):
+    not the hierarchy layers, no ``id`` column, only the layer's own fields."""
+    spec = get_layer(layer)
+    if spec.name in NOT_STAGED or "id" in frame.columns:
+        return False
+    return all(c in spec.table.c or c == "geometry" for c in frame.columns)
+
+
+@dataclass
+class StagedRows:
+    """A frame in a temporary table, matched to the stored rows.
+
+    ``targets`` holds, in the frame's row order, the id of the stored row each row updates,
+    or 0 where it would be inserted.
+    """
+
+    conn: Connection
+    spec: LayerSpec
+    table: str
+    columns: list[str]
+    targets: np.ndarray
+    closed: bool = field(default=False)
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, keep: np.ndarray | None = None) -> WriteResult:
+        """Upsert the staged rows where ``keep`` (all when None); ids in the frame's order
+        (0 for rows not kept). The temporary table is dropped afterwards.
+
+        Raises
+        ------
+        Conflict
+            The database refused the rows (a unique or foreign key rule).
+        """
+        keep = np.ones(len(self.targets), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+        result = WriteResult(layer=self.spec.name, ids=[0] * len(self.targets))
+        conn = self.conn
+        try:
+            dropped = np.flatnonzero(~keep)
+            for start in range(0, len(dropped), 10_000):
+                part = ", ".join(str(int(p)) for p in dropped[start:start + 10_000])
+                conn.exec_driver_sql(f"DELETE FROM {self.table} WHERE pos IN ({part})")
+            kept = np.flatnonzero(keep)
+            if not len(kept):
+                self.close()
+                return result
+            _note_write(conn)
+            targets = self.targets[kept]
+            new = kept[targets == 0]
+            matched = {int(t) for t in targets[targets != 0]}
+            try:
+                fresh = self._upsert(len(new), matched)
+            except IntegrityError as exc:
+                raise Conflict(f"the database refused the {self.spec.name} rows: {_integrity_reason(exc)}") from None
+            ids = np.zeros(len(self.targets), dtype=np.int64)
+            ids[kept] = targets
+            ids[new] = fresh
+            result.inserted = len(new)
+            result.updated = self._updated
+            result.unchanged = len(kept) - len(new) - result.updated
+            result.ids = [int(i) for i in ids]
+        except BaseException:
+            # PostgreSQL refuses every statement after an error until the rollback, which
+            # drops the temporary table anyway; SQLite goes on, so drop it there
+            if backend_name(conn) == "spatialite":
+                self.close()
+            self.closed = True
+            raise
+        self.close()
+        return result
+
+    def close(self) -> None:
+        """Drop the temporary table (done by :meth:`write`)."""
+        if not self.closed:
+            self.closed = True
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+
+    _updated: int = 0
+
+    def _upsert(self, new_rows: int, matched: set[int]) -> list[int]:
+        """One INSERT ... ON CONFLICT (id) DO UPDATE; the new rows' ids in the frame's order."""
+        conn, spec = self.conn, self.spec
+        table = _quote(spec.table.name)
+        postgis = backend_name(conn) == "postgis"
+        geometry = set(spec.geometry_columns)
+        names = self.columns
+        order = ""
+        if postgis:
+            # ids from the table's sequence; PostgreSQL evaluates a volatile output column after
+            # ORDER BY, so they rise in the frame's order (not necessarily one apart)
+            new_id = f"nextval(pg_get_serial_sequence('{spec.table.name}', 'id'))"
+            order = " ORDER BY s.pos"
+        else:
+            # after the largest id, read by the statement that holds the write lock
+            new_id = (f"(SELECT coalesce(max(id), 0) FROM {table}) + "
+                      "row_number() OVER (PARTITION BY s.target IS NULL ORDER BY s.pos)")
+        values = [f"GeomFromWKB(s.{_quote(n)}, {models.SRID})" if n in geometry and not postgis else f"s.{_quote(n)}"
+                  for n in names]
+        sets = [f"{_quote(n)} = excluded.{_quote(n)}" for n in names]
+        sets += [f"version = {table}.version + 1", f"updated_at = {'now()' if postgis else 'CURRENT_TIMESTAMP'}"]
+        differs = " OR ".join(_differs(spec, n, table, postgis) for n in names if n != "source") or "false"
+        statement = (
+            f"INSERT INTO {table} (id, {', '.join(map(_quote, names))}) "
+            f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true{order} "
+            f"ON CONFLICT (id) DO UPDATE SET {', '.join(sets)} WHERE {differs} RETURNING id"
+        )
+        triggers = [] if postgis or not new_rows else _insert_triggers(conn, spec)
+        for name, _ in triggers:
+            conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
+        try:
+            if postgis:  # the new ids as one text (psycopg's Python rows are slow to read)
+                text, self._updated = conn.exec_driver_sql(
+                    f"WITH w AS ({statement}) SELECT string_agg(w.id::text, ',' ORDER BY w.id) FILTER "
+                    f"(WHERE s.target IS NULL), count(s.target) FROM w LEFT JOIN {self.table} s ON s.target = w.id"
+                ).one()
+                fresh = _integers(text)
+                inserted = len(fresh)
+            else:
+                returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
+                fresh = sorted(i for i in returned if i not in matched)
+                inserted, self._updated = len(fresh), len(returned) - len(fresh)
+                if triggers and fresh:
+                    self._after_insert({name for name, _ in triggers}, fresh[0], fresh[-1])
+            if inserted != new_rows:  # pragma: no cover - the database broke its own rules
+                raise Conflict(f"the {spec.name} rows were not all written; nothing was written, import again")
+        finally:
+            for _, sql in triggers:
+                conn.exec_driver_sql(sql)
+        return fresh
+
+    def _after_insert(self, triggers: set[str], first: int, last: int) -> None:
+        """The work of SpatiaLite's per-row insert triggers, once for the new rows (ids
+        ``first`` to ``last``): the geometry-type check, the R*Tree and the time stamp."""
+        conn = self.conn
+        table = self.spec.table.name
+        rows = f"FROM {_quote(table)} t WHERE t.id BETWEEN {int(first)} AND {int(last)}"
+        for column in self.spec.geometry_columns:
+            g = f"t.{_quote(column)}"
+            where = f"Lower(f_table_name) = Lower('{table}') AND Lower(f_geometry_column) = Lower('{column}')"
+            if f"ggi_{table}_{column}" in triggers:
+                bad = conn.exec_driver_sql(
+                    f"SELECT count(*) {rows} AND (SELECT geometry_type FROM geometry_columns WHERE {where} "
+                    f"AND GeometryConstraints({g}, geometry_type, srid) = 1) IS NULL").scalar()
+                if bad:
+                    raise ValidationError(f"{bad} {table} row(s): {table}.{column} violates Geometry constraint "
+                                          "[geom-type or SRID not allowed]")
+            if f"gii_{table}_{column}" in triggers:
+                conn.exec_driver_sql(
+                    f'INSERT INTO "idx_{table}_{column}" (pkid, xmin, xmax, ymin, ymax) SELECT t.id, '
+                    f"MbrMinX({g}), MbrMaxX({g}), MbrMinY({g}), MbrMaxY({g}) {rows} AND MbrMinX({g}) IS NOT NULL")
+            if f"tmi_{table}_{column}" in triggers:
+                conn.exec_driver_sql("UPDATE geometry_columns_time SET last_insert = "
+                                     f"strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE {where}")
+
+
+def _differs(spec: LayerSpec, name: str, table: str, postgis: bool) -> str:
+    """SQL true where the stored value and the new one differ as :func:`_same` sees it."""
+    old, new = f"{table}.{_quote(name)}", f"excluded.{_quote(name)}"
+    distinct = "IS DISTINCT FROM" if postgis else "IS NOT"
+    if name in spec.geometry_columns:
+        if postgis:
+            return f"(ST_AsBinary({old}) {distinct} ST_AsBinary({new}))"
+        return f"({old} {distinct} {new})"
+    try:
+        python_type = spec.table.c[name].type.python_type
+    except NotImplementedError:
+        python_type = None
+    if python_type is float:
+        return (f"(CASE WHEN {old} IS NULL OR {new} IS NULL THEN ({old} {distinct} {new}) "
+                f"ELSE abs({old} - {new}) > 1e-9 END)")
+    return f"({old} {distinct} {new})"
+
+
+def _insert_triggers(conn: Connection, spec: LayerSpec) -> list[tuple[str, str]]:
+    """SpatiaLite's per-row insert triggers of the layer's geometry columns (whose work
+    :meth:`StagedRows._after_insert` does): name and the SQL that recreates each."""
+    table = spec.table.name
+    names = {f"{kind}_{table}_{column}" for kind in ("ggi", "tmi", "gii") for column in spec.geometry_columns}
+    rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                (table,)).all()
+    return [(name, sql) for name, sql in rows if name in names and sql]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------------------
+# Staging
+# --------------------------------------------------------------------------------------
+
+
+def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str | None = None) -> StagedRows:
+    """Load ``frame`` into a temporary table and match its rows to the stored rows.
+
+    Parameters
+    ----------
+    conn
+        Connection inside the caller's transaction.
+    layer
+        Layer name (see :func:`can_stage`).
+    frame
+        The layer's fields (geometry columns holding shapely geometries in EPSG:4326).
+    source
+        Provenance of rows without a ``source`` value (default ``'user'``).
+
+    Raises
+    ------
+    ValidationError
+        A value the column cannot store (the message names the row and field).
+    """
+    spec = get_layer(layer)
+    if isinstance(frame, gpd.GeoDataFrame) and spec.geometry and frame._geometry_column_name in frame:
+        frame = frame.rename_geometry(spec.geometry) if frame.geometry.name != spec.geometry else frame
+    elif "geometry" in frame and spec.geometry:
+        frame = frame.rename(columns={"geometry": spec.geometry})
+    frame = pd.DataFrame(frame)
+    names = [c for c in frame.columns if c in spec.table.c and c not in MANAGED]
+    postgis = backend_name(conn) == "postgis"
+    data = {n: _column_values(spec, n, frame[n], conn, postgis) for n in names}
+    if "source" not in data or source is not None:
+        given = data.get("source", np.full(len(frame), None, dtype=object))
+        data["source"] = np.where(pd.isna(given), source or "user", given).astype(object)
+        if "source" not in names:
+            names.append("source")
+    table = _free_name(conn, spec, postgis)
+    staged = StagedRows(conn, spec, table, names, np.zeros(len(frame), dtype=np.int64))
+    _create(conn, spec, table, names, postgis)
+    try:
+        if postgis:
+            _copy(conn, table, names, data, len(frame))
+        else:
+            _insert_many(conn, table, names, data, len(frame))
+        staged.targets = _match(conn, spec, table, names, len(frame), postgis)
+        if staged.targets.any():
+            for name in (n for n in names if n in spec.geometry_columns):
+                _keep_equal_geometries(conn, spec, table, name, frame[name], postgis)
+    except Exception:
+        staged.close()
+        raise
+    return staged
+
+
+def _free_name(conn: Connection, spec: LayerSpec, postgis: bool) -> str:
+    """A name for the temporary table, the same chunk after chunk: SQLite keeps prepared
+    statements by their text, and a new name each chunk would keep a new set of large
+    multi-row INSERTs in that cache (memory growing with the rows imported)."""
+    for number in range(1, 1_000):
+        name = f"atlas_stage_{spec.name}_{number}"
+        taken = conn.exec_driver_sql(
+            f"SELECT to_regclass('pg_temp.{name}') IS NOT NULL" if postgis else
+            f"SELECT count(*) FROM sqlite_temp_master WHERE type = 'table' AND name = '{name}'").scalar()
+        if not taken:
+            return name
+    raise Conflict(f"too many {spec.name} imports at once on one connection")  # pragma: no cover
+
+
+def _keep_equal_geometries(conn: Connection, spec: LayerSpec, table: str, name: str, values: pd.Series,
+                           postgis: bool) -> None:
+    """Where a matched row's geometry equals the stored one within 1e-9 degrees (a file
+    exported and imported again: coordinates printed and parsed), stage the stored one, so
+    the row counts as unchanged, as :func:`geo.storage.types._same` decides."""
+    as_binary = "ST_AsBinary" if postgis else "AsBinary"
+    column = _quote(name)
+    rows = conn.exec_driver_sql(
+        f"SELECT s.pos, {as_binary}(t.{column}), {as_binary}(" + (f"s.{column}" if postgis else
+                                                                 f"GeomFromWKB(s.{column}, {models.SRID})") +
+        f") FROM {table} s JOIN {_quote(spec.table.name)} t ON t.id = s.target "
+        f"WHERE t.{column} IS NOT NULL AND s.{column} IS NOT NULL").all()
+    if not rows:
+        return
+    positions = np.array([r[0] for r in rows], dtype=np.int64)
+    stored = np.array([bytes(r[1]) for r in rows], dtype=object)
+    staged = np.array([bytes(r[2]) for r in rows], dtype=object)
+    differ = stored != staged
+    if not differ.any():
+        return
+    old = shapely.from_wkb(stored[differ])
+    new = shapely.from_wkb(staged[differ])
+    close = shapely.equals_exact(old, new, tolerance=1e-9)
+    if not close.any():
+        return
+    kept = old[close]
+    replacement = (shapely.to_wkb(shapely.set_srid(kept, models.SRID), hex=True, include_srid=True) if postgis
+                   else shapely.to_wkb(kept))
+    params = list(zip(replacement.tolist(), positions[differ][close].tolist()))
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        statement = f"UPDATE {table} SET {column} = %s WHERE pos = %s" if postgis else \
+            f"UPDATE {table} SET {column} = ? WHERE pos = ?"
+        cursor.executemany(statement, params)
+    finally:
+        cursor.close()
+
+
+def _column_values(spec: LayerSpec, name: str, values: pd.Series, conn: Connection, postgis: bool) -> np.ndarray:
+    """The column's values as the database takes them (None for NULL), converted like
+    :func:`geo.storage.write_layer` converts them, once per distinct value."""
+    column = spec.table.c[name]
+    if name in spec.geometry_columns:
+        return _geometry_values(column, values, postgis)
+    convert = _converter(column)
+    process = column.type._cached_bind_processor(conn.dialect)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = None
+    if process is None and python_type in (str, float) and set(map(type, uniques.tolist())) <= {python_type}:
+        return np.append(uniques, None)[codes]  # what the converter passes through unchanged
+    out = []
+    for position, value in enumerate(uniques):
+        try:
+            stored = convert(value, "")
+        except ValidationError:
+            row = int(np.flatnonzero(codes == position)[0])
+            convert(value, f"{spec.name} row {row + 1}")  # raises, naming the row
+            raise
+        out.append(process(stored) if process is not None and stored is not None else stored)
+    out.append(None)
+    return np.asarray(out, dtype=object)[codes]
+
+
+def _geometry_values(column: sa.Column, values: pd.Series, postgis: bool) -> np.ndarray:
+    """WKB (SpatiaLite) or EWKB hex (PostGIS) of the geometries, 2D, single parts made multi
+    where the column is multi (as :func:`~geo.storage.types._geometry_wkb` does)."""
+    geoms = np.asarray(values.values if not hasattr(values, "array") else np.asarray(values.array, dtype=object),
+                       dtype=object)
+    missing = shapely.is_missing(geoms)
+    wanted = column.type.geometry_type.upper()
+    kinds = np.full(len(geoms), "", dtype=object)
+    present = np.flatnonzero(~missing)
+    type_ids = shapely.get_type_id(geoms[present])
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                      "MultiPolygon", "GeometryCollection"], dtype=object)
+    kinds[present] = names[type_ids]
+    fit = np.zeros(len(geoms), dtype=bool)
+    fit[present] = (wanted == "GEOMETRY") | (np.char.upper(kinds[present].astype(str)) == wanted)
+    odd = present[~fit[present]]
+    geoms = geoms.copy()
+    for i in odd:  # single parts into a multi column, a MultiPoint of one into a point column
+        kind = kinds[i]
+        if wanted in _MULTI and kind == _MULTI[wanted]:
+            geoms[i] = (shapely.multipolygons([geoms[i]]) if kind == "Polygon" else
+                        shapely.multilinestrings([geoms[i]]) if kind == "LineString" else shapely.multipoints([geoms[i]]))
+        elif wanted == "POINT" and kind == "MultiPoint" and len(geoms[i].geoms) == 1:
+            geoms[i] = geoms[i].geoms[0]
+        else:
+            _geometry_wkb(column, geoms[i], f"row {i + 1}")  # raises the writer's message
+    geoms = np.where(missing, None, geoms)
+    if postgis:
+        return shapely.to_wkb(shapely.set_srid(geoms, models.SRID), hex=True, include_srid=True,
+                              output_dimension=2).astype(object)
+    return shapely.to_wkb(geoms, output_dimension=2).astype(object)
+
+
+def _create(conn: Connection, spec: LayerSpec, table: str, names: list[str], postgis: bool) -> None:
+    if postgis:
+        columns = ", ".join(_quote(n) for n in names)
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {table} AS SELECT {columns} FROM {_quote(spec.table.name)} WITH NO DATA")
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN pos integer, ADD COLUMN target integer")
+        return
+    dialect = conn.dialect
+    declared = []
+    for n in names:
+        kind = "BLOB" if n in spec.geometry_columns else spec.table.c[n].type.compile(dialect=dialect)
+        declared.append(f"{_quote(n)} {kind}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (pos INTEGER PRIMARY KEY, target INTEGER, {', '.join(declared)})")
+
+
+def _copy(conn: Connection, table: str, names: list[str], data: dict[str, np.ndarray], n: int) -> None:
+    """The rows as COPY text (tab-separated, ``\\N`` for NULL), written in blocks."""
+    texts = [np.array([str(i) for i in range(n)], dtype=object)]
+    for name in names:
+        texts.append(_copy_texts(data[name]))
+    columns = ", ".join(["pos", *map(_quote, names)])
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            block = 20_000
+            for start in range(0, n, block):
+                lines = ["\t".join(row) for row in zip(*(t[start:start + block] for t in texts))]
+                copy.write(("\n".join(lines) + "\n").encode())
+    except Exception as exc:
+        raise _as_sqlalchemy_error(conn, exc) from None
+    finally:
+        cursor.close()
+
+
+def _copy_texts(values: np.ndarray) -> np.ndarray:
+    """COPY's text form of each value, column at a time (``\\N`` for NULL)."""
+    out = np.full(len(values), "\\N", dtype=object)
+    present = np.flatnonzero(pd.notna(values))
+    if not len(present):
+        return out
+    items = values[present].tolist()
+    kinds = set(map(type, items))
+    if kinds == {str}:
+        joined = "".join(items)
+        texts = items if not any(c in joined for c in _SPECIAL) else [_escape(v) for v in items]
+    elif kinds <= {int}:
+        texts = list(map(str, items))
+    elif kinds <= {float}:
+        texts = list(map(repr, items))
+    else:
+        texts = [_copy_text(v) for v in items]
+    out[present] = texts
+    return out
+
+
+def _copy_text(value) -> str:
+    if type(value) is str:
+        return _escape(value)
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return _escape(str(value))
+
+
+_SPECIAL = frozenset("\\\t\n\r")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _insert_many(conn: Connection, table: str, names: list[str], data: dict[str, np.ndarray], n: int) -> None:
+    width = len(names) + 1
+    per_statement = max(1, _SQLITE_VALUES // width)
+    row = "(" + ", ".join(["?"] * width) + ")"
+    columns = ", ".join(["pos", *map(_quote, names)])
+    cursor = conn.connection.driver_connection.cursor()
+    arrays = [np.arange(n, dtype=np.int64).astype(object), *(data[name] for name in names)]
+    try:
+        for start in range(0, n, per_statement):
+            stop = min(n, start + per_statement)
+            flat = [v for r in zip(*(a[start:stop].tolist() for a in arrays)) for v in r]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * (stop - start))}", flat)
+    finally:
+        cursor.close()
+
+
+def _match(conn: Connection, spec: LayerSpec, table: str, names: list[str], n: int, postgis: bool) -> np.ndarray:
+    """Each staged row's stored row by the layer's natural keys in order (one join per key);
+    as :func:`geo.storage.write._key_of`: no key where its last field is empty or a required
+    scope field is; an empty nullable scope matches the rows without one."""
+    stored = _quote(spec.table.name)
+    for key in spec.natural_keys:
+        if not all(k in names for k in key):
+            continue
+        *scope, last = key
+        conditions = [f"t.{_quote(last)} = s.{_quote(last)}"]
+        for k in scope:
+            if spec.table.c[k].nullable:
+                conditions.append(f"t.{_quote(k)} IS NOT DISTINCT FROM s.{_quote(k)}" if postgis
+                                  else f"t.{_quote(k)} IS s.{_quote(k)}")
+            else:
+                conditions.append(f"t.{_quote(k)} = s.{_quote(k)}")
+        where = " AND ".join(conditions)
+        if postgis:
+            conn.exec_driver_sql(
+                f"UPDATE {table} s SET target = m.id FROM (SELECT s.pos, max(t.id) AS id FROM {table} s "
+                f"JOIN {stored} t ON {where} WHERE s.target IS NULL GROUP BY s.pos) m WHERE s.pos = m.pos")
+        else:
+            conn.exec_driver_sql(
+                f"UPDATE {table} AS s SET target = (SELECT max(t.id) FROM {stored} t WHERE {where}) "
+                "WHERE s.target IS NULL")
+    targets = np.zeros(n, dtype=np.int64)
+    if postgis:  # two texts instead of a row each (psycopg's Python rows are slow to read)
+        positions, ids = conn.exec_driver_sql(
+            f"SELECT string_agg(pos::text, ',' ORDER BY pos), string_agg(target::text, ',' ORDER BY pos) "
+            f"FROM {table} WHERE target IS NOT NULL").one()
+        targets[_integers(positions)] = _integers(ids)
+        return targets
+    for pos, target in conn.exec_driver_sql(f"SELECT pos, target FROM {table} WHERE target IS NOT NULL"):
+        targets[pos] = target
+    return targets
+
+
+def _integers(text: str | None) -> np.ndarray:
+    """Integers from a comma-separated text (``string_agg``); empty for NULL."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.array(text.split(","), dtype=np.int64)

@@ -1,0 +1,145 @@
+"""The staged bulk upsert gives what write_layer gives: ids, counts, values, versions, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+from geo import storage
+from geo.errors import Conflict
+
+
+def households(village_id: int, codes, *, status="exited", members=None, income=None, geoms=None) -> gpd.GeoDataFrame:
+    n = len(codes)
+    return gpd.GeoDataFrame({
+        "code": list(codes),
+        "village_id": pd.array([village_id] * n, dtype="Int64"),
+        "status": [status] * n if isinstance(status, str) else list(status),
+        "members": pd.array(members if members is not None else [3] * n, dtype="Int64"),
+        "income_per_person_yuan": income if income is not None else [5000.5] * n,
+    }, geometry=geoms if geoms is not None else [Point(105.01 + i / 1000, 37.45) for i in range(n)],
+        crs=4326).rename_geometry("geom")
+
+
+def stored(conn, codes) -> pd.DataFrame:
+    frame = storage.read_layer(conn, "households", where={"code": list(codes)}, with_names=False, include_pii=True)
+    return frame.set_index("code").sort_index()
+
+
+def comparable(frame: pd.DataFrame) -> list[tuple]:
+    kept = frame.drop(columns=["id", "created_at", "updated_at"])
+    return [tuple("NA" if pd.isna(v) else (v.wkt if hasattr(v, "wkt") else str(v)) for v in row)
+            for row in kept.itertuples()]
+
+
+def both_ways(conn, frame: pd.DataFrame, *, source: str = "test"):
+    """The frame written by write_layer and, after rolling that back, by the staged upsert."""
+    outcomes = []
+    for how in ("write_layer", "staged"):
+        savepoint = conn.begin_nested()
+        if how == "write_layer":
+            result = storage.write_layer(conn, "households", frame, source=source)
+        else:
+            result = storage.stage_rows(conn, "households", frame, source=source).write()
+        outcomes.append((result, stored(conn, frame["code"])))
+        savepoint.rollback()
+    return outcomes
+
+
+def test_new_changed_and_unchanged_rows_as_write_layer_writes_them(conn, towns):
+    village = towns["villages"][0]
+    first = storage.write_layer(conn, "households", households(village, ["H1", "H2", "H3"]), source="first")
+    frame = households(village, ["H1", "H2", "H3", "H4", "H5"], status=["exited", "returned", "exited", "registered",
+                                                                             "non_poor"],
+                       income=[5000.5 + 1e-12, 5000.5, 5000.5, 10.0, np.nan])  # H1 within 1e-9: unchanged
+    (old, old_rows), (new, new_rows) = both_ways(conn, frame)
+
+    assert (new.inserted, new.updated, new.unchanged) == (old.inserted, old.updated, old.unchanged) == (2, 1, 2)
+    assert new.ids[:3] == old.ids[:3] == first.ids
+    assert new.ids[3] < new.ids[4] and new.ids[3] > max(first.ids)  # new rows in the frame's order
+    assert comparable(new_rows) == comparable(old_rows)
+    assert list(new_rows["version"]) == [1, 2, 1, 1, 1]
+    assert list(new_rows["source"]) == ["first", "test", "first", "test", "test"]  # unchanged rows keep theirs
+
+
+def test_rows_not_kept_are_not_written(conn, towns):
+    frame = households(towns["villages"][0], ["K1", "K2", "K3"])
+    staged = storage.stage_rows(conn, "households", frame, source="test")
+    result = staged.write(np.array([True, False, True]))
+    assert result.inserted == 2 and result.ids[1] == 0
+    assert list(stored(conn, ["K1", "K2", "K3"]).index) == ["K1", "K3"]
+
+
+def test_a_row_without_a_geometry_keeps_the_stored_one_and_a_polygon_becomes_multi(conn, towns):
+    village = towns["villages"][0]
+    storage.write_layer(conn, "households", households(village, ["G1"]), source="first")
+    part = households(village, ["G1"]).drop(columns=["geom"])
+    part["members"] = pd.array([5], dtype="Int64")
+    (old, old_rows), (new, new_rows) = both_ways(conn, pd.DataFrame(part))
+    assert new.updated == old.updated == 1
+    assert comparable(new_rows) == comparable(old_rows)
+    assert new_rows.geometry.iloc[0].equals(Point(105.01, 37.45))
+
+    line = LineString([(105.0, 37.4), (105.1, 37.5)])
+    frame = gpd.GeoDataFrame({"code": ["R-1"], "surface": ["gravel"]}, geometry=[line], crs=4326)
+    written = storage.stage_rows(conn, "roads", frame, source="test").write()
+    assert isinstance(storage.read_layer(conn, "roads", ids=written.ids).geometry.iloc[0], MultiLineString)
+
+
+def test_dates_booleans_and_enum_labels_convert_as_write_layer_converts_them(conn, towns):
+    square = Polygon([(105.0, 37.4), (105.1, 37.4), (105.1, 37.5), (105.0, 37.5)])
+    frame = gpd.GeoDataFrame({"code": ["PV-1", "PV-2"], "name": ["光伏一", "光伏二"], "kind": ["村级光伏电站", "agri_pv"],
+                              "status": ["grid_connected", "planned"], "capacity_kw": [300.0, 12.5],
+                              "grid_date": [dt.date(2019, 6, 30), None]}, geometry=[square, Point(105.2, 37.5)],
+                             crs=4326)
+    outcomes = []
+    for how in ("write_layer", "staged"):
+        savepoint = conn.begin_nested()
+        result = (storage.write_layer(conn, "pv_projects", frame, source="t") if how == "write_layer" else
+                  storage.stage_rows(conn, "pv_projects", frame, source="t").write())
+        rows = storage.read_layer(conn, "pv_projects", ids=result.ids, with_names=False).set_index("code").sort_index()
+        outcomes.append(comparable(rows))
+        savepoint.rollback()
+    assert outcomes[0] == outcomes[1]
+    assert "village_station" in str(outcomes[1][0]) and "2019-06-30" in str(outcomes[1][0])
+
+
+def test_a_unique_rule_broken_in_the_database_is_a_conflict(conn, towns):
+    village = towns["villages"][0]
+    storage.write_layer(conn, "households", households(village, ["U1"]), source="first")
+    # two rows with the same new code: the staged upsert meets the unique rule of the table
+    with pytest.raises(Conflict, match="households"):
+        savepoint = conn.begin_nested()
+        try:
+            storage.stage_rows(conn, "households", households(village, ["U2", "U2"]), source="x").write()
+        finally:
+            savepoint.rollback()
+
+
+def test_the_spatial_index_and_its_triggers_are_kept(conn, towns, backend):
+    frame = households(towns["villages"][0], [f"S{i}" for i in range(50)])
+    if backend == "spatialite":
+        before = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND tbl_name = 'households' ORDER BY name").all()
+    result = storage.stage_rows(conn, "households", frame, source="test").write()
+    inside = storage.read_layer(conn, "households", bbox=(105.005, 37.44, 105.0305, 37.46), with_names=False)
+    assert sorted(inside["id"]) == sorted(result.ids[:21])  # 105.010 .. 105.030
+    if backend == "spatialite":
+        after = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND tbl_name = 'households' ORDER BY name").all()
+        assert after == before
+        indexed = conn.exec_driver_sql("SELECT count(*) FROM idx_households_geom WHERE pkid IN "
+                                       f"({', '.join(map(str, result.ids))})").scalar()
+        assert indexed == 50
+        # and the triggers still work for the next plain insert
+        storage.write_layer(conn, "households", households(towns["villages"][0], ["T1"]), source="test")
+        assert conn.exec_driver_sql("SELECT count(*) FROM idx_households_geom").scalar() == 51
+    else:
+        assert conn.execute(sa.text("SELECT count(*) FROM households WHERE geom && "
+                                    "ST_MakeEnvelope(105.005, 37.44, 105.0305, 37.46, 4326)")).scalar() == 21
