@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from api import security
-from geo import accounts
+from geo.storage import accounts
 from geo.audit import SYSTEM
 
 
