@@ -385,15 +385,25 @@ class Server:
     """``atlas serve`` running in a subprocess on a free port (for tests of start-up and
     serving, the browser tests and schemathesis; everything else uses :class:`Site`)."""
 
+    #: Starts on a port another process took between :func:`free_port` and the bind (a second
+    #: test run on the same machine) are retried on a new port, this many times in all.
+    PORT_ATTEMPTS = 5
+
     def __init__(self, db_url: str, env: dict | None = None, args: tuple[str, ...] = ()):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port), *args],
-            cwd=ROOT, env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        self._wait()
+        for attempt in range(1, self.PORT_ATTEMPTS + 1):
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port), *args],
+                cwd=ROOT, env={**os.environ, **(env or {})},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            try:
+                self._wait()
+                return
+            except _PortTaken:
+                if attempt == self.PORT_ATTEMPTS:
+                    raise
 
     def _wait(self) -> None:
         """Until ``/health`` answers or the process ends (however long a loaded machine takes)."""
@@ -402,13 +412,34 @@ class Server:
         while True:
             if self.process.poll() is not None:
                 out, err = self.process.communicate()
-                raise RuntimeError(f"atlas serve exited early:\n{out}\n{err}")
+                error = _PortTaken if "address already in use" in err.lower() else RuntimeError
+                raise error(f"atlas serve exited early:\n{out}\n{err}")
+            # Ask /health only once this process listens: the port may be another run's server.
             try:
-                if httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
+                if self._listening() and httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
                     return
             except httpx.TransportError:  # not listening yet
                 pass
             time.sleep(0.2)
+
+    def _listening(self) -> bool:
+        """Whether this server's process (or, with ``--workers``, a child of it) listens on its
+        port (psutil: a dependency of Dask's distributed)."""
+        import psutil
+
+        try:
+            parent = psutil.Process(self.process.pid)
+            processes = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return False
+        for process in processes:
+            try:
+                sockets = process.net_connections(kind="tcp")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in sockets):
+                return True
+        return False
 
     def stop(self) -> tuple[str, str]:
         if self.process.poll() is None:
@@ -418,6 +449,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         return self.process.communicate()
+
+
+class _PortTaken(RuntimeError):
+    """``atlas serve`` could not bind its port: another process took it first."""
 
 
 #: Timeout of every HTTP client talking to a real server [s]: generous, a loaded machine is slow.
