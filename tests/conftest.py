@@ -12,6 +12,7 @@ Environment:
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -73,20 +74,45 @@ def create_postgis_database(prefix: str = "atlas_test") -> str:
         if REQUIRE_POSTGIS:
             pytest.fail(f"ATLAS_REQUIRE_POSTGIS=1 but {problem}")
         pytest.skip(problem)
+    template = _postgis_template()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        template = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
-                                {"name": POSTGIS_TEMPLATE}).scalar()
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name)
-    if not template:
-        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text("CREATE EXTENSION postgis"))
-        engine.dispose()
-    return url.render_as_string(hide_password=False)
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+#: The database this process clones empty PostGIS databases from (see :func:`_postgis_template`).
+_template_name: str | None = None
+
+
+def _postgis_template() -> str:
+    """:data:`POSTGIS_TEMPLATE` when it exists; else a database of this process's own with the
+    extension created once (``CREATE EXTENSION postgis`` takes a second or more on a busy
+    machine, a clone a fraction of it), dropped when the process ends."""
+    global _template_name
+    if _template_name is not None:
+        return _template_name
+    admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        shared = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
+                              {"name": POSTGIS_TEMPLATE}).scalar()
+        if shared is None:
+            name = f"atlas_test_postgis_{uuid.uuid4().hex[:10]}"
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    if shared is not None:
+        _template_name = shared
+        return shared
+    engine = sa.create_engine(make_url(ADMIN_URL).set(database=name), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE EXTENSION postgis"))
+    engine.dispose()  # a template must have no open connection
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    atexit.register(drop_postgis_database, url)
+    _template_name = name
+    return name
 
 
 def drop_postgis_database(url: str) -> None:
