@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api import security  # noqa: E402
-from geo import accounts, migrate, storage  # noqa: E402
+from geo import migrate, storage  # noqa: E402
+from geo.storage import accounts  # noqa: E402
 from geo.audit import SYSTEM  # noqa: E402
 from geo.db import make_engine  # noqa: E402
 from geo.demo import load_demo  # noqa: E402

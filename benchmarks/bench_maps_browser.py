@@ -156,7 +156,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from api.security import hash_password
-    from geo import accounts
+    from geo.storage import accounts
     from geo.audit import SYSTEM
     from geo.demo import load_demo
 

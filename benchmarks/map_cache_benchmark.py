@@ -36,7 +36,8 @@ PASSWORD = "benchmark-password-1"
 
 def prepare(db: Path) -> None:
     from api.security import hash_password
-    from geo import accounts, migrate
+    from geo import migrate
+    from geo.storage import accounts
     from geo.audit import SYSTEM
     from geo.db import make_engine
     from geo.demo import load_demo

@@ -557,7 +557,7 @@ class UnitInput(RowMixin, Base):
 
 # --------------------------------------------------------------------------------------
 # Inspection sampling (督查抽样): plans, their recorded draws, the sample in route order,
-# and findings with their rectification. Written and read by geo/inspection/store.py.
+# and findings with their rectification. Written and read by geo/storage/inspection.py.
 # Sampled rows keep a snapshot (codes, names of places, status at the draw, geometry) so the
 # record survives later edits of the registry; they never copy personal data.
 # --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from maps.water import water_map
 #: ``geo.services.pv.load_review_frames`` plus village points and townships, and the siting
 #: candidates (``geo.services.pv.run_siting`` on a coarse grid, options ``candidates`` and
 #: ``cell_size``); ``inspection_plan``: the sample of the plan named by the ``plan`` option
-#: (``geo.inspection.store``); ``monitoring``: the monitoring cases per village, with the
+#: (``geo.storage.inspection``); ``monitoring``: the monitoring cases per village, with the
 #: households' points for roles allowed to see names (``geo.services.monitoring.map_frames``).
 Source = Literal["layers", "analysis", "pv_review", "inspection_plan", "monitoring"]
 

@@ -56,12 +56,12 @@ def inspection_map(
     Parameters
     ----------
     sampled_villages
-        The plan's sampled villages (:func:`geo.inspection.store.read_sampled_villages`):
+        The plan's sampled villages (:func:`geo.storage.inspection.read_sampled_villages`):
         ``village_name``, ``township_name``, ``category``, ``team``, ``visit_order``,
         ``leg_km``, ``leg_method``, ``households_sampled``; Point geometry and the ``leg``
         LineString from the previous stop.
     sampled_households
-        The plan's sampled households (:func:`geo.inspection.store.read_sampled_households`):
+        The plan's sampled households (:func:`geo.storage.inspection.read_sampled_households`):
         ``household_code``, ``stratum_label``, ``status``, ``team``, ``village_order``,
         ``visit_order``, ``village_name``; ``head_name`` only when ``show_names``.
     plan

@@ -12,6 +12,7 @@ Environment:
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -73,20 +74,45 @@ def create_postgis_database(prefix: str = "atlas_test") -> str:
         if REQUIRE_POSTGIS:
             pytest.fail(f"ATLAS_REQUIRE_POSTGIS=1 but {problem}")
         pytest.skip(problem)
+    template = _postgis_template()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        template = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
-                                {"name": POSTGIS_TEMPLATE}).scalar()
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name)
-    if not template:
-        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text("CREATE EXTENSION postgis"))
-        engine.dispose()
-    return url.render_as_string(hide_password=False)
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+#: The database this process clones empty PostGIS databases from (see :func:`_postgis_template`).
+_template_name: str | None = None
+
+
+def _postgis_template() -> str:
+    """:data:`POSTGIS_TEMPLATE` when it exists; else a database of this process's own with the
+    extension created once (``CREATE EXTENSION postgis`` takes a second or more on a busy
+    machine, a clone a fraction of it), dropped when the process ends."""
+    global _template_name
+    if _template_name is not None:
+        return _template_name
+    admin = sa.create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        shared = conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname = :name AND datistemplate"),
+                              {"name": POSTGIS_TEMPLATE}).scalar()
+        if shared is None:
+            name = f"atlas_test_postgis_{uuid.uuid4().hex[:10]}"
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    if shared is not None:
+        _template_name = shared
+        return shared
+    engine = sa.create_engine(make_url(ADMIN_URL).set(database=name), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE EXTENSION postgis"))
+    engine.dispose()  # a template must have no open connection
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    atexit.register(drop_postgis_database, url)
+    _template_name = name
+    return name
 
 
 def drop_postgis_database(url: str) -> None:
@@ -385,15 +411,25 @@ class Server:
     """``atlas serve`` running in a subprocess on a free port (for tests of start-up and
     serving, the browser tests and schemathesis; everything else uses :class:`Site`)."""
 
+    #: Starts on a port another process took between :func:`free_port` and the bind (a second
+    #: test run on the same machine) are retried on a new port, this many times in all.
+    PORT_ATTEMPTS = 5
+
     def __init__(self, db_url: str, env: dict | None = None, args: tuple[str, ...] = ()):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port), *args],
-            cwd=ROOT, env={**os.environ, **(env or {})},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        self._wait()
+        for attempt in range(1, self.PORT_ATTEMPTS + 1):
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--db", db_url, "--port", str(self.port), *args],
+                cwd=ROOT, env={**os.environ, **(env or {})},
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            try:
+                self._wait()
+                return
+            except _PortTaken:
+                if attempt == self.PORT_ATTEMPTS:
+                    raise
 
     def _wait(self) -> None:
         """Until ``/health`` answers or the process ends (however long a loaded machine takes)."""
@@ -402,13 +438,34 @@ class Server:
         while True:
             if self.process.poll() is not None:
                 out, err = self.process.communicate()
-                raise RuntimeError(f"atlas serve exited early:\n{out}\n{err}")
+                error = _PortTaken if "address already in use" in err.lower() else RuntimeError
+                raise error(f"atlas serve exited early:\n{out}\n{err}")
+            # Ask /health only once this process listens: the port may be another run's server.
             try:
-                if httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
+                if self._listening() and httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
                     return
             except httpx.TransportError:  # not listening yet
                 pass
             time.sleep(0.2)
+
+    def _listening(self) -> bool:
+        """Whether this server's process (or, with ``--workers``, a child of it) listens on its
+        port (psutil: a dependency of Dask's distributed)."""
+        import psutil
+
+        try:
+            parent = psutil.Process(self.process.pid)
+            processes = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return False
+        for process in processes:
+            try:
+                sockets = process.net_connections(kind="tcp")
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port for c in sockets):
+                return True
+        return False
 
     def stop(self) -> tuple[str, str]:
         if self.process.poll() is None:
@@ -418,6 +475,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         return self.process.communicate()
+
+
+class _PortTaken(RuntimeError):
+    """``atlas serve`` could not bind its port: another process took it first."""
 
 
 #: Timeout of every HTTP client talking to a real server [s]: generous, a loaded machine is slow.

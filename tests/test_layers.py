@@ -5,6 +5,7 @@ the first module after which a forbidden one was loaded."""
 
 from __future__ import annotations
 
+import ast
 import json
 import pkgutil
 import subprocess
@@ -22,7 +23,7 @@ PURE = {
     "geo.analysis": (),
     "geo.pv": (),
     "geo.library": (),
-    "geo.inspection": ("geo.inspection.store",),
+    "geo.inspection": (),
     "geo.monitoring": (),
     "maps": ("maps.pages",),
 }
@@ -62,3 +63,43 @@ def test_the_check_sees_a_database_import():
     done = subprocess.run([sys.executable, "-c", CHECK, json.dumps(["sqlalchemy"]), json.dumps(["geo.storage"])],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"module": "geo.storage", "loaded": ["sqlalchemy"]}
+
+
+#: Re-exports of storage code that once lived outside ``geo/storage/``; their callers import
+#: ``geo.storage.accounts`` and ``geo.storage.inspection`` directly, and they stay gone.
+REMOVED_SHIMS = ("geo.accounts", "geo.inspection.store")
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Every module an ``import`` / ``from ... import`` names, with ``from a import b`` giving
+    both ``a`` and ``a.b`` (``b`` may be a submodule)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "import_module" and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names.add(node.args[0].value)
+    return names
+
+
+def test_the_removed_storage_shims_stay_removed():
+    for name in REMOVED_SHIMS:
+        path = ROOT.joinpath(*name.split("."))
+        assert not path.with_suffix(".py").exists() and not path.is_dir(), \
+            f"{name} is back: import geo.storage.accounts / geo.storage.inspection instead"
+    offenders = []
+    for folder in ("api", "geo", "maps", "tests", "benchmarks", "scripts"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            imported = _imported_modules(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in REMOVED_SHIMS if name in imported]
+    assert offenders == []
+
+
+def test_the_shim_check_sees_an_import():
+    tree = ast.parse("from geo import accounts\nfrom geo.inspection import store as s\n")
+    assert set(REMOVED_SHIMS) <= _imported_modules(tree)

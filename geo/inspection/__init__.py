@@ -6,7 +6,7 @@ draw algorithm precisely enough for a third party to re-implement it.
 
 Pure functions over frames (plans, draw, tours, forms, findings rules; the field kit's
 XLSForms in :mod:`xlsform`, submissions read back in :mod:`answers`, 表4/表5 and finding
-proposals from them in :mod:`results`); :mod:`store` holds
+proposals from them in :mod:`results`); :mod:`geo.storage.inspection` holds
 the SQL of the inspection tables, and :mod:`geo.services.inspections` and
 :mod:`geo.services.findings` run these against the registry.
 """

@@ -159,7 +159,7 @@ def household_table(
     Parameters
     ----------
     villages, households
-        The recorded sample (:func:`geo.inspection.store.read_sampled_villages` / ``..._households``).
+        The recorded sample (:func:`geo.storage.inspection.read_sampled_villages` / ``..._households``).
     registry
         The households' registry rows by ``id``: ``head_name``, ``id_number`` (personal),
         ``members``, ``poverty_causes``, ``income_per_person_yuan``, ``settlement_name``,

@@ -24,7 +24,8 @@ from geo import audit, storage
 from geo.audit import Actor
 from geo.errors import Conflict, Forbidden, NotFound
 from geo.inspection import answers as reader
-from geo.inspection import results, store, xlsform
+from geo.inspection import results, xlsform
+from geo.storage import inspection as store
 from geo.services.findings import add_finding, list_findings
 from geo.services.inspections import PlanRecord, answered_tables, load_record
 from geo.storage import Bind, connect

@@ -1,7 +1,7 @@
 """Offline map packages of an inspection plan (督查组离线地图包): MBTiles of a team's area, or the
 whole plan's, for ODK Collect, QField and QGIS, as vector tiles (MVT) or PNG rasters.
 
-Reads the plan (:mod:`geo.inspection.store`) and the registry's layers (:mod:`geo.storage`)
+Reads the plan (:mod:`geo.storage.inspection`) and the registry's layers (:mod:`geo.storage`)
 around it, builds the layers (:mod:`geo.inspection.field_map`) and cuts them
 (:mod:`geo.io.mbtiles`, :mod:`geo.io.tile_render`). The tiles hold no personal data: household
 stops carry a number and the household code, never a name or an ID number, so the package is
@@ -24,7 +24,7 @@ from geo.audit import Actor
 from geo.enums import FacilityStatus, RoadClass, RoadSurface, VillageCategory, WaterKind
 from geo.errors import NotFound, ValidationError
 from geo.inspection import field_map
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.io import mbtiles
 from geo.io.mbtiles import TileLayer
 from geo.services.exports import write_download

@@ -1,6 +1,6 @@
 """Findings (督查发现问题) of an inspection plan, recorded and moved forward in the registry:
 each change checked against the rules of :mod:`geo.inspection.findings`, stored through
-:mod:`geo.inspection.store` and audited in the same transaction.
+:mod:`geo.storage.inspection` and audited in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from geo import audit
 from geo.audit import Actor
 from geo.enums import FindingStatus
 from geo.errors import NotFound, StaleVersion, ValidationError
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.inspection.findings import NEXT_STATUS, parse_choice, parse_day, resolve_kind, village_matches
 from geo.storage import Bind, connect
 

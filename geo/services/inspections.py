@@ -3,7 +3,7 @@ who may reach a plan.
 
 The steps are the pure functions of :mod:`~geo.inspection.draw` and
 :mod:`~geo.inspection.tours`; this module reads the registry through :mod:`geo.storage`,
-records the result through :mod:`geo.inspection.store`, and does both in one transaction so a
+records the result through :mod:`geo.storage.inspection`, and does both in one transaction so a
 draw is stored whole or not at all.
 """
 
@@ -20,11 +20,13 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from geo import accounts, audit, storage
+from geo import audit, storage
+from geo.storage import accounts
 from geo.audit import Actor
 from geo.enums import RouteMethod, VillageCategory
 from geo.errors import Conflict, Forbidden, NotFound, ValidationError
-from geo.inspection import exports, results, store, xlsform
+from geo.inspection import exports, results, xlsform
+from geo.storage import inspection as store
 from geo.inspection.draw import (
     ALGORITHM,
     ALGORITHMS,
@@ -892,7 +894,7 @@ def _row_differences(record: PlanRecord, result: Sample, frame: Frame) -> list[s
 
 def check_chain(chain: list[dict[str, Any]]) -> dict[int, list[str]]:
     """Per plan id, what is wrong with its link in the chain of draw records
-    (:func:`geo.inspection.store.read_chain`, in plan id order); empty lists when intact."""
+    (:func:`geo.storage.inspection.read_chain`, in plan id order); empty lists when intact."""
     out: dict[int, list[str]] = {}
     prev_hash, prev_plan = GENESIS, None
     for row in chain:

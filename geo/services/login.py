@@ -43,7 +43,7 @@ from typing import Any
 import anyio
 from sqlalchemy.engine import Engine
 
-from geo import accounts
+from geo.storage import accounts
 from geo.errors import AuthenticationFailed, NotFound, TooManyAttempts
 from geo.settings import Settings
 
@@ -123,7 +123,7 @@ def gate(engine: Engine, *, name: str, client: str, policy: LoginPolicy,
 
 
 def check_password(engine: Engine, *, name: str, password: str, client: str, verify: Verify) -> dict[str, Any]:
-    """Check one attempt and record it; the user (a dict of :func:`geo.accounts.get_user`).
+    """Check one attempt and record it; the user (a dict of :func:`geo.storage.accounts.get_user`).
 
     Only an unknown name counts as a wrong login; any other failure to read the account (the
     database is down) propagates, so an outage is never reported as a wrong password.

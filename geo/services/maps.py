@@ -22,7 +22,7 @@ from geo.analysis.catalog import analyze
 from geo.audit import Actor
 from geo.cache import BoundedCache
 from geo.errors import Forbidden, NotFound, ValidationError
-from geo.inspection import store as inspection_store
+from geo.storage import inspection as inspection_store
 from geo.library.pipeline import with_stages
 from geo.pv.siting import SitingResult
 from geo.services.analyses import load_inputs

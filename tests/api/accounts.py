@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from api.security import hash_password
-from geo import accounts
+from geo.storage import accounts
 from geo.audit import SYSTEM
 from geo.errors import NotFound
 

@@ -11,7 +11,8 @@ import pytest
 from shapely.geometry import Point, box
 
 from api.security import hash_password
-from geo import accounts, storage
+from geo import storage
+from geo.storage import accounts
 from geo.audit import SYSTEM
 from tests.api.accounts import PASSWORD, login
 from tests.conftest import Site

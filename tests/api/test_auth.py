@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from api import security
-from geo import accounts
+from geo.storage import accounts
 from geo.settings import Settings
 from tests.api.accounts import PASSWORD, login
 from tests.conftest import CLIENT_TIMEOUT_S, Site

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.login_form import FORM_COOKIE, safe_next
-from geo import accounts, scratch
+from geo import scratch
+from geo.storage import accounts
 from geo.db import make_engine
 from geo.settings import Settings
 from tests.api.accounts import PASSWORD, ensure_users

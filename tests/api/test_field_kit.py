@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from geo.inspection import store, xlsform
+from geo.inspection import xlsform
+from geo.storage import inspection as store
 from geo.services import inspections as service
 from geo.services import personal
 from tests.geo.services.test_answers import _rows, central_csv, jpeg

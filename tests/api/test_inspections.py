@@ -15,7 +15,7 @@ import gpxpy
 import openpyxl
 import pytest
 
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.inspection.draw import draw_sample
 from geo.services import inspections as service
 from geo.services import personal

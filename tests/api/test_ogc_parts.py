@@ -262,7 +262,7 @@ def test_township_scope_applies_after_any_filter(demo_server, demo_engine, heade
 
 def test_basic_auth_reads_and_follows_the_account_rules(scratch):
     from api.security import hash_password
-    from geo import accounts
+    from geo.storage import accounts
     from geo.audit import SYSTEM
 
     accounts.create_user(scratch.engine, name="basic_reader", role="leader", password_hash=hash_password(PASSWORD),

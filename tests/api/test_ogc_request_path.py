@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from api import security
-from geo import accounts, storage
+from geo import storage
 from geo.errors import ValidationError
+from geo.storage import accounts
 from geo.audit import SYSTEM
 
 

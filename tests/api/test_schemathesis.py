@@ -57,7 +57,7 @@ def _run(url: str, phases: str, tmp_path: Path, config_text: str = CONFIG) -> No
     target = Server(url)
     try:
         from api import security
-        from geo import accounts
+        from geo.storage import accounts
         from geo.audit import SYSTEM
 
         new = security.new_api_key()

@@ -39,7 +39,7 @@ def test_migrations_match_the_models(engine):
 def test_draws_recorded_before_the_chain_are_chained_by_the_upgrade(empty_url):
     import datetime as dt
 
-    from geo.inspection import store
+    from geo.storage import inspection as store
     from geo.inspection.draw import GENESIS, record_hash
     from geo.services.inspections import check_chain
 

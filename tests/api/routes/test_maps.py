@@ -200,7 +200,7 @@ def test_inspection_map_needs_a_plan(demo_server):
 @pytest.fixture(scope="module")
 def drawn_plan(scratch):
     """A plan drawn on the scratch copy of the demo, assigned to the test inspector."""
-    from geo.inspection import store
+    from geo.storage import inspection as store
     from geo.inspection.plans import preset_plan
     from geo.services import inspections as service
     from geo.services import personal

@@ -11,7 +11,7 @@ import pytest
 
 from geo import storage
 from geo.db import make_engine
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.services import findings as recorded
 from tests.conftest import run_cli
 

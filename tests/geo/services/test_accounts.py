@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import accounts
+from geo.storage import accounts
 from geo.audit import SYSTEM
 from geo.errors import Conflict
 from geo.services import accounts as rules

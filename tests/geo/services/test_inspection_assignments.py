@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from api.security import hash_password
-from geo import accounts
+from geo.storage import accounts
 from geo.audit import SYSTEM
 from geo.db import make_engine
 from geo.errors import NotFound
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.services import inspections as service
 from geo.inspection.plans import load_plan, with_overrides
 from tests.conftest import run_cli

@@ -11,7 +11,7 @@ import pytest
 
 from geo import storage
 from geo.errors import Conflict, NotFound, ValidationError
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.inspection.draw import ALGORITHM, GENESIS, draw_sample, record_hash, sha256_hex
 from geo.inspection.plans import load_plan, with_overrides
 from geo.services import inspections as service

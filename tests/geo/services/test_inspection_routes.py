@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from geo import storage
 from geo.errors import Conflict, ValidationError
-from geo.inspection import store
+from geo.storage import inspection as store
 from geo.inspection.plans import load_plan, with_overrides
 from geo.inspection.tours import DayRules
 from geo.services import inspections as service

@@ -100,7 +100,7 @@ def test_verify_passes_then_names_the_household_whose_status_was_edited(tx):
 
 def test_verify_detects_an_altered_record(tx, inspect_engine):
     report = service.draw_plan(tx, seed003(townships=("东园镇",)), seed="tamper")
-    from geo.inspection import store
+    from geo.storage import inspection as store
 
     stored = json.loads(store.read_draw(tx, report.plan_id)["result_json"])
     stored["households"][0][0] = "DEMO-99-9999"

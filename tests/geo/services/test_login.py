@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from api.security import hash_password, verify_password
-from geo import accounts, migrate
+from geo import migrate
+from geo.storage import accounts
 from geo.audit import SYSTEM
 from geo.db import make_engine
 from geo.errors import AuthenticationFailed, NotFound, TooManyAttempts

@@ -95,7 +95,7 @@ def test_a_write_behind_the_storage_layer_is_seen_by_the_fingerprint(conn, regis
 
 
 def test_accounts_and_plans_are_not_registry_state(conn, registry):
-    from geo import accounts
+    from geo.storage import accounts
 
     before = storage.state_token(conn)
     accounts.create_user(conn, name="someone", role="viewer", password_hash="x" * 60, actor=SYSTEM)
