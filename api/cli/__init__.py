@@ -47,7 +47,7 @@ SUMMARIES = {
     "analyze": "Gap analyses: pairing coverage, road and water access, exit-standard scorecards, project priority.",
     "assets": "资产台账: the assets completed projects left, PV stations with their ledger.",
     "db": "Create or upgrade the database schema.",
-    "demo": "The Shapotou District demo dataset.",
+    "demo": "The Shapotou District demo dataset, and synthetic provinces for scale tests.",
     "dossier": "Write a village's dossier (一村一档) as PDF, or every village's into a zip (--all).",
     "export": "Export a layer with Chinese headers (CSV, XLSX) or field names (GeoPackage, GeoJSON, Shapefile).",
     "fields": "The fields of a layer: Chinese header, Shapefile (DBF) name and the headers imports accept.",

@@ -92,10 +92,23 @@ def load_inputs(
     return {name: frame.copy() for name, frame in frames.items()}
 
 
+#: Link tables -> the layer of their first key: with a township filter only the links of
+#: that layer's rows already read are read (the rest name no row the analysis holds).
+LINK_OWNERS = {"water_facility_villages": "water_facilities", "pv_project_households": "pv_projects"}
+
+
 def _load(bind: Bind, analysis: str, wanted: tuple[str, ...], township_ids: list[int] | None,
           whole_cadre_loads: bool = True) -> dict[str, pd.DataFrame]:
+    frames: dict[str, pd.DataFrame] = {}
     with storage.connect(bind) as conn:
-        return {name: _read(conn, name, analysis, township_ids, whole_cadre_loads) for name in wanted}
+        # owners before their links, so a township's links are read by its owners' ids
+        for name in sorted(wanted, key=lambda n: n in LINK_OWNERS):
+            owners = frames.get(LINK_OWNERS.get(name, ""))
+            if township_ids is not None and owners is not None:
+                frames[name] = storage.read_links(conn, name, owners=owners["id"])
+            else:
+                frames[name] = _read(conn, name, analysis, township_ids, whole_cadre_loads)
+    return {name: frames[name] for name in wanted}
 
 
 def _wanted(analysis: str, kind: str | None) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -490,13 +490,24 @@ def _link(name: str) -> sa.Table:
         raise NotFound(f"unknown link table {name!r}; link tables are: {', '.join(LINKS)}") from None
 
 
-def read_links(bind: Bind, name: str) -> pd.DataFrame:
-    """All rows of a many-to-many link table (e.g. ``pv_project_households``)."""
+def read_links(bind: Bind, name: str, *, owners: Collection[int] | None = None) -> pd.DataFrame:
+    """The rows of a many-to-many link table (e.g. ``pv_project_households``): all of them,
+    or with ``owners`` only those whose first key column (the project, the facility) is one
+    of these ids (a county's: a read that does not grow with the registry)."""
     table = _link(name)
+    columns = [c.name for c in table.columns]
     with connect(bind) as conn:
         require_schema(conn)
-        result = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        if owners is None:
+            result = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        owner = table.primary_key.columns[0]
+        wanted = sorted({int(i) for i in owners})
+        rows = []
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start:start + 5000]
+            rows += conn.execute(sa.select(table).where(owner.in_(chunk)).order_by(*table.primary_key.columns)).all()
+        return pd.DataFrame(rows, columns=columns)
 
 
 def write_links(bind: Bind, name: str, frame: pd.DataFrame, *, replace: bool = True) -> int:
