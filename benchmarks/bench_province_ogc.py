@@ -60,7 +60,7 @@ BOX_DEG = 0.02
 def api_key(url: str) -> str:
     """A leader account's new API key on the database at ``url``."""
     from api import security
-    from geo import accounts
+    from geo.storage import accounts
     from geo.audit import SYSTEM
     from geo.db import make_engine
     from geo.errors import NotFound
