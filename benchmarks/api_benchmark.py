@@ -117,16 +117,34 @@ def prepare(url: str) -> str:
         storage.write_layer(engine, "roads", roads)
     counts = storage.layer_counts(engine)
     assert counts["households"] == HOUSEHOLDS and counts["roads"] == ROADS, counts
+    key = bench_api_key(engine)
+    engine.dispose()
+    return key
+
+
+def bench_api_key(engine) -> str:
+    """A new API key of the leader account ``bench`` (made on first use)."""
+    from geo.errors import NotFound
+
     try:
         user_id = accounts.get_user(engine, name="bench")["id"]
-    except Exception:
+    except NotFound:
         user_id = accounts.create_user(engine, name="bench", role="leader", password_hash=None,
                                        actor=SYSTEM)["id"]
     new = security.new_api_key()
     accounts.add_api_key(engine, user_id, label=f"benchmark {uuid.uuid4().hex[:6]}", prefix=new.prefix,
                          key_hash=new.key_hash, actor=SYSTEM)
-    engine.dispose()
     return new.key
+
+
+def stop_processes(processes) -> None:
+    """Terminate the servers a benchmark started (killed after 15 s)."""
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def wait_until_up(url: str, process: subprocess.Popen, headers: dict | None = None, timeout: float = 90) -> None:
@@ -266,12 +284,7 @@ def main() -> None:
             "results": results, "ratios_to_tipg": ratios}, indent=2))
         print(f"\nwritten to {WORK / 'results.json'}")
     finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         drop_postgis(postgis_url)
 
 

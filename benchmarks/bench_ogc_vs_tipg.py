@@ -54,6 +54,7 @@ from benchmarks.api_benchmark import (  # noqa: E402
     drop_postgis,
     free_port,
     prepare,
+    stop_processes,
     wait_until_up,
 )
 
@@ -214,12 +215,7 @@ def main() -> None:
         (WORK / "ogc_vs_tipg.json").write_text(json.dumps(
             {"settings": vars(args), "households": HOUSEHOLDS, "runs": runs, "medians": summary}, indent=2))
     finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         if not args.db:
             drop_postgis(url)
 

@@ -39,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -48,7 +47,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_benchmark import free_port, wait_until_up  # noqa: E402
+from benchmarks.api_benchmark import bench_api_key, free_port, stop_processes, wait_until_up  # noqa: E402
 
 START_S = 400
 KINDS = ("item", "bbox", "page", "tile")
@@ -59,23 +58,11 @@ BOX_DEG = 0.02
 
 def api_key(url: str) -> str:
     """A leader account's new API key on the database at ``url``."""
-    from api import security
-    from geo.storage import accounts
-    from geo.audit import SYSTEM
     from geo.db import make_engine
-    from geo.errors import NotFound
 
     engine = make_engine(url)
     try:
-        try:
-            user_id = accounts.get_user(engine, name="bench")["id"]
-        except NotFound:
-            user_id = accounts.create_user(engine, name="bench", role="leader", password_hash=None,
-                                           actor=SYSTEM)["id"]
-        new = security.new_api_key()
-        accounts.add_api_key(engine, user_id, label=f"benchmark {uuid.uuid4().hex[:6]}", prefix=new.prefix,
-                             key_hash=new.key_hash, actor=SYSTEM)
-        return new.key
+        return bench_api_key(engine)
     finally:
         engine.dispose()
 
@@ -181,14 +168,9 @@ def main() -> None:
         for client in clients.values():
             client.close()
     finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
     summary = {}
-    print(f"\n| request | county p50 | county p95 | province p50 | province p95 | p50 ratio | p95 ratio | n |")
+    print("\n| request | county p50 | county p95 | province p50 | province p95 | p50 ratio | p95 ratio | n |")
     print("|---|---|---|---|---|---|---|---|")
     for kind in KINDS:
         row = {}
