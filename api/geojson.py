@@ -32,15 +32,20 @@ class GeoJSON(JSON):
 
 
 def page_links(request: Request, *, limit: int, offset: int, matched: int | None, returned: int,
-               media_type: str) -> list[dict]:
-    """``self``, ``next`` and ``prev`` links of a page (absolute URLs, other parameters kept)."""
+               media_type: str, after: int | None = None) -> list[dict]:
+    """``self``, ``next`` and ``prev`` links of a page (absolute URLs, other parameters kept).
+
+    ``after``: the page's last id, for keyset paging: the ``next`` link sends it as ``after``
+    (with the next offset, which then only numbers the page); ``prev`` pages by offset."""
     links = [{"href": str(request.url), "rel": "self", "type": media_type}]
     more = offset + returned < matched if matched is not None else returned == limit
     if more:
-        links.append({"href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
+        extra = {} if after is None else {"after": after}
+        links.append({"href": str(request.url.include_query_params(offset=offset + limit, limit=limit, **extra)),
                       "rel": "next", "type": media_type, "title": "next page"})
     if offset > 0:
-        links.append({"href": str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+        back = request.url.remove_query_params("after")
+        links.append({"href": str(back.include_query_params(offset=max(0, offset - limit), limit=limit)),
                       "rel": "prev", "type": media_type, "title": "previous page"})
     return links
 

@@ -62,7 +62,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 #: Query parameters of the items operation that are not queryables.
-ITEM_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "properties", "f", "township", "area",
+ITEM_PARAMETERS = {"limit", "offset", "after", "bbox", "bbox-crs", "crs", "datetime", "properties", "f", "township", "area",
                    "filter", "filter-lang", "filter-crs", "sortby"}
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string",
                dt.date: "string", dt.datetime: "string"}
@@ -292,6 +292,9 @@ def items(
                                                   f"value than {ogc.MAX_LIMIT} is served as {ogc.MAX_LIMIT})")
                      ] = ogc.DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="features to skip")] = 0,
+    after: Annotated[int | None, Query(ge=0, le=2**31 - 1, description=(
+        "keyset paging, as the next links send it: the features after this id (in id order; "
+        "offset then only numbers the page). Not with sortby"))] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in CRS84 (longitude, latitude), "
                                                   "or in bbox-crs's axis order", max_length=200,
                                       examples=["105.0,37.3,105.4,37.6"])] = None,
@@ -328,15 +331,20 @@ def items(
     if filter is not None and filter.strip():
         cql = ogc.parse_filter(filter, lang=filter_lang, queryables=names,
                                filter_crs=ogc.check_crs(engine, found, filter_crs, name="filter-crs"))
+    order = ogc.parse_sortby(sortby, names)
+    if after is not None and order:
+        raise HTTPException(400, "after pages in id order: leave it out with sortby and page with offset")
     page = ogc.read_items(engine, found, township=user.township_filter(township), bbox=_bbox(bbox, box_crs),
-                          bbox_crs=box_crs, where=where, cql=cql, sortby=ogc.parse_sortby(sortby, names),
-                          crs=out_crs, limit=limit, offset=offset)
+                          bbox_crs=box_crs, where=where, cql=cql, sortby=order,
+                          crs=out_crs, limit=limit, offset=offset, after=after)
     chosen = select_properties(page.columns, properties)
     returned = len(page)
     served_limit = min(limit, ogc.MAX_LIMIT)
     # an estimated total never decides whether a next page exists (a full page always has one)
+    # keyset paging in id order: the next link carries this page's last id
     links = page_links(request, limit=served_limit, offset=offset, returned=returned, media_type=GEOJSON,
-                       matched=None if page.estimated else page.matched)
+                       matched=None if page.estimated or after is not None else page.matched,
+                       after=page.ids[-1] if page.ids and not order else None)
     links.append({"href": _url(request, "collection", collection_id=found.id), "rel": "collection",
                   "type": "application/json", "title": found.title})
     body = {

@@ -285,6 +285,7 @@ def read_items(
     crs: int | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
+    after: int | None = None,
     ids: Sequence[int] | None = None,
 ) -> ItemsPage:
     """A page of the collection's features (no personal fields), in ``crs``, read over one
@@ -293,6 +294,10 @@ def read_items(
     ``numberMatched`` comes from the page itself when it is the last one; for an unfiltered
     PostGIS table larger than :data:`ESTIMATE_ABOVE` rows it is the planner's estimate
     (``estimated``); else a count that stops at :data:`MAX_COUNT` (None beyond).
+
+    ``after`` (keyset paging, what the ``next`` links send): the rows after this id, in id
+    order; ``offset`` then only numbers the page (for ``numberMatched`` and the links) and
+    skips nothing, so a deep page costs what the first does.
     """
     spec = collection.layer
     area = bbox_area(bbox, bbox_crs) if bbox is not None else None
@@ -300,15 +305,16 @@ def read_items(
                "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
     limit = max(1, min(int(limit), MAX_LIMIT))
     with storage.connect(_read_only(engine)) as conn:
-        names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=offset, sortby=sortby, ids=ids,
-                                       **filters)
+        names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=0 if after is not None else offset,
+                                       after_id=after, sortby=sortby, ids=ids, **filters)
         returned = len(raw)
-        if ids is not None or (returned < limit and (returned > 0 or offset == 0)):
+        # after a keyset the offset is only the client's numbering: the total is counted
+        if ids is not None or (after is None and returned < limit and (returned > 0 or offset == 0)):
             matched, estimated = offset + returned, False
         else:
             matched, estimated = storage.matched_rows(conn, spec.name, at_most=MAX_COUNT,
                                                       estimate_above=ESTIMATE_ABOVE, **filters)
-            if matched is not None:
+            if matched is not None and after is None:
                 matched = max(matched, offset + returned)
     id_at = names.index("id")
     if spec.geometry is not None:

@@ -362,6 +362,7 @@ def read_layer(
     names: Sequence[NameJoin] | None = None,
     limit: int | None = None,
     offset: int = 0,
+    after_id: int | None = None,
     geometry_dimension: int | None = None,
     intersects: BaseGeometry | None = None,
     cql: CqlFilter | None = None,
@@ -400,6 +401,10 @@ def read_layer(
     limit, offset
         Paging, in id order (or ``sortby``'s, then id). The page's ids are chosen first,
         without the label joins, so a deep page joins names for its own rows only.
+    after_id
+        Keyset paging: keep rows whose id is greater than this (in id order, so not with
+        ``sortby``). A deep page then starts at its first row through the primary key's index
+        instead of walking past ``offset`` rows.
     geometry_dimension
         Keep rows whose primary geometry has this dimension (0 points, 1 lines, 2 polygons).
     intersects
@@ -452,8 +457,8 @@ def read_rows(bind: Bind, layer: str, **options) -> tuple[list[str], list[tuple]
 
 #: The options a hot read may have (an OGC item, a page, a bbox page); any other sends the
 #: read through :func:`_layer_statement` as usual.
-_HOT_OPTIONS = frozenset({"township", "bbox", "ids", "limit", "offset", "geometry_dimension", "where", "sortby",
-                          "intersects", "cql"})
+_HOT_OPTIONS = frozenset({"township", "bbox", "ids", "limit", "offset", "after_id", "geometry_dimension", "where",
+                          "sortby", "intersects", "cql"})
 
 
 def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> tuple[list[str], list[tuple]] | None:
@@ -477,6 +482,9 @@ def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> 
     if ids is not None and len(ids) != 1 or limit is None:
         return None
     params: dict[str, Any] = {"hot_limit": int(limit), "hot_offset": int(get("offset") or 0)}
+    after = get("after_id")
+    if after is not None:
+        params["hot_after"] = int(after)
     if ids is not None:
         params["hot_id"] = int(ids[0])
     if bbox is not None:
@@ -492,14 +500,14 @@ def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> 
     require_schema(conn)
     sql, fixed = _hot_sql(conn.dialect, spec.name, ids is not None, bbox is not None,
                           None if township is None else tuple(sorted(set(township))),
-                          None if dimension is None else int(dimension))
+                          None if dimension is None else int(dimension), after is not None)
     result = conn.exec_driver_sql(sql, {**fixed, **params})
     return list(result.keys()), [tuple(row) for row in result.fetchall()]
 
 
 @functools.lru_cache(maxsize=512)
 def _hot_sql(dialect, layer: str, by_id: bool, in_bbox: bool, township: tuple[int, ...] | None,
-             dimension: int | None) -> tuple[str, dict[str, Any]]:
+             dimension: int | None, after: bool = False) -> tuple[str, dict[str, Any]]:
     """``(sql, fixed parameters)`` of a hot read (:func:`_hot_read`), compiled
     once: the page's ids first (without the label joins), then its rows with their labels."""
     spec = get_layer(layer)
@@ -516,6 +524,8 @@ def _hot_sql(dialect, layer: str, by_id: bool, in_bbox: bool, township: tuple[in
         page = page.where(table.c.id == sa.bindparam("hot_id", 0, type_=sa.Integer))
     if dimension is not None:
         page = page.where(sa.func.ST_Dimension(table.c[spec.geometry]) == dimension)
+    if after:
+        page = page.where(table.c.id > sa.bindparam("hot_after", 0, type_=sa.Integer))
     page = (page.order_by(table.c.id).limit(sa.bindparam("hot_limit", 1, type_=sa.Integer))
             .offset(sa.bindparam("hot_offset", 0, type_=sa.Integer)))
     select = base.where(table.c.id.in_(page.scalar_subquery())).order_by(table.c.id)
@@ -528,7 +538,7 @@ def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, An
     """The SELECT of :func:`read_layer` and :func:`read_rows` (``options``: their keyword
     arguments; those left out take read_layer's defaults)."""
     known = {"township", "area", "bbox", "ids", "where", "columns", "include_pii", "with_names", "names", "limit",
-             "offset", "geometry_dimension", "intersects", "cql", "sortby"}
+             "offset", "after_id", "geometry_dimension", "intersects", "cql", "sortby"}
     unknown = set(options) - known
     if unknown:
         raise TypeError(f"unknown read option(s): {', '.join(sorted(unknown))}")
@@ -538,14 +548,18 @@ def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, An
     query = Query(township=get("township"), area=get("area"), bbox=get("bbox"), ids=get("ids"), where=dict(get("where") or {}),
                   geometry_dimension=get("geometry_dimension"), intersects=get("intersects"), cql=get("cql"))
     order = [*_sort_columns(spec, get("sortby") or ()), table.c.id]
-    limit, offset, names = get("limit"), get("offset") or 0, get("names")
+    limit, offset, names, after = get("limit"), get("offset") or 0, get("names"), get("after_id")
+    if after is not None and get("sortby"):
+        raise ValidationError("after pages in id order; with sortby, page with offset")
     require_schema(conn)
     joins = spec.names if names is None else tuple(names)
     if not ((get("with_names", True) or names is not None) and joins):
         joins = ()
     select = _base_select(spec.name, tuple(wanted), joins)
-    if limit is not None or offset:
+    if limit is not None or offset or after is not None:
         page = _filtered(conn, spec, sa.select(table.c.id), query).order_by(*order)
+        if after is not None:
+            page = page.where(table.c.id > int(after))
         if limit is not None:
             page = page.limit(int(limit))
         if offset:

@@ -87,6 +87,37 @@ def test_deep_pages_choose_ids_before_joining_names(demo_server, demo_engine, he
     assert "JOIN" not in inner and "LIMIT" in inner
 
 
+def test_next_links_page_by_keyset_to_the_last_feature(demo_server, demo_engine, headers):
+    """Following ``next`` reads every household once, in id order: each next link carries the
+    page's last id as ``after`` (so a deep page skips nothing) and ``prev`` pages by offset."""
+    auth = headers["leader"]
+    expected = storage.read_layer(demo_engine, "households", columns=["status"])["id"].tolist()
+    seen, pages = [], 0
+    url = "/ogc/collections/households/items?limit=1000&properties=status"
+    while url is not None:
+        body = demo_server.get(url, headers=auth).json()
+        seen += [f["id"] for f in body["features"]]
+        links = {link["rel"]: link["href"] for link in body["links"]}
+        if pages:
+            assert "after=" not in links["prev"] and f"offset={(pages - 1) * 1000}" in links["prev"]
+        url = links.get("next")
+        if url is not None:
+            assert f"after={seen[-1]}" in url and f"offset={len(seen)}" in url
+        pages += 1
+    assert seen == expected and pages >= 3
+
+
+def test_after_reads_the_features_after_an_id_and_not_with_sortby(demo_server, demo_engine, headers):
+    auth = headers["leader"]
+    whole = storage.read_layer(demo_engine, "villages", columns=["name"])["id"].tolist()
+    body = items(demo_server, "villages", auth, limit=5, after=whole[9]).json()
+    assert [f["id"] for f in body["features"]] == whole[10:15]
+    assert body["numberMatched"] == len(whole)  # counted, never the page's arithmetic
+    refused = items(demo_server, "villages", auth, after=whole[9], sortby="name")
+    assert refused.status_code == 400 and "sortby" in refused.text
+    assert items(demo_server, "villages", auth, after=-1).status_code == 400
+
+
 # ---------------------------------------------------------------------- geometry types
 
 

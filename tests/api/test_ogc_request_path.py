@@ -112,6 +112,8 @@ def test_township_change_applies_at_once_though_cached(scratch):
     {"bbox": (105.0, 37.3, 105.3, 37.6), "limit": 40},
     {"township": [1, 2], "limit": 30, "offset": 5},
     {"township": 2, "bbox": (104.0, 36.0, 106.0, 38.0), "limit": 20, "geometry_dimension": 0},
+    {"limit": 25, "after_id": 300},
+    {"township": [1, 2], "bbox": (104.0, 36.0, 106.0, 38.0), "limit": 20, "after_id": 50},
 ])
 def test_hot_reads_answer_what_the_general_select_answers(demo_engine, options):
     """The item, page and bbox reads of ``/ogc`` run SQL compiled once (``_hot_read`` on
