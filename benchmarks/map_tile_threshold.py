@@ -23,29 +23,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.api_benchmark import wait_until_up  # noqa: E402
 from benchmarks.bench_maps_browser import ARGS, CHROMIUM, READY_OURS, WATCH, free_port  # noqa: E402
 
 CONFIGS = {"embedded (threshold 0)": "0", "tiles (threshold 10000)": "10000"}
 
 
 def start(url: str, threshold: str) -> tuple[subprocess.Popen, str]:
-    import httpx
-
     port = free_port()
     env = {**os.environ, "ATLAS_DATABASE_URL": url, "ATLAS_MAP_TILE_THRESHOLD": threshold,
            "ATLAS_SECRET_KEY": "bench-secret-key-not-for-production-0123456789"}
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=10).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError("atlas serve did not start")
+    try:
+        wait_until_up(f"{base}/health", proc, timeout=300)
+    except RuntimeError:
+        proc.terminate()
+        raise
+    return proc, base
 
 
 def measure(browser, base: str, key: str) -> dict:
