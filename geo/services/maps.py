@@ -108,11 +108,10 @@ def map_frames(bind: Bind, spec: MapSource, *, township: str | int | list[int] |
         return _monitoring_frames(bind, township, can_see_names=can_see_names, actor=actor)
     if plan is not None:
         raise ValidationError(f"map {spec.name!r} does not take plan; only the inspection map does")
-    readers = {"layers": _layer_frames, "analysis": _analysis_frames, "pv_review": _pv_frames}
     if spec.source == "layers":
         frames = _layer_frames(bind, spec, township, tile_above=tile_above)
     else:
-        frames = readers[spec.source](bind, spec, township)
+        frames = {"analysis": _analysis_frames, "pv_review": _pv_frames}[spec.source](bind, spec, township)
     frames = {k: (v if can_read is None or can_read(_FRAME_LAYERS.get(k, k)) else None) for k, v in frames.items()}
     if spec.source == "layers":
         frames = {k: v for k, v in frames.items() if v is not None}
