@@ -27,6 +27,7 @@ from api.params import (
 from api.schemas.common import problem_responses
 from geo import crs as crs_mod
 from geo import tiles
+from geo.cache import BoundedCache
 from geo.errors import ValidationError
 from geo.layers import LayerSpec
 from geo.services import ogc
@@ -77,20 +78,12 @@ def _url(request: Request, name: str, **params) -> str:
 def _url_at(request: Request, base_url: str, name: str, params: tuple) -> str:
     """``request.url_for(name, **params)``, kept per base URL (scheme, host, root path): the
     route search it does was a tenth of a single item's time."""
-    key = (base_url, name, params)
-    found = _URLS.get(key)
-    if found is None:
-        found = str(request.url_for(name, **dict(params)))
-        if len(_URLS) >= _URLS_SIZE:
-            _URLS.clear()
-        _URLS[key] = found
-    return found
+    return _URLS.get_or_compute((base_url, name, params), lambda: str(request.url_for(name, **dict(params))))
 
 
-#: URLs of the routes by base URL, name and parameters; cleared when full (a Host header a
-#: client chose makes a new base URL).
-_URLS: dict[tuple, str] = {}
-_URLS_SIZE = 4096
+#: URLs of the routes by base URL, name and parameters (a Host header a client chose makes a
+#: new base URL: the least recently used go first).
+_URLS: BoundedCache[str] = BoundedCache(4096)
 
 
 @router.get("", summary="Landing page", response_class=JSON)
