@@ -70,8 +70,12 @@ ensure_venv() {
     stamp="$VENV/.atlas-installed"
     want=$(cat "$ATLAS_ROOT/pyproject.toml" "$ATLAS_ROOT/constraints.txt" | sha256sum | cut -d' ' -f1)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        # psycopg runs over the system libpq (pyproject.toml says why), never psycopg-binary
-        ensure_packages libpq5
+        # psycopg runs over the system libpq (pyproject.toml says why), never psycopg-binary:
+        # psycopg-c compiles against it (pg_config from libpq-dev, gcc, the Python headers)
+        ensure_packages libpq5 libpq-dev gcc
+        if ! "$py" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+            ensure_packages python3-dev
+        fi
         say "installing the pinned Python packages of constraints.txt (about 120, 1 GB installed) into $VENV: about two minutes on a fast connection"
         local log="$VENV/pip-install.log" started=$SECONDS
         # constraints.txt pins every version (scripts/update-constraints.sh re-pins on purpose).

@@ -69,3 +69,10 @@ def test_psycopg_uses_the_system_libpq():
     import psycopg
 
     assert psycopg.pq.__impl__ != "binary", "uninstall psycopg-binary: pip uninstall psycopg-binary"
+
+
+def test_psycopg_runs_its_c_implementation():
+    """psycopg-c, compiled against the system libpq by ./run.sh and ./test.sh (pyproject.toml)."""
+    import psycopg
+
+    assert psycopg.pq.__impl__ == "c", "install psycopg[c]: ./test.sh reinstalls it (needs libpq-dev and gcc)"
