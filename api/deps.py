@@ -51,11 +51,15 @@ SESSION_COOKIE = "atlas_session"
 COOKIE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def get_engine(request: Request) -> Engine:
+# The dependencies below that do no I/O are coroutines: FastAPI runs a plain function through
+# the thread pool, a trip that cost more than the function itself on every request.
+
+
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -63,7 +67,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address ("" when unknown).
 
     It is the connecting address, except behind a reverse proxy listed in
@@ -242,6 +246,32 @@ def get_principal(
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
+
+def _cached_principal(request: Request, engine: Engine, settings: Settings, bearer: str | None,
+                      api_key: str | None) -> Principal | None:
+    """What :func:`get_principal` answers when it needs no SQL (the caller's credential is in
+    :data:`PRINCIPALS`, or anonymous reading is allowed without credentials), else None: then
+    the caller runs :func:`get_principal` (which loads or refuses) in a thread. The cache obeys
+    the same account stamp, so a revocation is obeyed here as at once as there."""
+    if bearer:
+        if security.looks_like_api_key(bearer):
+            return PRINCIPALS.peek(engine, f"api_key:{bearer}")
+        return _cached_token(settings, engine, bearer, "token")
+    if api_key:
+        return PRINCIPALS.peek(engine, f"api_key:{api_key}")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and request.method in COOKIE_METHODS:
+        return _cached_token(settings, engine, cookie, "session")
+    return ANONYMOUS if settings.allow_anonymous_read else None
+
+
+def _cached_token(settings: Settings, engine: Engine, token: str, via: str) -> Principal | None:
+    try:
+        security.read_token(settings, token)  # signature and expiry: every time, as _from_token
+    except security.InvalidCredentials:
+        return None
+    return PRINCIPALS.peek(engine, f"{via}:{token}")
+
 #: The challenge of the layer-reading routes: Bearer first, Basic for clients that only have it.
 BASIC_CHALLENGE = 'Bearer realm="atlas", Basic realm="atlas", charset="UTF-8"'
 
@@ -290,10 +320,16 @@ async def get_reader(
     try:
         basic = _basic_credentials(request) if request.method in COOKIE_METHODS else None
         if basic is None:
+            cached = _cached_principal(request, engine, settings, bearer, api_key)
+            if cached is not None:
+                return cached
             return await anyio.to_thread.run_sync(
                 lambda: get_principal(request, engine, settings, bearer, api_key))
         name, password = basic
         if security.looks_like_api_key(password):
+            cached = PRINCIPALS.peek(engine, f"api_key:{password}")
+            if cached is not None:
+                return cached
             return await anyio.to_thread.run_sync(_from_api_key, engine, password)
         try:
             user = await login.check_basic(engine, name=name, password=password, client=client,
@@ -342,21 +378,22 @@ def check_layer(user: Principal, layer: str) -> None:
         raise HTTPException(403, f"your role ({user.role.value}) may not read the {layer} layer")
 
 
-def township_param(
-    engine: EngineDep,
-    township: Annotated[
-        str | None,
-        Query(description="township name (e.g. 兴仁镇), 9-digit code or id; an area above it is "
-                          "taken too (as `area`)", max_length=100, examples=["兴仁镇"]),
-    ] = None,
-    area: Annotated[
-        str | None,
-        Query(description="an area at any level by GB/T 2260 code or name: a province (640000, "
-                          "宁夏回族自治区), prefecture (640500, 中卫市), county (640502, 沙坡头区) or "
-                          "township (640502100, 兴仁镇); keeps the rows of the townships inside",
-              max_length=100, examples=["640502"]),
-    ] = None,
-) -> int | list[int] | None:
+_TownshipQuery = Annotated[
+    str | None,
+    Query(description="township name (e.g. 兴仁镇), 9-digit code or id; an area above it is "
+                      "taken too (as `area`)", max_length=100, examples=["兴仁镇"]),
+]
+_AreaQuery = Annotated[
+    str | None,
+    Query(description="an area at any level by GB/T 2260 code or name: a province (640000, "
+                      "宁夏回族自治区), prefecture (640500, 中卫市), county (640502, 沙坡头区) or "
+                      "township (640502100, 兴仁镇); keeps the rows of the townships inside",
+          max_length=100, examples=["640502"]),
+]
+
+
+def township_param(engine: EngineDep, township: _TownshipQuery = None, area: _AreaQuery = None,
+                   ) -> int | list[int] | None:
     """Parse the ``township`` and ``area`` query parameters into a township id, or the ids of
     the townships inside an area (404 naming the townships and areas). Both given: the
     townships of ``township`` inside ``area``."""
@@ -373,7 +410,15 @@ def township_param(
     return None
 
 
-TownshipParam = Annotated[int | list[int] | None, Depends(township_param)]
+async def township_dependency(engine: EngineDep, township: _TownshipQuery = None, area: _AreaQuery = None,
+                              ) -> int | list[int] | None:
+    """:func:`township_param` as a dependency: no thread-pool trip when neither is given."""
+    if not township and not area:
+        return None
+    return await anyio.to_thread.run_sync(township_param, engine, township, area)
+
+
+TownshipParam = Annotated[int | list[int] | None, Depends(township_dependency)]
 
 
 def township_tag(township: int | Sequence[int] | None) -> str | None:

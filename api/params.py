@@ -68,7 +68,7 @@ def bbox_param(
 BBoxParam = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
 
 
-def properties_param(
+async def properties_param(
     properties: Annotated[
         str | None,
         Query(description="comma-separated property names to return (default: all)",

@@ -113,6 +113,14 @@ class StampedCache(Generic[T]):
         self._entries.put(key, (stamp, now + life, value))
         return value
 
+    def peek(self, key: Hashable, stamp: Hashable) -> T | None:
+        """The entry under ``key`` if :meth:`get_or_compute` would serve it now, else None
+        (computing nothing)."""
+        found = self._entries.get(key)
+        if found is not None and found[0] == stamp and time.monotonic() < found[1]:
+            return found[2]
+        return None
+
     def clear(self) -> None:
         self._entries.clear()
 

@@ -173,11 +173,21 @@ class CredentialCache(Generic[T]):
         Exception
             Whatever ``load`` raises (nothing is kept then).
         """
-        engine = bind if isinstance(bind, Engine) else bind.engine
-        key = (str(engine.url), hashlib.blake2b(credential.encode(), digest_size=16).digest())
+        key = self._key(bind, credential)
 
         def life_s(loaded: tuple[T, dt.datetime | None]) -> float | None:
             until = loaded[1]
             return None if until is None else (until - dt.datetime.now(dt.UTC)).total_seconds()
 
         return self._entries.get_or_compute(key, accounts_generation(bind), load, life_of=life_s)[0]
+
+    def peek(self, bind: Bind, credential: str) -> T | None:
+        """The kept answer for ``credential`` if :meth:`get` would serve it now (same account
+        stamp, same time limits), else None; loads nothing (no SQL: safe on an event loop)."""
+        found = self._entries.peek(self._key(bind, credential), accounts_generation(bind))
+        return None if found is None else found[0]
+
+    @staticmethod
+    def _key(bind: Bind, credential: str) -> tuple:
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        return (str(engine.url), hashlib.blake2b(credential.encode(), digest_size=16).digest())
