@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 # One build of each native library per process. SQLite loads mod_spatialite with RTLD_GLOBAL,
 # so the system's PROJ, GEOS and libcrypto it links answer the later symbol lookups of other
@@ -186,6 +187,7 @@ def make_engine(url: str | URL | None = None, *, check: bool = True) -> Engine:
             raise DatabaseError(f"no driver for {parsed.drivername}; {URL_HINT}") from None
         sa.event.listen(engine, "checkout", _check_pg_connection)
         sa.event.listen(engine, "checkin", _note_checkin)
+        engine.__dict__["_atlas_pg_options"] = options
     sa.event.listen(engine, "handle_error", _busy_error)
     sa.event.listen(engine, "checkin", _run_after_release)
     if check:
@@ -222,6 +224,22 @@ def _check_pg_connection(dbapi_conn, record, proxy) -> None:
             dbapi_conn.rollback()
         except Exception as exc:  # any driver error: the connection is unusable
             raise sa.exc.DisconnectionError(str(exc)) from None
+
+
+def pg_connect_kwargs(engine: Engine) -> dict[str, Any]:
+    """psycopg's connection arguments of a PostgreSQL engine: its URL's, with the session
+    options :func:`make_engine` gave it (for connections made outside its pool, such as
+    :mod:`geo.db_async`'s)."""
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    if args:  # pragma: no cover - psycopg's dialect passes keywords only
+        raise ValueError("expected keyword connection arguments")
+    options = engine.__dict__.get("_atlas_pg_options", PG_SESSION_OPTIONS)
+    return {**kwargs, "options": options}
+
+
+def schema_seen(engine: Engine) -> bool:
+    """Whether :func:`require_schema` already found the tables of ``engine``'s database."""
+    return engine.pool in _schema_seen
 
 
 def read_only(engine: Engine) -> Engine:

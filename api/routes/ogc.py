@@ -11,9 +11,12 @@ parameters answer 400, as the standard asks (the rest of the API answers 422).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import EngineDep, LayerReader, Principal, TownshipParam, check_layer
 from api.geojson import GEOJSON, JSON, GeoJSON, page_links, row_features
@@ -29,7 +32,7 @@ from geo import crs as crs_mod
 from geo import tiles
 from geo.cache import BoundedCache
 from geo.errors import ValidationError
-from geo.layers import LayerSpec
+from geo.layers import LayerSpec, get_layer
 from geo.services import ogc
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"], responses=problem_responses(401, 403))
@@ -190,7 +193,14 @@ def collection(collection_id: str, request: Request, user: LayerReader, engine: 
 
 
 def queryable_columns(spec: LayerSpec) -> dict[str, dict]:
-    """JSON Schema of each property a client may filter or sort the items by."""
+    """JSON Schema of each property a client may filter or sort the items by (a new dict;
+    the schemas are made once per layer)."""
+    return dict(_queryable_columns(spec.name))
+
+
+@functools.lru_cache(maxsize=None)
+def _queryable_columns(layer: str) -> dict[str, dict]:
+    spec = get_layer(layer)
     out = {}
     for column in spec.table.columns:
         if column.name in spec.pii_columns or column.name in spec.geometry_columns or column.name == "id":
@@ -274,7 +284,7 @@ def _precision(code: int | None) -> int | None:
     responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON FeatureCollection"},
                **problem_responses(400, 404)},
 )
-def items(
+async def items(
     collection_id: str,
     request: Request,
     user: LayerReader,
@@ -311,25 +321,34 @@ def items(
 ) -> GeoJSON:
     """GeoJSON features (no personal fields) in the caller's townships: ``limit``/``offset``
     paging with ``next`` links, ``bbox`` (+ ``bbox-crs``), ``crs``, any queryable as
-    ``?property=value``, CQL2 ``filter`` and ``sortby``."""
+    ``?property=value``, CQL2 ``filter`` and ``sortby``.
+
+    A coroutine: a plain page or bbox page on PostGIS is read on the event loop
+    (:func:`geo.services.ogc.read_items_async`); any other read runs in the thread pool."""
     found = _checked(user, collection_id)
     spec = found.layer
     if f not in (None, "json", "geojson"):
         raise HTTPException(406, "only GeoJSON is offered: leave f out or send f=json")
-    out_crs = ogc.check_crs(engine, found, crs, name="crs")
-    box_crs = ogc.check_crs(engine, found, bbox_crs, name="bbox-crs")
+    out_crs = await _check_crs(engine, found, crs, name="crs")
+    box_crs = await _check_crs(engine, found, bbox_crs, name="bbox-crs")
     where = _where(request, spec)
     names = list(queryable_columns(spec))
     cql = None
     if filter is not None and filter.strip():
-        cql = ogc.parse_filter(filter, lang=filter_lang, queryables=names,
-                               filter_crs=ogc.check_crs(engine, found, filter_crs, name="filter-crs"))
+        cql = await run_in_threadpool(_parse_filter, engine, found, filter, filter_lang, filter_crs, names)
     order = ogc.parse_sortby(sortby, names)
     if after is not None and order:
         raise HTTPException(400, "after pages in id order: leave it out with sortby and page with offset")
-    page = ogc.read_items(engine, found, township=user.township_filter(township), bbox=_bbox(bbox, box_crs),
-                          bbox_crs=box_crs, where=where, cql=cql, sortby=order,
-                          crs=out_crs, limit=limit, offset=offset, after=after)
+    scope = user.township_filter(township)
+    box = _bbox(bbox, box_crs)
+    page = None
+    if cql is None and not order and not where and box_crs is None:
+        page = await ogc.read_items_async(engine, found, township=scope, bbox=box, crs=out_crs, limit=limit,
+                                          offset=offset, after=after)
+    if page is None:
+        page = await run_in_threadpool(functools.partial(
+            ogc.read_items, engine, found, township=scope, bbox=box, bbox_crs=box_crs, where=where, cql=cql,
+            sortby=order, crs=out_crs, limit=limit, offset=offset, after=after))
     chosen = select_properties(page.columns, properties)
     returned = len(page)
     served_limit = min(limit, ogc.MAX_LIMIT)
@@ -353,6 +372,20 @@ def items(
     return GeoJSON(body, headers=_content_crs(out_crs))
 
 
+async def _check_crs(engine: Engine, found: ogc.Collection, value: str | None, *, name: str) -> int | None:
+    """:func:`geo.services.ogc.check_crs`; in the thread pool only when a CRS is given (its
+    check reads the layer's extent)."""
+    if value is None or value == "":
+        return None
+    return await run_in_threadpool(functools.partial(ogc.check_crs, engine, found, value, name=name))
+
+
+def _parse_filter(engine: Engine, found: ogc.Collection, text: str, lang: str | None, filter_crs: str | None,
+                  names: list[str]):
+    return ogc.parse_filter(text, lang=lang, queryables=names,
+                            filter_crs=ogc.check_crs(engine, found, filter_crs, name="filter-crs"))
+
+
 @router.get(
     "/collections/{collection_id}/items/{feature_id}",
     summary="One feature",
@@ -360,16 +393,21 @@ def items(
     responses={200: {"content": {GEOJSON: {}}, "description": "a GeoJSON Feature"},
                **problem_responses(400, 404)},
 )
-def item(collection_id: str, feature_id: str, request: Request, user: LayerReader, engine: EngineDep,
-         crs: Annotated[str | None, Query(max_length=200, description="CRS of the returned coordinates")] = None,
-         ) -> GeoJSON:
+async def item(collection_id: str, feature_id: str, request: Request, user: LayerReader, engine: EngineDep,
+               crs: Annotated[str | None, Query(max_length=200, description="CRS of the returned coordinates")] = None,
+               ) -> GeoJSON:
+    """One feature (no personal fields) in the caller's townships. A coroutine: read on the
+    event loop on PostGIS, in the thread pool on SpatiaLite."""
     found = _checked(user, collection_id)
     if not feature_id.isdigit() or len(feature_id) > 9:
         raise HTTPException(404, f"there is no feature {feature_id[:20]!r} in {collection_id}; "
                                  "feature ids are whole numbers")
-    out_crs = ogc.check_crs(engine, found, crs, name="crs")
-    page = ogc.read_items(engine, found, ids=[int(feature_id)], township=user.township_filter(), crs=out_crs,
-                          limit=1)
+    out_crs = await _check_crs(engine, found, crs, name="crs")
+    ids, scope = [int(feature_id)], user.township_filter()
+    page = await ogc.read_items_async(engine, found, ids=ids, township=scope, crs=out_crs, limit=1)
+    if page is None:
+        page = await run_in_threadpool(functools.partial(ogc.read_items, engine, found, ids=ids, township=scope,
+                                                         crs=out_crs, limit=1))
     if not len(page):
         raise HTTPException(404, f"there is no feature {feature_id} in {collection_id}")
     feature = row_features(page.ids, page.geometry, page.columns, page.rows, page.columns,

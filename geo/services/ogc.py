@@ -303,19 +303,84 @@ def read_items(
     area = bbox_area(bbox, bbox_crs) if bbox is not None else None
     filters = {"township": township, "bbox": bbox if area is None else None, "where": where or {},
                "geometry_dimension": collection.dimension, "intersects": area, "cql": cql}
-    limit = max(1, min(int(limit), MAX_LIMIT))
+    limit = _served_limit(limit)
     with storage.connect(_read_only(engine)) as conn:
         names, raw = storage.read_rows(conn, spec.name, limit=limit, offset=0 if after is not None else offset,
                                        after_id=after, sortby=sortby, ids=ids, **filters)
-        returned = len(raw)
-        # after a keyset the offset is only the client's numbering: the total is counted
-        if ids is not None or (after is None and returned < limit and (returned > 0 or offset == 0)):
-            matched, estimated = offset + returned, False
+        if _counted_from_page(ids=ids, after=after, returned=len(raw), limit=limit, offset=offset):
+            matched, estimated = offset + len(raw), False
         else:
             matched, estimated = storage.matched_rows(conn, spec.name, at_most=MAX_COUNT,
                                                       estimate_above=ESTIMATE_ABOVE, **filters)
-            if matched is not None and after is None:
-                matched = max(matched, offset + returned)
+            matched = _at_least_the_page(matched, after=after, offset=offset, returned=len(raw))
+    return _items_page(spec, names, raw, matched=matched, estimated=estimated, crs=crs)
+
+
+async def read_items_async(
+    engine: Engine,
+    collection: Collection,
+    *,
+    township=None,
+    bbox: tuple[float, float, float, float] | None = None,
+    crs: int | None = None,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    after: int | None = None,
+    ids: Sequence[int] | None = None,
+) -> ItemsPage | None:
+    """:func:`read_items` of the reads served many times a second (an item, a page, a CRS84
+    bbox page in the caller's township ids), on the running event loop over PostGIS: the same
+    page, read without a trip through the thread pool. None when the read is not one of those
+    (SpatiaLite, a township given by name, ...): the caller then runs :func:`read_items`.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`read_items`.
+    DatabaseError
+        The database cannot be reached.
+    """
+    spec = collection.layer
+    filters = {"township": township, "bbox": bbox, "geometry_dimension": collection.dimension}
+    limit = _served_limit(limit)
+    found = await storage.read_rows_async(engine, spec.name, limit=limit, offset=0 if after is not None else offset,
+                                          after_id=after, ids=ids, **filters)
+    if found is None:
+        return None
+    names, raw = found
+    if _counted_from_page(ids=ids, after=after, returned=len(raw), limit=limit, offset=offset):
+        matched, estimated = offset + len(raw), False
+    else:
+        counted = await storage.matched_rows_async(engine, spec.name, at_most=MAX_COUNT,
+                                                   estimate_above=ESTIMATE_ABOVE, **filters)
+        if counted is None:  # pragma: no cover - the read was a hot one, so is its count
+            return None
+        matched, estimated = counted
+        matched = _at_least_the_page(matched, after=after, offset=offset, returned=len(raw))
+    return _items_page(spec, names, raw, matched=matched, estimated=estimated, crs=crs)
+
+
+def _served_limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+def _counted_from_page(*, ids, after: int | None, returned: int, limit: int, offset: int) -> bool:
+    """Whether the page itself says how many rows match: one by id, or the last page (after a
+    keyset the offset is only the client's numbering: the total is counted)."""
+    return ids is not None or (after is None and returned < limit and (returned > 0 or offset == 0))
+
+
+def _at_least_the_page(matched: int | None, *, after: int | None, offset: int, returned: int) -> int | None:
+    """A count or estimate never below the rows up to this page's end (numbered by offset)."""
+    if matched is not None and after is None:
+        return max(matched, offset + returned)
+    return matched
+
+
+def _items_page(spec: LayerSpec, names: list[str], raw: list[tuple], *, matched: int | None, estimated: bool,
+                crs: int | None) -> ItemsPage:
+    """The page of rows ``raw`` (columns ``names``, geometries as WKB) in ``crs``."""
+    returned = len(raw)
     id_at = names.index("id")
     if spec.geometry is not None:
         at = names.index(spec.geometry)

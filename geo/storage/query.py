@@ -12,14 +12,15 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import shapely
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from geo import models
-from geo.db import Bind, connect, require_schema
-from geo.errors import NotFound, ValidationError
+from geo import db_async, models
+from geo.db import Bind, connect, require_schema, schema_seen
+from geo.errors import DatabaseError, NotFound, ValidationError
 from geo.layers import LAYERS, LayerSpec, NameJoin, get_layer
 from geo.storage.cql import CqlFilter, cql_clause
 from geo.storage.types import (
@@ -470,21 +471,38 @@ def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> 
     key and compile per request, which cost as much as the query. None when the read is not
     one of these, or on SpatiaLite (whose driver returns dates as text that SQLAlchemy's
     result types convert)."""
+    if _backend(conn) != "postgis":
+        return None
+    statement = _hot_statement(conn.dialect, spec, options)
+    if statement is None:
+        return None
+    require_schema(conn)
+    result = conn.exec_driver_sql(*statement)
+    return list(result.keys()), [tuple(row) for row in result.fetchall()]
+
+
+def _hot_shape(spec: LayerSpec, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """``(shape, parameters)`` of a hot read or count (:func:`_hot_read`): the keyword
+    arguments of :func:`_hot_sql` and the values bound per request; None for another read.
+
+    Raises
+    ------
+    ValidationError
+        A bbox on a layer without geometry, or with min > max.
+    """
     get = options.get
     if (set(options) - _HOT_OPTIONS or get("where") or get("sortby") or get("intersects") is not None
-            or get("cql") is not None or _backend(conn) != "postgis"):
+            or get("cql") is not None):
         return None
-    township, ids, bbox, limit = get("township"), get("ids"), get("bbox"), get("limit")
+    township, ids, bbox = get("township"), get("ids"), get("bbox")
     if township is not None:
         township = (township,) if isinstance(township, int) else tuple(township)
         if not all(isinstance(t, int) and not isinstance(t, bool) for t in township):
             return None  # names or codes: resolved by _layer_statement
-    if ids is not None and len(ids) != 1 or limit is None:
+        township = tuple(sorted(set(township)))
+    if ids is not None and len(ids) != 1:
         return None
-    params: dict[str, Any] = {"hot_limit": int(limit), "hot_offset": int(get("offset") or 0)}
-    after = get("after_id")
-    if after is not None:
-        params["hot_after"] = int(after)
+    params: dict[str, Any] = {}
     if ids is not None:
         params["hot_id"] = int(ids[0])
     if bbox is not None:
@@ -497,12 +515,48 @@ def _hot_read(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> 
     dimension = get("geometry_dimension")
     if dimension is not None and spec.geometry is None:
         raise ValidationError(f"layer {spec.name!r} has no geometry; a spatial filter cannot apply")
-    require_schema(conn)
-    sql, fixed = _hot_sql(conn.dialect, spec.name, ids is not None, bbox is not None,
-                          None if township is None else tuple(sorted(set(township))),
-                          None if dimension is None else int(dimension), after is not None)
-    result = conn.exec_driver_sql(sql, {**fixed, **params})
-    return list(result.keys()), [tuple(row) for row in result.fetchall()]
+    shape = {"by_id": ids is not None, "in_bbox": bbox is not None, "township": township,
+             "dimension": None if dimension is None else int(dimension)}
+    return shape, params
+
+
+def _hot_statement(dialect, spec: LayerSpec, options: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """``(sql, parameters)`` of a hot read (:func:`_hot_read`), None for another read."""
+    found = _hot_shape(spec, options)
+    limit = options.get("limit")
+    if found is None or limit is None:
+        return None
+    shape, params = found
+    params.update(hot_limit=int(limit), hot_offset=int(options.get("offset") or 0))
+    after = options.get("after_id")
+    if after is not None:
+        params["hot_after"] = int(after)
+    sql, fixed = _hot_sql(dialect, spec.name, shape["by_id"], shape["in_bbox"], shape["township"],
+                          shape["dimension"], after is not None)
+    return sql, {**fixed, **params}
+
+
+def _hot_where(spec: LayerSpec, select: sa.Select, *, by_id: bool, in_bbox: bool,
+               township: tuple[int, ...] | None, dimension: int | None) -> sa.Select:
+    """The filters of a hot read (as :func:`_filtered` writes them), with named parameters."""
+    table = spec.table
+    if township is not None:
+        select = select.where(_township_clause_for(spec, township, "postgis"))
+    if in_bbox:
+        box = sa.func.ST_MakeEnvelope(*(sa.bindparam(f"hot_{n}", 0.0, type_=sa.Float) for n in ("minx", "miny", "maxx", "maxy")),
+                                      models.SRID)
+        select = select.where(sa.func.ST_Intersects(table.c[spec.geometry], box))
+    if by_id:
+        select = select.where(table.c.id == sa.bindparam("hot_id", 0, type_=sa.Integer))
+    if dimension is not None:
+        select = select.where(sa.func.ST_Dimension(table.c[spec.geometry]) == dimension)
+    return select
+
+
+def _compiled(select, dialect) -> tuple[str, dict[str, Any]]:
+    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    fixed = {k: v for k, v in compiled.params.items() if not k.startswith("hot_")}
+    return compiled.string, fixed
 
 
 @functools.lru_cache(maxsize=512)
@@ -513,25 +567,90 @@ def _hot_sql(dialect, layer: str, by_id: bool, in_bbox: bool, township: tuple[in
     spec = get_layer(layer)
     table = spec.table
     base = _base_select(layer, tuple(_wanted_columns(spec, None, False)), spec.names)
-    page = sa.select(table.c.id)
-    if township is not None:
-        page = page.where(_township_clause_for(spec, township, "postgis"))
-    if in_bbox:
-        box = sa.func.ST_MakeEnvelope(*(sa.bindparam(f"hot_{n}", 0.0, type_=sa.Float) for n in ("minx", "miny", "maxx", "maxy")),
-                                      models.SRID)
-        page = page.where(sa.func.ST_Intersects(table.c[spec.geometry], box))
-    if by_id:
-        page = page.where(table.c.id == sa.bindparam("hot_id", 0, type_=sa.Integer))
-    if dimension is not None:
-        page = page.where(sa.func.ST_Dimension(table.c[spec.geometry]) == dimension)
+    page = _hot_where(spec, sa.select(table.c.id), by_id=by_id, in_bbox=in_bbox, township=township,
+                      dimension=dimension)
     if after:
         page = page.where(table.c.id > sa.bindparam("hot_after", 0, type_=sa.Integer))
     page = (page.order_by(table.c.id).limit(sa.bindparam("hot_limit", 1, type_=sa.Integer))
             .offset(sa.bindparam("hot_offset", 0, type_=sa.Integer)))
     select = base.where(table.c.id.in_(page.scalar_subquery())).order_by(table.c.id)
-    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    fixed = {k: v for k, v in compiled.params.items() if not k.startswith("hot_")}
-    return compiled.string, fixed
+    return _compiled(select, dialect)
+
+
+@functools.lru_cache(maxsize=512)
+def _hot_count_sql(dialect, layer: str, in_bbox: bool, township: tuple[int, ...] | None, dimension: int | None,
+                   at_most: int, estimate_above: int | None) -> tuple[str, dict[str, Any]]:
+    """``(sql, fixed parameters)`` of :func:`matched_rows` for the filters of a hot read,
+    compiled once: ``(rows, estimated)`` as one row."""
+    spec = get_layer(layer)
+    table = spec.table
+    rows = _hot_where(spec, sa.select(table.c.id), by_id=False, in_bbox=in_bbox, township=township,
+                      dimension=dimension).limit(int(at_most) + 1).subquery()
+    counted = sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+    if estimate_above is None or in_bbox or township is not None or dimension is not None:
+        select = sa.select(counted, sa.false())
+    else:
+        select = _estimated_or(counted, spec, estimate_above)
+    return _compiled(select, dialect)
+
+
+async def read_rows_async(engine: Engine, layer: str, **options) -> tuple[list[str], list[tuple]] | None:
+    """:func:`read_rows` of a hot read (:func:`_hot_read`: an item, a page, a bbox page in
+    township ids) on PostGIS, on the running event loop (:mod:`geo.db_async`): the same SQL,
+    columns and rows. None for any other read, on SpatiaLite, and before the schema was found
+    (the caller then runs :func:`read_rows` in a thread).
+
+    Raises
+    ------
+    ValidationError
+        As :func:`read_rows`.
+    DatabaseError
+        The database cannot be reached.
+    """
+    if engine.dialect.name != "postgresql" or not schema_seen(engine):
+        return None
+    statement = _hot_statement(engine.dialect, get_layer(layer), options)
+    if statement is None:
+        return None
+    return await _fetch_async(engine, statement)
+
+
+async def matched_rows_async(engine: Engine, layer: str, *, at_most: int, estimate_above: int | None = None,
+                             **filters) -> tuple[int | None, bool] | None:
+    """:func:`matched_rows` of a hot read's filters (``township`` ids, ``bbox``,
+    ``geometry_dimension``) on PostGIS, on the running event loop; None for other filters.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`matched_rows`.
+    DatabaseError
+        The database cannot be reached.
+    """
+    if engine.dialect.name != "postgresql" or not schema_seen(engine):
+        return None
+    spec = get_layer(layer)
+    found = _hot_shape(spec, {k: v for k, v in filters.items() if v is not None})
+    if found is None or found[0]["by_id"]:
+        return None
+    shape, params = found
+    sql, fixed = _hot_count_sql(engine.dialect, layer, shape["in_bbox"], shape["township"], shape["dimension"],
+                                int(at_most), estimate_above)
+    _, rows = await _fetch_async(engine, (sql, {**fixed, **params}))
+    value, estimated = int(rows[0][0]), bool(rows[0][1])
+    if not estimated and value > at_most:
+        return None, False
+    return value, estimated
+
+
+async def _fetch_async(engine: Engine, statement: tuple[str, dict[str, Any]]) -> tuple[list[str], list[tuple]]:
+    try:
+        async with db_async.pool_for(engine).connection() as conn:
+            cursor = await conn.execute(*statement)
+            rows = await cursor.fetchall()
+            return [column.name for column in cursor.description], rows
+    except psycopg.OperationalError:
+        raise DatabaseError("the database cannot be reached; try again in a moment") from None
 
 
 def _layer_statement(conn: Connection, spec: LayerSpec, options: Mapping[str, Any]) -> sa.Select:
@@ -701,17 +820,22 @@ def matched_rows(
         if estimate_above is None or not unfiltered or _backend(conn) != "postgis":
             value, estimated = int(conn.execute(sa.select(counted)).scalar_one()), False
         else:
-            pg_class = sa.table("pg_class", sa.column("reltuples"), sa.column("oid"), schema="pg_catalog")
-            reltuples = sa.select(pg_class.c.reltuples).where(
-                pg_class.c.oid == sa.func.to_regclass(spec.table.name)).scalar_subquery()
-            # the count is an InitPlan of the ELSE branch: PostgreSQL runs it only when reached
-            value, estimated = conn.execute(sa.select(
-                sa.case((reltuples > estimate_above, sa.cast(reltuples, sa.BigInteger)), else_=counted),
-                reltuples > estimate_above)).one()
+            value, estimated = conn.execute(_estimated_or(counted, spec, estimate_above)).one()
             value, estimated = int(value), bool(estimated)
     if not estimated and value > at_most:
         return None, False
     return value, estimated
+
+
+def _estimated_or(counted, spec: LayerSpec, estimate_above: int) -> sa.Select:
+    """``(rows, estimated)``: the planner's estimate of the table's rows above
+    ``estimate_above``, else ``counted``."""
+    pg_class = sa.table("pg_class", sa.column("reltuples"), sa.column("oid"), schema="pg_catalog")
+    reltuples = sa.select(pg_class.c.reltuples).where(
+        pg_class.c.oid == sa.func.to_regclass(spec.table.name)).scalar_subquery()
+    # the count is an InitPlan of the ELSE branch: PostgreSQL runs it only when reached
+    return sa.select(sa.case((reltuples > estimate_above, sa.cast(reltuples, sa.BigInteger)), else_=counted),
+                     reltuples > estimate_above)
 
 
 def layer_counts(bind: Bind) -> dict[str, int]:
