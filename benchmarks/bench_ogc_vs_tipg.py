@@ -5,6 +5,8 @@ Data: the Shapotou demo topped up to 50,000 households and 20,000 roads (the gen
 :mod:`benchmarks.api_benchmark`), ANALYZEd. Servers, all on this machine over loopback:
 
 - ours: ``atlas serve`` (one worker), and ``atlas serve --workers 2``;
+- with ``--anchor DIR``: also ``atlas serve`` (one worker) of another checkout (the code
+  before a change, e.g. ``git archive HEAD | tar -x -C DIR``), interleaved in the same rounds;
 - tipg (developmentseed's OGC API - Features server on asyncpg) started as a subprocess from
   its **own virtual environment** (its pins differ from ours, so it never goes into the
   project's venv)::
@@ -22,7 +24,7 @@ Usage (on a shared machine, under the benchmark lock and at top priority, so the
 wrk it starts run ahead of other work)::
 
     flock /tmp/bench.lock nice -n -15 .venv/bin/python benchmarks/bench_ogc_vs_tipg.py \
-        [--seconds 10] [--rounds 3] [--db URL] [--kinds item,bbox,page] [--no-workers-2]
+        [--seconds 10] [--rounds 3] [--db URL] [--kinds item,bbox,page] [--no-workers-2] [--anchor DIR]
 
 ``--db`` keeps a prepared database between runs (the 50,000 households are loaded once,
 outside the lock).
@@ -89,10 +91,11 @@ end
 """
 
 
-def start_atlas(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def start_atlas(url: str, workers: int, code: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``atlas serve`` of the checkout ``code`` (its ``api`` package: ``-m`` runs from there)."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--db", url, "--port", str(port),
-                                "--workers", str(workers)], cwd=ROOT,
+                                "--workers", str(workers)], cwd=code,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/health", process, timeout=START_S)
@@ -157,6 +160,8 @@ def main() -> None:
     parser.add_argument("--db", help="an existing PostGIS URL to use (kept); default: a new database, dropped")
     parser.add_argument("--kinds", default="item,bbox,page", help="scenarios to run, comma-separated")
     parser.add_argument("--no-workers-2", action="store_true", help="leave out atlas --workers 2")
+    parser.add_argument("--anchor", type=Path, help="another checkout served too (one worker), e.g. the code "
+                                                    "before a change")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -173,8 +178,11 @@ def main() -> None:
         ranges = data_ranges(url)
         servers = {}
         kinds = [k for k in ("item", "bbox", "page") if k in args.kinds.split(",")]
-        for name, workers in (("atlas", 1), ("atlas --workers 2", 2))[:1 if args.no_workers_2 else 2]:
-            process, base = start_atlas(url, workers)
+        ours = [("atlas", 1, ROOT), ("atlas --workers 2", 2, ROOT)][:1 if args.no_workers_2 else 2]
+        if args.anchor is not None:
+            ours.append(("anchor", 1, args.anchor.resolve()))
+        for name, workers, code in ours:
+            process, base = start_atlas(url, workers, code)
             processes.append(process)
             servers[name] = (base, {"X-API-Key": key}, False)
         process, base = start_tipg(url, args.tipg_python)

@@ -144,3 +144,29 @@ def test_other_reads_take_the_general_path(demo_server, headers, both_paths):
         fast, slow, took_fast = both_paths(path, headers["leader"])
         _same(fast, slow)
         assert fast.status_code == 200 and not took_fast
+
+
+@pytest.mark.parametrize("path, statements", [
+    ("/ogc/collections/households/items/1", 1),
+    ("/ogc/collections/households/items?limit=10", 2),  # a full page: the rows, then the count
+    ("/ogc/collections/households/items?bbox=104,36,106,38&limit=10", 2),
+    ("/ogc/collections/villages/items?limit=1000", 1),  # the last page counts itself
+])
+def test_statements_per_request_on_the_event_loop(demo_server, headers, monkeypatch, path, statements):
+    """What ``test_ogc_request_path`` counts at SQLAlchemy's hook, for the reads that bypass
+    it: the statements sent over the event loop's connections (none over the engine's)."""
+    from geo.storage import query
+
+    sent = []
+    original = query._fetch_async
+
+    async def counting(engine, statement):
+        sent.append(statement[0])
+        return await original(engine, statement)
+
+    monkeypatch.setattr(query, "_fetch_async", counting)
+    assert demo_server.get(path, headers=headers["leader"]).status_code == 200  # warm: the principal is kept
+    sent.clear()
+    response = demo_server.get(path, headers=headers["leader"])
+    assert response.status_code == 200
+    assert len(sent) == (statements if _on_postgis(demo_server) else 0), sent

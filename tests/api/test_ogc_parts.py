@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pyproj import Transformer
 
 from geo import storage
+from geo.storage import query
 from geo.services import ogc
 from tests.api.accounts import PASSWORD
 
@@ -74,13 +75,20 @@ def test_deep_pages_choose_ids_before_joining_names(demo_server, demo_engine, he
     def remember(conn, cursor, statement, *args):
         statements.append(statement)
 
+    async def remember_async(bind, statement):  # the reads on the event loop (PostGIS)
+        statements.append(statement[0])
+        return await fetch(bind, statement)
+
     engine = demo_server.engine
+    fetch = query._fetch_async
     sa.event.listen(engine, "before_cursor_execute", remember)
+    query._fetch_async = remember_async
     try:
         page = items(demo_server, "households", headers["leader"], limit=7, offset=4000,
                      properties="village_name,status").json()
     finally:
         sa.event.remove(engine, "before_cursor_execute", remember)
+        query._fetch_async = fetch
     assert [f["id"] for f in page["features"]] == whole["id"].tolist()[4000:4007]
     read = next(s for s in statements if "LEFT OUTER JOIN" in s and "households" in s)
     inner = read[read.index("IN (SELECT"):]

@@ -21,18 +21,30 @@ from geo.audit import SYSTEM
 def counted(engine):
     """The SQL statements ``engine`` runs inside the block, at the driver (so every one counts),
     but for SQLite's BEGIN and COMMIT (SQLite runs in process: no round trip; psycopg's own
-    BEGIN never reaches this hook, and a PostGIS read runs outside a transaction)."""
+    BEGIN never reaches this hook, and a PostGIS read runs outside a transaction); and those
+    the OGC reads send over the event loop's connections (:mod:`geo.db_async`), which bypass
+    SQLAlchemy."""
+    from geo.storage import query
+
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         if statement.strip().upper() not in ("BEGIN", "COMMIT", "BEGIN IMMEDIATE"):
             statements.append(statement)
 
+    original = query._fetch_async
+
+    async def record_async(bind, statement):
+        statements.append(statement[0])
+        return await original(bind, statement)
+
     sa.event.listen(engine, "before_cursor_execute", record)
+    query._fetch_async = record_async
     try:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+        query._fetch_async = original
 
 
 @pytest.fixture()
