@@ -252,7 +252,7 @@ def _cached_principal(request: Request, engine: Engine, settings: Settings, bear
     """What :func:`get_principal` answers when it needs no SQL (the caller's credential is in
     :data:`PRINCIPALS`, or anonymous reading is allowed without credentials), else None: then
     the caller runs :func:`get_principal` (which loads or refuses) in a thread. The cache obeys
-    the same account stamp, so a revocation is obeyed here as at once as there."""
+    the same account stamp, so a revocation is obeyed here as immediately as there."""
     if bearer:
         if security.looks_like_api_key(bearer):
             return PRINCIPALS.peek(engine, f"api_key:{bearer}")
@@ -271,6 +271,7 @@ def _cached_token(settings: Settings, engine: Engine, token: str, via: str) -> P
     except security.InvalidCredentials:
         return None
     return PRINCIPALS.peek(engine, f"{via}:{token}")
+
 
 #: The challenge of the layer-reading routes: Bearer first, Basic for clients that only have it.
 BASIC_CHALLENGE = 'Bearer realm="atlas", Basic realm="atlas", charset="UTF-8"'

@@ -96,9 +96,12 @@ def row_features(ids: list, geometries, columns: list[str], rows: list[tuple], p
     The same features as :func:`frame_features`, without pandas."""
     texts = geometry_texts(geometries, precision=precision) if len(ids) else []
     positions = [columns.index(name) for name in properties]
-    return [{"type": "Feature", "id": feature_id, "geometry": text,
-             "properties": {name: row[i] for name, i in zip(properties, positions)}}
-            for feature_id, text, row in zip(ids, texts, rows)]
+    if positions == list(range(len(columns))):  # every column, in order: the rows as they are
+        values = rows
+    else:
+        values = [tuple(row[i] for i in positions) for row in rows]
+    return [{"type": "Feature", "id": feature_id, "geometry": text, "properties": dict(zip(properties, row))}
+            for feature_id, text, row in zip(ids, texts, values)]
 
 
 def frame_records(frame: gpd.GeoDataFrame, *, geometry_name: str | None) -> list[dict]:

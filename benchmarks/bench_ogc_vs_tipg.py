@@ -221,7 +221,7 @@ def main() -> None:
                       f"x{ratio:.2f} tipg  p95 x{m['p95_ms'] / tipg['p95_ms']:.2f}")
         print(f"load average after: {load_average()}")
         (WORK / "ogc_vs_tipg.json").write_text(json.dumps(
-            {"settings": vars(args), "households": HOUSEHOLDS, "runs": runs, "medians": summary}, indent=2))
+            {"settings": vars(args), "households": HOUSEHOLDS, "runs": runs, "medians": summary}, indent=2, default=str))
     finally:
         stop_processes(processes)
         if not args.db:

@@ -20,6 +20,7 @@ every read, whatever the filter says: a CQL2 filter only ever narrows the rows.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -391,8 +392,20 @@ def _items_page(spec: LayerSpec, names: list[str], raw: list[tuple], *, matched:
         geometry = np.array([None] * returned, dtype=object)
     hidden = {"id", *spec.geometry_columns}
     keep = [i for i, name in enumerate(names) if name not in hidden]
+    pick = _picker(keep)
     return ItemsPage(ids=[r[id_at] for r in raw], geometry=geometry, columns=[names[i] for i in keep],
-                     rows=[tuple(r[i] for i in keep) for r in raw], matched=matched, crs=crs, estimated=estimated)
+                     rows=[pick(r) for r in raw], matched=matched, crs=crs, estimated=estimated)
+
+
+def _picker(positions: Sequence[int]):
+    """A function of a row giving the tuple of its values at ``positions`` (``itemgetter``,
+    which answers one value rather than a tuple of one, and nothing for no position)."""
+    if len(positions) > 1:
+        return operator.itemgetter(*positions)
+    if positions:
+        at = positions[0]
+        return lambda row: (row[at],)
+    return lambda row: ()
 
 
 #: Tiles kept per process (each at most ~200 KB: a zoom-12 tile of 2,500 households).
