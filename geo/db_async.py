@@ -29,7 +29,7 @@ from geo.db import pg_connect_kwargs
 
 #: Most connections one event loop holds to one database. The loop itself is one thread: a
 #: few connections keep PostgreSQL's backends (on other cores) busy while Python encodes.
-ASYNC_POOL_SIZE = 8
+ASYNC_POOL_SIZE = 4
 
 
 class AsyncReadPool:
