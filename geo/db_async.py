@@ -154,7 +154,8 @@ _lock = threading.Lock()
 
 def pool_for(engine: Engine) -> AsyncReadPool:
     """The running event loop's pool of ``engine``'s database (made now if it has none); the
-    pools of loops that have ended are closed and forgotten.
+    pools of loops that have ended (of any database) are closed and forgotten then, so a
+    process that runs a loop per request (a test client) keeps no connection of the past.
 
     Raises
     ------
@@ -167,13 +168,24 @@ def pool_for(engine: Engine) -> AsyncReadPool:
     if found is not None:
         return found
     with _lock:
-        pools = _pools.setdefault(engine.pool, {})
-        for other in [other for other in pools if other.is_closed()]:
-            pools.pop(other).close()
+        for by_loop in list(_pools.values()):
+            for other in [other for other in by_loop if other.is_closed()]:
+                by_loop.pop(other).close()
+        pools = _pools.get(engine.pool)
+        if pools is None:
+            pools = _pools[engine.pool] = {}
+            # the engine disposed of or dropped: its loops' connections close with its pool
+            weakref.finalize(engine.pool, _close_each, pools)
         found = pools.get(loop)
         if found is None:
             found = pools[loop] = AsyncReadPool(pg_connect_kwargs(engine))
         return found
+
+
+def _close_each(pools: dict[asyncio.AbstractEventLoop, AsyncReadPool]) -> None:
+    for pool in list(pools.values()):
+        pool.close()
+    pools.clear()
 
 
 async def close_pools(engine: Engine) -> None:

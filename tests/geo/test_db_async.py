@@ -6,6 +6,7 @@ answers (and leaves SpatiaLite to it)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import psycopg
 import pytest
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from geo import db_async, storage
-from geo.db import check_schema, pg_connect_kwargs
+from geo.db import check_schema, make_engine, pg_connect_kwargs
 from geo.errors import ValidationError
 from tests.conftest import ADMIN_URL, postgis_problem
 
@@ -105,6 +106,27 @@ def test_each_event_loop_has_its_pool_and_an_ended_loops_is_closed(demo_engine):
     assert second is not first
     assert first.closed and all(conn.closed for conn in idle)
     asyncio.run(db_async.close_pools(demo_engine))  # the running loop's only: none here now
+
+
+def test_an_engine_disposed_of_closes_its_event_loop_connections(demo_engine):
+    if demo_engine.dialect.name != "postgresql":
+        return
+    engine = make_engine(demo_engine.url.render_as_string(hide_password=False))
+    check_schema(engine)
+
+    async def read_in_a_live_loop():
+        await storage.read_rows_async(engine, "households", ids=[1], limit=1)
+        return list(db_async.pool_for(engine)._idle)
+
+    loop = asyncio.new_event_loop()  # left open: no later pool_for sweeps it as an ended loop's
+    try:
+        idle = loop.run_until_complete(read_in_a_live_loop())
+        assert idle and not any(conn.closed for conn in idle)
+        engine.dispose()  # a new connection pool: the old one, and its loops' connections, go
+        gc.collect()
+        assert all(conn.closed for conn in idle)
+    finally:
+        loop.close()
 
 
 @pytest.mark.parametrize("options", [
