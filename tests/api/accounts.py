@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 from sqlalchemy.engine import Engine
 
@@ -26,6 +28,13 @@ USERS = {
 }
 
 
+@functools.cache
+def _password_hash() -> str:
+    """One argon2 hash of :data:`PASSWORD` per test process (0.2 s of CPU each): every test
+    account shares it, as accounts with one password may (each login still verifies it)."""
+    return hash_password(PASSWORD)
+
+
 def ensure_users(engine: Engine) -> dict[str, int]:
     """Create the test users if missing; return name -> user id."""
     ids = {}
@@ -34,7 +43,7 @@ def ensure_users(engine: Engine) -> dict[str, int]:
             ids[name] = accounts.get_user(engine, name=name)["id"]
         except NotFound:
             ids[name] = accounts.create_user(
-                engine, name=name, role=role, password_hash=hash_password(PASSWORD),
+                engine, name=name, role=role, password_hash=_password_hash(),
                 townships=townships, actor=SYSTEM, source="test")["id"]
     return ids
 

@@ -102,7 +102,10 @@ def test_the_ranking_is_sorted_over_all_counties(two_counties, cluster):
     assert set(ranking.loc[ranking["rank"].notna(), COUNTY_COLUMN]) == {"640502", "640521"}
 
 
-def test_an_unknown_scheduler_is_named_and_nothing_runs(two_counties):
+def test_an_unknown_scheduler_is_named_and_nothing_runs(two_counties, monkeypatch):
+    # Nothing listens on port 9, so the answer is the same after 1 s as after the 10 s a real
+    # scheduler on a busy network is given (Dask retries the refused connection until then).
+    monkeypatch.setattr("geo.services.partitioned.CONNECT_TIMEOUT_S", 1)
     with pytest.raises(ValidationError, match=r"no Dask scheduler answers at 'tcp://127.0.0.1:9'"):
         run_by_county(two_counties, "roads", scheduler="tcp://127.0.0.1:9")
     done = run_cli("analyze", "water", "--db", two_counties, "--by", "county", "--scheduler", "tcp://127.0.0.1:9")
