@@ -3,8 +3,10 @@
 :func:`stage_rows` loads a frame into a temporary table in one stream (``COPY ... FROM
 STDIN`` on PostGIS, multi-row ``INSERT`` statements on SpatiaLite) and matches every row to
 the stored row it updates with one join per natural key; :meth:`StagedRows.write` then
-upserts the rows the caller keeps with one ``INSERT ... SELECT ... ON CONFLICT (id) DO
-UPDATE ... WHERE <a value differs> RETURNING id``.
+writes the rows the caller keeps: on PostGIS one ``UPDATE ... FROM`` of the matched rows
+where a value differs and one plain ``INSERT ... SELECT ... RETURNING id`` of the new ones;
+on SpatiaLite one ``INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE <a value
+differs> RETURNING id``.
 
 The result is that of :func:`geo.storage.write_layer` (which stays the general writer):
 the same ids, the same counts of inserted, updated and unchanged rows, ``version`` + 1 and a
@@ -131,50 +133,73 @@ class StagedRows:
     _updated: int = 0
 
     def _upsert(self, new_rows: int, matched: set[int]) -> list[int]:
-        """One INSERT ... ON CONFLICT (id) DO UPDATE; the new rows' ids in the frame's order."""
+        """Write the kept rows; the new rows' ids in the frame's order."""
+        if backend_name(self.conn) == "postgis":
+            return self._update_then_insert(new_rows, matched)
+        return self._insert_on_conflict(new_rows, matched)
+
+    def _update_then_insert(self, new_rows: int, matched: set[int]) -> list[int]:
+        """PostGIS: one ``UPDATE ... FROM`` for the matched rows (where a value differs), then
+        one plain ``INSERT ... SELECT`` for the new ones. Cheaper than one ``INSERT ... ON
+        CONFLICT``: a speculative insertion per row cost a third of the statement's time,
+        and the new rows' ids never conflict (they come from the table's sequence)."""
         conn, spec = self.conn, self.spec
         table = _quote(spec.table.name)
-        postgis = backend_name(conn) == "postgis"
-        geometry = set(spec.geometry_columns)
         names = self.columns
-        order = ""
-        if postgis:
-            # ids from the table's sequence; PostgreSQL evaluates a volatile output column after
-            # ORDER BY, so they rise in the frame's order (not necessarily one apart)
-            new_id = f"nextval(pg_get_serial_sequence('{spec.table.name}', 'id'))"
-            order = " ORDER BY s.pos"
-        else:
-            # after the largest id, read by the statement that holds the write lock
-            new_id = (f"(SELECT coalesce(max(id), 0) FROM {table}) + "
-                      "row_number() OVER (PARTITION BY s.target IS NULL ORDER BY s.pos)")
-        values = [f"GeomFromWKB(s.{_quote(n)}, {models.SRID})" if n in geometry and not postgis else f"s.{_quote(n)}"
-                  for n in names]
+        self._updated = 0
+        if matched:
+            sets = [f"{_quote(n)} = s.{_quote(n)}" for n in names]
+            sets += ["version = t.version + 1", "updated_at = now()"]
+            differs = " OR ".join(_differs(spec, n, "t", "s", postgis=True) for n in names if n != "source") or "false"
+            self._updated = conn.exec_driver_sql(
+                f"UPDATE {table} t SET {', '.join(sets)} FROM {self.table} s "
+                f"WHERE t.id = s.target AND ({differs})").rowcount
+        if not new_rows:
+            return []
+        # ids from the table's sequence; PostgreSQL evaluates a volatile output column after
+        # ORDER BY, so they rise in the frame's order (not necessarily one apart). The new
+        # ids come back as one text (psycopg's Python rows are slow to read).
+        columns = ", ".join(map(_quote, names))
+        text = conn.exec_driver_sql(
+            f"WITH w AS (INSERT INTO {table} (id, {columns}) "
+            f"SELECT nextval(pg_get_serial_sequence('{spec.table.name}', 'id')), "
+            f"{', '.join(f's.{_quote(n)}' for n in names)} FROM {self.table} s WHERE s.target IS NULL "
+            f"ORDER BY s.pos RETURNING id) SELECT string_agg(w.id::text, ',' ORDER BY w.id) FROM w").scalar()
+        fresh = _integers(text)
+        if len(fresh) != new_rows:  # pragma: no cover - the database broke its own rules
+            raise Conflict(f"the {spec.name} rows were not all written; nothing was written, import again")
+        return fresh
+
+    def _insert_on_conflict(self, new_rows: int, matched: set[int]) -> list[int]:
+        """SpatiaLite: one INSERT ... ON CONFLICT (id) DO UPDATE, its per-row triggers' work
+        done once for the chunk."""
+        conn, spec = self.conn, self.spec
+        table = _quote(spec.table.name)
+        names = self.columns
+        # after the largest id, read by the statement that holds the write lock
+        new_id = (f"(SELECT coalesce(max(id), 0) FROM {table}) + "
+                  "row_number() OVER (PARTITION BY s.target IS NULL ORDER BY s.pos)")
+        geometry = set(spec.geometry_columns)
+        values = [f"GeomFromWKB(s.{_quote(n)}, {models.SRID})" if n in geometry else f"s.{_quote(n)}" for n in names]
         sets = [f"{_quote(n)} = excluded.{_quote(n)}" for n in names]
-        sets += [f"version = {table}.version + 1", f"updated_at = {'now()' if postgis else 'CURRENT_TIMESTAMP'}"]
-        differs = " OR ".join(_differs(spec, n, table, postgis) for n in names if n != "source") or "false"
+        sets += [f"version = {table}.version + 1", "updated_at = CURRENT_TIMESTAMP"]
+        differs = " OR ".join(_differs(spec, n, table, "excluded", postgis=False)
+                              for n in names if n != "source") or "false"
         statement = (
             f"INSERT INTO {table} (id, {', '.join(map(_quote, names))}) "
-            f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true{order} "
+            f"SELECT coalesce(s.target, {new_id}), {', '.join(values)} FROM {self.table} s WHERE true "
             f"ON CONFLICT (id) DO UPDATE SET {', '.join(sets)} WHERE {differs} RETURNING id"
         )
-        triggers = [] if postgis or not new_rows else _insert_triggers(conn, spec)
+        triggers = _insert_triggers(conn, spec) if new_rows else []
         for name, _ in triggers:
             conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
         try:
-            if postgis:  # the new ids as one text (psycopg's Python rows are slow to read)
-                text, self._updated = conn.exec_driver_sql(
-                    f"WITH w AS ({statement}) SELECT string_agg(w.id::text, ',' ORDER BY w.id) FILTER "
-                    f"(WHERE s.target IS NULL), count(s.target) FROM w LEFT JOIN {self.table} s ON s.target = w.id"
-                ).one()
-                fresh = _integers(text)
-                inserted = len(fresh)
-            else:
-                returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
-                fresh = sorted(i for i in returned if i not in matched)
-                inserted, self._updated = len(fresh), len(returned) - len(fresh)
-                if triggers and fresh:
-                    self._after_insert({name for name, _ in triggers}, fresh[0], fresh[-1])
-            if inserted != new_rows:  # pragma: no cover - the database broke its own rules
+            returned = [int(i) for (i,) in conn.exec_driver_sql(statement)]
+            fresh = sorted(i for i in returned if i not in matched)
+            self._updated = len(returned) - len(fresh)
+            if triggers and fresh:
+                self._after_insert({name for name, _ in triggers}, fresh[0], fresh[-1])
+            if len(fresh) != new_rows:  # pragma: no cover - the database broke its own rules
                 raise Conflict(f"the {spec.name} rows were not all written; nothing was written, import again")
         finally:
             for _, sql in triggers:
@@ -206,9 +231,10 @@ class StagedRows:
                                      f"strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE {where}")
 
 
-def _differs(spec: LayerSpec, name: str, table: str, postgis: bool) -> str:
-    """SQL true where the stored value and the new one differ as :func:`_same` sees it."""
-    old, new = f"{table}.{_quote(name)}", f"excluded.{_quote(name)}"
+def _differs(spec: LayerSpec, name: str, old_table: str, new_table: str, *, postgis: bool) -> str:
+    """SQL true where the stored value (in ``old_table``) and the new one (in ``new_table``,
+    ``excluded`` or the staging table) differ as :func:`_same` sees it."""
+    old, new = f"{old_table}.{_quote(name)}", f"{new_table}.{_quote(name)}"
     distinct = "IS DISTINCT FROM" if postgis else "IS NOT"
     if name in spec.geometry_columns:
         if postgis:
