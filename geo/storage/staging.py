@@ -158,11 +158,14 @@ class StagedRows:
             return []
         # ids from the table's sequence; PostgreSQL evaluates a volatile output column after
         # ORDER BY, so they rise in the frame's order (not necessarily one apart). The new
-        # ids come back as one text (psycopg's Python rows are slow to read).
+        # ids come back as one text (psycopg's Python rows are slow to read). The sequence is
+        # named once: pg_get_serial_sequence is not folded into a constant, and its catalog
+        # lookup per row cost a fifth of the insert.
+        sequence = conn.exec_driver_sql(f"SELECT pg_get_serial_sequence('{spec.table.name}', 'id')::regclass::oid").scalar()
         columns = ", ".join(map(_quote, names))
         text = conn.exec_driver_sql(
             f"WITH w AS (INSERT INTO {table} (id, {columns}) "
-            f"SELECT nextval(pg_get_serial_sequence('{spec.table.name}', 'id')), "
+            f"SELECT nextval({int(sequence)}::regclass), "
             f"{', '.join(f's.{_quote(n)}' for n in names)} FROM {self.table} s WHERE s.target IS NULL "
             f"ORDER BY s.pos RETURNING id) SELECT string_agg(w.id::text, ',' ORDER BY w.id) FROM w").scalar()
         fresh = _integers(text)
