@@ -272,8 +272,22 @@ def _quote(name: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+@dataclass
+class PreparedRows:
+    """A frame's rows converted and encoded for a staging table (:func:`prepare_rows`),
+    ready for :func:`load_rows`; made without the database, so while it runs another
+    thread may use the connection."""
+
+    spec: LayerSpec
+    names: list[str]
+    size: int
+    postgis: bool
+    payload: list  # PostGIS: blocks of COPY text; SpatiaLite: (rows, flat values) per INSERT
+
+
 def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str | None = None) -> StagedRows:
-    """Load ``frame`` into a temporary table and match its rows to the stored rows.
+    """Load ``frame`` into a temporary table and match its rows to the stored rows
+    (:func:`prepare_rows`, then :func:`load_rows`).
 
     Parameters
     ----------
@@ -291,6 +305,20 @@ def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str
     ValidationError
         A value the column cannot store (the message names the row and field).
     """
+    return load_rows(conn, prepare_rows(conn.dialect, layer, frame, source=source))
+
+
+def prepare_rows(dialect: sa.engine.Dialect, layer: str, frame: pd.DataFrame, *,
+                 source: str | None = None) -> PreparedRows:
+    """Convert ``frame``'s values as the writer converts them and encode the rows for the
+    staging table of ``dialect``'s backend (COPY text on PostGIS, the values of multi-row
+    INSERTs on SpatiaLite). Uses no connection.
+
+    Raises
+    ------
+    ValidationError
+        A value the column cannot store (the message names the row and field).
+    """
     spec = get_layer(layer)
     if isinstance(frame, gpd.GeoDataFrame) and spec.geometry and frame._geometry_column_name in frame:
         frame = frame.rename_geometry(spec.geometry) if frame.geometry.name != spec.geometry else frame
@@ -298,25 +326,32 @@ def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str
         frame = frame.rename(columns={"geometry": spec.geometry})
     frame = pd.DataFrame(frame)
     names = [c for c in frame.columns if c in spec.table.c and c not in MANAGED]
-    postgis = backend_name(conn) == "postgis"
-    data = {n: _column_values(spec, n, frame[n], conn, postgis) for n in names}
+    postgis = dialect.name != "sqlite"
+    data = {n: _column_values(spec, n, frame[n], dialect, postgis) for n in names}
     if "source" not in data or source is not None:
         given = data.get("source", np.full(len(frame), None, dtype=object))
         data["source"] = np.where(pd.isna(given), source or "user", given).astype(object)
         if "source" not in names:
             names.append("source")
+    payload = _copy_blocks(names, data, len(frame)) if postgis else _insert_values(names, data, len(frame))
+    return PreparedRows(spec, names, len(frame), postgis, payload)
+
+
+def load_rows(conn: Connection, prepared: PreparedRows) -> StagedRows:
+    """Load prepared rows into a temporary table and match them to the stored rows."""
+    spec, names, postgis = prepared.spec, prepared.names, prepared.postgis
     table = _free_name(conn, spec, postgis)
-    staged = StagedRows(conn, spec, table, names, np.zeros(len(frame), dtype=np.int64))
+    staged = StagedRows(conn, spec, table, names, np.zeros(prepared.size, dtype=np.int64))
     _create(conn, spec, table, names, postgis)
     try:
         if postgis:
-            _copy(conn, table, names, data, len(frame))
+            _copy(conn, table, names, prepared.payload)
         else:
-            _insert_many(conn, table, names, data, len(frame))
-        staged.targets = _match(conn, spec, table, names, len(frame), postgis)
+            _insert_many(conn, table, names, prepared.payload)
+        staged.targets = _match(conn, spec, table, names, prepared.size, postgis)
         if staged.targets.any():
             for name in (n for n in names if n in spec.geometry_columns):
-                _keep_equal_geometries(conn, spec, table, name, frame[name], postgis)
+                _keep_equal_geometries(conn, spec, table, name, postgis)
     except Exception:
         staged.close()
         raise
@@ -337,8 +372,7 @@ def _free_name(conn: Connection, spec: LayerSpec, postgis: bool) -> str:
     raise Conflict(f"too many {spec.name} imports at once on one connection")  # pragma: no cover
 
 
-def _keep_equal_geometries(conn: Connection, spec: LayerSpec, table: str, name: str, values: pd.Series,
-                           postgis: bool) -> None:
+def _keep_equal_geometries(conn: Connection, spec: LayerSpec, table: str, name: str, postgis: bool) -> None:
     """Where a matched row's geometry equals the stored one within 1e-9 degrees (a file
     exported and imported again: coordinates printed and parsed), stage the stored one, so
     the row counts as unchanged, as :func:`geo.storage.types._same` decides."""
@@ -375,14 +409,15 @@ def _keep_equal_geometries(conn: Connection, spec: LayerSpec, table: str, name: 
         cursor.close()
 
 
-def _column_values(spec: LayerSpec, name: str, values: pd.Series, conn: Connection, postgis: bool) -> np.ndarray:
+def _column_values(spec: LayerSpec, name: str, values: pd.Series, dialect: sa.engine.Dialect,
+                   postgis: bool) -> np.ndarray:
     """The column's values as the database takes them (None for NULL), converted like
     :func:`geo.storage.write_layer` converts them, once per distinct value."""
     column = spec.table.c[name]
     if name in spec.geometry_columns:
         return _geometry_values(column, values, postgis)
     convert = _converter(column)
-    process = column.type._cached_bind_processor(conn.dialect)
+    process = column.type._cached_bind_processor(dialect)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object)
     try:
@@ -451,19 +486,26 @@ def _create(conn: Connection, spec: LayerSpec, table: str, names: list[str], pos
     conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (pos INTEGER PRIMARY KEY, target INTEGER, {', '.join(declared)})")
 
 
-def _copy(conn: Connection, table: str, names: list[str], data: dict[str, np.ndarray], n: int) -> None:
-    """The rows as COPY text (tab-separated, ``\\N`` for NULL), written in blocks."""
+def _copy_blocks(names: list[str], data: dict[str, np.ndarray], n: int) -> list[bytes]:
+    """The rows as COPY text (tab-separated, ``\\N`` for NULL, the position first), in blocks."""
     texts = [np.array([str(i) for i in range(n)], dtype=object)]
     for name in names:
         texts.append(_copy_texts(data[name]))
+    blocks = []
+    block = 20_000
+    for start in range(0, n, block):
+        lines = ["\t".join(row) for row in zip(*(t[start:start + block] for t in texts))]
+        blocks.append(("\n".join(lines) + "\n").encode())
+    return blocks
+
+
+def _copy(conn: Connection, table: str, names: list[str], blocks: list[bytes]) -> None:
     columns = ", ".join(["pos", *map(_quote, names)])
     cursor = conn.connection.driver_connection.cursor()
     try:
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            block = 20_000
-            for start in range(0, n, block):
-                lines = ["\t".join(row) for row in zip(*(t[start:start + block] for t in texts))]
-                copy.write(("\n".join(lines) + "\n").encode())
+            for block in blocks:
+                copy.write(block)
     except Exception as exc:
         raise _as_sqlalchemy_error(conn, exc) from None
     finally:
@@ -510,18 +552,25 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _insert_many(conn: Connection, table: str, names: list[str], data: dict[str, np.ndarray], n: int) -> None:
+def _insert_values(names: list[str], data: dict[str, np.ndarray], n: int) -> list[tuple[int, list]]:
+    """The rows of each multi-row INSERT (position first) and its values, flat."""
     width = len(names) + 1
     per_statement = max(1, _SQLITE_VALUES // width)
-    row = "(" + ", ".join(["?"] * width) + ")"
+    arrays = [np.arange(n, dtype=np.int64).astype(object), *(data[name] for name in names)]
+    out = []
+    for start in range(0, n, per_statement):
+        stop = min(n, start + per_statement)
+        out.append((stop - start, [v for r in zip(*(a[start:stop].tolist() for a in arrays)) for v in r]))
+    return out
+
+
+def _insert_many(conn: Connection, table: str, names: list[str], statements: list[tuple[int, list]]) -> None:
+    row = "(" + ", ".join(["?"] * (len(names) + 1)) + ")"
     columns = ", ".join(["pos", *map(_quote, names)])
     cursor = conn.connection.driver_connection.cursor()
-    arrays = [np.arange(n, dtype=np.int64).astype(object), *(data[name] for name in names)]
     try:
-        for start in range(0, n, per_statement):
-            stop = min(n, start + per_statement)
-            flat = [v for r in zip(*(a[start:stop].tolist() for a in arrays)) for v in r]
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * (stop - start))}", flat)
+        for rows, flat in statements:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}", flat)
     finally:
         cursor.close()
 

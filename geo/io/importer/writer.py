@@ -38,7 +38,7 @@ class Writer(RowChecks):
         self.report = report
         self.strict = strict
         self.source = source
-        self.resolver = Resolver(conn)
+        self.resolver = Resolver(conn, before_read=self.finish)  # a background write first
         self.keys: dict[tuple[str, tuple[str, ...]], KeyRegistry] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._pending: tuple[Future, Callable[[list], None]] | None = None
@@ -66,10 +66,11 @@ class Writer(RowChecks):
         reasons.append(self._check_count_order(spec, out))
         geometry_reasons, repairs = self._check_geometries(spec, frame, out)
         reasons += geometry_reasons
-        self.finish()  # the checks above need no database; the ones below use the connection
-        reasons += self._resolve_parents(spec, frame, out)
+        reasons += self._resolve_parents(spec, frame, out)  # the resolver's reads wait for a write
         refused = combine(reasons, frame.index)
-        staged = self._stage(spec, out, refused)
+        prepared = self._prepare(spec, out, refused)
+        self.finish()  # everything above needs no database (or waited); what follows uses the connection
+        staged = self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))
         refused = self._check_required(spec, frame, out, refused, targets=targets)
         rows_array = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
@@ -107,20 +108,27 @@ class Writer(RowChecks):
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    def _stage(self, spec, out: pd.DataFrame, refused: pd.Series) -> list[tuple[pd.Index, storage.StagedRows]] | None:
-        """The rows that passed so far in staging tables (one per part, see :meth:`_parts`),
-        matched to the stored rows in one join; None where the layer is written row by row
-        (areas, townships and villages, whose hierarchy rules need the rows)."""
+    def _prepare(self, spec, out: pd.DataFrame, refused: pd.Series) -> list[tuple[pd.Index, storage.PreparedRows]] | None:
+        """The rows that passed so far, converted and encoded for staging tables (one per
+        part, see :meth:`_parts`), without the database; None where the layer is written
+        row by row (areas, townships and villages, whose hierarchy rules need the rows)."""
         ok = refused.isna().to_numpy()
         if not ok.any():
             return None
         parts = [self._storable(spec, part) for part in self._parts(spec, out.loc[ok])]
         if not all(storage.can_stage(spec.name, part) for part in parts):
             return None
+        dialect = self.conn.dialect
+        return [(part.index, storage.prepare_rows(dialect, spec.name, part, source=self.source)) for part in parts]
+
+    def _stage(self, prepared) -> list[tuple[pd.Index, storage.StagedRows]] | None:
+        """The prepared rows in staging tables, matched to the stored rows in one join."""
+        if prepared is None:
+            return None
         staged = []
         try:
-            for part in parts:
-                staged.append((part.index, storage.stage_rows(self.conn, spec.name, part, source=self.source)))
+            for index, rows in prepared:
+                staged.append((index, storage.load_rows(self.conn, rows)))
         except BaseException:
             for _, rows in staged:
                 rows.close()
@@ -158,6 +166,7 @@ class Writer(RowChecks):
                     self.resolver.invalidate(spec.name)
 
             if later:
+                self.resolver.invalidate(spec.name)  # read again only after the write (before_read)
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-import-write")
                 self._pending = (self._executor.submit(_write_parts, parts), apply)
