@@ -123,6 +123,9 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         batch_rows, batch_cells, batch_sections = [], [], []
 
     width = max(positions, default=-1) + 1
+    # the first chunks are smaller, growing to chunk_rows: the database starts writing
+    # sooner, and each chunk is read while the one before it is written (see Writer)
+    limit = max(1, ctx.chunk_rows // 8)
     pick = itemgetter(*positions) if len(positions) > 1 else None
     for number, cells in rows_iter:
         head = cells[0] if cells else None
@@ -133,7 +136,8 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         first = str(filled).strip()
         if "计" in first and re.sub(r"\s+", "", first) in TOTAL_WORDS:
             continue
-        if isinstance(filled, str):
+        second = cells[1] if filled is head and len(cells) > 1 else None
+        if isinstance(filled, str) and not (type(second) is str and second.strip()):  # (two cells: a data row)
             note = first.startswith(NOTE_WORDS)
             heading = not note and len(columns.headers) > 1 and TOWNSHIP_SECTION.match(first) is not None
             if (note or heading) and _alone(cells):  # a row of one cell: a note, or a section naming a township
@@ -142,11 +146,12 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
                     sections_used += 1
                 continue
         batch_rows.append(number)
-        batch_cells.append(list(pick(cells)) if pick is not None and len(cells) >= width else
+        batch_cells.append(pick(cells) if pick is not None and len(cells) >= width else
                            [cells[p] if p < len(cells) else None for p in positions])
         batch_sections.append(section)
-        if len(batch_rows) >= ctx.chunk_rows:
+        if len(batch_rows) >= limit:
             flush()
+            limit = min(ctx.chunk_rows, limit * 3 // 2)
     flush()
     if sections_used and section_field:
         report.warn(f"{sections_used} section row(s) naming a township (乡镇) were read as the 乡镇 of the rows below them")
