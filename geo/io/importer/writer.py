@@ -94,8 +94,12 @@ class Writer(RowChecks):
         if self._pending is None:
             return
         future, apply = self._pending
-        self._pending = None
-        apply(future.result())
+        try:
+            results = future.result()
+        finally:
+            if future.done():  # not when interrupted while waiting: close() must wait still
+                self._pending = None
+        apply(results)
 
     def close(self) -> None:
         """Wait for a background write and stop its thread, its outcome ignored: for the
