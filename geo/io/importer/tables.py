@@ -123,9 +123,6 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         batch_rows, batch_cells, batch_sections = [], [], []
 
     width = max(positions, default=-1) + 1
-    # the first chunks are smaller, growing to chunk_rows: the database starts writing
-    # sooner, and each chunk is read while the one before it is written (see Writer)
-    limit = max(1, ctx.chunk_rows // 8)
     pick = itemgetter(*positions) if len(positions) > 1 else None
     for number, cells in rows_iter:
         head = cells[0] if cells else None
@@ -149,9 +146,8 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         batch_cells.append(pick(cells) if pick is not None and len(cells) >= width else
                            [cells[p] if p < len(cells) else None for p in positions])
         batch_sections.append(section)
-        if len(batch_rows) >= limit:
+        if len(batch_rows) >= ctx.chunk_rows:
             flush()
-            limit = min(ctx.chunk_rows, limit * 3 // 2)
     flush()
     if sections_used and section_field:
         report.warn(f"{sections_used} section row(s) naming a township (乡镇) were read as the 乡镇 of the rows below them")
