@@ -64,8 +64,9 @@ class _Index:
 class Resolver:
     """Lookups of the parent layers inside the import's transaction."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, *, before_read=None):
         self.conn = conn
+        self.before_read = before_read  # called before the connection is used (see Writer)
         self._cache: dict[str, _Index] = {}
 
     def invalidate(self, layer: str) -> None:
@@ -80,6 +81,8 @@ class Resolver:
 
     def _index(self, layer: str, columns: list[str]) -> _Index:
         if layer not in self._cache:
+            if self.before_read is not None:
+                self.before_read()
             frame = storage.read_layer(self.conn, layer, columns=columns, with_names=False)
             frame = pd.DataFrame(frame.drop(columns=[c for c in frame.columns if c not in ["id", *columns]]))
             frame["id"] = frame["id"].astype(int)

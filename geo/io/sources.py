@@ -295,7 +295,9 @@ class Sheet:
             last = 0
             try:
                 for cells in reader:
-                    yield last + 1, [c if c[:1] != "'" else _unguarded(c) for c in cells]
+                    if "'" in "".join(cells):  # cell by cell only where a guard can be (rare)
+                        cells = [c if c[:1] != "'" else _unguarded(c) for c in cells]
+                    yield last + 1, cells
                     last = reader.line_num
             except csv.Error as exc:
                 raise ValidationError(

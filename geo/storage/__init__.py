@@ -56,7 +56,7 @@ from geo.storage.records import (
 )
 from geo.storage.state import registry_stamp, state_key, state_token
 from geo.storage.types import ACCEPTED_CRS, CRS, MANAGED, BBox, as_utc, now_utc
-from geo.storage.staging import StagedRows, can_stage, stage_rows
+from geo.storage.staging import PreparedRows, StagedRows, can_stage, load_rows, prepare_rows, stage_rows
 from geo.storage.write import (
     DELETE_CHUNK,
     WriteResult,
@@ -68,8 +68,11 @@ from geo.storage.write import (
 )
 
 __all__ = [
+    "PreparedRows",
     "StagedRows",
     "can_stage",
+    "load_rows",
+    "prepare_rows",
     "stage_rows",
     "ACCEPTED_CRS",
     "CRS",

@@ -10,7 +10,9 @@ One import runs in one transaction (a savepoint when the caller passes its own c
    natural keys repeated in the file;
 4. upsert the rows that pass: loaded into a staging table and matched to the stored rows
    by natural key in one join before the required-field check, then written by one
-   ``INSERT ... ON CONFLICT (id) DO UPDATE`` (:func:`geo.storage.stage_rows`); areas,
+   ``UPDATE ... FROM`` and one ``INSERT ... SELECT`` (PostGIS) or one ``INSERT ... ON
+   CONFLICT (id) DO UPDATE`` (SpatiaLite) (:func:`geo.storage.stage_rows`), in a background
+   thread while the next chunk is read and checked (:class:`.writer.Writer`); areas,
    townships and villages, whose hierarchy rules need the rows, with
    :func:`geo.storage.write_layer`.
 

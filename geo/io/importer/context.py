@@ -53,4 +53,5 @@ def write_chunk(ctx: Context, raw: pd.DataFrame, geoms: gpd.GeoSeries | None, wh
         ctx.report.refuse(rows[i], why.iat[i], layer=ctx.layer)
     keep = ~bad
     if keep.any():
-        ctx.writer.write(ctx.layer, frame.loc[keep], [rows[i] for i in np.flatnonzero(keep)])
+        # written in the background while the pipeline reads the next chunk (see Writer)
+        ctx.writer.write(ctx.layer, frame.loc[keep], [rows[i] for i in np.flatnonzero(keep)], later=True)

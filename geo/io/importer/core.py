@@ -143,12 +143,14 @@ def import_file(
             conn, transaction = stack.enter_context(storage.transaction(bind, write=True))
             require_schema(conn)
             writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200], fixed=fixed_dict)
+            stack.callback(writer.close)  # before the transaction ends: no write left running
             context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
                                mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
             if fmt in ("csv", "xlsx"):
                 import_tables(context, path, fmt, sheet=sheet, encoding=encoding)
             else:
                 import_vectors(context, path, fmt, source_layer=source_layer, encoding=encoding)
+            writer.finish()
             if report.read == 0 and report.refused_count == 0:
                 raise ValidationError(f"{name}: no data rows to import (the file has a header but no rows)"
                                       if report.row_numbers == "row" else f"{name}: the file holds no features")

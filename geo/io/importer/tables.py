@@ -133,7 +133,8 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         first = str(filled).strip()
         if "计" in first and re.sub(r"\s+", "", first) in TOTAL_WORDS:
             continue
-        if isinstance(filled, str):
+        second = cells[1] if filled is head and len(cells) > 1 else None
+        if isinstance(filled, str) and not (type(second) is str and second.strip()):  # (two cells: a data row)
             note = first.startswith(NOTE_WORDS)
             heading = not note and len(columns.headers) > 1 and TOWNSHIP_SECTION.match(first) is not None
             if (note or heading) and _alone(cells):  # a row of one cell: a note, or a section naming a township
@@ -142,7 +143,7 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
                     sections_used += 1
                 continue
         batch_rows.append(number)
-        batch_cells.append(list(pick(cells)) if pick is not None and len(cells) >= width else
+        batch_cells.append(pick(cells) if pick is not None and len(cells) >= width else
                            [cells[p] if p < len(cells) else None for p in positions])
         batch_sections.append(section)
         if len(batch_rows) >= ctx.chunk_rows:

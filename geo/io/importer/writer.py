@@ -1,9 +1,17 @@
 """The writer that checks frames of canonical fields against a layer and upserts the rows
-that pass, through a staging table (:mod:`geo.storage.staging`) where the layer allows."""
+that pass, through a staging table (:mod:`geo.storage.staging`) where the layer allows.
+
+A chunk of a large file can be written in the background (``write(..., later=True)``): the
+database writes chunk N while the importer reads and checks chunk N+1 (on two cores the
+two overlap: the database drivers release the GIL while a statement runs). The connection
+is used by one thread at a time: every use of it by the writer waits for the write before
+(:meth:`Writer.finish`), and so must the caller before it commits or rolls back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -30,12 +38,19 @@ class Writer(RowChecks):
         self.report = report
         self.strict = strict
         self.source = source
-        self.resolver = Resolver(conn)
+        self.resolver = Resolver(conn, before_read=self.finish)  # a background write first
         self.keys: dict[tuple[str, tuple[str, ...]], KeyRegistry] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: tuple[Future, Callable[[list], None]] | None = None
 
     def write(self, layer: str, frame: pd.DataFrame, rows: Sequence[int | None],
-              sheets: Sequence[str | None] | None = None) -> pd.Series:
-        """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused)."""
+              sheets: Sequence[str | None] | None = None, *, later: bool = False) -> pd.Series | None:
+        """Check and upsert; return the written row ids aligned with ``frame`` (NA where refused).
+
+        With ``later``, rows written through a staging table are written by a background
+        thread and None is returned; the counts reach the report, and an error of the write
+        is raised, by the next :meth:`write` or by :meth:`finish`.
+        """
         spec = get_layer(layer)
         frame = self._with_fixed(spec.name, frame.reset_index(drop=True))
         if spec.name == "areas" and "code" in frame.columns and "level" not in frame.columns:
@@ -51,9 +66,11 @@ class Writer(RowChecks):
         reasons.append(self._check_count_order(spec, out))
         geometry_reasons, repairs = self._check_geometries(spec, frame, out)
         reasons += geometry_reasons
-        reasons += self._resolve_parents(spec, frame, out)
+        reasons += self._resolve_parents(spec, frame, out)  # the resolver's reads wait for a write
         refused = combine(reasons, frame.index)
-        staged = self._stage(spec, out, refused)
+        prepared = self._prepare(spec, out, refused)
+        self.finish()  # everything above needs no database (or waited); what follows uses the connection
+        staged = self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))
         refused = self._check_required(spec, frame, out, refused, targets=targets)
         rows_array = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
@@ -64,22 +81,58 @@ class Writer(RowChecks):
             self.report.refuse(rows[i], refused.iat[i], layer=layer, sheet=sheets[i])
         for i in np.flatnonzero(ok & repaired.notna().to_numpy()):
             self.report.repair(rows[i], repaired.iat[i], layer=layer, sheet=sheets[i])
-        return self._upsert(spec, out, ok, staged)
+        return self._upsert(spec, out, ok, staged, later=later)
 
-    def _stage(self, spec, out: pd.DataFrame, refused: pd.Series) -> list[tuple[pd.Index, storage.StagedRows]] | None:
-        """The rows that passed so far in staging tables (one per part, see :meth:`_parts`),
-        matched to the stored rows in one join; None where the layer is written row by row
-        (areas, townships and villages, whose hierarchy rules need the rows)."""
+    def finish(self) -> None:
+        """Wait for the write running in the background, if any; its counts into the report.
+
+        Raises
+        ------
+        Conflict
+            The database refused the rows (as :meth:`write` raises it).
+        """
+        if self._pending is None:
+            return
+        future, apply = self._pending
+        try:
+            results = future.result()
+        finally:
+            if future.done():  # not when interrupted while waiting: close() must wait still
+                self._pending = None
+        apply(results)
+
+    def close(self) -> None:
+        """Wait for a background write and stop its thread, its outcome ignored: for the
+        way out of an import that failed (the transaction is rolled back next). After
+        :meth:`finish`, nothing is left to wait for."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending[0].exception()  # waits; the error that ends the import is the caller's
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def _prepare(self, spec, out: pd.DataFrame, refused: pd.Series) -> list[tuple[pd.Index, storage.PreparedRows]] | None:
+        """The rows that passed so far, converted and encoded for staging tables (one per
+        part, see :meth:`_parts`), without the database; None where the layer is written
+        row by row (areas, townships and villages, whose hierarchy rules need the rows)."""
         ok = refused.isna().to_numpy()
         if not ok.any():
             return None
         parts = [self._storable(spec, part) for part in self._parts(spec, out.loc[ok])]
         if not all(storage.can_stage(spec.name, part) for part in parts):
             return None
+        dialect = self.conn.dialect
+        return [(part.index, storage.prepare_rows(dialect, spec.name, part, source=self.source)) for part in parts]
+
+    def _stage(self, prepared) -> list[tuple[pd.Index, storage.StagedRows]] | None:
+        """The prepared rows in staging tables, matched to the stored rows in one join."""
+        if prepared is None:
+            return None
         staged = []
         try:
-            for part in parts:
-                staged.append((part.index, storage.stage_rows(self.conn, spec.name, part, source=self.source)))
+            for index, rows in prepared:
+                staged.append((index, storage.load_rows(self.conn, rows)))
         except BaseException:
             for _, rows in staged:
                 rows.close()
@@ -94,7 +147,7 @@ class Writer(RowChecks):
             targets[index.to_numpy()] = rows.targets
         return targets
 
-    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray, staged=None) -> pd.Series:
+    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray, staged=None, *, later: bool = False) -> pd.Series | None:
         ids = pd.Series(pd.array([None] * len(out), dtype="Int64"), index=out.index)
         counts = self.report.layers.setdefault(spec.name, LayerCounts())
         if staged is not None:
@@ -105,15 +158,24 @@ class Writer(RowChecks):
                     rows.close()
                 staged = None
         if staged is not None:
-            for index, rows in staged:
-                keep = ok[index.to_numpy()]
-                result = rows.write(keep)
-                counts.inserted += result.inserted
-                counts.updated += result.updated
-                counts.unchanged += result.unchanged
-                ids.loc[index[keep]] = np.asarray(result.ids, dtype=np.int64)[keep]
-            if ok.any():
-                self.resolver.invalidate(spec.name)
+            parts = [(index, rows, ok[index.to_numpy()]) for index, rows in staged]
+
+            def apply(results: list) -> None:
+                for (index, _, keep), result in zip(parts, results):
+                    counts.inserted += result.inserted
+                    counts.updated += result.updated
+                    counts.unchanged += result.unchanged
+                    ids.loc[index[keep]] = np.asarray(result.ids, dtype=np.int64)[keep]
+                if ok.any():
+                    self.resolver.invalidate(spec.name)
+
+            if later:
+                self.resolver.invalidate(spec.name)  # read again only after the write (before_read)
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-import-write")
+                self._pending = (self._executor.submit(_write_parts, parts), apply)
+                return None
+            apply(_write_parts(parts))
             return ids
         if not ok.any():
             return ids
@@ -149,3 +211,8 @@ class Writer(RowChecks):
         if missing.any():
             parts.append(frame.loc[missing].drop(columns=[spec.geometry]))
         return parts
+
+
+def _write_parts(parts: list) -> list:
+    """Write each staged part's kept rows (a part's staging table is dropped by its write)."""
+    return [rows.write(keep) for _, rows, keep in parts]

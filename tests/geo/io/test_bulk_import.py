@@ -104,3 +104,33 @@ def test_counts_do_not_depend_on_the_chunk_size(conn, registry, tmp_path, chunk_
     path = write_csv(tmp_path / "households.csv", rows(1_000))
     report = import_file(conn, path, layer="households", chunk_rows=chunk_rows)
     assert report.inserted == 1_000 and storage.count_layer(conn, "households") == 1_000
+
+
+def test_a_write_refused_in_the_background_ends_the_import_and_writes_nothing(conn, registry, tmp_path, monkeypatch):
+    """Chunks are written by a background thread while the next is read: the database's
+    refusal of a later chunk (simulated: every row of a real file passes the checks) still
+    reaches the caller, nothing is written, and the thread is gone."""
+    import threading
+
+    from geo.errors import Conflict
+    from geo.storage.staging import StagedRows
+
+    path = write_csv(tmp_path / "households.csv", rows(3_000))
+    before = snapshot(conn)
+    real_write, calls = StagedRows.write, []
+
+    def refusing_write(self, keep=None):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            raise Conflict("the database refused the households rows: simulated")
+        return real_write(self, keep)
+
+    monkeypatch.setattr(StagedRows, "write", refusing_write)
+    with pytest.raises(Conflict, match="simulated"):
+        import_file(conn, path, layer="households", chunk_rows=1_000)
+    assert all(name.startswith("atlas-import-write") for name in calls)
+    assert snapshot(conn) == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("atlas-import-write")]
+    monkeypatch.undo()
+    report = import_file(conn, path, layer="households", chunk_rows=1_000)  # the connection still works
+    assert report.committed and report.inserted == 3_000

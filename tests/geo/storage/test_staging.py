@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 import sqlalchemy as sa
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
@@ -143,3 +144,39 @@ def test_the_spatial_index_and_its_triggers_are_kept(conn, towns, backend):
     else:
         assert conn.execute(sa.text("SELECT count(*) FROM households WHERE geom && "
                                     "ST_MakeEnvelope(105.005, 37.44, 105.0305, 37.46, 4326)")).scalar() == 21
+
+
+def test_spatialite_s_geometry_constraint_is_still_checked_for_the_whole_chunk(conn, towns, backend):
+    """The staged insert drops SpatiaLite's per-row type trigger and checks the chunk once
+    against geometry_columns: a chunk the column's declared type does not allow is refused."""
+    from geo.errors import ValidationError
+
+    frame = households(towns["villages"][0], ["G1", "G2"])
+    savepoint = conn.begin_nested()
+    try:
+        if backend == "postgis":  # the column's own type refuses another geometry type
+            with pytest.raises(sa.exc.DataError, match="Geometry type"):
+                conn.exec_driver_sql("UPDATE households SET geom = 'SRID=4326;LINESTRING(105 37, 105.1 37.1)'")
+            return
+        # the column now declared as LINESTRING (2): the points break the constraint
+        conn.exec_driver_sql("UPDATE geometry_columns SET geometry_type = 2 "
+                             "WHERE f_table_name = 'households' AND f_geometry_column = 'geom'")
+        with pytest.raises(ValidationError, match="violates Geometry constraint"):
+            storage.stage_rows(conn, "households", frame, source="test").write()
+    finally:
+        savepoint.rollback()
+    assert storage.stage_rows(conn, "households", frame, source="test").write().inserted == 2
+
+
+def test_points_are_packed_byte_for_byte_as_shapely_writes_them():
+    from geo import models
+    from geo.storage.staging import _point_wkb
+
+    geoms = np.array([Point(105.123456789, 37.5), None, Point(-0.0, 1e-300), Point(1, 2, 3)], dtype=object)
+    missing = np.array([g is None for g in geoms])
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms, models.SRID), hex=True, include_srid=True, output_dimension=2)
+    assert list(_point_wkb(geoms, missing, True)) == list(ewkb)
+    assert list(_point_wkb(geoms, missing, False)) == list(shapely.to_wkb(geoms, output_dimension=2))
+    # anything but non-empty points: left to shapely
+    assert _point_wkb(np.array([Point(), Point(1, 2)], dtype=object), np.array([False, False]), True) is None
+    assert _point_wkb(np.array([LineString([(0, 0), (1, 1)])], dtype=object), np.array([False]), False) is None
