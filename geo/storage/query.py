@@ -594,6 +594,11 @@ def _hot_count_sql(dialect, layer: str, in_bbox: bool, township: tuple[int, ...]
     return _compiled(select, dialect)
 
 
+def _async_ready(engine: Engine) -> bool:
+    """Whether reads may go over the event loop: PostGIS, with its schema already checked."""
+    return engine.dialect.name == "postgresql" and schema_seen(engine)
+
+
 async def read_rows_async(engine: Engine, layer: str, **options) -> tuple[list[str], list[tuple]] | None:
     """:func:`read_rows` of a hot read (:func:`_hot_read`: an item, a page, a bbox page in
     township ids) on PostGIS, on the running event loop (:mod:`geo.db_async`): the same SQL,
@@ -607,7 +612,7 @@ async def read_rows_async(engine: Engine, layer: str, **options) -> tuple[list[s
     DatabaseError
         The database cannot be reached.
     """
-    if engine.dialect.name != "postgresql" or not schema_seen(engine):
+    if not _async_ready(engine):
         return None
     statement = _hot_statement(engine.dialect, get_layer(layer), options)
     if statement is None:
@@ -627,7 +632,7 @@ async def matched_rows_async(engine: Engine, layer: str, *, at_most: int, estima
     DatabaseError
         The database cannot be reached.
     """
-    if engine.dialect.name != "postgresql" or not schema_seen(engine):
+    if not _async_ready(engine):
         return None
     spec = get_layer(layer)
     found = _hot_shape(spec, {k: v for k, v in filters.items() if v is not None})

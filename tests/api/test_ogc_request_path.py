@@ -117,7 +117,9 @@ def test_township_change_applies_at_once_though_cached(scratch):
     assert 0 < scoped < everything
 
 
-@pytest.mark.parametrize("options", [
+#: The shapes of hot read (an item, a page, a bbox page, in township ids; keyset or offset):
+#: also the reads sent over the event loop (tests/geo/test_db_async.py).
+HOT_READ_OPTIONS = [
     {"ids": [7], "limit": 1},
     {"ids": [999_999], "limit": 1},
     {"limit": 25, "offset": 300},
@@ -126,7 +128,10 @@ def test_township_change_applies_at_once_though_cached(scratch):
     {"township": 2, "bbox": (104.0, 36.0, 106.0, 38.0), "limit": 20, "geometry_dimension": 0},
     {"limit": 25, "after_id": 300},
     {"township": [1, 2], "bbox": (104.0, 36.0, 106.0, 38.0), "limit": 20, "after_id": 50},
-])
+]
+
+
+@pytest.mark.parametrize("options", HOT_READ_OPTIONS)
 def test_hot_reads_answer_what_the_general_select_answers(demo_engine, options):
     """The item, page and bbox reads of ``/ogc`` run SQL compiled once (``_hot_read`` on
     PostGIS); they must return the very columns and rows of the general SELECT."""

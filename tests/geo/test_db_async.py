@@ -17,6 +17,7 @@ from geo import db_async, storage
 from geo.db import check_schema, make_engine, pg_connect_kwargs
 from geo.errors import ValidationError
 from tests.conftest import ADMIN_URL, postgis_problem
+from tests.api.test_ogc_request_path import HOT_READ_OPTIONS
 
 
 @pytest.fixture()
@@ -129,15 +130,7 @@ def test_an_engine_disposed_of_closes_its_event_loop_connections(demo_engine):
         loop.close()
 
 
-@pytest.mark.parametrize("options", [
-    {"ids": [7], "limit": 1},
-    {"ids": [999_999], "limit": 1},
-    {"limit": 25, "offset": 300},
-    {"bbox": (105.0, 37.3, 105.3, 37.6), "limit": 40},
-    {"township": [1, 2], "limit": 30, "offset": 5},
-    {"township": 2, "bbox": (104.0, 36.0, 106.0, 38.0), "limit": 20, "geometry_dimension": 0},
-    {"limit": 25, "after_id": 300},
-])
+@pytest.mark.parametrize("options", HOT_READ_OPTIONS)
 def test_read_rows_async_answers_what_read_rows_answers(demo_engine, options):
     check_schema(demo_engine)
     found = asyncio.run(storage.read_rows_async(demo_engine, "households", **options))
