@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -18,6 +19,19 @@ from geo.db import check_schema, make_engine, pg_connect_kwargs
 from geo.errors import ValidationError
 from tests.conftest import ADMIN_URL, postgis_problem
 from tests.api.test_ogc_request_path import HOT_READ_OPTIONS
+
+
+def _in_a_thread(function, *args):
+    """``function(*args)`` in a thread of its own: the test process's main thread may hold a
+    running event loop (Playwright's sync API keeps one while the browser tests' session lasts),
+    and ``asyncio.run`` refuses to start a loop there."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(function, *args).result()
+
+
+def _run(coroutine):
+    """``asyncio.run(coroutine)`` on a new loop in a thread of its own (:func:`_in_a_thread`)."""
+    return _in_a_thread(asyncio.run, coroutine)
 
 
 @pytest.fixture()
@@ -45,7 +59,7 @@ def test_the_pool_bounds_and_reuses_its_connections(pg_kwargs):
         pool.close()
         return pids, again, state
 
-    pids, again, (opened, idle) = asyncio.run(main())
+    pids, again, (opened, idle) = _run(main())
     assert len(pids) == 20 and 1 <= len(set(pids)) <= 3
     assert again in pids
     assert opened == idle == len(set(pids))
@@ -64,7 +78,7 @@ def test_a_connection_the_server_closed_is_dropped(pg_kwargs):
         pool.close()
         return first, second, state
 
-    first, second, opened = asyncio.run(main())
+    first, second, opened = _run(main())
     assert second != first
     assert opened == 1
 
@@ -85,13 +99,13 @@ def test_a_caller_that_gives_up_waiting_frees_nothing_it_did_not_take(pg_kwargs)
             await _pid(pool)
         return pid, state
 
-    pid, (opened, idle) = asyncio.run(main())
+    pid, (opened, idle) = _run(main())
     assert pid > 0 and opened == idle == 1
 
 
 def test_each_event_loop_has_its_pool_and_an_ended_loops_is_closed(demo_engine):
     if demo_engine.dialect.name != "postgresql":
-        assert asyncio.run(storage.read_rows_async(demo_engine, "households", ids=[1], limit=1)) is None
+        assert _run(storage.read_rows_async(demo_engine, "households", ids=[1], limit=1)) is None
         return
 
     async def pool_and_read():
@@ -101,12 +115,12 @@ def test_each_event_loop_has_its_pool_and_an_ended_loops_is_closed(demo_engine):
         return pool, list(pool._idle)
 
     check_schema(demo_engine)
-    first, idle = asyncio.run(pool_and_read())
+    first, idle = _run(pool_and_read())
     assert idle and not any(conn.closed for conn in idle)
-    second, _ = asyncio.run(pool_and_read())
+    second, _ = _run(pool_and_read())
     assert second is not first
     assert first.closed and all(conn.closed for conn in idle)
-    asyncio.run(db_async.close_pools(demo_engine))  # the running loop's only: none here now
+    _run(db_async.close_pools(demo_engine))  # the running loop's only: none here now
 
 
 def test_an_engine_disposed_of_closes_its_event_loop_connections(demo_engine):
@@ -119,21 +133,24 @@ def test_an_engine_disposed_of_closes_its_event_loop_connections(demo_engine):
         await storage.read_rows_async(engine, "households", ids=[1], limit=1)
         return list(db_async.pool_for(engine)._idle)
 
-    loop = asyncio.new_event_loop()  # left open: no later pool_for sweeps it as an ended loop's
-    try:
-        idle = loop.run_until_complete(read_in_a_live_loop())
-        assert idle and not any(conn.closed for conn in idle)
-        engine.dispose()  # a new connection pool: the old one, and its loops' connections, go
-        gc.collect()
-        assert all(conn.closed for conn in idle)
-    finally:
-        loop.close()
+    def in_a_live_loop() -> None:
+        loop = asyncio.new_event_loop()  # left open: no later pool_for sweeps it as an ended loop's
+        try:
+            idle = loop.run_until_complete(read_in_a_live_loop())
+            assert idle and not any(conn.closed for conn in idle)
+            engine.dispose()  # a new connection pool: the old one, and its loops' connections, go
+            gc.collect()
+            assert all(conn.closed for conn in idle)
+        finally:
+            loop.close()
+
+    _in_a_thread(in_a_live_loop)
 
 
 @pytest.mark.parametrize("options", HOT_READ_OPTIONS)
 def test_read_rows_async_answers_what_read_rows_answers(demo_engine, options):
     check_schema(demo_engine)
-    found = asyncio.run(storage.read_rows_async(demo_engine, "households", **options))
+    found = _run(storage.read_rows_async(demo_engine, "households", **options))
     if demo_engine.dialect.name != "postgresql":
         assert found is None  # SpatiaLite keeps the general path
         return
@@ -145,13 +162,13 @@ def test_other_reads_are_left_to_read_rows(demo_engine):
     check_schema(demo_engine)
     for options in ({"limit": 5, "sortby": [("members", True)]}, {"limit": 5, "where": {"members": 3}},
                     {"limit": 5, "township": ["兴仁镇"]}, {"ids": [1, 2], "limit": 2}):
-        assert asyncio.run(storage.read_rows_async(demo_engine, "households", **options)) is None
+        assert _run(storage.read_rows_async(demo_engine, "households", **options)) is None
 
 
 def test_counts_on_the_event_loop_match_the_general_count(demo_engine):
     check_schema(demo_engine)
     for filters in ({"bbox": (104.0, 36.0, 106.0, 38.0)}, {"township": [1]}, {}):
-        found = asyncio.run(storage.matched_rows_async(demo_engine, "households", at_most=100_000,
+        found = _run(storage.matched_rows_async(demo_engine, "households", at_most=100_000,
                                                        estimate_above=10_000, **filters))
         if demo_engine.dialect.name != "postgresql":
             assert found is None
@@ -159,7 +176,7 @@ def test_counts_on_the_event_loop_match_the_general_count(demo_engine):
         assert found == storage.matched_rows(demo_engine, "households", at_most=100_000, estimate_above=10_000,
                                              **filters)
     if demo_engine.dialect.name == "postgresql":  # a count beyond at_most is none, as matched_rows says
-        assert asyncio.run(storage.matched_rows_async(demo_engine, "households", at_most=2)) == (None, False)
+        assert _run(storage.matched_rows_async(demo_engine, "households", at_most=2)) == (None, False)
 
 
 def test_a_bbox_with_min_above_max_is_refused_on_the_event_loop_too(demo_engine):
@@ -167,4 +184,4 @@ def test_a_bbox_with_min_above_max_is_refused_on_the_event_loop_too(demo_engine)
     if demo_engine.dialect.name != "postgresql":
         return
     with pytest.raises(ValidationError, match="min <= max"):
-        asyncio.run(storage.read_rows_async(demo_engine, "households", bbox=(105.3, 37.3, 105.0, 37.6), limit=10))
+        _run(storage.read_rows_async(demo_engine, "households", bbox=(105.3, 37.3, 105.0, 37.6), limit=10))
