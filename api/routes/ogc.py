@@ -341,14 +341,11 @@ async def items(
         raise HTTPException(400, "after pages in id order: leave it out with sortby and page with offset")
     scope = user.township_filter(township)
     box = _bbox(bbox, box_crs)
-    page = None
-    if cql is None and not order and not where and box_crs is None:
-        page = await ogc.read_items_async(engine, found, township=scope, bbox=box, crs=out_crs, limit=limit,
-                                          offset=offset, after=after)
+    options = dict(township=scope, bbox=box, bbox_crs=box_crs, where=where, cql=cql, sortby=order, crs=out_crs,
+                   limit=limit, offset=offset, after=after)
+    page = await ogc.read_items_async(engine, found, **options)  # None: not a read the event loop serves
     if page is None:
-        page = await run_in_threadpool(functools.partial(
-            ogc.read_items, engine, found, township=scope, bbox=box, bbox_crs=box_crs, where=where, cql=cql,
-            sortby=order, crs=out_crs, limit=limit, offset=offset, after=after))
+        page = await run_in_threadpool(functools.partial(ogc.read_items, engine, found, **options))
     chosen = select_properties(page.columns, properties)
     returned = len(page)
     served_limit = min(limit, ogc.MAX_LIMIT)

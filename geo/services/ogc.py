@@ -323,6 +323,10 @@ async def read_items_async(
     *,
     township=None,
     bbox: tuple[float, float, float, float] | None = None,
+    bbox_crs: int | None = None,
+    where: dict | None = None,
+    cql: CqlFilter | None = None,
+    sortby: Sequence[tuple[str, bool]] = (),
     crs: int | None = None,
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
@@ -331,8 +335,9 @@ async def read_items_async(
 ) -> ItemsPage | None:
     """:func:`read_items` of the reads served many times a second (an item, a page, a CRS84
     bbox page in the caller's township ids), on the running event loop over PostGIS: the same
-    page, read without a trip through the thread pool. None when the read is not one of those
-    (SpatiaLite, a township given by name, ...): the caller then runs :func:`read_items`.
+    page, read without a trip through the thread pool. Takes :func:`read_items`' options; None
+    when the read is not one of those (SpatiaLite, a township given by name, a filter, sorting,
+    a ``bbox_crs``, ...): the caller then runs :func:`read_items`.
 
     Raises
     ------
@@ -341,6 +346,8 @@ async def read_items_async(
     DatabaseError
         The database cannot be reached.
     """
+    if bbox_crs is not None or where or cql is not None or sortby:
+        return None  # read_items' general path
     spec = collection.layer
     filters = {"township": township, "bbox": bbox, "geometry_dimension": collection.dimension}
     limit = _served_limit(limit)
