@@ -229,15 +229,12 @@ def get_principal(
         401 for missing (unless anonymous reads are allowed), malformed, unknown, expired or
         revoked credentials. The message never says which part was wrong for passwords.
     """
-    if bearer:
-        if security.looks_like_api_key(bearer):
-            return _from_api_key(engine, bearer)
-        return _from_token(engine, settings, bearer, "token")
-    if api_key:
-        return _from_api_key(engine, api_key)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and request.method in COOKIE_METHODS:
-        return _from_token(engine, settings, cookie, "session")
+    found = _credential(request, bearer, api_key)
+    if found is not None:
+        via, secret = found
+        if via == "api_key":
+            return _from_api_key(engine, secret)
+        return _from_token(engine, settings, secret, via)
     if settings.allow_anonymous_read:
         return ANONYMOUS
     raise _unauthorized("log in first: send Authorization: Bearer <token> (POST /api/auth/token) "
@@ -253,16 +250,26 @@ def _cached_principal(request: Request, engine: Engine, settings: Settings, bear
     :data:`PRINCIPALS`, or anonymous reading is allowed without credentials), else None: then
     the caller runs :func:`get_principal` (which loads or refuses) in a thread. The cache obeys
     the same account stamp, so a revocation is obeyed here as immediately as there."""
+    found = _credential(request, bearer, api_key)
+    if found is None:
+        return ANONYMOUS if settings.allow_anonymous_read else None
+    via, secret = found
+    if via == "api_key":
+        return PRINCIPALS.peek(engine, f"api_key:{secret}")
+    return _cached_token(settings, engine, secret, via)
+
+
+def _credential(request: Request, bearer: str | None, api_key: str | None) -> tuple[str, str] | None:
+    """The credential a request is judged by, in :func:`get_principal`'s order, as ``(kind,
+    secret)`` with kind "api_key", "token" or "session"; None when it sends none."""
     if bearer:
-        if security.looks_like_api_key(bearer):
-            return PRINCIPALS.peek(engine, f"api_key:{bearer}")
-        return _cached_token(settings, engine, bearer, "token")
+        return ("api_key" if security.looks_like_api_key(bearer) else "token"), bearer
     if api_key:
-        return PRINCIPALS.peek(engine, f"api_key:{api_key}")
+        return "api_key", api_key
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and request.method in COOKIE_METHODS:
-        return _cached_token(settings, engine, cookie, "session")
-    return ANONYMOUS if settings.allow_anonymous_read else None
+        return "session", cookie
+    return None
 
 
 def _cached_token(settings: Settings, engine: Engine, token: str, via: str) -> Principal | None:
