@@ -375,6 +375,7 @@ def write_forms(sheet, forms: list[dict], *, footer: str = "") -> None:
             row += 1
         for number, section, questions in form["sections"]:
             first = row
+            merged = len(questions) > 1  # 序号 and 项目 then span the section's rows, outlined below
             for question in questions:
                 sheet.cell(row=row, column=3, value=question).alignment = wrap
                 answer = sheet.cell(row=row, column=4)
@@ -382,14 +383,14 @@ def write_forms(sheet, forms: list[dict], *, footer: str = "") -> None:
                 choices = answer_choices(question)
                 if choices:
                     validations.setdefault(choices, []).append(answer.coordinate)
-                for column in range(1, 5):
+                for column in range(3 if merged else 1, 5):
                     sheet.cell(row=row, column=column).border = box
                 row += 1
             sheet.cell(row=first, column=1, value=number).alignment = Alignment(horizontal="center", vertical="top")
             sheet.cell(row=first, column=2, value=section).alignment = Alignment(wrap_text=True, vertical="top")
-            if row - 1 > first:
-                _merge(sheet, first, 1, row - 1, 1)
-                _merge(sheet, first, 2, row - 1, 2)
+            if merged:
+                for column in (1, 2):
+                    _merge(sheet, first, column, row - 1, column, outline=box)
         if form.get("skip_note"):
             sheet.cell(row=row, column=1, value=form["skip_note"]).font = Font(italic=True, size=9)
             _merge(sheet, row, 1, row, 4)
@@ -403,17 +404,41 @@ def write_forms(sheet, forms: list[dict], *, footer: str = "") -> None:
     sheet.oddFooter.center.text = (footer + "　" if footer else "") + "第 &P 页，共 &N 页"
 
 
-def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
+def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column: int, *, outline=None) -> None:
     """``sheet.merge_cells`` without its check of the new range against every range merged
     before (quadratic: seconds for the 2,000 merges of 100 forms); the forms' ranges never
-    overlap."""
+    overlap.
+
+    ``outline`` (a Border) is drawn around the range as ``merge_cells`` draws the top-left
+    cell's border on the edge cells, but set once a cell: openpyxl adds it side by side, each
+    addition a new border style looked up by its hash (most of the time of 100 forms)."""
+    from openpyxl.styles import Border
     from openpyxl.worksheet.cell_range import CellRange
     from openpyxl.worksheet.merge import MergedCellRange
 
     merged = MergedCellRange(sheet, CellRange(min_col=first_column, min_row=first_row, max_col=last_column,
                                               max_row=last_row).coord)
     sheet.merged_cells.ranges.add(merged)
-    sheet._clean_merge_range(merged)  # as merge_cells: merged cells, the range's outer borders
+    sheet._clean_merge_range(merged)  # as merge_cells: the covered cells become merged cells
+    if outline is None:
+        return
+    edges: dict[tuple[int, int], list[str]] = {}
+    for name in ("top", "left", "right", "bottom"):
+        for coord in getattr(merged, name):
+            edges.setdefault(coord, []).append(name)
+    borders: dict[tuple[str, ...], Border] = {}
+    for (row, column), names in edges.items():
+        cell = sheet.cell(row=row, column=column)
+        if (row, column) == (first_row, first_column):
+            cell.border = outline
+            continue
+        key = tuple(names)
+        if key not in borders:
+            combined = cell.border
+            for name in names:
+                combined = combined + Border(**{name: getattr(outline, name)})
+            borders[key] = combined
+        cell.border = borders[key]
 
 
 def sample_geojson(villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, teams: list[dict],
