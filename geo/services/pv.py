@@ -613,8 +613,9 @@ def read_project_ledger(bind: storage.Bind, project_code: str, *, weather: Weath
     """
     code = str(project_code).strip()
     ids = storage.pv_ledger.project_ids(bind, [code])
-    review = run_review(bind, weather=weather, township=township)
-    if code not in ids or code not in set(review.projects["code"]):
+    # An unknown code is answered before the review (a second or more: every project modelled).
+    review = run_review(bind, weather=weather, township=township) if code in ids else None
+    if review is None or code not in set(review.projects["code"]):
         where = "" if township is None else " in your townships"
         raise NotFound(f"the registry holds no PV project with the code {code!r}{where}; see atlas pv review "
                        "for the codes")

@@ -14,7 +14,7 @@ from tests.conftest import ROOT, run_cli
 
 @pytest.mark.long
 def test_upgrade_load_and_count(empty_url):
-    first = run_cli("db", "upgrade", "--db", empty_url, check=True, subprocess_=True)
+    first = run_cli("db", "upgrade", "--db", empty_url, check=True)
     assert "upgraded from empty" in first.stdout
     again = run_cli("db", "upgrade", "--db", empty_url, check=True)
     assert "already at revision" in again.stdout

@@ -1,4 +1,6 @@
-"""``atlas user ...`` (in this process) and ``atlas serve``'s start-up rules (real subprocesses)."""
+"""``atlas user ...`` (in this process) and ``atlas serve``'s start-up rules: a real subprocess
+where the console of the real command is the point (the first start's password, one refusal),
+else the command in this process up to the moment it would start serving."""
 
 from __future__ import annotations
 
@@ -7,14 +9,26 @@ import re
 import subprocess
 
 from tests.api.accounts import login
-from tests.conftest import Server, Site, free_port, run_cli
+from tests.conftest import Server, Site, _run_cli_here, free_port, run_cli
+
+
+def _serve_here(monkeypatch, *args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, list]:
+    """``atlas serve ARGS`` in this process, through the console script's entry point, up to the
+    point where uvicorn would take over: its loop is replaced by a recorder of the options it
+    was given, so a start is recorded and a refusal is an exit code, never a server left
+    running (a subprocess would spend seconds importing the application for each call)."""
+    import uvicorn
+
+    served: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda application, **options: served.append(options))
+    return _run_cli_here(["serve", *args], env or {}, None), served
 
 
 def _input(args: list[str], text: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return run_cli(*args, input=text, env=env)
 
 
-def test_user_commands(databases):
+def test_user_commands(databases, monkeypatch):
     empty_url = databases.demo_url()  # a copy of the demo (its townships), with no users yet
     added = _input(["user", "add", "wang.fang", "--role", "leader", "--township", "兴仁镇",
                     "--password-stdin", "--db", empty_url], "a-good-password-1\n")
@@ -35,11 +49,12 @@ def test_user_commands(databases):
 
     key = run_cli("user", "key", "wang.fang", "--label", "nightly", "--db", empty_url, check=True).stdout.strip()
     assert re.fullmatch(r"atlas_[0-9a-f]{12}_\S+", key)
-    server = Server(empty_url)
-    try:
-        assert "First start" not in server.stop()[0]  # users exist: no bootstrap account
-    finally:
-        server.stop()
+    port = free_port()
+    started, served = _serve_here(monkeypatch, "--db", empty_url, "--port", str(port))
+    assert started.returncode == 0, started.stderr
+    assert [options["port"] for options in served] == [port] and "running at" in started.stdout
+    assert "First start" not in started.stdout  # users exist: no bootstrap account
+    assert [u["name"] for u in json.loads(run_cli("user", "list", "--json", "--db", empty_url).stdout)] == ["wang.fang"]
     site = Site(empty_url)  # the API in this process over the same database
     try:
         me = site.get("/api/auth/me", headers={"X-API-Key": key}).json()
@@ -88,19 +103,21 @@ def test_first_start_creates_an_admin_with_a_one_time_password(empty_url):
         site.close()
 
 
-def test_serve_refuses_the_default_secret_outside_development(empty_url):
+def test_serve_refuses_the_default_secret_outside_development(empty_url, monkeypatch):
     run_cli("db", "upgrade", "--db", empty_url, check=True)
     port = str(free_port())
+    # The real command (a subprocess): its exit code and console are the point.
     result = run_cli("serve", "--db", empty_url, "--port", port, env={"ATLAS_ENVIRONMENT": "production"})
     assert result.returncode == 1
     assert "ATLAS_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    short = run_cli("serve", "--db", empty_url, "--port", port,
-                    env={"ATLAS_ENVIRONMENT": "production", "ATLAS_SECRET_KEY": "too-short"})
-    assert short.returncode == 1 and "32 characters" in short.stderr
+    short, served = _serve_here(monkeypatch, "--db", empty_url, "--port", port,
+                                env={"ATLAS_ENVIRONMENT": "production", "ATLAS_SECRET_KEY": "too-short"})
+    assert short.returncode == 1 and "32 characters" in short.stderr and served == []
+    assert "Traceback" not in short.stderr
 
 
-def test_serve_refuses_an_outdated_schema(empty_url):
+def test_serve_refuses_an_outdated_schema(empty_url, monkeypatch):
     run_cli("db", "upgrade", "--db", empty_url, "--revision", "0001", check=True)
-    result = run_cli("serve", "--db", empty_url, "--port", str(free_port()))
-    assert result.returncode == 1 and "atlas db upgrade" in result.stderr
+    result, served = _serve_here(monkeypatch, "--db", empty_url, "--port", str(free_port()))
+    assert result.returncode == 1 and "atlas db upgrade" in result.stderr and served == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from geo.inspection import exports
 from geo.inspection.findings import (
@@ -102,6 +102,29 @@ def test_forms_print_one_per_household_on_a4_with_dropdowns_and_shaded_answers(t
     assert sheet.cell(titles[0] + 3, 2).value == "被调查户基本情况"
     note = [sheet.cell(r, 1).value for r in range(titles[1], sheet.max_row + 1)]
     assert "非贫困户不调查第2、3项及第5项第1问。" in note
+
+
+def test_a_section_over_several_rows_is_merged_and_outlined_like_merge_cells_does():
+    """序号 and 项目 span their section's rows: the top cell keeps the whole box, the merged cells
+    below carry the outline's left and right sides and the last one its bottom, as openpyxl's
+    ``merge_cells`` draws a box-bordered top-left cell (checked on the sheet itself: reading a
+    saved file redraws merged borders from the top-left cell and would hide a missing one)."""
+    rows = pd.DataFrame({"乡镇": ["甲镇"], "行政村": ["一村"], "自然村": ["一组"], "检查组": [1], "村走访顺序": [1],
+                         "户走访顺序": [1], "户编号": ["H1"], "户主姓名": ["马**"], "农户类型": ["今年计划脱贫户"],
+                         "抽样层": ["计划脱贫户"]})
+    sheet = Workbook().active
+    exports.write_forms(sheet, exports.household_forms(rows))
+    spans = [r for r in sheet.merged_cells.ranges if r.min_col <= 2 and r.max_col <= 2 and r.max_row > r.min_row]
+    assert {r.min_col for r in spans} == {1, 2} and len(spans) % 2 == 0
+    for span in spans:
+        column = span.min_col
+        top = sheet.cell(span.min_row, column).border
+        assert {top.left.style, top.right.style, top.top.style, top.bottom.style} == {"thin"}
+        for row in range(span.min_row + 1, span.max_row + 1):
+            border = sheet.cell(row, column).border
+            assert border.left.style == border.right.style == "thin" and border.top.style is None
+            assert border.bottom.style == ("thin" if row == span.max_row else None)
+        assert sheet.cell(span.max_row, 3).border.bottom.style == "thin"  # the question beside it: its own box
 
 
 def test_every_form_question_of_a_closed_kind_offers_its_answers():
