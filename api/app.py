@@ -20,7 +20,7 @@ from api.pages import install_pages
 from api.routes import (analyses, audit, auth, exports, imports, inspections, layers, library, meta, monitoring, ogc,
                         pv, registry, users, villages)
 from api.routes.maps import maps_router
-from geo import db_async, scratch
+from geo import db_async, heap, scratch
 from geo.db import REQUEST_THREADS, check_schema, make_engine
 from geo.errors import SchemaMissing, ValidationError
 from geo.settings import Settings, get_settings
@@ -51,8 +51,9 @@ def _lifespan(started_s: float):
     """Start-up work: as many handler threads as the engine pools connections
     (:data:`geo.db.REQUEST_THREADS`), the schema checked once (not per request; see
     :func:`geo.db.require_schema`), and the upload folders a killed server left behind removed
-    (older than this application and not in use by a live process; see :mod:`geo.scratch`);
-    at shutdown, the event loop's PostgreSQL connections (:mod:`geo.db_async`) closed."""
+    (older than this application and not in use by a live process; see :mod:`geo.scratch`), and
+    the objects loaded so far kept out of full garbage collections (:func:`geo.heap.settle`); at
+    shutdown, the event loop's PostgreSQL connections (:mod:`geo.db_async`) closed."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +65,7 @@ def _lifespan(started_s: float):
         removed = scratch.remove_stale(older_than_s=started_s)
         if removed:
             log.warning("removed %d upload folder(s) left behind by an earlier server", len(removed))
+        heap.settle()
         yield
         await db_async.close_pools(app.state.engine)  # the event loop's connections (the OGC reads')
 

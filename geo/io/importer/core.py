@@ -14,7 +14,7 @@ from pyproj import CRS
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
-from geo import storage
+from geo import heap, storage
 from geo.db import require_schema
 from geo.errors import ValidationError
 from geo.io import coords, sources
@@ -116,6 +116,7 @@ def import_file(
     spec = get_layer(layer)
     path = Path(path)
     name = display_name or path.name
+    heap.settle()  # the libraries' objects out of the full collections (a quarter of a bulk import)
     with _file_named(name):
         if not path.exists():
             raise ValidationError(f"{name}: no such file or folder")
