@@ -16,6 +16,7 @@ import csv
 import re
 import struct
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,7 @@ class Sheet:
     kind: str  # csv or xlsx
     codec: str | None = None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_row, min_col, max_row, max_col), 1-based
+    book: Workbook | None = None  # the workbook opened once for its sheets (opened_sheets); else per read
 
     def rows(self, *, fill_merged: bool = False) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, cells)`` for every row; ``fill_merged`` copies a vertically merged
@@ -306,13 +308,39 @@ class Sheet:
                     "as CSV from Excel or WPS)") from None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        if self.book is not None:
+            yield from _worksheet_rows(self.book.opened()[self.name])
+            return
         workbook = _open_workbook(self.path)
         try:
-            sheet = workbook[self.name]
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-                yield number, list(values)
+            yield from _worksheet_rows(workbook[self.name])
         finally:
             workbook.close()
+
+
+def _worksheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
+    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        yield number, list(values)
+
+
+class Workbook:
+    """An XLSX file opened once for every read of its sheets. Opening parses the workbook and
+    all its shared strings: done again for each read of each sheet, a 69-sheet form took time
+    growing with the square of its sheets (19 s of a 20 s import)."""
+
+    def __init__(self, path: Path, workbook=None):
+        self.path = path
+        self._workbook = workbook
+
+    def opened(self):
+        if self._workbook is None:
+            self._workbook = _open_workbook(self.path)
+        return self._workbook
+
+    def close(self) -> None:
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
 
 
 def _unguarded(cell: str) -> str:
@@ -423,20 +451,24 @@ def xlsx_merged_ranges(worksheet) -> list[tuple[int, int, int, int]]:
     return sorted(set(ranges))
 
 
-def sheets_of(path: Path, *, kind: str, codec: str | None = None) -> list[Sheet]:
-    """The tables of a CSV (one) or an XLSX workbook (one per visible worksheet)."""
+@contextmanager
+def opened_sheets(path: Path, *, kind: str, codec: str | None = None) -> Iterator[list[Sheet]]:
+    """The tables of a CSV (one) or an XLSX workbook (one per visible worksheet), the workbook
+    opened once for every read of its sheets until the block ends."""
     if kind == "csv":
-        return [Sheet(name=path.stem, path=path, kind="csv", codec=codec)]
-    workbook = _open_workbook(path)
+        yield [Sheet(name=path.stem, path=path, kind="csv", codec=codec)]
+        return
+    book = Workbook(path, _open_workbook(path))
     try:
         out = []
-        for worksheet in workbook.worksheets:
+        for worksheet in book.opened().worksheets:
             if getattr(worksheet, "sheet_state", "visible") != "visible":
                 continue
-            out.append(Sheet(name=worksheet.title, path=path, kind="xlsx", merged=xlsx_merged_ranges(worksheet)))
-        return out
+            out.append(Sheet(name=worksheet.title, path=path, kind="xlsx", merged=xlsx_merged_ranges(worksheet),
+                             book=book))
+        yield out
     finally:
-        workbook.close()
+        book.close()
 
 
 def pick_sheet(sheets: list[Sheet], sheet: str | int | None, path: Path) -> list[Sheet]:

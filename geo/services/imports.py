@@ -104,11 +104,12 @@ def _headers(path: Path, fmt: str) -> list[list[Any]]:
     if fmt in ("csv", "xlsx"):
         codec = sources.text_encoding(path, None)[0] if fmt == "csv" else None
         out: list[list[Any]] = []
-        for sheet in sources.sheets_of(path, kind=fmt, codec=codec):
-            for number, cells in sheet.rows():
-                out.append(cells)
-                if number >= HEADER_ROWS:
-                    break
+        with sources.opened_sheets(path, kind=fmt, codec=codec) as sheets:
+            for sheet in sheets:
+                for number, cells in sheet.rows():
+                    out.append(cells)
+                    if number >= HEADER_ROWS:
+                        break
         return out
     import pyogrio
 

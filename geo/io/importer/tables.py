@@ -33,7 +33,12 @@ def import_tables(ctx: Context, path: Path, fmt: str, *, sheet: str | int | None
     if fmt == "csv" and sheet is not None:
         report.warn("--sheet is ignored for a CSV file (it has one table)")
         sheet = None
-    sheets = sources.pick_sheet(sources.sheets_of(path, kind=fmt, codec=codec), sheet, path)
+    with sources.opened_sheets(path, kind=fmt, codec=codec) as every_sheet:
+        _import_sheets(ctx, path, fmt, sources.pick_sheet(every_sheet, sheet, path), sheet=sheet)
+
+
+def _import_sheets(ctx: Context, path: Path, fmt: str, sheets: list[sources.Sheet], *, sheet: str | int | None) -> None:
+    report = ctx.report
     heads = {s.name: [cells for _, cells in islice(s.rows(), 40)] for s in sheets}
     layouts = {s.name: registry_forms.detect_layout(heads[s.name]) for s in sheets}
     found = {v for v in layouts.values() if v}

@@ -166,3 +166,25 @@ def test_a_refused_zip_writes_nothing(conn, tmp_path):
     with pytest.raises(ValidationError):
         import_file(conn, archive, layer="roads")
     assert snapshot(conn) == before
+
+
+def test_a_workbook_of_many_sheets_is_opened_once(conn, tmp_path, monkeypatch):
+    """Every read of every sheet (headers, layout, rows) uses one opening of the workbook: opening
+    parses all its shared strings, and once per read made a form of 69 sheets quadratic."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表为测试数据"])
+    for number in range(1, 9):
+        sheet = book.create_sheet(f"表{number}")
+        sheet.append(["单位名称", "单位类型"])
+        sheet.append([f"测试单位{number}", "党政机关"])
+    path = tmp_path / "units.xlsx"
+    book.save(path)
+    real = openpyxl.load_workbook
+    opened: list[str] = []
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda file, **options: opened.append(str(file)) or real(file, **options))
+    report = import_file(conn, path, layer="units", sheet="表3")
+    assert report.inserted == 1 and report.sheet == "表3"
+    assert opened == [str(path)]
