@@ -24,4 +24,9 @@ workers=${ATLAS_TEST_WORKERS:-$(( cores < 4 ? cores : 4 ))}
 # The schemathesis boundary phase (minutes) runs in CI (ATLAS_REQUIRE_POSTGIS=1) or with -m boundaries.
 select=(-m "not boundaries")
 if [ "${ATLAS_REQUIRE_POSTGIS:-}" = 1 ]; then select=(); fi
+# Bytecode caches on, even where the environment turns them off (PYTHONDONTWRITEBYTECODE, as
+# in many containers): the suite starts dozens of Python processes (workers, atlas serve, the
+# CLI), and without caches each one compiles the atlas's modules again and pytest rewrites every
+# test module again (a worker's collection: 13.5 s of CPU instead of 7 s). __pycache__ is ignored by git.
+unset PYTHONDONTWRITEBYTECODE
 exec "$VENV/bin/python" -m pytest -n "$workers" --dist worksteal "${select[@]}" "$@"
