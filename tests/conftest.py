@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
+from starlette.testclient import TestClient
 
 from geo import migrate
 from geo.db import make_engine
@@ -351,6 +352,11 @@ class Site:
     :attr:`base` (the OGC links) and behave like ``httpx.get`` & co.: no redirects followed,
     no cookies kept between calls. :meth:`session` gives a client that keeps cookies, as a
     browser does. ``env`` holds ``ATLAS_*`` settings for this application only.
+
+    Like a server process, the application runs one event loop (a thread of its own, the
+    portal of its first client) from construction to :meth:`close`, with its lifespan run once
+    at each end; every client of :meth:`session` sends its requests to that loop. (A client
+    not entered starts a thread and a loop per request: twice the CPU of a request.)
     """
 
     base = "http://testserver"
@@ -364,18 +370,27 @@ class Site:
         self.url = db_url
         self.engine = make_engine(db_url)
         self.app = create_app(engine=self.engine, settings=settings)
-        self.client = self.session()
+        self.client = self._client()
+        try:
+            self.client.__enter__()  # the loop's thread starts and the lifespan's start-up runs
+        except BaseException:
+            self.engine.dispose()
+            raise
 
-    def session(self, **options):
-        """A client of its own that keeps cookies between requests (``httpx.Client`` options)."""
-        from starlette.testclient import TestClient
-
+    def _client(self, cls: type[TestClient] = TestClient, **options) -> TestClient:
         headers = options.pop("headers", None)
         options.pop("timeout", None)  # nothing travels over a network
-        client = TestClient(self.app, base_url=options.pop("base_url", self.base),
+        client = cls(self.app, base_url=options.pop("base_url", self.base),
                             raise_server_exceptions=False, follow_redirects=False, **options)
         if headers:
             client.headers.update(headers)
+        return client
+
+    def session(self, **options) -> _SessionClient:
+        """A client of its own that keeps cookies between requests (``httpx.Client`` options),
+        on this application's event loop; ``with`` closes it."""
+        client = self._client(_SessionClient, **options)
+        client.portal = self.client.portal
         return client
 
     def request(self, method: str, url: str, **kwargs):
@@ -401,10 +416,26 @@ class Site:
         return self.request("DELETE", url, **kwargs)
 
     def close(self) -> None:
-        self.client.close()
-        self.engine.dispose()
+        """The lifespan's shutdown (the loop's PostgreSQL connections closed), the loop's thread
+        ended, the engine disposed of. Twice is harmless."""
+        try:
+            if self.client.portal is not None:
+                self.client.__exit__(None, None, None)
+        finally:
+            self.engine.dispose()
 
     stop = close
+
+
+class _SessionClient(TestClient):
+    """A client of :meth:`Site.session`: its requests go to the site's event loop, so ``with``
+    neither starts a loop nor runs the lifespan again; leaving the block closes the client."""
+
+    def __enter__(self) -> _SessionClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 class Server:
