@@ -148,6 +148,7 @@ class EmptyDatabase:
         self.tmp = tmp_path_factory
         self.created: list[str] = []
         self._template: str | None = None
+        self._engines: dict[str, Engine] = {}
 
     def url(self) -> str:
         """A new, empty database (no schema)."""
@@ -183,7 +184,22 @@ class EmptyDatabase:
         self.created.append(url)
         return url
 
+    def shared_engine(self, kind: str) -> Engine:
+        """The session's one engine of its ``kind``: ``"migrated"`` (the schema, no rows) or
+        ``"demo"`` (the demo data, read-only for tests), made at the first call."""
+        if kind not in self._engines:
+            if kind == "demo":
+                self._engines[kind] = make_engine(self.demo_url())
+            elif kind == "migrated":
+                engine = self._engines[kind] = make_engine(self.url())
+                migrate.upgrade(engine)
+            else:
+                raise ValueError(f"no shared engine {kind!r}; choose 'migrated' or 'demo'")
+        return self._engines[kind]
+
     def cleanup(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
         for url in self.created:
             drop_postgis_database(url)
         if self._template is not None and self.backend == "postgis":
@@ -197,10 +213,21 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def databases(backend, tmp_path_factory) -> Iterator[EmptyDatabase]:
-    factory = EmptyDatabase(backend, tmp_path_factory)
-    yield factory
-    factory.cleanup()
+def _database_factories(tmp_path_factory) -> Iterator[dict[str, EmptyDatabase]]:
+    """The session's :class:`EmptyDatabase` of each backend, kept (demo template, shared engines)
+    when a worker's tests change backend and back: pytest tears down and makes again every
+    session fixture of a parameter (``backend``) when the next test has another."""
+    factories: dict[str, EmptyDatabase] = {}
+    yield factories
+    for factory in factories.values():
+        factory.cleanup()
+
+
+@pytest.fixture(scope="session")
+def databases(backend, _database_factories, tmp_path_factory) -> EmptyDatabase:
+    if backend not in _database_factories:
+        _database_factories[backend] = EmptyDatabase(backend, tmp_path_factory)
+    return _database_factories[backend]
 
 
 @pytest.fixture
@@ -210,13 +237,10 @@ def empty_url(databases) -> str:
 
 
 @pytest.fixture(scope="session")
-def engine(databases) -> Iterator[Engine]:
+def engine(databases) -> Engine:
     """A migrated, otherwise empty database of the backend under test (shared by the session;
     use the ``conn`` fixture to keep each test's writes inside a rolled-back transaction)."""
-    engine = make_engine(databases.url())
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+    return databases.shared_engine("migrated")
 
 
 @contextmanager
@@ -238,12 +262,10 @@ def conn(engine) -> Iterator[sa.Connection]:
 
 
 @pytest.fixture(scope="session")
-def demo_engine(databases) -> Iterator[Engine]:
+def demo_engine(databases) -> Engine:
     """A database of the backend under test holding the demo data (read-only for tests;
     a test that writes asks ``databases.demo_url()`` for its own copy)."""
-    engine = make_engine(databases.demo_url())
-    yield engine
-    engine.dispose()
+    return databases.shared_engine("demo")
 
 
 @pytest.fixture(scope="session")
