@@ -566,22 +566,42 @@ def pytest_collection_modifyitems(config, items) -> None:
     contiguous block of the collection, and a worker that runs dry takes the second half of
     another's queue. A long test at the end of a block kept its worker busy while the other had
     nothing left; at the head of the blocks, each worker starts with its share of them and
-    the short tests fill in around. Only the order changes, never what runs or how it is
-    checked."""
+    the short tests fill in around.
+
+    A long test goes to a block whose short tests start on its backend: a worker whose next
+    test has the other backend tears down every session fixture of the one before (the demo
+    server, the accounts' logins, ...) and makes them again when it comes back, so the long
+    tests of both backends at the head of every block cost each worker several such turns.
+    Only the order changes, never what runs or how it is checked."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     long = [item for item in items if item.get_closest_marker("long")]
     if workers < 2 or not long:
         return
-    rest = iter([item for item in items if not item.get_closest_marker("long")])
-    ordered, remaining = [], len(items)
+    rest = [item for item in items if not item.get_closest_marker("long")]
+    sizes, remaining = [], len(items)
     for block in range(workers):
-        size = remaining // (workers - block)  # as worksteal shares the collection out
-        mine = long[block::workers]
-        ordered += mine + [next(rest) for _ in range(max(0, size - len(mine)))]
-        remaining -= size
-    ordered += list(rest)
+        sizes.append(remaining // (workers - block))  # as worksteal shares the collection out
+        remaining -= sizes[-1]
+    leads = [next(filter(None, map(_backend_of, rest[len(rest) * block // workers:])), None)
+             for block in range(workers)]
+    mine: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for item in long:
+        backend = _backend_of(item)
+        candidates = [block for block in range(workers) if leads[block] == backend] or range(workers)
+        mine[min(candidates, key=lambda block: len(mine[block]))].append(item)
+    ordered, short = [], iter(rest)
+    for block, size in enumerate(sizes):
+        head = sorted(mine[block], key=lambda item: _backend_of(item) == leads[block])  # the lead's last
+        ordered += head + [next(short) for _ in range(max(0, size - len(head)))]
+    ordered += list(short)
     assert sorted(map(id, ordered)) == sorted(map(id, items))
     items[:] = ordered
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    """The ``backend`` parameter of a test, None when it has none."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
 
 
 # ---------------------------------------------------------------------- CI guard
