@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
+from starlette.testclient import TestClient
 
 from geo import migrate
 from geo.db import make_engine
@@ -147,6 +148,7 @@ class EmptyDatabase:
         self.tmp = tmp_path_factory
         self.created: list[str] = []
         self._template: str | None = None
+        self._engines: dict[str, Engine] = {}
 
     def url(self) -> str:
         """A new, empty database (no schema)."""
@@ -182,7 +184,22 @@ class EmptyDatabase:
         self.created.append(url)
         return url
 
+    def shared_engine(self, kind: str) -> Engine:
+        """The session's one engine of its ``kind``: ``"migrated"`` (the schema, no rows) or
+        ``"demo"`` (the demo data, read-only for tests), made at the first call."""
+        if kind not in self._engines:
+            if kind == "demo":
+                self._engines[kind] = make_engine(self.demo_url())
+            elif kind == "migrated":
+                engine = self._engines[kind] = make_engine(self.url())
+                migrate.upgrade(engine)
+            else:
+                raise ValueError(f"no shared engine {kind!r}; choose 'migrated' or 'demo'")
+        return self._engines[kind]
+
     def cleanup(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
         for url in self.created:
             drop_postgis_database(url)
         if self._template is not None and self.backend == "postgis":
@@ -196,10 +213,21 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def databases(backend, tmp_path_factory) -> Iterator[EmptyDatabase]:
-    factory = EmptyDatabase(backend, tmp_path_factory)
-    yield factory
-    factory.cleanup()
+def _database_factories(tmp_path_factory) -> Iterator[dict[str, EmptyDatabase]]:
+    """The session's :class:`EmptyDatabase` of each backend, kept (demo template, shared engines)
+    when a worker's tests change backend and back: pytest tears down and makes again every
+    session fixture of a parameter (``backend``) when the next test has another."""
+    factories: dict[str, EmptyDatabase] = {}
+    yield factories
+    for factory in factories.values():
+        factory.cleanup()
+
+
+@pytest.fixture(scope="session")
+def databases(backend, _database_factories, tmp_path_factory) -> EmptyDatabase:
+    if backend not in _database_factories:
+        _database_factories[backend] = EmptyDatabase(backend, tmp_path_factory)
+    return _database_factories[backend]
 
 
 @pytest.fixture
@@ -209,13 +237,10 @@ def empty_url(databases) -> str:
 
 
 @pytest.fixture(scope="session")
-def engine(databases) -> Iterator[Engine]:
+def engine(databases) -> Engine:
     """A migrated, otherwise empty database of the backend under test (shared by the session;
     use the ``conn`` fixture to keep each test's writes inside a rolled-back transaction)."""
-    engine = make_engine(databases.url())
-    migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+    return databases.shared_engine("migrated")
 
 
 @contextmanager
@@ -237,12 +262,10 @@ def conn(engine) -> Iterator[sa.Connection]:
 
 
 @pytest.fixture(scope="session")
-def demo_engine(databases) -> Iterator[Engine]:
+def demo_engine(databases) -> Engine:
     """A database of the backend under test holding the demo data (read-only for tests;
     a test that writes asks ``databases.demo_url()`` for its own copy)."""
-    engine = make_engine(databases.demo_url())
-    yield engine
-    engine.dispose()
+    return databases.shared_engine("demo")
 
 
 @pytest.fixture(scope="session")
@@ -351,6 +374,11 @@ class Site:
     :attr:`base` (the OGC links) and behave like ``httpx.get`` & co.: no redirects followed,
     no cookies kept between calls. :meth:`session` gives a client that keeps cookies, as a
     browser does. ``env`` holds ``ATLAS_*`` settings for this application only.
+
+    Like a server process, the application runs one event loop (a thread of its own, the
+    portal of its first client) from construction to :meth:`close`, with its lifespan run once
+    at each end; every client of :meth:`session` sends its requests to that loop. (A client
+    not entered starts a thread and a loop per request: twice the CPU of a request.)
     """
 
     base = "http://testserver"
@@ -364,18 +392,27 @@ class Site:
         self.url = db_url
         self.engine = make_engine(db_url)
         self.app = create_app(engine=self.engine, settings=settings)
-        self.client = self.session()
+        self.client = self._client()
+        try:
+            self.client.__enter__()  # the loop's thread starts and the lifespan's start-up runs
+        except BaseException:
+            self.engine.dispose()
+            raise
 
-    def session(self, **options):
-        """A client of its own that keeps cookies between requests (``httpx.Client`` options)."""
-        from starlette.testclient import TestClient
-
+    def _client(self, cls: type[TestClient] = TestClient, **options) -> TestClient:
         headers = options.pop("headers", None)
         options.pop("timeout", None)  # nothing travels over a network
-        client = TestClient(self.app, base_url=options.pop("base_url", self.base),
+        client = cls(self.app, base_url=options.pop("base_url", self.base),
                             raise_server_exceptions=False, follow_redirects=False, **options)
         if headers:
             client.headers.update(headers)
+        return client
+
+    def session(self, **options) -> _SessionClient:
+        """A client of its own that keeps cookies between requests (``httpx.Client`` options),
+        on this application's event loop; ``with`` closes it."""
+        client = self._client(_SessionClient, **options)
+        client.portal = self.client.portal
         return client
 
     def request(self, method: str, url: str, **kwargs):
@@ -401,10 +438,26 @@ class Site:
         return self.request("DELETE", url, **kwargs)
 
     def close(self) -> None:
-        self.client.close()
-        self.engine.dispose()
+        """The lifespan's shutdown (the loop's PostgreSQL connections closed), the loop's thread
+        ended, the engine disposed of. Twice is harmless."""
+        try:
+            if self.client.portal is not None:
+                self.client.__exit__(None, None, None)
+        finally:
+            self.engine.dispose()
 
     stop = close
+
+
+class _SessionClient(TestClient):
+    """A client of :meth:`Site.session`: its requests go to the site's event loop, so ``with``
+    neither starts a loop nor runs the lifespan again; leaving the block closes the client."""
+
+    def __enter__(self) -> _SessionClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 class Server:
@@ -513,20 +566,34 @@ def pytest_collection_modifyitems(config, items) -> None:
     contiguous block of the collection, and a worker that runs dry takes the second half of
     another's queue. A long test at the end of a block kept its worker busy while the other had
     nothing left; at the head of the blocks, each worker starts with its share of them and
-    the short tests fill in around. Only the order changes, never what runs or how it is
-    checked."""
+    the short tests fill in around.
+
+    A long test goes to a block whose short tests start on its backend: a worker whose next
+    test has the other backend tears down every session fixture of the one before (the demo
+    server, the accounts' logins, ...) and makes them again when it comes back, so the long
+    tests of both backends at the head of every block cost each worker several such turns.
+    Only the order changes, never what runs or how it is checked."""
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     long = [item for item in items if item.get_closest_marker("long")]
     if workers < 2 or not long:
         return
-    rest = iter([item for item in items if not item.get_closest_marker("long")])
-    ordered, remaining = [], len(items)
+    rest = [item for item in items if not item.get_closest_marker("long")]
+    sizes, remaining = [], len(items)
     for block in range(workers):
-        size = remaining // (workers - block)  # as worksteal shares the collection out
-        mine = long[block::workers]
-        ordered += mine + [next(rest) for _ in range(max(0, size - len(mine)))]
-        remaining -= size
-    ordered += list(rest)
+        sizes.append(remaining // (workers - block))  # as worksteal shares the collection out
+        remaining -= sizes[-1]
+    leads = [next(filter(None, map(_backend_of, rest[len(rest) * block // workers:])), None)
+             for block in range(workers)]
+    mine: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for item in long:
+        backend = _backend_of(item)
+        candidates = [block for block in range(workers) if leads[block] == backend] or range(workers)
+        mine[min(candidates, key=lambda block: len(mine[block]))].append(item)
+    ordered, short = [], iter(rest)
+    for block, size in enumerate(sizes):
+        head = sorted(mine[block], key=lambda item: _backend_of(item) == leads[block])  # the lead's last
+        ordered += head + [next(short) for _ in range(max(0, size - len(head)))]
+    ordered += list(short)
     assert sorted(map(id, ordered)) == sorted(map(id, items))
     items[:] = ordered
 
@@ -542,6 +609,12 @@ def pytest_configure(config) -> None:
 
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 100)
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    """The ``backend`` parameter of a test, None when it has none."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec is not None else None
 
 
 # ---------------------------------------------------------------------- CI guard

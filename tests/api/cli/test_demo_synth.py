@@ -15,12 +15,16 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.long
 
 
-@pytest.fixture
-def province(empty_url):
-    result = run_cli("demo", "synth", "--counties", "2", "--villages", "45", "--seed", "3", "--db", empty_url,
+@pytest.fixture(scope="module")
+def province(databases):
+    """One province per backend for the module (20,000 households take seconds to write): the
+    tests only read it, and the one that runs the command again checks that the refused run
+    changed nothing."""
+    url = databases.url()
+    result = run_cli("demo", "synth", "--counties", "2", "--villages", "45", "--seed", "3", "--db", url,
                      "--json", check=True)
-    engine = make_engine(empty_url)
-    yield empty_url, engine, json.loads(result.stdout)
+    engine = make_engine(url)
+    yield url, engine, json.loads(result.stdout)
     engine.dispose()
 
 
