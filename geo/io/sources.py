@@ -258,7 +258,7 @@ class Sheet:
     kind: str  # csv or xlsx
     codec: str | None = None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_row, min_col, max_row, max_col), 1-based
-    book: Workbook | None = None  # the workbook opened once for its sheets (opened_sheets); else per read
+    book: Any = None  # XLSX: the workbook, opened once for all its sheets (opened_sheets)
 
     def rows(self, *, fill_merged: bool = False) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, cells)`` for every row; ``fill_merged`` copies a vertically merged
@@ -308,39 +308,9 @@ class Sheet:
                     "as CSV from Excel or WPS)") from None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[Any]]]:
-        if self.book is not None:
-            yield from _worksheet_rows(self.book.opened()[self.name])
-            return
-        workbook = _open_workbook(self.path)
-        try:
-            yield from _worksheet_rows(workbook[self.name])
-        finally:
-            workbook.close()
-
-
-def _worksheet_rows(sheet) -> Iterator[tuple[int, list[Any]]]:
-    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-        yield number, list(values)
-
-
-class Workbook:
-    """An XLSX file opened once for every read of its sheets. Opening parses the workbook and
-    all its shared strings: done again for each read of each sheet, a 69-sheet form took time
-    growing with the square of its sheets (19 s of a 20 s import)."""
-
-    def __init__(self, path: Path, workbook=None):
-        self.path = path
-        self._workbook = workbook
-
-    def opened(self):
-        if self._workbook is None:
-            self._workbook = _open_workbook(self.path)
-        return self._workbook
-
-    def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
-            self._workbook = None
+        rows = self.book[self.name].iter_rows(min_row=1, values_only=True)
+        for number, values in enumerate(rows, start=1):
+            yield number, list(values)
 
 
 def _unguarded(cell: str) -> str:
@@ -458,17 +428,17 @@ def opened_sheets(path: Path, *, kind: str, codec: str | None = None) -> Iterato
     if kind == "csv":
         yield [Sheet(name=path.stem, path=path, kind="csv", codec=codec)]
         return
-    book = Workbook(path, _open_workbook(path))
+    workbook = _open_workbook(path)  # once: opening parses every shared string of the file
     try:
         out = []
-        for worksheet in book.opened().worksheets:
+        for worksheet in workbook.worksheets:
             if getattr(worksheet, "sheet_state", "visible") != "visible":
                 continue
             out.append(Sheet(name=worksheet.title, path=path, kind="xlsx", merged=xlsx_merged_ranges(worksheet),
-                             book=book))
+                             book=workbook))
         yield out
     finally:
-        book.close()
+        workbook.close()
 
 
 def pick_sheet(sheets: list[Sheet], sheet: str | int | None, path: Path) -> list[Sheet]:
