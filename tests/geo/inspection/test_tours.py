@@ -158,7 +158,7 @@ def brute_force_path(cost):
 
 def test_one_team_gets_the_optimal_order_and_the_search_ends_when_it_stops_improving():
     """Guided local search never ends on its own: with ten minutes allowed, the call returns
-    at all only because the search stops after STALL_SOLUTIONS solutions without a cheaper
+    at all only because the search stops after stall_solutions(villages) without a cheaper
     route, and the route it returns is still the optimum over every order (brute force)."""
     rng = np.random.default_rng(11)
     for villages in (7, 7, 8):
