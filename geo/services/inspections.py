@@ -220,7 +220,8 @@ def draw_plan(
         a village and 15 min a household, as many days as needed). Each day starts where the
         last one ended (the team spends the night there).
     solver_seconds
-        Search time of the route solver; default :func:`geo.inspection.tours.solver_seconds`.
+        Longest search time of the route solver (it ends sooner once it stops improving);
+        default :func:`geo.inspection.tours.solver_seconds`.
     as_recorded
         With ``frame_id``: draw from the recorded frame even if the registry no longer gives
         it; the report's ``registry_changes`` say what changed (``verify`` will too).

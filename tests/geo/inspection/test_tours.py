@@ -156,12 +156,15 @@ def brute_force_path(cost):
     return min(path_cost([0, *p], cost) for p in itertools.permutations(range(1, len(cost))))
 
 
-def test_one_team_gets_the_optimal_order():
+def test_one_team_gets_the_optimal_order_and_the_search_ends_when_it_stops_improving():
+    """Guided local search never ends on its own: with ten minutes allowed, the call returns
+    at all only because the search stops after stall_solutions(villages) without a cheaper
+    route, and the route it returns is still the optimum over every order (brute force)."""
     rng = np.random.default_rng(11)
-    for _ in range(3):
-        time = drive_matrix(rng.uniform(0, 40_000, size=(8, 2)))
-        orders = solve_orders(time, np.zeros(7), teams=1, seconds=1.0)
-        assert sorted(orders[0]) == list(range(1, 8))
+    for villages in (7, 7, 8):
+        time = drive_matrix(rng.uniform(0, 40_000, size=(villages + 1, 2)))
+        orders = solve_orders(time, np.zeros(villages), teams=1, seconds=600.0)
+        assert sorted(orders[0]) == list(range(1, villages + 1))
         assert path_cost([0, *orders[0]], time) == pytest.approx(brute_force_path(time), abs=2)
 
 
@@ -170,7 +173,7 @@ def test_two_teams_go_one_each_way_along_a_road():
     # 15 km of driving each, against 45 km for one team doing both sides
     xy = [(0, 0), (5000, 0), (10_000, 0), (15_000, 0), (-5000, 0), (-10_000, 0), (-15_000, 0)]
     time = drive_matrix(xy)
-    orders = solve_orders(time, np.full(6, HOUR), teams=2, seconds=1.0)
+    orders = solve_orders(time, np.full(6, HOUR), teams=2, seconds=600.0)
     assert sorted(map(tuple, orders)) == [(1, 2, 3), (4, 5, 6)]
     assert sum(path_cost([0, *o], time) for o in orders) == pytest.approx(3000, abs=2)
 
