@@ -17,7 +17,7 @@ one validating join cost far less than their upkeep row by row. On PostGIS,
    need them.
 
 :meth:`SetAside.restore` recreates the indexes and adds the constraints again (validated:
-a row that breaks one fails the import), then ``ANALYZE``\\ s the table. Everything is DDL
+a row that breaks one fails the import). Everything is DDL
 inside the import's transaction: a rollback, for whatever reason, restores the indexes and
 constraints with the rows as they were.
 
@@ -50,8 +50,12 @@ class SetAside:
     constraints: list[tuple[str, str]] = field(default_factory=list)  # name, FOREIGN KEY ...
 
     def restore(self, conn: Connection) -> None:
-        """Recreate the indexes, add the foreign keys again (each validated by one join
-        against the table it refers to) and ``ANALYZE`` the table.
+        """Recreate the indexes and add the foreign keys again (each validated by one join
+        against the table it refers to).
+
+        No ``ANALYZE``: it took 0.19-0.26 s of a 2.4 s import of 100,000 households, and the
+        statistics are left to autovacuum as after a normal import (it analyzes a table once
+        10 % of it has changed).
 
         Raises
         ------
@@ -63,7 +67,6 @@ class SetAside:
         if self.constraints:
             added = ", ".join(f"ADD CONSTRAINT {_quote(name)} {definition}" for name, definition in self.constraints)
             conn.exec_driver_sql(f"ALTER TABLE {_quote(self.table)} {added}")
-        conn.exec_driver_sql(f"ANALYZE {_quote(self.table)}")
 
 
 def set_aside_upkeep(conn: Connection, layer: str, *, lock_timeout_s: int | None = None) -> SetAside | None:
