@@ -12,8 +12,10 @@ from geo import storage
 from geo.db import make_engine
 from geo.errors import DatabaseBusy
 from geo.io import import_file
+from geo.layers import get_layer
 from tests.geo.io.conftest import snapshot
 from tests.geo.io.test_bulk_import import HEADER, rows, write_csv
+from tests.geo.io.test_forms import write_pairing_workbook
 from tests.geo.storage.conftest import upkeep
 
 
@@ -94,3 +96,16 @@ def test_a_table_in_use_refuses_an_exclusive_import(databases, backend, tmp_path
         assert not [t for t in threading.enumerate() if t.name.startswith("atlas-import-write")]
     finally:
         engine.dispose()
+
+
+def test_an_exclusive_form_import_restores_every_table_it_wrote(conn, tmp_path):
+    path = tmp_path / "附件1.xlsx"
+    write_pairing_workbook(path)
+    tables = ["townships", "villages", "units", "pairings", "work_teams"]
+    names = [get_layer(t).table.name for t in tables]
+    before = {name: upkeep(conn, name) for name in names}
+    report = import_file(conn, path, layer="pairings", exclusive=True)
+    assert report.committed and report.refused_count == 0
+    counts = storage.layer_counts(conn)
+    assert [counts[t] for t in tables] == [7, 45, 84, 69, 28]  # as without the flag (test_forms.py)
+    assert {name: upkeep(conn, name) for name in names} == before
