@@ -6,11 +6,14 @@ nothing and resolves no names, it only loads points and text), runs interleaved,
 Run on demand (not part of the test suite)::
 
     .venv/bin/python benchmarks/bench_import.py [--households 100000] [--repeat 3] [--memory-rows 1000000]
+    .venv/bin/python benchmarks/bench_import.py --backend postgis --exclusive   # also atlas import --exclusive
 
 Our import runs in a child process (``import_file`` as ``atlas import`` calls it) that reports
 its wall time and peak resident memory (``ru_maxrss``); between repeats the inserted rows are
 deleted again. ogr2ogr writes a new table each time (``-overwrite``), into the same database.
 ``--memory-rows`` also imports a file of that many households and compares peak memory.
+``--exclusive`` adds a third run per round and backend, ``atlas import --exclusive`` (the bulk
+mode: table locked, its indexes and foreign keys rebuilt once at the end), in the rotation.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--memory-rows", type=int, default=0)
+    parser.add_argument("--exclusive", action="store_true", help="also time atlas import --exclusive")
     args = parser.parse_args()
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
     print(f"load average before: {Path('/proc/loadavg').read_text().split()[:3]} (2 cores, shared)", flush=True)
@@ -72,21 +76,26 @@ def main() -> None:
             csv = folder / f"households_{args.households}.csv"
             write_households_csv(csv, args.households, next(iter(villages.values())))
             ours: dict[str, list] = {b: [] for b in backends}
+            exclusive: dict[str, list] = {b: [] for b in backends}
             theirs: dict[str, list] = {b: [] for b in backends}
             for round_ in range(args.repeat):
                 for backend in backends:
                     url = urls[backend]
                     steps = [("ours", lambda: measure(url, csv, "households")), ("ogr2ogr", lambda: ogr2ogr(url, csv))]
-                    for who, run in steps if round_ % 2 == 0 else steps[::-1]:
+                    if args.exclusive:
+                        steps.append(("ours-x", lambda: measure(url, csv, "households", exclusive=True)))
+                    # each kind of run first, middle and last in turn across rounds
+                    order = steps[round_ % len(steps):] + steps[:round_ % len(steps)]
+                    for who, run in order:
                         result = run()
-                        if who == "ours":
+                        if who != "ogr2ogr":
                             assert result["inserted"] == args.households, result
                             delete_source(url, "households", "benchmark:synthetic")
-                            ours[backend].append(result)
+                            (ours if who == "ours" else exclusive)[backend].append(result)
                         else:
                             theirs[backend].append(result)
                         print(f"round {round_ + 1} {backend:<10} {who:<7} {args.households / result['seconds']:9,.0f} rows/s"
-                              + (f"  peak RSS {result['peak_mib']:.0f} MiB" if who == "ours" else "")
+                              + (f"  peak RSS {result['peak_mib']:.0f} MiB" if who != "ogr2ogr" else "")
                               + f"  load {Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
             print()
             for backend in backends:
@@ -95,6 +104,11 @@ def main() -> None:
                 peak = max(r["peak_mib"] for r in ours[backend])
                 print(f"{backend:<10} atlas import {rate:9,.0f} rows/s  ogr2ogr {ogr:9,.0f} rows/s  "
                       f"ratio {rate / ogr:.2f}  peak RSS {peak:.0f} MiB")
+                if exclusive[backend]:
+                    fast = statistics.median(args.households / r["seconds"] for r in exclusive[backend])
+                    rounds = ", ".join(f"{o['seconds'] / x['seconds']:.2f}" for o, x in zip(theirs[backend], exclusive[backend]))
+                    print(f"{backend:<10} atlas import --exclusive {fast:9,.0f} rows/s  ratio {fast / ogr:.2f} "
+                          f"(ratios per round {rounds})")
                 if args.memory_rows:
                     big = folder / f"households_{args.memory_rows}.csv"
                     if not big.exists():

@@ -151,7 +151,7 @@ def child(args: argparse.Namespace) -> None:
     engine = make_engine(args.db)
     chunks = []
     started = time.perf_counter()
-    report = import_file(engine, args.file, layer=args.layer, dry_run=args.dry_run,
+    report = import_file(engine, args.file, layer=args.layer, dry_run=args.dry_run, exclusive=args.exclusive,
                          progress=lambda done, total: chunks.append(done))
     seconds = time.perf_counter() - started
     peak_kib = _peak_kib()
@@ -170,10 +170,12 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def measure(url: str, file: Path, layer: str, *, dry_run: bool = False) -> dict:
+def measure(url: str, file: Path, layer: str, *, dry_run: bool = False, exclusive: bool = False) -> dict:
     command = [sys.executable, __file__, "--child", "--db", url, "--file", str(file), "--layer", layer]
     if dry_run:
         command.append("--dry-run")
+    if exclusive:
+        command.append("--exclusive")
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
         raise SystemExit(f"import failed:\n{result.stdout}\n{result.stderr}")
@@ -244,6 +246,7 @@ def main() -> None:
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--layer", help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--exclusive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)

@@ -103,6 +103,13 @@ def import_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and report; write nothing.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Write nothing if any row is refused or any geometry would need repair.")] = False,
+    exclusive: Annotated[bool, typer.Option(
+        "--exclusive", help="独占批量导入（首次或大批量导入用，PostGIS）：导入期间锁住该图层的表及其引用的表，读写都要等待；"
+                            "先去掉空间索引、普通索引和外键，写完后重建并校验。表正被占用时报错、不写入。SpatiaLite 上不起作用。 "
+                            "Bulk mode for first or large loads (PostGIS): the layer's table and the tables it refers to "
+                            "are locked for the whole import (readers wait); its spatial and plain indexes and foreign "
+                            "keys are dropped, then rebuilt and validated before the commit. Fails, writing nothing, if "
+                            "the table is in use. No effect on SpatiaLite.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     db: DbOption = None,
 ) -> None:
@@ -121,7 +128,7 @@ def import_command(
             bar.start()
         report = import_file(engine, file, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
                              encoding=encoding, mapping=mapping, fixed=fixed, year=year, dry_run=dry_run,
-                             strict=strict, progress=update)
+                             strict=strict, exclusive=exclusive, progress=update)
     finally:
         if bar is not None:
             bar.stop()

@@ -12,6 +12,7 @@ Modules, one concern each (their public names are re-exported here):
 - :mod:`~geo.storage.query`: reading layers, counts, extents and their filters.
 - :mod:`~geo.storage.write`: upserting frames, deleting rows, link tables.
 - :mod:`~geo.storage.staging`: bulk upserts through a staging table (imports).
+- :mod:`~geo.storage.bulk`: an exclusive import's table lock and its indexes and foreign keys set aside.
 - :mod:`~geo.storage.records`: one row at a time, with :func:`versioned_update`.
 - :mod:`~geo.storage.state`: the registry's state token for cache keys.
 - :mod:`~geo.storage.audit`: the audit log's entries.
@@ -56,6 +57,7 @@ from geo.storage.records import (
 )
 from geo.storage.state import registry_stamp, state_key, state_token
 from geo.storage.types import ACCEPTED_CRS, CRS, MANAGED, BBox, as_utc, now_utc
+from geo.storage.bulk import SetAside, set_aside_upkeep
 from geo.storage.staging import PreparedRows, StagedRows, can_stage, load_rows, prepare_rows, stage_rows
 from geo.storage.write import (
     DELETE_CHUNK,
@@ -68,6 +70,8 @@ from geo.storage.write import (
 )
 
 __all__ = [
+    "SetAside",
+    "set_aside_upkeep",
     "PreparedRows",
     "StagedRows",
     "can_stage",

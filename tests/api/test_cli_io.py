@@ -50,6 +50,30 @@ def test_import_dry_run_strict_and_json(empty_url, tmp_path):
     assert "inserted 0" in refused.stdout and "refused 2" in refused.stdout
 
 
+def test_import_exclusive(empty_url, tmp_path):
+    from geo.db import make_engine
+    from tests.geo.storage.conftest import upkeep
+
+    run_cli("db", "upgrade", "--db", empty_url, check=True)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            before = upkeep(conn, "water_facilities")
+        wells = _csv(tmp_path / "wells.csv", [["设施编号", "设施名称", "设施类型", "运行状态", "经度", "纬度"],
+                                              ["W-1", "机井", "机井", "正常运行", 105.1, 37.5],
+                                              ["W-2", "供水点", "集中供水点", "在建", 105.2, 37.5]])
+        done = run_cli("import", wells, "--layer", "water_facilities", "--exclusive", "--json", "--db", empty_url)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["committed"] and report["inserted"] == 2
+        with engine.connect() as conn:
+            assert upkeep(conn, "water_facilities") == before
+            assert conn.exec_driver_sql("SELECT count(*) FROM water_facilities").scalar() == 2
+        assert "--exclusive" in run_cli("import", "--help", check=True).stdout
+    finally:
+        engine.dispose()
+
+
 def test_import_errors_are_one_line(empty_url, tmp_path):
     run_cli("db", "upgrade", "--db", empty_url, check=True)
     missing = run_cli("import", str(tmp_path / "nope.csv"), "--layer", "villages", "--db", empty_url)

@@ -43,6 +43,7 @@ def import_file(
     year: int | None = None,
     dry_run: bool = False,
     strict: bool = False,
+    exclusive: bool = False,
     progress: Progress | None = None,
     chunk_rows: int = sources.DEFAULT_CHUNK_ROWS,
     source: str | None = None,
@@ -86,6 +87,13 @@ def import_file(
         Check everything and report what would happen; write nothing.
     strict
         Write nothing if any row is refused or any geometry would need repair.
+    exclusive
+        Bulk mode for first or large loads (PostGIS): each written layer's table is locked
+        (``ACCESS EXCLUSIVE``, with the tables its foreign keys refer to) for the whole import,
+        its GiST and other non-unique indexes and its foreign keys are dropped while the rows
+        go in, then rebuilt and validated before the commit (:mod:`geo.storage.bulk`). Readers
+        of those tables wait until the import ends. Nothing changes on SpatiaLite; a dry run
+        takes no lock.
     progress
         Called as ``progress(rows_done, rows_total_or_None)`` after each chunk.
     chunk_rows
@@ -112,6 +120,8 @@ def import_file(
         Unknown layer.
     SchemaMissing
         The database has no atlas tables.
+    DatabaseBusy
+        With ``exclusive``: another transaction holds a table to be locked; nothing was written.
     """
     spec = get_layer(layer)
     path = Path(path)
@@ -143,7 +153,8 @@ def import_file(
             stack.enter_context(_database_errors(name))
             conn, transaction = stack.enter_context(storage.transaction(bind, write=True))
             require_schema(conn)
-            writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200], fixed=fixed_dict)
+            writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200], fixed=fixed_dict,
+                            exclusive=exclusive and not dry_run)
             stack.callback(writer.close)  # before the transaction ends: no write left running
             context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
                                mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
@@ -159,6 +170,7 @@ def import_file(
                 transaction.rollback()
                 report.committed = False
             else:
+                writer.restore()  # an exclusive import's indexes and foreign keys, validated
                 if actor is not None:
                     _audit_import(conn, actor, report)
                 transaction.commit()

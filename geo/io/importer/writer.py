@@ -6,6 +6,11 @@ database writes chunk N while the importer reads and checks chunk N+1 (on two co
 two overlap: the database drivers release the GIL while a statement runs). The connection
 is used by one thread at a time: every use of it by the writer waits for the write before
 (:meth:`Writer.finish`), and so must the caller before it commits or rolls back.
+
+An exclusive writer (``atlas import --exclusive``) takes each layer's table before its first
+write and sets its indexes and foreign keys aside (:func:`geo.storage.bulk.set_aside_upkeep`),
+on the import's connection while no write runs in the background; :meth:`Writer.restore`
+rebuilds them after the last write, before the commit.
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ class Writer(RowChecks):
     """Checks frames of canonical fields against a layer and upserts the rows that pass."""
 
     def __init__(self, conn: Connection, report: ImportReport, *, strict: bool, source: str,
-                 fixed: dict | None = None):
+                 fixed: dict | None = None, exclusive: bool = False):
         self.conn = conn
+        self.exclusive = exclusive
+        self._set_aside: dict[str, storage.SetAside | None] = {}  # layer -> what its exclusive write dropped
         self.fixed = dict(fixed or {})  # --set: field -> value for every row of the import's layer
         self.report = report
         self.strict = strict
@@ -70,6 +77,8 @@ class Writer(RowChecks):
         refused = combine(reasons, frame.index)
         prepared = self._prepare(spec, out, refused)
         self.finish()  # everything above needs no database (or waited); what follows uses the connection
+        if self.exclusive and spec.name not in self._set_aside:
+            self._set_aside[spec.name] = storage.set_aside_upkeep(self.conn, spec.name)
         staged = self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))
         refused = self._check_required(spec, frame, out, refused, targets=targets)
@@ -100,6 +109,22 @@ class Writer(RowChecks):
             if future.done():  # not when interrupted while waiting: close() must wait still
                 self._pending = None
         apply(results)
+
+    def restore(self) -> None:
+        """After the last write (:meth:`finish`), before the commit: rebuild the indexes and
+        foreign keys an exclusive writer set aside (nothing otherwise). A rollback instead
+        restores them by itself.
+
+        Raises
+        ------
+        sqlalchemy.exc.IntegrityError
+            A written row breaks a foreign key (the import must roll back).
+        """
+        self.finish()
+        for aside in self._set_aside.values():
+            if aside is not None:
+                aside.restore(self.conn)
+        self._set_aside = {name: None for name in self._set_aside}
 
     def close(self) -> None:
         """Wait for a background write and stop its thread, its outcome ignored: for the
