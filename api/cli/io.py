@@ -50,6 +50,8 @@ def _print_report(report: ImportReport) -> None:
         details.append(f"CRS {report.crs}")
     if report.encoding:
         details.append(f"encoding {report.encoding}")
+    if report.exclusive:
+        details.append("独占批量导入 exclusive")
     typer.echo("  " + "; ".join(details))
     verb = "would be " if report.dry_run or not report.committed else ""
     typer.echo(f"  read {report.read}  {verb}inserted {report.inserted}  {verb}updated {report.updated}  "

@@ -65,7 +65,9 @@ def test_import_exclusive(empty_url, tmp_path):
         done = run_cli("import", wells, "--layer", "water_facilities", "--exclusive", "--json", "--db", empty_url)
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
-        assert report["committed"] and report["inserted"] == 2
+        assert report["committed"] and report["inserted"] == 2 and report["exclusive"]
+        again = run_cli("import", wells, "--layer", "water_facilities", "--exclusive", "--db", empty_url)
+        assert again.returncode == 0 and "独占批量导入" in again.stdout and "unchanged 2" in again.stdout
         with engine.connect() as conn:
             assert upkeep(conn, "water_facilities") == before
             assert conn.exec_driver_sql("SELECT count(*) FROM water_facilities").scalar() == 2

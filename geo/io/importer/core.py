@@ -141,6 +141,7 @@ def import_file(
         if path.is_file() and path.stat().st_size == 0:
             raise ValidationError(f"{name}: the file is empty (0 bytes)")
         report = ImportReport(file=name, layer=spec.name, format=fmt, dry_run=dry_run, strict=strict,
+                              exclusive=exclusive and not dry_run,
                               sheet=str(sheet) if sheet is not None else None, source_layer=source_layer)
         mapping_dict = parse_mapping(mapping, spec.name)
         fixed_dict = parse_fixed(fixed, spec.name)
@@ -154,7 +155,7 @@ def import_file(
             conn, transaction = stack.enter_context(storage.transaction(bind, write=True))
             require_schema(conn)
             writer = Writer(conn, report, strict=strict, source=source or f"import:{name}"[:200], fixed=fixed_dict,
-                            exclusive=exclusive and not dry_run)
+                            exclusive=report.exclusive)
             stack.callback(writer.close)  # before the transaction ends: no write left running
             context = Context(writer=writer, report=report, layer=spec.name, name=name, option=option,
                                mapping=mapping_dict, progress=progress, chunk_rows=chunk_rows, year=year)
@@ -216,7 +217,7 @@ def _audit_import(conn: Connection, actor, report: ImportReport) -> None:
         "file": report.file, "format": report.format, "read": report.read, "inserted": report.inserted,
         "updated": report.updated, "unchanged": report.unchanged, "refused": report.refused_count,
         "repaired": report.repaired_count, "strict": report.strict,
-        "layers": {name: asdict(c) for name, c in report.layers.items()},
+        "exclusive": report.exclusive, "layers": {name: asdict(c) for name, c in report.layers.items()},
     })
 
 

@@ -42,6 +42,8 @@ class ImportReport:
     format: str
     dry_run: bool = False
     strict: bool = False
+    #: ``--exclusive`` was asked for and written with (never on a dry run; on SpatiaLite it changes nothing)
+    exclusive: bool = False
     committed: bool = False
     layout: str | None = None
     sheet: str | None = None
@@ -90,7 +92,7 @@ class ImportReport:
         data["layers"] = {name: asdict(c) for name, c in self.layers.items()}
         data.update(inserted=self.inserted, updated=self.updated, unchanged=self.unchanged)
         order = ["file", "layer", "format", "layout", "sheet", "source_layer", "crs", "encoding", "dry_run",
-                 "strict", "committed", "row_numbers", "read", "inserted", "updated", "unchanged",
+                 "strict", "exclusive", "committed", "row_numbers", "read", "inserted", "updated", "unchanged",
                  "repaired_count", "refused_count", "layers", "repaired", "refused", "warnings", "columns",
                  "ignored_columns"]
         return {k: data[k] for k in order}

@@ -44,7 +44,7 @@ def test_an_exclusive_import_writes_what_a_normal_one_writes(conn, registry, tmp
     exclusive = [import_file(conn, p, layer="households", chunk_rows=1_000, exclusive=True) for p in (path, again)]
     assert [(r.inserted, r.updated, r.unchanged) for r in exclusive] == \
         [(r.inserted, r.updated, r.unchanged) for r in normal] == [(2_500, 0, 0), (0, 300, 2_200)]
-    assert all(r.committed for r in exclusive)
+    assert all(r.committed and r.exclusive for r in exclusive) and not any(r.exclusive for r in normal)
     assert stored(conn) == normal_rows
     assert upkeep(conn, "households") == before
     near = storage.read_layer(conn, "households", bbox=(105.0, 37.4495, 105.02, 37.4505), with_names=False)
@@ -60,6 +60,19 @@ def test_a_failing_exclusive_import_leaves_everything_as_it_was(conn, registry, 
     assert not report.committed and report.refused[0].row == 3_001
     assert snapshot(conn) == before
     assert upkeep(conn, "households") == tables
+
+
+def test_the_report_and_the_audit_say_an_import_was_exclusive(conn, registry, tmp_path):
+    from geo.audit import SYSTEM
+    from geo.storage.audit import read_entries
+
+    path = write_csv(tmp_path / "households.csv", rows(20))
+    dry = import_file(conn, path, layer="households", exclusive=True, dry_run=True)
+    assert not dry.exclusive and dry.as_dict()["exclusive"] is False  # a dry run takes nothing
+    report = import_file(conn, path, layer="households", exclusive=True, actor=SYSTEM)
+    assert report.committed and report.as_dict()["exclusive"] is True
+    entries, _ = read_entries(conn, action="import", limit=1)
+    assert entries[0]["after"]["exclusive"] is True and entries[0]["after"]["inserted"] == 20
 
 
 def test_a_dry_run_sets_nothing_aside(conn, registry, tmp_path):
