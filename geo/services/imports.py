@@ -150,12 +150,12 @@ def guess_layer(path: Path) -> LayerGuess:
 def import_staged(bind: storage.Bind, item: Staged, *, layer: str, sheet: str | None = None,
                   source_layer: str | None = None, crs: str | None = None, encoding: str | None = None,
                   mapping: Sequence[str] = (), year: int | None = None, dry_run: bool = True,
-                  strict: bool = True, exclusive: bool = False, actor=None) -> ImportReport:
-    """A dry run or the import of a staged file (:func:`geo.io.import_file`, ``exclusive`` its
-    bulk mode); a committed import removes the staged file and is audited with ``actor``."""
+                  strict: bool = True, actor=None) -> ImportReport:
+    """A dry run or the import of a staged file (:func:`geo.io.import_file`); a committed import
+    removes the staged file and is audited with ``actor``."""
     report = import_file(bind, item.path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
                          encoding=encoding, mapping=list(mapping) or None, year=year, dry_run=dry_run, strict=strict,
-                         exclusive=exclusive, display_name=item.name, source=f"import:{item.name}"[:200], actor=actor)
+                         display_name=item.name, source=f"import:{item.name}"[:200], actor=actor)
     if report.committed:
         discard(item)
     return report
