@@ -187,34 +187,52 @@ class RowChecks:
                         targets: np.ndarray | None = None) -> pd.Series:
         """A required field left empty is refused; one the file lacks, only for new rows (an
         update keeps the stored value). ``targets``: the stored row each row updates (0 for
-        a new row), when the rows are already staged and matched."""
+        a new row), when the rows are already staged and matched; else the stored rows are
+        looked up, where an answer depends on it (:meth:`_required_needs_new`)."""
         ok = refused.isna().to_numpy()
         if not ok.any():
             return refused
         new = np.zeros(len(frame), dtype=bool)
         if targets is not None:
             new[ok] = targets[ok] == 0
-        else:
+        elif self._required_needs_new(spec, frame, out, refused):
             matched = storage.existing_ids(self.conn, spec.name, self._storable(spec, out.loc[ok]))
             new[ok] = [t is None for t in matched]
         extra = []
+        for name, present, given in self._required_columns(spec, frame, out):
+            if present is not None:
+                missing = ok & ~present & (new | given)
+            else:
+                missing = ok & new
+            if missing.any():
+                text = self._required_text(spec.name, name, given=present is not None)
+                extra.append(pd.Series(np.where(missing, text, None), index=frame.index, dtype=object))
+        return combine([refused, *extra], frame.index) if extra else refused
+
+    def _required_needs_new(self, spec, frame: pd.DataFrame, out: pd.DataFrame, refused: pd.Series) -> bool:
+        """Whether :meth:`_check_required` refuses a row or not depending on whether it is new:
+        the file lacks a required field, or leaves empty one it names through a parent it does
+        not give. When not, the rows can be staged and matched in the background."""
+        ok = refused.isna().to_numpy()
+        return any(present is None or (not given and (ok & ~present).any())
+                   for _, present, given in self._required_columns(spec, frame, out))
+
+    def _required_columns(self, spec, frame: pd.DataFrame, out: pd.DataFrame):
+        """``(name, present, given)`` per required column of the layer: ``present``, where a
+        row has a value (None when the file has no such field); ``given``, whether the file
+        names it (through a parent's fields for a reference)."""
         for column in spec.table.columns:
             name = column.name
             if column.nullable or name in storage.MANAGED or name == "source" or column.default is not None \
                     or column.server_default is not None:
                 continue
-            if name in out.columns:
-                values = np.asarray(out[name].values, dtype=object) if name in spec.geometry_columns else None
-                present = (~shapely.is_missing(values)) if values is not None else out[name].notna().to_numpy()
-                given = self._field_given(spec.name, name, frame) if refs_for(spec.name, name) else True
-                missing = ok & ~present & (new | given)
-                text = self._required_text(spec.name, name, given=True)
-            else:
-                missing = ok & new
-                text = self._required_text(spec.name, name, given=False)
-            if missing.any():
-                extra.append(pd.Series(np.where(missing, text, None), index=frame.index, dtype=object))
-        return combine([refused, *extra], frame.index) if extra else refused
+            if name not in out.columns:
+                yield name, None, False
+                continue
+            values = np.asarray(out[name].values, dtype=object) if name in spec.geometry_columns else None
+            present = (~shapely.is_missing(values)) if values is not None else out[name].notna().to_numpy()
+            given = self._field_given(spec.name, name, frame) if refs_for(spec.name, name) else True
+            yield name, present, given
 
     @staticmethod
     def _field_given(layer: str, name: str, frame: pd.DataFrame) -> bool:

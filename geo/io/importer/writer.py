@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,9 @@ class Writer(RowChecks):
         self.finish()  # everything above needs no database (or waited); what follows uses the connection
         if self.exclusive and spec.name not in self._set_aside:
             self._set_aside[spec.name] = storage.set_aside_upkeep(self.conn, spec.name)
-        staged = self._stage(prepared)
+        # rows whose checks do not depend on being new are staged and matched in the background too
+        deferred = later and prepared is not None and not self._required_needs_new(spec, frame, out, refused)
+        staged = None if deferred else self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))
         refused = self._check_required(spec, frame, out, refused, targets=targets)
         rows_array = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
@@ -90,6 +93,8 @@ class Writer(RowChecks):
             self.report.refuse(rows[i], refused.iat[i], layer=layer, sheet=sheets[i])
         for i in np.flatnonzero(ok & repaired.notna().to_numpy()):
             self.report.repair(rows[i], repaired.iat[i], layer=layer, sheet=sheets[i])
+        if deferred:
+            return self._upsert(spec, out, ok, prepared=prepared, later=True)
         return self._upsert(spec, out, ok, staged, later=later)
 
     def finish(self) -> None:
@@ -172,38 +177,61 @@ class Writer(RowChecks):
             targets[index.to_numpy()] = rows.targets
         return targets
 
-    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray, staged=None, *, later: bool = False) -> pd.Series | None:
+    def _upsert(self, spec, out: pd.DataFrame, ok: np.ndarray, staged=None, *, prepared=None,
+                later: bool = False) -> pd.Series | None:
+        """Write the rows that passed: through their staging tables (``staged``; or
+        ``prepared``, staged by the background write itself), else row by row."""
         ids = pd.Series(pd.array([None] * len(out), dtype="Int64"), index=out.index)
         counts = self.report.layers.setdefault(spec.name, LayerCounts())
-        if staged is not None:
-            matched = self._targets(staged, len(out))[ok]
-            matched = matched[matched != 0]
-            if len(np.unique(matched)) != len(matched):  # two rows update one stored row: in turn
-                for _, rows in staged:
-                    rows.close()
-                staged = None
-        if staged is not None:
-            parts = [(index, rows, ok[index.to_numpy()]) for index, rows in staged]
-
-            def apply(results: list) -> None:
-                for (index, _, keep), result in zip(parts, results):
-                    counts.inserted += result.inserted
-                    counts.updated += result.updated
-                    counts.unchanged += result.unchanged
-                    ids.loc[index[keep]] = np.asarray(result.ids, dtype=np.int64)[keep]
-                if ok.any():
-                    self.resolver.invalidate(spec.name)
-
-            if later:
-                self.resolver.invalidate(spec.name)  # read again only after the write (before_read)
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-import-write")
-                self._pending = (self._executor.submit(_write_parts, parts), apply)
-                return None
-            apply(_write_parts(parts))
+        if staged is not None and _updates_twice(staged, ok):
+            for _, rows in staged:
+                rows.close()
+            staged = None
+        if staged is None and prepared is None:
+            self._write_in_turn(spec, out, ok, ids, counts)
             return ids
+
+        def apply(results: list | None) -> None:
+            if results is None:  # staged in the background, and two rows update one stored row
+                self._write_in_turn(spec, out, ok, ids, counts)
+                return
+            for index, result in results:
+                keep = ok[index.to_numpy()]
+                counts.inserted += result.inserted
+                counts.updated += result.updated
+                counts.unchanged += result.unchanged
+                ids.loc[index[keep]] = np.asarray(result.ids, dtype=np.int64)[keep]
+            if ok.any():
+                self.resolver.invalidate(spec.name)
+
+        if staged is not None:
+            job = partial(_write_parts, [(index, rows, ok[index.to_numpy()]) for index, rows in staged])
+        else:
+            job = partial(self._stage_and_write, prepared, ok)
+        if later:
+            self.resolver.invalidate(spec.name)  # read again only after the write (before_read)
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-import-write")
+            self._pending = (self._executor.submit(job), apply)
+            return None
+        apply(job())
+        return ids
+
+    def _stage_and_write(self, prepared, ok: np.ndarray) -> list | None:
+        """Stage, match and write (the background write of rows whose checks needed no match);
+        None, nothing written, where two rows update one stored row (written in turn then)."""
+        staged = self._stage(prepared)
+        if _updates_twice(staged, ok):
+            for _, rows in staged:
+                rows.close()
+            return None
+        return _write_parts([(index, rows, ok[index.to_numpy()]) for index, rows in staged])
+
+    def _write_in_turn(self, spec, out: pd.DataFrame, ok: np.ndarray, ids: pd.Series, counts: LayerCounts) -> None:
+        """Row by row through :func:`geo.storage.write_layer` (layers not staged, and rows of
+        which two update one stored row)."""
         if not ok.any():
-            return ids
+            return
         for part in [p for level in self._levels(spec, out.loc[ok]) for p in self._parts(spec, level)]:
             result = storage.write_layer(self.conn, spec.name, self._storable(spec, part), source=self.source)
             counts.inserted += result.inserted
@@ -211,7 +239,6 @@ class Writer(RowChecks):
             counts.unchanged += result.unchanged
             ids.loc[part.index] = result.ids
         self.resolver.invalidate(spec.name)
-        return ids
 
     @staticmethod
     def _levels(spec, frame: pd.DataFrame) -> list[pd.DataFrame]:
@@ -239,5 +266,14 @@ class Writer(RowChecks):
 
 
 def _write_parts(parts: list) -> list:
-    """Write each staged part's kept rows (a part's staging table is dropped by its write)."""
-    return [rows.write(keep) for _, rows, keep in parts]
+    """Write each staged part's kept rows (a part's staging table is dropped by its write);
+    ``(index, result)`` per part."""
+    return [(index, rows.write(keep)) for index, rows, keep in parts]
+
+
+def _updates_twice(staged, ok: np.ndarray) -> bool:
+    """Whether two kept rows update one stored row (then they are written in turn)."""
+    size = len(ok)
+    matched = Writer._targets(staged, size)[ok]
+    matched = matched[matched != 0]
+    return len(np.unique(matched)) != len(matched)
