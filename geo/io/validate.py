@@ -99,13 +99,26 @@ def control_character(text: str) -> str | None:
             "remove it (control characters are not stored)")
 
 
+def _plain_numbers(cells: np.ndarray) -> np.ndarray:
+    """Each text cell as a float, NaN where it is not a plain number (as ``pd.to_numeric``
+    with ``errors="coerce"``). ASCII without ``_`` (which ``float`` reads as a digit separator,
+    like digits of other scripts) is parsed by ``float`` cell by cell in C, 2-3x faster."""
+    joined = "".join(v for v in cells.tolist() if type(v) is str)
+    if joined.isascii() and "_" not in joined:
+        try:
+            return cells.astype(float)
+        except ValueError:  # a cell that is not a number: each one is found below
+            pass
+    return pd.to_numeric(cells, errors="coerce").astype(float)
+
+
 def check_numbers(values: pd.Series, *, label: str, integer: bool, pii: bool = False,
                   maximum: float | None = None, minimum: float | None = None) -> Checked:
     """Numbers (integers with ``integer``), refusing what is not one, is not finite, or lies
     outside ``minimum``..``maximum`` (integers: also outside what the column type stores)."""
     texts = _texts(values)
     # most columns are plain numbers: parsed at once; the cleaning below only when one is not
-    plain = pd.to_numeric(texts.to_numpy(dtype=object, na_value=np.nan), errors="coerce").astype(float)
+    plain = _plain_numbers(texts.to_numpy(dtype=object, na_value=np.nan))
     if not (texts.notna().to_numpy(dtype=bool) & np.isnan(plain)).any():
         missing = texts.isna().to_numpy(dtype=bool)
         array = plain
@@ -196,10 +209,16 @@ def check_texts(values: pd.Series, *, label: str, max_length: int | None, pii: b
     out = np.asarray(texts.astype(object).where(~blank, None), dtype=object)
     reasons: list = [None] * len(values)
     # the rows that may be refused, found column-wise; the reasons in the order of precedence
-    control = texts.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool)
-    scientific = texts.str.fullmatch(r"\d(\.\d+)?e\+\d+", case=False).fillna(False).to_numpy(dtype=bool)
-    long = (texts.str.len() > max_length).fillna(False).to_numpy(dtype=bool) if max_length is not None else \
-        np.zeros(len(values), dtype=bool)
+    # (each test column-wise only where the column's text as a whole may hold a case)
+    present = [t for t in out.tolist() if t is not None]
+    joined = "\n".join(present)  # a line feed is allowed in text
+    nothing = np.zeros(len(values), dtype=bool)
+    control = texts.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool) \
+        if CONTROL_CHARACTERS.search(joined) else nothing
+    scientific = texts.str.fullmatch(r"\d(\.\d+)?e\+\d+", case=False).fillna(False).to_numpy(dtype=bool) \
+        if "e+" in joined or "E+" in joined else nothing
+    long = (texts.str.len() > max_length).fillna(False).to_numpy(dtype=bool) \
+        if max_length is not None and max(map(len, present), default=0) > max_length else nothing
     originals = values.to_numpy(dtype=object)
     rounded = np.zeros(len(values), dtype=bool)
     if not set(map(type, originals.tolist())) <= {str, type(None)}:
@@ -231,8 +250,13 @@ def check_enum(values: pd.Series, enum_cls: type, *, label: str) -> Checked:
     choices = "、".join(f"{m.label}" if isinstance(m, LabeledEnum) else m.value for m in enum_cls)
     out: list = []
     reasons: list = []
-    codes, uniques = pd.factorize(_texts(values), use_na_sentinel=True)
-    decided: list[tuple] = []  # per distinct text: (value, reason)
+    cells = values.to_numpy(dtype=object)
+    if set(map(type, cells.tolist())) <= {str, type(None)}:  # a CSV's cells: each distinct one read once
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+        uniques = _texts(pd.Series(uniques, dtype=object)).tolist()
+    else:
+        codes, uniques = pd.factorize(_texts(values), use_na_sentinel=True)
+    decided: list[tuple] = []  # per distinct text (a CSV's: per distinct cell): (value, reason)
     for text in list(uniques):
         if text is pd.NA or text is None or str(text).lower() in MISSING_TOKENS:
             decided.append((None, None))
@@ -391,13 +415,9 @@ def map_unique(keys: pd.DataFrame, function: Callable[..., tuple[object, str | N
     if keys.empty:
         return pd.Series(dtype=object), pd.Series(dtype=object)
     normalised = keys.astype(object).where(keys.notna(), None)
-    distinct = normalised.drop_duplicates()
-    results = {}
-    for row in distinct.itertuples(index=False, name=None):
-        results[row] = function(*row)
-    values, reasons = [], []
-    for row in normalised.itertuples(index=False, name=None):
-        value, reason = results[row]
-        values.append(value)
-        reasons.append(reason)
+    rows = list(zip(*(normalised[c].tolist() for c in normalised.columns)))
+    results = {row: function(*row) for row in dict.fromkeys(rows)}  # distinct rows, in order
+    pairs = [results[row] for row in rows]
+    values = [value for value, _ in pairs]
+    reasons = [reason for _, reason in pairs]
     return pd.Series(values, index=keys.index, dtype=object), pd.Series(reasons, index=keys.index, dtype=object)
