@@ -136,6 +136,11 @@ LINKS: dict[str, Table] = {
 
 #: ``(smaller, larger)`` counts of one row, the first a part of the second: registered-poor
 #: households <= households <= population (checked on import and on every registry write).
+#: Geometry type names by their number, :func:`shapely.get_type_id` (a tuple: index it with
+#: ``np.array(GEOMETRY_TYPE_NAMES, dtype=object)[ids]`` for many geometries at once).
+GEOMETRY_TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                       "MultiPolygon", "GeometryCollection")
+
 COUNT_ORDER = (("registered_poor_households", "households"), ("households", "population"))
 
 

@@ -20,6 +20,7 @@ import shapely
 import sqlalchemy as sa
 
 from geo.enums import LabeledEnum
+from geo.layers import GEOMETRY_TYPE_NAMES
 
 #: Cell texts that mean "no value" in a non-text field.
 MISSING_TOKENS = frozenset({"", "-", "--", "—", "/", "null", "none", "nan", "n/a", "#n/a"})
@@ -365,7 +366,14 @@ def check_geometries(values, *, column: sa.Column, label: str, required: bool, s
         out[i] = None
         if required:
             reasons.iat[i] = f"{label}: the geometry is empty"
-    for i in np.flatnonzero(~missing & ~empty):
+    # the rows with nothing to say (a valid geometry of a family the column takes) found at
+    # once; the others one by one below
+    present = np.flatnonzero(~missing & ~empty)
+    kinds = np.array(GEOMETRY_TYPE_NAMES, dtype=object)[shapely.get_type_id(geoms[present])]
+    fitting = [k for k, f in _FAMILY.items() if (wanted is None or f == wanted)
+               and not (k == "MultiPoint" and column.type.geometry_type.upper() == "POINT")]
+    fine = np.isin(kinds, fitting) & shapely.is_valid(geoms[present])
+    for i in present[~fine]:
         geom = geoms[i]
         kind = geom.geom_type
         family = _FAMILY.get(kind)

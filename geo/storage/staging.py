@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from geo import models
 from geo.db import backend_name
 from geo.errors import Conflict, ValidationError
-from geo.layers import LayerSpec, get_layer
+from geo.layers import GEOMETRY_TYPE_NAMES, LayerSpec, get_layer
 from geo.storage.state import _note_write
 from geo.storage.types import MANAGED, _converter, _geometry_wkb, _integrity_reason
 from geo.storage.write import WriteResult, _as_sqlalchemy_error
@@ -452,9 +452,7 @@ def _geometry_values(column: sa.Column, values: pd.Series, postgis: bool) -> np.
     kinds = np.full(len(geoms), "", dtype=object)
     present = np.flatnonzero(~missing)
     type_ids = shapely.get_type_id(geoms[present])
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                      "MultiPolygon", "GeometryCollection"], dtype=object)
-    kinds[present] = names[type_ids]
+    kinds[present] = np.array(GEOMETRY_TYPE_NAMES, dtype=object)[type_ids]
     fit = np.zeros(len(geoms), dtype=bool)
     fit[present] = (wanted == "GEOMETRY") | (np.char.upper(kinds[present].astype(str)) == wanted)
     odd = present[~fit[present]]

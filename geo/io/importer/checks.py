@@ -16,6 +16,7 @@ from geo.io import coords
 from geo.io.fields import MANAGED_FIELDS, id_columns, label
 from geo.io.importer.keys import KeyRegistry
 from geo.io.validate import (
+    CONTROL_CHARACTERS,
     check_column,
     check_geometries,
     combine,
@@ -109,7 +110,10 @@ class RowChecks:
         for name in frame.columns:
             if name in stored:
                 continue
-            for i, value in enumerate(frame[name].tolist()):
+            values = frame[name].tolist()
+            if not CONTROL_CHARACTERS.search("".join(v for v in values if type(v) is str)):
+                continue  # (the usual case: the column as one text holds none)
+            for i, value in enumerate(values):
                 if isinstance(value, str) and why[i] is None:
                     problem = control_character(value)
                     if problem is not None:
