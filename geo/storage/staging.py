@@ -454,7 +454,8 @@ def _geometry_values(column: sa.Column, values: pd.Series, postgis: bool) -> np.
     type_ids = shapely.get_type_id(geoms[present])
     kinds[present] = np.array(GEOMETRY_TYPE_NAMES, dtype=object)[type_ids]
     fit = np.zeros(len(geoms), dtype=bool)
-    fit[present] = (wanted == "GEOMETRY") | (np.char.upper(kinds[present].astype(str)) == wanted)
+    upper = [name.upper() for name in GEOMETRY_TYPE_NAMES]
+    fit[present] = (wanted == "GEOMETRY") | (type_ids == (upper.index(wanted) if wanted in upper else -1))
     odd = present[~fit[present]]
     geoms = geoms.copy()
     for i in odd:  # single parts into a multi column, a MultiPoint of one into a point column
@@ -520,13 +521,13 @@ def _create(conn: Connection, spec: LayerSpec, table: str, names: list[str], pos
 
 def _copy_blocks(names: list[str], data: dict[str, np.ndarray], n: int) -> list[bytes]:
     """The rows as COPY text (tab-separated, ``\\N`` for NULL, the position first), in blocks."""
-    texts = [np.array([str(i) for i in range(n)], dtype=object)]
+    texts: list = [list(map(str, range(n)))]
     for name in names:
         texts.append(_copy_texts(data[name]))
     blocks = []
     block = 20_000
     for start in range(0, n, block):
-        lines = ["\t".join(row) for row in zip(*(t[start:start + block] for t in texts))]
+        lines = map("\t".join, zip(*(t[start:start + block] for t in texts)))
         blocks.append(("\n".join(lines) + "\n").encode())
     return blocks
 
@@ -544,8 +545,13 @@ def _copy(conn: Connection, table: str, names: list[str], blocks: list[bytes]) -
         cursor.close()
 
 
-def _copy_texts(values: np.ndarray) -> np.ndarray:
+def _copy_texts(values: np.ndarray) -> np.ndarray | list[str]:
     """COPY's text form of each value, column at a time (``\\N`` for NULL)."""
+    items = values.tolist()
+    kinds = set(map(type, items))
+    if kinds == {str}:  # no NULL (the usual text column): one list, no positions
+        joined = "".join(items)
+        return items if not any(c in joined for c in _SPECIAL) else [_escape(v) for v in items]
     out = np.full(len(values), "\\N", dtype=object)
     present = np.flatnonzero(pd.notna(values))
     if not len(present):
