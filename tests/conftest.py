@@ -135,19 +135,93 @@ def copy_postgis_database(template_url: str, prefix: str = "atlas_test") -> str:
     return make_url(template_url).set(database=name).render_as_string(hide_password=False)
 
 
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this test run that all its pytest-xdist workers share (each
+    worker's own folder is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Held by one process at a time (``flock`` on ``path``, made if missing)."""
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SharedTemplate:
+    """A database that the processes of one test run (pytest-xdist workers) make once and copy.
+
+    The first process to ask makes it with ``make(folder)`` (which returns its URL) under a
+    lock in the run's ``folder``; the others read its URL there. Each process that took it
+    gives it back with :meth:`release` as its session ends; the last one drops it, and a
+    process that asks after that makes it again.
+    """
+
+    def __init__(self, name: str, folder: Path, make):
+        self.name = name
+        self.folder = folder
+        self.make = make
+        self._url: str | None = None
+
+    def url(self) -> str:
+        if self._url is None:
+            with file_lock(self.folder / f"{self.name}.lock"):
+                state = self._read()
+                if state is None:
+                    state = {"url": self.make(self.folder), "holders": 0}
+                state["holders"] += 1
+                self._write(state)
+            self._url = state["url"]
+        return self._url
+
+    def release(self, *, drop=None) -> None:
+        """Give the template back; the last holder calls ``drop(url)`` on it (if given)."""
+        if self._url is None:
+            return
+        with file_lock(self.folder / f"{self.name}.lock"):
+            state = self._read()
+            state["holders"] -= 1
+            if state["holders"] > 0:
+                self._write(state)
+            else:
+                (self.folder / f"{self.name}.json").unlink()
+                if drop is not None:
+                    drop(state["url"])
+        self._url = None
+
+    def _read(self) -> dict | None:
+        import json
+
+        path = self.folder / f"{self.name}.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+    def _write(self, state: dict) -> None:
+        import json
+
+        (self.folder / f"{self.name}.json").write_text(json.dumps(state), encoding="utf-8")
+
+
 class EmptyDatabase:
     """Makes databases of one backend (empty, or holding the demo) and removes them afterwards.
 
-    The demo is loaded once per backend and session into a template; every demo database a
-    test asks for is a copy of it (a file copy on SpatiaLite, ``CREATE DATABASE ... TEMPLATE``
-    on PostGIS), which takes a fraction of a second instead of a load.
+    The demo is loaded once per backend and test run into a template that the run's
+    pytest-xdist workers share (:class:`SharedTemplate`: a load takes 3-4 s of CPU); every demo
+    database a test asks for is a copy of it (a file copy on SpatiaLite, ``CREATE DATABASE ...
+    TEMPLATE`` on PostGIS), which takes a fraction of a second instead of a load.
     """
 
     def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory):
         self.backend = backend
         self.tmp = tmp_path_factory
         self.created: list[str] = []
-        self._template: str | None = None
+        self._template: SharedTemplate | None = None
         self._engines: dict[str, Engine] = {}
 
     def url(self) -> str:
@@ -164,24 +238,33 @@ class EmptyDatabase:
         import shutil
 
         if self._template is None:
-            from geo.demo import load_demo
+            self._template = SharedTemplate(f"demo-{self.backend}", run_folder(self.tmp), self._load_demo)
+        template = self._template.url()
+        if self.backend == "spatialite":
+            path = self.tmp.mktemp("spatialite") / "atlas.sqlite"
+            shutil.copyfile(make_url(template).database, path)
+            return f"sqlite:///{path}"
+        url = copy_postgis_database(template)
+        self.created.append(url)
+        return url
 
-            url = self.url()
-            engine = make_engine(url)
+    def _load_demo(self, folder: Path) -> str:
+        """A new database of the run's ``folder`` (SpatiaLite) or server with the demo loaded."""
+        from geo.demo import load_demo
+
+        if self.backend == "spatialite":
+            url = f"sqlite:///{folder / f'demo-{uuid.uuid4().hex[:10]}.sqlite'}"
+        else:
+            url = create_postgis_database("atlas_test_demo")
+        engine = make_engine(url)
+        try:
             migrate.upgrade(engine)
             load_demo(engine)
             if self.backend == "spatialite":
                 with engine.connect() as conn:  # everything into the main file before copying it
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine.dispose()
-            self._template = url
-        if self.backend == "spatialite":
-            source = make_url(self._template).database
-            path = self.tmp.mktemp("spatialite") / "atlas.sqlite"
-            shutil.copyfile(source, path)
-            return f"sqlite:///{path}"
-        url = copy_postgis_database(self._template)
-        self.created.append(url)
+        finally:
+            engine.dispose()  # a template must have no open connection
         return url
 
     def shared_engine(self, kind: str) -> Engine:
@@ -202,8 +285,8 @@ class EmptyDatabase:
             engine.dispose()
         for url in self.created:
             drop_postgis_database(url)
-        if self._template is not None and self.backend == "postgis":
-            drop_postgis_database(self._template)
+        if self._template is not None:
+            self._template.release(drop=drop_postgis_database if self.backend == "postgis" else None)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -10,10 +10,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy.engine import Engine
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Server
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -119,3 +124,89 @@ def demo_server(live_server):
     """A browser needs a socket: here the demo is served by the real ``atlas serve`` that the
     other socket clients share (one per backend and pytest worker)."""
     return live_server
+
+
+#: The probes :func:`browser_site` writes: a poor village and a unit named to run a script if a
+#: page ever inserted a name as HTML, and the name of the inspection plan drawn there.
+XSS = "<img src=x onerror=alert(1)>"
+XSS_UNIT = '"><script>alert(2)</script>'
+PROBE_PLAN = "浏览器测试"
+
+
+@dataclass
+class BrowserSite:
+    """A copy of the demo with every browser module's probes, served by ``atlas serve``."""
+
+    server: Server
+    url: str
+    #: Open on the copy, for the tests' own reads.
+    engine: Engine
+    #: The PV map's siting candidates on the copy as written (best first).
+    pv_candidates: pd.DataFrame
+
+    @property
+    def base(self) -> str:
+        return self.server.base
+
+
+@pytest.fixture(scope="session")
+def _browser_sites(_database_factories) -> Iterator[dict[str, BrowserSite]]:
+    """The :class:`BrowserSite` of each backend, kept when a worker's tests change backend and
+    back (as :func:`tests.conftest._database_factories` keeps the databases), stopped at the end."""
+    sites: dict[str, BrowserSite] = {}
+    yield sites
+    for site in sites.values():
+        site.server.stop()
+        site.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_site(backend, databases, _browser_sites) -> BrowserSite:
+    """One demo copy and one real server per backend and pytest worker for the browser modules
+    that write probes (the shared demo stays as loaded); a server start costs 5-12 s.
+
+    Written before the server starts: the village :data:`XSS` (poor, no unit, township 1) at the
+    best PV siting candidate of the demo, so it is among that candidate's beneficiaries and
+    heads the pairing panel's gaps; the unit :data:`XSS_UNIT` paired in 2020 only with 东滩村,
+    which makes 2020 the pairing map's default year (2019 holds the demo's pairings); the test
+    accounts; and the seed003 plan :data:`PROBE_PLAN` of 2019 (every village, the probe too).
+    Tests may add rows of their own (a plan drawn, a finding) that no other test counts."""
+    if backend not in _browser_sites:
+        _browser_sites[backend] = _make_browser_site(databases.demo_url())
+    return _browser_sites[backend]
+
+
+def _make_browser_site(url: str) -> BrowserSite:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo import storage
+    from geo.db import make_engine
+    from geo.inspection.plans import preset_plan
+    from geo.services import inspections
+    from geo.services.maps import map_siting
+    from tests.api.accounts import ensure_users
+
+    engine = make_engine(url)
+    try:
+        best = map_siting(engine, None)[0].candidates.iloc[0]
+        storage.write_layer(engine, "villages", gpd.GeoDataFrame(
+            {"name": [XSS], "township_id": [1], "category": ["key_poor"], "registered_poor_households": [30]},
+            geometry=[Point(best["lon"], best["lat"])], crs="EPSG:4326"), source="test")
+        unit_id = storage.write_layer(engine, "units", gpd.GeoDataFrame(
+            {"name": [XSS_UNIT], "kind": ["other"], "level": ["other"]}, geometry=[None], crs="EPSG:4326"),
+            source="test").ids[0]
+        villages = storage.read_layer(engine, "villages")
+        target = int(villages.loc[villages["name"] == "东滩村", "id"].iloc[0])
+        storage.write_layer(engine, "pairings", gpd.GeoDataFrame(
+            {"unit_id": [unit_id], "village_id": [target], "year": [2020], "task_funds_wan_yuan": [3.0]},
+            geometry=[None], crs="EPSG:4326"), source="test")
+        ensure_users(engine)
+        inspections.draw_plan(engine, preset_plan("seed003", year=2019, name=PROBE_PLAN), seed="browser",
+                              teams=3, use_roads=False)
+        candidates = map_siting(engine, None)[0].candidates
+        server = Server(url)
+    except BaseException:
+        engine.dispose()
+        raise
+    return BrowserSite(server=server, url=url, engine=engine, pv_candidates=candidates)

@@ -1,35 +1,20 @@
-"""督查's plan page in Chromium against a real ``atlas serve`` over its own copy of the demo
-(a draw is recorded for good, so the shared demo is left alone): 核验 shows VERIFIED with its
-checks, and an administrator records a finding through the form."""
+"""督查's plan page in Chromium against a real ``atlas serve`` over the browser modules' copy of
+the demo (a draw is recorded for good, so the shared demo is left alone): 核验 shows VERIFIED
+with its checks, and an administrator records a finding through the form."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from geo.db import make_engine
-from tests.api.accounts import CLIENT_TIMEOUT_S, ensure_users, login
+from tests.api.accounts import CLIENT_TIMEOUT_S, login
 from tests.browser.conftest import screenshot
-from tests.conftest import Server
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def own_server(databases) -> Iterator[Server]:
-    url = databases.demo_url()
-    engine = make_engine(url)
-    ensure_users(engine)
-    engine.dispose()
-    server = Server(url)
-    yield server
-    server.stop()
-
-
-def test_verify_then_record_a_finding_on_the_plan_page(guarded, own_server):
-    base = own_server.base
+def test_verify_then_record_a_finding_on_the_plan_page(guarded, browser_site):
+    base = browser_site.base
     drawn = httpx.post(f"{base}/api/inspections", headers=login(base, "t_inspector"), timeout=CLIENT_TIMEOUT_S,
                        json={"preset": "seed003", "seed": "浏览器测试 2019-11-05", "year": 2019,
                              "townships": "宣和镇", "name": "浏览器方案页 宣和镇"})

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 import base64
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import Point
 
 from geo import storage
 from geo.chinacrs import wgs84_to_gcj02
-from geo.db import make_engine
 from maps.catalog import MAPS
-from tests.browser.conftest import screenshot, wait_for_map
-from tests.api.accounts import ensure_users
-from tests.conftest import Server, run_cli
+from tests.browser.conftest import PROBE_PLAN, XSS, screenshot, wait_for_map
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.browser
 
-XSS = "<img src=x onerror=alert(1)>"
 #: The maps the tests below count features of; the others are checked by test_every_new_map_loads.
 FIRST_MAPS = ["pairing", "overview"]
 NEW_MAPS = [name for name in MAPS if name not in FIRST_MAPS]
@@ -152,30 +147,10 @@ def test_amap_base_shifts_overlays_by_gcj02(guarded, demo_server, demo_engine):
     assert guard.errors == []
 
 
-@pytest.fixture(scope="module")
-def xss_server(databases):
-    """A demo database plus a village whose name is an XSS probe."""
-    url = databases.demo_url()
-    engine = make_engine(url)
-    storage.write_layer(engine, "villages", gpd.GeoDataFrame(
-        {"name": [XSS], "township_id": [1], "category": ["key_poor"]},
-        geometry=[Point(105.3, 37.3)], crs="EPSG:4326"), source="test")
-    ensure_users(engine)
-    from geo.services import inspections as service
-    from geo.inspection.plans import preset_plan
-
-    service.draw_plan(engine, preset_plan("seed003", year=2019, name="浏览器测试"), seed="browser", teams=3,
-                      use_roads=False)
-    engine.dispose()
-    server = Server(url)
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize("name", FIRST_MAPS)
-def test_village_name_is_shown_as_text(guarded, xss_server, name):
-    page, guard = guarded(xss_server.base)
-    page.goto(f"{xss_server.base}/maps/{name}")
+def test_village_name_is_shown_as_text(guarded, browser_site, name):
+    page, guard = guarded(browser_site.base)
+    page.goto(f"{browser_site.base}/maps/{name}")
     wait_for_map(page)
     search = page.locator(".atlas-search input")
     search.fill("onerror")
@@ -222,13 +197,13 @@ def test_a_leader_logs_in_and_lands_on_the_map_asked_for(guarded, demo_server):
     assert guard.errors == []
 
 
-def test_every_new_map_loads_with_its_legend_and_escapes_names(guarded, xss_server):
+def test_every_new_map_loads_with_its_legend_and_escapes_names(guarded, browser_site):
     """One page visits every map added after the first two: no script errors, the legend and
     its demo notice visible, the hostile village name shown as text, nothing from the internet."""
-    page, guard = guarded(xss_server.base)
+    page, guard = guarded(browser_site.base)
     for name in NEW_MAPS:
-        query = "?plan=浏览器测试" if MAPS[name].source == "inspection_plan" else ""
-        page.goto(f"{xss_server.base}/maps/{name}{query}")
+        query = f"?plan={PROBE_PLAN}" if MAPS[name].source == "inspection_plan" else ""
+        page.goto(f"{browser_site.base}/maps/{name}{query}")
         wait_for_map(page)
         legend = page.locator(".atlas-legend")
         assert legend.is_visible(), name

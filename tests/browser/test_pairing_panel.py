@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import Point
 
 from geo import storage
-from geo.db import make_engine
-from tests.api.accounts import ensure_users
-from tests.browser.conftest import screenshot, wait_for_map
-from tests.conftest import Server
+from tests.browser.conftest import XSS as XSS_VILLAGE, XSS_UNIT, screenshot, wait_for_map
 
 pytestmark = pytest.mark.browser
-
-XSS_VILLAGE = "<img src=x onerror=alert(1)>"
-XSS_UNIT = '"><script>alert(2)</script>'
 
 VISIBLE_LABELS = """() => Array.from(document.querySelectorAll('.atlas-label'))
     .filter(n => n.style.visibility !== 'hidden' && n.style.display !== 'none').map(n => n.textContent)"""
@@ -27,29 +19,11 @@ HIGHLIGHTED = """() => atlas.maps[0]._atlas.byKey.villages.atlasChild().atlasLay
     .filter(l => l.getElement().classList.contains('atlas-hl')).map(l => l.feature.properties.id)"""
 
 
-@pytest.fixture(scope="module")
-def site(databases):
-    """A demo database plus a poor village named as an XSS probe (no unit: it heads the panel)
-    and, in 2020 only, one pairing with a unit named as a script probe."""
-    url = databases.demo_url()
-    engine = make_engine(url)
-    storage.write_layer(engine, "villages", gpd.GeoDataFrame(
-        {"name": [XSS_VILLAGE], "township_id": [1], "category": ["key_poor"]},
-        geometry=[Point(105.3, 37.3)], crs="EPSG:4326"), source="test")
-    unit_id = storage.write_layer(engine, "units", gpd.GeoDataFrame(
-        {"name": [XSS_UNIT], "kind": ["other"], "level": ["other"]}, geometry=[None], crs="EPSG:4326"),
-        source="test").ids[0]
-    villages = storage.read_layer(engine, "villages")
-    target = int(villages.loc[villages["name"] == "东滩村", "id"].iloc[0])
-    storage.write_layer(engine, "pairings", gpd.GeoDataFrame(
-        {"unit_id": [unit_id], "village_id": [target], "year": [2020], "task_funds_wan_yuan": [3.0]},
-        geometry=[None], crs="EPSG:4326"), source="test")
-    ensure_users(engine)
-    server = Server(url)
-    server.engine = engine
-    yield server
-    server.stop()
-    engine.dispose()
+@pytest.fixture
+def site(browser_site):
+    """The browser modules' demo copy: its poor village named as an XSS probe has no unit (it
+    heads the panel), and its one pairing of 2020 is with a unit named as a script probe."""
+    return browser_site
 
 
 def test_names_are_drawn_as_text_at_the_default_view(guarded, site):

@@ -4,17 +4,11 @@ and a hostile beneficiary village name shown as text, served and as an offline f
 
 from __future__ import annotations
 
-import geopandas as gpd
 import pytest
-from shapely.geometry import Point
 
-from geo.services.maps import map_siting
-from geo import storage
-from geo.db import make_engine
-from tests.api.accounts import ensure_users
-from tests.browser.conftest import screenshot, wait_for_map
-from tests.browser.test_maps import XSS, count, overlay_count
-from tests.conftest import Server, run_cli
+from tests.browser.conftest import XSS, screenshot, wait_for_map
+from tests.browser.test_maps import count, overlay_count
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -22,25 +16,12 @@ ICONS = ".atlas-icon.atlas-pv_candidates"
 AREAS = "path.atlas-pv_candidates"
 
 
-@pytest.fixture(scope="module")
-def pv_site(databases):
-    """A demo copy with a village named like an XSS probe beside the best candidate (so it
-    is among that candidate's beneficiaries), its server, and the candidates the map's loader
-    finds there."""
-    url = databases.demo_url()
-    engine = make_engine(url)
-    best = map_siting(engine, None)[0].candidates.iloc[0]
-    storage.write_layer(engine, "villages", gpd.GeoDataFrame(
-        {"name": [XSS], "township_id": [1], "category": ["key_poor"], "registered_poor_households": [30]},
-        geometry=[Point(best["lon"], best["lat"])], crs="EPSG:4326"), source="test")
-    candidates = map_siting(engine, None)[0].candidates
-    ensure_users(engine)
-    server = Server(url)
-    try:
-        yield server, url, candidates
-    finally:
-        server.stop()
-        engine.dispose()
+@pytest.fixture
+def pv_site(browser_site):
+    """The browser modules' demo copy (its village named like an XSS probe stands beside the
+    demo's best candidate, so it is among that candidate's beneficiaries), its server, and the
+    candidates the map's loader finds there."""
+    return browser_site.server, browser_site.url, browser_site.pv_candidates
 
 
 def open_popup(page, rank: int) -> str:

@@ -23,6 +23,7 @@ from geo.inspection.plans import load_plan, with_overrides
 from geo.services import answers as service
 from geo.services import inspections
 from geo.services.findings import list_findings
+from tests.geo.conftest import tx_on_module
 
 # The groups each field sits in on the forms (servers put the group path before the name).
 GROUPS = {}
@@ -37,10 +38,14 @@ for form in xlsform.FORMS:
             GROUPS[(form, q.name)] = group
 
 
-@pytest.fixture
-def plan(tx):
+@pytest.fixture(scope="module")
+def plan(module_tx):
+    """Drawn once for the module; each test's writes are rolled back (``tx``)."""
     spec = with_overrides(load_plan("seed003", year=2019), townships=("宣和镇",))
-    return inspections.draw_plan(tx, spec, seed="answers", teams=2).plan_id
+    return inspections.draw_plan(module_tx, spec, seed="answers", teams=2).plan_id
+
+
+tx = tx_on_module("plan")
 
 
 @pytest.fixture

@@ -12,15 +12,20 @@ from geo.inspection import findings
 from geo.services import findings as recorded
 from geo.services import inspections as service
 from geo.inspection.plans import load_plan, with_overrides
+from tests.geo.conftest import tx_on_module
 
 FOUND = dt.date(2019, 11, 1)
 
 
-@pytest.fixture
-def plan(tx):
+@pytest.fixture(scope="module")
+def plan(module_tx):
+    """Drawn once for the module; each test's writes are rolled back (``tx``)."""
     spec = with_overrides(load_plan("seed003", year=2019), townships=("永康镇",))
-    report = service.draw_plan(tx, spec, seed="findings")
-    return service.load_record(tx, report.plan_id)
+    report = service.draw_plan(module_tx, spec, seed="findings")
+    return service.load_record(module_tx, report.plan_id)
+
+
+tx = tx_on_module("plan")
 
 
 def add(tx, plan, **kwargs):

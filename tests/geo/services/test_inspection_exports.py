@@ -15,12 +15,17 @@ from geo.errors import ValidationError
 from geo.services import inspections as service
 from geo.inspection.exports import HOUSEHOLD_FORM, VILLAGE_FORM, mask_id_number, mask_name
 from geo.inspection.plans import load_plan, with_overrides
+from tests.geo.conftest import tx_on_module
 
 
-@pytest.fixture
-def plan(tx):
+@pytest.fixture(scope="module")
+def plan(module_tx):
+    """Drawn once for the module; each test's writes are rolled back (``tx``)."""
     spec = with_overrides(load_plan("seed003", year=2019), townships=("宣和镇",))
-    return service.draw_plan(tx, spec, seed="exports", teams=2).plan_id
+    return service.draw_plan(module_tx, spec, seed="exports", teams=2).plan_id
+
+
+tx = tx_on_module("plan")
 
 
 def test_masks_keep_the_surname_and_the_region_code():
