@@ -80,12 +80,13 @@ class Writer(RowChecks):
         self.finish()  # everything above needs no database (or waited); what follows uses the connection
         if self.exclusive and spec.name not in self._set_aside:
             self._set_aside[spec.name] = storage.set_aside_upkeep(self.conn, spec.name)
-        # An exclusive writer's rows whose checks do not depend on being new are staged and
-        # matched in the background too. Only there: with the table's upkeep set aside the
-        # database keeps up and the checks are the slower side; otherwise the database is, and
-        # its staging statements, run beside the checks, wait for the GIL (100,000 households:
-        # exclusive 2.27 -> 2.03 s, normal 2.59 -> 2.94 s, benchmarks/bench_import.py).
-        deferred = later and self.exclusive and prepared is not None \
+        # Where the table's upkeep is set aside (an exclusive write on PostGIS), rows whose
+        # checks do not depend on being new are staged and matched in the background too: the
+        # database keeps up, and the checks are the slower side. Elsewhere the database is, and
+        # its staging statements, run beside the checks, wait for the GIL (100,000 households on
+        # PostGIS: exclusive 2.27 -> 2.03 s, normal 2.59 -> 2.94 s; SpatiaLite 0.64x -> 0.61x of
+        # ogr2ogr; benchmarks/bench_import.py).
+        deferred = later and self._set_aside.get(spec.name) is not None and prepared is not None \
             and not self._required_needs_new(spec, frame, out, refused)
         staged = None if deferred else self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))

@@ -141,7 +141,7 @@ def test_a_write_refused_in_the_background_ends_the_import_and_writes_nothing(co
 def test_two_rows_updating_one_stored_row_are_written_in_turn(conn, registry, tmp_path, exclusive):
     """Where two rows of a chunk match one stored row (one by 责任人编号, one by 姓名 in its
     unit), they are written one after the other, in the file's order, as the row-by-row writer
-    does; also when the chunk is staged and matched in the background (exclusive)."""
+    does; also when the chunk is staged and matched in the background (exclusive, on PostGIS)."""
     storage.write_layer(conn, "cadres", pd.DataFrame({"code": ["C1"], "name": ["张一"], "unit_id": [registry["units"][0]]}))
     path = tmp_path / "cadres.csv"
     path.write_text("责任人编号,姓名,帮扶单位\nC1,张二,沙坡头区审计局\n,张一,沙坡头区审计局\n", encoding="utf-8")
