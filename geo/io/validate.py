@@ -91,6 +91,12 @@ INTEGER_RANGE = {"SmallInteger": 2**15 - 1, "Integer": 2**31 - 1, "BigInteger": 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def holds_control_characters(texts) -> bool:
+    """Whether any of ``texts`` (None and non-text values skipped) holds a control character:
+    one search over the column as one text, before looking row by row."""
+    return CONTROL_CHARACTERS.search("\n".join(t for t in texts if type(t) is str)) is not None
+
+
 def control_character(text: str) -> str | None:
     """Why ``text`` is refused for its control characters (without quoting it), or None."""
     match = CONTROL_CHARACTERS.search(text)
@@ -212,10 +218,10 @@ def check_texts(values: pd.Series, *, label: str, max_length: int | None, pii: b
     # the rows that may be refused, found column-wise; the reasons in the order of precedence
     # (each test column-wise only where the column's text as a whole may hold a case)
     present = [t for t in out.tolist() if t is not None]
-    joined = "\n".join(present)  # a line feed is allowed in text
+    joined = "\n".join(present)
     nothing = np.zeros(len(values), dtype=bool)
     control = texts.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).to_numpy(dtype=bool) \
-        if CONTROL_CHARACTERS.search(joined) else nothing
+        if holds_control_characters(present) else nothing
     scientific = texts.str.fullmatch(r"\d(\.\d+)?e\+\d+", case=False).fillna(False).to_numpy(dtype=bool) \
         if "e+" in joined or "E+" in joined else nothing
     long = (texts.str.len() > max_length).fillna(False).to_numpy(dtype=bool) \

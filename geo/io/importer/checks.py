@@ -16,11 +16,11 @@ from geo.io import coords
 from geo.io.fields import MANAGED_FIELDS, id_columns, label
 from geo.io.importer.keys import KeyRegistry
 from geo.io.validate import (
-    CONTROL_CHARACTERS,
     check_column,
     check_geometries,
     combine,
     control_character,
+    holds_control_characters,
     parse_wkt,
 )
 from geo.layers import COUNT_ORDER
@@ -111,8 +111,8 @@ class RowChecks:
             if name in stored:
                 continue
             values = frame[name].tolist()
-            if not CONTROL_CHARACTERS.search("".join(v for v in values if type(v) is str)):
-                continue  # (the usual case: the column as one text holds none)
+            if not holds_control_characters(values):
+                continue  # (the usual case)
             for i, value in enumerate(values):
                 if isinstance(value, str) and why[i] is None:
                     problem = control_character(value)

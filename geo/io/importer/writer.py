@@ -189,10 +189,8 @@ class Writer(RowChecks):
         ``prepared``, staged by the background write itself), else row by row."""
         ids = pd.Series(pd.array([None] * len(out), dtype="Int64"), index=out.index)
         counts = self.report.layers.setdefault(spec.name, LayerCounts())
-        if staged is not None and _updates_twice(staged, ok):
-            for _, rows in staged:
-                rows.close()
-            staged = None
+        if staged is not None:
+            staged = _unless_updated_twice(staged, ok)
         if staged is None and prepared is None:
             self._write_in_turn(spec, out, ok, ids, counts)
             return ids
@@ -211,7 +209,7 @@ class Writer(RowChecks):
                 self.resolver.invalidate(spec.name)
 
         if staged is not None:
-            job = partial(_write_parts, [(index, rows, ok[index.to_numpy()]) for index, rows in staged])
+            job = partial(_write_parts, staged, ok)
         else:
             job = partial(self._stage_and_write, prepared, ok)
         if later:
@@ -226,12 +224,8 @@ class Writer(RowChecks):
     def _stage_and_write(self, prepared, ok: np.ndarray) -> list | None:
         """Stage, match and write (the background write of rows whose checks needed no match);
         None, nothing written, where two rows update one stored row (written in turn then)."""
-        staged = self._stage(prepared)
-        if _updates_twice(staged, ok):
-            for _, rows in staged:
-                rows.close()
-            return None
-        return _write_parts([(index, rows, ok[index.to_numpy()]) for index, rows in staged])
+        staged = _unless_updated_twice(self._stage(prepared), ok)
+        return None if staged is None else _write_parts(staged, ok)
 
     def _write_in_turn(self, spec, out: pd.DataFrame, ok: np.ndarray, ids: pd.Series, counts: LayerCounts) -> None:
         """Row by row through :func:`geo.storage.write_layer` (layers not staged, and rows of
@@ -271,15 +265,19 @@ class Writer(RowChecks):
         return parts
 
 
-def _write_parts(parts: list) -> list:
+def _write_parts(staged, ok: np.ndarray) -> list:
     """Write each staged part's kept rows (a part's staging table is dropped by its write);
     ``(index, result)`` per part."""
-    return [(index, rows.write(keep)) for index, rows, keep in parts]
+    return [(index, rows.write(ok[index.to_numpy()])) for index, rows in staged]
 
 
-def _updates_twice(staged, ok: np.ndarray) -> bool:
-    """Whether two kept rows update one stored row (then they are written in turn)."""
-    size = len(ok)
-    matched = Writer._targets(staged, size)[ok]
+def _unless_updated_twice(staged, ok: np.ndarray):
+    """``staged``, or None (its staging tables dropped) where two kept rows update one stored
+    row: those are written in turn."""
+    matched = Writer._targets(staged, len(ok))[ok]
     matched = matched[matched != 0]
-    return len(np.unique(matched)) != len(matched)
+    if len(np.unique(matched)) == len(matched):
+        return staged
+    for _, rows in staged:
+        rows.close()
+    return None
