@@ -79,8 +79,11 @@ ensure_venv() {
         say "installing the pinned Python packages of constraints.txt (about 120, 1 GB installed) into $VENV: about two minutes on a fast connection"
         local log="$VENV/pip-install.log" started=$SECONDS
         # constraints.txt pins every version (scripts/update-constraints.sh re-pins on purpose).
+        # --no-compile: pip would compile every module of the 1 GB installed (20 of its 50 s of
+        # CPU on the 2-core machine); Python compiles the few hundred the atlas imports when it
+        # first imports them, and keeps them in __pycache__.
         if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
-               "$VENV/bin/python" -m pip install -c "$ATLAS_ROOT/constraints.txt" -e "$ATLAS_ROOT[test]" &&
+               "$VENV/bin/python" -m pip install --no-compile -c "$ATLAS_ROOT/constraints.txt" -e "$ATLAS_ROOT[test]" &&
                "$VENV/bin/python" -m pip uninstall -y psycopg-binary; } >"$log" 2>&1; then
             tail -n 30 "$log" >&2
             die "pip install failed; the full log is $log"
