@@ -11,6 +11,8 @@ import pkgutil
 import sys
 
 import typer
+import typer.core
+import typer.main
 
 from geo.errors import AtlasError
 
@@ -111,11 +113,27 @@ def _app_for(args: list[str]) -> typer.Typer:
     return register_all()  # an unknown command: click says so
 
 
+#: The click command tree typer builds from :data:`app`, by the number of command modules
+#: registered when it was built: building it reads every command's signature and costs more
+#: than many commands' own work, so a process that runs several commands (the tests run them
+#: in process) builds it once per set of modules.
+_click_commands: dict[int, typer.core.TyperGroup] = {}
+
+
+def _click_command(typer_app: typer.Typer) -> typer.core.TyperGroup:
+    if typer_app is not app:  # the listing app: small, made per call
+        return typer.main.get_command(typer_app)
+    if len(_registered) not in _click_commands:
+        _click_commands.clear()
+        _click_commands[len(_registered)] = typer.main.get_command(app)
+    return _click_commands[len(_registered)]
+
+
 def main(args: list[str] | None = None) -> None:
     """Console-script entry point (``args``: the command line, default ``sys.argv[1:]``); exits
     with the command's code. Domain errors become one line on stderr and exit code 1."""
     args = sys.argv[1:] if args is None else list(args)
-    command = _app_for(args)
+    command = _click_command(_app_for(args))
     try:
         command(args, prog_name="atlas")
     except AtlasError as exc:

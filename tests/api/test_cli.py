@@ -80,6 +80,21 @@ def test_every_command_is_found_by_its_module_table():
         assert registered_by == f"api.cli.{module}", command
 
 
+def test_the_command_tree_is_built_once_per_set_of_command_modules(monkeypatch):
+    """A process that runs several commands builds typer's click tree again only when a
+    command module has been registered since."""
+    from api import cli
+
+    monkeypatch.setattr(cli, "_click_commands", {})
+    first = cli._click_command(cli._app_for(["layers"]))
+    assert cli._click_command(cli._app_for(["layers", "--json"])) is first
+    assert "layers" in first.commands
+    monkeypatch.setattr(cli, "_registered", cli._registered | {"a module registered since"})
+    again = cli._click_command(cli._app_for(["layers"]))
+    assert again is not first and set(again.commands) == set(first.commands)
+    assert cli._click_command(cli._app_for([])) is not again  # the listing app of `atlas --help`
+
+
 def test_the_command_list_says_what_each_command_says_of_itself():
     """``atlas --help`` lists the commands from ``SUMMARIES`` without importing them."""
     import typer.main
