@@ -22,7 +22,7 @@ from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.errors import Conflict, NotFound
 from geo.storage.records import versioned_update
-from geo.storage.types import _decode, _integrity_reason
+from geo.storage.types import _decode, _integrity_reason, result_frame
 
 PLANS = models.InspectionPlan.__table__
 DRAWS = models.InspectionDraw.__table__
@@ -78,7 +78,7 @@ def _select(table: sa.Table, *where, order_by=()) -> sa.Select:
 
 def _frame(conn: sa.Connection, table: sa.Table, select: sa.Select) -> pd.DataFrame | gpd.GeoDataFrame:
     result = conn.execute(select)
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame = result_frame(result)
     geometry = _GEOMETRY.get(table.name, ())
     if not geometry:
         return frame
@@ -231,7 +231,7 @@ def read_plans(bind: Bind) -> pd.DataFrame:
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(select)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def read_sampled_villages(bind: Bind, plan_id: int) -> gpd.GeoDataFrame:
@@ -371,5 +371,5 @@ def read_assignments(bind: Bind, *, plan_id: int | None = None, user_id: int | N
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(select)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 

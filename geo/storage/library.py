@@ -19,6 +19,7 @@ from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.storage.query import resolve_townships
 from geo.storage.state import _note_write
+from geo.storage.types import result_frame
 
 EVENTS = models.ProjectEvent.__table__
 ASSETS = models.Asset.__table__
@@ -38,7 +39,7 @@ def read_events(bind: Bind, project_ids: Sequence[int] | None = None) -> pd.Data
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(select)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     frame["stage"] = frame["stage"].map(lambda s: getattr(s, "value", s))
     return frame
 
@@ -103,7 +104,7 @@ def read_assets(bind: Bind, *, township: int | str | Sequence[int | str] | None 
         if township is not None:
             select = select.where(VILLAGES.c.township_id.in_(resolve_townships(conn, township)))
         result = conn.execute(select)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     for column in ("asset_class", "project_kind"):
         frame[column] = frame[column].map(lambda s: getattr(s, "value", s))
     return frame

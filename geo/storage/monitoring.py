@@ -21,7 +21,7 @@ from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.storage.records import lock_row, versioned_update
 from geo.storage.state import _note_write
-from geo.storage.types import _decode
+from geo.storage.types import _decode, result_frame
 
 CASES = models.MonitorCase.__table__
 LEADS = models.MonitorLead.__table__
@@ -68,7 +68,7 @@ def read_cases(bind: Bind, *, township_ids: Sequence[int] | None = None, ids: Se
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(_case_select(*where))
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     geoms = _decode(frame.pop("geometry"))
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326), crs=4326)
 
@@ -123,7 +123,7 @@ def _rows(bind: Bind, select: sa.Select) -> pd.DataFrame:
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(select)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)
 
 
 def read_events(bind: Bind, case_ids: Sequence[int]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from geo import models
 from geo.db import Bind, connect, require_schema
 from geo.storage.records import versioned_update
+from geo.storage.types import result_frame
 
 LEDGER = models.PVLedgerYear.__table__
 PROJECTS = models.PVProject.__table__
@@ -79,4 +80,4 @@ def read_years(bind: Bind, project_ids: Sequence[int] | None = None) -> pd.DataF
     with connect(bind) as conn:
         require_schema(conn)
         result = conn.execute(select)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return result_frame(result)

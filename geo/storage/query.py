@@ -30,6 +30,8 @@ from geo.storage.types import (
     _backend,
     _coerce_filter_value,
     _decode,
+    frame_of,
+    result_frame,
 )
 
 
@@ -433,7 +435,7 @@ def read_layer(
     spec = get_layer(layer)
     with connect(bind) as conn:
         result = conn.execute(_layer_statement(conn, spec, options))
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = result_frame(result)
     return _to_geoframe(spec, frame)
 
 
@@ -877,7 +879,7 @@ def villages_in_townships(bind: Bind) -> pd.DataFrame:
             .where(v.c.geom.is_not(None))
             .order_by(v.c.id)
         )
-        frame = pd.DataFrame(conn.execute(select).fetchall(), columns=["village_id", "township_id"])
+        frame = frame_of(conn.execute(select), ["village_id", "township_id"])
     frame["township_id"] = frame["township_id"].astype("Int64")
     return frame
 

@@ -33,6 +33,21 @@ MANAGED = frozenset({"id", "created_at", "updated_at", "version"})
 #: Columns every table has (``RowMixin``), listed after a layer's own fields on read.
 _ROW_COLUMNS = ("id", "source", "created_at", "updated_at", "version")
 
+def frame_of(rows: Iterable[Any], columns: Iterable[str]) -> pd.DataFrame:
+    """A DataFrame of fetched rows (SQLAlchemy ``Row`` objects or tuples) under ``columns``.
+
+    The rows are made plain tuples first. pandas asks each row whether it is a named tuple
+    (``hasattr(row, "_fields")``), and a ``Row`` answers by raising and catching an exception
+    per row: 70 of the 110 ms of a 6,000-household read. The frame is the same: pandas turns
+    a ``Row`` into a tuple itself."""
+    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
+
+
+def result_frame(result: sa.CursorResult) -> pd.DataFrame:
+    """:func:`frame_of` every row of an executed statement, under its column names."""
+    return frame_of(result.fetchall(), result.keys())
+
+
 def _decode(values: Iterable[Any]) -> np.ndarray:
     """Shapely geometries (None where NULL) from the WKB the database returned."""
     raw = [bytes(v) if v is not None else None for v in values]

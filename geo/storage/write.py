@@ -31,6 +31,8 @@ from geo.storage.types import (
     _geometry_bind,
     _integrity_reason,
     _same,
+    frame_of,
+    result_frame,
 )
 
 # --------------------------------------------------------------------------------------
@@ -500,14 +502,14 @@ def read_links(bind: Bind, name: str, *, owners: Collection[int] | None = None) 
         require_schema(conn)
         if owners is None:
             result = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            return result_frame(result)
         owner = table.primary_key.columns[0]
         wanted = sorted({int(i) for i in owners})
         rows = []
         for start in range(0, len(wanted), 5000):
             chunk = wanted[start:start + 5000]
             rows += conn.execute(sa.select(table).where(owner.in_(chunk)).order_by(*table.primary_key.columns)).all()
-        return pd.DataFrame(rows, columns=columns)
+        return frame_of(rows, columns)
 
 
 def write_links(bind: Bind, name: str, frame: pd.DataFrame, *, replace: bool = True) -> int:
