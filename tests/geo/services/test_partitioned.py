@@ -17,14 +17,14 @@ import dask
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from geo import storage
 from geo.analysis.partitions import COUNTY_COLUMN
 from geo.db import make_engine
 from geo.errors import PartitionFailed, ValidationError
 from geo.services.analyses import run_analysis
-from geo.services.partitioned import TASK_PREFIX, counties, run_by_county
+from geo.services.partitioned import TASK_PREFIX, counties, local_cluster, run_by_county
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.long  # worker processes start in seconds; the demo runs twice per backend
@@ -48,7 +48,7 @@ def two_counties(databases) -> str:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as running:
+    with local_cluster(2) as running:  # the command's own kind of cluster
         yield running
 
 
@@ -102,6 +102,16 @@ def test_the_ranking_is_sorted_over_all_counties(two_counties, cluster):
     assert set(ranking.loc[ranking["rank"].notna(), COUNTY_COLUMN]) == {"640502", "640521"}
 
 
+def test_a_local_clusters_workers_start_with_the_analyses_imported():
+    """Forked from a server process that imported them once, not spawned to import them each
+    (``eval`` of a text runs in the worker: nothing of this module is sent to it)."""
+    with local_cluster(2) as local, Client(local.scheduler_address) as client:
+        loaded = client.run(eval, "[m in __import__('sys').modules for m in ('geo.services.analyses', 'geopandas')]")
+        parents = client.run(eval, "__import__('os').getppid()")
+    assert list(loaded.values()) == [[True, True], [True, True]]
+    assert os.getpid() not in parents.values()  # the nanny is this process; the workers' parent is not
+
+
 def test_an_unknown_scheduler_is_named_and_nothing_runs(two_counties, monkeypatch):
     # Nothing listens on port 9, so the answer is the same after 1 s as after the 10 s a real
     # scheduler on a busy network is given (Dask retries the refused connection until then).
@@ -144,7 +154,7 @@ def test_a_worker_killed_mid_run_has_its_task_run_again(two_counties, cluster):
 
 def test_a_task_whose_worker_keeps_dying_fails_the_run_instead_of_returning_part(two_counties):
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+        with local_cluster(2) as local:
             killed: list[int] = []
             with Client(local.scheduler_address) as watcher:
                 killer = threading.Thread(target=_kill_a_worker_running_our_task, args=(watcher, killed))
