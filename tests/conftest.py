@@ -581,24 +581,28 @@ class Server:
         """Until ``/health`` answers or the process ends (however long a loaded machine takes)."""
         import httpx
 
-        while True:
-            if self.process.poll() is not None:
-                out, err = self.process.communicate()
-                error = _PortTaken if "address already in use" in err.lower() else RuntimeError
-                raise error(f"atlas serve exited early:\n{out}\n{err}")
-            # Ask /health only once this process listens: the port may be another run's server.
-            try:
-                if self._listening() and httpx.get(f"{self.base}/health", timeout=CLIENT_TIMEOUT_S).status_code == 200:
-                    return
-            except httpx.TransportError:  # not listening yet
-                pass
-            time.sleep(0.2)
+        # One client for the whole wait: a new one loads the CA bundle (20-50 ms of CPU).
+        with httpx.Client(timeout=CLIENT_TIMEOUT_S) as client:
+            while True:
+                if self.process.poll() is not None:
+                    out, err = self.process.communicate()
+                    error = _PortTaken if "address already in use" in err.lower() else RuntimeError
+                    raise error(f"atlas serve exited early:\n{out}\n{err}")
+                # Ask /health only once this process listens: the port may be another run's server.
+                try:
+                    if self._listening() and client.get(f"{self.base}/health").status_code == 200:
+                        return
+                except httpx.TransportError:  # not listening yet
+                    pass
+                time.sleep(0.2)
 
     def _listening(self) -> bool:
         """Whether this server's process (or, with ``--workers``, a child of it) listens on its
         port (psutil: a dependency of Dask's distributed)."""
         import psutil
 
+        if _nobody_listens_on(self.port):  # cheap; the walk of the processes below is not
+            return False
         try:
             parent = psutil.Process(self.process.pid)
             processes = [parent, *parent.children(recursive=True)]
@@ -621,6 +625,19 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         return self.process.communicate()
+
+
+def _nobody_listens_on(port: int) -> bool:
+    """True when no socket of this machine listens on TCP ``port`` (Linux's ``/proc/net/tcp``
+    tables); False when one does or the tables cannot be read."""
+    wanted = f":{port:04X}"
+    try:
+        tables = [Path(f"/proc/net/{name}").read_text().splitlines()[1:] for name in ("tcp", "tcp6")]
+    except OSError:
+        return False
+    # each line: sl local_address rem_address st ...; 0A is LISTEN
+    return not any(fields[1].endswith(wanted) and fields[3] == "0A"
+                   for table in tables for fields in (line.split() for line in table))
 
 
 class _PortTaken(RuntimeError):

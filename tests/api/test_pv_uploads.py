@@ -13,6 +13,7 @@ from __future__ import annotations
 import select
 import socket
 from collections.abc import Iterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpx
@@ -47,19 +48,23 @@ class Uploads:
         self.server = Server(demo_url, env={"TMPDIR": str(tmp), **{k: str(v) for k, v in limits.items()}})
         self.base = self.server.base
         self.headers = {role: login(self.base, f"t_{role}") for role in ("planner", "leader", "viewer", "scoped")}
+        # One client for the module (a new one loads the CA bundle); it keeps no cookies, so
+        # each request is signed in only by the headers it is given.
+        self.client = httpx.Client(base_url=f"{self.base}/api/pv", timeout=CLIENT_TIMEOUT_S,
+                                   cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
 
     def post(self, path: str, role: str | None, files: dict, **params) -> httpx.Response:
-        return httpx.post(f"{self.base}/api/pv{path}", params=params, files=files,
-                          headers=self.headers[role] if role else None, timeout=CLIENT_TIMEOUT_S)
+        return self.client.post(path, params=params, files=files, headers=self.headers[role] if role else None)
 
     def get(self, path: str, role: str, **params) -> httpx.Response:
-        return httpx.get(f"{self.base}/api/pv{path}", params=params, headers=self.headers[role], timeout=CLIENT_TIMEOUT_S)
+        return self.client.get(path, params=params, headers=self.headers[role])
 
 
 @pytest.fixture(scope="module")
 def uploads(demo_url, user_ids, tmp_path_factory) -> Iterator[Uploads]:
     instance = Uploads(demo_url, tmp_path_factory.mktemp("server-tmp"))
     yield instance
+    instance.client.close()
     instance.server.stop()
 
 
