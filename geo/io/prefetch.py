@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from geo.errors import AtlasError
+
 T = TypeVar("T")
 
 #: How long the caller waits for the child to end after closing the pipe [s] before killing it.
@@ -78,9 +80,10 @@ def _received(receiving) -> Iterator:
     while True:
         try:
             kind, value = receiving.recv()
-        except EOFError:  # the child died without a word (killed): nothing more comes
-            raise RuntimeError("the import's reader process ended unexpectedly; nothing was written, "
-                               "import again") from None
+        except (EOFError, OSError):  # the child died (killed) between items or in the middle of one
+            raise AtlasError("读取文件的子进程意外退出；什么也没有写入，请重新导入 (the import's reader process "
+                             "ended unexpectedly, e.g. killed for lack of memory; nothing was written: import "
+                             "again)") from None
         if kind == "item":
             yield value
         elif kind == "end":
@@ -105,4 +108,4 @@ def _produce(make: Callable[[], Iterator], receiving, sending) -> None:
         except (BrokenPipeError, ConnectionResetError):
             return
         except Exception:  # an exception that does not pickle: its type and text
-            sending.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            sending.send(("error", AtlasError(f"{type(exc).__name__}: {exc}")))

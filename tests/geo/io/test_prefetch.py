@@ -76,3 +76,20 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_child_killed_midway_is_an_error_not_a_short_file():
+    """The reader process killed (say, by the kernel for memory): the caller gets an error,
+    never fewer items as if the file had ended."""
+    import signal
+
+    from geo.errors import AtlasError
+
+    got = 0
+    with pytest.raises(AtlasError, match="reader process ended unexpectedly"):
+        with prefetch.prefetched(_endless) as items:
+            for pid, _, _ in items:
+                got += 1
+                if got == 1:
+                    os.kill(pid, signal.SIGKILL)
+    assert got >= 1 and not multiprocessing.active_children()
