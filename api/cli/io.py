@@ -24,12 +24,14 @@ def _progress_bar():
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # redrawn after each chunk, not by rich's refresh thread: the import reads a large CSV in a
+    # forked process, which it starts only from a process of one thread (geo.io.prefetch)
     progress = Progress(TextColumn("[bold blue]导入"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
-                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True, auto_refresh=False)
     task = progress.add_task("import", total=None)
 
     def update(done: int, total: int | None) -> None:
-        progress.update(task, completed=done, total=total)
+        progress.update(task, completed=done, total=total, refresh=True)
 
     return progress, update
 

@@ -12,7 +12,8 @@ One import runs in one transaction (a savepoint when the caller passes its own c
    by natural key in one join before the required-field check, then written by one
    ``UPDATE ... FROM`` and one ``INSERT ... SELECT`` (PostGIS) or one ``INSERT ... ON
    CONFLICT (id) DO UPDATE`` (SpatiaLite) (:func:`geo.storage.stage_rows`), in a background
-   thread while the next chunk is read and checked (:class:`.writer.Writer`); areas,
+   thread while the next chunk is read and checked (:class:`.writer.Writer`; a large CSV is
+   read in a forked process meanwhile, :mod:`geo.io.prefetch`); areas,
    townships and villages, whose hierarchy rules need the rows, with
    :func:`geo.storage.write_layer`.
 

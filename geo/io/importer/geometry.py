@@ -59,8 +59,21 @@ class TableGeometry:
         else:
             self.crs_from = "option" if (crs is not None or web is not None) else "assumed"
 
-    def build(self, frame: pd.DataFrame) -> tuple[gpd.GeoSeries | None, pd.Series]:
-        """Geometries (in the file's CRS) and per-row reasons."""
+    def parse(self, frame: pd.DataFrame) -> tuple[np.ndarray, list, np.ndarray, list] | None:
+        """The two coordinate columns as numbers and the reasons of the cells that are none
+        (``a, a_why, b, b_why``); None for WKT or no coordinates. Pure: the import's reader
+        process runs it for :meth:`build`."""
+        if self.kind not in ("lonlat", "xy"):
+            return None
+        a_name, b_name = ("lon", "lat") if self.kind == "lonlat" else ("x", "y")
+        a, a_why = degrees(frame[a_name], label(self.layer, a_name))
+        b, b_why = degrees(frame[b_name], label(self.layer, b_name))
+        return (a.to_numpy(dtype=float, na_value=np.nan), a_why.tolist(),
+                b.to_numpy(dtype=float, na_value=np.nan), b_why.tolist())
+
+    def build(self, frame: pd.DataFrame, parsed: tuple | None = None) -> tuple[gpd.GeoSeries | None, pd.Series]:
+        """Geometries (in the file's CRS) and per-row reasons; ``parsed``: what :meth:`parse`
+        gave for the frame, where it ran before."""
         index = frame.index
         none = pd.Series([None] * len(frame), index=index, dtype=object)
         if self.kind is None:
@@ -68,13 +81,11 @@ class TableGeometry:
         if self.kind == "wkt":
             geoms, reasons = parse_wkt(frame["wkt"], label=label(self.layer, "wkt"))
             return gpd.GeoSeries(geoms, index=index), reasons
-        a_name, b_name = ("lon", "lat") if self.kind == "lonlat" else ("x", "y")
-        a, a_why = degrees(frame[a_name], label(self.layer, a_name))
-        b, b_why = degrees(frame[b_name], label(self.layer, b_name))
+        a, a_why, b, b_why = parsed if parsed is not None else self.parse(frame)
+        a_why = pd.Series(a_why, index=index, dtype=object)
+        b_why = pd.Series(b_why, index=index, dtype=object)
         if self.kind == "xy":
-            a, b = self._orient(a.to_numpy(dtype=float), b.to_numpy(dtype=float))
-        else:
-            a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+            a, b = self._orient(a, b)
         present = np.isfinite(a) & np.isfinite(b)
         points = np.full(len(frame), None, dtype=object)
         points[present] = shapely.points(a[present], b[present])

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pyproj import CRS
 
 from geo.errors import ValidationError
-from geo.io import registry_forms, sources
+from geo.io import prefetch, registry_forms, sources
 from geo.io.fields import label, layer_fields
 from geo.io.importer.context import Context, write_chunk
 from geo.io.importer.forms import import_forms
@@ -103,30 +107,90 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         section_field = "township_name"
     positions = list(columns.fields)
     names = [columns.fields[p] for p in positions]
+    done = 0
+    sections_used = 0
+    # a large CSV is parsed in a child process while this one checks and writes the chunk
+    # before (geo.io.prefetch); the same chunks either way
+    child = sheet.kind == "csv" and sheet.path.stat().st_size >= PREFETCH_MIN_BYTES and prefetch.can_fork()
+    chunks = partial(_chunks, rows_iter, positions, headers=len(columns.headers), chunk_rows=ctx.chunk_rows,
+                     pack=partial(_pack, names=names, parse=geometry.parse) if child else None)
+    with prefetch.prefetched(chunks, child=child) as received:
+        for chunk in received:
+            sections_used = chunk.sections_used
+            if not chunk.rows:
+                continue
+            raw = pd.DataFrame(chunk.cells(), columns=names, dtype=object)
+            if section_field is not None and any(chunk.sections):
+                raw[section_field] = chunk.sections
+            geoms, why = geometry.build(raw, chunk.parsed)
+            if geoms is not None and placement.crs is not None and geoms.crs is None:
+                geoms = geoms.set_crs(placement.crs)
+            write_chunk(ctx, raw, geoms, why, chunk.rows, placement)
+            done += len(chunk.rows)
+            report.read += len(chunk.rows)
+            if ctx.progress:
+                ctx.progress(done, None)
+    if sections_used and section_field:
+        report.warn(f"{sections_used} section row(s) naming a township (乡镇) were read as the 乡镇 of the rows below them")
+
+
+#: A CSV file at least this large is parsed in a child process [bytes] (about 10,000 rows of
+#: households; below that the fork costs more than it saves).
+PREFETCH_MIN_BYTES = 1 << 20
+
+#: Separates a text column's cells when a chunk crosses from the reader process: one text per
+#: column pickles and splits far faster than a list of 20,000 texts (used where no cell holds it).
+_SEPARATOR = "\x1f"
+
+
+@dataclass
+class _Chunk:
+    """Data rows of a table: their row numbers, cells (one tuple per row, or ``columns``, a
+    column's cells each, from the reader process) and township sections; ``sections_used``:
+    the section rows read so far."""
+
+    rows: list[int]
+    sections: list[str | None]
+    sections_used: int
+    tuples: list | None = None
+    columns: list | None = None
+    parsed: tuple | None = None  # the coordinates, parsed (TableGeometry.parse)
+
+    def cells(self) -> list | np.ndarray:
+        """The cells, as :class:`pandas.DataFrame` takes them (row tuples or a 2-D array)."""
+        if self.columns is None:
+            return self.tuples
+        out = np.empty((len(self.rows), len(self.columns)), dtype=object)
+        for j, column in enumerate(self.columns):
+            out[:, j] = column.split(_SEPARATOR) if type(column) is str else column
+        return out
+
+
+def _pack(chunk: _Chunk, *, names: list[str], parse: Callable[[pd.DataFrame], tuple | None]) -> _Chunk:
+    """In the reader process: the chunk by columns, each text column as one text (see
+    :data:`_SEPARATOR`), with its coordinates parsed."""
+    parsed = parse(pd.DataFrame(chunk.tuples, columns=names, dtype=object)) if chunk.rows else None
+    columns = []
+    for column in map(list, zip(*chunk.tuples)):
+        if all(type(c) is str for c in column):
+            joined = _SEPARATOR.join(column)
+            if joined.count(_SEPARATOR) == len(column) - 1:
+                column = joined
+        columns.append(column)
+    return _Chunk(chunk.rows, chunk.sections, chunk.sections_used, columns=columns, parsed=parsed)
+
+
+def _chunks(rows_iter, positions: list[int], *, headers: int, chunk_rows: int,
+            pack: Callable[[_Chunk], _Chunk] | None) -> Iterator[_Chunk]:
+    """The data rows after the header, ``chunk_rows`` at a time, the cells at ``positions``:
+    blank rows, totals (合计), notes and township section rows (a cell alone naming a 镇 or
+    乡: the 乡镇 of the rows below it) left out. The last chunk may be empty (it carries the
+    count of section rows)."""
     section: str | None = None
     sections_used = 0
     batch_rows: list[int] = []
-    batch_cells: list[list[Any]] = []
+    batch_cells: list = []
     batch_sections: list[str | None] = []
-    done = 0
-
-    def flush() -> None:
-        nonlocal batch_rows, batch_cells, batch_sections, done
-        if not batch_rows:
-            return
-        raw = pd.DataFrame(batch_cells, columns=names, dtype=object)
-        if section_field is not None and any(batch_sections):
-            raw[section_field] = batch_sections
-        geoms, why = geometry.build(raw)
-        if geoms is not None and placement.crs is not None and geoms.crs is None:
-            geoms = geoms.set_crs(placement.crs)
-        write_chunk(ctx, raw, geoms, why, batch_rows, placement)
-        done += len(batch_rows)
-        report.read += len(batch_rows)
-        if ctx.progress:
-            ctx.progress(done, None)
-        batch_rows, batch_cells, batch_sections = [], [], []
-
     width = max(positions, default=-1) + 1
     pick = itemgetter(*positions) if len(positions) > 1 else None
     for number, cells in rows_iter:
@@ -141,7 +205,7 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
         second = cells[1] if filled is head and len(cells) > 1 else None
         if isinstance(filled, str) and not (type(second) is str and second.strip()):  # (two cells: a data row)
             note = first.startswith(NOTE_WORDS)
-            heading = not note and len(columns.headers) > 1 and TOWNSHIP_SECTION.match(first) is not None
+            heading = not note and headers > 1 and TOWNSHIP_SECTION.match(first) is not None
             if (note or heading) and _alone(cells):  # a row of one cell: a note, or a section naming a township
                 if heading:
                     section = first
@@ -149,13 +213,14 @@ def _stream_table(ctx: Context, sheet: sources.Sheet, header_number: int) -> Non
                 continue
         batch_rows.append(number)
         batch_cells.append(pick(cells) if pick is not None and len(cells) >= width else
-                           [cells[p] if p < len(cells) else None for p in positions])
+                           tuple(cells[p] if p < len(cells) else None for p in positions))
         batch_sections.append(section)
-        if len(batch_rows) >= ctx.chunk_rows:
-            flush()
-    flush()
-    if sections_used and section_field:
-        report.warn(f"{sections_used} section row(s) naming a township (乡镇) were read as the 乡镇 of the rows below them")
+        if len(batch_rows) >= chunk_rows:
+            chunk = _Chunk(batch_rows, batch_sections, sections_used, tuples=batch_cells)
+            yield pack(chunk) if pack is not None else chunk
+            batch_rows, batch_cells, batch_sections = [], [], []
+    chunk = _Chunk(batch_rows, batch_sections, sections_used, tuples=batch_cells)
+    yield pack(chunk) if pack is not None else chunk
 
 
 def _alone(cells: list[Any]) -> bool:

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from geo import storage
+from geo.errors import ValidationError
 from geo.io import import_file
+from geo.io.importer import tables
 from tests.geo.io.conftest import snapshot
 
 HEADER = ["户编号", "乡镇", "行政村", "农户类型", "家庭人口", "人均纯收入（元）", "经度", "纬度"]
@@ -33,7 +35,16 @@ def by_code(conn) -> dict:
             zip(frame["code"], frame["id"], frame["status"], frame["members"], frame["version"])}
 
 
-def test_a_bad_row_at_the_end_of_a_large_file_writes_nothing(conn, registry, tmp_path):
+@pytest.fixture(params=["this process", "reader process"])
+def reader(request, monkeypatch):
+    """A large CSV is parsed in a forked reader process (geo.io.prefetch), a small one in the
+    importing process: the tests that take this run both ways, on files of either size."""
+    if request.param == "reader process":
+        monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", 0)
+    return request.param
+
+
+def test_a_bad_row_at_the_end_of_a_large_file_writes_nothing(conn, registry, tmp_path, reader):
     body = rows(3_000)
     body[-1][3] = "富裕户"  # the last row (line 3,001): not a household status
     path = write_csv(tmp_path / "households.csv", body)
@@ -72,7 +83,7 @@ def test_a_re_import_updates_in_place(conn, registry, tmp_path):
     assert by_code(conn) == now
 
 
-def test_repeated_codes_and_missing_fields_are_refused_as_before(conn, registry, tmp_path):
+def test_repeated_codes_and_missing_fields_are_refused_as_before(conn, registry, tmp_path, reader):
     body = rows(1_500)
     body[1_400][0] = body[10][0]  # line 1,402 repeats the code of line 12, two chunks later
     body[700][1:3] = ["", ""]  # a new household without its village (line 702)
@@ -107,10 +118,12 @@ def test_counts_do_not_depend_on_the_chunk_size(conn, registry, tmp_path, chunk_
     assert report.inserted == 1_000 and storage.count_layer(conn, "households") == 1_000
 
 
-def test_a_write_refused_in_the_background_ends_the_import_and_writes_nothing(conn, registry, tmp_path, monkeypatch):
+def test_a_write_refused_in_the_background_ends_the_import_and_writes_nothing(conn, registry, tmp_path, monkeypatch,
+                                                                              reader):
     """Chunks are written by a background thread while the next is read: the database's
     refusal of a later chunk (simulated: every row of a real file passes the checks) still
-    reaches the caller, nothing is written, and the thread is gone."""
+    reaches the caller, nothing is written, and the thread (and the reader process) is gone."""
+    import multiprocessing
     import threading
 
     from geo.errors import Conflict
@@ -132,6 +145,7 @@ def test_a_write_refused_in_the_background_ends_the_import_and_writes_nothing(co
     assert all(name.startswith("atlas-import-write") for name in calls)
     assert snapshot(conn) == before
     assert not [t for t in threading.enumerate() if t.name.startswith("atlas-import-write")]
+    assert not multiprocessing.active_children()
     monkeypatch.undo()
     report = import_file(conn, path, layer="households", chunk_rows=1_000)  # the connection still works
     assert report.committed and report.inserted == 3_000
@@ -150,3 +164,62 @@ def test_two_rows_updating_one_stored_row_are_written_in_turn(conn, registry, tm
     stored = storage.read_layer(conn, "cadres", include_pii=True, with_names=False)
     # the second row (no 编号) matched the same cadre by 姓名 and was written after the first: one cadre, updated twice
     assert [(c, n, int(v)) for c, n, v in zip(stored["code"], stored["name"], stored["version"])] == [(None, "张一", 3)]
+
+
+def test_the_reader_process_reads_while_the_import_checks_and_leaves_nothing_behind(conn, registry, tmp_path,
+                                                                                  monkeypatch):
+    """With a large file, a child process parses the CSV while the chunks before are checked
+    and written; it is gone when the import ends."""
+    import multiprocessing
+
+    monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", 0)
+    path = write_csv(tmp_path / "households.csv", rows(6_000))
+    readers = []
+    report = import_file(conn, path, layer="households", chunk_rows=1_000, progress=lambda done, total: readers.append(
+        [p.name for p in multiprocessing.active_children()]))
+    assert report.committed and report.inserted == 6_000
+    assert readers[0] == ["atlas-import-reader"]  # after the first chunk, the reader is still at work
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_notes_totals_sections_and_odd_cells_read_the_same_in_either_process(conn, registry, tmp_path, monkeypatch,
+                                                                             size):
+    """The rows a reader process hands over are those read here: blank, total (合计) and note
+    rows skipped, a section row naming the 乡镇 of the rows below it, short rows, cells with
+    quotes, tabs and the unit separator, coordinates in 度分秒 or none, and the same refusals
+    with the same row numbers."""
+    header = "户编号,行政村,农户类型,家庭人口,经度,纬度"
+    lines = ["西镇,,,,,", "H1,一村,已脱贫,3,105.01,37.45", ",,,,,",
+             'H2,一村,"已脱贫",2,105.02,37.45', "H3,一村,富裕户,2,105.03,37.45", "合计,,,7,,",
+             '"H\x1f4",一村,已脱贫,1,105.04,37.45', 'H5,"一\t村",已脱贫,1', '"H6 ""甲""",一村,已脱贫,4,105.06,37.46',
+             "H7,一村,已脱贫,1,105°1′30″E,37.45", "H8,一村,已脱贫,1,abc,37.45", "填表说明：本表由村委会填写,,,,,"]
+    path = tmp_path / "households.csv"
+    path.write_text("\n".join([header, *lines * (1 if size == "small" else 400)]) + "\n", encoding="utf-8")
+    reports = []
+    for threshold in (1 << 40, 0):  # this process, then the reader process
+        monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", threshold)
+        report = import_file(conn, path, layer="households", dry_run=True, chunk_rows=500)
+        reports.append((report.read, report.inserted, report.warnings,
+                        [(r.row, r.reason) for r in report.refused], report.refused_count))
+    assert reports[0] == reports[1]
+    read, inserted, warnings, refused, _ = reports[0]
+    assert read == 8 * (1 if size == "small" else 400)  # H1-H8 of each copy
+    assert any("section row" in w.reason for w in warnings)
+    reasons = dict(refused)
+    assert reasons[6].startswith("农户类型 '富裕户' is not one of")
+    assert reasons[12].startswith("经度 'abc': not a number")
+    assert 11 not in reasons  # 105°1′30″E is read
+
+
+def test_a_broken_csv_row_found_by_the_reader_process_writes_nothing(conn, registry, tmp_path, monkeypatch):
+    """The CSV module's error in the reader process reaches the caller as the same message
+    (file and line), after earlier chunks were written: nothing stays written."""
+    monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", 0)
+    body = "\n".join(",".join(map(str, r)) for r in [HEADER, *rows(2_500)])
+    path = tmp_path / "households.csv"
+    path.write_text(body + '\nB99999,西镇,一村,已脱贫,1,3000,105.01,"37.45"x\n', encoding="utf-8")
+    before = snapshot(conn)
+    with pytest.raises(ValidationError, match=r"households.csv line 2502: not a valid CSV row"):
+        import_file(conn, path, layer="households", chunk_rows=1_000)
+    assert snapshot(conn) == before
