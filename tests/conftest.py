@@ -669,6 +669,24 @@ def live_server(demo_url) -> Iterator[Server]:
 # ---------------------------------------------------------------------- scheduling
 
 
+#: Set in the new pytest process of tests/test_single_thread.py, which runs the tests marked
+#: ``single_thread``; every other run leaves them out (deselected, not skipped).
+SINGLE_THREAD_RUN = "ATLAS_SINGLE_THREAD_RUN"
+
+
+def _leave_out_single_thread_tests(config, items) -> None:
+    """The tests marked ``single_thread`` need a process of one thread: the import's reader
+    process is forked only from such a process (geo.io.prefetch), and a test run's processes
+    hold the threads earlier tests left (Dask's, anyio's, Playwright's). They run in a new
+    pytest process started by tests/test_single_thread.py."""
+    if os.environ.get(SINGLE_THREAD_RUN) == "1":
+        return
+    left = [item for item in items if item.get_closest_marker("single_thread")]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if not item.get_closest_marker("single_thread")]
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Start the tests marked ``long`` (a minute or more) first, shared out among the workers.
 
@@ -683,6 +701,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     server, the accounts' logins, ...) and makes them again when it comes back, so the long
     tests of both backends at the head of every block cost each worker several such turns.
     Only the order changes, never what runs or how it is checked."""
+    _leave_out_single_thread_tests(config, items)
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     long = [item for item in items if item.get_closest_marker("long")]
     if workers < 2 or not long:

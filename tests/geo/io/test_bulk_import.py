@@ -11,7 +11,7 @@ import pytest
 
 from geo import storage
 from geo.errors import ValidationError
-from geo.io import import_file
+from geo.io import import_file, prefetch
 from geo.io.importer import tables
 from tests.geo.io.conftest import snapshot
 
@@ -35,11 +35,13 @@ def by_code(conn) -> dict:
             zip(frame["code"], frame["id"], frame["status"], frame["members"], frame["version"])}
 
 
-@pytest.fixture(params=["this process", "reader process"])
+@pytest.fixture(params=["this process", pytest.param("reader process", marks=pytest.mark.single_thread)])
 def reader(request, monkeypatch):
     """A large CSV is parsed in a forked reader process (geo.io.prefetch), a small one in the
-    importing process: the tests that take this run both ways, on files of either size."""
+    importing process: the tests that take this run both ways, on files of either size (the
+    reader's way in a process of one thread, marker ``single_thread``)."""
     if request.param == "reader process":
+        assert prefetch.can_fork()
         monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", 0)
     return request.param
 
@@ -166,6 +168,7 @@ def test_two_rows_updating_one_stored_row_are_written_in_turn(conn, registry, tm
     assert [(c, n, int(v)) for c, n, v in zip(stored["code"], stored["name"], stored["version"])] == [(None, "张一", 3)]
 
 
+@pytest.mark.single_thread
 def test_the_reader_process_reads_while_the_import_checks_and_leaves_nothing_behind(conn, registry, tmp_path,
                                                                                   monkeypatch):
     """With a large file, a child process parses the CSV while the chunks before are checked
@@ -182,6 +185,7 @@ def test_the_reader_process_reads_while_the_import_checks_and_leaves_nothing_beh
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.single_thread
 @pytest.mark.parametrize("size", ["small", "large"])
 def test_notes_totals_sections_and_odd_cells_read_the_same_in_either_process(conn, registry, tmp_path, monkeypatch,
                                                                              size):
@@ -189,6 +193,7 @@ def test_notes_totals_sections_and_odd_cells_read_the_same_in_either_process(con
     rows skipped, a section row naming the 乡镇 of the rows below it, short rows, cells with
     quotes, tabs and the unit separator, coordinates in 度分秒 or none, and the same refusals
     with the same row numbers."""
+    assert prefetch.can_fork()  # else both imports would read here
     header = "户编号,行政村,农户类型,家庭人口,经度,纬度"
     lines = ["西镇,,,,,", "H1,一村,已脱贫,3,105.01,37.45", ",,,,,",
              'H2,一村,"已脱贫",2,105.02,37.45', "H3,一村,富裕户,2,105.03,37.45", "合计,,,7,,",
@@ -212,9 +217,11 @@ def test_notes_totals_sections_and_odd_cells_read_the_same_in_either_process(con
     assert 11 not in reasons  # 105°1′30″E is read
 
 
+@pytest.mark.single_thread
 def test_a_broken_csv_row_found_by_the_reader_process_writes_nothing(conn, registry, tmp_path, monkeypatch):
     """The CSV module's error in the reader process reaches the caller as the same message
     (file and line), after earlier chunks were written: nothing stays written."""
+    assert prefetch.can_fork()
     monkeypatch.setattr(tables, "PREFETCH_MIN_BYTES", 0)
     body = "\n".join(",".join(map(str, r)) for r in [HEADER, *rows(2_500)])
     path = tmp_path / "households.csv"

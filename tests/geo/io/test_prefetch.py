@@ -12,6 +12,9 @@ import pytest
 from geo.errors import ValidationError
 from geo.io import prefetch
 
+#: A child is forked only from a process of one thread: run by tests/test_single_thread.py.
+pytestmark = pytest.mark.single_thread
+
 
 def _pids_and_numbers(n: int):
     for i in range(n):
@@ -30,7 +33,7 @@ def _endless():
 
 
 def test_items_come_in_order_from_a_child_process():
-    assert prefetch.can_fork()  # a test worker has one thread
+    assert prefetch.can_fork()  # a process of one thread (marker single_thread)
     with prefetch.prefetched(lambda: _pids_and_numbers(5)) as items:
         got = list(items)
     assert [i for _, i in got] == [0, 1, 2, 3, 4]
