@@ -700,7 +700,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     test has the other backend tears down every session fixture of the one before (the demo
     server, the accounts' logins, ...) and makes them again when it comes back, so the long
     tests of both backends at the head of every block cost each worker several such turns.
-    Only the order changes, never what runs or how it is checked."""
+    Only the order changes, never how a test is checked; what runs changes only by the tests
+    marked ``single_thread``, left to their own process (:func:`_leave_out_single_thread_tests`)."""
     _leave_out_single_thread_tests(config, items)
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     long = [item for item in items if item.get_closest_marker("long")]

@@ -113,20 +113,20 @@ def _app_for(args: list[str]) -> typer.Typer:
     return register_all()  # an unknown command: click says so
 
 
-#: The click command tree typer builds from :data:`app`, by the number of command modules
-#: registered when it was built: building it reads every command's signature and costs more
-#: than many commands' own work, so a process that runs several commands (the tests run them
-#: in process) builds it once per set of modules.
-_click_commands: dict[int, typer.core.TyperGroup] = {}
+#: The click command tree typer last built from :data:`app`, with the number of command modules
+#: registered then: building it reads every command's signature and costs more than many
+#: commands' own work, so a process that runs several commands (the tests run them in process)
+#: builds it again only when a module has been registered since.
+_click_tree: tuple[int, typer.core.TyperGroup] | None = None
 
 
 def _click_command(typer_app: typer.Typer) -> typer.core.TyperGroup:
+    global _click_tree
     if typer_app is not app:  # the listing app: small, made per call
         return typer.main.get_command(typer_app)
-    if len(_registered) not in _click_commands:
-        _click_commands.clear()
-        _click_commands[len(_registered)] = typer.main.get_command(app)
-    return _click_commands[len(_registered)]
+    if _click_tree is None or _click_tree[0] != len(_registered):
+        _click_tree = (len(_registered), typer.main.get_command(app))
+    return _click_tree[1]
 
 
 def main(args: list[str] | None = None) -> None:

@@ -85,7 +85,7 @@ def test_the_command_tree_is_built_once_per_set_of_command_modules(monkeypatch):
     command module has been registered since."""
     from api import cli
 
-    monkeypatch.setattr(cli, "_click_commands", {})
+    monkeypatch.setattr(cli, "_click_tree", None)
     first = cli._click_command(cli._app_for(["layers"]))
     assert cli._click_command(cli._app_for(["layers", "--json"])) is first
     assert "layers" in first.commands
