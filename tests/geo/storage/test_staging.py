@@ -180,3 +180,52 @@ def test_points_are_packed_byte_for_byte_as_shapely_writes_them():
     # anything but non-empty points: left to shapely
     assert _point_wkb(np.array([Point(), Point(1, 2)], dtype=object), np.array([False, False]), True) is None
     assert _point_wkb(np.array([LineString([(0, 0), (1, 1)])], dtype=object), np.array([False]), False) is None
+
+
+def test_rows_match_each_natural_key_in_turn(conn, towns):
+    """Cadres match by 编号, else by unit and name: the same stored rows on both backends
+    (PostGIS looks the keys up before loading anything, SpatiaLite joins a staging table)."""
+    unit = storage.write_layer(conn, "units", pd.DataFrame({"name": ["测试帮扶单位"]})).ids[0]
+    first = storage.write_layer(conn, "cadres", pd.DataFrame(
+        {"code": ["C1", None], "unit_id": [unit, unit], "name": ["甲", "乙"]}), source="first").ids
+    frame = pd.DataFrame({"code": ["C1", None, "C3", None], "unit_id": [unit] * 4, "name": ["甲", "乙", "丙", "丁"]})
+    staged = storage.stage_rows(conn, "cadres", frame, source="test")
+    assert staged.targets.tolist() == [first[0], first[1], 0, 0]
+    result = staged.write()
+    assert (result.inserted, result.updated, result.unchanged) == (2, 0, 2)
+    assert result.ids[:2] == first and first[1] < result.ids[2] < result.ids[3]
+
+
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
+def test_postgis_copies_rows_that_are_all_new_straight_into_the_table(conn, towns):
+    """No temporary table where no row matches: one COPY into households with ids drawn for it;
+    a frame with a stored row goes through the temporary table. (SpatiaLite always stages.)"""
+    village = towns["villages"][0]
+    staged = storage.stage_rows(conn, "households", households(village, ["D1", "D2", "D3"]), source="test")
+    assert staged.table is None
+    assert conn.exec_driver_sql("SELECT to_regclass('pg_temp.atlas_stage_households_1')").scalar() is None
+    result = staged.write(np.array([True, False, True]))
+    assert result.inserted == 2 and result.ids[1] == 0 and result.ids[0] < result.ids[2]
+    rows = stored(conn, ["D1", "D2", "D3"])
+    assert list(rows.index) == ["D1", "D3"] and list(rows["id"]) == [result.ids[0], result.ids[2]]
+    assert list(rows["version"]) == [1, 1] and rows["updated_at"].notna().all()
+
+    mixed = storage.stage_rows(conn, "households", households(village, ["D1", "D4"], members=[5, 2]), source="test")
+    assert mixed.table is not None and mixed.targets.tolist() == [result.ids[0], 0]
+    again = mixed.write()
+    assert (again.inserted, again.updated) == (1, 1)
+    assert conn.exec_driver_sql("SELECT to_regclass('pg_temp.atlas_stage_households_1')").scalar() is None
+
+
+@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
+def test_a_table_held_alone_takes_its_new_ids_as_one_block(conn, towns):
+    """Under the exclusive import's lock the ids are drawn in one block; the sequence goes on after it."""
+    village = towns["villages"][0]
+    conn.exec_driver_sql("LOCK TABLE households IN ACCESS EXCLUSIVE MODE")
+    result = storage.stage_rows(conn, "households", households(village, ["B1", "B2", "B3", "B4"]), source="t").write(
+        np.array([True, True, False, True]))
+    ids = [i for i in result.ids if i]
+    assert ids == list(range(ids[0], ids[0] + 3)) and result.ids[2] == 0
+    assert list(stored(conn, ["B1", "B2", "B4"])["id"]) == ids
+    after = storage.write_layer(conn, "households", households(village, ["B5"]), source="t").ids[0]
+    assert after > ids[-1]
