@@ -7,6 +7,7 @@ caller, permissions, township scope). A new feature is one router module include
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -113,4 +114,27 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.include_router(monitoring.router)
     app.include_router(maps_router())
     install_pages(app)
+    _openapi_built_once(app)
     return app
+
+
+def _openapi_built_once(app: FastAPI) -> None:
+    """Build the OpenAPI document on the first request that needs it (``/openapi.json``, the
+    page ``/docs`` loads, ``/ogc/api``), once, however many such requests arrive together.
+
+    Building it costs FastAPI about 2 s of CPU (every route's parameters and models), which a
+    server start would pay even when nobody reads the document (most servers: the API's
+    clients, the test suite's servers). FastAPI keeps the document in ``app.openapi_schema``;
+    the lock makes requests that come while it is being built wait for that build rather than
+    start one of their own (``/ogc/api`` runs in a worker thread, ``/openapi.json`` on the loop).
+    """
+    build = app.openapi
+    lock = threading.Lock()
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            with lock:
+                return build()
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook

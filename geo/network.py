@@ -25,21 +25,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 import shapely.ops
 from shapely.ops import substring
 
 from geo.crs import metric_crs_for
 from geo.errors import ValidationError
+
+# scipy (sparse graphs, k-d trees: ~0.35 s to import) is imported in the methods that use it,
+# so that the API server and the commands that never route pay nothing for it.
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Travel speeds by surface [km/h] for routing costs; indicative rural speeds, configurable.
 DEFAULT_SPEED_KPH = {"hardened": 40.0, "gravel": 25.0, "earth": 15.0}
@@ -110,6 +113,8 @@ class RoadNetwork:
         return self._labels().copy()
 
     def _labels(self) -> np.ndarray:
+        from scipy.sparse.csgraph import connected_components
+
         if "components" not in self._cache:
             _, self._cache["components"] = connected_components(self._matrix("length_m"), directed=False)
         return self._cache["components"]
@@ -180,6 +185,8 @@ class RoadNetwork:
         weight
             ``length_m`` [m] or ``time_s`` [s].
         """
+        from scipy.sparse.csgraph import dijkstra
+
         if weight not in ("length_m", "time_s"):
             raise ValidationError(f"weight must be 'length_m' or 'time_s', not {weight!r}")
         located = self.locate(points, max_distance_m=max_access_m)
@@ -247,6 +254,8 @@ class RoadNetwork:
             The geometry in the network's CRS, its length [m] and its travel time [s] (access
             legs at the slowest surface speed); ``None`` when no road path joins them.
         """
+        from scipy.sparse.csgraph import dijkstra
+
         if weight not in ("length_m", "time_s"):
             raise ValidationError(f"weight must be 'length_m' or 'time_s', not {weight!r}")
         pts = gpd.GeoSeries([a, b], crs=crs)
@@ -429,6 +438,8 @@ class RoadNetwork:
         ``B`` are recomputed on a disc twice as wide, until none is left or the disc holds
         whole components (no edge leaves it: ``B`` is infinite).
         """
+        from scipy.sparse.csgraph import dijkstra
+
         matrix = self._symmetric(weight)
         tree = self._node_tree()
         centre = self.nodes[o_u]
@@ -464,6 +475,8 @@ class RoadNetwork:
     def _symmetric(self, weight: str):
         """The cheapest edge between each pair of nodes, stored both ways (so a node's row
         lists all its neighbours)."""
+        from scipy.sparse import coo_matrix
+
         key = ("symmetric", weight)
         if key not in self._cache:
             e = self.edges
@@ -477,11 +490,15 @@ class RoadNetwork:
         return self._cache[key]
 
     def _node_tree(self) -> cKDTree:
+        from scipy.spatial import cKDTree
+
         if "node_tree" not in self._cache:
             self._cache["node_tree"] = cKDTree(self.nodes)
         return self._cache["node_tree"]
 
     def _matrix(self, weight: str):
+        from scipy.sparse import coo_matrix
+
         key = ("matrix", weight)
         if key not in self._cache:
             e = self.edges
@@ -498,6 +515,8 @@ class RoadNetwork:
 def _subgraph(matrix, inside: np.ndarray):
     """The CSR matrix restricted to the sorted node positions ``inside`` and the positions
     (in the subgraph) of the nodes with an edge to a node outside it."""
+    from scipy.sparse import csr_matrix
+
     rows = matrix[inside]
     pos = np.minimum(np.searchsorted(inside, rows.indices), len(inside) - 1)
     kept = inside[pos] == rows.indices
@@ -722,6 +741,10 @@ def build_network(
 def _snap(points: np.ndarray, tolerance: float) -> np.ndarray:
     """Label points so that points within ``tolerance`` of each other share a label
     (single linkage: connected components of the KD-tree pairs)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     n = len(points)
     pairs = cKDTree(points).query_pairs(tolerance, output_type="ndarray") if tolerance > 0 \
         else np.empty((0, 2), dtype=np.int64)

@@ -6,22 +6,15 @@ Adding a map is one builder module plus one :class:`MapSpec` here; the API route
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import folium
+from typing import TYPE_CHECKING, Any, Literal
 
 from geo.errors import NotFound
-from maps.counties import counties_map
-from maps.coverage import coverage_map
-from maps.inspection import inspection_map
-from maps.monitoring import monitoring_map
-from maps.overview import overview_map
-from maps.pairing import pairing_map
-from maps.pv import pv_map
-from maps.roads import roads_map
-from maps.water import water_map
+
+if TYPE_CHECKING:
+    import folium
 
 #: Where a map's frames come from (:mod:`geo.services.maps` reads them; ``maps`` never does):
 #: ``layers``: the registry layers in :attr:`MapSpec.layers`; ``analysis``: the inputs of the
@@ -58,8 +51,10 @@ class MapSpec:
     source_options
         Those of ``options`` the loader reads rather than the builder (``plan``,
         ``candidates``).
-    build
-        The builder: frames and options in, ``folium.Map`` out.
+    builder
+        The builder, as ``module:function`` in this package (frames and options in,
+        ``folium.Map`` out): :attr:`build` imports it when a map is drawn, so the catalog,
+        which the API reads at start, imports no builder and no Folium.
     source
         Where the frames come from (see :data:`Source`).
     analysis
@@ -74,12 +69,18 @@ class MapSpec:
     audience: str
     description: str
     layers: Mapping[str, tuple[str, ...] | None]
-    build: Callable[..., folium.Map]
+    builder: str
     options: tuple[str, ...] = field(default=())
     source: Source = "layers"
     analysis: str | None = None
     requires: tuple[str, ...] = field(default=())
     source_options: tuple[str, ...] = field(default=())
+
+    @property
+    def build(self) -> Callable[..., folium.Map]:
+        """The builder function (its module imported on first use)."""
+        module, function = self.builder.split(":")
+        return getattr(importlib.import_module(f"maps.{module}"), function)
 
 
 MAPS: dict[str, MapSpec] = {
@@ -91,7 +92,7 @@ MAPS: dict[str, MapSpec] = {
             "缺帮扶单位或工作队的贫困村突出显示。",
             {"villages": None, "pairings": None, "work_teams": None, "units": None, "townships": None,
              "unit_inputs": None},
-            pairing_map, options=("unit", "year"),
+            "pairing:pairing_map", options=("unit", "year"),
         ),
         MapSpec(
             "overview", "村级帮扶总览图", "全部",
@@ -99,7 +100,7 @@ MAPS: dict[str, MapSpec] = {
             {"townships": None, "villages": None, "settlements": None, "roads": None,
              "water_facilities": None, "pv_projects": None, "units": None,
              "households": ("code", "village_id", "settlement_id", "status", "members", "source")},
-            overview_map,
+            "overview:overview_map",
         ),
         MapSpec(
             "counties", "区县对比图", "领导",
@@ -107,7 +108,7 @@ MAPS: dict[str, MapSpec] = {
             "用 area= 选定市或省（如 640500 中卫市）。",
             {"areas": None, "townships": ("id", "county_id", "name", "source"),
              "villages": ("id", "township_id", "category", "registered_poor_households", "source")},
-            counties_map, requires=("areas", "townships", "villages"),
+            "counties:counties_map", requires=("areas", "townships", "villages"),
         ),
         MapSpec(
             "coverage", "帮扶覆盖图", "领导",
@@ -115,7 +116,7 @@ MAPS: dict[str, MapSpec] = {
             "工作队、第一书记和无责任人户数。",
             {"townships": None, "villages": None, "pairings": None, "work_teams": None, "units": None,
              "cadres": None, "households": None},
-            coverage_map, source="analysis", analysis="coverage", options=("year",),
+            "coverage:coverage_map", source="analysis", analysis="coverage", options=("year",),
             requires=("villages", "pairings", "work_teams", "units", "cadres", "households"),
         ),
         MapSpec(
@@ -124,7 +125,7 @@ MAPS: dict[str, MapSpec] = {
             "全天候道路2公里范围。",
             {"townships": None, "villages": None, "settlements": None, "roads": None, "households": None,
              "projects": None},
-            roads_map, source="analysis", analysis="roads",
+            "roads:roads_map", source="analysis", analysis="roads",
             requires=("townships", "villages", "settlements", "roads"),
         ),
         MapSpec(
@@ -132,7 +133,7 @@ MAPS: dict[str, MapSpec] = {
             "水利设施按类型和状态显示；超出取水距离的自然村突出显示；安全饮水比例低于达标线的行政村加圈提示。",
             {"townships": None, "villages": None, "settlements": None, "water_facilities": None,
              "water_facility_villages": None, "households": None, "projects": None},
-            water_map, source="analysis", analysis="water",
+            "water:water_map", source="analysis", analysis="water",
             requires=("villages", "settlements", "water_facilities"),
         ),
         MapSpec(
@@ -141,7 +142,7 @@ MAPS: dict[str, MapSpec] = {
             "新建电站选址候选按评分着色，标出装机、估算发电量和受益村户。",
             {"projects": None, "households": None, "project_households": None, "project_villages": None,
              "villages": None, "village_points": None, "townships": None},
-            pv_map, source="pv_review", requires=("pv_projects", "villages", "households"),
+            "pv:pv_map", source="pv_review", requires=("pv_projects", "villages", "households"),
             options=("candidates", "cell_size"), source_options=("candidates", "cell_size"),
         ),
         MapSpec(
@@ -149,7 +150,7 @@ MAPS: dict[str, MapSpec] = {
             "抽中行政村和农户按访问顺序编号、各检查组一种颜色、路线连线；户主姓名仅对本方案授权人员显示。",
             {"sampled_villages": None, "sampled_households": None, "plan": None, "townships": None,
              "villages": None, "teams": None},
-            inspection_map, source="inspection_plan", options=("plan", "team", "day"),
+            "inspection:inspection_map", source="inspection_plan", options=("plan", "team", "day"),
             requires=("villages", "households"),
             source_options=("plan",),
         ),
@@ -158,7 +159,7 @@ MAPS: dict[str, MapSpec] = {
             "各村监测对象、在办案件和逾期环节，叠加道路和饮水设施；超出1公里取水距离的监测户突出显示；"
             "农户位置仅对可查看农户信息的角色显示，其余角色只见按村汇总。",
             {"villages": None, "cases": None, "roads": None, "facilities": None},
-            monitoring_map, source="monitoring", requires=("households",),
+            "monitoring:monitoring_map", source="monitoring", requires=("households",),
         ),
     )
 }

@@ -26,8 +26,7 @@ from geo.enums import (
     PVStatus,
     VillageCategory,
 )
-from maps.base import DEMO_NOTE
-from maps.printing import DATA_SOURCES
+from maps.common import DATA_SOURCES, DEMO_NOTE
 
 if TYPE_CHECKING:  # the service reads the database; this layout does not
     from geo.services.dossier import Dossier

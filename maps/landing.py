@@ -21,7 +21,7 @@ from geo.analysis.catalog import NEEDS
 from geo.crs import to_metric
 from geo.enums import POOR_VILLAGE_CATEGORIES, PVStatus, RoadSurface, VillageCategory
 from maps import charts
-from maps.base import DEMO_NOTE, demo_flag
+from maps.common import DEMO_NOTE, demo_flag
 from maps.catalog import MapSpec
 
 

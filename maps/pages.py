@@ -7,17 +7,17 @@ the database itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
-
-import folium
+from typing import TYPE_CHECKING, Any
 
 from geo.audit import Actor
 from geo.errors import ValidationError
 from geo.services import maps as data
 from geo.storage import Bind
-from maps import base as mb
 from maps import catalog
 from maps.landing import INPUTS_SOURCE, LANDING_ANALYSES, KeyFigures, analysis_figures, chart_figures, key_figures
+
+if TYPE_CHECKING:
+    import folium
 
 
 def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = None,
@@ -50,6 +50,8 @@ def load_map(bind: Bind, name: str, *, township: str | int | list[int] | None = 
     Forbidden
         The caller may not read a layer the map requires.
     """
+    from maps import base as mb  # Folium: imported when a map is drawn, not with this module
+
     spec = catalog.get_map(name)
     catalog.check_options(spec, {"unit": unit, "candidates": candidates, "cell_size": cell_size, "year": year})
     choices = data.map_choices(bind, choices_scope, can_read=can_read) \
@@ -139,7 +141,9 @@ def add_selectors(m: folium.Map, spec: catalog.MapSpec, choices, *, year: int | 
     if "unit" in spec.options:
         fields.append({"name": "unit", "label": "帮扶单位", "value": unit,
                        "options": [["", "全部单位"]] + [[u, u] for u in choices.units]})
-    m.add_child(mb.Selectors(fields))
+    from maps.base import Selectors
+
+    m.add_child(Selectors(fields))
 
 
 def landing_figures(bind: Bind, scope, *, can_read: Callable[[str], bool]) -> KeyFigures:

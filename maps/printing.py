@@ -23,6 +23,7 @@ from folium.template import Template
 
 from maps import base as mb
 from maps.assets import AssetMode
+from maps.common import DATA_SOURCES
 
 Paper = Literal["A4", "A3"]
 #: Paper sizes, short side by long side [mm].
@@ -32,9 +33,6 @@ PAPERS = tuple(PAPER_MM)
 HEADER_MM = 21.0
 FOOTER_MM = 16.0
 LEGEND_MM = 68.0
-#: Where the figures come from; the base map's own attribution is added on the sheet.
-DATA_SOURCES = ("数据来源：村级帮扶地图登记库（帮扶结对、任务资金和驻村工作队据各单位填报的附件1导入；"
-                "行政区划、村点和基础设施见各图层 source 字段）")
 MM_PER_PX = 25.4 / 96
 
 

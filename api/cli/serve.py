@@ -69,10 +69,9 @@ def serve(
         raise SchemaMissing("the database schema is missing or out of date; run: atlas db upgrade "
                             f"--db {engine.url.render_as_string(hide_password=True)}")
     password = bootstrap_admin(engine)
+    # The OpenAPI document is built on its first request, not here (see api.app): most servers
+    # are never asked for it, and building it would add ~2 s of CPU to every start.
     application = create_app(engine=engine, settings=settings)
-    # The OpenAPI document (/openapi.json, /docs, /ogc/api) takes FastAPI seconds to build on a
-    # busy machine: build it before serving, not during someone's first request.
-    application.openapi()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if password is not None:
         typer.echo(

@@ -35,10 +35,9 @@ from geo.services.maps import (
 )
 from maps import catalog
 from maps.assets import SERVABLE, SERVED_PREFIX, AssetError, asset_file
-from maps.base import BASES, render_map
+from maps.common import BASES
 from maps.landing import landing_html, map_headlines, plan_chooser_html
 from maps.pages import landing_figures, map_page
-from maps.printing import layout, print_page
 
 TownshipQuery = Annotated[str | None, Query(description="乡镇: township name, 9-digit code or id (an area above "
                                                        "it is taken too, as area)")]
@@ -167,6 +166,10 @@ def _map_handler(name: str):
         key = (township if not area else area) if not (township and area) else scope
 
         def render(spec_, m) -> str:
+            # Folium's modules load with the first map drawn, not with the server (docs/install.md)
+            from maps.base import render_map
+            from maps.printing import layout, print_page
+
             if paper is not None:
                 return print_page(m, sheet=layout(paper, landscape=landscape), title=spec_.title, assets="served",
                                   year_note=getattr(m, "atlas_year_note", None),

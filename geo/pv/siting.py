@@ -33,7 +33,6 @@ import pandas as pd
 import shapely
 from affine import Affine
 from rasterio import features
-from scipy import ndimage
 
 from geo.crs import metric_crs_for
 from geo.errors import ValidationError
@@ -42,6 +41,9 @@ from geo.pv.dem import classes_on_grid, terrain_on_grid
 from geo.pv.review import NOT_POOR
 from geo.pv.weather import Weather
 from geo.pv.yield_model import specific_yields
+
+# scipy.ndimage is imported where the grids are labelled: importing it costs every process that
+# imports the PV package (the API server, most commands) whether or not it sites stations.
 
 #: Weights of the score components (renormalised over the components present).
 SCORE_WEIGHTS: dict[str, float] = {
@@ -533,6 +535,8 @@ def _grid_distance(grid, crs, transform: Affine, keep: np.ndarray, max_distance_
 def _contiguous(keep: np.ndarray, block: int) -> tuple[np.ndarray, int]:
     """Label edge-sharing kept cells, never across a block border (a one-cell gap is put
     between blocks before labelling)."""
+    from scipy import ndimage
+
     rows, cols = keep.shape
     r = np.arange(rows) + np.arange(rows) // block
     c = np.arange(cols) + np.arange(cols) // block
@@ -549,6 +553,8 @@ def _fitting_squares(labels: np.ndarray, ids: np.ndarray, block: int) -> tuple[n
     A kept cell at chessboard distance d from the nearest cell outside its area (or the grid's
     edge, or a block border) is the centre of a kept square of 2d - 1 cells a side.
     """
+    from scipy import ndimage
+
     if len(ids) == 0:
         return np.empty(0), np.empty(0, dtype=int), np.empty(0, dtype=int)
     rows, cols = labels.shape
@@ -564,6 +570,8 @@ def _fitting_squares(labels: np.ndarray, ids: np.ndarray, block: int) -> tuple[n
 
 def _candidates(labels: np.ndarray, ids: np.ndarray, transform: Affine, crs, *, cell_ha: float,
                 slope, elevation, grid_distance, fit_cells) -> gpd.GeoDataFrame:
+    from scipy import ndimage
+
     if len(ids) == 0:
         return gpd.GeoDataFrame({"candidate_id": []}, geometry=[], crs=crs)
     polygons: dict[int, list] = {}

@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from pvlib import atmosphere, spa
 
 #: SPA defaults of ``pvlib.solarposition.spa_python``: Earth-rotation lag [s] and refraction at
 #: the horizon [degrees].
@@ -39,6 +38,8 @@ def _even_terms(first_ns: int, count: int, step_ns: int) -> tuple[np.ndarray, ..
 def _time_terms(unixtime: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sidereal time, right ascension, declination, equatorial horizontal parallax and equation
     of time [degrees, minutes] at ``unixtime`` [s since 1970, UTC]."""
+    from pvlib import spa  # pvlib's import costs ~0.3 s: paid by the processes that compute
+
     jd = spa.julian_day(unixtime)
     jde = spa.julian_ephemeris_day(jd, DELTA_T_S)
     jc = spa.julian_century(jd)
@@ -82,6 +83,8 @@ def solar_position(times: pd.DatetimeIndex, *, latitude: float, longitude: float
         ``apparent_zenith, zenith, apparent_elevation, elevation, azimuth`` [degrees] and
         ``equation_of_time`` [minutes], indexed by ``times``.
     """
+    from pvlib import atmosphere, spa
+
     utc = times.tz_convert("UTC") if times.tz is not None else times.tz_localize("UTC")
     stamps = utc.asi8 if utc.unit == "ns" else utc.as_unit("ns").asi8
     steps = np.diff(stamps)

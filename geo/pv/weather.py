@@ -22,8 +22,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pvlib
-from pvlib.location import Location
 
 from geo.errors import ValidationError
 from geo.pv import params
@@ -367,6 +365,9 @@ def clearsky_weather(
     ValidationError
         Latitude or longitude out of range, or a factor outside (0, 1.2].
     """
+    import pvlib.irradiance  # pvlib's import costs ~0.3 s: paid by the processes that compute
+    from pvlib.location import Location
+
     latitude = params.check_latitude(latitude)
     longitude = params.check_longitude(longitude)
     if not (params._finite(factor) and 0 < factor <= 1.2):

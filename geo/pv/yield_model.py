@@ -25,9 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pvlib import atmosphere, iam, inverter, irradiance, temperature
-from pvlib.pvsystem import pvwatts_dc, pvwatts_losses
-from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
 
 from geo.cache import BoundedCache
 from geo.errors import ValidationError
@@ -45,10 +42,15 @@ from geo.pv.weather import (
     year_scale,
 )
 
-#: The cell temperature model PVWatts v5 corresponds to (open rack, glass/polymer module).
-TEMPERATURE_PARAMETERS = TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]
-#: The PVWatts loss components (pvlib defaults) [%].
-PVWATTS_DEFAULT_LOSSES_PCT = float(pvwatts_losses())
+# pvlib is imported in the functions that compute: its import costs ~0.3 s to every process
+# that imports this module (the API server, most commands) whether or not it computes a yield.
+# The two pvlib figures below are written out for that reason; a test checks them against pvlib.
+
+#: The cell temperature model PVWatts v5 corresponds to (open rack, glass/polymer module):
+#: pvlib's ``TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]``.
+TEMPERATURE_PARAMETERS = {"a": -3.56, "b": -0.075, "deltaT": 3}
+#: The PVWatts loss components (pvlib defaults), ``float(pvlib.pvsystem.pvwatts_losses())`` [%].
+PVWATTS_DEFAULT_LOSSES_PCT = 14.075660688264469
 
 #: Lattice points whose clear-sky specific yield one process keeps (a float each; a county
 #: at 0.25° holds a few dozen, a province a few thousand).
@@ -171,6 +173,9 @@ def simulate(
         Indexed like ``weather.data``: ``poa_global`` [W/m²], ``cell_temperature`` [°C],
         ``dc_kw`` (after PVWatts losses) and ``ac_kw`` [kW].
     """
+    from pvlib import atmosphere, iam, inverter, irradiance, temperature
+    from pvlib.pvsystem import pvwatts_dc, pvwatts_losses
+
     data = weather.data
     times = data.index
     temp_air = data["temp_air"].to_numpy(dtype=float)

@@ -15,7 +15,6 @@ from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
 import pandas as pd
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geo import storage
 from geo.analysis.catalog import analyze
@@ -241,6 +240,9 @@ def _tiled_layer(bind: Bind, layer: str, township, tile_above: int) -> TiledLaye
     rows = storage.count_layer(bind, layer, township=township)
     if rows <= tile_above:
         return None
+    # pygeofilter's CQL2 text parser builds its grammar when imported (~0.4 s): only here.
+    from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
+
     demo = CqlFilter(node=parse_cql2_text(_DEMO_ROWS), queryables=("source",))
     synthetic = storage.count_layer(bind, layer, township=township, cql=demo, at_most=0) != 0
     query = None if township is None or isinstance(township, (list, tuple)) else str(township)

@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 import shapely
-from lark.exceptions import LarkError
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
@@ -180,8 +179,13 @@ def parse_filter(text: str, *, lang: str | None, filter_crs: int | None,
         raise
     except RecursionError:
         raise ValidationError("the filter nests too deeply; write it with fewer parentheses") from None
-    except (LarkError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        # lark's parse errors, json's, and what pygeofilter's JSON walker meets in a bad document
+    except Exception as exc:
+        # lark's parse errors, json's, and what pygeofilter's JSON walker meets in a bad document.
+        # lark (and the regex module it loads, ~0.15 s) is imported here, not with this module.
+        from lark.exceptions import LarkError
+
+        if not isinstance(exc, (LarkError, ValueError, TypeError, KeyError, AttributeError, IndexError)):
+            raise
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise ValidationError(f"the filter is not valid {lang}: {reason}. Example: "
                               "population > 500 AND category = 'poor'") from None

@@ -129,8 +129,10 @@ def run_by_county(
 
 
 #: Modules a local cluster's worker processes have imported before they start: Dask, and what a
-#: county's task runs (the storage layer, the analyses, pandas and GeoPandas).
-WORKER_PRELOAD = ("distributed", "geo.services.partitioned", "geo.services.analyses")
+#: county's task runs (the storage layer, the analyses, pandas and GeoPandas, and scipy's graphs
+#: and k-d tree, which the road network imports only when it routes).
+WORKER_PRELOAD = ("distributed", "geo.services.partitioned", "geo.services.analyses",
+                  "scipy.sparse.csgraph", "scipy.spatial")
 
 
 def local_cluster(workers: int):

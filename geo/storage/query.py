@@ -22,7 +22,7 @@ from geo import db_async, models
 from geo.db import Bind, connect, require_schema, schema_seen
 from geo.errors import DatabaseError, NotFound, ValidationError
 from geo.layers import LAYERS, LayerSpec, NameJoin, get_layer
-from geo.storage.cql import CqlFilter, cql_clause
+from geo.storage.cql import CqlFilter
 from geo.storage.types import (
     _ROW_COLUMNS,
     CRS,
@@ -322,6 +322,8 @@ def _filtered(conn: Connection, spec: LayerSpec, select: sa.Select, query: Query
     if query.intersects is not None:
         select = select.where(_intersects_clause(conn, spec, _geometry_param(conn, query.intersects)))
     if query.cql is not None:
+        from geo.storage.cql_sql import cql_clause  # pygeofilter: only when a filter applies
+
         select = select.where(cql_clause(spec, query.cql, _backend(conn)))
     for column, value in query.where.items():
         if column not in table.c or column in spec.pii_columns or column in spec.geometry_columns:

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 
 from geo import storage
+from tests.conftest import ROOT
+
+#: Libraries only some requests use, which the server process must not import to start: each
+#: costs every server, worker and command process 0.15-0.5 s of CPU (docs/install.md, "Start-up imports").
+LAZY_LIBRARIES = ("pygeofilter", "lark", "pvlib", "scipy", "folium", "branca")
+
+
+def test_importing_the_app_leaves_the_lazy_libraries_unloaded():
+    """Start-up: CQL2 parsing (pygeofilter, lark), PV physics (pvlib), routing and siting
+    (scipy) and drawing maps (folium, branca) are imported by the requests that use them, not
+    by the server's start."""
+    script = ("import sys, api.app, api.cli.serve\n"
+              f"print(sorted(m for m in sys.modules if m.split('.')[0] in {LAZY_LIBRARIES!r}))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_health_answers_without_credentials_and_without_data(demo_server, backend):

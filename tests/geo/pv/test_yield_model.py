@@ -222,3 +222,15 @@ def test_the_estimate_uses_the_monthly_climate_given():
     assert "中卫" in local.weather_source and local.is_estimate
     with pytest.raises(ValidationError, match="12 numbers"):
         params.MonthlyClimate(temp_air_c=(20.0,) * 11, wind_speed_m_s=(0.0,) * 12, source="test")
+
+
+def test_the_pvlib_figures_written_out_are_pvlib_s():
+    """The module imports pvlib only where it computes, so it writes out two of pvlib's
+    figures: they must stay pvlib's (a pvlib upgrade that changed them fails here)."""
+    from pvlib.pvsystem import pvwatts_losses
+    from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
+
+    from geo.pv import yield_model
+
+    assert yield_model.PVWATTS_DEFAULT_LOSSES_PCT == float(pvwatts_losses())
+    assert yield_model.TEMPERATURE_PARAMETERS == TEMPERATURE_MODEL_PARAMETERS["sapm"]["open_rack_glass_polymer"]

@@ -1,4 +1,4 @@
-"""CQL2 filters as SQL (geo.storage.cql) on real SpatiaLite and PostGIS: the rows pandas picks
+"""CQL2 filters as SQL (geo.storage.cql_sql) on real SpatiaLite and PostGIS: the rows pandas picks
 by hand, values always bound (never in the statement's text), names only from the allow-list."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pygeofilter.parsers.cql2_text import parse
 from geo import storage
 from geo.errors import ValidationError
 from geo.layers import get_layer
-from geo.storage.cql import CqlFilter, cql_clause
+from geo.storage.cql import CqlFilter
+from geo.storage.cql_sql import cql_clause
 
 QUERYABLES = ("name", "category", "population", "households", "code", "township_id")
 
