@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from starlette.routing import Route
 
 from api.errors import install_error_handlers
 from api.pages import install_pages
@@ -120,13 +122,16 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
 
 def _openapi_built_once(app: FastAPI) -> None:
     """Build the OpenAPI document on the first request that needs it (``/openapi.json``, the
-    page ``/docs`` loads, ``/ogc/api``), once, however many such requests arrive together.
+    page ``/docs`` loads, ``/ogc/api``), once, however many such requests arrive together, in a
+    worker thread.
 
     Building it costs FastAPI about 2 s of CPU (every route's parameters and models), which a
     server start would pay even when nobody reads the document (most servers: the API's
     clients, the test suite's servers). FastAPI keeps the document in ``app.openapi_schema``;
     the lock makes requests that come while it is being built wait for that build rather than
-    start one of their own (``/ogc/api`` runs in a worker thread, ``/openapi.json`` on the loop).
+    start one of their own. FastAPI's own ``/openapi.json`` route runs on the event loop, where
+    the first build would hold up every other request for seconds: it is replaced by the same
+    answer from a worker thread (as ``/ogc/api`` already is).
     """
     build = app.openapi
     lock = threading.Lock()
@@ -138,3 +143,15 @@ def _openapi_built_once(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented hook
+
+    def openapi_json(request: Request) -> JSONResponse:  # a plain def: Starlette runs it in a thread
+        schema = app.openapi()
+        root_path = request.scope.get("root_path", "").rstrip("/")
+        if root_path and app.root_path_in_servers and root_path not in {s.get("url") for s in schema.get("servers", [])}:
+            schema = {**schema, "servers": [{"url": root_path}, *schema.get("servers", [])]}
+        return JSONResponse(schema)
+
+    routes = app.router.routes
+    for i, route in enumerate(routes):
+        if isinstance(route, Route) and route.path == app.openapi_url:
+            routes[i] = Route(app.openapi_url, openapi_json, include_in_schema=False)

@@ -25,6 +25,27 @@ def test_importing_the_app_leaves_the_lazy_libraries_unloaded():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_openapi_document_is_built_off_the_event_loop(demo_engine):
+    """The first /openapi.json builds the document (seconds of CPU): one route, a plain function
+    that Starlette runs in a worker thread, so the build never holds up other requests; the
+    document is built once and answered from then on."""
+    import inspect
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(engine=demo_engine)
+    routes = [r for r in app.router.routes if getattr(r, "path", None) == "/openapi.json"]
+    assert len(routes) == 1 and not inspect.iscoroutinefunction(routes[0].endpoint)
+    assert app.openapi_schema is None  # nothing built by create_app
+    with TestClient(app) as client:
+        first = client.get("/openapi.json")
+        built = app.openapi_schema
+        assert first.status_code == 200 and first.json() == built and "/api/layers" in built["paths"]
+    assert app.openapi() is built
+
+
 def test_health_answers_without_credentials_and_without_data(demo_server, backend):
     body = demo_server.get("/health").json()
     assert body["status"] == "ok"
