@@ -8,8 +8,8 @@ where a value differs and one plain ``INSERT ... SELECT ... RETURNING id`` of th
 on SpatiaLite one ``INSERT ... SELECT ... ON CONFLICT (id) DO UPDATE ... WHERE <a value
 differs> RETURNING id``.
 
-On PostGIS the match comes first: one query per natural key sends the keys' values as arrays
-and the table's key index answers it. Where no row matches (a first load, the bulk case),
+On PostGIS the match comes first: one query per natural key sends the keys' values (as one
+text the server splits) and joins them to the table. Where no row matches (a first load, the bulk case),
 there is no temporary table at all: the write draws the new ids from the table's sequence and
 copies the rows straight into the table, written once instead of twice.
 
@@ -391,7 +391,7 @@ def prepare_rows(dialect: sa.engine.Dialect, layer: str, frame: pd.DataFrame, *,
     if not postgis:
         return PreparedRows(spec, names, len(frame), postgis, _insert_values(names, data, len(frame)))
     keys = {name: data[name] for key in spec.natural_keys if all(k in data for k in key) for name in key}
-    return PreparedRows(spec, names, len(frame), postgis, _copy_lines(names, data, len(frame)), keys)
+    return PreparedRows(spec, names, len(frame), postgis, _copy_lines(names, data), keys)
 
 
 def load_rows(conn: Connection, prepared: PreparedRows) -> StagedRows:
@@ -582,7 +582,7 @@ def _create(conn: Connection, spec: LayerSpec, table: str, names: list[str], pos
     conn.exec_driver_sql(f"CREATE TEMP TABLE {table} (pos INTEGER PRIMARY KEY, target INTEGER, {', '.join(declared)})")
 
 
-def _copy_lines(names: list[str], data: dict[str, np.ndarray], n: int) -> list[str]:
+def _copy_lines(names: list[str], data: dict[str, np.ndarray]) -> list[str]:
     """Each row's values as a line of COPY text (tab-separated, ``\\N`` for NULL)."""
     return list(map("\t".join, zip(*(_copy_texts(data[name]) for name in names))))
 
@@ -691,8 +691,8 @@ def _key_join(spec: LayerSpec, key: tuple[str, ...], postgis: bool) -> str:
 
 def _probe(conn: Connection, spec: LayerSpec, prepared: PreparedRows) -> np.ndarray:
     """PostGIS: each row's stored row by the layer's natural keys in order (0 where none),
-    one query per key with the key's values sent as arrays; the stored table's key indexes
-    answer it, with nothing loaded yet."""
+    one query per key joining the key's values (sent as one text, see :func:`_array_text`) to
+    the stored table, with nothing loaded yet."""
     targets = np.zeros(prepared.size, dtype=np.int64)
     stored = _quote(spec.table.name)
     for key in spec.natural_keys:
