@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from geo.db import backend_name
 from geo.errors import DatabaseBusy
 from geo.layers import get_layer
-from geo.storage.staging import _quote
+from geo.storage.types import _quote
 
 #: How long the import asks for its tables before giving up [s].
 LOCK_TIMEOUT_S = 5

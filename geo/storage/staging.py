@@ -11,7 +11,9 @@ differs> RETURNING id``.
 On PostGIS the match comes first: one query per natural key sends the keys' values (as one
 text the server splits) and joins them to the table. Where no row matches (a first load, the bulk case),
 there is no temporary table at all: the write draws the new ids from the table's sequence and
-copies the rows straight into the table, written once instead of twice.
+copies the rows straight into the table, written once instead of twice. Where the role may,
+that ``COPY`` runs without the per-row foreign-key triggers, and the keys are checked once for
+the chunk (:mod:`geo.storage.foreign_keys`).
 
 The result is that of :func:`geo.storage.write_layer` (which stays the general writer):
 the same ids, the same counts of inserted, updated and unchanged rows, ``version`` + 1 and a
@@ -44,7 +46,8 @@ from geo.db import backend_name
 from geo.errors import Conflict, ValidationError
 from geo.layers import GEOMETRY_TYPE_NAMES, LayerSpec, get_layer
 from geo.storage.state import _note_write
-from geo.storage.types import MANAGED, _converter, _geometry_wkb, _integrity_reason
+from geo.storage import foreign_keys
+from geo.storage.types import MANAGED, _converter, _geometry_wkb, _integrity_reason, _quote
 from geo.storage.write import WriteResult, _as_sqlalchemy_error
 
 #: Layers whose writes run hierarchy rules over Python records (codes, levels, parents):
@@ -170,8 +173,17 @@ class StagedRows:
                 f"AS v FROM generate_series(1, {len(new)})) s").scalar()
             ids, texts = _integers(text), text.split(",")
         lines = self.lines
+        # the foreign keys checked once for the rows, not by a trigger per row, where allowed
+        keys = foreign_keys.checked_in_bulk(conn, spec.table.name)
+        if keys:
+            foreign_keys.without_triggers(conn, True)
         _copy(conn, _quote(spec.table.name), ["id", *self.columns],
               _copy_blocks([lines[i] for i in new.tolist()], texts))
+        if keys:
+            foreign_keys.without_triggers(conn, False)
+            reason = foreign_keys.missing(conn, keys, first_id=int(ids[0]), last_id=int(ids[-1]))
+            if reason is not None:
+                raise Conflict(f"the database refused the {spec.name} rows: {reason}")
         return ids
 
     def _update_then_insert(self, new_rows: int, matched: set[int]) -> list[int]:
@@ -315,10 +327,6 @@ def _insert_triggers(conn: Connection, spec: LayerSpec) -> list[tuple[str, str]]
     rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
                                 (table,)).all()
     return [(name, sql) for name, sql in rows if name in names and sql]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --------------------------------------------------------------------------------------

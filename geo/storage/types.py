@@ -221,6 +221,11 @@ def _same(stored: Any, new: Any) -> bool:
     return stored == new
 
 
+def _quote(name: str) -> str:
+    """An SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _integrity_reason(exc: IntegrityError) -> str:
     """The first line of the database's reason for refusing a write."""
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
