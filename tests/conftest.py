@@ -594,7 +594,9 @@ class Server:
                         return
                 except httpx.TransportError:  # not listening yet
                     pass
-                time.sleep(0.2)
+                # Each look is a read of /proc/net/tcp until the port listens: cheap, and a start
+                # waited up to a whole interval past the moment it was ready.
+                time.sleep(0.05)
 
     def _listening(self) -> bool:
         """Whether this server's process (or, with ``--workers``, a child of it) listens on its
