@@ -594,7 +594,9 @@ class Server:
                         return
                 except httpx.TransportError:  # not listening yet
                     pass
-                time.sleep(0.2)
+                # Each look is a read of /proc/net/tcp until the port listens: cheap, and a start
+                # waited up to a whole interval past the moment it was ready.
+                time.sleep(0.05)
 
     def _listening(self) -> bool:
         """Whether this server's process (or, with ``--workers``, a child of it) listens on its
@@ -729,7 +731,8 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 def pytest_configure(config) -> None:
-    """Full garbage collections ten times rarer in the test processes. A worker holds 700,000
+    """Cheap password hashes (:func:`_quick_password_hashes`), and full garbage collections ten
+    times rarer in the test processes. A worker holds 700,000
     objects the collector tracks (the libraries, every collected test, the fixtures' frames and
     applications); each full collection visits them all, 0.15 s, and the default schedule ran
     one every few seconds: 2.4-2.7 s of CPU in tests/api/test_ogc.py's 35 s, 0.36 s with this.
@@ -739,6 +742,23 @@ def pytest_configure(config) -> None:
 
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 100)
+    _quick_password_hashes()
+
+
+def _quick_password_hashes() -> None:
+    """argon2id with its smallest cost (one pass over 1 MiB: a millisecond) for the passwords
+    this test process hashes and checks, instead of the application's RFC 9106 profile (three
+    passes over 64 MiB, 0.2 s of CPU per login). The suite logs in over and over (every
+    fixture's accounts, each failed login against the unknown name's stand-in hash), and no
+    test is about the cost: the hashes are made and checked by the same code, the parameters
+    travel inside each hash (a real ``atlas serve`` checks the test accounts' hashes at their
+    cost), and the servers started as processes keep the real profile for what they hash."""
+    from argon2 import PasswordHasher
+
+    from api import security
+
+    security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    security._dummy_hash.cache_clear()
 
 
 def _backend_of(item: pytest.Item) -> str | None:

@@ -30,8 +30,9 @@ USERS = {
 
 @functools.cache
 def _password_hash() -> str:
-    """One argon2 hash of :data:`PASSWORD` per test process (0.2 s of CPU each): every test
-    account shares it, as accounts with one password may (each login still verifies it)."""
+    """One argon2 hash of :data:`PASSWORD` per test process: every test account shares it, as
+    accounts with one password may (each login still verifies it; tests/conftest.py says at
+    what cost)."""
     return hash_password(PASSWORD)
 
 

@@ -17,13 +17,18 @@ from geo import storage
 pytestmark = pytest.mark.long  # a LocalCluster starts worker processes
 
 
+#: How often the job's status is asked [s]: an in-process request costs a millisecond or two,
+#: and every poll saved on a finished job was up to this long a wait.
+POLL_S = 0.05
+
+
 def _wait(server, href: str, headers: dict) -> dict:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         status = server.get(href, headers=headers).json()
         if status["state"] in ("done", "failed"):
             return status
-        time.sleep(0.5)
+        time.sleep(POLL_S)
     raise AssertionError(f"job still {status['state']} after 600 s")
 
 
