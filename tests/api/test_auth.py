@@ -203,3 +203,20 @@ def test_anonymous_reads_only_when_settings_allow_and_only_public_layers(demo_ur
         _refused(site.post("/api/registry/units", json={"name": "匿名"}), 401)
     finally:
         site.close()
+
+
+def test_the_application_hashes_passwords_at_rfc_9106_s_low_memory_profile():
+    """The test processes hash at argon2id's lowest cost (tests/conftest.py); the application
+    itself, in a process of its own, keeps the RFC 9106 low-memory profile (3 passes over
+    64 MiB, 4 lanes), and checks a cheap hash by the parameters the hash carries."""
+    import subprocess
+    import sys
+
+    code = ("from api.security import hash_password, verify_password; "
+            "from argon2 import PasswordHasher; "
+            "cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash('a'); "
+            "print(hash_password('a')); print(verify_password(cheap, 'a'), verify_password(cheap, 'b'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300).stdout
+    stored, checks = out.splitlines()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert checks == "True False"
