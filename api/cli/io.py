@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from api.cli._common import DbOption, echo_json, engine_for
-from geo.io import FORMATS, export_layer, import_file
+from geo.io import FORMATS, export_layer
+from geo.services import imports
 from geo.io.fields import DBF_NAMES, header_table, label, layer_fields
 from geo.io.importer import ImportReport
 from geo.layers import LAYERS, get_layer
@@ -130,7 +131,7 @@ def import_command(
     try:
         if bar is not None:
             bar.start()
-        report = import_file(engine, file, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
+        report = imports.import_path(engine, file, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
                              encoding=encoding, mapping=mapping, fixed=fixed, year=year, dry_run=dry_run,
                              strict=strict, exclusive=exclusive, progress=update)
     finally:

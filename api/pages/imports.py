@@ -36,10 +36,7 @@ def _importer(user: Principal) -> Principal:
     if not user.can(Permission.WRITE):
         raise HTTPException(403, f"your role ({user.role.value}) may not import files; planners and "
                                  "administrators do")
-    if user.township_ids is not None:
-        raise HTTPException(403, "imports are refused for accounts limited to some townships: the importer cannot "
-                                 "check that every row of a file lies inside them; ask a planner or administrator "
-                                 "without a township limit to import the file")
+    service.refuse_limited(user.township_ids)
     return user
 
 

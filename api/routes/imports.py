@@ -4,7 +4,7 @@ The upload is refused before it is parsed when its declared size is over the lim
 (``ATLAS_MAX_UPLOAD_MB``), and as soon as the bytes received pass it
 (:func:`api.uploads.upload_route`); a zip is extracted by
 :func:`geo.io.uploads.safe_extract_zip` (no ``../`` or absolute members, no links, no
-decompression bombs). The import itself is :func:`geo.io.import_file`, in one transaction,
+decompression bombs). The import itself is :func:`geo.services.imports.import_path`, in one transaction,
 audited with the caller's name.
 """
 
@@ -20,7 +20,7 @@ from api.errors import TITLES, problem
 from api.geojson import JSON
 from api.schemas.common import problem_responses
 from api.uploads import UploadLimit, display_name, save_upload, upload_folder, upload_route
-from geo.io import import_file
+from geo.services import imports
 from geo.io.sources import SUFFIXES
 from geo.layers import LAYERS
 
@@ -79,16 +79,13 @@ def create_import(
     registry may import, and only accounts not limited to some townships (the importer cannot
     check that every row lies inside them). A committed import is written to the audit log.
     """
-    if user.township_ids is not None:
-        raise HTTPException(403, "imports are refused for accounts limited to some townships: the importer "
-                                 "cannot check that every row of a file lies inside them; ask a planner or "
-                                 "administrator without a township limit to import the file")
+    imports.refuse_limited(user.township_ids)  # before the upload is saved
     name = display_name(file.filename)
     _suffix(name)
     with upload_folder() as folder:
         path = folder / name  # saved under its own name: messages about the whole file name it
         save_upload(file, path, IMPORT_LIMIT, settings, name=name)
-        report = import_file(engine, path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
+        report = imports.import_path(engine, path, layer=layer, township_ids=user.township_ids, sheet=sheet, source_layer=source_layer, crs=crs,
                              encoding=encoding, mapping=map, fixed=fixed, year=year, dry_run=dry_run, strict=strict,
                              display_name=name, source=f"import:{name}", actor=user.actor)
     body = report.as_dict()

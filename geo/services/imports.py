@@ -1,5 +1,7 @@
-"""Imports from the 数据导入 page: a file kept between its dry run and its commit, the layer
-guessed from its headers, and the history of committed imports.
+"""Imports: one file imported (``atlas import``, ``POST /api/imports``), and from the 数据导入
+page a file kept between its dry run and its commit, the layer guessed from its headers, and
+the history of committed imports. Accounts limited to some townships import nothing
+(:func:`refuse_limited`): the importer cannot check that every row of a file lies inside them.
 
 The page uploads a file once: it is kept in a private staging folder under the scratch root
 (:mod:`geo.scratch`) with the account that uploaded it, checked with a dry run, and imported
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import audit, storage
-from geo.errors import NotFound, ValidationError
+from geo.errors import Forbidden, NotFound, ValidationError
 from geo.io import import_file, sources
 from geo.io.fields import header_table, match_header, normalise_header
 from geo.io.importer.report import ImportReport
@@ -45,6 +47,28 @@ class Staged:
     path: Path
     name: str
     owner: int
+
+
+def refuse_limited(township_ids: Sequence[int] | None) -> None:
+    """Refuse an import by an account limited to some townships (``township_ids`` not None).
+
+    Raises
+    ------
+    Forbidden
+        The account is limited to some townships.
+    """
+    if township_ids is not None:
+        raise Forbidden("imports are refused for accounts limited to some townships: the importer cannot check "
+                        "that every row of a file lies inside them; ask a planner or administrator without a "
+                        "township limit to import the file")
+
+
+def import_path(bind: storage.Bind, path: Path, *, layer: str, township_ids: Sequence[int] | None = None,
+                **options: Any) -> ImportReport:
+    """One file imported by :func:`geo.io.import_file` (every option as there), after
+    :func:`refuse_limited`."""
+    refuse_limited(township_ids)
+    return import_file(bind, path, layer=layer, **options)
 
 
 def stage(owner: int, name: str) -> Staged:
