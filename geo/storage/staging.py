@@ -45,8 +45,8 @@ from geo import models
 from geo.db import backend_name
 from geo.errors import Conflict, ValidationError
 from geo.layers import GEOMETRY_TYPE_NAMES, LayerSpec, get_layer
-from geo.storage.state import _note_write
 from geo.storage import foreign_keys
+from geo.storage.state import _note_write
 from geo.storage.types import MANAGED, _converter, _geometry_wkb, _integrity_reason, _quote
 from geo.storage.write import WriteResult, _as_sqlalchemy_error
 
