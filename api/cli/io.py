@@ -132,8 +132,8 @@ def import_command(
         if bar is not None:
             bar.start()
         report = imports.import_path(engine, file, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
-                             encoding=encoding, mapping=mapping, fixed=fixed, year=year, dry_run=dry_run,
-                             strict=strict, exclusive=exclusive, progress=update)
+                                     encoding=encoding, mapping=mapping, fixed=fixed, year=year, dry_run=dry_run,
+                                     strict=strict, exclusive=exclusive, progress=update)
     finally:
         if bar is not None:
             bar.stop()

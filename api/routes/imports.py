@@ -85,9 +85,9 @@ def create_import(
     with upload_folder() as folder:
         path = folder / name  # saved under its own name: messages about the whole file name it
         save_upload(file, path, IMPORT_LIMIT, settings, name=name)
-        report = imports.import_path(engine, path, layer=layer, township_ids=user.township_ids, sheet=sheet, source_layer=source_layer, crs=crs,
-                             encoding=encoding, mapping=map, fixed=fixed, year=year, dry_run=dry_run, strict=strict,
-                             display_name=name, source=f"import:{name}", actor=user.actor)
+        report = imports.import_path(engine, path, layer=layer, sheet=sheet, source_layer=source_layer, crs=crs,
+                                     encoding=encoding, mapping=map, fixed=fixed, year=year, dry_run=dry_run,
+                                     strict=strict, display_name=name, source=f"import:{name}", actor=user.actor)
     body = report.as_dict()
     if strict and report.refused_count:
         first = report.refused[0]

@@ -63,11 +63,10 @@ def refuse_limited(township_ids: Sequence[int] | None) -> None:
                         "township limit to import the file")
 
 
-def import_path(bind: storage.Bind, path: Path, *, layer: str, township_ids: Sequence[int] | None = None,
-                **options: Any) -> ImportReport:
-    """One file imported by :func:`geo.io.import_file` (every option as there), after
-    :func:`refuse_limited`."""
-    refuse_limited(township_ids)
+def import_path(bind: storage.Bind, path: Path, *, layer: str, **options: Any) -> ImportReport:
+    """One file imported by :func:`geo.io.import_file` (every option as there), for ``atlas
+    import`` and ``POST /api/imports`` (which calls :func:`refuse_limited` before it saves the
+    upload)."""
     return import_file(bind, path, layer=layer, **options)
 
 
