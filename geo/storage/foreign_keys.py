@@ -5,13 +5,18 @@ lookup of the referenced row, locked ``FOR KEY SHARE``). For 100,000 households 
 village, settlement, cadre) those triggers cost a third of the database's work in a bulk
 ``COPY`` (1.5 → 1.0 s of CPU). :func:`checked_in_bulk` says where the one ``COPY`` of a
 staged write (:mod:`geo.storage.staging`) may run without them and :func:`missing` then does
-their work once per key for all the new rows:
+their work once per key for all the new rows, from the values the rows were written with
+(the writer has them; the new rows are not read back):
 
-- the referenced rows are read and locked ``FOR KEY SHARE`` in one statement, as the
-  triggers lock them one by one: until the commit, no other transaction deletes one or
-  changes its key (it waits), and one deleted before the check is seen as missing;
+- the distinct values a key's columns hold in the new rows (NULL refers to nothing: MATCH
+  SIMPLE) are sent as arrays, and the rows they refer to read and locked ``FOR KEY SHARE``
+  in one statement, as the triggers lock them one by one: until the commit, no other
+  transaction deletes one or changes its key (it waits), and one deleted before the check
+  is seen as missing; a key no new row fills (households' settlement and cadre, often)
+  costs no statement;
 - a value that no referenced row holds refuses the write (its reason in PostgreSQL's
-  words), and the caller's transaction rolls back: nothing is written.
+  words, the first such row's value), and the caller's transaction rolls back: nothing is
+  written.
 
 The triggers are turned off by ``SET LOCAL session_replication_role = replica`` around the
 one statement, which only a superuser or (PostgreSQL 15+) a role granted ``SET`` on that
@@ -25,6 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 from sqlalchemy.engine import Connection
 
 from geo.storage.types import _quote
@@ -42,6 +49,7 @@ class ForeignKey:
     columns: tuple[str, ...]
     referred: str
     referred_columns: tuple[str, ...]
+    referred_types: tuple[str, ...]  # SQL types of the referred columns (format_type)
 
 
 def checked_in_bulk(conn: Connection, table: str) -> list[ForeignKey] | None:
@@ -67,14 +75,16 @@ def checked_in_bulk(conn: Connection, table: str) -> list[ForeignKey] | None:
         "array(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) "
         "      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), "
         "array(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i) "
+        "      JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i), "
+        "array(SELECT format_type(a.atttypid, a.atttypmod) FROM unnest(k.confkey) WITH ORDINALITY u(n, i) "
         "      JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i) "
         "FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid "
         "WHERE k.conrelid = %(table)s::regclass AND k.contype = 'f' "
         "ORDER BY k.conname", {"table": _quote(table)}).all()
-    if any(special for _, _, special, _, _ in rows):
+    if any(special for _, _, special, _, _, _ in rows):
         return None  # a key of MATCH FULL, deferrable, or referring to another schema's table
-    return [ForeignKey(name, table, tuple(columns), referred, tuple(referred_columns))
-            for name, referred, _, columns, referred_columns in rows]
+    return [ForeignKey(name, table, tuple(columns), referred, tuple(referred_columns), tuple(types))
+            for name, referred, _, columns, referred_columns, types in rows]
 
 
 def without_triggers(conn: Connection, off: bool) -> None:
@@ -84,25 +94,29 @@ def without_triggers(conn: Connection, off: bool) -> None:
     conn.exec_driver_sql(f"SET LOCAL session_replication_role = {'replica' if off else 'origin'}")
 
 
-def missing(conn: Connection, keys: list[ForeignKey], *, first_id: int, last_id: int) -> str | None:
-    """Check and lock, per key, the rows that the rows with ids ``first_id`` to ``last_id``
-    refer to (rows of other transactions in that range, committed and so checked, are
-    checked again: harmless); the reason a row is refused, in PostgreSQL's words, or None.
-    After a reason the caller's transaction must roll back."""
+def missing(conn: Connection, keys: list[ForeignKey], values: dict[str, np.ndarray]) -> str | None:
+    """Check and lock, per key, the rows that the new rows refer to; ``values``: each key
+    column's values in the new rows, in their order (None or NaN for NULL), as written. The
+    reason a row is refused, in PostgreSQL's words, or None. After a reason the caller's
+    transaction must roll back."""
     for key in keys:
-        columns = [_quote(c) for c in key.columns]
+        columns = [np.asarray(values[c], dtype=object) for c in key.columns]
+        filled = np.logical_and.reduce([pd.notna(c) for c in columns])  # MATCH SIMPLE: a NULL refers to nothing
+        rows = list(zip(*([v.item() if isinstance(v, np.generic) else v for v in c[filled].tolist()]
+                          for c in columns)))
+        wanted = list(dict.fromkeys(rows))  # distinct, in the rows' order
+        if not wanted:
+            continue
         referred = [_quote(c) for c in key.referred_columns]
-        present = " AND ".join(f"n.{c} IS NOT NULL" for c in columns)  # MATCH SIMPLE
-        joined = " AND ".join(f"r.{rc} = w.{c}" for c, rc in zip(columns, referred))
-        row = conn.exec_driver_sql(
-            f"WITH w AS MATERIALIZED (SELECT DISTINCT {', '.join(f'n.{c}' for c in columns)} "
-            f"FROM {_quote(key.table)} n WHERE n.id BETWEEN %(first)s AND %(last)s AND {present}), "
-            f"locked AS MATERIALIZED (SELECT {', '.join(f'r.{rc}' for rc in referred)} FROM {_quote(key.referred)} r "
-            f"WHERE ({', '.join(f'r.{rc}' for rc in referred)}) IN (SELECT * FROM w) FOR KEY SHARE OF r) "
-            f"SELECT w.* FROM w WHERE NOT EXISTS (SELECT 1 FROM locked r WHERE {joined}) LIMIT 1",
-            {"first": first_id, "last": last_id}).first()
-        if row is not None:
+        arrays = ", ".join(f"%(v{i})s::{kind}[]" for i, kind in enumerate(key.referred_types))
+        found = conn.exec_driver_sql(
+            f"SELECT {', '.join(f'r.{c}' for c in referred)} FROM {_quote(key.referred)} r "
+            f"WHERE ({', '.join(f'r.{c}' for c in referred)}) IN (SELECT * FROM unnest({arrays})) "
+            "FOR KEY SHARE OF r", {f"v{i}": list(part) for i, part in enumerate(zip(*wanted))}).all()
+        present = {tuple(row) for row in found}
+        absent = next((row for row in wanted if row not in present), None)
+        if absent is not None:
             return (f'insert or update on table "{key.table}" violates foreign key constraint "{key.name}": '
-                    f'Key ({", ".join(key.columns)})=({", ".join(map(str, row))}) is not present in table '
+                    f'Key ({", ".join(key.columns)})=({", ".join(map(str, absent))}) is not present in table '
                     f'"{key.referred}"')
     return None

@@ -84,6 +84,7 @@ class StagedRows:
     targets: np.ndarray
     closed: bool = field(default=False)
     lines: list[str] | None = None  # the rows' COPY text where there is no temporary table
+    references: dict[str, np.ndarray] | None = None  # and the values of the columns foreign keys hold
 
     # ------------------------------------------------------------------ writing
 
@@ -175,13 +176,15 @@ class StagedRows:
         lines = self.lines
         # the foreign keys checked once for the rows, not by a trigger per row, where allowed
         keys = foreign_keys.checked_in_bulk(conn, spec.table.name)
+        if keys and not all(c in (self.references or {}) for key in keys for c in key.columns):
+            keys = None  # a key column whose new rows' values the writer does not know (a default)
         if keys:
             foreign_keys.without_triggers(conn, True)
         _copy(conn, _quote(spec.table.name), ["id", *self.columns],
               _copy_blocks([lines[i] for i in new.tolist()], texts))
         if keys:
             foreign_keys.without_triggers(conn, False)
-            reason = foreign_keys.missing(conn, keys, first_id=int(ids[0]), last_id=int(ids[-1]))
+            reason = foreign_keys.missing(conn, keys, {name: values[new] for name, values in self.references.items()})
             if reason is not None:
                 raise Conflict(f"the database refused the {spec.name} rows: {reason}")
         return ids
@@ -346,6 +349,7 @@ class PreparedRows:
     postgis: bool
     payload: list  # PostGIS: each row's COPY text line; SpatiaLite: (rows, flat values) per INSERT
     keys: dict[str, np.ndarray] = field(default_factory=dict)  # PostGIS: the natural keys' values
+    references: dict[str, np.ndarray] = field(default_factory=dict)  # PostGIS: the foreign keys' columns' values
 
 
 def stage_rows(conn: Connection, layer: str, frame: pd.DataFrame, *, source: str | None = None) -> StagedRows:
@@ -399,7 +403,13 @@ def prepare_rows(dialect: sa.engine.Dialect, layer: str, frame: pd.DataFrame, *,
     if not postgis:
         return PreparedRows(spec, names, len(frame), postgis, _insert_values(names, data, len(frame)))
     keys = {name: data[name] for key in spec.natural_keys if all(k in data for k in key) for name in key}
-    return PreparedRows(spec, names, len(frame), postgis, _copy_lines(names, data), keys)
+    # the values foreign keys are checked by where the rows are copied without the per-row
+    # checks (geo.storage.foreign_keys); a column the frame lacks is NULL in new rows unless
+    # it has a default (then left out: the triggers check it)
+    references = {c.parent.name: data[c.parent.name] if c.parent.name in data else np.full(len(frame), None, dtype=object)
+                  for c in spec.table.foreign_keys
+                  if c.parent.name in data or (c.parent.server_default is None and c.parent.default is None)}
+    return PreparedRows(spec, names, len(frame), postgis, _copy_lines(names, data), keys, references)
 
 
 def load_rows(conn: Connection, prepared: PreparedRows) -> StagedRows:
@@ -410,7 +420,7 @@ def load_rows(conn: Connection, prepared: PreparedRows) -> StagedRows:
     spec, names, postgis = prepared.spec, prepared.names, prepared.postgis
     targets = _probe(conn, spec, prepared) if postgis else None
     if targets is not None and not targets.any():
-        return StagedRows(conn, spec, None, names, targets, lines=prepared.payload)
+        return StagedRows(conn, spec, None, names, targets, lines=prepared.payload, references=prepared.references)
     table = _free_name(conn, spec, postgis)
     staged = StagedRows(conn, spec, table, names, np.zeros(prepared.size, dtype=np.int64))
     _create(conn, spec, table, names, postgis)

@@ -94,3 +94,37 @@ def test_the_villages_referred_to_stay_locked_until_the_commit(engine):
         with engine.begin() as cleanup:
             cleanup.exec_driver_sql(f"DELETE FROM villages WHERE id = {int(village)}")
             cleanup.exec_driver_sql(f"DELETE FROM townships WHERE id = {int(town)}")
+
+
+def test_the_first_row_referring_to_nothing_is_named_and_empty_keys_cost_no_statement(conn, towns):
+    """The keys are checked from the values written, in the rows' order: the first missing
+    village is the one named. Settlement and cadre, NULL in every row, are not looked up."""
+    frame = households(towns["villages"][0], ["F1", "F2", "F3", "F4"])
+    frame["village_id"] = [towns["villages"][0], 987_001, 987_000, 987_001]
+    statements: list[str] = []
+
+    def record(conn_, cursor, statement, *args):
+        statements.append(statement)
+
+    savepoint = conn.begin_nested()
+    staged = storage.stage_rows(conn, "households", frame, source="test")
+    sa.event.listen(conn, "before_cursor_execute", record)
+    try:
+        with pytest.raises(Conflict, match=r"Key \(village_id\)=\(987001\) is not present"):
+            staged.write()
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", record)
+    savepoint.rollback()
+    locks = [s for s in statements if "FOR KEY SHARE" in s]
+    assert len(locks) == 1 and "villages" in locks[0]
+
+
+def test_a_cadre_that_is_not_there_is_refused_too(conn, towns):
+    frame = households(towns["villages"][0], ["C1", "C2"])
+    frame["cadre_id"] = [None, 987_002]
+    savepoint = conn.begin_nested()
+    staged = storage.stage_rows(conn, "households", frame, source="test")
+    with pytest.raises(Conflict, match=r'fk_households_cadre_id_cadres": Key \(cadre_id\)=\(987002\) is not present '
+                                       r'in table "cadres"'):
+        staged.write()
+    savepoint.rollback()
