@@ -169,10 +169,15 @@ class StagedRows:
             ids = np.arange(int(last) - len(new) + 1, int(last) + 1, dtype=np.int64)
             texts = list(map(str, ids.tolist()))
         else:
-            text = conn.exec_driver_sql(
-                f"SELECT string_agg(v::text, ',' ORDER BY v) FROM (SELECT nextval({sequence}::regclass) "
-                f"AS v FROM generate_series(1, {len(new)})) s").scalar()
-            ids, texts = _integers(text), text.split(",")
+            # a nextval per row (other writers may draw from the sequence meanwhile); where the
+            # ids came out as one run (nobody else drew), only its ends come back, else the list
+            first, last, text = conn.exec_driver_sql(
+                f"WITH s AS MATERIALIZED (SELECT nextval({sequence}::regclass) AS v FROM generate_series(1, {len(new)})), "
+                "m AS (SELECT min(v) AS first, max(v) AS last, count(*) AS n FROM s) "
+                "SELECT first, last, CASE WHEN last - first + 1 = n THEN NULL "
+                "ELSE (SELECT string_agg(v::text, ',' ORDER BY v) FROM s) END FROM m").one()
+            ids = np.arange(int(first), int(last) + 1, dtype=np.int64) if text is None else _integers(text)
+            texts = list(map(str, ids.tolist()))
         lines = self.lines
         # the foreign keys checked once for the rows, not by a trigger per row, where allowed
         keys = foreign_keys.checked_in_bulk(conn, spec.table.name)
