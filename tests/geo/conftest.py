@@ -58,3 +58,17 @@ def tx_on_module(setup: str) -> Callable:
                 savepoint.rollback()
 
     return tx
+
+
+def at_revision_with_a_village(url: str, revision: str) -> sa.Engine:
+    """An engine on ``url`` (an empty database) migrated to ``revision``, holding township 1
+    (兴仁镇) and its village 1 (郝集村): rows written before a later migration runs."""
+    from geo import migrate
+
+    engine = make_engine(url)
+    migrate.upgrade(engine, revision)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO townships (id, name, source) VALUES (1, '兴仁镇', 'test')"))
+        conn.execute(sa.text("INSERT INTO villages (id, name, township_id, category, source) "
+                             "VALUES (1, '郝集村', 1, 'poor', 'test')"))
+    return engine

@@ -9,18 +9,14 @@ import sqlalchemy as sa
 
 from geo import migrate
 from geo.audit import Actor
-from geo.db import make_engine
 from geo.services import library
 from geo.services.library import AssetInput
+from tests.geo.conftest import at_revision_with_a_village
 
 
 def test_existing_projects_join_the_pipeline_at_the_stage_of_their_status(empty_url):
-    engine = make_engine(empty_url)
-    migrate.upgrade(engine, "0006")
+    engine = at_revision_with_a_village(empty_url, "0006")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO townships (id, name, source) VALUES (1, '兴仁镇', 'test')"))
-        conn.execute(sa.text("INSERT INTO villages (id, name, township_id, category, source) "
-                             "VALUES (1, '郝集村', 1, 'poor', 'test')"))
         for pid, status in ((1, "planned"), (2, "building"), (3, "completed")):
             conn.execute(sa.text("INSERT INTO projects (id, code, name, kind, village_id, status, funds_wan_yuan, "
                                  "source) VALUES (:id, :code, :name, 'road', 1, :status, 10, 'test')"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from geo import migrate
-from geo.db import make_engine
+from tests.geo.conftest import at_revision_with_a_village
 
 
 def _index_sql(conn: sa.Connection, name: str) -> str:
@@ -18,12 +18,8 @@ def _index_sql(conn: sa.Connection, name: str) -> str:
 
 
 def test_the_settlement_and_cadre_indexes_leave_out_households_that_name_none(empty_url):
-    engine = make_engine(empty_url)
-    migrate.upgrade(engine, "0010")
+    engine = at_revision_with_a_village(empty_url, "0010")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO townships (id, name, source) VALUES (1, '兴仁镇', 'test')"))
-        conn.execute(sa.text("INSERT INTO villages (id, name, township_id, category, source) "
-                             "VALUES (1, '郝集村', 1, 'poor', 'test')"))
         conn.execute(sa.text("INSERT INTO settlements (id, name, village_id, source) VALUES (1, '上庄', 1, 'test')"))
         conn.execute(sa.text("INSERT INTO assistance_units (id, name, kind, source) VALUES (1, '县财政局', 'party_government', 'test')"))
         conn.execute(sa.text("INSERT INTO cadres (id, name, unit_id, source) VALUES (1, '王芳', 1, 'test')"))
