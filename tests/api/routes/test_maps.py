@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -199,13 +200,16 @@ def test_inspection_map_needs_a_plan(demo_server):
 
 @pytest.fixture(scope="module")
 def drawn_plan(scratch):
-    """A plan drawn on the scratch copy of the demo, assigned to the test inspector."""
+    """A plan drawn on the scratch copy of the demo, assigned to the test inspector. Its name is
+    new each time: the scratch copy lives as long as the worker, and a worker that leaves this
+    module for another (work stealing) and comes back draws again (a name is never drawn twice)."""
     from geo.storage import inspection as store
     from geo.inspection.plans import preset_plan
     from geo.services import inspections as service
     from geo.services import personal
 
-    report = service.draw_plan(scratch.engine, preset_plan("seed003", year=2019, name="地图测试方案"), seed="maps-test", teams=3,
+    name = f"地图测试方案{uuid.uuid4().hex[:6]}"
+    report = service.draw_plan(scratch.engine, preset_plan("seed003", year=2019, name=name), seed="maps-test", teams=3,
                                use_roads=False)
     store.assign_inspector(scratch.engine, report.plan_id, scratch.user_ids["t_inspector"])
     households = store.read_sampled_households(scratch.engine, report.plan_id)
