@@ -86,7 +86,7 @@ class Writer(RowChecks):
         # its staging statements, run beside the checks, wait for the GIL (100,000 households on
         # PostGIS: exclusive 2.27 -> 2.03 s, normal 2.59 -> 2.94 s; SpatiaLite 0.64x -> 0.61x of
         # ogr2ogr; benchmarks/bench_import.py).
-        deferred = later and prepared is not None \
+        deferred = later and self._set_aside.get(spec.name) is not None and prepared is not None \
             and not self._required_needs_new(spec, frame, out, refused)
         staged = None if deferred else self._stage(prepared)
         targets = None if staged is None else self._targets(staged, len(frame))
