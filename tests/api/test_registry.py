@@ -192,3 +192,26 @@ def test_township_scope_filters_reads_and_refuses_writes_outside(scratch):
     ok = scratch.patch(f"/api/registry/villages/{own_id}", json={"population": grown},
                        headers={**scoped, "If-Match": own.headers["etag"]})
     assert ok.status_code == 200 and ok.json()["population"] == grown
+
+
+def test_two_applications_share_the_registry_routers_and_each_writes_its_own_database(scratch, databases):
+    """The registry's routers are built once per process (api.routes.registry.routers) and
+    included by every application: a row created through one application is in its database
+    only, and each application answers for its own."""
+    from api.routes import registry
+    from tests.api.conftest import Scratch
+
+    assert registry.routers() is registry.routers()
+    other = Scratch(databases.demo_url())  # a second application, on its own copy of the demo
+    try:
+        body = new_body("units")
+        created = other.post("/api/registry/units", json=body, headers=other.headers["planner"])
+        assert created.status_code == 201, created.text
+        location = created.headers["location"].removeprefix(other.base)
+        assert other.get(location, headers=other.headers["planner"]).json()["name"] == body["name"]
+        assert storage.count_layer(other.engine, "units", where={"name": body["name"]}) == 1
+        assert storage.count_layer(scratch.engine, "units", where={"name": body["name"]}) == 0
+        mine = scratch.get(location, headers=scratch.headers["planner"])
+        assert mine.status_code == 404 or mine.json()["name"] != body["name"]
+    finally:
+        other.close()
