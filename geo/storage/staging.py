@@ -167,7 +167,6 @@ class StagedRows:
             last = conn.exec_driver_sql(
                 f"SELECT setval({sequence}::regclass, nextval({sequence}::regclass) + {len(new) - 1})").scalar()
             ids = np.arange(int(last) - len(new) + 1, int(last) + 1, dtype=np.int64)
-            texts = list(map(str, ids.tolist()))
         else:
             # a nextval per row (other writers may draw from the sequence meanwhile); where the
             # ids came out as one run (nobody else drew), only its ends come back, else the list
@@ -177,7 +176,7 @@ class StagedRows:
                 "SELECT first, last, CASE WHEN last - first + 1 = n THEN NULL "
                 "ELSE (SELECT string_agg(v::text, ',' ORDER BY v) FROM s) END FROM m").one()
             ids = np.arange(int(first), int(last) + 1, dtype=np.int64) if text is None else _integers(text)
-            texts = list(map(str, ids.tolist()))
+        texts = list(map(str, ids.tolist()))
         lines = self.lines
         # the foreign keys checked once for the rows, not by a trigger per row, where allowed
         keys = foreign_keys.checked_in_bulk(conn, spec.table.name)
