@@ -227,11 +227,10 @@ class Household(RowMixin, Base):
     # settlement or cadre, and a deleted settlement's or cadre's SET NULL) never ask for NULL,
     # and an import of 100,000 households no longer writes 200,000 NULL entries (a tenth of
     # PostgreSQL's work in it). Migration 0011.
-    __table_args__ = (
-        Index("ix_households_settlement_id", "settlement_id", postgresql_where=text("settlement_id IS NOT NULL"),
-              sqlite_where=text("settlement_id IS NOT NULL")),
-        Index("ix_households_cadre_id", "cadre_id", postgresql_where=text("cadre_id IS NOT NULL"),
-              sqlite_where=text("cadre_id IS NOT NULL")),
+    __table_args__ = tuple(
+        Index(f"ix_households_{column}", column, postgresql_where=text(f"{column} IS NOT NULL"),
+              sqlite_where=text(f"{column} IS NOT NULL"))
+        for column in ("settlement_id", "cadre_id")
     )
 
     code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True, doc="户编号")
